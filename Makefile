@@ -1,0 +1,32 @@
+# The two commands of the README: `make demo` and `make test`. Both set themselves up.
+SHELL := /bin/bash
+VENV ?= .venv
+
+.PHONY: demo test setup lint bench i18n clean
+
+demo:
+	@scripts/setup.sh runtime
+	$(VENV)/bin/diagnose demo
+
+test:
+	@scripts/setup.sh dev
+	@scripts/test.sh
+
+setup:
+	@scripts/setup.sh dev
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy scoring collectors
+
+bench:
+	@scripts/setup.sh dev
+	$(VENV)/bin/python bench/ingest.py
+	$(VENV)/bin/python bench/score_bench.py
+
+i18n:
+	$(VENV)/bin/python scripts/i18n.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .ruff_cache .mypy_cache
