@@ -1,0 +1,46 @@
+"""SQLModel tables of the platform; every schema change goes through an Alembic migration."""
+
+from diagnose.models.audit import AuditLog
+from diagnose.models.audit_flags import AnomalyFlag, AuditSummary, EnterpriseOutcome, FlagDecision
+from diagnose.models.diagnosis import (
+    Answer,
+    Assessment,
+    DiagnosisOrder,
+    OrderStatus,
+    ProcurementBatch,
+    Result,
+)
+from diagnose.models.orgs import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
+from diagnose.models.reports import IssuedReport
+from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
+from diagnose.models.telemetry import DeadLetter, Device, Telemetry
+from diagnose.models.workflow import Attachment
+
+__all__ = [
+    "AnomalyFlag",
+    "Answer",
+    "Assessment",
+    "Attachment",
+    "AuditLog",
+    "AuditSummary",
+    "Bureau",
+    "BureauProvider",
+    "DeadLetter",
+    "Device",
+    "DeviceHour",
+    "DiagnosisOrder",
+    "DowntimeReasonEntry",
+    "Enterprise",
+    "EnterpriseOutcome",
+    "FlagDecision",
+    "IssuedReport",
+    "OrderStatus",
+    "ProcurementBatch",
+    "Provider",
+    "Region",
+    "Result",
+    "Role",
+    "ShiftCalendarEntry",
+    "Telemetry",
+    "User",
+]

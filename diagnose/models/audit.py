@@ -1,0 +1,24 @@
+"""The append-only audit log: who changed what, when. Updates and deletes are refused by the database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from diagnose.models.base import UTCDateTime, utcnow
+
+
+class AuditLog(SQLModel, table=True):
+    """One recorded change; triggers created by the migration make the table append-only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, index=True))
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id")
+    actor: str = Field(max_length=64)  # username, or "system:<process>"
+    action: str = Field(max_length=64, index=True)
+    entity: str = Field(max_length=32)
+    entity_id: str = Field(max_length=64)
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -1,0 +1,103 @@
+"""Procurement batches, diagnosis orders, assessments with their answers, and scoring results."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from diagnose.models.base import UTCDateTime, utcnow
+
+
+class OrderStatus(StrEnum):
+    """Where a government-purchased diagnosis stands; transitions live in diagnose.workflow."""
+
+    created = "created"
+    assigned = "assigned"
+    scheduled = "scheduled"
+    on_site = "on_site"
+    submitted = "submitted"
+    returned = "returned"
+    accepted = "accepted"
+    cancelled = "cancelled"
+
+
+class ProcurementBatch(SQLModel, table=True):
+    """A bureau's purchase of diagnoses for one year, with its budget."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    bureau_id: int = Field(foreign_key="bureau.id", index=True)
+    name: str = Field(max_length=128)
+    year: int
+    budget_fen: int
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class DiagnosisOrder(SQLModel, table=True):
+    """One free diagnosis bought by a bureau for an enterprise and delivered by a provider."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, max_length=32)
+    bureau_id: int = Field(foreign_key="bureau.id", index=True)
+    batch_id: int | None = Field(default=None, foreign_key="procurementbatch.id")
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    provider_id: int | None = Field(default=None, foreign_key="provider.id", index=True)
+    kind: str = Field(max_length=16)  # factory | workshop
+    fee_fen: int
+    status: str = Field(default=OrderStatus.created, max_length=16, index=True)
+    due_date: date | None = None
+    visit_date: date | None = None
+    return_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    rating: int | None = None
+    rating_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    assigned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    accepted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Assessment(SQLModel, table=True):
+    """The maturity questionnaire of one order."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="diagnosisorder.id", unique=True)
+    industry_type: str = Field(default="discrete", max_length=16)
+    model_version: str = Field(default="", max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Answer(SQLModel, table=True):
+    """One requirement's rating with its evidence; the measured proposal is kept beside the claim."""
+
+    __table_args__ = (UniqueConstraint("assessment_id", "requirement_id", name="uq_answer_requirement"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(foreign_key="assessment.id", index=True)
+    requirement_id: str = Field(max_length=32)
+    rating: str | None = Field(default=None, max_length=8)  # "1" | "0.8" | "0.5" | "0" | "n/a"
+    tailor_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    evidence_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    measured_rating: str | None = Field(default=None, max_length=8)
+    updated_by: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Result(SQLModel, table=True):
+    """A scoring result with the versions and input hash that reproduce it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="diagnosisorder.id", index=True)
+    level: int
+    score: str = Field(max_length=16)  # decimal text, e.g. "3.2500"
+    level_scores: list[Any] = Field(sa_column=Column(JSON, nullable=False))
+    detail: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    model_version: str = Field(max_length=32)
+    weights_version: str = Field(max_length=32)
+    rule_version: str = Field(max_length=32)
+    input_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

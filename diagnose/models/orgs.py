@@ -1,0 +1,85 @@
+"""Organisations and people: regions, enterprises, service providers, bureaus, users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from diagnose.models.base import UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    """What a user may do; each role is tied to one kind of organisation (admin to none)."""
+
+    admin = "admin"
+    bureau = "bureau"
+    provider = "provider"
+    enterprise = "enterprise"
+
+
+class Region(SQLModel, table=True):
+    """An administrative division by its GB/T 2260 code, e.g. 320412 武进区 under 320400 常州市."""
+
+    code: str = Field(primary_key=True, max_length=6, min_length=6)
+    name: str = Field(max_length=64)
+    level: str = Field(max_length=16)  # province | city | district
+    parent_code: str | None = Field(default=None, foreign_key="region.code", index=True)
+
+
+class Enterprise(SQLModel, table=True):
+    """A manufacturer being diagnosed, identified by its unified social credit code (GB 32100)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(unique=True, index=True, max_length=18, min_length=18)
+    name: str = Field(max_length=128, index=True)
+    region_code: str = Field(foreign_key="region.code", index=True)
+    industry_code: str = Field(max_length=8)  # GB/T 4754-2017 class, e.g. "3484"
+    industry_type: str = Field(default="discrete", max_length=16)  # discrete | process
+    scale: str = Field(default="medium", max_length=16)  # micro | small | medium | large
+    revenue_fen: int | None = Field(default=None)
+    strategic_emerging: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Provider(SQLModel, table=True):
+    """A diagnosis service provider in a bureau's resource pool."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uscc: str = Field(unique=True, index=True, max_length=18, min_length=18)
+    name: str = Field(max_length=128)
+    region_code: str = Field(foreign_key="region.code")
+    contact: str | None = Field(default=None, max_length=128)
+
+
+class Bureau(SQLModel, table=True):
+    """A government bureau (工信局) buying diagnoses for the region it governs and those under it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    region_code: str = Field(foreign_key="region.code", index=True)
+
+
+class BureauProvider(SQLModel, table=True):
+    """A provider admitted to a bureau's resource pool (服务商资源池)."""
+
+    bureau_id: int = Field(foreign_key="bureau.id", primary_key=True)
+    provider_id: int = Field(foreign_key="provider.id", primary_key=True)
+
+
+class User(SQLModel, table=True):
+    """A person who logs in; bureau, provider and enterprise users belong to one organisation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=64)
+    password_hash: str = Field(max_length=255)
+    display_name: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    bureau_id: int | None = Field(default=None, foreign_key="bureau.id")
+    provider_id: int | None = Field(default=None, foreign_key="provider.id")
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id")
+    active: bool = Field(default=True)
+    api_token_hash: str | None = Field(default=None, max_length=128, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

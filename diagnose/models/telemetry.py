@@ -1,0 +1,74 @@
+"""The device registry, raw telemetry and dead letters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from diagnose.models.base import UTCDateTime, utcnow
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a big table.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Device(SQLModel, table=True):
+    """A production device of an enterprise, networked or not (a 'dumb' one has no data link)."""
+
+    __table_args__ = (UniqueConstraint("enterprise_id", "external_id", name="uq_device_enterprise_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    external_id: str = Field(max_length=64)  # the device id in the MQTT topic
+    name: str = Field(default="", max_length=128)
+    kind: str = Field(default="", max_length=64)
+    model: str | None = Field(default=None, max_length=64)
+    ideal_cycle_s: float | None = Field(default=None)
+    networked: bool = Field(default=True)
+    production: bool = Field(default=True)  # counts in the networking rate's denominator
+    registry_status: str = Field(default="active", max_length=16)  # active | pending | retired
+    protocol: str = Field(default="json", max_length=16)  # json | sparkplug | none
+    sensor: str = Field(default="full", max_length=16)  # full | current | power
+    last_seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    last_state: str | None = Field(default=None, max_length=16)
+    online: bool = Field(default=False)
+    mqtt_username: str | None = Field(default=None, max_length=64)
+    mqtt_password_hash: str | None = Field(default=None, max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Telemetry(SQLModel, table=True):
+    """One stored sample; unique on (device, seq) so a redelivered message is stored once."""
+
+    __table_args__ = (
+        UniqueConstraint("device_id", "seq", name="uq_telemetry_device_seq"),
+        Index("ix_telemetry_device_ts", "device_id", "ts"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntPK, primary_key=True, autoincrement=True))
+    device_id: int = Field(foreign_key="device.id")
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    ts: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    source: str = Field(default="json", max_length=16)
+    state: str | None = Field(default=None, max_length=16)
+    count_total: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    count_good: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    power_kw: float | None = None
+    energy_kwh: float | None = None
+    current_a: float | None = None
+    metrics: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    is_historical: bool = Field(default=False)
+
+
+class DeadLetter(SQLModel, table=True):
+    """A message the collector could not use, kept with its raw bytes and the reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    topic: str = Field(max_length=512)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    reason: str = Field(max_length=512)
+    replayed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

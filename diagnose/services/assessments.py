@@ -1,0 +1,307 @@
+"""The maturity questionnaire of an order: answers saved one at a time, evidence files, and scoring."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from diagnose.models import Answer, Assessment, Attachment, DiagnosisOrder, Enterprise, Result, User
+from diagnose.models.base import utcnow
+from diagnose.services import audit, telemetry_queries
+from diagnose.services.orgs import ValidationError
+from diagnose.workflow import EDITABLE
+from scoring import maturity, planning
+from scoring.indicators.model import Window
+
+RATING_CHOICES = ("1", "0.8", "0.5", "0", "n/a")
+MAX_NOTE_CHARS = 4000
+ALLOWED_UPLOADS = {".pdf", ".jpg", ".jpeg", ".png", ".xlsx", ".docx", ".csv", ".txt"}
+EVIDENCE_WINDOW_DAYS = 7
+
+
+def model() -> maturity.MaturityModel:
+    """The CMMM model (cached by the scoring package)."""
+    return maturity.load_model()
+
+
+def requirements_for(industry_type: str) -> list[maturity.Requirement]:
+    """Requirements that apply to an industry type, in bank order."""
+    return [r for r in model().requirements if r.industry in ("both", industry_type)]
+
+
+def get_or_create(*, session: Session, order: DiagnosisOrder) -> Assessment:
+    """The order's questionnaire, created on first use with the enterprise's industry type."""
+    found = session.exec(select(Assessment).where(Assessment.order_id == order.id)).first()
+    if found is not None:
+        return found
+    enterprise = session.get(Enterprise, order.enterprise_id)
+    assessment = Assessment(
+        order_id=order.id,  # type: ignore[arg-type]
+        industry_type=enterprise.industry_type if enterprise else "discrete",
+        model_version=model().version,
+    )
+    session.add(assessment)
+    session.flush()
+    return assessment
+
+
+def answers_of(*, session: Session, assessment: Assessment) -> dict[str, Answer]:
+    """Saved answers by requirement id."""
+    rows = session.exec(select(Answer).where(Answer.assessment_id == assessment.id)).all()
+    return {a.requirement_id: a for a in rows}
+
+
+def save_answer(
+    *,
+    session: Session,
+    actor: User,
+    order: DiagnosisOrder,
+    requirement_id: str,
+    rating: str | None,
+    evidence_note: str | None = None,
+    tailor_reason: str | None = None,
+) -> Answer:
+    """Store one requirement's rating and notes (idempotent: the last write wins) while the order is editable."""
+    if order.status not in EDITABLE:
+        raise ValidationError(
+            "status", f"the questionnaire cannot be edited while the order is {order.status}"
+        )
+    if model().requirement(requirement_id) is None:
+        raise ValidationError("requirement_id", "unknown requirement")
+    if rating not in (None, "", *RATING_CHOICES):
+        raise ValidationError("rating", "must be one of 1, 0.8, 0.5, 0, n/a")
+    for name, text in (("evidence_note", evidence_note), ("tailor_reason", tailor_reason)):
+        if text is not None and len(text) > MAX_NOTE_CHARS:
+            raise ValidationError(name, f"at most {MAX_NOTE_CHARS} characters")
+    assessment = get_or_create(session=session, order=order)
+    answer = answers_of(session=session, assessment=assessment).get(requirement_id) or Answer(
+        assessment_id=assessment.id,  # type: ignore[arg-type]
+        requirement_id=requirement_id,
+    )
+    answer.rating = rating or None
+    if evidence_note is not None:
+        answer.evidence_note = evidence_note
+    if tailor_reason is not None:
+        answer.tailor_reason = tailor_reason
+    answer.updated_by, answer.updated_at = actor.id, utcnow()
+    assessment.updated_at = answer.updated_at
+    session.add_all([answer, assessment])
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="answer.save",
+        entity="order",
+        entity_id=order.id,
+        detail={"requirement_id": requirement_id, "rating": answer.rating},
+    )
+    return answer
+
+
+def add_attachment(
+    *,
+    session: Session,
+    actor: User,
+    order: DiagnosisOrder,
+    requirement_id: str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    upload_dir: Path,
+) -> Attachment:
+    """Store an evidence file under upload_dir/<order id>/ with a random name, and record it."""
+    if order.status not in EDITABLE:
+        raise ValidationError("status", "attachments can only be added while the questionnaire is open")
+    if model().requirement(requirement_id) is None:
+        raise ValidationError("requirement_id", "unknown requirement")
+    if Path(filename).suffix.lower() not in ALLOWED_UPLOADS or not data:
+        raise ValidationError("file", "allowed: " + ", ".join(sorted(ALLOWED_UPLOADS)))
+    folder = upload_dir / str(order.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = uuid.uuid4().hex
+    (folder / stored).write_bytes(data)
+    attachment = Attachment(
+        order_id=order.id,  # type: ignore[arg-type]
+        requirement_id=requirement_id,
+        filename=Path(filename).name[:255],
+        stored_name=stored,
+        content_type=content_type[:128] or "application/octet-stream",
+        size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor.id,
+    )
+    session.add(attachment)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="attachment.add",
+        entity="order",
+        entity_id=order.id,
+        detail={
+            "attachment_id": attachment.id,
+            "requirement_id": requirement_id,
+            "sha256": attachment.sha256,
+        },
+    )
+    return attachment
+
+
+def attachments_of(*, session: Session, order: DiagnosisOrder) -> list[Attachment]:
+    """An order's evidence files, oldest first."""
+    statement = select(Attachment).where(Attachment.order_id == order.id).order_by(col(Attachment.id))
+    return list(session.exec(statement))
+
+
+def _ratio(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def measured_evidence(
+    *, session: Session, order: DiagnosisOrder, now: datetime | None = None, silence_timeout_s: float = 600
+) -> maturity.MeasuredEvidence:
+    """Measured indicators of the order's enterprise over the last week (device counts if telemetry is absent)."""
+    end = now or datetime.now(UTC)
+    found = telemetry_queries.enterprise_evidence(
+        session=session,
+        enterprise_id=order.enterprise_id,
+        window=Window(end - timedelta(days=EVIDENCE_WINDOW_DAYS), end),
+        silence_timeout_s=silence_timeout_s,
+    )
+    per_device = [r for r in found.oee_by_device.values() if r.oee is not None]
+
+    def mean(name: str) -> float | None:
+        values = [getattr(r, name) for r in per_device if getattr(r, name) is not None]
+        return float(sum(values, Fraction(0)) / len(values)) if values else None
+
+    return maturity.MeasuredEvidence(
+        devices_total=found.devices_total,
+        devices_networked=found.devices_networked,
+        networking_rate=_ratio(found.networking_rate),
+        coverage=_ratio(found.coverage),
+        oee=_ratio(found.oee),
+        availability=mean("availability"),
+        performance=mean("performance"),
+        quality=mean("quality"),
+        energy_per_unit_kwh=_ratio(found.energy_per_good_unit_kwh),
+        window_days=EVIDENCE_WINDOW_DAYS,
+    )
+
+
+def oee_trend(
+    *,
+    session: Session,
+    order: DiagnosisOrder,
+    days: int = 7,
+    now: datetime | None = None,
+    silence_timeout_s: float = 600,
+) -> list[dict[str, Any]]:
+    """Daily plant OEE (mean over devices) for the last `days` days, oldest first; None where unmeasured."""
+    try:
+        from diagnose.services import telemetry_queries
+        from scoring.indicators.model import Window
+    except ImportError:
+        return []
+    end = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
+    points = []
+    for back in range(days, 0, -1):
+        window = Window(end - timedelta(days=back), end - timedelta(days=back - 1))
+        found = telemetry_queries.enterprise_evidence(
+            session=session,
+            enterprise_id=order.enterprise_id,
+            window=window,
+            silence_timeout_s=silence_timeout_s,
+        )
+        points.append({"day": window.start.date().isoformat(), "oee": _ratio(found.oee)})
+    return points
+
+
+def to_assessment(*, session: Session, assessment: Assessment) -> maturity.Assessment:
+    """The pure scoring input built from the saved answers (blank ratings are left unanswered)."""
+    answers = []
+    for a in answers_of(session=session, assessment=assessment).values():
+        if not a.rating:
+            continue
+        value = None if a.rating == "n/a" else Fraction(a.rating)
+        answers.append(maturity.Answer(a.requirement_id, value, a.tailor_reason or ""))
+    return maturity.Assessment(assessment.industry_type, tuple(answers))
+
+
+def _enterprise_terms(enterprise: Enterprise) -> dict[str, Any]:
+    """What the subsidy engine needs to know of the enterprise."""
+    return {
+        "region": enterprise.region_code,
+        "industry": planning.industry_section(enterprise.industry_code),
+        "strategic_emerging": enterprise.strategic_emerging,
+    }
+
+
+def subsidy_of(enterprise: Enterprise, investments: maturity.Investments, on: date | None = None) -> Any:
+    """The clause-by-clause subsidy result for the investments under the policies in force `on` (today)."""
+    return planning.subsidy_result(
+        investments, date=(on or date.today()).isoformat(), **_enterprise_terms(enterprise)
+    )
+
+
+def _subsidy_fn(enterprise: Enterprise) -> Callable[[maturity.Investments], int]:
+    return planning.subsidy_function(date=date.today().isoformat(), **_enterprise_terms(enterprise))
+
+
+def run_scoring(
+    *, session: Session, actor: User, order: DiagnosisOrder, target_level: int | None = None
+) -> Result:
+    """Score the questionnaire with measured evidence, plan the roadmap and size its subsidy; store a Result."""
+    if order.status not in EDITABLE:
+        raise ValidationError("status", f"cannot score an order that is {order.status}")
+    the_model = model()
+    assessment = get_or_create(session=session, order=order)
+    claimed = to_assessment(session=session, assessment=assessment)
+    evidence = measured_evidence(session=session, order=order)
+    reconciled = maturity.reconcile(claimed, maturity.propose_ratings(evidence, the_model))
+    final = maturity.apply_reconciled(claimed, reconciled)
+    scored = maturity.score(final, the_model)
+    enterprise = session.get(Enterprise, order.enterprise_id)
+    assert enterprise is not None
+    target = target_level or min(scored.level + 1, 5)
+    roadmap = maturity.plan_roadmap(final, the_model, target, enterprise.scale, _subsidy_fn(enterprise))
+    result = Result(
+        order_id=order.id,  # type: ignore[arg-type]
+        level=scored.level,
+        score=f"{float(scored.score):.4f}",
+        level_scores=[round(float(x), 4) for x in scored.level_scores],
+        detail={
+            "score": scored.to_dict(),
+            "reconciled": [r.to_dict() for r in reconciled],
+            "gaps": maturity.gap_list(final, the_model).to_dict(),
+            "roadmap": roadmap.to_dict(),
+            "subsidy": subsidy_of(enterprise, roadmap.investments).to_dict(),
+        },
+        model_version=the_model.version,
+        weights_version=the_model.table_version,
+        rule_version=maturity.RULE_VERSION,
+        input_hash=scored.input_hash,
+    )
+    session.add(result)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="order.score",
+        entity="order",
+        entity_id=order.id,
+        detail={"result_id": result.id, "level": scored.level, "score": result.score},
+    )
+    return result
+
+
+def latest_result(*, session: Session, order: DiagnosisOrder) -> Result | None:
+    """The newest scoring result of the order."""
+    statement = select(Result).where(Result.order_id == order.id).order_by(col(Result.id).desc())
+    return session.exec(statement).first()

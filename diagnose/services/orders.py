@@ -1,0 +1,273 @@
+"""Procurement batches and diagnosis orders: creation within fee caps and budgets, scoped listing and loading."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from diagnose.models import (
+    Bureau,
+    BureauProvider,
+    DiagnosisOrder,
+    Enterprise,
+    OrderStatus,
+    ProcurementBatch,
+    Provider,
+    Region,
+    User,
+)
+from diagnose.services import audit, orgs
+from diagnose.services.orgs import ValidationError
+
+KINDS = ("factory", "workshop")
+STATUSES = tuple(s.value for s in OrderStatus)
+SORTS = {
+    "number": col(DiagnosisOrder.number),
+    "enterprise": col(Enterprise.name),
+    "status": col(DiagnosisOrder.status),
+    "fee": col(DiagnosisOrder.fee_fen),
+    "due": col(DiagnosisOrder.due_date),
+    "updated": col(DiagnosisOrder.updated_at),
+}
+
+
+@dataclass(frozen=True)
+class FeeCap:
+    """The highest fee for an order kind in a region, with the rule it comes from."""
+
+    max_fen: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, with what the page links need."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+@cache
+def _caps() -> dict[tuple[str, str], FeeCap]:
+    raw = json.loads(resources.files("diagnose.services").joinpath("fee_caps.json").read_text("utf-8"))
+    return {(c["region"], c["kind"]): FeeCap(int(c["max_fen"]), c["source"]) for c in raw["caps"]}
+
+
+def fee_cap(*, session: Session, region_code: str, kind: str) -> FeeCap:
+    """The cap for this kind in the region, inherited from the nearest ancestor that has one."""
+    code: str | None = region_code
+    while code is not None:
+        if (code, kind) in _caps():
+            return _caps()[(code, kind)]
+        region = session.get(Region, code)
+        code = region.parent_code if region else None
+    return _caps()[("default", kind)]
+
+
+def bureau_regions(*, session: Session, user: User) -> set[str]:
+    """Regions a bureau user governs: its bureau's region and every region under it."""
+    bureau = session.get(Bureau, user.bureau_id)
+    return orgs.region_and_descendants(session=session, code=bureau.region_code) if bureau else set()
+
+
+def _scope(session: Session, user: User) -> list[Any]:
+    """SQL conditions restricting orders to what the user may see (admin sees all)."""
+    if user.role == "bureau":
+        return [col(Enterprise.region_code).in_(bureau_regions(session=session, user=user))]
+    if user.role == "provider":
+        return [DiagnosisOrder.provider_id == user.provider_id]
+    if user.role == "enterprise":
+        return [DiagnosisOrder.enterprise_id == user.enterprise_id]
+    return [] if user.role == "admin" else [col(DiagnosisOrder.id) < 0]
+
+
+def get_order(*, session: Session, order_id: int, user: User) -> DiagnosisOrder | None:
+    """The order if the user may see it, else None (callers answer 404 either way)."""
+    statement = (
+        select(DiagnosisOrder).join(Enterprise).where(DiagnosisOrder.id == order_id, *_scope(session, user))
+    )
+    return session.exec(statement).first()
+
+
+def list_orders(
+    *,
+    session: Session,
+    user: User,
+    query: str = "",
+    status: str = "",
+    sort: str = "updated",
+    descending: bool = True,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page:
+    """Orders in the user's scope matching a search (number or enterprise name) and status, sorted and paged."""
+    where = list(_scope(session, user))
+    if query.strip():
+        pattern = f"%{query.strip()}%"
+        where.append(or_(col(DiagnosisOrder.number).like(pattern), col(Enterprise.name).like(pattern)))
+    if status:
+        where.append(DiagnosisOrder.status == status)
+    total = session.exec(
+        select(func.count()).select_from(DiagnosisOrder).join(Enterprise).where(*where)
+    ).one()
+    page = min(max(page, 1), max(1, -(-int(total) // per_page)))  # past the end shows the last page
+    order_by = SORTS.get(sort, SORTS["updated"])
+    statement = (
+        select(DiagnosisOrder, Enterprise)
+        .join(Enterprise)
+        .where(*where)
+        .order_by(order_by.desc() if descending else order_by.asc(), col(DiagnosisOrder.id).desc())
+        .offset((max(page, 1) - 1) * per_page)
+        .limit(per_page)
+    )
+    return Page(list(session.exec(statement).all()), max(page, 1), per_page, int(total))
+
+
+def create_batch(*, session: Session, actor: User, name: str, year: int, budget_fen: int) -> ProcurementBatch:
+    """A bureau's procurement batch with its budget in fen."""
+    if actor.role != "bureau" or actor.bureau_id is None:
+        raise ValidationError("actor", "only a bureau buys diagnoses")
+    if not name.strip():
+        raise ValidationError("name", "required")
+    if budget_fen <= 0:
+        raise ValidationError("budget_fen", "must be positive")
+    batch = ProcurementBatch(bureau_id=actor.bureau_id, name=name.strip(), year=year, budget_fen=budget_fen)
+    session.add(batch)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="batch.create",
+        entity="batch",
+        entity_id=batch.id,
+        detail={"name": batch.name, "budget_fen": budget_fen},
+    )
+    return batch
+
+
+def committed_fen(*, session: Session, batch_id: int) -> int:
+    """Sum of the fees of the batch's orders that are not cancelled."""
+    total = session.exec(
+        select(func.coalesce(func.sum(DiagnosisOrder.fee_fen), 0)).where(
+            DiagnosisOrder.batch_id == batch_id, DiagnosisOrder.status != OrderStatus.cancelled
+        )
+    ).one()
+    return int(total)
+
+
+def list_batches(*, session: Session, bureau_id: int) -> list[tuple[ProcurementBatch, int]]:
+    """A bureau's batches, newest first, each with the fees committed against it."""
+    batches = session.exec(
+        select(ProcurementBatch)
+        .where(ProcurementBatch.bureau_id == bureau_id)
+        .order_by(col(ProcurementBatch.id).desc())
+    ).all()
+    return [(b, committed_fen(session=session, batch_id=b.id)) for b in batches]  # type: ignore[arg-type]
+
+
+def _next_number(session: Session, bureau_id: int, year: int) -> str:
+    count = session.exec(
+        select(func.count()).select_from(DiagnosisOrder).where(DiagnosisOrder.bureau_id == bureau_id)
+    ).one()
+    return f"ZD{year}-{bureau_id:02d}-{int(count) + 1:04d}"
+
+
+def create_order(
+    *,
+    session: Session,
+    actor: User,
+    batch_id: int,
+    enterprise_id: int,
+    kind: str,
+    fee_fen: int,
+    due_date: date | None = None,
+) -> DiagnosisOrder:
+    """A new order in a bureau's batch for an enterprise of its regions, within the fee cap and the budget."""
+    if actor.role != "bureau" or actor.bureau_id is None:
+        raise ValidationError("actor", "only a bureau creates orders")
+    batch = session.get(ProcurementBatch, batch_id)
+    if batch is None or batch.bureau_id != actor.bureau_id:
+        raise ValidationError("batch_id", "unknown batch")
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None or enterprise.region_code not in bureau_regions(session=session, user=actor):
+        raise ValidationError("enterprise_id", "unknown enterprise")
+    if kind not in KINDS:
+        raise ValidationError("kind", "must be factory or workshop")
+    cap = fee_cap(session=session, region_code=enterprise.region_code, kind=kind)
+    if not 0 < fee_fen <= cap.max_fen:
+        raise ValidationError(
+            "fee_fen", f"must be above 0 and at most {cap.max_fen // 100} yuan ({cap.source})"
+        )
+    if committed_fen(session=session, batch_id=batch_id) + fee_fen > batch.budget_fen:
+        raise ValidationError("fee_fen", "the batch budget would be exceeded")
+    order = DiagnosisOrder(
+        number=_next_number(session, actor.bureau_id, batch.year),
+        bureau_id=actor.bureau_id,
+        batch_id=batch_id,
+        enterprise_id=enterprise_id,
+        kind=kind,
+        fee_fen=fee_fen,
+        status=OrderStatus.created,
+        due_date=due_date,
+    )
+    session.add(order)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="order.create",
+        entity="order",
+        entity_id=order.id,
+        detail={"to": "created", "number": order.number, "fee_fen": fee_fen, "kind": kind},
+    )
+    return order
+
+
+def enterprises_in_scope(*, session: Session, user: User) -> list[Enterprise]:
+    """Enterprises a bureau may order diagnoses for, by name."""
+    regions = bureau_regions(session=session, user=user)
+    return list(
+        session.exec(
+            select(Enterprise).where(col(Enterprise.region_code).in_(regions)).order_by(Enterprise.name)
+        )
+    )
+
+
+def pool(*, session: Session, bureau_id: int) -> list[Provider]:
+    """The providers in a bureau's resource pool."""
+    statement = (
+        select(Provider)
+        .join(BureauProvider, col(BureauProvider.provider_id) == Provider.id)
+        .where(BureauProvider.bureau_id == bureau_id)
+        .order_by(Provider.name)
+    )
+    return list(session.exec(statement))
+
+
+def timeline(*, session: Session, order: DiagnosisOrder) -> list[dict[str, Any]]:
+    """The order's status changes from the audit log, oldest first, for the state timeline."""
+    rows = audit.entries_for(session=session, entity="order", entity_id=order.id)
+    return [
+        {
+            "at": r.at.isoformat(),
+            "action": r.action.removeprefix("order."),
+            "actor": r.actor,
+            **(r.detail or {}),
+        }
+        for r in rows
+        if r.action.startswith("order.")
+    ]

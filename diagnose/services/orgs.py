@@ -1,0 +1,184 @@
+"""Regions, enterprises, providers, bureaus and users."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from diagnose.models import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
+from diagnose.services import audit
+from scoring.uscc import validate_uscc
+
+
+class ValidationError(ValueError):
+    """Bad input, with the name of the field at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def upsert_region(*, session: Session, code: str, name: str, level: str, parent_code: str | None) -> Region:
+    """Create the region or update its name and parent."""
+    region = session.get(Region, code) or Region(code=code, name=name, level=level)
+    region.name, region.level, region.parent_code = name, level, parent_code
+    session.add(region)
+    return region
+
+
+def region_and_descendants(*, session: Session, code: str) -> set[str]:
+    """The region's code and the codes of every region under it."""
+    regions = session.exec(select(Region)).all()
+    children: dict[str | None, list[str]] = {}
+    for region in regions:
+        children.setdefault(region.parent_code, []).append(region.code)
+    found, stack = set(), [code]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.add(current)
+            stack.extend(children.get(current, []))
+    return found
+
+
+def create_enterprise(
+    *,
+    session: Session,
+    actor: User | str,
+    uscc: str,
+    name: str,
+    region_code: str,
+    industry_code: str,
+    industry_type: str = "discrete",
+    scale: str = "medium",
+    revenue_fen: int | None = None,
+    strategic_emerging: bool = False,
+) -> Enterprise:
+    """Register an enterprise after checking its unified social credit code (GB 32100 check character)."""
+    try:
+        code = validate_uscc(uscc)
+    except ValueError as exc:
+        raise ValidationError("uscc", str(exc)) from exc
+    if session.exec(select(Enterprise).where(Enterprise.uscc == code)).first():
+        raise ValidationError("uscc", f"an enterprise with code {code} is already registered")
+    if session.get(Region, region_code) is None:
+        raise ValidationError("region_code", f"unknown region {region_code}")
+    if industry_type not in ("discrete", "process"):
+        raise ValidationError("industry_type", "must be 'discrete' or 'process'")
+    enterprise = Enterprise(
+        uscc=code,
+        name=name.strip(),
+        region_code=region_code,
+        industry_code=industry_code,
+        industry_type=industry_type,
+        scale=scale,
+        revenue_fen=revenue_fen,
+        strategic_emerging=strategic_emerging,
+    )
+    session.add(enterprise)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="enterprise.create",
+        entity="enterprise",
+        entity_id=enterprise.id,
+        detail={"uscc": code, "name": enterprise.name},
+    )
+    return enterprise
+
+
+def get_enterprise_by_uscc(*, session: Session, uscc: str) -> Enterprise | None:
+    """The enterprise with this code, if registered."""
+    return session.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+
+
+def create_provider(
+    *, session: Session, actor: User | str, uscc: str, name: str, region_code: str
+) -> Provider:
+    """Register a service provider."""
+    try:
+        code = validate_uscc(uscc)
+    except ValueError as exc:
+        raise ValidationError("uscc", str(exc)) from exc
+    provider = Provider(uscc=code, name=name.strip(), region_code=region_code)
+    session.add(provider)
+    session.flush()
+    audit.record(
+        session=session, actor=actor, action="provider.create", entity="provider", entity_id=provider.id
+    )
+    return provider
+
+
+def create_bureau(*, session: Session, actor: User | str, name: str, region_code: str) -> Bureau:
+    """Register a bureau governing a region."""
+    bureau = Bureau(name=name.strip(), region_code=region_code)
+    session.add(bureau)
+    session.flush()
+    audit.record(session=session, actor=actor, action="bureau.create", entity="bureau", entity_id=bureau.id)
+    return bureau
+
+
+def admit_provider(*, session: Session, actor: User | str, bureau_id: int, provider_id: int) -> None:
+    """Put a provider into a bureau's resource pool."""
+    if session.get(BureauProvider, (bureau_id, provider_id)) is None:
+        session.add(BureauProvider(bureau_id=bureau_id, provider_id=provider_id))
+        audit.record(
+            session=session,
+            actor=actor,
+            action="pool.admit",
+            entity="bureau",
+            entity_id=bureau_id,
+            detail={"provider_id": provider_id},
+        )
+
+
+def create_user(
+    *,
+    session: Session,
+    actor: User | str,
+    username: str,
+    password: str,
+    display_name: str,
+    role: Role,
+    organisation_id: int | None = None,
+) -> User:
+    """Create a user tied to the organisation its role needs; the password is stored hashed (scrypt)."""
+    if len(password) < 8:
+        raise ValidationError("password", "must be at least 8 characters")
+    if session.exec(select(User).where(User.username == username)).first():
+        raise ValidationError("username", f"{username} is taken")
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password),
+        display_name=display_name,
+        role=role.value,
+    )
+    if role is not Role.admin and organisation_id is None:
+        raise ValidationError("organisation_id", f"a {role.value} user needs an organisation")
+    if role is Role.bureau:
+        user.bureau_id = organisation_id
+    elif role is Role.provider:
+        user.provider_id = organisation_id
+    elif role is Role.enterprise:
+        user.enterprise_id = organisation_id
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.create",
+        entity="user",
+        entity_id=user.id,
+        detail={"username": username, "role": role.value},
+    )
+    return user
+
+
+def authenticate(*, session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user

@@ -1,0 +1,117 @@
+"""One typed settings object, read from DIAGNOSE_* environment variables; nothing else reads the environment."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform, with its documented default (see README, "Configuration")."""
+
+    model_config = SettingsConfigDict(env_prefix="DIAGNOSE_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = Field(
+        "development", description="Deployment kind; production refuses a generated secret key."
+    )
+    var_dir: Path = Field(
+        DEFAULT_VAR_DIR, description="Folder for the SQLite file, secret key, uploads, reports."
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL; empty means sqlite:///<var_dir>/diagnose.db. PostgreSQL: postgresql+psycopg://…",
+    )
+    mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="Broker URL, mqtt://[user:pass@]host:port.")
+    mqtt_protocol: Literal["5", "3.1.1"] = Field(
+        "5", description="MQTT protocol version the collector speaks."
+    )
+    mqtt_client_id: str = Field(
+        "diagnose-collector-1", description="Fixed client id of this collector (its persistent session)."
+    )
+    mqtt_share_group: str = Field(
+        "",
+        description="Shared-subscription group for JSON telemetry, to spread it over several collectors; "
+        "empty (one collector) is lossless across broker restarts on Mosquitto 2.0.11, which does not persist "
+        "$share subscriptions.",
+    )
+    mqtt_session_expiry_s: int = Field(
+        7 * 24 * 3600, description="How long the broker keeps our session offline."
+    )
+    sparkplug_groups: str = Field(
+        "+",
+        description="Comma-separated Sparkplug group ids this collector owns ('+' = all); partition by group.",
+    )
+    sparkplug_host_id: str = Field("diagnose", description="Sparkplug host application id (STATE topic).")
+    sparkplug_enterprise_map: str = Field(
+        "",
+        description="group or group/edge → USCC, as 'grp=USCC,grp/edge=USCC'; a USCC group id maps itself.",
+    )
+    batch_max_rows: int = Field(500, description="Collector: commit after this many messages …")
+    batch_max_wait_ms: int = Field(200, description="… or after this long, whichever comes first.")
+    queue_max: int = Field(
+        20_000, description="Collector: bounded in-memory queue; a full queue pauses intake."
+    )
+    max_payload_bytes: int = Field(65_536, description="Larger payloads are dead-lettered.")
+    offline_after_s: int = Field(300, description="A device silent this long is shown offline.")
+    silence_timeout_s: int = Field(
+        600, description="Indicators: silence longer than this is unknown downtime."
+    )
+    raw_retention_days: int = Field(
+        90, description="Raw telemetry older than this is deleted once rolled up."
+    )
+    secret_key: str = Field(
+        "", description="Flask session signing key; generated into var/secret_key if unset."
+    )
+    session_lifetime_min: int = Field(120, description="Idle web session expiry, minutes.")
+    login_rate_limit: str = Field(
+        "10 per minute", description="Rate limit on login attempts per client address."
+    )
+    ratelimit_storage_url: str = Field(
+        "memory://", description="Flask-Limiter storage; redis://… for many workers."
+    )
+    web_host: str = Field("127.0.0.1", description="Address `diagnose serve` binds.")
+    web_port: int = Field(8000, description="Port `diagnose serve` binds.")
+    web_workers: int = Field(2, description="gunicorn worker processes for `diagnose serve`.")
+    scheduler_lock_id: int = Field(
+        424242, description="PostgreSQL advisory lock id guarding the single scheduler."
+    )
+    simulate_rate_hz: float = Field(1.0, description="Simulator: messages per device per second.")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.env == "production" and not self.secret_key:
+            raise ValueError("DIAGNOSE_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under var_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'diagnose.db').resolve()}"
+
+    def ensure_var_dir(self) -> Path:
+        """Create var_dir if missing and return it."""
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return self.var_dir
+
+    def effective_secret_key(self) -> str:
+        """The secret key: the configured one, or one generated once and stored in var_dir/secret_key."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.ensure_var_dir() / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment, with explicit overrides (tests, CLI flags)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

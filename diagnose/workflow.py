@@ -1,0 +1,172 @@
+"""The diagnosis order status machine: a pure transition table and the one function that applies it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from diagnose.models import BureauProvider, DiagnosisOrder, OrderStatus, Result, User
+from diagnose.models.base import utcnow
+from diagnose.services import audit
+
+S = OrderStatus
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An action: the statuses it may start from, the status it leads to (None: unchanged), who may do it."""
+
+    action: str
+    sources: frozenset[OrderStatus]
+    target: OrderStatus | None
+    role: str
+
+
+def _t(action: str, sources: set[OrderStatus], target: OrderStatus | None, role: str) -> Transition:
+    return Transition(action, frozenset(sources), target, role)
+
+
+# The one table. "confirm" and "rate" are the enterprise's acts; they leave the status where it is.
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        _t("assign", {S.created, S.assigned}, S.assigned, "bureau"),
+        _t("schedule", {S.assigned, S.scheduled}, S.scheduled, "provider"),
+        _t("start_visit", {S.scheduled}, S.on_site, "provider"),
+        _t("submit", {S.on_site, S.returned}, S.submitted, "provider"),
+        _t("accept", {S.submitted}, S.accepted, "bureau"),
+        _t("return", {S.submitted}, S.returned, "bureau"),
+        _t("cancel", {S.created, S.assigned, S.scheduled}, S.cancelled, "bureau"),
+        _t("confirm", {S.on_site, S.submitted, S.returned, S.accepted}, None, "enterprise"),
+        _t("rate", {S.submitted, S.returned, S.accepted}, None, "enterprise"),
+    )
+}
+EDITABLE = frozenset({S.scheduled, S.on_site, S.returned})  # the questionnaire can be filled in these
+
+
+class WorkflowError(ValueError):
+    """A refused transition; `code` is 'forbidden' (wrong actor) or 'invalid' (wrong state or input)."""
+
+    def __init__(self, code: str, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def next_status(status: str, action: str) -> OrderStatus:
+    """Pure: the status after `action` from `status`; raises WorkflowError for a transition not in the table."""
+    transition = TRANSITIONS.get(action)
+    if transition is None or status not in transition.sources:
+        raise WorkflowError("invalid", f"cannot {action} an order that is {status}")
+    return transition.target or OrderStatus(status)
+
+
+def allowed_actions(status: str, role: str) -> list[str]:
+    """Pure: the actions a role may take on an order in this status, in table order."""
+    return [t.action for t in TRANSITIONS.values() if t.role == role and status in t.sources]
+
+
+def is_party(order: DiagnosisOrder, user: User) -> bool:
+    """Whether the user acts for the organisation the order names in its role."""
+    owner = {
+        "bureau": (order.bureau_id, user.bureau_id),
+        "provider": (order.provider_id, user.provider_id),
+        "enterprise": (order.enterprise_id, user.enterprise_id),
+    }.get(user.role)
+    return owner is not None and owner[1] is not None and owner[0] == owner[1]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What some actions need: provider to assign, visit date, return reason, rating and comment."""
+
+    provider_id: int | None = None
+    visit_date: date | None = None
+    reason: str = ""
+    rating: int | None = None
+    comment: str = ""
+
+
+def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: Inputs) -> None:
+    if action == "assign":
+        if inputs.provider_id is None:
+            raise WorkflowError("invalid", "choose a provider", "provider_id")
+        if session.get(BureauProvider, (order.bureau_id, inputs.provider_id)) is None:
+            raise WorkflowError("invalid", "the provider is not in this bureau's pool", "provider_id")
+    if action == "schedule" and inputs.visit_date is None:
+        raise WorkflowError("invalid", "give the visit date", "visit_date")
+    if action == "return" and not inputs.reason.strip():
+        raise WorkflowError("invalid", "give the reason for returning", "reason")
+    if (
+        action == "submit"
+        and session.exec(select(Result.id).where(Result.order_id == order.id)).first() is None
+    ):
+        raise WorkflowError("invalid", "run the scoring before submitting", "result")
+    if action == "accept" and order.confirmed_at is None:
+        # Acceptance pays the provider; the enterprise must first confirm the visit took place.
+        raise WorkflowError("invalid", "the enterprise has not confirmed the visit yet", "confirmed_at")
+    if action == "rate" and (inputs.rating is None or not 1 <= inputs.rating <= 5):
+        raise WorkflowError("invalid", "the rating is 1 to 5", "rating")
+
+
+def _apply_fields(order: DiagnosisOrder, action: str, inputs: Inputs, now: datetime) -> None:
+    if action == "assign":
+        order.provider_id, order.assigned_at = inputs.provider_id, now
+    elif action == "schedule":
+        order.visit_date = inputs.visit_date
+    elif action == "submit":
+        order.submitted_at = now
+    elif action == "accept":
+        order.accepted_at = now
+    elif action == "return":
+        order.return_reason = inputs.reason.strip()
+    elif action == "confirm":
+        order.confirmed_at = now
+    elif action == "rate":
+        order.rating, order.rating_comment = inputs.rating, inputs.comment.strip() or None
+
+
+def apply(
+    *,
+    session: Session,
+    order: DiagnosisOrder,
+    action: str,
+    actor: User,
+    inputs: Inputs | None = None,
+    now: datetime | None = None,
+) -> DiagnosisOrder:
+    """Check the actor's role and organisation, apply the transition and write the audit log (not committed)."""
+    inputs = inputs or Inputs()
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise WorkflowError("invalid", f"unknown action {action}")
+    if actor.role != transition.role or not is_party(order, actor):
+        raise WorkflowError("forbidden", f"{actor.username} may not {action} order {order.number}")
+    before = order.status
+    after = next_status(before, action)
+    _check_inputs(session, order, action, inputs)
+    now = now or utcnow()
+    _apply_fields(order, action, inputs, now)
+    order.status, order.updated_at = after, now
+    session.add(order)
+    detail: dict[str, object] = {"from": before, "to": after.value}
+    if inputs.provider_id is not None:
+        detail["provider_id"] = inputs.provider_id
+    if inputs.visit_date is not None:
+        detail["visit_date"] = inputs.visit_date.isoformat()
+    if inputs.reason:
+        detail["reason"] = inputs.reason.strip()
+    if inputs.rating is not None:
+        detail["rating"] = inputs.rating
+    audit.record(
+        session=session,
+        actor=actor,
+        action=f"order.{action}",
+        entity="order",
+        entity_id=order.id,
+        detail=detail,
+    )
+    return order

@@ -1,0 +1,104 @@
+"""Shared fixtures: settings in a temp folder, a migrated database on SQLite (and PostgreSQL when configured),
+and a real Mosquitto on a free port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from diagnose import migrate
+from diagnose.broker import LocalBroker, start_local_broker
+from diagnose.db import dispose_all, make_engine
+from diagnose.settings import Settings, load_settings
+
+POSTGRES_URL = os.environ.get("DIAGNOSE_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(autouse=True)
+def _close_database_connections() -> Iterator[None]:
+    """Apps and CLI runs make engines of their own; close their pools when the test ends."""
+    yield
+    dispose_all()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings pointing at a temp folder and a SQLite file inside it."""
+    return load_settings(
+        env="test", var_dir=tmp_path / "var", secret_key="test-secret", mqtt_url="mqtt://127.0.0.1:1"
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """The configured PostgreSQL URL, or skip."""
+    if not POSTGRES_URL:
+        pytest.skip("DIAGNOSE_TEST_POSTGRES_URL not set")
+    return POSTGRES_URL
+
+
+def _fresh_postgres_database(admin_url: str) -> tuple[str, Engine]:
+    name = f"diagnose_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}", admin
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database URL: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    url, admin = _fresh_postgres_database(POSTGRES_URL)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated database on every configured backend."""
+    eng = make_engine(url=db_url)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db_settings(settings: Settings, db_url: str) -> Settings:
+    """Settings whose database is the parametrized test database."""
+    return settings.model_copy(update={"database_url": db_url})
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A real Mosquitto with the shipped configuration, on a free port, for the whole session."""
+    if not shutil.which("mosquitto"):
+        pytest.skip("mosquitto is not installed (make test installs it when run as root)")
+    broker = start_local_broker(workdir=tmp_path_factory.mktemp("mosquitto"))
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def own_mosquitto(tmp_path: Path) -> Iterator[LocalBroker]:
+    """A Mosquitto of this test's own, which the test may stop, kill and restart."""
+    if not shutil.which("mosquitto"):
+        pytest.skip("mosquitto is not installed (make test installs it when run as root)")
+    broker = start_local_broker(workdir=tmp_path / "mosquitto")
+    yield broker
+    broker.stop(kill=True)

@@ -1,0 +1,91 @@
+"""Organisations: unified social credit codes are checked, duplicates refused, every change audited."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, select, text
+
+from diagnose.models import AuditLog, Enterprise, Role
+from diagnose.services import audit, orgs
+from tests import factories
+
+
+def test_enterprise_with_valid_code_is_registered_and_audited(engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        factories.regions(session)
+        created = factories.enterprise(session)
+        session.commit()
+        stored = session.exec(select(Enterprise)).one()
+        assert stored.uscc == created.uscc
+        entries = audit.entries_for(session=session, entity="enterprise", entity_id=created.id)
+        assert [e.action for e in entries] == ["enterprise.create"]
+
+
+def test_wrong_check_character_is_refused_with_a_clear_message(engine) -> None:  # type: ignore[no-untyped-def]
+    good = factories.uscc()
+    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    with Session(engine) as session:
+        factories.regions(session)
+        with pytest.raises(orgs.ValidationError) as info:
+            orgs.create_enterprise(
+                session=session, actor="t", uscc=wrong, name="x", region_code="320412", industry_code="3421"
+            )
+        assert info.value.field == "uscc"
+        assert "check" in str(info.value).lower()
+        assert session.exec(select(Enterprise)).first() is None
+
+
+@pytest.mark.parametrize("bad", ["", "123", "91320412MA0000001X0", "9132041@MA000001XA"])
+def test_malformed_codes_are_refused(engine, bad: str) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        factories.regions(session)
+        with pytest.raises(orgs.ValidationError, match="uscc"):
+            orgs.create_enterprise(
+                session=session, actor="t", uscc=bad, name="x", region_code="320412", industry_code="3421"
+            )
+
+
+def test_duplicate_enterprise_is_refused_and_first_kept(engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        factories.regions(session)
+        factories.enterprise(session, name="第一家")
+        session.commit()
+        with pytest.raises(orgs.ValidationError, match="already registered"):
+            factories.enterprise(session, name="第二家")
+        session.rollback()
+        assert [e.name for e in session.exec(select(Enterprise))] == ["第一家"]
+
+
+def test_region_descendants(engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        factories.regions(session)
+        assert orgs.region_and_descendants(session=session, code="320400") == {"320400", "320412"}
+        assert orgs.region_and_descendants(session=session, code="320000") == {
+            "320000",
+            "320400",
+            "320412",
+            "320500",
+            "320585",
+        }
+
+
+def test_passwords_are_hashed_and_checked(engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        user = factories.user(session, "alice", Role.admin, password="s3cret-pass")
+        session.commit()
+        assert "s3cret-pass" not in user.password_hash
+        assert orgs.authenticate(session=session, username="alice", password="s3cret-pass") is not None
+        assert orgs.authenticate(session=session, username="alice", password="wrong-pass") is None
+        assert orgs.authenticate(session=session, username="nobody", password="s3cret-pass") is None
+
+
+def test_audit_log_is_append_only(engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        audit.record(session=session, actor="t", action="x.test", entity="x", entity_id=1)
+        session.commit()
+        for statement in ("UPDATE auditlog SET action = 'forged'", "DELETE FROM auditlog"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                session.exec(text(statement))  # type: ignore[call-overload]
+            session.rollback()
+        assert session.exec(select(AuditLog.action)).all() == ["x.test"]

@@ -1,0 +1,85 @@
+"""Import rules from the architecture: scoring/ is pure; each package imports only what it may."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN_IN_SCORING = {
+    "flask",
+    "sqlmodel",
+    "sqlalchemy",
+    "paho",
+    "apscheduler",
+    "diagnose",
+    "collectors",
+    "web",
+    "reports",
+    "requests",
+    "psycopg",
+    "socket",
+    "subprocess",
+}
+ALLOWED = {
+    "scoring": {"scoring"},
+    "collectors": {"collectors", "diagnose", "scoring"},
+    "diagnose": {"diagnose", "scoring"},
+    "reports": {"reports", "diagnose", "scoring"},
+    "web": {"web", "diagnose", "scoring", "reports"},
+}
+PROJECT = set(ALLOWED)
+# The composition root: the modules that start processes may import every package.
+COMPOSITION_ROOT = {"diagnose/demo.py", "diagnose/server.py", "diagnose/broker.py"}
+
+
+def _composition_root(path: Path) -> bool:
+    relative = str(path.relative_to(ROOT))
+    return relative in COMPOSITION_ROOT or (relative.startswith("diagnose/cli") and relative.endswith(".py"))
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module.split(".")[0])
+    return names
+
+
+def _files(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_what_it_may(package: str) -> None:
+    bad = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _files(package)
+        for name in _imports(path)
+        if name in PROJECT and name not in ALLOWED[package] and not _composition_root(path)
+    ]
+    assert bad == []
+
+
+def test_scoring_is_pure() -> None:
+    bad = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in _files("scoring")
+        for name in _imports(path)
+        if name in FORBIDDEN_IN_SCORING
+    ]
+    assert bad == []
+    environ = [
+        str(p.relative_to(ROOT)) for p in _files("scoring") if "os.environ" in p.read_text(encoding="utf-8")
+    ]
+    assert environ == []
+
+
+def test_paho_only_in_client_module() -> None:
+    users = [str(p.relative_to(ROOT)) for pkg in PROJECT for p in _files(pkg) if "paho" in _imports(p)]
+    assert users == ["collectors/client.py"]
