@@ -1,0 +1,65 @@
+"""CMMM maturity scoring (GB/T 39116 / 39117): model, scoring, evidence, gaps, roadmap, peers."""
+
+from scoring.maturity.assessment import (
+    RATINGS,
+    Answer,
+    Assessment,
+    AssessmentError,
+    canonical_inputs,
+    input_hash,
+    parse_assessment,
+)
+from scoring.maturity.engine import NodeScore, ScoreResult, score
+from scoring.maturity.evidence import (
+    MeasuredEvidence,
+    Proposal,
+    Reconciled,
+    apply_reconciled,
+    load_evidence_rules,
+    propose_ratings,
+    reconcile,
+)
+from scoring.maturity.gaps import Gap, GapList, gap_list
+from scoring.maturity.model import MaturityModel, Requirement, load_model
+from scoring.maturity.peers import PeerBenchmark, Percentile, benchmark_unavailable_reason, peer_benchmark
+from scoring.maturity.roadmap import Action, Investments, Roadmap, RoadmapStep, load_actions, plan_roadmap
+from scoring.maturity.rule import RULE_VERSION, TotalScore, total_score
+
+__all__ = [
+    "RATINGS",
+    "RULE_VERSION",
+    "Action",
+    "Answer",
+    "Assessment",
+    "AssessmentError",
+    "Gap",
+    "GapList",
+    "Investments",
+    "MaturityModel",
+    "MeasuredEvidence",
+    "NodeScore",
+    "PeerBenchmark",
+    "Percentile",
+    "Proposal",
+    "Reconciled",
+    "Requirement",
+    "Roadmap",
+    "RoadmapStep",
+    "ScoreResult",
+    "TotalScore",
+    "apply_reconciled",
+    "benchmark_unavailable_reason",
+    "canonical_inputs",
+    "gap_list",
+    "input_hash",
+    "load_actions",
+    "load_evidence_rules",
+    "load_model",
+    "parse_assessment",
+    "peer_benchmark",
+    "plan_roadmap",
+    "propose_ratings",
+    "reconcile",
+    "score",
+    "total_score",
+]

@@ -1,0 +1,1 @@
+"""Versioned data files of the maturity model (requirements, weights, evidence rules, actions)."""

@@ -1,0 +1,70 @@
+"""Where the roadmap meets the subsidy engine: what a set of improvement actions would earn."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from scoring.maturity import Investments
+from scoring.subsidy import Catalogue, SubsidyResult, evaluate, load_catalogue, parse_plan
+
+
+def plan_for_investments(
+    investments: Investments,
+    *,
+    region: str,
+    date: str,
+    industry: str = "C",
+    strategic_emerging: bool = False,
+) -> dict[str, Any]:
+    """The subsidy plan (the `diagnose subsidy` format) for a roadmap's cumulative investments."""
+    return {
+        "date": date,
+        "enterprise": {"region": region, "industry": industry, "strategic_emerging": strategic_emerging},
+        "investments": {
+            "equipment_cny": investments.equipment_cny,
+            "it_cny": investments.it_cny,
+            "robots_cny": investments.robots_cny,
+            "energy_saved_tce": str(investments.energy_saved_tce),
+        },
+        "recognitions": sorted(set(investments.recognitions)),
+    }
+
+
+def subsidy_result(
+    investments: Investments, *, region: str, date: str, catalogue: Catalogue | None = None, **enterprise: Any
+) -> SubsidyResult:
+    """The engine's clause-by-clause verdict on these investments."""
+    cat = catalogue or load_catalogue()
+    plan = parse_plan(plan_for_investments(investments, region=region, date=date, **enterprise), cat)
+    return evaluate(plan, cat)
+
+
+def subsidy_for_investments(investments: Investments, *, region: str, date: str, **enterprise: Any) -> int:
+    """Computable subsidy in whole yuan (rounded down: a plan never promises a fen it may not get)."""
+    return subsidy_result(investments, region=region, date=date, **enterprise).total_fen // 100
+
+
+def subsidy_function(*, region: str, date: str, **enterprise: Any) -> Callable[[Investments], int]:
+    """The `subsidy_fn` the roadmap planner takes, bound to one enterprise and date."""
+    return lambda investments: subsidy_for_investments(investments, region=region, date=date, **enterprise)
+
+
+@cache
+def _sections() -> tuple[tuple[int, int, str], ...]:
+    raw = json.loads(
+        resources.files("scoring.data").joinpath("gbt4754_sections.json").read_text(encoding="utf-8")
+    )
+    return tuple((s["first"], s["last"], s["section"]) for s in raw["sections"])
+
+
+def industry_section(industry_code: str) -> str:
+    """The GB/T 4754-2017 section letter of an industry class code ("3484" → "C"); "" if unknown."""
+    digits = industry_code.strip()[:2]
+    if not digits.isdigit():
+        return ""
+    division = int(digits)
+    return next((section for first, last, section in _sections() if first <= division <= last), "")

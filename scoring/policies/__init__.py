@@ -1,0 +1,1 @@
+"""Policy catalogue data files (JSON), one per seed policy document; read by scoring.subsidy."""
