@@ -1,0 +1,238 @@
+"""Ingest benchmark: N QoS 1 messages from several publisher processes, collector vs a bare paho subscriber.
+
+Prints messages stored per second end to end (first publish → last commit), the rate of a bare paho
+subscriber that does nothing (same broker, same N, same run), their ratio, the collector's peak RSS
+(VmHWM from /proc) and the messages lost. Target: ratio ≥ 0.6 on SQLite.
+
+    .venv/bin/python bench/ingest.py --messages 50000 --publishers 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import paho.mqtt.client as mqtt  # noqa: E402
+from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+from sqlmodel import Session, SQLModel, func, select  # noqa: E402
+
+from collectors.client import Publisher  # noqa: E402
+from collectors.payloads import telemetry_topic  # noqa: E402
+from diagnose.broker import LocalBroker, start_local_broker  # noqa: E402
+from diagnose.db import make_engine  # noqa: E402
+from diagnose.models import Telemetry  # noqa: E402
+from diagnose.services import devices, orgs  # noqa: E402
+from scoring.uscc import make_uscc  # noqa: E402
+
+USCC = make_uscc("91320412MA000001X")
+DEVICES = 20
+T0 = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def _payloads(worker: int, workers: int, total: int) -> list[tuple[str, bytes]]:
+    out = []
+    for n in range(worker, total, workers):
+        device = f"B{n % DEVICES:03d}"
+        body = {"ts": (T0 + timedelta(milliseconds=n)).isoformat(), "seq": n, "state": "RUN"}
+        body |= {"count_total": n, "count_good": n, "power_kw": 12.5, "energy_kwh": n / 100}
+        out.append((telemetry_topic(USCC, device), json.dumps(body).encode()))
+    return out
+
+
+def _publish(url: str, worker: int, workers: int, total: int, go: mp.Event) -> None:  # type: ignore[type-arg]
+    messages = _payloads(worker, workers, total)
+    publisher = Publisher(url=url, client_id=f"bench-pub-{worker}-{time.monotonic_ns()}").start()
+    go.wait()
+    infos = [publisher.publish(topic, payload) for topic, payload in messages]
+    publisher.wait_all_published(infos, timeout_s=300)
+    publisher.stop()
+
+
+def _run_publishers(url: str, workers: int, total: int) -> float:
+    """Start the publisher processes, release them together, return the start time."""
+    ctx = mp.get_context("spawn")
+    go = ctx.Event()
+    procs = [ctx.Process(target=_publish, args=(url, w, workers, total, go)) for w in range(workers)]
+    for proc in procs:
+        proc.start()
+    time.sleep(2.0)  # let every publisher connect and build its payloads before the clock starts
+    start = time.monotonic()
+    go.set()
+    _run_publishers.procs = procs  # type: ignore[attr-defined]
+    return start
+
+
+def _join_publishers() -> None:
+    for proc in _run_publishers.procs:  # type: ignore[attr-defined]
+        proc.join(300)
+
+
+def bare_subscriber_rate(broker: LocalBroker, total: int, workers: int) -> float:
+    """Messages per second a paho subscriber that does nothing receives (QoS 1, persistent session)."""
+    received = 0
+    done = threading.Event()
+    lock = threading.Lock()
+
+    def on_message(_c: object, _u: object, _m: object) -> None:
+        nonlocal received
+        with lock:
+            received += 1
+            if received >= total:
+                done.set()
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
+    client.on_message = on_message
+    subscribed = threading.Event()
+    client.on_subscribe = lambda *_a: subscribed.set()
+    client.connect("127.0.0.1", broker.port, clean_start=False)
+    client.loop_start()
+    client.subscribe("plant/+/+/telemetry", 1)
+    subscribed.wait(10)
+    start = _run_publishers(broker.url, workers, total)
+    done.wait(600)
+    print(f"bare subscriber received {received}", file=sys.stderr)
+    elapsed = time.monotonic() - start
+    _join_publishers()
+    client.disconnect()
+    client.loop_stop()
+    return received / elapsed
+
+
+def _collector_main(db_url: str, broker_url: str, batch_rows: int, ready: mp.Event, stop: mp.Event) -> None:  # type: ignore[type-arg]
+    from collectors.service import Collector
+    from diagnose.settings import load_settings
+
+    settings = load_settings(
+        database_url=db_url,
+        mqtt_url=broker_url,
+        mqtt_client_id="bench-collector",
+        sparkplug_groups="",
+        batch_max_rows=batch_rows,
+    )
+    collector = Collector(settings, make_engine(settings)).start()
+    collector.client.connected.wait(10)
+    time.sleep(0.5)  # SUBACK
+    ready.set()
+    while not stop.wait(0.2):
+        pass
+    collector.stop()
+
+
+def _peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return -1
+
+
+def collector_rate(
+    broker: LocalBroker, db_url: str, total: int, workers: int, batch_rows: int
+) -> tuple[float, int, int, int]:
+    """(stored per second, peak RSS kB, lost, duplicates) for the real collector in its own process."""
+    engine = make_engine(url=db_url)
+    ctx = mp.get_context("spawn")
+    ready, stop = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_collector_main, args=(db_url, broker.url, batch_rows, ready, stop))
+    proc.start()
+    ready.wait(30)
+    start = _run_publishers(broker.url, workers, total)
+
+    def stored() -> int:
+        with Session(engine) as session:
+            return int(session.exec(select(func.count()).select_from(Telemetry)).one())
+
+    deadline = time.monotonic() + 600
+    while stored() < total and time.monotonic() < deadline:
+        time.sleep(0.05)
+    elapsed = time.monotonic() - start
+    _join_publishers()
+    time.sleep(1.0)  # anything still arriving would be a duplicate or a late message
+    count = stored()
+    with Session(engine) as session:
+        distinct = int(session.exec(select(func.count(func.distinct(Telemetry.seq)))).one())
+    peak = _peak_rss_kb(proc.pid or 0)
+    stop.set()
+    proc.join(30)
+    engine.dispose()
+    return total / elapsed, peak, total - distinct, count - distinct
+
+
+def _prepare(db_url: str) -> None:
+    engine = make_engine(url=db_url)
+    SQLModel.metadata.create_all(engine)  # the models' schema; the migrations are tested elsewhere
+    with Session(engine) as session:
+        for code, name, level, parent in [
+            ("320000", "江苏省", "province", None),
+            ("320400", "常州市", "city", "320000"),
+            ("320412", "武进区", "district", "320400"),
+        ]:
+            orgs.upsert_region(session=session, code=code, name=name, level=level, parent_code=parent)
+        enterprise = orgs.create_enterprise(
+            session=session,
+            actor="system:bench",
+            uscc=USCC,
+            name="基准测试",
+            region_code="320412",
+            industry_code="3421",
+        )
+        for i in range(DEVICES):
+            devices.register_device(
+                session=session,
+                actor="system:bench",
+                enterprise_id=enterprise.id,
+                external_id=f"B{i:03d}",  # type: ignore[arg-type]
+            )
+        session.commit()
+    engine.dispose()
+
+
+def main() -> None:
+    """Run both measurements and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--publishers", type=int, default=4)
+    parser.add_argument(
+        "--batch-rows", type=int, default=500, help="DIAGNOSE_BATCH_MAX_ROWS of the collector"
+    )
+    parser.add_argument("--database-url", default="", help="default: a SQLite file in a temp folder")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="diagnose-bench-"))
+    workdir.chmod(0o777)  # Mosquitto run as root drops to its own user and must write its persistence
+    (workdir / "broker").mkdir()
+    (workdir / "broker").chmod(0o777)
+    broker = start_local_broker(workdir=workdir / "broker")
+    db_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    try:
+        _prepare(db_url)
+        bare = bare_subscriber_rate(broker, args.messages, args.publishers)
+        stored, peak_kb, lost, duplicates = collector_rate(
+            broker, db_url, args.messages, args.publishers, args.batch_rows
+        )
+    finally:
+        broker.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    backend = db_url.split(":", 1)[0]
+    print(
+        f"messages                      {args.messages} from {args.publishers} publisher processes ({backend})"
+    )
+    print(f"bare paho subscriber          {bare:10.0f} msg/s")
+    print(f"collector, stored end to end  {stored:10.0f} msg/s")
+    print(f"ratio collector / bare        {stored / bare:10.2f}   (target ≥ 0.6)")
+    print(f"collector peak RSS            {peak_kb / 1024:10.1f} MiB")
+    print(f"messages lost                 {lost:10d}")
+    print(f"duplicate rows                {duplicates:10d}")
+
+
+if __name__ == "__main__":
+    main()

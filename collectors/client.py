@@ -1,0 +1,289 @@
+"""The only module that touches paho-mqtt: the collector's subscriber and a small publisher."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 10.0
+KEEPALIVE_S = 30
+RECEIVE_MAXIMUM = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAddress:
+    """Where the broker is, parsed from an mqtt:// URL."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> BrokerAddress:
+        """Parse mqtt://[user:pass@]host[:port]."""
+        parsed = urlparse(url)
+        if parsed.scheme not in ("mqtt", "tcp"):
+            raise ValueError(f"unsupported MQTT URL scheme {parsed.scheme!r} (use mqtt://host:port)")
+        return cls(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 1883,
+            username=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A topic filter and its QoS."""
+
+    topic: str
+    qos: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A received message with what is needed to acknowledge it later."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    generation: int  # the connection it arrived on; acks for an older connection are dropped
+    channel: str = "json"  # which client received it ("json" persistent, "sparkplug" clean session)
+
+
+def _new_client(client_id: str, protocol: str, *, manual_ack: bool, clean: bool = False) -> mqtt.Client:
+    if protocol == "5":
+        return mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=manual_ack
+        )
+    return mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv311,
+        clean_session=clean,
+        manual_ack=manual_ack,
+    )
+
+
+class CollectorClient:
+    """A persistent-session subscriber that hands messages on and acknowledges them only when told to.
+
+    paho's own loop reconnects; every CONNACK re-subscribes everything (a broker that lost our
+    session must not leave us deaf). `on_delivery` may block: that is the collector's backpressure.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        client_id: str,
+        protocol: str,
+        subscriptions: Sequence[Subscription],
+        on_delivery: Callable[[Delivery], None],
+        session_expiry_s: int = 7 * 24 * 3600,
+        will: tuple[str, bytes] | None = None,
+        on_connected: Callable[[CollectorClient], None] | None = None,
+        on_disconnected: Callable[[CollectorClient], None] | None = None,
+        clean_start: bool = False,
+        receive_maximum: int = RECEIVE_MAXIMUM,
+        channel: str = "json",
+    ) -> None:
+        self.address = BrokerAddress.from_url(url)
+        self.protocol = protocol
+        self.subscriptions = tuple(subscriptions)
+        self.session_expiry_s = 0 if clean_start else session_expiry_s
+        self.clean_start = clean_start
+        self.channel = channel
+        # Unacked messages in flight towards us: with acks sent only after commit this must cover
+        # a whole batch, or every batch would wait out its timer (MQTT 5 §3.1.2.11.3 Receive Maximum).
+        self.receive_maximum = max(1, min(receive_maximum, 65_535))
+        self._on_delivery = on_delivery
+        self._on_connected = on_connected
+        self._on_disconnected = on_disconnected
+        self._generation = 0
+        self._lock = threading.Lock()
+        self.connected = threading.Event()
+        self._client = _new_client(client_id, protocol, manual_ack=True, clean=clean_start)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=10)
+        self._client.max_inflight_messages_set(100)
+        if self.address.username:
+            self._client.username_pw_set(self.address.username, self.address.password)
+        if will is not None:
+            self.set_will(*will)
+        self._client.on_connect = self._handle_connect
+        self._client.on_disconnect = self._handle_disconnect
+        self._client.on_message = self._handle_message
+
+    def set_will(self, topic: str, payload: bytes) -> None:
+        """Register the retained QoS 1 will sent with the next CONNECT (Sparkplug STATE death)."""
+        self._client.will_set(topic, payload, qos=1, retain=True)
+
+    @property
+    def generation(self) -> int:
+        """Counts connections; a delivery is ackable only on the connection it came on."""
+        return self._generation
+
+    def start(self) -> None:
+        """Connect (asynchronously; paho retries until the broker answers) and start the network thread."""
+        kwargs: dict[str, object] = {"keepalive": KEEPALIVE_S}
+        if self.protocol == "5":
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = self.session_expiry_s
+            props.ReceiveMaximum = self.receive_maximum
+            # clean_start=False explicitly: paho's MQTT 5 default wipes the session on the first connect.
+            kwargs.update(clean_start=self.clean_start, properties=props)
+        self._client.connect_async(self.address.host, self.address.port, **kwargs)  # type: ignore[arg-type]
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect cleanly, keeping the broker-side session for the next start."""
+        try:
+            if self.protocol == "5" and not self.clean_start:
+                props = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
+                props.SessionExpiryInterval = self.session_expiry_s
+                self._client.disconnect(properties=props)
+            else:
+                self._client.disconnect()
+        finally:
+            self._client.loop_stop()
+
+    def ack(self, delivery: Delivery) -> bool:
+        """Acknowledge a committed message; False if its connection is gone (the broker will redeliver)."""
+        if delivery.qos == 0:
+            return True
+        with self._lock:
+            if delivery.generation != self._generation or not self.connected.is_set():
+                return False
+            return self._client.ack(delivery.mid, delivery.qos) == mqtt.MQTT_ERR_SUCCESS
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
+        """Publish on the collector's own connection (Sparkplug STATE and rebirth NCMDs)."""
+        self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def abort(self) -> None:
+        """Drop the connection without DISCONNECT, so the broker sends our will (tests, shutdown of a host)."""
+        self._client.loop_stop()
+        sock = self._client.socket()
+        if sock is not None:
+            sock.close()
+
+    def _handle_connect(
+        self, client: mqtt.Client, _u: object, flags: object, reason: ReasonCode, _p: object
+    ) -> None:
+        if reason.is_failure:
+            log.warning("broker refused connection: %s", reason)
+            return
+        with self._lock:
+            self._generation += 1
+        log.info(
+            "connected to %s:%s (session present: %s)",
+            self.address.host,
+            self.address.port,
+            getattr(flags, "session_present", "?"),
+        )
+        if self.subscriptions:
+            client.subscribe([(s.topic, s.qos) for s in self.subscriptions])
+        self.connected.set()
+        if self._on_connected is not None:
+            self._on_connected(self)
+
+    def _handle_disconnect(
+        self, _c: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object
+    ) -> None:
+        self.connected.clear()
+        log.warning("disconnected from broker: %s", reason)
+        if self._on_disconnected is not None:
+            self._on_disconnected(self)
+
+    def _handle_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        delivery = Delivery(
+            topic=message.topic,
+            payload=bytes(message.payload),
+            mid=message.mid,
+            qos=message.qos,
+            generation=self._generation,
+            channel=self.channel,
+        )
+        try:
+            self._on_delivery(delivery)
+        except Exception:  # one bad message is logged and skipped, never kills the network loop
+            log.exception(
+                "delivery handler failed for topic %s payload %r", message.topic, message.payload[:200]
+            )
+
+
+class Publisher:
+    """A plain QoS-1 publisher for the simulator, tests and benchmarks."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        client_id: str,
+        protocol: str = "5",
+        will: tuple[str, bytes, int, bool] | None = None,
+    ) -> None:
+        self.address = BrokerAddress.from_url(url)
+        self._client = _new_client(client_id, protocol, manual_ack=False, clean=True)
+        if will is not None:
+            self._client.will_set(will[0], will[1], qos=will[2], retain=will[3])
+        self._client.max_inflight_messages_set(200)
+        self._client.max_queued_messages_set(0)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=5)
+        if self.address.username:
+            self._client.username_pw_set(self.address.username, self.address.password)
+        self.connected = threading.Event()
+        self._client.on_connect = lambda *_a: self.connected.set()
+        self._client.on_disconnect = lambda *_a: self.connected.clear()
+        self._client.on_message = self._handle_message
+        self._handlers: list[Callable[[str, bytes], None]] = []
+
+    def subscribe(self, topic: str, handler: Callable[[str, bytes], None], *, qos: int = 0) -> None:
+        """Receive messages on `topic` (the simulated edge node listens for rebirth NCMDs)."""
+        self._handlers.append(handler)
+        self._client.subscribe(topic, qos)
+
+    def _handle_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
+        for handler in self._handlers:
+            try:
+                handler(message.topic, bytes(message.payload))
+            except Exception:  # a handler bug must not kill paho's network thread
+                log.exception("handler failed for topic %s", message.topic)
+
+    def start(self, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Publisher:
+        """Connect and start the network thread; raise TimeoutError if no broker answers."""
+        self._client.connect_async(self.address.host, self.address.port, keepalive=KEEPALIVE_S)
+        self._client.loop_start()
+        if not self.connected.wait(timeout_s):
+            self._client.loop_stop()
+            raise TimeoutError(f"no MQTT broker answered at {self.address.host}:{self.address.port}")
+        return self
+
+    def publish(
+        self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
+    ) -> mqtt.MQTTMessageInfo:
+        """Queue one message; paho resends QoS 1 messages after a reconnect."""
+        return self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def wait_all_published(self, infos: Sequence[mqtt.MQTTMessageInfo], *, timeout_s: float = 60.0) -> None:
+        """Block until every message has been acknowledged by the broker."""
+        for info in infos:
+            info.wait_for_publish(timeout=timeout_s)
+
+    def stop(self) -> None:
+        """Disconnect and stop the network thread."""
+        self._client.disconnect()
+        self._client.loop_stop()

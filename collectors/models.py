@@ -1,0 +1,69 @@
+"""Message types shared by the parsers and the writer: plain frozen dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+DeviceState = Literal["RUN", "IDLE", "DOWN", "PLANNED_STOP", "OFF"]
+DEVICE_STATES: tuple[str, ...] = ("RUN", "IDLE", "DOWN", "PLANNED_STOP", "OFF")
+Source = Literal["json", "sparkplug"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One telemetry sample of one device, whatever the wire format it came in.
+
+    `seq` is the idempotency key together with (enterprise, device): the device's own
+    increasing counter for JSON topics, the payload timestamp in epoch ms for Sparkplug B
+    (whose 0-255 `seq` is per edge node and wraps, so it cannot identify a sample).
+    """
+
+    uscc: str
+    device_id: str
+    seq: int
+    ts: datetime  # timezone-aware, UTC
+    source: Source = "json"
+    state: str | None = None
+    count_total: int | None = None
+    count_good: int | None = None
+    power_kw: float | None = None
+    energy_kwh: float | None = None
+    current_a: float | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    is_historical: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceBirth:
+    """Device metadata announced by a birth message (JSON `birth` topic or Sparkplug DBIRTH)."""
+
+    uscc: str
+    device_id: str
+    kind: str | None = None
+    model: str | None = None
+    ideal_cycle_s: float | None = None
+    source: Source = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceDeath:
+    """A device or edge node went offline (Sparkplug DDEATH/NDEATH, or a JSON last-will)."""
+
+    uscc: str
+    device_id: str | None  # None: every device of the edge node
+    ts: datetime
+    edge_node: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A message that could not be used: goes to the dead-letter table with its raw bytes."""
+
+    topic: str
+    payload: bytes
+    reason: str
+
+
+Parsed = Reading | DeviceBirth | DeviceDeath | Rejected

@@ -1,0 +1,177 @@
+"""Parse JSON plant topics: bytes in, a Reading / DeviceBirth or a Rejected out. Never raises."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from collectors.models import DEVICE_STATES, DeviceBirth, Parsed, Reading, Rejected
+from scoring.uscc import is_valid_uscc
+
+TOPIC_ROOT = "plant"
+DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+KNOWN_FLOATS = ("power_kw", "energy_kwh", "current_a")
+KNOWN_COUNTERS = ("count_total", "count_good")
+RESERVED = {"ts", "seq", "state", *KNOWN_FLOATS, *KNOWN_COUNTERS}
+MAX_METRICS = 64
+# Epoch-ms bounds: 2000-01-01 .. 2100-01-01; outside is almost surely seconds or garbage.
+MIN_EPOCH_MS, MAX_EPOCH_MS = 946_684_800_000, 4_102_444_800_000
+
+
+class _Bad(Exception):
+    pass
+
+
+def parse_message(topic: str, payload: bytes, *, max_payload_bytes: int = 65_536) -> Parsed:
+    """Turn one message on a `plant/…` topic into a Reading, a DeviceBirth, or a Rejected with the reason."""
+    try:
+        if len(payload) > max_payload_bytes:
+            raise _Bad(f"payload too large: {len(payload)} bytes > {max_payload_bytes}")
+        uscc, device_id, kind = _parse_topic(topic)
+        body = _load_object(payload)
+        if kind == "telemetry":
+            return _reading(uscc, device_id, body)
+        return _birth(uscc, device_id, body)
+    except _Bad as exc:
+        return Rejected(topic=topic, payload=payload, reason=str(exc))
+    except Exception as exc:  # a parser bug must not kill the collector: dead-letter it instead
+        return Rejected(
+            topic=topic, payload=payload, reason=f"parser error: {type(exc).__name__}: {exc}"[:500]
+        )
+
+
+def _parse_topic(topic: str) -> tuple[str, str, str]:
+    parts = topic.split("/")
+    if len(parts) != 4 or parts[0] != TOPIC_ROOT or parts[3] not in ("telemetry", "birth"):
+        raise _Bad(f"bad topic {topic[:200]!r}: expected plant/<uscc>/<device_id>/telemetry|birth")
+    if not is_valid_uscc(parts[1]):
+        raise _Bad(f"bad topic: {parts[1][:40]!r} is not a valid unified social credit code")
+    if not DEVICE_ID_RE.match(parts[2]):
+        raise _Bad(f"bad topic: device id {parts[2][:80]!r} must be 1-64 of A-Z a-z 0-9 _ . : -")
+    return parts[1], parts[2], parts[3]
+
+
+def _load_object(payload: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(payload.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise _Bad(f"bad JSON: {exc}"[:300]) from exc
+    if not isinstance(body, dict):
+        raise _Bad("bad JSON: payload must be an object")
+    return body
+
+
+def _refuse_constant(name: str) -> float:
+    raise _Bad(f"bad JSON: {name} is not a number")
+
+
+def parse_ts(value: object) -> datetime:
+    """RFC 3339 text or epoch milliseconds → aware UTC datetime."""
+    if isinstance(value, bool):
+        raise _Bad("ts: must be RFC 3339 text or epoch milliseconds")
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or not MIN_EPOCH_MS <= value <= MAX_EPOCH_MS:
+            raise _Bad(f"ts: epoch milliseconds out of range: {value!r}")
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError as exc:
+            raise _Bad(f"ts: not RFC 3339: {value[:40]!r}") from exc
+        if parsed.tzinfo is None:
+            raise _Bad("ts: RFC 3339 needs a time zone offset (e.g. Z or +08:00)")
+        return parsed.astimezone(UTC)
+    raise _Bad("ts: must be RFC 3339 text or epoch milliseconds")
+
+
+def _int_field(body: dict[str, Any], name: str, *, required: bool = False) -> int | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise _Bad(f"{name}: required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 2**62:
+        raise _Bad(f"{name}: must be a non-negative integer, got {str(value)[:40]!r}")
+    return value
+
+
+def _float_field(body: dict[str, Any], name: str) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _Bad(f"{name}: must be a finite number, got {str(value)[:40]!r}")
+    return float(value)
+
+
+def _reading(uscc: str, device_id: str, body: dict[str, Any]) -> Reading:
+    if "ts" not in body:
+        raise _Bad("ts: required")
+    ts = parse_ts(body["ts"])
+    seq = _int_field(body, "seq", required=True)
+    state = body.get("state")
+    if state is not None and state not in DEVICE_STATES:
+        raise _Bad(f"state: must be one of {', '.join(DEVICE_STATES)}, got {str(state)[:20]!r}")
+    metrics: dict[str, float] = {}
+    for name, value in body.items():
+        if name in RESERVED:
+            continue
+        if (
+            len(name) > 64
+            or isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise _Bad(
+                f"{name[:64]}: extra metrics must be finite numbers with names of at most 64 characters"
+            )
+        metrics[name] = float(value)
+    if len(metrics) > MAX_METRICS:
+        raise _Bad(f"too many metrics: {len(metrics)} > {MAX_METRICS}")
+    return Reading(
+        uscc=uscc,
+        device_id=device_id,
+        seq=seq or 0,
+        ts=ts,
+        source="json",
+        state=state,
+        count_total=_int_field(body, "count_total"),
+        count_good=_int_field(body, "count_good"),
+        power_kw=_float_field(body, "power_kw"),
+        energy_kwh=_float_field(body, "energy_kwh"),
+        current_a=_float_field(body, "current_a"),
+        metrics=metrics,
+    )
+
+
+def _birth(uscc: str, device_id: str, body: dict[str, Any]) -> DeviceBirth:
+    def text(name: str) -> str | None:
+        value = body.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > 64):
+            raise _Bad(f"{name}: must be text of at most 64 characters")
+        return value
+
+    cycle = _float_field(body, "ideal_cycle_s")
+    if cycle is not None and cycle <= 0:
+        raise _Bad("ideal_cycle_s: must be positive")
+    return DeviceBirth(
+        uscc=uscc,
+        device_id=device_id,
+        kind=text("kind"),
+        model=text("model"),
+        ideal_cycle_s=cycle,
+        source="json",
+    )
+
+
+def telemetry_topic(uscc: str, device_id: str) -> str:
+    """The topic a device publishes its telemetry on."""
+    return f"{TOPIC_ROOT}/{uscc}/{device_id}/telemetry"
+
+
+def birth_topic(uscc: str, device_id: str) -> str:
+    """The retained topic a device announces itself on."""
+    return f"{TOPIC_ROOT}/{uscc}/{device_id}/birth"

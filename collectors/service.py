@@ -1,0 +1,119 @@
+"""`diagnose collect`: wire the MQTT clients, the parsers and the batching writer together."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.engine import Engine
+
+from collectors.client import CollectorClient, Delivery, Subscription
+from collectors.models import Parsed, Rejected
+from collectors.payloads import parse_message
+from collectors.sparkplug_bridge import SparkplugBridge, parse_groups
+from collectors.writer import BatchWriter, Envelope
+from diagnose.settings import Settings
+
+log = logging.getLogger(__name__)
+STATS_EVERY_S = 10.0
+
+
+def json_subscriptions(settings: Settings) -> list[Subscription]:
+    """Telemetry through the shared subscription (load spread across collectors); births to every collector."""
+    telemetry = "plant/+/+/telemetry"
+    if settings.mqtt_share_group:
+        telemetry = f"$share/{settings.mqtt_share_group}/{telemetry}"
+    return [Subscription(telemetry, 1), Subscription("plant/+/+/birth", 1)]
+
+
+class Collector:
+    """One collector process: subscribers → parser → bounded queue → one writer thread → commit → ack."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.writer = BatchWriter(
+            engine=engine,
+            ack=self._ack,
+            max_rows=settings.batch_max_rows,
+            max_wait_ms=settings.batch_max_wait_ms,
+            queue_max=settings.queue_max,
+        )
+        self.stop_event = threading.Event()
+        self.client = CollectorClient(
+            url=settings.mqtt_url,
+            client_id=settings.mqtt_client_id,
+            protocol=settings.mqtt_protocol,
+            subscriptions=json_subscriptions(settings),
+            on_delivery=self._on_json,
+            session_expiry_s=settings.mqtt_session_expiry_s,
+            # In flight towards us, unacked until committed: also the bound on what this process holds.
+            receive_maximum=min(settings.queue_max, max(10 * settings.batch_max_rows, 100)),
+        )
+        self.sparkplug: SparkplugBridge | None = None
+        if parse_groups(settings.sparkplug_groups):
+            self.sparkplug = SparkplugBridge(settings, offer=self._offer)
+        self._writer_thread = threading.Thread(
+            target=self.writer.run, args=(self.stop_event,), name="writer", daemon=True
+        )
+
+    def _ack(self, delivery: Delivery) -> bool:
+        if delivery.channel == "sparkplug" and self.sparkplug is not None:
+            return self.sparkplug.client.ack(delivery)
+        return self.client.ack(delivery)
+
+    def _on_json(self, delivery: Delivery) -> None:
+        if delivery.topic.startswith("plant/"):
+            parsed = parse_message(
+                delivery.topic, delivery.payload, max_payload_bytes=self.settings.max_payload_bytes
+            )
+        else:
+            parsed = Rejected(delivery.topic, delivery.payload, "no parser for this topic")
+        self._offer(delivery, (parsed,))
+
+    def _offer(self, delivery: Delivery, items: tuple[Parsed, ...]) -> None:
+        if self.stop_event.is_set():
+            return  # shutting down: left unacknowledged, the broker redelivers it to our next session
+        if not items:
+            self._ack(delivery)  # STATE of hosts, commands: nothing to store, nothing to wait for
+            return
+        self.writer.offer(Envelope(delivery, items), self.stop_event)
+
+    @property
+    def connected(self) -> bool:
+        """Every client of this collector is connected."""
+        ready = self.client.connected.is_set()
+        return ready and (self.sparkplug is None or self.sparkplug.client.connected.is_set())
+
+    def start(self) -> Collector:
+        """Start the writer, then the MQTT clients."""
+        self._writer_thread.start()
+        self.client.start()
+        if self.sparkplug is not None:
+            self.sparkplug.start()
+        return self
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop intake, let the writer drain what it has, then disconnect (keeping the JSON session)."""
+        self.stop_event.set()
+        self._writer_thread.join(timeout_s)
+        if self.sparkplug is not None:
+            self.sparkplug.stop()
+        self.client.stop()
+
+
+def run_collector(settings: Settings, engine: Engine, stop: threading.Event) -> None:
+    """Run a collector until `stop` is set."""
+    collector = Collector(settings, engine).start()
+    log.info("collector %s started on %s", settings.mqtt_client_id, settings.mqtt_url)
+    try:
+        while not stop.wait(STATS_EVERY_S):
+            stats = collector.writer.stats
+            log.info(
+                "stored %d messages (%d dead letters, %d db retries), queue %d",
+                stats.inserted,
+                stats.dead_lettered,
+                stats.db_retries,
+                collector.writer.queued(),
+            )
+    finally:
+        collector.stop()

@@ -1,0 +1,392 @@
+"""Pure Sparkplug B 3.0 host application: (topic, payload, now) in, parsed records and commands out."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from collectors.models import DEVICE_STATES, DeviceBirth, DeviceDeath, Parsed, Reading, Rejected
+from collectors.sparkplug import sparkplug_b_pb2 as pb
+from collectors.sparkplug.codec import (
+    BD_SEQ,
+    MetricValue,
+    PayloadDecodeError,
+    decode_payload,
+    metric_value,
+    rebirth_request_payload,
+)
+from collectors.sparkplug.topics import SparkplugTopic, StateTopic, TopicError, parse_topic
+from scoring.uscc import is_valid_uscc, validate_uscc
+
+DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")  # same rule as the JSON topics' device ids
+FLOAT_FIELDS = ("power_kw", "energy_kwh", "current_a")
+COUNTER_FIELDS = ("count_total", "count_good")
+BIRTH_FIELDS = ("kind", "model", "ideal_cycle_s")
+CONTROL_PREFIXES = ("Node Control/", "Device Control/", "Properties/")
+MAX_EXTRA_METRICS = 64
+# Project default: an integer "state" metric is the index into collectors.models.DEVICE_STATES
+# (0 RUN, 1 IDLE, 2 DOWN, 3 PLANNED_STOP, 4 OFF); the simulator encodes it the same way.
+STATE_CODES = dict(enumerate(DEVICE_STATES))
+SEQ_MODULUS = 256  # spec 3.0 §7.1: seq runs 0-255 per edge node and wraps to 0
+MIN_EPOCH_MS, MAX_EPOCH_MS = 946_684_800_000, 4_102_444_800_000  # 2000-01-01 .. 2100-01-01
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A message the host asks its MQTT client to publish (spec §6.4: NCMD is QoS 0, not retained)."""
+
+    topic: str
+    payload: bytes
+    qos: int = 0
+    retain: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HostResult:
+    """What one incoming message produced: records for the writer and commands for the client."""
+
+    parsed: tuple[Parsed, ...] = ()
+    commands: tuple[Command, ...] = ()
+
+
+@dataclass(slots=True)
+class _Device:
+    aliases: dict[int, str]
+    online: bool = True
+
+
+@dataclass(slots=True)
+class _Node:
+    uscc: str
+    bd_seq: int | None = None
+    seq: int = 0
+    online: bool = False
+    rebirth_pending: bool = False
+    rebirth_sent_at: datetime | None = None
+    aliases: dict[int, str] = field(default_factory=dict)
+    devices: dict[str, _Device] = field(default_factory=dict)
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, commands: tuple[Command, ...] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.commands = commands
+
+
+class SparkplugHost:
+    """Tracks every edge node's birth, seq, aliases and devices; never raises on a message."""
+
+    def __init__(
+        self,
+        enterprise_map: Mapping[str, str] | None = None,
+        *,
+        rebirth_retry_s: float = 30.0,
+        max_payload_bytes: int = 262_144,
+    ) -> None:
+        """`enterprise_map` keys are "group" or "group/edge"; values are USCCs (checked here)."""
+        self._enterprise_map = {key: validate_uscc(code) for key, code in (enterprise_map or {}).items()}
+        self._rebirth_retry = timedelta(seconds=rebirth_retry_s)
+        self._max_payload_bytes = max_payload_bytes
+        self._nodes: dict[tuple[str, str], _Node] = {}
+
+    def handle(self, topic: str, payload: bytes, now: datetime) -> HostResult:
+        """Process one message; anything unusable comes back as a Rejected with the reason."""
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        try:
+            return self._handle(topic, payload, now)
+        except _Reject as exc:
+            return HostResult(
+                (Rejected(topic=topic, payload=payload, reason=exc.reason[:500]),), exc.commands
+            )
+        except Exception as exc:  # a host bug must not kill the collector: dead-letter the message instead
+            reason = f"sparkplug host error: {type(exc).__name__}: {exc}"[:500]
+            return HostResult((Rejected(topic=str(topic), payload=bytes(payload), reason=reason),))
+
+    def is_online(self, group_id: str, edge_node_id: str, device_id: str | None = None) -> bool:
+        """Whether the edge node (or one of its devices) is currently born and not dead."""
+        node = self._nodes.get((group_id, edge_node_id))
+        if node is None or not node.online:
+            return False
+        if device_id is None:
+            return True
+        device = node.devices.get(device_id)
+        return device is not None and device.online
+
+    def _handle(self, topic: str, payload: bytes, now: datetime) -> HostResult:
+        if len(payload) > self._max_payload_bytes:
+            raise _Reject(f"payload too large: {len(payload)} bytes > {self._max_payload_bytes}")
+        try:
+            parsed_topic = parse_topic(topic)
+        except TopicError as exc:
+            raise _Reject(str(exc)) from exc
+        if isinstance(parsed_topic, StateTopic) or parsed_topic.message_type in ("NCMD", "DCMD"):
+            return HostResult()  # other hosts' STATE and commands to edge nodes: not telemetry, not errors
+        uscc = self._enterprise(parsed_topic.group_id, parsed_topic.edge_node_id)
+        if parsed_topic.device_id is not None and not DEVICE_ID_RE.match(parsed_topic.device_id):
+            raise _Reject(f"device id {parsed_topic.device_id[:80]!r} must be 1-64 of A-Z a-z 0-9 _ . : -")
+        try:
+            message = decode_payload(payload)
+        except PayloadDecodeError as exc:
+            raise _Reject(str(exc)) from exc
+        handler = {
+            "NBIRTH": self._nbirth,
+            "NDEATH": self._ndeath,
+            "DBIRTH": self._dbirth,
+            "NDATA": self._data,
+            "DDATA": self._data,
+            "DDEATH": self._ddeath,
+        }[parsed_topic.message_type]
+        return HostResult(tuple(handler(parsed_topic, uscc, message, now)))
+
+    def _enterprise(self, group_id: str, edge_node_id: str) -> str:
+        mapped = self._enterprise_map.get(f"{group_id}/{edge_node_id}") or self._enterprise_map.get(group_id)
+        if mapped is not None:
+            return mapped
+        if is_valid_uscc(group_id):
+            return group_id
+        raise _Reject(
+            f"no enterprise for Sparkplug group {group_id[:60]!r} / edge {edge_node_id[:60]!r}: "
+            "the group id is not a valid unified social credit code and enterprise_map has no entry"
+        )
+
+    def _nbirth(self, topic: SparkplugTopic, uscc: str, message: pb.Payload, now: datetime) -> list[Parsed]:
+        # §7.1: NBIRTH carries bdSeq (to match the later NDEATH) and starts the seq count.
+        bd_seq = _bd_seq(message, "NBIRTH")
+        if not message.HasField("seq") or message.seq >= SEQ_MODULUS:
+            raise _Reject("NBIRTH needs a seq in 0-255")
+        aliases = _alias_table(message.metrics)
+        node = _Node(uscc=uscc, bd_seq=bd_seq, seq=message.seq, online=True, aliases=aliases)
+        self._nodes[(topic.group_id, topic.edge_node_id)] = node
+        named = [(m.name, m) for m in message.metrics if m.name and not _is_control(m.name)]
+        if not named or not DEVICE_ID_RE.match(topic.edge_node_id):
+            return []  # a pure gateway (only bdSeq and controls) is not itself a device
+        return _records(uscc, topic.edge_node_id, message, named, now, with_birth=True)
+
+    def _ndeath(self, topic: SparkplugTopic, uscc: str, message: pb.Payload, now: datetime) -> list[Parsed]:
+        bd_seq = _bd_seq(message, "NDEATH")
+        node = self._nodes.get((topic.group_id, topic.edge_node_id))
+        if node is None or node.bd_seq is None:
+            raise _Reject("NDEATH for an edge node with no NBIRTH seen: ignored")
+        if bd_seq != node.bd_seq:
+            # §7.1: a will left over from an older session (other bdSeq) must not kill the new one.
+            raise _Reject(
+                f"stale NDEATH ignored: bdSeq {bd_seq} does not match the current NBIRTH's {node.bd_seq}"
+            )
+        node.online = False
+        for device in node.devices.values():
+            device.online = False
+        # The NDEATH is the MQTT will, built at CONNECT: its payload timestamp is not the death time.
+        return [DeviceDeath(uscc=uscc, device_id=None, ts=now, edge_node=topic.edge_node_id)]
+
+    def _dbirth(self, topic: SparkplugTopic, uscc: str, message: pb.Payload, now: datetime) -> list[Parsed]:
+        node = self._checked_node(topic, message, now)
+        assert topic.device_id is not None
+        node.devices[topic.device_id] = _Device(aliases=_alias_table(message.metrics))
+        named = [(metric.name, metric) for metric in message.metrics if metric.name]
+        return _records(uscc, topic.device_id, message, named, now, with_birth=True)
+
+    def _data(self, topic: SparkplugTopic, uscc: str, message: pb.Payload, now: datetime) -> list[Parsed]:
+        node = self._checked_node(topic, message, now)
+        aliases = node.aliases
+        device_id = topic.device_id
+        if device_id is not None:
+            device = node.devices.get(device_id)
+            if device is None or not device.online:
+                commands = self._request_rebirth(topic, node, now)
+                raise _Reject(f"DDATA for device {device_id!r} with no DBIRTH: rebirth requested", commands)
+            aliases = device.aliases
+        elif not DEVICE_ID_RE.match(topic.edge_node_id):
+            raise _Reject(f"edge node id {topic.edge_node_id[:80]!r} is not usable as a device id")
+        named: list[tuple[str, pb.Payload.Metric]] = []
+        for metric in message.metrics:
+            if metric.name:
+                named.append((metric.name, metric))
+                continue
+            if not metric.HasField("alias"):
+                raise _Reject("metric has neither a name nor an alias")
+            name = aliases.get(metric.alias)
+            if name is None:
+                commands = self._request_rebirth(topic, node, now)
+                reason = f"metric alias {metric.alias} was never defined in a birth: rebirth requested"
+                raise _Reject(reason, commands)
+            named.append((name, metric))
+        return _records(uscc, device_id or topic.edge_node_id, message, named, now, with_birth=False)
+
+    def _ddeath(self, topic: SparkplugTopic, uscc: str, message: pb.Payload, now: datetime) -> list[Parsed]:
+        node = self._checked_node(topic, message, now)
+        assert topic.device_id is not None
+        device = node.devices.get(topic.device_id)
+        if device is not None:
+            device.online = False
+        ts = _ms_to_datetime(message.timestamp) if message.HasField("timestamp") else now
+        return [DeviceDeath(uscc=uscc, device_id=topic.device_id, ts=ts, edge_node=topic.edge_node_id)]
+
+    def _checked_node(self, topic: SparkplugTopic, message: pb.Payload, now: datetime) -> _Node:
+        """The born node for a message after NBIRTH, with its seq checked (§7.1); else reject and ask rebirth."""
+        key = (topic.group_id, topic.edge_node_id)
+        node = self._nodes.get(key)
+        if node is None:
+            node = self._nodes[key] = _Node(uscc="")
+            problem = "no NBIRTH seen for this edge node"
+        elif node.rebirth_pending:
+            problem = "waiting for the requested rebirth"
+        elif not node.online:
+            problem = "edge node is dead (NDEATH)"
+        else:
+            expected = (node.seq + 1) % SEQ_MODULUS
+            received = message.seq if message.HasField("seq") else None
+            if received == expected:
+                node.seq = expected
+                return node
+            problem = f"seq gap: expected {expected}, got {received}"
+        commands = self._request_rebirth(topic, node, now)
+        note = "rebirth requested" if commands else "rebirth already requested"
+        raise _Reject(f"{topic.message_type} ignored: {problem}; {note}", commands)
+
+    def _request_rebirth(self, topic: SparkplugTopic, node: _Node, now: datetime) -> tuple[Command, ...]:
+        node.rebirth_pending = True
+        if node.rebirth_sent_at is not None and now - node.rebirth_sent_at < self._rebirth_retry:
+            return ()  # one NCMD per retry period, not one per ignored message
+        node.rebirth_sent_at = now
+        ncmd = SparkplugTopic(topic.group_id, "NCMD", topic.edge_node_id)
+        return (Command(str(ncmd), rebirth_request_payload(timestamp_ms=_datetime_to_ms(now))),)
+
+
+def _bd_seq(message: pb.Payload, kind: str) -> int:
+    for metric in message.metrics:
+        if metric.name == BD_SEQ:
+            value = metric_value(metric)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+    raise _Reject(f"{kind} without an integer bdSeq metric")
+
+
+def _is_control(name: str) -> bool:
+    return name == BD_SEQ or name.startswith(CONTROL_PREFIXES)
+
+
+def _alias_table(metrics: Iterable[pb.Payload.Metric]) -> dict[int, str]:
+    table: dict[int, str] = {}
+    for metric in metrics:
+        if metric.HasField("alias"):
+            if not metric.name:
+                raise _Reject(f"birth defines alias {metric.alias} without a metric name")
+            if table.setdefault(metric.alias, metric.name) != metric.name:
+                raise _Reject(f"birth defines alias {metric.alias} twice")
+    return table
+
+
+def _records(
+    uscc: str,
+    device_id: str,
+    message: pb.Payload,
+    named: list[tuple[str, pb.Payload.Metric]],
+    now: datetime,
+    *,
+    with_birth: bool,
+) -> list[Parsed]:
+    """One Reading per (timestamp, is_historical) group of metrics, plus a DeviceBirth for births."""
+    payload_ms = message.timestamp if message.HasField("timestamp") else _datetime_to_ms(now)
+    groups: dict[tuple[int, bool], dict[str, MetricValue]] = {}
+    birth_values: dict[str, MetricValue] = {}
+    for name, metric in named:
+        value = metric_value(metric)
+        if value is None or _is_control(name):
+            continue
+        if name in BIRTH_FIELDS:
+            birth_values[name] = value
+            continue
+        ts_ms = metric.timestamp if metric.HasField("timestamp") else payload_ms
+        groups.setdefault((ts_ms, metric.is_historical), {})[name] = value
+    records: list[Parsed] = []
+    if with_birth:
+        records.append(_birth(uscc, device_id, birth_values))
+    records.extend(_reading(uscc, device_id, ts_ms, hist, values) for (ts_ms, hist), values in groups.items())
+    return records
+
+
+def _birth(uscc: str, device_id: str, values: Mapping[str, MetricValue]) -> DeviceBirth:
+    texts: dict[str, str | None] = {}
+    for name in ("kind", "model"):
+        value = values.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > 64):
+            raise _Reject(f"{name}: must be text of at most 64 characters")
+        texts[name] = value
+    cycle = values.get("ideal_cycle_s")
+    if cycle is not None:
+        cycle = _finite(cycle, "ideal_cycle_s")
+        if cycle <= 0:
+            raise _Reject("ideal_cycle_s: must be positive")
+    return DeviceBirth(uscc, device_id, texts["kind"], texts["model"], cycle, source="sparkplug")
+
+
+def _reading(
+    uscc: str, device_id: str, ts_ms: int, historical: bool, values: dict[str, MetricValue]
+) -> Reading:
+    if not MIN_EPOCH_MS <= ts_ms <= MAX_EPOCH_MS:
+        raise _Reject(f"timestamp out of range (epoch ms, 2000-2100): {ts_ms}")
+    counters = {name: _counter(values.pop(name), name) for name in COUNTER_FIELDS if name in values}
+    floats = {name: _finite(values.pop(name), name) for name in FLOAT_FIELDS if name in values}
+    state = _state(values.pop("state")) if "state" in values else None
+    extras: dict[str, float] = {}
+    for name, value in values.items():
+        if isinstance(value, str | bytes) or not math.isfinite(float(value or 0)):
+            continue  # text, blobs and NaN/inf of metrics this platform does not model are dropped
+        if len(name) > 64:
+            raise _Reject(f"metric name too long (max 64): {name[:64]!r}")
+        extras[name] = float(value or 0)
+    if len(extras) > MAX_EXTRA_METRICS:
+        raise _Reject(f"too many metrics: {len(extras)} > {MAX_EXTRA_METRICS}")
+    return Reading(
+        uscc=uscc,
+        device_id=device_id,
+        seq=ts_ms,
+        ts=_ms_to_datetime(ts_ms),
+        source="sparkplug",
+        state=state,
+        count_total=counters.get("count_total"),
+        count_good=counters.get("count_good"),
+        power_kw=floats.get("power_kw"),
+        energy_kwh=floats.get("energy_kwh"),
+        current_a=floats.get("current_a"),
+        metrics=extras,
+        is_historical=historical,
+    )
+
+
+def _state(value: MetricValue) -> str:
+    if isinstance(value, str) and value.upper() in DEVICE_STATES:
+        return value.upper()
+    if isinstance(value, int) and not isinstance(value, bool) and value in STATE_CODES:
+        return STATE_CODES[value]
+    raise _Reject(
+        f"state: must be one of {', '.join(DEVICE_STATES)} or its code 0-4, got {str(value)[:20]!r}"
+    )
+
+
+def _counter(value: MetricValue, name: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**62:
+        raise _Reject(f"{name}: must be a non-negative integer, got {str(value)[:40]!r}")
+    return value
+
+
+def _finite(value: MetricValue, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _Reject(f"{name}: must be a finite number, got {str(value)[:40]!r}")
+    return float(value)
+
+
+def _ms_to_datetime(ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def _datetime_to_ms(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)

@@ -1,0 +1,108 @@
+"""Sparkplug B on the wire: a clean-session MQTT client around the pure SparkplugHost, STATE birth and will."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from collectors.client import CollectorClient, Delivery, Subscription
+from collectors.models import Parsed
+from collectors.sparkplug.host import SparkplugHost
+from collectors.sparkplug.topics import NAMESPACE, state_payloads, state_topic
+from diagnose.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def parse_groups(text: str) -> list[str]:
+    """'a, b' → ['a', 'b']; empty text means Sparkplug is switched off on this collector."""
+    return [group.strip() for group in text.split(",") if group.strip()]
+
+
+def parse_enterprise_map(text: str) -> dict[str, str]:
+    """'grp=USCC,grp/edge=USCC' → {'grp': 'USCC', 'grp/edge': 'USCC'}; raise ValueError on a bad entry."""
+    mapping: dict[str, str] = {}
+    for entry in text.split(","):
+        if not entry.strip():
+            continue
+        key, sep, uscc = entry.partition("=")
+        if not sep or not key.strip() or not uscc.strip():
+            raise ValueError(f"bad DIAGNOSE_SPARKPLUG_ENTERPRISE_MAP entry {entry!r}: use group[/edge]=USCC")
+        mapping[key.strip()] = uscc.strip()
+    return mapping
+
+
+def sparkplug_subscriptions(groups: list[str]) -> list[Subscription]:
+    """One non-shared subscription per owned group: an edge node's seq and aliases live in one host."""
+    return [Subscription(f"{NAMESPACE}/{group}/#", 1) for group in groups]
+
+
+class SparkplugBridge:
+    """Feeds Sparkplug messages through the pure host into the writer and publishes what the host asks.
+
+    Sparkplug 3.0 §7.2 / §8.1 wants the host application on a clean session: its state (births,
+    aliases, seq) is rebuilt from rebirths after every reconnect, so queued messages from an old
+    session would only be rejected as seq gaps. It therefore gets its own client with
+    clean_start=True beside the collector's persistent JSON session.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        offer: Callable[[Delivery, tuple[Parsed, ...]], None],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.host = SparkplugHost(
+            parse_enterprise_map(settings.sparkplug_enterprise_map),
+            max_payload_bytes=max(settings.max_payload_bytes, 262_144),
+        )
+        self.state_topic = state_topic(settings.sparkplug_host_id)
+        self._offer = offer
+        self._clock = clock
+        self._birth_ms = _now_ms()
+        self.client = CollectorClient(
+            url=settings.mqtt_url,
+            client_id=f"{settings.mqtt_client_id}-spb",
+            protocol=settings.mqtt_protocol,
+            subscriptions=sparkplug_subscriptions(parse_groups(settings.sparkplug_groups)),
+            on_delivery=self._on_delivery,
+            on_connected=self._publish_online,
+            on_disconnected=self._arm_will,
+            clean_start=True,
+            will=(self.state_topic, state_payloads(self._birth_ms)[1]),
+            channel="sparkplug",
+        )
+        self.commands_sent = 0
+
+    def _publish_online(self, client: CollectorClient) -> None:
+        # §7.2: STATE birth, retained, QoS 1, with the same timestamp as the will registered at CONNECT.
+        client.publish(self.state_topic, state_payloads(self._birth_ms)[0], qos=1, retain=True)
+
+    def _arm_will(self, client: CollectorClient) -> None:
+        self._birth_ms = _now_ms()
+        client.set_will(self.state_topic, state_payloads(self._birth_ms)[1])
+
+    def _on_delivery(self, delivery: Delivery) -> None:
+        result = self.host.handle(delivery.topic, delivery.payload, self._clock())
+        for command in result.commands:
+            self.client.publish(command.topic, command.payload, qos=command.qos, retain=command.retain)
+            self.commands_sent += 1
+        self._offer(delivery, result.parsed)
+
+    def start(self) -> None:
+        """Connect and subscribe (asynchronously)."""
+        self.client.start()
+
+    def stop(self) -> None:
+        """Publish STATE offline (a clean DISCONNECT does not send the will), then disconnect."""
+        if self.client.connected.is_set():
+            offline = state_payloads(self._birth_ms)[1]
+            self.client.publish(self.state_topic, offline, qos=1, retain=True)
+        self.client.stop()
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000

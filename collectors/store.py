@@ -1,0 +1,218 @@
+"""Storing what the collector parsed: telemetry (idempotent on device+seq), births, deaths, dead letters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select, update
+
+from collectors.models import DeviceBirth, DeviceDeath, Parsed, Reading, Rejected
+from diagnose.models import DeadLetter, Device, Enterprise, Telemetry
+from diagnose.models.base import utcnow
+
+SYSTEM_ACTOR = "system:collector"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message as received: raw topic and bytes, and what the parser made of them."""
+
+    topic: str
+    payload: bytes
+    parsed: Parsed
+
+
+@dataclass(slots=True)
+class StoreReport:
+    """What one batch did."""
+
+    offered: int = 0
+    inserted: int = 0
+    dead_lettered: int = 0
+    births: int = 0
+    deaths: int = 0
+    pending_registered: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _insert(session: Session) -> Insert:
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement: Insert = module.insert(Telemetry).on_conflict_do_nothing(index_elements=["device_id", "seq"])
+    return statement
+
+
+def store_batch(
+    *, session: Session, items: Sequence[Incoming], device_ids: dict[tuple[str, str], int]
+) -> StoreReport:
+    """Store a batch in the session's transaction; the caller commits, then acknowledges the messages.
+
+    `device_ids` is the caller's (USCC, external id) → row id cache; it is filled in as devices appear.
+    """
+    report = StoreReport(offered=len(items))
+    rows: list[dict[str, object]] = []
+    latest: dict[int, Reading] = {}
+    for item in items:
+        parsed = item.parsed
+        if isinstance(parsed, Rejected):
+            _dead_letter(session, item, parsed.reason)
+            report.dead_lettered += 1
+        elif isinstance(parsed, Reading):
+            device_id = _resolve(session, device_ids, parsed.uscc, parsed.device_id)
+            if device_id is None:
+                reason = _unknown_reason(session, device_ids, parsed, report)
+                _dead_letter(session, item, reason)
+                report.dead_lettered += 1
+                continue
+            rows.append(_row(device_id, parsed))
+            if not parsed.is_historical and (device_id not in latest or latest[device_id].ts <= parsed.ts):
+                latest[device_id] = parsed
+        elif isinstance(parsed, DeviceBirth):
+            if _apply_birth(session, device_ids, parsed, report):
+                report.births += 1
+            else:
+                _dead_letter(session, item, f"unknown enterprise {parsed.uscc}")
+                report.dead_lettered += 1
+        elif isinstance(parsed, DeviceDeath):
+            report.deaths += _apply_death(session, device_ids, parsed)
+    if rows:
+        # Core on the session's connection (no ORM bulk bookkeeping); SQLAlchemy batches the rows
+        # into multi-row INSERTs ("insertmanyvalues"), and RETURNING yields only the rows ON CONFLICT
+        # DO NOTHING let through, so duplicates are counted exactly on both backends.
+        result = session.connection().execute(_insert(session).returning(Telemetry.__table__.c.id), rows)  # type: ignore[attr-defined]
+        report.inserted = len(result.all())
+    now = utcnow()
+    device_table = Device.__table__  # type: ignore[attr-defined]  # Core, not ORM bulk update: this runs once per device per batch
+    connection = session.connection()
+    for device_id, reading in latest.items():
+        values: dict[str, object] = {"last_seen_at": min(reading.ts, now), "online": True}
+        if reading.state is not None:
+            values["last_state"] = reading.state
+        connection.execute(
+            update(device_table)
+            .where(device_table.c.id == device_id)
+            .where(device_table.c.last_seen_at.is_(None) | (device_table.c.last_seen_at <= reading.ts))
+            .values(**values)
+        )
+    return report
+
+
+def _row(device_id: int, reading: Reading) -> dict[str, object]:
+    return {
+        "device_id": device_id,
+        "seq": reading.seq,
+        "ts": reading.ts,
+        "received_at": utcnow(),
+        "source": reading.source,
+        "state": reading.state,
+        "count_total": reading.count_total,
+        "count_good": reading.count_good,
+        "power_kw": reading.power_kw,
+        "energy_kwh": reading.energy_kwh,
+        "current_a": reading.current_a,
+        "metrics": dict(reading.metrics) or None,
+        "is_historical": reading.is_historical,
+    }
+
+
+def resolve_device(*, session: Session, uscc: str, external_id: str) -> int | None:
+    """Row id of an active (not pending) device, or None."""
+    return _resolve(session, {}, uscc, external_id)
+
+
+def _resolve(session: Session, cache: dict[tuple[str, str], int], uscc: str, external_id: str) -> int | None:
+    key = (uscc, external_id)
+    if key in cache:
+        return cache[key]
+    row = session.exec(
+        select(Device.id, Device.registry_status)
+        .join(Enterprise)
+        .where(Enterprise.uscc == uscc, Device.external_id == external_id)
+    ).first()
+    if row is None or row[1] == "pending":
+        return None
+    cache[key] = int(row[0])  # type: ignore[arg-type]
+    return cache[key]
+
+
+def _unknown_reason(
+    session: Session, cache: dict[tuple[str, str], int], reading: Reading, report: StoreReport
+) -> str:
+    enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == reading.uscc)).first()
+    if enterprise is None:
+        return f"unknown enterprise {reading.uscc}"
+    existing = session.exec(
+        select(Device).where(Device.enterprise_id == enterprise.id, Device.external_id == reading.device_id)
+    ).first()
+    if existing is None:
+        session.add(
+            Device(
+                enterprise_id=enterprise.id,  # type: ignore[arg-type]
+                external_id=reading.device_id,
+                name=reading.device_id,
+                registry_status="pending",
+                protocol=reading.source,
+                last_seen_at=reading.ts,
+            )
+        )
+        session.flush()
+        report.pending_registered.append((reading.uscc, reading.device_id))
+    return f"unknown device {reading.device_id}: registered as pending, replayed once confirmed"
+
+
+def _apply_birth(
+    session: Session, cache: dict[tuple[str, str], int], birth: DeviceBirth, report: StoreReport
+) -> bool:
+    enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == birth.uscc)).first()
+    if enterprise is None:
+        return False
+    device = session.exec(
+        select(Device).where(Device.enterprise_id == enterprise.id, Device.external_id == birth.device_id)
+    ).first()
+    if device is None:
+        device = Device(
+            enterprise_id=enterprise.id,  # type: ignore[arg-type]
+            external_id=birth.device_id,
+            name=birth.device_id,
+            registry_status="pending",
+            protocol=birth.source,
+        )
+        report.pending_registered.append((birth.uscc, birth.device_id))
+    if birth.kind:
+        device.kind = birth.kind
+    if birth.model:
+        device.model = birth.model
+    if birth.ideal_cycle_s is not None:
+        device.ideal_cycle_s = birth.ideal_cycle_s
+    device.online = True
+    session.add(device)
+    session.flush()
+    return True
+
+
+def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: DeviceDeath) -> int:
+    statement = update(Device).where(
+        Device.enterprise_id == select(Enterprise.id).where(Enterprise.uscc == death.uscc).scalar_subquery()  # type: ignore[arg-type]
+    )
+    if death.device_id is not None:
+        statement = statement.where(Device.external_id == death.device_id)  # type: ignore[arg-type]
+    else:
+        # An NDEATH kills the edge node's devices; the registry does not record which edge node a
+        # device hangs off, so every Sparkplug device of the enterprise is marked (JSON ones are not).
+        statement = statement.where(Device.protocol == "sparkplug")  # type: ignore[arg-type]
+    result = session.execute(statement.values(online=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _dead_letter(session: Session, item: Incoming, reason: str) -> None:
+    # PostgreSQL text cannot hold NUL; MQTT forbids it in topics, but a dead letter must always store.
+    topic = item.topic.replace("\x00", "\\x00")[:512]
+    session.add(DeadLetter(topic=topic, payload=item.payload, reason=reason.replace("\x00", "")[:512]))
+
+
+def last_seen_counts(*, session: Session, since: datetime) -> int:
+    """How many devices reported at or after `since`."""
+    return len(session.exec(select(Device.id).where(Device.last_seen_at >= since)).all())  # type: ignore[operator]

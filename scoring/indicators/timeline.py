@@ -1,0 +1,80 @@
+"""Device state timeline from state messages: hold-until-next, silence timeout, window clipping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from scoring.indicators.intervals import seconds
+from scoring.indicators.model import STATES, UNKNOWN, Segment, StateSample, Window
+
+
+def dedupe_states(samples: Iterable[StateSample]) -> list[StateSample]:
+    """Sorted by time, one sample per timestamp (a later duplicate in input order replaces an earlier one)."""
+    by_ts: dict[datetime, StateSample] = {}
+    for sample in samples:
+        by_ts[sample.ts] = sample
+    return [by_ts[ts] for ts in sorted(by_ts)]
+
+
+def state_timeline(
+    samples: Iterable[StateSample], window: Window, silence_timeout_s: float | Fraction
+) -> tuple[Segment, ...]:
+    """Segments covering the whole window, UNKNOWN where the device was silent longer than the timeout.
+
+    A sample holds until the next one, but at most `silence_timeout_s`; the last sample at or before
+    the window start carries its state into the window. Samples may be unsorted and duplicated.
+    """
+    timeout = timedelta(seconds=float(silence_timeout_s))
+    ordered = dedupe_states(samples)
+    carried = [s for s in ordered if s.ts <= window.start][-1:]
+    inside = [s for s in ordered if window.start < s.ts < window.end]
+    relevant = carried + inside
+    raw: list[Segment] = []
+    cursor = window.start
+    for index, sample in enumerate(relevant):
+        if sample.ts > cursor:
+            raw.append(Segment(cursor, sample.ts, UNKNOWN))  # nothing known before the first sample
+        next_ts = relevant[index + 1].ts if index + 1 < len(relevant) else window.end
+        held_until = min(next_ts, sample.ts + timeout)
+        raw.append(Segment(max(sample.ts, window.start), max(held_until, window.start), sample.state))
+        cursor = max(held_until, window.start)
+        if next_ts > cursor:
+            raw.append(Segment(cursor, next_ts, UNKNOWN))  # silence longer than the timeout
+            cursor = next_ts
+    if cursor < window.end:
+        raw.append(Segment(cursor, window.end, UNKNOWN))
+    return _merge(seg for seg in raw if seg.end > seg.start)
+
+
+def state_durations(
+    samples: Iterable[StateSample], window: Window, silence_timeout_s: float | Fraction
+) -> dict[str, Fraction]:
+    """Seconds spent in each state over the window (every known state listed, zeros included)."""
+    durations = dict.fromkeys(STATES, Fraction(0))
+    for segment in state_timeline(samples, window, silence_timeout_s):
+        durations[segment.state] = durations.get(segment.state, Fraction(0)) + seconds(
+            segment.end - segment.start
+        )
+    return durations
+
+
+def utilisation(
+    samples: Iterable[StateSample], window: Window, silence_timeout_s: float | Fraction
+) -> Fraction | None:
+    """RUN time over window length; None for an empty window."""
+    window_s = seconds(window.end - window.start)
+    if window_s == 0:
+        return None
+    return state_durations(samples, window, silence_timeout_s)["RUN"] / window_s
+
+
+def _merge(segments: Iterable[Segment]) -> tuple[Segment, ...]:
+    merged: list[Segment] = []
+    for segment in segments:
+        if merged and merged[-1].state == segment.state and merged[-1].end == segment.start:
+            merged[-1] = Segment(merged[-1].start, segment.end, segment.state)
+        else:
+            merged.append(segment)
+    return tuple(merged)
