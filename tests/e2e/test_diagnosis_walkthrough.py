@@ -1,0 +1,159 @@
+"""One diagnosis in headless Chromium: bureau orders, provider fills and submits, enterprise confirms, bureau accepts."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from diagnose.broker import free_port
+from diagnose.sample_data import DEMO_PASSWORD
+from tests.web import world as world_module
+from web import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ENTERPRISE = "常州市新瑞汽车零部件有限公司"  # ent3, in Wujin
+PROVIDER = "江苏智造云联信息技术有限公司"  # provider1, in wujin's pool
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a migrated temp database with the demo data, served by werkzeug in a thread."""
+    world = world_module.build(tmp_path_factory.mktemp("e2e"))
+    app = create_app(world.settings(), {"RATELIMIT_ENABLED": False})
+    port = free_port()
+    httpd = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    httpd.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-background-networking"]
+        )
+        yield instance
+        instance.close()
+
+
+def login(browser, server: str, username: str):  # type: ignore[no-untyped-def]
+    """A fresh browser context logged in as `username`; returns its page."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    page.goto(f"{server}/login")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', DEMO_PASSWORD)
+    page.click('button[type="submit"]')
+    page.wait_for_load_state()
+    return page
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=name not in ("04-questionnaire",))
+
+
+def act(page, action: str) -> None:  # type: ignore[no-untyped-def]
+    page.click(f"form.action-{action} button[type=submit]")
+    page.wait_for_load_state()
+    assert "已完成" in page.inner_text(".flash"), page.inner_text("main")
+
+
+def test_one_diagnosis_end_to_end(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    bureau = login(browser, server, "wujin")
+    shot(bureau, "01-bureau-dashboard")
+    bureau.goto(f"{server}/bureau/orders/new")
+    bureau.select_option('select[name="enterprise_id"]', label=ENTERPRISE)
+    bureau.select_option('select[name="kind"]', "factory")
+    bureau.fill('input[name="fee_yuan"]', "150000")
+    shot(bureau, "02-new-order")
+    bureau.click("#new-order button[type=submit]")
+    bureau.wait_for_load_state()
+    order_url = bureau.url
+    assert "/orders/" in order_url and "已创建" in bureau.inner_text("#order-status")
+    bureau.select_option('form.action-assign select[name="provider_id"]', label=PROVIDER)
+    act(bureau, "assign")
+    assert "已派单" in bureau.inner_text("#order-status")
+
+    provider = login(browser, server, "provider1")
+    provider.goto(order_url)
+    act(provider, "schedule")
+    act(provider, "start_visit")
+    assert "现场诊断中" in provider.inner_text("#order-status")
+    provider.click("text=评估问卷")
+    provider.wait_for_load_state()
+    boxes = provider.locator(".req")
+    for i in range(8):
+        box = boxes.nth(i)
+        box.locator('select[name="rating"]').select_option("1" if i < 5 else "0.5")
+        box.locator('textarea[name="evidence_note"]').fill(f"现场核查记录 {i + 1}")
+    provider.locator('#save-state[data-state="saved"]').wait_for()
+    provider.locator('.req-state:text("✓")').nth(7).wait_for()  # all eight answers acknowledged by the server
+    assert provider.inner_text("#save-state") == "已保存"
+    shot(provider, "04-questionnaire")
+    provider.click("#run-scoring")
+    provider.wait_for_url("**/result")
+    assert provider.inner_text("#result-level").strip().isdigit()
+    provider.wait_for_timeout(500)  # let the charts draw before the screenshot
+    shot(provider, "05-result")
+    provider.goto(order_url)
+    act(provider, "submit")
+    assert "已提交" in provider.inner_text("#order-status")
+
+    enterprise = login(browser, server, "ent3")
+    enterprise.goto(order_url)
+    act(enterprise, "confirm")
+    enterprise.select_option('form.action-rate select[name="rating"]', "5")
+    enterprise.fill('form.action-rate textarea[name="comment"]', "诊断专业，建议具体可行。")
+    act(enterprise, "rate")
+    shot(enterprise, "06-enterprise-confirmed")
+
+    bureau.goto(order_url)
+    act(bureau, "accept")
+    assert "已验收" in bureau.inner_text("#order-status")
+    shot(bureau, "07-accepted")
+    timeline = bureau.inner_text("#timeline")
+    for step in (
+        "创建订单",
+        "派单给服务商",
+        "预约上门",
+        "开始现场诊断",
+        "提交诊断",
+        "确认已完成现场诊断",
+        "验收通过",
+    ):
+        assert step in timeline
+
+
+def test_answers_typed_offline_are_kept_and_sent_when_back_online(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    provider = login(browser, server, "provider2")  # provider2 delivers the demo's on-site order
+    provider.goto(f"{server}/orders?status=on_site")
+    provider.click("#orders tbody a")
+    provider.click("text=评估问卷")
+    provider.wait_for_load_state()
+    provider.context.set_offline(True)
+    box = provider.locator(".req").nth(3)
+    box.locator('textarea[name="evidence_note"]').fill("断网时录入的佐证说明")
+    provider.locator('#save-state[data-state="pending"]').wait_for()
+    assert "待同步" in provider.inner_text("#save-state")
+    shot(provider, "08-offline-pending")
+    provider.context.set_offline(False)
+    provider.locator('#save-state[data-state="saved"]').wait_for(timeout=15000)
+    provider.reload()
+    assert (
+        provider.locator(".req").nth(3).locator('textarea[name="evidence_note"]').input_value()
+        == "断网时录入的佐证说明"
+    )

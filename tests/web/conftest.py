@@ -1,0 +1,70 @@
+"""Web fixtures: an app on a migrated database with two enterprises, and a logged-in client helper."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from diagnose.models import Role
+from diagnose.settings import Settings
+from tests import factories
+from web import create_app
+
+PASSWORD = "correct-horse-9"
+
+
+@pytest.fixture
+def app(db_settings: Settings, engine: Engine) -> Flask:
+    with Session(engine) as session:
+        factories.regions(session)
+        for serial, name in ((1, "常州恒锐精密机械有限公司"), (2, "武进天宇电机有限公司")):
+            enterprise = factories.enterprise(session, serial=serial, name=name)
+            factories.user(session, f"ent{serial}", Role.enterprise, enterprise.id, password=PASSWORD)
+            factories.device(session, enterprise.id, f"D0{serial}", name=f"CNC {serial}号", kind="CNC")
+        factories.user(session, "admin", Role.admin, password=PASSWORD)
+        session.commit()
+    return create_app(db_settings, {"TESTING": True})
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(app: Flask) -> Callable[[str], FlaskClient]:
+    def _login(username: str) -> FlaskClient:
+        client = app.test_client()
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        response = client.post(
+            "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _login
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The demo world, built once per test module."""
+    from tests.web import world as world_module
+
+    return world_module.build(tmp_path_factory.mktemp("world"))
+
+
+def client_as(app: Flask, world, role: str) -> FlaskClient:  # type: ignore[no-untyped-def]
+    """A UI client logged in as the world's actor for `role` ('anon' for nobody)."""
+    client = app.test_client()
+    if role != "anon":
+        with client.session_transaction() as session:
+            session["user_id"] = world.user_ids[role]
+            session.permanent = True
+    return client

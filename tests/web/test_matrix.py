@@ -1,0 +1,203 @@
+"""Role × tenant × route: every route and API endpoint, as every role and as another tenant of that role."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.web.conftest import client_as
+from web import create_app
+
+ROLES = (
+    "anon",
+    "admin",
+    "bureau",
+    "bureau_other",
+    "provider",
+    "provider_other",
+    "enterprise",
+    "enterprise_other",
+)
+TEST_CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+
+
+def codes(default: int, **by_role: int) -> dict[str, int]:
+    """Expected status per role: `default` unless named."""
+    return {role: by_role.get(role, default) for role in ROLES}
+
+
+def ui_party(ok: int = 200) -> dict[str, int]:
+    """An order-scoped UI route open to all parties: the other tenant gets 404."""
+    return codes(ok, anon=302, bureau_other=404, provider_other=404, enterprise_other=404)
+
+
+def ui_role(role: str, ok: int = 200, other: int | None = None) -> dict[str, int]:
+    """A UI route for one role: other roles 403; the same role's other tenant gets `other` (default ok)."""
+    return codes(403, anon=302, **{role: ok, f"{role}_other": ok if other is None else other})
+
+
+def api_party(ok: int = 200) -> dict[str, int]:
+    """An order-scoped API endpoint open to every role."""
+    return codes(ok, anon=401, bureau_other=404, provider_other=404, enterprise_other=404)
+
+
+def api_role(role: str, ok: int = 200, other: int | None = None) -> dict[str, int]:
+    """An API endpoint for one role."""
+    return codes(403, anon=401, **{role: ok, f"{role}_other": ok if other is None else other})
+
+
+# (endpoint, method) → (url template, JSON body or None, expected codes). {o} order, {a} attachment,
+# {d} device, {r} requirement. The order is on site, delivered by provider2 for ent4, bought by wujin.
+MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int]]] = {
+    ("index", "GET"): ("/", None, codes(302)),
+    ("healthz", "GET"): ("/healthz", None, codes(200)),
+    ("static", "GET"): ("/static/app.css", None, codes(200)),
+    ("auth.login", "GET"): ("/login", None, codes(200)),
+    ("auth.login", "POST"): ("/login", None, codes(401)),
+    ("auth.logout", "POST"): ("/logout", None, codes(302)),
+    ("auth.home", "GET"): ("/home", None, codes(302)),
+    ("auth.api_token", "GET"): ("/account/token", None, codes(200, anon=302)),
+    ("auth.api_token", "POST"): ("/account/token", None, codes(200, anon=302)),
+    ("admin.users", "GET"): ("/admin/users", None, ui_role("admin")),
+    ("admin.users", "POST"): ("/admin/users", None, ui_role("admin", 302)),
+    ("admin.organisations", "GET"): ("/admin/organisations/enterprises", None, ui_role("admin")),
+    ("admin.organisations", "POST"): ("/admin/organisations/providers", None, ui_role("admin", 302)),
+    ("admin.regions", "GET"): ("/admin/regions", None, ui_role("admin")),
+    ("admin.regions", "POST"): ("/admin/regions", None, ui_role("admin", 302)),
+    ("bureau.dashboard", "GET"): ("/bureau/dashboard", None, ui_role("bureau")),
+    ("bureau.batches", "GET"): ("/bureau/batches", None, ui_role("bureau")),
+    ("bureau.batches", "POST"): ("/bureau/batches", None, ui_role("bureau", 302)),
+    ("bureau.new_order", "GET"): ("/bureau/orders/new", None, ui_role("bureau")),
+    ("bureau.new_order", "POST"): ("/bureau/orders/new", None, ui_role("bureau")),
+    ("enterprise.list_devices", "GET"): ("/enterprise/devices", None, ui_role("enterprise")),
+    ("orders.list_orders", "GET"): ("/orders", None, codes(200, anon=302)),
+    ("orders.show_order", "GET"): ("/orders/{o}", None, ui_party()),
+    # Only the provider may submit; the bureau, enterprise and admin are parties of another kind: 403.
+    ("orders.act", "POST"): ("/orders/{o}/submit", None, ui_party(403) | {"provider": 302}),
+    ("orders.timeline_json", "GET"): ("/orders/{o}/timeline.json", None, ui_party()),
+    ("orders.oee_json", "GET"): ("/orders/{o}/oee.json", None, ui_party()),
+    ("orders.show_result", "GET"): ("/orders/{o}/result", None, ui_party()),
+    ("orders.download_attachment", "GET"): ("/orders/{o}/attachments/{a}", None, ui_party()),
+    ("provider.questionnaire", "GET"): (
+        "/provider/orders/{o}/questionnaire",
+        None,
+        ui_role("provider", 200, 404),
+    ),
+    ("provider.plant_devices", "GET"): ("/provider/orders/{o}/devices", None, ui_role("provider", 200, 404)),
+    ("provider.plant_devices_json", "GET"): (
+        "/provider/orders/{o}/devices.json",
+        None,
+        ui_role("provider", 200, 404),
+    ),
+    ("provider.add_device", "POST"): ("/provider/orders/{o}/devices", None, ui_role("provider", 302, 404)),
+    ("provider.device_credentials", "POST"): (
+        "/provider/orders/{o}/devices/{d}/credentials",
+        None,
+        ui_role("provider", 200, 404),
+    ),
+    ("provider.save_answer", "POST"): (
+        "/provider/orders/{o}/answers",
+        {"requirement_id": "{r}", "rating": "0.5"},
+        ui_role("provider", 200, 404),
+    ),
+    ("provider.upload_attachment", "POST"): (
+        "/provider/orders/{o}/attachments",
+        None,
+        ui_role("provider", 302, 404),
+    ),
+    ("provider.run_scoring", "POST"): ("/provider/orders/{o}/score", None, ui_role("provider", 200, 404)),
+    ("api.openapi", "GET"): ("/api/v1/openapi.json", None, codes(200)),
+    ("api.me", "GET"): ("/api/v1/me", None, codes(200, anon=401)),
+    ("api.list_orders", "GET"): ("/api/v1/orders", None, codes(200, anon=401)),
+    ("api.create_order", "POST"): ("/api/v1/orders", {}, api_role("bureau", 422)),
+    ("api.show_order", "GET"): ("/api/v1/orders/{o}", None, api_party()),
+    ("api.act", "POST"): ("/api/v1/orders/{o}/actions/submit", {}, api_party(403) | {"provider": 200}),
+    ("api.list_answers", "GET"): ("/api/v1/orders/{o}/answers", None, api_party()),
+    ("api.put_answer", "PUT"): (
+        "/api/v1/orders/{o}/answers/{r}",
+        {"rating": "1"},
+        api_role("provider", 200, 404),
+    ),
+    ("api.score", "POST"): ("/api/v1/orders/{o}/score", None, api_role("provider", 200, 404)),
+    ("api.result", "GET"): ("/api/v1/orders/{o}/result", None, api_party()),
+    ("api.list_batches", "GET"): ("/api/v1/batches", None, api_role("bureau")),
+    ("api.create_batch", "POST"): ("/api/v1/batches", {}, api_role("bureau", 422)),
+    # Reports of the (on-site, so not yet reportable) order: the page shows no draft, issuing redirects back
+    # with an error, and there is no version 1 to download.
+    ("reports.show_report", "GET"): ("/orders/{o}/report", None, ui_party()),
+    ("reports.issue", "POST"): (
+        "/orders/{o}/report/issue",
+        None,
+        ui_party(403) | {"bureau": 302, "provider": 302, "enterprise_other": 403},
+    ),
+    ("reports.download", "GET"): ("/orders/{o}/report/v1.pdf", None, ui_party(404)),
+    # Bureau audit: data scoped to the bureau's regions. provider2 also delivered in Taicang, so the other
+    # bureau may see its (Taicang-only) figures; the flag is on a Wujin order, so Taicang gets 404.
+    ("audit.show_league", "GET"): ("/bureau/audit/", None, ui_role("bureau")),
+    ("audit.show_provider", "GET"): ("/bureau/audit/providers/{p}", None, ui_role("bureau")),
+    ("audit.list_flags", "GET"): ("/bureau/audit/flags", None, ui_role("bureau")),
+    ("audit.show_flag", "GET"): ("/bureau/audit/flags/{f}", None, ui_role("bureau", 200, 404)),
+    ("audit.review_flag", "POST"): ("/bureau/audit/flags/{f}/review", None, ui_role("bureau", 400, 404)),
+    ("audit.export_league", "GET"): ("/bureau/audit/export.csv", None, ui_role("bureau")),
+}
+
+
+@pytest.fixture(scope="module")
+def shared_app(world) -> Flask:  # type: ignore[no-untyped-def]
+    """One app for read-only requests."""
+    return create_app(world.settings(), TEST_CONFIG)
+
+
+def test_every_route_has_a_matrix_entry(shared_app: Flask) -> None:
+    routes = {
+        (rule.endpoint, method)
+        for rule in shared_app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}  # type: ignore[operator]
+    }
+    assert routes - MATRIX.keys() == set(), "routes without a matrix entry"
+    assert MATRIX.keys() - routes == set(), "matrix entries for routes that do not exist"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("key", sorted(MATRIX), ids="{0[0]}:{0[1]}".format)
+def test_route_answers_as_expected(key, role, world, shared_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _endpoint, method = key
+    template, body, expected = MATRIX[key]
+    url = template.format(
+        o=world.order_id,
+        a=world.attachment_id,
+        d=world.device_id,
+        r=world.requirement_id,
+        p=world.provider_id,
+        f=world.flag_id,
+    )
+    app = shared_app
+    if method != "GET":  # a write gets its own copy of the database, so cases never disturb each other
+        copy = tmp_path / "copy.db"
+        shutil.copyfile(world.db_path, copy)
+        app = create_app(world.settings(copy), TEST_CONFIG)
+    headers = {}
+    if url.startswith("/api/"):
+        client = app.test_client()
+        if role != "anon":
+            headers["Authorization"] = f"Bearer {world.tokens[role]}"
+    else:
+        client = client_as(app, world, role)
+    json_body = None if body is None else {k: str(v).format(r=world.requirement_id) for k, v in body.items()}
+    response = client.open(url, method=method, json=json_body, headers=headers)
+    text = response.get_data().decode("utf-8", "replace")
+    response.close()  # a file download holds its file open until closed
+    assert response.status_code == expected[role], text[:500]
+
+
+def test_api_paths_are_documented(shared_app: Flask) -> None:
+    spec = shared_app.test_client().get("/api/v1/openapi.json").get_json()
+    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
+    for rule in shared_app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+            for method in rule.methods - {"HEAD", "OPTIONS"}:  # type: ignore[operator]
+                assert (path, method) in documented, f"{method} {path} is not in openapi.json"

@@ -1,0 +1,115 @@
+"""A migrated SQLite database with the demo data, one scored on-site order with a file, and API tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from diagnose import migrate, sample_data
+from diagnose.db import make_engine
+from diagnose.models import AnomalyFlag, DiagnosisOrder, Enterprise, OrderStatus, User
+from diagnose.services import assessments, tokens
+from diagnose.settings import Settings, load_settings
+
+# Actors of the matrix: the party of the chosen order, and another tenant of the same role.
+ACTORS = {
+    "admin": "admin",
+    "bureau": "wujin",
+    "bureau_other": "taicang",
+    "provider": "provider2",
+    "provider_other": "provider1",
+    "enterprise": "ent4",
+    "enterprise_other": "ent1",
+}
+
+
+@dataclass(frozen=True)
+class World:
+    """Where the demo database is and the ids the tests need."""
+
+    db_path: Path
+    var_dir: Path
+    order_id: int
+    attachment_id: int
+    device_id: int
+    requirement_id: str
+    user_ids: dict[str, int]
+    tokens: dict[str, str]
+    provider_id: int
+    flag_id: int
+
+    def settings(self, db_path: Path | None = None) -> Settings:
+        """Settings for an app on this database (or on a copy of it)."""
+        return load_settings(
+            env="test",
+            var_dir=self.var_dir,
+            secret_key="test-secret",
+            mqtt_url="mqtt://127.0.0.1:1",
+            database_url=f"sqlite:///{db_path or self.db_path}",
+        )
+
+
+def build(folder: Path) -> World:
+    """Create the world in `folder`."""
+    db_path, var_dir = folder / "demo.db", folder / "var"
+    engine = make_engine(url=f"sqlite:///{db_path}")
+    migrate.upgrade(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        sample_data.load(session)
+        order = session.exec(
+            select(DiagnosisOrder).join(Enterprise).where(DiagnosisOrder.status == OrderStatus.on_site)
+        ).one()
+        provider = session.exec(select(User).where(User.username == ACTORS["provider"])).one()
+        assert order.provider_id == provider.provider_id, (
+            "demo data changed: provider2 must deliver the on-site order"
+        )
+        requirement_id = assessments.requirements_for("discrete")[0].id
+        assessments.run_scoring(session=session, actor=provider, order=order)
+        attachment = assessments.add_attachment(
+            session=session,
+            actor=provider,
+            order=order,
+            requirement_id=requirement_id,
+            filename="点检记录.pdf",
+            content_type="application/pdf",
+            data=b"%PDF-1.4 demo",
+            upload_dir=var_dir / "uploads",
+        )
+        from diagnose.services import devices
+
+        device = devices.list_devices(session=session, enterprise_id=order.enterprise_id)[0]
+        users = {
+            role: session.exec(select(User).where(User.username == name)).one()
+            for role, name in ACTORS.items()
+        }
+        issued = {role: tokens.issue_token(session=session, user=user) for role, user in users.items()}
+        flag = AnomalyFlag(
+            order_id=order.id,
+            bureau_id=order.bureau_id,
+            provider_id=order.provider_id,  # type: ignore[arg-type]
+            enterprise_id=order.enterprise_id,
+            kind="short_delivery",
+            strength=0.9,
+            evidence={"days": 1},
+            source="test world",
+            rules_version="test",
+        )
+        session.add(flag)
+        session.flush()
+        session.commit()
+        world = World(
+            db_path=db_path,
+            var_dir=var_dir,
+            order_id=order.id,  # type: ignore[arg-type]
+            attachment_id=attachment.id,  # type: ignore[arg-type]
+            device_id=device.id,  # type: ignore[arg-type]
+            requirement_id=requirement_id,
+            user_ids={role: user.id for role, user in users.items()},  # type: ignore[misc]
+            tokens=issued,
+            provider_id=order.provider_id,  # type: ignore[arg-type]
+            flag_id=flag.id,  # type: ignore[arg-type]
+        )
+    engine.dispose()
+    return world

@@ -1,0 +1,138 @@
+"""The administrator's pages: users, organisations (enterprises, providers, bureaus) and regions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlmodel import select
+from werkzeug.wrappers import Response
+
+from diagnose.models import Region, Role
+from diagnose.services import audit, directory, orgs
+from diagnose.services.orders import Page
+from diagnose.services.orgs import ValidationError
+from web.auth import role_required
+from web.db import get_session
+from web.scope import list_args
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+ORG_KINDS = ("enterprises", "providers", "bureaus")
+
+
+def _page(kind: str) -> Page:
+    args = list_args()
+    return directory.search(
+        session=get_session(),
+        kind=kind,
+        query=args["query"],
+        sort=request.args.get("sort", ""),
+        descending=args["descending"] if "dir" in request.args else False,
+        page=args["page"],
+    )
+
+
+def _done(endpoint: str, **values: str) -> Response:
+    db = get_session()
+    db.commit()
+    flash(_("Saved."), "ok")
+    return redirect(url_for(endpoint, **values))
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required("admin")
+def users() -> str | Response:
+    """List users; on POST create one tied to an organisation."""
+    db = get_session()
+    if request.method == "POST":
+        try:
+            org = request.form.get("organisation_id", "")
+            orgs.create_user(
+                session=db,
+                actor=g.user,
+                username=request.form.get("username", "").strip()[:64],
+                password=request.form.get("password", ""),
+                display_name=request.form.get("display_name", "").strip()[:64],
+                role=Role(request.form.get("role", "")),
+                organisation_id=int(org) if org else None,
+            )
+        except (ValidationError, ValueError) as exc:
+            db.rollback()
+            flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
+            return redirect(url_for("admin.users"))
+        return _done("admin.users")
+    return render_template("admin/users.html", page=_page("users"), roles=[r.value for r in Role])
+
+
+@bp.route("/organisations/<kind>", methods=["GET", "POST"])
+@role_required("admin")
+def organisations(kind: str) -> str | Response:
+    """List enterprises, providers or bureaus; on POST register one."""
+    if kind not in ORG_KINDS:
+        abort(404)
+    db = get_session()
+    if request.method == "POST":
+        form = {k: v.strip()[:128] for k, v in request.form.items() if k != "csrf_token"}
+        try:
+            if kind == "enterprises":
+                orgs.create_enterprise(
+                    session=db,
+                    actor=g.user,
+                    uscc=form.get("uscc", ""),
+                    name=form.get("name", ""),
+                    region_code=form.get("region_code", ""),
+                    industry_code=form.get("industry_code", "")[:8],
+                    industry_type=form.get("industry_type", "discrete"),
+                    scale=form.get("scale", "medium"),
+                )
+            elif kind == "providers":
+                orgs.create_provider(
+                    session=db,
+                    actor=g.user,
+                    uscc=form.get("uscc", ""),
+                    name=form.get("name", ""),
+                    region_code=form.get("region_code", ""),
+                )
+            else:
+                if db.get(Region, form.get("region_code", "")) is None:
+                    raise ValidationError("region_code", "unknown region")
+                orgs.create_bureau(
+                    session=db, actor=g.user, name=form.get("name", ""), region_code=form["region_code"]
+                )
+        except ValidationError as exc:
+            db.rollback()
+            flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
+            return redirect(url_for("admin.organisations", kind=kind))
+        return _done("admin.organisations", kind=kind)
+    return render_template(
+        "admin/organisations.html",
+        kind=kind,
+        kinds=ORG_KINDS,
+        page=_page(kind),
+        regions=db.exec(select(Region).order_by(Region.code)).all(),
+    )
+
+
+@bp.route("/regions", methods=["GET", "POST"])
+@role_required("admin")
+def regions() -> str | Response:
+    """List regions (GB/T 2260 codes); on POST add or rename one."""
+    db = get_session()
+    if request.method == "POST":
+        code = request.form.get("code", "").strip()
+        parent = request.form.get("parent_code", "").strip() or None
+        if len(code) != 6 or not code.isdigit() or (parent and db.get(Region, parent) is None):
+            flash(
+                _("Not saved: %(reason)s", reason=_("a region code is 6 digits and its parent must exist")),
+                "error",
+            )
+            return redirect(url_for("admin.regions"))
+        orgs.upsert_region(
+            session=db,
+            code=code,
+            name=request.form.get("name", "").strip()[:64],
+            level=request.form.get("level", "district")[:16],
+            parent_code=parent,
+        )
+        audit.record(session=db, actor=g.user, action="region.upsert", entity="region", entity_id=code)
+        return _done("admin.regions")
+    return render_template("admin/regions.html", page=_page("regions"))

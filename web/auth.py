@@ -1,0 +1,135 @@
+"""Login, logout, the current user, and the role guards every other blueprint uses."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from diagnose.models import User
+from diagnose.services import audit, orgs, tokens
+from web.db import get_session
+from web.extensions import limiter
+
+bp = Blueprint("auth", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+HOME_BY_ROLE = {
+    "enterprise": "orders.list_orders",
+    "provider": "orders.list_orders",
+    "bureau": "bureau.dashboard",
+    "admin": "admin.users",
+}
+
+
+@bp.before_app_request
+def load_logged_in_user() -> None:
+    """Put the session's user (if any, and still active) on `g.user`."""
+    user_id = session.get("user_id")
+    g.user = None
+    if user_id is not None:
+        user = get_session().get(User, user_id)
+        g.user = user if user is not None and user.active else None
+
+
+def login_required(view: F) -> F:
+    """Redirect anonymous visitors to the login page."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.user is None:
+            return redirect(url_for("auth.login", next=request.path))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Allow only these roles; others get 403."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if g.user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def _login_limit() -> str:
+    return current_app.extensions["diagnose_settings"].login_rate_limit  # type: ignore[no-any-return]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> str | Response:
+    """Show the login form; on POST check the password and start a session."""
+    if request.method == "POST":
+        db = get_session()
+        user = orgs.authenticate(
+            session=db, username=request.form.get("username", ""), password=request.form.get("password", "")
+        )
+        if user is None:
+            flash(_("Wrong username or password."), "error")
+            return render_template("auth/login.html"), 401  # type: ignore[return-value]
+        lang = session.get("lang")
+        session.clear()
+        session.permanent = True
+        session["user_id"] = user.id
+        if lang:
+            session["lang"] = lang
+        audit.record(session=db, actor=user, action="user.login", entity="user", entity_id=user.id)
+        db.commit()
+        target = request.args.get("next", "")
+        if target.startswith("/") and not target.startswith("//"):
+            return redirect(target)
+        return redirect(url_for("auth.home"))
+    return render_template("auth/login.html")
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """End the session."""
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/home")
+@login_required
+def home() -> str | Response:
+    """Each role's landing page."""
+    endpoint = HOME_BY_ROLE.get(g.user.role, "auth.home")
+    if endpoint != "auth.home":
+        return redirect(url_for(endpoint))
+    return render_template("auth/home.html")
+
+
+@bp.route("/account/token", methods=["GET", "POST"])
+@login_required
+def api_token() -> str:
+    """Show whether the user has an API token; on POST issue a new one and show it once."""
+    token = None
+    if request.method == "POST":
+        db = get_session()
+        token = tokens.issue_token(session=db, user=g.user)
+        db.commit()
+    return render_template("auth/token.html", token=token)

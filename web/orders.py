@@ -1,0 +1,160 @@
+"""Orders as every party sees them: the scoped list, one order's page, its transitions, result and files."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from diagnose import workflow
+from diagnose.models import Attachment, Bureau, Enterprise, Provider
+from diagnose.services import assessments, orders
+from web.auth import role_required
+from web.db import get_session
+from web.scope import get_order, list_args
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+PARTIES = ("bureau", "provider", "enterprise", "admin")
+
+
+@bp.get("")
+@role_required(*PARTIES)
+def list_orders() -> str:
+    """Orders in the user's scope: searchable by number or enterprise, filterable by status, sortable, paged."""
+    args = list_args()
+    page = orders.list_orders(session=get_session(), user=g.user, **args)
+    return render_template("orders/list.html", page=page, args=args)
+
+
+def inputs_from_form(form: Any) -> workflow.Inputs:
+    """Workflow inputs from a form or JSON body; bad numbers and dates become None (the workflow refuses)."""
+
+    def as_int(name: str) -> int | None:
+        try:
+            return int(form.get(name, ""))
+        except (TypeError, ValueError):
+            return None
+
+    try:
+        visit = date.fromisoformat(str(form.get("visit_date", "")))
+    except ValueError:
+        visit = None
+    return workflow.Inputs(
+        provider_id=as_int("provider_id"),
+        visit_date=visit,
+        reason=str(form.get("reason", ""))[:2000],
+        rating=as_int("rating"),
+        comment=str(form.get("comment", ""))[:2000],
+    )
+
+
+@bp.get("/<int:order_id>")
+@role_required(*PARTIES)
+def show_order(order_id: int) -> str:
+    """One order: parties, status, allowed actions, timeline, latest result."""
+    db = get_session()
+    order = get_order(order_id)
+    return render_template(
+        "orders/show.html",
+        order=order,
+        enterprise=db.get(Enterprise, order.enterprise_id),
+        bureau=db.get(Bureau, order.bureau_id),
+        provider=db.get(Provider, order.provider_id) if order.provider_id else None,
+        actions=workflow.allowed_actions(order.status, g.user.role)
+        if workflow.is_party(order, g.user)
+        else [],
+        pool=orders.pool(session=db, bureau_id=order.bureau_id) if g.user.role == "bureau" else [],
+        timeline=orders.timeline(session=db, order=order),
+        result=assessments.latest_result(session=db, order=order),
+        attachments=assessments.attachments_of(session=db, order=order),
+        today=date.today().isoformat(),
+    )
+
+
+@bp.post("/<int:order_id>/<action>")
+@role_required(*PARTIES)
+def act(order_id: int, action: str) -> Response:
+    """Apply one workflow action from the order page; refusals come back as a message."""
+    db = get_session()
+    order = get_order(order_id)
+    if action not in workflow.TRANSITIONS:
+        abort(404)
+    try:
+        workflow.apply(
+            session=db, order=order, action=action, actor=g.user, inputs=inputs_from_form(request.form)
+        )
+    except workflow.WorkflowError as exc:
+        db.rollback()
+        if exc.code == "forbidden":
+            abort(403)
+        flash(_("Not done: %(reason)s", reason=exc.message), "error")
+        return redirect(url_for("orders.show_order", order_id=order_id))
+    db.commit()
+    flash(_("Done."), "ok")
+    return redirect(url_for("orders.show_order", order_id=order_id))
+
+
+@bp.get("/<int:order_id>/timeline.json")
+@role_required(*PARTIES)
+def timeline_json(order_id: int) -> dict[str, Any]:
+    """The order's status changes, for the timeline chart."""
+    return {"events": orders.timeline(session=get_session(), order=get_order(order_id))}
+
+
+@bp.get("/<int:order_id>/result")
+@role_required(*PARTIES)
+def show_result(order_id: int) -> str:
+    """The latest scoring: radar by domain, level scores, gaps, roadmap and subsidy estimate."""
+    db = get_session()
+    order = get_order(order_id)
+    result = assessments.latest_result(session=db, order=order)
+    if result is None:
+        abort(404)
+    return render_template(
+        "orders/result.html", order=order, result=result, enterprise=db.get(Enterprise, order.enterprise_id)
+    )
+
+
+@bp.get("/<int:order_id>/attachments/<int:attachment_id>")
+@role_required(*PARTIES)
+def download_attachment(order_id: int, attachment_id: int) -> Response:
+    """An evidence file of an order in scope, always as a download (never rendered inline)."""
+    order = get_order(order_id)
+    attachment = get_session().get(Attachment, attachment_id)
+    if attachment is None or attachment.order_id != order.id:
+        abort(404)
+    folder = current_app.extensions["diagnose_settings"].var_dir / "uploads" / str(order.id)
+    path = folder / attachment.stored_name
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path.resolve(),
+        as_attachment=True,
+        download_name=attachment.filename,
+        mimetype="application/octet-stream",
+    )
+
+
+@bp.get("/<int:order_id>/oee.json")
+@role_required(*PARTIES)
+def oee_json(order_id: int) -> dict[str, Any]:
+    """Daily plant OEE over the last week, for the trend chart."""
+    settings = current_app.extensions["diagnose_settings"]
+    points = assessments.oee_trend(
+        session=get_session(), order=get_order(order_id), silence_timeout_s=settings.silence_timeout_s
+    )
+    return {"points": points}

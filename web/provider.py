@@ -1,0 +1,233 @@
+"""The provider's side of an order: plant devices, the questionnaire (saved per answer), files, scoring."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from diagnose.models import Device, DiagnosisOrder, Enterprise
+from diagnose.services import assessments, devices, plant
+from diagnose.services.orgs import ValidationError
+from diagnose.workflow import EDITABLE
+from scoring import maturity
+from web.auth import role_required
+from web.db import get_session
+from web.scope import get_order
+
+bp = Blueprint("provider", __name__, url_prefix="/provider/orders/<int:order_id>")
+
+
+def _device(order: DiagnosisOrder, device_id: int) -> Device:
+    device = get_session().get(Device, device_id)
+    if device is None or device.enterprise_id != order.enterprise_id:
+        abort(404)
+    return device
+
+
+def device_rows(order: DiagnosisOrder) -> list[dict[str, Any]]:
+    """The plant's devices with live state, as JSON-able rows."""
+    return [
+        {
+            "id": d.id,
+            "external_id": d.external_id,
+            "name": d.name,
+            "kind": d.kind,
+            "networked": d.networked,
+            "registry_status": d.registry_status,
+            "last_state": d.last_state,
+            "last_seen_at": d.last_seen_at.isoformat() if d.last_seen_at else None,
+            "online": d.online,
+            "mqtt_username": d.mqtt_username,
+        }
+        for d in devices.list_devices(session=get_session(), enterprise_id=order.enterprise_id)
+    ]
+
+
+@bp.get("/devices")
+@role_required("provider")
+def plant_devices(order_id: int) -> str:
+    """The plant's devices, how to connect them (broker, topics, credentials) and their live state."""
+    order = get_order(order_id)
+    db = get_session()
+    enterprise = db.get(Enterprise, order.enterprise_id)
+    rows = devices.list_devices(session=db, enterprise_id=order.enterprise_id)
+    return render_template(
+        "provider/devices.html",
+        order=order,
+        enterprise=enterprise,
+        devices=rows,
+        topics={d.id: plant.topics(enterprise, d) for d in rows},  # type: ignore[arg-type]
+        broker_url=current_app.extensions["diagnose_settings"].mqtt_url,
+    )
+
+
+@bp.get("/devices.json")
+@role_required("provider")
+def plant_devices_json(order_id: int) -> Response:
+    """Live device state, polled by the devices page."""
+    return jsonify(devices=device_rows(get_order(order_id)))
+
+
+@bp.post("/devices")
+@role_required("provider")
+def add_device(order_id: int) -> Response:
+    """Register one of the plant's devices."""
+    order = get_order(order_id)
+    db = get_session()
+    external_id = request.form.get("external_id", "").strip()[:64]
+    if not external_id or any(c in external_id for c in "/+#"):
+        flash(_("A device id is required and may not contain / + #."), "error")
+        return redirect(url_for("provider.plant_devices", order_id=order_id))
+    devices.register_device(
+        session=db,
+        actor=g.user,
+        enterprise_id=order.enterprise_id,
+        external_id=external_id,
+        name=request.form.get("name", "")[:128],
+        kind=request.form.get("kind", "")[:64],
+        networked=request.form.get("networked") == "on",
+        protocol="json" if request.form.get("networked") == "on" else "none",
+    )
+    try:
+        db.commit()
+    except Exception:
+        db.rollback()
+        flash(_("That device id is already registered."), "error")
+    return redirect(url_for("provider.plant_devices", order_id=order_id))
+
+
+@bp.post("/devices/<int:device_id>/credentials")
+@role_required("provider")
+def device_credentials(order_id: int, device_id: int) -> str:
+    """Issue MQTT credentials for a device and show the password once."""
+    order = get_order(order_id)
+    db = get_session()
+    device = _device(order, device_id)
+    enterprise = db.get(Enterprise, order.enterprise_id)
+    password = plant.issue_mqtt_credentials(session=db, actor=g.user, device=device, enterprise=enterprise)  # type: ignore[arg-type]
+    db.commit()
+    return render_template(
+        "provider/credentials.html",
+        order=order,
+        device=device,
+        password=password,
+        topics=plant.topics(enterprise, device),  # type: ignore[arg-type]
+        broker_url=current_app.extensions["diagnose_settings"].mqtt_url,
+    )
+
+
+@bp.get("/questionnaire")
+@role_required("provider")
+def questionnaire(order_id: int) -> str:
+    """The maturity questionnaire with measured indicators and proposals beside each requirement."""
+    order = get_order(order_id)
+    db = get_session()
+    assessment = assessments.get_or_create(session=db, order=order)
+    db.commit()
+    evidence = assessments.measured_evidence(session=db, order=order)
+    proposals: dict[str, list[maturity.Proposal]] = {}
+    for p in maturity.propose_ratings(evidence, assessments.model()):
+        proposals.setdefault(p.requirement_id, []).append(p)
+    files: dict[str, list[Any]] = {}
+    for a in assessments.attachments_of(session=db, order=order):
+        files.setdefault(a.requirement_id, []).append(a)
+    requirements = assessments.requirements_for(assessment.industry_type)
+    the_model = assessments.model()
+    return render_template(
+        "provider/questionnaire.html",
+        order=order,
+        enterprise=db.get(Enterprise, order.enterprise_id),
+        assessment=assessment,
+        answers=assessments.answers_of(session=db, assessment=assessment),
+        subdomains=[(s, [r for r in requirements if r.subdomain == s.id]) for s in the_model.subdomains],
+        evidence=evidence,
+        proposals=proposals,
+        files=files,
+        editable=order.status in EDITABLE,
+        ratings=assessments.RATING_CHOICES,
+    )
+
+
+@bp.post("/answers")
+@role_required("provider")
+def save_answer(order_id: int) -> tuple[Response, int] | Response:
+    """Save one answer (JSON body, CSRF header): called by the page as the provider types."""
+    order = get_order(order_id)
+    body = request.get_json(silent=True) or {}
+    db = get_session()
+    try:
+        answer = assessments.save_answer(
+            session=db,
+            actor=g.user,
+            order=order,
+            requirement_id=str(body.get("requirement_id", "")),
+            rating=body.get("rating"),
+            evidence_note=body.get("evidence_note"),
+            tailor_reason=body.get("tailor_reason"),
+        )
+    except ValidationError as exc:
+        db.rollback()
+        return jsonify(error=exc.message, field=exc.field), 422
+    db.commit()
+    return jsonify(requirement_id=answer.requirement_id, saved_at=answer.updated_at.isoformat())
+
+
+@bp.post("/attachments")
+@role_required("provider")
+def upload_attachment(order_id: int) -> Response:
+    """Attach an evidence file to a requirement."""
+    order = get_order(order_id)
+    upload = request.files.get("file")
+    requirement_id = request.form.get("requirement_id", "")
+    db = get_session()
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationError("file", "choose a file")
+        assessments.add_attachment(
+            session=db,
+            actor=g.user,
+            order=order,
+            requirement_id=requirement_id,
+            filename=upload.filename,
+            content_type=upload.mimetype or "",
+            data=upload.read(),
+            upload_dir=current_app.extensions["diagnose_settings"].var_dir / "uploads",
+        )
+    except ValidationError as exc:
+        db.rollback()
+        flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
+    else:
+        db.commit()
+        flash(_("File attached."), "ok")
+    return redirect(url_for("provider.questionnaire", order_id=order_id) + f"#req-{requirement_id}")
+
+
+@bp.post("/score")
+@role_required("provider")
+def run_scoring(order_id: int) -> tuple[Response, int] | Response:
+    """Run the scoring (called by the page, which shows progress meanwhile); answers JSON with the result link."""
+    order = get_order(order_id)
+    db = get_session()
+    try:
+        result = assessments.run_scoring(session=db, actor=g.user, order=order)
+    except ValidationError as exc:
+        db.rollback()
+        return jsonify(error=exc.message), 422
+    db.commit()
+    return jsonify(
+        level=result.level, score=result.score, url=url_for("orders.show_result", order_id=order_id)
+    )

@@ -1,0 +1,145 @@
+/* 智诊 front end: questionnaire autosave with an offline queue, scoring progress, live devices, charts. */
+(function () {
+  "use strict";
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var T = JSON.parse(document.getElementById("i18n").textContent);
+
+  /* ---- questionnaire: every answer is POSTed as typed (debounced); unsent ones wait in localStorage ---- */
+  var form = document.getElementById("questionnaire");
+  if (form) {
+    var url = form.dataset.url;
+    var key = "diagnose.pending." + form.dataset.order;
+    var stateEl = document.getElementById("save-state");
+    var timers = {};
+    var sending = false;
+    var pending = function () { try { return JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { return {}; } };
+    var store = function (p) { localStorage.setItem(key, JSON.stringify(p)); };
+    var show = function (state) {
+      stateEl.dataset.state = state;
+      stateEl.textContent = T[state] + (state === "pending" ? " (" + Object.keys(pending()).length + ")" : "");
+    };
+    var collect = function (box) {
+      return {
+        requirement_id: box.dataset.requirement,
+        rating: box.querySelector('[name="rating"]').value,
+        evidence_note: box.querySelector('[name="evidence_note"]').value,
+        tailor_reason: box.querySelector('[name="tailor_reason"]').value
+      };
+    };
+    var flush = function () {
+      var queue = pending();
+      var ids = Object.keys(queue);
+      if (!ids.length) { show("saved"); return; }
+      if (sending) { return; }
+      sending = true;
+      show("saving");
+      var body = queue[ids[0]];
+      fetch(url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify(body)
+      }).then(function (r) {
+        sending = false;
+        var now = pending();
+        if (r.ok || r.status === 422) {
+          // Delivered (or refused for good): drop it unless it was edited again meanwhile.
+          if (JSON.stringify(now[body.requirement_id]) === JSON.stringify(body)) { delete now[body.requirement_id]; store(now); }
+          var mark = document.querySelector('.req-state[data-for="' + body.requirement_id + '"]');
+          if (mark) { mark.textContent = r.ok ? "✓" : "✗"; }
+          flush();
+        } else { show("pending"); setTimeout(flush, 5000); }
+      }).catch(function () { sending = false; show("pending"); setTimeout(flush, 5000); });
+    };
+    var changed = function (ev) {
+      var box = ev.target.closest(".req");
+      if (!box) { return; }
+      var id = box.dataset.requirement;
+      var q = pending(); q[id] = collect(box); store(q);   // saved locally at once, so nothing is lost
+      show("pending");
+      clearTimeout(timers[id]);
+      timers[id] = setTimeout(flush, 600);
+    };
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
+    form.addEventListener("submit", function (ev) { ev.preventDefault(); });
+    window.addEventListener("online", flush);
+    // Answers typed offline before a reload are put back into the page, then sent.
+    var left = pending();
+    Object.keys(left).forEach(function (id) {
+      var box = document.querySelector('.req[data-requirement="' + id + '"]');
+      if (!box) { return; }
+      ["rating", "evidence_note", "tailor_reason"].forEach(function (n) { box.querySelector('[name="' + n + '"]').value = left[id][n] || ""; });
+    });
+    flush();
+  }
+
+  /* ---- scoring: a long action with visible progress ---- */
+  var scoreBtn = document.getElementById("run-scoring");
+  if (scoreBtn) {
+    scoreBtn.addEventListener("click", function () {
+      var bar = document.getElementById("scoring-progress");
+      var msg = document.getElementById("scoring-message");
+      scoreBtn.disabled = true; bar.hidden = false; msg.textContent = T.scoring;
+      fetch(scoreBtn.dataset.url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf } })
+        .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
+        .then(function (res) {
+          bar.hidden = true; scoreBtn.disabled = false;
+          if (res.ok) { window.location.href = res.body.url; } else { msg.textContent = T.failed + ": " + res.body.error; }
+        })
+        .catch(function () { bar.hidden = true; scoreBtn.disabled = false; msg.textContent = T.failed; });
+    });
+  }
+
+  /* ---- live device state on the provider's devices page ---- */
+  var devTable = document.getElementById("plant-devices");
+  if (devTable) {
+    setInterval(function () {
+      fetch(devTable.dataset.src, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (j) {
+        j.devices.forEach(function (d) {
+          var row = devTable.querySelector('tr[data-device-id="' + d.id + '"]');
+          if (!row) { return; }
+          row.querySelector(".live-state").textContent = d.last_state || "—";
+          row.querySelector(".live-seen").textContent = d.last_seen_at ? new Date(d.last_seen_at).toLocaleString() : "—";
+          row.querySelector(".live-online").textContent = d.online ? T.online : T.offline;
+        });
+      }).catch(function () {});
+    }, 5000);
+  }
+
+  /* ---- charts (Apache ECharts, vendored) ---- */
+  if (!window.echarts) { return; }
+  var data = function (id) { var el = document.getElementById(id); return el ? JSON.parse(el.textContent) : null; };
+  document.querySelectorAll("[data-chart]").forEach(function (el) {
+    var chart = echarts.init(el);
+    window.addEventListener("resize", function () { chart.resize(); });
+    var kind = el.dataset.chart;
+    if (kind === "radar") {
+      var r = data("radar-data");
+      var doms = r.domains;
+      chart.setOption({
+        tooltip: {},
+        radar: { indicator: doms.map(function (d) { return { name: r.lang === "zh" ? d.name_zh : d.name_en, max: 1 }; }), radius: "65%" },
+        series: [{ type: "radar", areaStyle: { opacity: 0.25 }, data: [{ name: T.radar, value: doms.map(function (d) { return d.overall || 0; }) }] }]
+      });
+    } else if (kind === "timeline") {
+      var t = data("timeline-data");
+      var order = ["created", "assigned", "scheduled", "on_site", "submitted", "returned", "accepted", "cancelled"];
+      var pts = t.events.filter(function (e) { return e.to; }).map(function (e) { return [e.at, order.indexOf(e.to)]; });
+      chart.setOption({
+        tooltip: { trigger: "axis" },
+        xAxis: { type: "time" },
+        yAxis: { type: "category", data: order.map(function (s) { return t.labels[s]; }) },
+        series: [{ type: "line", step: "end", data: pts, symbolSize: 8 }]
+      });
+    } else if (kind === "oee") {
+      fetch(el.dataset.src, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (j) {
+        chart.setOption({
+          tooltip: { trigger: "axis" },
+          xAxis: { type: "category", data: j.points.map(function (p) { return p.day; }) },
+          yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: function (v) { return Math.round(v * 100) + "%"; } } },
+          series: [{ type: "line", name: T.oee, connectNulls: false, data: j.points.map(function (p) { return p.oee; }) }]
+        });
+      }).catch(function () {});
+    }
+  });
+})();
