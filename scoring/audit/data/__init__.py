@@ -1,0 +1,1 @@
+"""Versioned data files of the bureau audit (anomaly thresholds, fee caps), each record cited."""

@@ -1,0 +1,120 @@
+"""Bureau audit pages: tenant scope (others' ids answer 404), the CSRF-protected review form, exports."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from diagnose.services import audit, audit_review
+from diagnose.settings import Settings
+from tests.audit.conftest import PASSWORD, World
+from web import audit_views, create_app
+
+
+@pytest.fixture
+def app(db_settings: Settings, engine: Engine, world: World) -> Flask:
+    with Session(engine) as session:
+        for bureau_id in (world.wujin, world.taicang):
+            audit_review.detect_for_bureau(
+                session=session, bureau_id=bureau_id, model=None, silence_timeout_s=600
+            )
+        session.commit()
+    application = create_app(db_settings, {"TESTING": True})
+    if "audit" not in application.blueprints:  # until the app factory registers it
+        application.register_blueprint(audit_views.bp)
+    return application
+
+
+def _token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+@pytest.fixture
+def login(app: Flask) -> Callable[[str], FlaskClient]:
+    def _login(username: str) -> FlaskClient:
+        client = app.test_client()
+        token = _token(client.get("/login").get_data(as_text=True))
+        assert (
+            client.post(
+                "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+            ).status_code
+            == 302
+        )
+        return client
+
+    return _login
+
+
+def _flag_ids(engine: Engine, bureau_id: int) -> list[int]:
+    with Session(engine) as session:
+        return [f.id or 0 for f, _, _ in audit_review.list_flags(session=session, bureau_id=bureau_id)]
+
+
+def test_league_and_flags_pages(login: Callable[[str], FlaskClient], world: World) -> None:
+    client = login("wujin")
+    page = client.get("/bureau/audit/?from=2026-01-01&to=2026-12-31").get_data(as_text=True)
+    assert "常州智造咨询有限公司" in page
+    flags = client.get("/bureau/audit/flags").get_data(as_text=True)
+    assert "WJ-2026-0002" in flags and "TC-2026-0001" not in flags
+
+
+@pytest.mark.parametrize("path", ["/bureau/audit/flags/{tc}", "/bureau/audit/providers/999"])
+def test_other_tenants_ids_answer_404(
+    login: Callable[[str], FlaskClient], engine: Engine, world: World, path: str
+) -> None:
+    (tc,) = _flag_ids(engine, world.taicang)[:1]
+    assert login("wujin").get(path.format(tc=tc)).status_code == 404
+
+
+@pytest.mark.parametrize("user", ["provider1"])
+def test_non_bureau_users_are_refused(login: Callable[[str], FlaskClient], user: str) -> None:
+    assert login(user).get("/bureau/audit/flags").status_code == 403
+
+
+def test_review_form_records_decision_with_csrf(
+    login: Callable[[str], FlaskClient], engine: Engine, world: World
+) -> None:
+    client = login("wujin")
+    flag_id = _flag_ids(engine, world.wujin)[0]
+    url = f"/bureau/audit/flags/{flag_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "never_seen" in page or "messages_in_window" in page
+    assert (
+        client.post(f"{url}/review", data={"decision": "confirmed", "note": "无数据"}).status_code == 400
+    )  # no CSRF
+    response = client.post(
+        f"{url}/review",
+        data={"decision": "confirmed", "note": "现场未见联网设备", "csrf_token": _token(page)},
+    )
+    assert response.status_code == 302
+    with Session(engine) as session:
+        (entry,) = audit.entries_for(session=session, entity="anomalyflag", entity_id=flag_id)
+        assert entry.actor == "wujin" and entry.detail["note"] == "现场未见联网设备"
+    taicang = login("taicang")
+    page = taicang.get(f"/bureau/audit/flags/{_flag_ids(engine, world.taicang)[0]}").get_data(as_text=True)
+    assert (
+        taicang.post(
+            f"{url}/review", data={"decision": "dismissed", "note": "x", "csrf_token": _token(page)}
+        ).status_code
+        == 404
+    )
+
+
+def test_exports_download_and_read_back(login: Callable[[str], FlaskClient]) -> None:
+    client = login("wujin")
+    csv_response = client.get("/bureau/audit/export.csv?from=2026-01-01&to=2026-12-31")
+    assert csv_response.data.startswith(b"\xef\xbb\xbf")
+    assert "常州智造咨询有限公司" in csv_response.data.decode("utf-8-sig")
+    xlsx = client.get("/bureau/audit/export.xlsx?from=2026-01-01&to=2026-12-31")
+    assert load_workbook(io.BytesIO(xlsx.data)).active["A2"].value == "常州智造咨询有限公司"
+    assert client.get("/bureau/audit/export.pdf").status_code == 404
