@@ -1,0 +1,37 @@
+"""Diagnosis reports: assemble ReportData, render HTML and PDF, issue immutable versions, verify files."""
+
+from reports.assemble import NotReportable, assemble
+from reports.data import ReportData, Stamp, content_sha256, from_dict, to_dict
+from reports.render import render_body, render_html, render_pdf, report_css
+from reports.store import (
+    Verification,
+    data_of,
+    get_version,
+    issue_report,
+    report_number,
+    stamp_of,
+    verify_pdf,
+    versions,
+)
+
+__all__ = [
+    "NotReportable",
+    "ReportData",
+    "Stamp",
+    "Verification",
+    "assemble",
+    "content_sha256",
+    "data_of",
+    "from_dict",
+    "get_version",
+    "issue_report",
+    "render_body",
+    "render_html",
+    "render_pdf",
+    "report_css",
+    "report_number",
+    "stamp_of",
+    "to_dict",
+    "verify_pdf",
+    "versions",
+]

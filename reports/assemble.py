@@ -1,0 +1,213 @@
+"""Assemble a ReportData from a submitted diagnosis: order, parties, stored score, answers, telemetry."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from diagnose.models import Bureau, DiagnosisOrder, Enterprise, OrderStatus, Provider, Region, Result
+from diagnose.services import assessments
+from reports import sections
+from reports.data import (
+    AnswerRow,
+    AttachmentRow,
+    Cover,
+    DeviceEvidence,
+    Evidence,
+    Methodology,
+    ReportData,
+    Text,
+)
+
+TZ_CN = ZoneInfo("Asia/Shanghai")
+REPORTABLE = (OrderStatus.submitted, OrderStatus.accepted)
+EVIDENCE_WINDOW_DAYS = assessments.EVIDENCE_WINDOW_DAYS
+
+
+class NotReportable(ValueError):
+    """The order has no submitted diagnosis to report on."""
+
+
+def _day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(TZ_CN).date().isoformat()
+    return value.isoformat()
+
+
+def _f(value: Fraction | float | None) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+def _cover(session: Session, order: DiagnosisOrder, enterprise: Enterprise, result: Result) -> Cover:
+    provider = session.get(Provider, order.provider_id) if order.provider_id else None
+    bureau = session.get(Bureau, order.bureau_id)
+    region = session.get(Region, enterprise.region_code)
+    return Cover(
+        order_number=order.number,
+        order_kind=order.kind,
+        enterprise_name=enterprise.name,
+        enterprise_uscc=enterprise.uscc,
+        region_name=region.name if region else enterprise.region_code,
+        industry_code=enterprise.industry_code,
+        scale=enterprise.scale,
+        provider_name=provider.name if provider else "",
+        bureau_name=bureau.name if bureau else "",
+        created_on=_day(order.created_at),
+        visit_on=_day(order.visit_date),
+        submitted_on=_day(order.submitted_at),
+        accepted_on=_day(order.accepted_at),
+        scored_at=result.created_at.astimezone(TZ_CN).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def measure(
+    *,
+    session: Session,
+    enterprise_id: int,
+    end: datetime,
+    silence_timeout_s: float,
+    contradictions: tuple[Text, ...],
+) -> Evidence:
+    """Measured evidence over the week before `end` (the moment the diagnosis was scored)."""
+    from diagnose.services import telemetry_queries
+    from scoring.indicators import Window, state_timeline
+
+    window = Window(end - timedelta(days=EVIDENCE_WINDOW_DAYS), end)
+    hours = (window.end - window.start).total_seconds() / 3600
+    found = telemetry_queries.enterprise_evidence(
+        session=session, enterprise_id=enterprise_id, window=window, silence_timeout_s=silence_timeout_s
+    )
+    rows = []
+    for device in telemetry_queries.enterprise_devices(session=session, enterprise_id=enterprise_id):
+        result = found.oee_by_device.get(device.external_id)
+        timeline: tuple[sections.Segment, ...] = ()
+        if result is not None:
+            samples = telemetry_queries.load_samples(session=session, device=device, window=window)
+            segments = state_timeline(samples.states, window, silence_timeout_s)
+            timeline = sections.coarse_timeline(
+                ((s.start, s.end, s.state) for s in segments), window.start, hours
+            )
+        window_s = Fraction(int((window.end - window.start).total_seconds()))
+        rows.append(
+            DeviceEvidence(
+                external_id=device.external_id,
+                name=device.name,
+                kind=device.kind,
+                networked=device.networked and device.protocol != "none",
+                protocol=device.protocol,
+                availability=_f(result.availability) if result else None,
+                performance=_f(result.performance) if result else None,
+                quality=_f(result.quality) if result else None,
+                oee=_f(result.oee) if result else None,
+                utilisation=_f(result.run_s / window_s) if result and window_s else None,
+                total_count=result.total_count if result else 0,
+                good_count=result.good_count if result else 0,
+                timeline=timeline,
+            )
+        )
+
+    def mean(name: str) -> float | None:
+        values = [getattr(r, name) for r in rows if r.oee is not None and getattr(r, name) is not None]
+        return round(sum(values) / len(values), 6) if values else None
+
+    return Evidence(
+        window_start=window.start.astimezone(TZ_CN).strftime("%Y-%m-%d %H:%M"),
+        window_end=window.end.astimezone(TZ_CN).strftime("%Y-%m-%d %H:%M"),
+        window_hours=hours,
+        devices_total=found.devices_total,
+        devices_networked=found.devices_networked,
+        networking_rate=_f(found.networking_rate),
+        coverage=_f(found.coverage),
+        oee=_f(found.oee),
+        availability=mean("availability"),
+        performance=mean("performance"),
+        quality=mean("quality"),
+        utilisation=_f(found.utilisation),
+        energy_per_unit_kwh=_f(found.energy_per_good_unit_kwh),
+        devices=tuple(rows),
+        reconciled=contradictions,
+    )
+
+
+def assemble(*, session: Session, order: DiagnosisOrder, silence_timeout_s: float = 600) -> ReportData:
+    """The report content of a submitted or accepted order, from its newest scoring result."""
+    if order.status not in REPORTABLE:
+        raise NotReportable(f"order {order.number} is {order.status}; only submitted or accepted orders")
+    result = assessments.latest_result(session=session, order=order)
+    if result is None:
+        raise NotReportable(f"order {order.number} has no scoring result")
+    enterprise = session.get(Enterprise, order.enterprise_id)
+    assert enterprise is not None
+    model = assessments.model()
+    detail = result.detail
+    score = detail["score"]
+    parents = {n.id: n.parent for n in (*model.elements, *model.domains, *model.subdomains)}
+    sub_names = {n.id: Text(n.name_zh, n.name_en) for n in model.subdomains}
+    reconciled = detail.get("reconciled") or []
+    evidence = measure(
+        session=session,
+        enterprise_id=enterprise.id,  # type: ignore[arg-type]
+        end=result.created_at,
+        silence_timeout_s=silence_timeout_s,
+        contradictions=sections.reconciled_texts(reconciled),
+    )
+    roadmap = sections.roadmap(detail, sub_names)
+    domains = sections.nodes("domain", score["domains"], parents)
+    found = sections.findings(
+        int(score["level"]),
+        domains,
+        evidence.networking_rate,
+        evidence.coverage,
+        evidence.oee,
+        sum(1 for r in reconciled if r.get("contradiction")),
+        roadmap,
+    )
+    assessment = assessments.get_or_create(session=session, order=order)
+    saved = assessments.answers_of(session=session, assessment=assessment)
+    proposed = {r["requirement_id"]: r.get("proposed") for r in reconciled}
+    answers = []
+    for requirement in assessments.requirements_for(assessment.industry_type):
+        answer = saved.get(requirement.id)
+        measured = proposed.get(requirement.id)
+        answers.append(
+            AnswerRow(
+                requirement_id=requirement.id,
+                subdomain=sub_names.get(requirement.subdomain, Text("", "")),
+                level=requirement.level,
+                statement=Text(requirement.statement_zh, requirement.statement_en),
+                rating=(answer.rating or "") if answer else "",
+                measured="" if measured is None else f"{measured:g}",
+                evidence_note=(answer.evidence_note or "") if answer else "",
+                tailor_reason=(answer.tailor_reason or "") if answer else "",
+            )
+        )
+    counts = score.get("counts", {})
+    return ReportData(
+        cover=_cover(session, order, enterprise, result),
+        summary=sections.summary(score, found),
+        elements=sections.nodes("element", score["elements"], parents),
+        domains=domains,
+        subdomains=sections.nodes("subdomain", score["subdomains"], parents),
+        evidence=evidence,
+        roadmap=roadmap,
+        answers=tuple(answers),
+        attachments=tuple(
+            AttachmentRow(a.requirement_id, a.filename, a.size_bytes, a.sha256)
+            for a in assessments.attachments_of(session=session, order=order)
+        ),
+        methodology=Methodology(
+            industry_type=score.get("industry_type", assessment.industry_type),
+            versions=tuple(sorted((str(k), str(v)) for k, v in score.get("versions", {}).items())),
+            input_hash=result.input_hash,
+            rated=int(counts.get("rated", 0)),
+            unanswered=int(counts.get("unanswered_counted_as_zero", 0)),
+            tailored=int(counts.get("tailored", 0)),
+            evidence_window_days=EVIDENCE_WINDOW_DAYS,
+            silence_timeout_s=float(silence_timeout_s),
+        ),
+    )

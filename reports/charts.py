@@ -1,0 +1,215 @@
+"""Vector charts (SVG <img> tags, text kept as text) for the report: level scores, radar, bars, OEE, state timelines."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: charts are written to SVG strings only
+
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from reports.data import DeviceEvidence, Evidence, NodeRow, Summary
+
+FONT = "Noto Sans CJK SC"
+STATE_COLOURS = {
+    "RUN": "#2e7d32",
+    "IDLE": "#f9a825",
+    "DOWN": "#c62828",
+    "PLANNED_STOP": "#5c6bc0",
+    "OFF": "#9e9e9e",
+    "UNKNOWN": "#e0e0e0",
+}
+SERIES = ("#1f4e79", "#2e86c1", "#85c1e9", "#f39c12", "#c0392b")
+RC = {
+    # Text stays text in the SVG, so WeasyPrint draws it with the embedded Noto CJK font.
+    "svg.fonttype": "none",
+    "svg.hashsalt": "diagnose-report",  # stable element ids: same data, same SVG
+    "font.family": [FONT, "sans-serif"],
+    "font.size": 8,
+    "text.parse_math": False,  # a '$' in a device name is text, not TeX
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#888888",
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.5,
+}
+LABELS = {
+    "zh": {
+        "level": "{}级",
+        "threshold": "达标线 0.8",
+        "score": "得分",
+        "states": {
+            "RUN": "运行",
+            "IDLE": "空闲",
+            "DOWN": "故障停机",
+            "PLANNED_STOP": "计划停机",
+            "OFF": "关机",
+            "UNKNOWN": "无数据",
+        },
+        "hours": "自窗口开始的小时数",
+        "indicators": ("联网率", "采集覆盖率", "可用率", "性能率", "质量率", "OEE", "利用率"),
+    },
+    "en": {
+        "level": "L{}",
+        "threshold": "pass line 0.8",
+        "score": "score",
+        "states": {
+            "RUN": "Run",
+            "IDLE": "Idle",
+            "DOWN": "Down",
+            "PLANNED_STOP": "Planned stop",
+            "OFF": "Off",
+            "UNKNOWN": "No data",
+        },
+        "hours": "hours from window start",
+        "indicators": (
+            "Networking",
+            "Coverage",
+            "Availability",
+            "Performance",
+            "Quality",
+            "OEE",
+            "Utilisation",
+        ),
+    },
+}
+
+
+def _svg(fig: Figure) -> str:
+    buffer = io.StringIO()
+    with matplotlib.rc_context(RC):
+        fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    # An <img> of a data: URI keeps each chart's element ids and styles to itself (inline SVGs would clash).
+    encoded = base64.b64encode(buffer.getvalue().encode("utf-8")).decode("ascii")
+    return f'<img class="svg-chart" alt="" src="data:image/svg+xml;base64,{encoded}">'
+
+
+def svg_source(img_tag: str) -> str:
+    """The SVG document inside a chart's <img> tag (for tests and checks)."""
+    encoded = img_tag.split("base64,", 1)[1].split('"', 1)[0]
+    return base64.b64decode(encoded).decode("utf-8")
+
+
+def _figure(width_in: float, height_in: float, **kwargs: object) -> Figure:
+    with matplotlib.rc_context(RC):
+        return Figure(figsize=(width_in, height_in), **kwargs)  # type: ignore[arg-type]
+
+
+def _name(node: NodeRow, lang: str) -> str:
+    return node.name_zh if lang == "zh" else node.name_en
+
+
+def level_scores(summary: Summary, lang: str) -> str:
+    """Bar chart of the level scores L1..L5 with the 0.8 pass line (GB/T 39117 cumulative rule)."""
+    labels = LABELS[lang]
+    with matplotlib.rc_context(RC):
+        fig = _figure(3.4, 2.1)
+        ax = fig.add_subplot()
+        names = [labels["level"].format(i) for i in range(1, 6)]
+        ax.bar(names, summary.level_scores, color=SERIES[1], width=0.6)
+        ax.axhline(0.8, color=SERIES[4], linestyle="--", linewidth=0.8, label=labels["threshold"])
+        ax.set_ylim(0, 1.05)
+        for x, value in enumerate(summary.level_scores):
+            ax.text(x, value + 0.02, f"{value:.2f}", ha="center", fontsize=7)
+        ax.legend(loc="upper right", frameon=False, fontsize=7)
+        return _svg(fig)
+
+
+def radar(domains: Sequence[NodeRow], levels: Sequence[int], lang: str) -> str:
+    """Radar of the domains' scores at the given levels (one polygon per level)."""
+    labels = LABELS[lang]
+    with matplotlib.rc_context(RC):
+        fig = _figure(4.6, 4.0)
+        ax = fig.add_subplot(projection="polar")
+        count = max(1, len(domains))
+        angles = [2 * math.pi * i / count for i in range(count)]
+        for colour, level in zip(SERIES, levels, strict=False):
+            values = [d.by_level[level - 1] or 0.0 for d in domains]
+            ax.plot([*angles, angles[0]], [*values, values[0]], color=colour, linewidth=1.2)
+            ax.fill([*angles, angles[0]], [*values, values[0]], color=colour, alpha=0.12)
+            ax.plot([], [], color=colour, label=labels["level"].format(level))
+        ax.set_xticks(angles)
+        ax.set_xticklabels([_name(d, lang) for d in domains], fontsize=7)
+        ax.set_ylim(0, 1)
+        ax.set_yticks([0.2, 0.4, 0.6, 0.8, 1.0])
+        ax.set_yticklabels(["0.2", "0.4", "0.6", "0.8", "1.0"], fontsize=6)
+        ax.legend(loc="upper right", bbox_to_anchor=(1.25, 1.1), frameon=False, fontsize=7)
+        return _svg(fig)
+
+
+def grouped_bars(nodes: Sequence[NodeRow], levels: Sequence[int], lang: str) -> str:
+    """Horizontal grouped bars: each node's score at each of the given levels."""
+    labels = LABELS[lang]
+    with matplotlib.rc_context(RC):
+        height = 0.6 + 0.28 * len(nodes) * max(1, len(levels)) ** 0.5
+        fig = _figure(6.3, height)
+        ax = fig.add_subplot()
+        band = 0.8 / max(1, len(levels))
+        for offset, (colour, level) in enumerate(zip(SERIES, levels, strict=False)):
+            ys = [i + offset * band for i in range(len(nodes))]
+            values = [n.by_level[level - 1] or 0.0 for n in nodes]
+            ax.barh(ys, values, height=band * 0.9, color=colour, label=labels["level"].format(level))
+        ax.set_yticks([i + 0.4 - band / 2 for i in range(len(nodes))])
+        ax.set_yticklabels([_name(n, lang) for n in nodes])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.axvline(0.8, color=SERIES[4], linestyle="--", linewidth=0.8)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7, ncols=len(levels))
+        return _svg(fig)
+
+
+def indicators(evidence: Evidence, lang: str) -> str:
+    """Plant indicators as bars: networking, coverage, availability, performance, quality, OEE, utilisation."""
+    labels = LABELS[lang]
+    values = (
+        evidence.networking_rate,
+        evidence.coverage,
+        evidence.availability,
+        evidence.performance,
+        evidence.quality,
+        evidence.oee,
+        evidence.utilisation,
+    )
+    with matplotlib.rc_context(RC):
+        fig = _figure(6.3, 2.2)
+        ax = fig.add_subplot()
+        colours = [SERIES[0]] * 2 + [SERIES[1]] * 3 + [SERIES[3], SERIES[2]]
+        ax.bar(labels["indicators"], [v or 0.0 for v in values], color=colours, width=0.6)
+        for x, value in enumerate(values):
+            text = "—" if value is None else f"{value * 100:.1f}%"
+            ax.text(x, (value or 0.0) + 0.02, text, ha="center", fontsize=7)
+        ax.set_ylim(0, 1.1)
+        return _svg(fig)
+
+
+def timeline(devices: Sequence[DeviceEvidence], hours: float, lang: str) -> str:
+    """State timeline of several devices over the evidence window, one row each."""
+    labels = LABELS[lang]
+    with matplotlib.rc_context(RC):
+        fig = _figure(6.5, 0.8 + 0.3 * len(devices))
+        ax = fig.add_subplot()
+        for row, device in enumerate(devices):
+            by_state: dict[str, list[tuple[float, float]]] = {}
+            for seg in device.timeline:
+                by_state.setdefault(seg.state, []).append((seg.start_h, seg.end_h - seg.start_h))
+            for state, spans in by_state.items():
+                ax.broken_barh(spans, (row - 0.38, 0.76), facecolors=STATE_COLOURS.get(state, "#000000"))
+        ax.set_yticks(range(len(devices)))
+        ax.set_yticklabels([f"{d.external_id} {d.name}"[:24] for d in devices], fontsize=6)
+        ax.set_ylim(len(devices) - 0.5, -0.5)
+        ax.set_xlim(0, hours)
+        ax.set_xticks([h for h in range(0, int(hours) + 1, 24)])
+        ax.set_xlabel(labels["hours"], fontsize=7)
+        ax.grid(axis="y", visible=False)
+        handles = [Patch(color=c, label=labels["states"][s]) for s, c in STATE_COLOURS.items()]
+        ax.legend(
+            handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=6, frameon=False, fontsize=6
+        )
+        return _svg(fig)

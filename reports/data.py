@@ -1,0 +1,290 @@
+"""ReportData: the frozen, plain content of one diagnosis report, with its canonical JSON and content hash."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, TypeVar, Union
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A sentence in both report languages."""
+
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Cover:
+    """Who and when: the parties of the order and its dates (ISO strings, Beijing time)."""
+
+    order_number: str
+    order_kind: str  # factory | workshop
+    enterprise_name: str
+    enterprise_uscc: str
+    region_name: str
+    industry_code: str
+    scale: str
+    provider_name: str
+    bureau_name: str
+    created_on: str
+    visit_on: str
+    submitted_on: str
+    accepted_on: str
+    scored_at: str
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """One element, domain or sub-domain with its level scores (None = not applicable)."""
+
+    id: str
+    kind: str  # element | domain | subdomain
+    name_zh: str
+    name_en: str
+    parent: str
+    by_level: tuple[float | None, ...]
+    overall: float | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Headline figures and three key findings."""
+
+    level: int
+    level_name: Text
+    score: float
+    level_scores: tuple[float, ...]
+    findings: tuple[Text, ...]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A coarse state interval of a device, in hours from the evidence window start."""
+
+    start_h: float
+    end_h: float
+    state: str
+
+
+@dataclass(frozen=True)
+class DeviceEvidence:
+    """Measured figures of one device over the evidence window."""
+
+    external_id: str
+    name: str
+    kind: str
+    networked: bool
+    protocol: str
+    availability: float | None
+    performance: float | None
+    quality: float | None
+    oee: float | None
+    utilisation: float | None
+    total_count: int
+    good_count: int
+    timeline: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Plant-level measured evidence and the per-device detail."""
+
+    window_start: str
+    window_end: str
+    window_hours: float
+    devices_total: int
+    devices_networked: int
+    networking_rate: float | None
+    coverage: float | None
+    oee: float | None
+    availability: float | None
+    performance: float | None
+    quality: float | None
+    utilisation: float | None
+    energy_per_unit_kwh: float | None
+    devices: tuple[DeviceEvidence, ...]
+    reconciled: tuple[Text, ...]  # claimed-vs-measured messages, contradictions first
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """A requirement not fully met, in the gap list's priority order."""
+
+    requirement_id: str
+    subdomain: Text
+    level: int
+    current: float
+    priority: float
+    statement: Text
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One roadmap action with its cost and what it brings (money in integer fen)."""
+
+    action_id: str
+    name: Text
+    category: str
+    cost_fen: int
+    cost_low_fen: int
+    cost_high_fen: int
+    duration_weeks: int
+    level_after: int
+    score_after: float
+    subsidy_fen: int
+    cumulative_cost_fen: int
+    cumulative_subsidy_fen: int
+
+
+@dataclass(frozen=True)
+class SubsidyLine:
+    """One policy clause's verdict for the roadmap's investments, with its citation."""
+
+    policy: str
+    clause: str
+    clause_id: str
+    source_file: str
+    target: str
+    target_name_zh: str
+    status: str
+    amount_fen: int
+    explanation: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Roadmap:
+    """The improvement roadmap towards the target level and the subsidy it would earn."""
+
+    target_level: int
+    start_level: int
+    final_level: int
+    final_score: float
+    reached: bool
+    cost_fen: int
+    subsidy_fen: int
+    net_cost_fen: int
+    upper_bound_fen: int
+    gaps: tuple[GapRow, ...]
+    steps: tuple[StepRow, ...]
+    subsidy_lines: tuple[SubsidyLine, ...]
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One questionnaire requirement as answered, with the measured proposal and notes."""
+
+    requirement_id: str
+    subdomain: Text
+    level: int
+    statement: Text
+    rating: str  # "1" | "0.8" | "0.5" | "0" | "n/a" | "" (unanswered)
+    measured: str
+    evidence_note: str
+    tailor_reason: str
+
+
+@dataclass(frozen=True)
+class AttachmentRow:
+    """An evidence file on record (name as uploaded, shown as text)."""
+
+    requirement_id: str
+    filename: str
+    size_bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Methodology:
+    """The versions and hashes that reproduce the score."""
+
+    industry_type: str
+    versions: tuple[tuple[str, str], ...]
+    input_hash: str
+    rated: int
+    unanswered: int
+    tailored: int
+    evidence_window_days: int
+    silence_timeout_s: float
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows; plain data so rendering needs no database."""
+
+    cover: Cover
+    summary: Summary
+    elements: tuple[NodeRow, ...]
+    domains: tuple[NodeRow, ...]
+    subdomains: tuple[NodeRow, ...]
+    evidence: Evidence
+    roadmap: Roadmap
+    answers: tuple[AnswerRow, ...]
+    attachments: tuple[AttachmentRow, ...]
+    methodology: Methodology
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What identifies an issued report: number, version, language, issue time and content hash."""
+
+    report_number: str
+    version: int
+    lang: str
+    issued_at: str
+    content_sha256: str
+
+
+def to_dict(data: ReportData) -> dict[str, Any]:
+    """Plain JSON-able form of the report data."""
+    return dataclasses.asdict(data)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, no spaces, UTF-8 (what the content hash covers)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def content_sha256(data: ReportData, *, report_number: str, version: int, lang: str, issued_at: str) -> str:
+    """SHA-256 of the canonical content: the data bound to the report number, version, language and time."""
+    envelope = {
+        "report_number": report_number,
+        "version": version,
+        "lang": lang,
+        "issued_at": issued_at,
+        "data": to_dict(data),
+    }
+    return hashlib.sha256(canonical_json(envelope)).hexdigest()
+
+
+def from_dict(raw: dict[str, Any]) -> ReportData:
+    """Rebuild ReportData from its stored JSON form."""
+    return _build(ReportData, raw)
+
+
+def _build(kind: Any, raw: Any) -> Any:
+    origin = typing.get_origin(kind)
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(**{f.name: _build(hints[f.name], raw[f.name]) for f in dataclasses.fields(kind)})
+    if origin is tuple:
+        args = typing.get_args(kind)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_build(args[0], item) for item in raw)
+        return tuple(_build(a, item) for a, item in zip(args, raw, strict=True))
+    if origin in (Union, types.UnionType):
+        if raw is None:
+            return None
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        return _build(options[0], raw)
+    if kind is float and isinstance(raw, int):
+        return float(raw)
+    return raw

@@ -1,0 +1,225 @@
+"""Pure builders of report sections from a stored scoring result (Result.detail) and plain rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from reports.data import GapRow, NodeRow, Roadmap, Segment, StepRow, SubsidyLine, Summary, Text
+
+STATE_ORDER = ("RUN", "IDLE", "DOWN", "PLANNED_STOP", "OFF", "UNKNOWN")
+LEVEL_NAMES = {
+    0: Text("未达一级", "below level 1"),
+    1: Text("规划级", "Planning"),
+    2: Text("规范级", "Standardised"),
+    3: Text("集成级", "Integrated"),
+    4: Text("优化级", "Optimised"),
+    5: Text("引领级", "Leading"),
+}
+
+
+def yuan(fen: int) -> str:
+    """Integer fen as grouped yuan with two decimals, e.g. 104500000 -> '1,045,000.00' (no float)."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
+def cny_to_fen(value: Any) -> int:
+    """Yuan as int, Decimal text or None -> integer fen, exactly."""
+    if value is None or value == "":
+        return 0
+    return int(Decimal(str(value)) * 100)
+
+
+def pct(value: float | None) -> str:
+    """A ratio as a percentage with one decimal, or an em dash when unknown."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def nodes(kind: str, rows: Sequence[Mapping[str, Any]], parents: Mapping[str, str]) -> tuple[NodeRow, ...]:
+    """Score rows of one kind (score.elements/domains/subdomains) as NodeRows."""
+    return tuple(
+        NodeRow(
+            id=r["id"],
+            kind=kind,
+            name_zh=r["name_zh"],
+            name_en=r["name_en"],
+            parent=parents.get(r["id"], ""),
+            by_level=tuple(r["by_level"].get(str(lv)) for lv in range(1, 6)),
+            overall=r.get("overall"),
+        )
+        for r in rows
+    )
+
+
+def _focus_level(level: int) -> int:
+    return min(level + 1, 5)
+
+
+def findings(
+    summary_level: int,
+    domains: Sequence[NodeRow],
+    networking_rate: float | None,
+    coverage: float | None,
+    oee: float | None,
+    contradictions: int,
+    roadmap: Roadmap,
+) -> tuple[Text, ...]:
+    """Three key findings: where the plant stands by domain, what the data shows, what the roadmap brings."""
+    focus = _focus_level(summary_level)
+    scored = [(d.by_level[focus - 1], d) for d in domains if d.by_level[focus - 1] is not None]
+    scored.sort(key=lambda pair: (pair[0], pair[1].id))
+    if scored:
+        (low, weak), (high, strong) = scored[0], scored[-1]
+        first = Text(
+            f"对照{focus}级要求，最强的能力域是「{strong.name_zh}」（{pct(high)}），"
+            f"最薄弱的是「{weak.name_zh}」（{pct(low)}），应优先补强。",
+            f"Against the level {focus} requirements the strongest domain is {strong.name_en} "
+            f"({pct(high)}) and the weakest is {weak.name_en} ({pct(low)}), which comes first.",
+        )
+    else:
+        first = Text("没有可评分的能力域。", "No domain could be scored.")
+    mismatch_zh = (
+        f"{contradictions} 项自评与实测数据矛盾，已按实测修正。" if contradictions else "自评与实测一致。"
+    )
+    mismatch_en = (
+        f"{contradictions} self-assessed ratings contradicted the data and were corrected."
+        if contradictions
+        else "Self-assessment agrees with the data."
+    )
+    second = Text(
+        f"设备联网率 {pct(networking_rate)}，数据采集覆盖率 {pct(coverage)}，平均 OEE {pct(oee)}；{mismatch_zh}",
+        f"Device networking rate {pct(networking_rate)}, data-capture coverage {pct(coverage)}, "
+        f"mean OEE {pct(oee)}; {mismatch_en}",
+    )
+    third = Text(
+        f"实施 {len(roadmap.steps)} 项改进可{'达到' if roadmap.reached else '接近'} {roadmap.final_level} 级，"
+        f"估算投入 {yuan(roadmap.cost_fen)} 元，可获补贴 {yuan(roadmap.subsidy_fen)} 元，"
+        f"净投入 {yuan(roadmap.net_cost_fen)} 元。",
+        f"{len(roadmap.steps)} improvements {'reach' if roadmap.reached else 'approach'} level "
+        f"{roadmap.final_level} for an estimated CNY {yuan(roadmap.cost_fen)}, earning CNY "
+        f"{yuan(roadmap.subsidy_fen)} in subsidy: CNY {yuan(roadmap.net_cost_fen)} net.",
+    )
+    return (first, second, third)
+
+
+def summary(score: Mapping[str, Any], found: tuple[Text, ...]) -> Summary:
+    """Level, total score S and level scores from the stored score."""
+    level = int(score["level"])
+    return Summary(
+        level=level,
+        level_name=LEVEL_NAMES.get(level, LEVEL_NAMES[0]),
+        score=float(score["score"]),
+        level_scores=tuple(float(x) for x in score["level_scores"]),
+        findings=found,
+    )
+
+
+def roadmap(detail: Mapping[str, Any], subdomain_names: Mapping[str, Text]) -> Roadmap:
+    """Gaps, roadmap steps (subsidy per step from the cumulative figures) and subsidy lines."""
+    plan = detail.get("roadmap") or {}
+    subsidy = detail.get("subsidy") or {}
+    unknown = Text("", "")
+    gaps = tuple(
+        GapRow(
+            requirement_id=g["requirement_id"],
+            subdomain=subdomain_names.get(g["subdomain"], unknown),
+            level=int(g["level"]),
+            current=float(g["current"]),
+            priority=float(g["priority"]),
+            statement=Text(g["statement_zh"], g["statement_en"]),
+        )
+        for g in (detail.get("gaps") or {}).get("gaps", [])
+    )
+    steps, earned = [], 0
+    for s in plan.get("steps", []):
+        cumulative = cny_to_fen(s["cumulative_subsidy_cny"])
+        low, high = s.get("cost_range_cny") or (s["cost_cny"], s["cost_cny"])
+        steps.append(
+            StepRow(
+                action_id=s["action_id"],
+                name=Text(s["name_zh"], s["name_en"]),
+                category=s.get("category", ""),
+                cost_fen=cny_to_fen(s["cost_cny"]),
+                cost_low_fen=cny_to_fen(low),
+                cost_high_fen=cny_to_fen(high),
+                duration_weeks=int(s.get("duration_weeks", 0)),
+                level_after=int(s["level_after"]),
+                score_after=float(s["score_after"]),
+                subsidy_fen=cumulative - earned,
+                cumulative_cost_fen=cny_to_fen(s["cumulative_cost_cny"]),
+                cumulative_subsidy_fen=cumulative,
+            )
+        )
+        earned = cumulative
+    lines = tuple(
+        SubsidyLine(
+            policy=line.get("policy", ""),
+            clause=str(line.get("clause", "")),
+            clause_id=line.get("clause_id", ""),
+            source_file=line.get("source_file", ""),
+            target=line.get("target", ""),
+            target_name_zh=line.get("target_name_zh", ""),
+            status=line.get("status", ""),
+            amount_fen=int(line.get("amount_fen", 0)),
+            explanation=line.get("explanation", ""),
+            quote=line.get("quote", ""),
+        )
+        for line in subsidy.get("lines", [])
+    )
+    return Roadmap(
+        target_level=int(plan.get("target_level", 0)),
+        start_level=int(plan.get("start_level", 0)),
+        final_level=int(plan.get("final_level", 0)),
+        final_score=float(plan.get("final_score", 0)),
+        reached=bool(plan.get("reached", False)),
+        cost_fen=cny_to_fen(plan.get("cost_cny")),
+        subsidy_fen=int(subsidy.get("total_fen", cny_to_fen(plan.get("subsidy_cny")))),
+        net_cost_fen=cny_to_fen(plan.get("cost_cny")) - int(subsidy.get("total_fen", 0)),
+        upper_bound_fen=int(subsidy.get("upper_bound_fen", 0)),
+        gaps=gaps,
+        steps=tuple(steps),
+        subsidy_lines=lines,
+    )
+
+
+def reconciled_texts(rows: Iterable[Mapping[str, Any]]) -> tuple[Text, ...]:
+    """Claimed-versus-measured verdicts, contradictions first."""
+    ordered = sorted(rows, key=lambda r: (not r.get("contradiction"), r["requirement_id"]))
+    return tuple(
+        Text(
+            f"{r['requirement_id']}：自评 {r.get('claimed')}，实测建议 {r.get('proposed')}，采用 {r.get('final')}"
+            + ("（矛盾，按实测修正）" if r.get("contradiction") else ""),
+            r.get("message", ""),
+        )
+        for r in ordered
+    )
+
+
+def coarse_timeline(
+    segments: Iterable[tuple[datetime, datetime, str]], start: datetime, hours: float, bucket_s: int = 900
+) -> tuple[Segment, ...]:
+    """Buckets of `bucket_s` seconds labelled with their longest state, merged into runs (chart-sized)."""
+    count = max(1, int(hours * 3600 // bucket_s))
+    spent: list[dict[str, float]] = [{} for _ in range(count)]
+    for seg_start, seg_end, state in segments:
+        a = (seg_start - start).total_seconds()
+        b = (seg_end - start).total_seconds()
+        first, last = max(0, int(a // bucket_s)), min(count - 1, int((b - 1e-9) // bucket_s))
+        for index in range(first, last + 1):
+            low, high = max(a, index * bucket_s), min(b, (index + 1) * bucket_s)
+            if high > low:
+                spent[index][state] = spent[index].get(state, 0.0) + high - low
+    runs: list[Segment] = []
+    for index, by_state in enumerate(spent):
+        state = max(STATE_ORDER, key=lambda s: (by_state.get(s, 0.0), -STATE_ORDER.index(s)))
+        state = state if by_state else "UNKNOWN"
+        begin, end = index * bucket_s / 3600, (index + 1) * bucket_s / 3600
+        if runs and runs[-1].state == state:
+            runs[-1] = Segment(runs[-1].start_h, round(end, 4), state)
+        else:
+            runs.append(Segment(round(begin, 4), round(end, 4), state))
+    return tuple(runs)

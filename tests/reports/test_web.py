@@ -1,0 +1,98 @@
+"""The report page, the issue button and the PDF download, scoped to the order's parties."""
+
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from diagnose.db import make_engine
+from diagnose.models import DiagnosisOrder, OrderStatus, User
+from diagnose.services import assessments
+from diagnose.settings import load_settings
+from tests.reports.conftest import SCRIPT
+from web import create_app, report_views
+
+
+@pytest.fixture
+def setup(demo_db: Path, tmp_path: Path) -> tuple[Flask, int, dict[str, int]]:
+    """An app on a copy of the demo data whose accepted order has a script tag as an evidence note."""
+    copy = tmp_path / "demo.db"
+    shutil.copy(demo_db, copy)
+    engine = make_engine(url=f"sqlite:///{copy}")
+    with Session(engine) as session:
+        order = session.exec(
+            select(DiagnosisOrder).where(DiagnosisOrder.status == OrderStatus.accepted)
+        ).first()
+        assert order is not None
+        assessment = assessments.get_or_create(session=session, order=order)
+        answer = next(iter(assessments.answers_of(session=session, assessment=assessment).values()))
+        answer.evidence_note = SCRIPT  # the order is closed for edits; set the note directly
+        session.add(answer)
+        session.commit()
+        users = {u.username: u for u in session.exec(select(User)).all()}
+        party = {
+            "provider": next(u.id for u in users.values() if u.provider_id == order.provider_id),
+            "enterprise": next(u.id for u in users.values() if u.enterprise_id == order.enterprise_id),
+            "other_enterprise": next(
+                u.id for u in users.values() if u.enterprise_id not in (None, order.enterprise_id)
+            ),
+        }
+        order_id = order.id
+    engine.dispose()
+    settings = load_settings(
+        env="test", var_dir=tmp_path / "var", secret_key="test-secret", database_url=f"sqlite:///{copy}"
+    )
+    app = create_app(settings, {"TESTING": True, "WTF_CSRF_ENABLED": False})
+    if "reports" not in app.blueprints:
+        app.register_blueprint(report_views.bp)
+    return app, order_id, party  # type: ignore[return-value]
+
+
+def _client(app: Flask, user_id: int) -> FlaskClient:
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user_id"] = user_id
+    return client
+
+
+def test_draft_page_escapes_free_text(setup: tuple[Flask, int, dict[str, int]]) -> None:
+    app, order_id, party = setup
+    page = _client(app, party["enterprise"]).get(f"/orders/{order_id}/report")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert html.escape(SCRIPT, quote=False) in text and SCRIPT not in text
+    assert "1 诊断摘要" in text
+
+
+def test_issue_button_then_download(setup: tuple[Flask, int, dict[str, int]]) -> None:
+    app, order_id, party = setup
+    provider = _client(app, party["provider"])
+    issued = provider.post(f"/orders/{order_id}/report/issue", data={"lang": "zh"})
+    assert issued.status_code == 302 and issued.location.endswith("version=1")
+    page = provider.get(f"/orders/{order_id}/report?version=1").get_data(as_text=True)
+    assert "v1" in page and "SHA-256" in page
+    pdf = _client(app, party["enterprise"]).get(f"/orders/{order_id}/report/v1.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "status"),
+    [
+        ("enterprise", "post", "/report/issue", 403),
+        ("other_enterprise", "get", "/report", 404),
+        ("provider", "get", "/report/v9.pdf", 404),
+        ("provider", "get", "/report?version=9", 404),
+    ],
+)
+def test_scope(
+    setup: tuple[Flask, int, dict[str, int]], who: str, method: str, path: str, status: int
+) -> None:
+    app, order_id, party = setup
+    response = getattr(_client(app, party[who]), method)(f"/orders/{order_id}{path}")
+    assert response.status_code == status

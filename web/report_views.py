@@ -1,0 +1,111 @@
+"""The diagnosis report in the web UI: the HTML page, issuing a new version, downloading an issued PDF."""
+
+from __future__ import annotations
+
+import io
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+import reports
+from web.auth import role_required
+from web.db import get_session
+from web.scope import get_order
+
+bp = Blueprint("reports", __name__, url_prefix="/orders")
+VIEWERS = ("bureau", "provider", "enterprise", "admin")
+ISSUERS = ("bureau", "provider")  # the provider delivers the report; the bureau may re-issue it
+
+
+def _lang() -> str:
+    return "en" if session.get("lang") == "en" else "zh"
+
+
+@bp.get("/<int:order_id>/report")
+@role_required(*VIEWERS)
+def show_report(order_id: int) -> str:
+    """The report as a page: an issued version (newest, or ?version=N), else a draft of the current data."""
+    db = get_session()
+    order = get_order(order_id)
+    issued = reports.versions(session=db, order=order)
+    wanted = request.args.get("version", type=int)
+    row = (
+        next((r for r in issued if r.version == wanted), None) if wanted else (issued[-1] if issued else None)
+    )
+    if wanted and row is None:
+        abort(404)
+    if row is not None:
+        body = reports.render_body(reports.data_of(row), row.lang, reports.stamp_of(row))
+    else:
+        settings = current_app.extensions["diagnose_settings"]
+        try:
+            data = reports.assemble(session=db, order=order, silence_timeout_s=settings.silence_timeout_s)
+        except reports.NotReportable:
+            body = None
+        else:
+            body = reports.render_body(data, _lang())
+    return render_template(
+        "reports/show.html",
+        order=order,
+        issued=issued,
+        shown=row,
+        body=body,
+        css=Markup(reports.report_css()),
+        can_issue=g.user.role in ISSUERS and body is not None,
+    )
+
+
+@bp.post("/<int:order_id>/report/issue")
+@role_required(*ISSUERS)
+def issue(order_id: int) -> Response:
+    """Issue the next version of the report (a new row; earlier versions stay as they were)."""
+    db = get_session()
+    order = get_order(order_id)
+    lang = request.form.get("lang", "zh")
+    settings = current_app.extensions["diagnose_settings"]
+    try:
+        row = reports.issue_report(
+            session=db,
+            order=order,
+            actor=g.user,
+            lang=lang if lang in ("zh", "en") else "zh",
+            silence_timeout_s=settings.silence_timeout_s,
+        )
+    except reports.NotReportable:
+        db.rollback()
+        flash(_("Only a submitted or accepted diagnosis can be reported."), "error")
+        return redirect(url_for("reports.show_report", order_id=order_id))
+    db.commit()
+    flash(_("Issued report %(number)s version %(version)s.", number=row.report_number, version=row.version))
+    return redirect(url_for("reports.show_report", order_id=order_id, version=row.version))
+
+
+@bp.get("/<int:order_id>/report/v<int:version>.pdf")
+@role_required(*VIEWERS)
+def download(order_id: int, version: int) -> Response:
+    """The exact bytes of an issued version."""
+    order = get_order(order_id)
+    row = reports.get_version(session=get_session(), order=order, version=version)
+    if row is None:
+        abort(404)
+    return send_file(
+        io.BytesIO(row.pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{row.report_number}-v{row.version}.pdf",
+        etag=row.pdf_sha256,
+    )
