@@ -54,6 +54,7 @@ def store_batch(
     """
     report = StoreReport(offered=len(items))
     rows: list[dict[str, object]] = []
+    received_at = utcnow()  # when this batch reached the store (one clock read, not one per row)
     latest: dict[int, Reading] = {}
     for item in items:
         parsed = item.parsed
@@ -67,7 +68,7 @@ def store_batch(
                 _dead_letter(session, item, reason)
                 report.dead_lettered += 1
                 continue
-            rows.append(_row(device_id, parsed))
+            rows.append(_row(device_id, parsed, received_at))
             if not parsed.is_historical and (device_id not in latest or latest[device_id].ts <= parsed.ts):
                 latest[device_id] = parsed
         elif isinstance(parsed, DeviceBirth):
@@ -100,12 +101,12 @@ def store_batch(
     return report
 
 
-def _row(device_id: int, reading: Reading) -> dict[str, object]:
+def _row(device_id: int, reading: Reading, received_at: datetime) -> dict[str, object]:
     return {
         "device_id": device_id,
         "seq": reading.seq,
         "ts": reading.ts,
-        "received_at": utcnow(),
+        "received_at": received_at,
         "source": reading.source,
         "state": reading.state,
         "count_total": reading.count_total,
