@@ -44,6 +44,14 @@ def _nodes(kind: str, rng: random.Random, rows: tuple[tuple[str, str, str, str],
     return tuple(out)
 
 
+# What assessors write beside an answer: where they looked and whom they asked.
+_NOTES = (
+    "现场查看相关记录，抽查近三个月台账 12 份，与系统数据一致。",
+    "访谈车间主任与信息化负责人；查看系统截图与操作日志。",
+    "制度文件已发布，但执行记录不完整，按“部分满足”评定。",
+)
+
+
 def make_report(*, devices: int = 10, note: str = "现场查看点检记录与系统截图", seed: int = 7) -> ReportData:
     """A plausible report with `devices` devices, every requirement of the model answered, one `note`."""
     rng = random.Random(seed)
@@ -134,7 +142,7 @@ def make_report(*, devices: int = 10, note: str = "现场查看点检记录与�
             statement=Text(r.statement_zh, r.statement_en),
             rating=("1", "0.8", "0.5", "0", "")[(index + r.level) % 5],
             measured="0.5" if index % 9 == 0 else "",
-            evidence_note=note if index == 0 else ("现场查看相关记录" if index % 3 == 0 else ""),
+            evidence_note=note if index == 0 else (_NOTES[index % len(_NOTES)] if index % 3 != 2 else ""),
             tailor_reason="",
         )
         for index, r in enumerate(model.requirements)
