@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from collectors.models import DEVICE_STATES, DeviceBirth, Parsed, Reading, Rejected
