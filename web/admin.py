@@ -63,6 +63,43 @@ def users() -> str | Response:
     return render_template("admin/users.html", page=_page("users"), roles=[r.value for r in Role])
 
 
+@bp.post("/users/<int:user_id>/active")
+@role_required("admin")
+def set_active(user_id: int) -> Response:
+    """Deactivate (active=0) or reactivate (active=1) a user."""
+    db = get_session()
+    value = request.form.get("active", "")
+    try:
+        if value not in ("0", "1"):
+            raise ValidationError("active", "must be 0 or 1")
+        orgs.set_user_active(session=db, actor=g.user, user_id=user_id, active=value == "1")
+    except LookupError:
+        abort(404)
+    except ValidationError as exc:
+        db.rollback()
+        flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("admin.users"))
+    return _done("admin.users")
+
+
+@bp.post("/users/<int:user_id>/password")
+@role_required("admin")
+def reset_password(user_id: int) -> Response:
+    """Set a new password for a user (and revoke the user's API token)."""
+    db = get_session()
+    try:
+        orgs.reset_password(
+            session=db, actor=g.user, user_id=user_id, password=request.form.get("password", "")
+        )
+    except LookupError:
+        abort(404)
+    except ValidationError as exc:
+        db.rollback()
+        flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("admin.users"))
+    return _done("admin.users")
+
+
 @bp.route("/organisations/<kind>", methods=["GET", "POST"])
 @role_required("admin")
 def organisations(kind: str) -> str | Response:

@@ -176,6 +176,54 @@ def create_user(
     return user
 
 
+def set_user_active(*, session: Session, actor: User, user_id: int, active: bool) -> User:
+    """Deactivate or reactivate a user: an inactive user cannot log in, use a session or a token.
+
+    Raises LookupError for an unknown user and ValidationError when admins would lock themselves out.
+    """
+    user = session.get(User, user_id)
+    if user is None:
+        raise LookupError(f"no user {user_id}")
+    if not active and user.id == actor.id:
+        raise ValidationError("active", "you cannot deactivate your own account")
+    if user.active == active:
+        return user
+    user.active = active
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.activate" if active else "user.deactivate",
+        entity="user",
+        entity_id=user.id,
+        detail={"username": user.username},
+    )
+    return user
+
+
+def reset_password(*, session: Session, actor: User, user_id: int, password: str) -> User:
+    """Set a new password (hashed) and revoke the user's API token; the audit log records who, never what."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise LookupError(f"no user {user_id}")
+    if len(password) < 8:
+        raise ValidationError("password", "must be at least 8 characters")
+    user.password_hash = generate_password_hash(password)
+    user.api_token_hash = None
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.password_reset",
+        entity="user",
+        entity_id=user.id,
+        detail={"username": user.username, "api_token_revoked": True},
+    )
+    return user
+
+
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = session.exec(select(User).where(User.username == username)).first()

@@ -63,6 +63,8 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ("auth.api_token", "POST"): ("/account/token", None, codes(200, anon=302)),
     ("admin.users", "GET"): ("/admin/users", None, ui_role("admin")),
     ("admin.users", "POST"): ("/admin/users", None, ui_role("admin", 302)),
+    ("admin.set_active", "POST"): ("/admin/users/{u}/active", None, ui_role("admin", 302)),
+    ("admin.reset_password", "POST"): ("/admin/users/{u}/password", None, ui_role("admin", 302)),
     ("admin.organisations", "GET"): ("/admin/organisations/enterprises", None, ui_role("admin")),
     ("admin.organisations", "POST"): ("/admin/organisations/providers", None, ui_role("admin", 302)),
     ("admin.regions", "GET"): ("/admin/regions", None, ui_role("admin")),
@@ -173,6 +175,7 @@ def test_route_answers_as_expected(key, role, world, shared_app, tmp_path: Path)
         r=world.requirement_id,
         p=world.provider_id,
         f=world.flag_id,
+        u=world.user_ids["enterprise_other"],
     )
     app = shared_app
     if method != "GET":  # a write gets its own copy of the database, so cases never disturb each other

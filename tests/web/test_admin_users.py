@@ -1,0 +1,112 @@
+"""Admins deactivate, reactivate and reset users: it takes effect at once, and the audit log says who did it."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, select
+
+from diagnose.models import AuditLog, User
+from diagnose.services import tokens
+from tests.web.conftest import PASSWORD, csrf_from
+
+
+def _user(engine, username: str) -> User:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        return session.exec(select(User).where(User.username == username)).one()
+
+
+def _post(client, path: str, data: dict[str, str]):  # type: ignore[no-untyped-def]
+    token = csrf_from(client.get("/admin/users").get_data(as_text=True))
+    return client.post(path, data={**data, "csrf_token": token})
+
+
+def _can_log_in(app, username: str, password: str) -> bool:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    return response.status_code == 302
+
+
+def test_deactivated_user_loses_session_login_and_token_then_gets_them_back(app, login, engine) -> None:  # type: ignore[no-untyped-def]
+    ent1 = _user(engine, "ent1")
+    with Session(engine) as session:
+        api_token = tokens.issue_token(session=session, user=session.get(User, ent1.id))  # type: ignore[arg-type]
+        session.commit()
+    enterprise = login("ent1")
+    assert enterprise.get("/enterprise/devices").status_code == 200
+    admin = login("admin")
+
+    response = _post(admin, f"/admin/users/{ent1.id}/active", {"active": "0"})
+    assert response.status_code == 302
+    assert _user(engine, "ent1").active is False
+    assert enterprise.get("/enterprise/devices").status_code == 302  # the open session ends at once
+    assert not _can_log_in(app, "ent1", PASSWORD)
+    api = app.test_client().get("/api/v1/orders", headers={"Authorization": f"Bearer {api_token}"})
+    assert api.status_code == 401
+    page = admin.get("/admin/users").get_data(as_text=True)
+    row = re.search(r'<tr data-user="ent1">(.*?)</tr>', page, flags=re.S)
+    assert row and "重新启用" in row.group(1)  # "Reactivate", in Chinese
+
+    _post(admin, f"/admin/users/{ent1.id}/active", {"active": "1"})
+    assert _user(engine, "ent1").active is True
+    assert _can_log_in(app, "ent1", PASSWORD)
+
+    with Session(engine) as session:
+        actions = session.exec(
+            select(AuditLog.action, AuditLog.actor)
+            .where(AuditLog.entity == "user", AuditLog.entity_id == str(ent1.id))
+            .order_by(AuditLog.id)  # type: ignore[arg-type]
+        ).all()
+    changes = [(action, actor) for action, actor in actions if action in ("user.deactivate", "user.activate")]
+    assert changes == [("user.deactivate", "admin"), ("user.activate", "admin")]
+
+
+def test_admin_cannot_deactivate_themself(app, login, engine) -> None:  # type: ignore[no-untyped-def]
+    admin_user = _user(engine, "admin")
+    admin = login("admin")
+    response = _post(admin, f"/admin/users/{admin_user.id}/active", {"active": "0"})
+    assert response.status_code == 302
+    assert _user(engine, "admin").active is True
+    page = admin.get("/admin/users").get_data(as_text=True)
+    assert "own account" in page or "自己" in page
+
+
+def test_bad_or_unknown_input_changes_nothing(app, login, engine) -> None:  # type: ignore[no-untyped-def]
+    ent1 = _user(engine, "ent1")
+    admin = login("admin")
+    assert _post(admin, f"/admin/users/{ent1.id}/active", {"active": "maybe"}).status_code == 302
+    assert _post(admin, "/admin/users/999999/active", {"active": "0"}).status_code == 404
+    assert _post(admin, f"/admin/users/{ent1.id}/password", {"password": "short"}).status_code == 302
+    assert _post(admin, "/admin/users/999999/password", {"password": "long-enough-1"}).status_code == 404
+    after = _user(engine, "ent1")
+    assert after.active is True and after.password_hash == ent1.password_hash
+
+
+def test_password_reset_replaces_the_password_and_revokes_the_token(app, login, engine) -> None:  # type: ignore[no-untyped-def]
+    ent2 = _user(engine, "ent2")
+    with Session(engine) as session:
+        api_token = tokens.issue_token(session=session, user=session.get(User, ent2.id))  # type: ignore[arg-type]
+        session.commit()
+    admin = login("admin")
+    assert (
+        _post(admin, f"/admin/users/{ent2.id}/password", {"password": "new-secret-2026"}).status_code == 302
+    )
+    assert not _can_log_in(app, "ent2", PASSWORD)
+    assert _can_log_in(app, "ent2", "new-secret-2026")
+    api = app.test_client().get("/api/v1/orders", headers={"Authorization": f"Bearer {api_token}"})
+    assert api.status_code == 401
+    with Session(engine) as session:
+        entry = session.exec(
+            select(AuditLog).where(
+                AuditLog.action == "user.password_reset", AuditLog.entity_id == str(ent2.id)
+            )
+        ).one()
+    assert "new-secret-2026" not in str(entry.detail)
+    assert _user(engine, "ent2").password_hash.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_users_page_offers_the_actions_with_csrf(app, login) -> None:  # type: ignore[no-untyped-def]
+    html = login("admin").get("/admin/users").get_data(as_text=True)
+    assert "/active" in html and "/password" in html
+    assert html.count('name="csrf_token"') >= 3
