@@ -7,9 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 import click
+from sqlmodel import Session
 
+from collectors.backfill import enterprise_history
 from diagnose import migrate, sample_data
 from diagnose.broker import LocalBroker, answers, ensure_broker
 from diagnose.db import make_engine, session_scope
@@ -18,13 +21,18 @@ from diagnose.settings import Settings
 PARTS = ("collect", "simulate", "jobs", "serve")
 
 
+def _history(session: Session, enterprise_id: int, end: datetime) -> int:
+    return enterprise_history(session=session, enterprise_id=enterprise_id, end=end)
+
+
 def run_demo(settings: Settings) -> int:
     """Run everything until Ctrl-C; returns the exit code."""
     var_dir = settings.ensure_var_dir()
     engine = make_engine(settings)
     migrate.upgrade(engine)
     with session_scope(engine) as session:
-        logins = sample_data.load(session)
+        # The sample diagnoses are scored as they load: give their evidence window a simulated past week.
+        logins = sample_data.load(session, history=_history)
     broker: LocalBroker | None = ensure_broker(settings.mqtt_url, workdir=var_dir / "broker")
     env = dict(os.environ)
     env["DIAGNOSE_DATABASE_URL"] = settings.effective_database_url

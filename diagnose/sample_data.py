@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -75,8 +76,16 @@ def _uscc(region: str, serial: int) -> str:
     return make_uscc(f"91{region}MA{serial:06d}X")
 
 
-def load(session: Session) -> list[DemoLogin]:
-    """Insert the demo data once (idempotent: does nothing if the demo enterprises exist)."""
+# Stores an enterprise's telemetry history up to a moment (see `load`).
+History = Callable[[Session, int, datetime], object]
+
+
+def load(session: Session, *, history: History | None = None) -> list[DemoLogin]:
+    """Insert the demo data once (idempotent: does nothing if the demo enterprises exist).
+
+    `history(session, enterprise_id, end)` is called before a sample diagnosis is scored, to store the
+    telemetry its evidence window measures (the demo passes the collector's backfill; tests pass none).
+    """
     if session.exec(select(User).where(User.username == "admin")).first():
         return logins(session)
     for code, name, level, parent in REGIONS:
@@ -177,7 +186,15 @@ def load(session: Session) -> list[DemoLogin]:
                 sensor=sensor,
             )
         _order(
-            session, index, enterprise, batches[region].id, users, providers, now, ORDER_STATUSES[index - 1]
+            session,
+            index,
+            enterprise,
+            batches[region].id,
+            users,
+            providers,
+            now,
+            ORDER_STATUSES[index - 1],
+            history,
         )  # type: ignore[arg-type]
         if index == 1:
             _order(
@@ -214,6 +231,7 @@ def _order(
     providers: list[Provider],
     now: datetime,
     status: OrderStatus,
+    history: History | None = None,
 ) -> None:
     """Create one order and walk it through the workflow service to `status`, so the audit log is real."""
     bureau_user = users["wujin" if enterprise.region_code == "320412" else "taicang"]
@@ -246,6 +264,8 @@ def _order(
             step("start_visit", provider_user)
             _answers(session, provider_user, order, index)
         elif action == "submit":
+            if history is not None:
+                history(session, enterprise.id, datetime.now(UTC))  # type: ignore[arg-type]
             assessments.run_scoring(session=session, actor=provider_user, order=order)
             step("submit", provider_user)
         elif action == "confirm":

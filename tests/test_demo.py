@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -29,6 +30,19 @@ def _status(env: dict[str, str]) -> dict[str, object]:
         timeout=60,
     )
     return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def _measured_indicators(db: Path) -> dict[str, float]:
+    """Highest measured value of each indicator that proposed a rating in the sample diagnoses' results."""
+    with sqlite3.connect(db) as connection:
+        details = [json.loads(row[0]) for row in connection.execute("SELECT detail FROM result")]
+    found: dict[str, float] = {}
+    for detail in details:
+        for entry in detail.get("reconciled", []):
+            for proposal in entry.get("proposals", []):
+                name, value = proposal["indicator"], float(proposal["measured"])
+                found[name] = max(found.get(name, value), value)
+    return found
 
 
 @pytest.mark.parametrize("broker", ["mosquitto", "embedded"])
@@ -71,6 +85,9 @@ def test_demo_serves_login_and_collects_telemetry(tmp_path: Path, broker: str) -
             time.sleep(1)
         assert current["devices_seen_5min"] > 0  # type: ignore[operator]
         assert set(current["diagnoses"]) >= {"created", "assigned", "submitted", "accepted"}  # type: ignore[arg-type]
+        measured = _measured_indicators(tmp_path / "var" / "diagnose.db")
+        assert measured.keys() >= {"coverage", "oee", "availability"}, measured  # the week before scoring
+        assert measured["coverage"] > 0.5 and 0 < measured["oee"] < 1, measured
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=60)
