@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -37,14 +38,20 @@ HOME_BY_ROLE = {
 }
 
 
+def session_credential(user: User) -> str:
+    """Fingerprint of the user's password hash, kept in the session: a new password ends older sessions."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+
+
 @bp.before_app_request
 def load_logged_in_user() -> None:
-    """Put the session's user (if any, and still active) on `g.user`."""
+    """Put the session's user on `g.user` if still active and the password is the one logged in with."""
     user_id = session.get("user_id")
     g.user = None
     if user_id is not None:
         user = get_session().get(User, user_id)
-        g.user = user if user is not None and user.active else None
+        if user is not None and user.active and session.get("credential") == session_credential(user):
+            g.user = user
 
 
 def login_required(view: F) -> F:
@@ -95,6 +102,7 @@ def login() -> str | Response:
         session.clear()
         session.permanent = True
         session["user_id"] = user.id
+        session["credential"] = session_credential(user)
         if lang:
             session["lang"] = lang
         audit.record(session=db, actor=user, action="user.login", entity="user", entity_id=user.id)
@@ -133,3 +141,33 @@ def api_token() -> str:
         token = tokens.issue_token(session=db, user=g.user)
         db.commit()
     return render_template("auth/token.html", token=token)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | tuple[str, int] | Response:
+    """Change one's own password: the current one, then the new one twice. Other sessions end."""
+    if request.method == "POST":
+        db = get_session()
+        new = request.form.get("new_password", "")
+        if new != request.form.get("new_password_again", ""):
+            flash(_("The two new passwords differ."), "error")
+            return render_template("auth/password.html"), 400
+        try:
+            orgs.change_own_password(
+                session=db, user=g.user, current=request.form.get("current_password", ""), new=new
+            )
+        except orgs.ValidationError as exc:
+            db.rollback()
+            message = (
+                _("The current password is wrong.")
+                if exc.field == "current_password"
+                else _("Not saved: %(reason)s", reason=str(exc))
+            )
+            flash(message, "error")
+            return render_template("auth/password.html"), 400
+        db.commit()
+        session["credential"] = session_credential(g.user)  # this session goes on; the others end
+        flash(_("Password changed. Other sessions have been logged out."), "ok")
+        return redirect(url_for("auth.home"))
+    return render_template("auth/password.html")

@@ -224,6 +224,28 @@ def reset_password(*, session: Session, actor: User, user_id: int, password: str
     return user
 
 
+def change_own_password(*, session: Session, user: User, current: str, new: str) -> User:
+    """A user replaces their own password, proving the current one; the API token is kept."""
+    if not check_password_hash(user.password_hash, current):
+        raise ValidationError("current_password", "is wrong")
+    if len(new) < 8:
+        raise ValidationError("new_password", "must be at least 8 characters")
+    if new == current:
+        raise ValidationError("new_password", "must differ from the current one")
+    user.password_hash = generate_password_hash(new)
+    session.add(user)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=user,
+        action="user.password_change",
+        entity="user",
+        entity_id=user.id,
+        detail={"username": user.username},
+    )
+    return user
+
+
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = session.exec(select(User).where(User.username == username)).first()

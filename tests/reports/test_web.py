@@ -16,6 +16,7 @@ from diagnose.models import DiagnosisOrder, OrderStatus, User
 from diagnose.services import assessments
 from diagnose.settings import load_settings
 from tests.reports.conftest import SCRIPT
+from tests.web.conftest import log_in_as
 from web import create_app, report_views
 
 
@@ -56,8 +57,7 @@ def setup(demo_db: Path, tmp_path: Path) -> tuple[Flask, int, dict[str, int]]:
 
 def _client(app: Flask, user_id: int) -> FlaskClient:
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["user_id"] = user_id
+    log_in_as(app, client, user_id)
     return client
 
 

@@ -11,10 +11,12 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from diagnose.models import Role
+from diagnose.models import Role, User
 from diagnose.settings import Settings
 from tests import factories
 from web import create_app
+from web.auth import session_credential
+from web.db import get_session
 
 PASSWORD = "correct-horse-9"
 
@@ -64,7 +66,17 @@ def client_as(app: Flask, world, role: str) -> FlaskClient:  # type: ignore[no-u
     """A UI client logged in as the world's actor for `role` ('anon' for nobody)."""
     client = app.test_client()
     if role != "anon":
-        with client.session_transaction() as session:
-            session["user_id"] = world.user_ids[role]
-            session.permanent = True
+        log_in_as(app, client, world.user_ids[role])
     return client
+
+
+def log_in_as(app: Flask, client: FlaskClient, user_id: int) -> None:
+    """Put a logged-in session for this user into the client's cookie, as the login page would."""
+    with app.app_context():
+        user = get_session().get(User, user_id)
+        assert user is not None
+        credential = session_credential(user)
+    with client.session_transaction() as session:
+        session["user_id"] = user_id
+        session["credential"] = credential
+        session.permanent = True

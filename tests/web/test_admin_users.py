@@ -110,3 +110,49 @@ def test_users_page_offers_the_actions_with_csrf(app, login) -> None:  # type: i
     html = login("admin").get("/admin/users").get_data(as_text=True)
     assert "/active" in html and "/password" in html
     assert html.count('name="csrf_token"') >= 3
+
+
+def test_a_password_reset_ends_the_users_open_sessions(app, login, engine) -> None:  # type: ignore[no-untyped-def]
+    ent1 = _user(engine, "ent1")
+    enterprise = login("ent1")
+    assert enterprise.get("/enterprise/devices").status_code == 200
+    _post(login("admin"), f"/admin/users/{ent1.id}/password", {"password": "reset-by-admin-1"})
+    assert enterprise.get("/enterprise/devices").status_code == 302  # the old cookie no longer logs in
+
+
+def _change(client, current: str, new: str, again: str | None = None):  # type: ignore[no-untyped-def]
+    token = csrf_from(client.get("/account/password").get_data(as_text=True))
+    return client.post(
+        "/account/password",
+        data={
+            "current_password": current,
+            "new_password": new,
+            "new_password_again": new if again is None else again,
+            "csrf_token": token,
+        },
+    )
+
+
+def test_users_change_their_own_password_and_other_sessions_end(app, login, engine) -> None:  # type: ignore[no-untyped-def]
+    here, elsewhere = login("ent2"), login("ent2")
+    response = _change(here, PASSWORD, "my-new-secret-9")
+    assert response.status_code == 302
+    assert here.get("/enterprise/devices").status_code == 200  # the session that changed it goes on
+    assert elsewhere.get("/enterprise/devices").status_code == 302  # the other one is logged out
+    assert _can_log_in(app, "ent2", "my-new-secret-9") and not _can_log_in(app, "ent2", PASSWORD)
+    with Session(engine) as session:
+        entry = session.exec(select(AuditLog).where(AuditLog.action == "user.password_change")).one()
+    assert entry.actor == "ent2" and "my-new-secret-9" not in str(entry.detail)
+
+
+def test_a_wrong_current_password_or_mismatch_changes_nothing(app, login, engine) -> None:  # type: ignore[no-untyped-def]
+    before = _user(engine, "ent1").password_hash
+    client = login("ent1")
+    wrong = _change(client, "not-my-password", "my-new-secret-9")
+    assert wrong.status_code == 400 and "当前密码不正确" in wrong.get_data(as_text=True)
+    mismatch = _change(client, PASSWORD, "my-new-secret-9", again="my-new-secret-8")
+    assert mismatch.status_code == 400 and "不一致" in mismatch.get_data(as_text=True)
+    short = _change(client, PASSWORD, "short")
+    assert short.status_code == 400
+    assert _user(engine, "ent1").password_hash == before
+    assert client.get("/enterprise/devices").status_code == 200

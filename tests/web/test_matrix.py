@@ -59,6 +59,8 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ("auth.login", "POST"): ("/login", None, codes(401)),
     ("auth.logout", "POST"): ("/logout", None, codes(302)),
     ("auth.home", "GET"): ("/home", None, codes(302)),
+    ("auth.change_password", "GET"): ("/account/password", None, codes(200, anon=302)),
+    ("auth.change_password", "POST"): ("/account/password", None, codes(400, anon=302)),
     ("auth.api_token", "GET"): ("/account/token", None, codes(200, anon=302)),
     ("auth.api_token", "POST"): ("/account/token", None, codes(200, anon=302)),
     ("admin.users", "GET"): ("/admin/users", None, ui_role("admin")),
