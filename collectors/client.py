@@ -246,10 +246,23 @@ class Publisher:
         if self.address.username:
             self._client.username_pw_set(self.address.username, self.address.password)
         self.connected = threading.Event()
-        self._client.on_connect = lambda *_a: self.connected.set()
+        self.refused: ReasonCode | None = None  # why the broker refused the last CONNECT, if it did
+        self._answered = threading.Event()
+        self._client.on_connect = self._handle_connect
         self._client.on_disconnect = lambda *_a: self.connected.clear()
         self._client.on_message = self._handle_message
         self._handlers: list[Callable[[str, bytes], None]] = []
+
+    def _handle_connect(
+        self, _c: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object
+    ) -> None:
+        if reason.is_failure:
+            self.refused = reason
+            self.connected.clear()
+        else:
+            self.refused = None
+            self.connected.set()
+        self._answered.set()
 
     def subscribe(self, topic: str, handler: Callable[[str, bytes], None], *, qos: int = 0) -> None:
         """Receive messages on `topic` (the simulated edge node listens for rebirth NCMDs)."""
@@ -264,12 +277,22 @@ class Publisher:
                 log.exception("handler failed for topic %s", message.topic)
 
     def start(self, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Publisher:
-        """Connect and start the network thread; raise TimeoutError if no broker answers."""
+        """Connect and start the network thread.
+
+        Raises TimeoutError if no broker answers, ConnectionRefusedError if it refuses us (bad
+        credentials, not authorised).
+        """
         self._client.connect_async(self.address.host, self.address.port, keepalive=KEEPALIVE_S)
         self._client.loop_start()
-        if not self.connected.wait(timeout_s):
+        if not self._answered.wait(timeout_s):
             self._client.loop_stop()
             raise TimeoutError(f"no MQTT broker answered at {self.address.host}:{self.address.port}")
+        if self.refused is not None:
+            reason = self.refused
+            self._client.loop_stop()
+            raise ConnectionRefusedError(
+                f"MQTT broker at {self.address.host}:{self.address.port} refused the connection: {reason}"
+            )
         return self
 
     def publish(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -35,8 +36,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def mosquitto_config(*, port: int, persistence_dir: Path, source: Path = DEPLOY_CONFIG) -> str:
-    """The shipped configuration with the listener port and persistence folder rewritten."""
+def mosquitto_config(
+    *, port: int, persistence_dir: Path, source: Path = DEPLOY_CONFIG, auth: BrokerAuthFiles | None = None
+) -> str:
+    """The shipped configuration with the listener port and persistence folder rewritten.
+
+    With `auth`, anonymous clients are refused and the password and ACL files (written by
+    `diagnose devices broker-auth`) are enforced.
+    """
     lines = []
     if os.geteuid() == 0:
         # Started as root, Mosquitto drops to the `mosquitto` user, which cannot write a folder of ours:
@@ -47,8 +54,20 @@ def mosquitto_config(*, port: int, persistence_dir: Path, source: Path = DEPLOY_
             line = f"listener {port} 127.0.0.1"
         elif line.startswith("persistence_location "):
             line = f"persistence_location {persistence_dir}/"
+        elif line.startswith("allow_anonymous ") and auth is not None:
+            line = "allow_anonymous false"
         lines.append(line)
+    if auth is not None:
+        lines += [f"password_file {auth.passwd}", f"acl_file {auth.acl}"]
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class BrokerAuthFiles:
+    """Where Mosquitto's password file and ACL file are."""
+
+    passwd: Path
+    acl: Path
 
 
 @dataclass
@@ -59,6 +78,7 @@ class LocalBroker:
     port: int
     workdir: Path
     process: subprocess.Popen[bytes] | None = None
+    auth: BrokerAuthFiles | None = None
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,7 +99,7 @@ class LocalBroker:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if self.kind == "mosquitto":
             conf = self.workdir / "mosquitto.conf"
-            conf.write_text(mosquitto_config(port=self.port, persistence_dir=self.workdir))
+            conf.write_text(mosquitto_config(port=self.port, persistence_dir=self.workdir, auth=self.auth))
             command = [shutil.which("mosquitto") or "mosquitto", "-c", str(conf)]
         else:
             command = [sys.executable, "-m", "diagnose.embedded_broker", "--port", str(self.port)]
@@ -101,6 +121,11 @@ class LocalBroker:
                 self.process.terminate()
             self.process.wait(10)
 
+    def reload(self) -> None:
+        """SIGHUP: Mosquitto rereads its password and ACL files without dropping anyone."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGHUP)
+
     def restart(self) -> None:
         """Stop and start again on the same port with the same persistence."""
         self.stop()
@@ -108,12 +133,16 @@ class LocalBroker:
 
 
 def start_local_broker(
-    *, port: int | None = None, workdir: Path | None = None, prefer: str = "mosquitto"
+    *,
+    port: int | None = None,
+    workdir: Path | None = None,
+    prefer: str = "mosquitto",
+    auth: BrokerAuthFiles | None = None,
 ) -> LocalBroker:
-    """Start Mosquitto if installed (or `prefer="amqtt"`), else the embedded broker."""
+    """Start Mosquitto if installed (or `prefer="amqtt"`), else the embedded broker (which ignores `auth`)."""
     kind = "mosquitto" if prefer == "mosquitto" and shutil.which("mosquitto") else "amqtt"
     workdir = workdir or Path(tempfile.mkdtemp(prefix="diagnose-broker-"))
-    return LocalBroker(kind=kind, port=port or free_port(), workdir=workdir).start()
+    return LocalBroker(kind=kind, port=port or free_port(), workdir=workdir, auth=auth).start()
 
 
 def ensure_broker(url: str, *, workdir: Path) -> LocalBroker | None:

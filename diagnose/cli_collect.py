@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import click
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from collectors.client import BrokerAddress
 from collectors.replay import list_dead_letters, replay, replay_device
 from diagnose.cli_context import command_engine
 from diagnose.db import session_scope
@@ -237,3 +240,50 @@ def register(main: click.Group) -> None:
     """Add these commands to the `diagnose` group."""
     for command in COMMANDS:
         main.add_command(command)
+
+
+@devices_group.command("broker-auth")
+@click.option(
+    "--passwd",
+    "passwd_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Mosquitto password_file to write.",
+)
+@click.option(
+    "--acl",
+    "acl_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Mosquitto acl_file to write.",
+)
+@click.pass_context
+def broker_auth_command(ctx: click.Context, passwd_path: Path, acl_path: Path) -> None:
+    """Write Mosquitto's password and ACL files from the registry (then SIGHUP Mosquitto to reload).
+
+    Every active device with credentials may publish only its own topics; the platform's account
+    (user and password of DIAGNOSE_MQTT_URL) may use every topic. Files are replaced atomically.
+    """
+    settings, engine = _engine(ctx)
+    address = BrokerAddress.from_url(settings.mqtt_url)
+    with Session(engine) as session:
+        try:
+            auth = device_service.broker_auth(
+                session=session, service_username=address.username, service_password=address.password
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    for path, text in ((passwd_path, auth.passwd), (acl_path, auth.acl)):
+        _write_atomically(path, text)
+    account = address.username or "(none: DIAGNOSE_MQTT_URL has no user, collectors will be refused)"
+    click.echo(f"wrote {passwd_path} and {acl_path}: {auth.devices} devices, platform account {account}")
+    click.echo("reload Mosquitto to apply: kill -HUP $(pidof mosquitto)")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write next to `path`, then rename over it, so the broker never reads half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.chmod(0o640)
+    os.replace(temporary, path)

@@ -128,12 +128,58 @@ def issue_mqtt_credentials(
         entity_id=device.id,
         detail={"username": username},
     )
-    acl = (
-        f"user {username}\n"
-        f"topic write plant/{uscc}/{device.external_id}/#\n"
-        f"topic read plant/{uscc}/{device.external_id}/#\n"
-    )
+    acl = device_acl(username, uscc, device.external_id)
     return MqttCredentials(username, password, f"{username}:{device.mqtt_password_hash}", acl)
+
+
+def device_acl(username: str, uscc: str, external_id: str) -> str:
+    """Mosquitto ACL entry: a device may publish and read only its own topics."""
+    return (
+        f"user {username}\n"
+        f"topic write plant/{uscc}/{external_id}/#\n"
+        f"topic read plant/{uscc}/{external_id}/#\n"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAuth:
+    """The contents of Mosquitto's password_file and acl_file for the whole registry."""
+
+    passwd: str
+    acl: str
+    devices: int
+
+
+def broker_auth(
+    *, session: Session, service_username: str | None = None, service_password: str | None = None
+) -> BrokerAuth:
+    """Password and ACL files for every active device with credentials, plus the platform's own account.
+
+    The platform account (the collectors' and simulator's, from DIAGNOSE_MQTT_URL) may read and
+    write every topic: collectors subscribe to all plants and publish Sparkplug STATE and NCMDs.
+    Pending devices get no line: a device must be confirmed before the broker lets it in.
+    """
+    passwd: list[str] = []
+    acl: list[str] = []
+    if service_username:
+        if ":" in service_username or not service_password:
+            raise ValueError("the platform's MQTT account needs a username without ':' and a password")
+        passwd.append(f"{service_username}:{mosquitto_hash(service_password)}")
+        acl.append(f"user {service_username}\ntopic readwrite #\n")
+    rows = session.exec(
+        select(Enterprise.uscc, Device)
+        .join(Enterprise)
+        .where(
+            Device.registry_status == "active",
+            col(Device.mqtt_username).is_not(None),
+            col(Device.mqtt_password_hash).is_not(None),
+        )
+        .order_by(col(Device.id))
+    ).all()
+    for uscc, device in rows:
+        passwd.append(f"{device.mqtt_username}:{device.mqtt_password_hash}")
+        acl.append(device_acl(device.mqtt_username or "", uscc, device.external_id))
+    return BrokerAuth("\n".join(passwd) + "\n", "\n".join(acl), len(rows))
 
 
 def confirm_device(*, session: Session, actor: User | str, device: Device) -> Device:
