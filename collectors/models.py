@@ -45,6 +45,7 @@ class DeviceBirth:
     model: str | None = None
     ideal_cycle_s: float | None = None
     source: Source = "json"
+    edge_node: str | None = None  # Sparkplug: the edge node the device hangs off (its NDEATH kills it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from collectors.models import DeviceBirth, DeviceDeath, Parsed, Reading, Rejected
 from diagnose.models import DeadLetter, Device, Enterprise, Telemetry
@@ -188,6 +188,8 @@ def _apply_birth(
         device.model = birth.model
     if birth.ideal_cycle_s is not None:
         device.ideal_cycle_s = birth.ideal_cycle_s
+    if birth.edge_node is not None:
+        device.edge_node = birth.edge_node
     device.online = True
     session.add(device)
     session.flush()
@@ -201,9 +203,13 @@ def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: Dev
     if death.device_id is not None:
         statement = statement.where(Device.external_id == death.device_id)  # type: ignore[arg-type]
     else:
-        # An NDEATH kills the edge node's devices; the registry does not record which edge node a
-        # device hangs off, so every Sparkplug device of the enterprise is marked (JSON ones are not).
+        # An NDEATH kills its edge node's devices (recorded from their DBIRTH). A Sparkplug device
+        # whose edge node is not known (born before it was recorded) is marked too: it may be one.
         statement = statement.where(Device.protocol == "sparkplug")  # type: ignore[arg-type]
+        if death.edge_node is not None:
+            statement = statement.where(
+                (col(Device.edge_node) == death.edge_node) | col(Device.edge_node).is_(None)
+            )
     result = session.execute(statement.values(online=False))
     return int(getattr(result, "rowcount", 0) or 0)
 

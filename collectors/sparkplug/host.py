@@ -166,7 +166,9 @@ class SparkplugHost:
         named = [(m.name, m) for m in message.metrics if m.name and not _is_control(m.name)]
         if not named or not DEVICE_ID_RE.match(topic.edge_node_id):
             return []  # a pure gateway (only bdSeq and controls) is not itself a device
-        return _records(uscc, topic.edge_node_id, message, named, now, with_birth=True)
+        return _records(
+            uscc, topic.edge_node_id, message, named, now, with_birth=True, edge_node=topic.edge_node_id
+        )
 
     def _ndeath(self, topic: SparkplugTopic, uscc: str, message: pb.Payload, now: datetime) -> list[Parsed]:
         bd_seq = _bd_seq(message, "NDEATH")
@@ -189,7 +191,9 @@ class SparkplugHost:
         assert topic.device_id is not None
         node.devices[topic.device_id] = _Device(aliases=_alias_table(message.metrics))
         named = [(metric.name, metric) for metric in message.metrics if metric.name]
-        return _records(uscc, topic.device_id, message, named, now, with_birth=True)
+        return _records(
+            uscc, topic.device_id, message, named, now, with_birth=True, edge_node=topic.edge_node_id
+        )
 
     def _data(self, topic: SparkplugTopic, uscc: str, message: pb.Payload, now: datetime) -> list[Parsed]:
         node = self._checked_node(topic, message, now)
@@ -290,6 +294,7 @@ def _records(
     now: datetime,
     *,
     with_birth: bool,
+    edge_node: str | None = None,
 ) -> list[Parsed]:
     """One Reading per (timestamp, is_historical) group of metrics, plus a DeviceBirth for births."""
     payload_ms = message.timestamp if message.HasField("timestamp") else _datetime_to_ms(now)
@@ -306,12 +311,14 @@ def _records(
         groups.setdefault((ts_ms, metric.is_historical), {})[name] = value
     records: list[Parsed] = []
     if with_birth:
-        records.append(_birth(uscc, device_id, birth_values))
+        records.append(_birth(uscc, device_id, birth_values, edge_node))
     records.extend(_reading(uscc, device_id, ts_ms, hist, values) for (ts_ms, hist), values in groups.items())
     return records
 
 
-def _birth(uscc: str, device_id: str, values: Mapping[str, MetricValue]) -> DeviceBirth:
+def _birth(
+    uscc: str, device_id: str, values: Mapping[str, MetricValue], edge_node: str | None = None
+) -> DeviceBirth:
     texts: dict[str, str | None] = {}
     for name in ("kind", "model"):
         value = values.get(name)
@@ -323,7 +330,9 @@ def _birth(uscc: str, device_id: str, values: Mapping[str, MetricValue]) -> Devi
         cycle = _finite(cycle, "ideal_cycle_s")
         if cycle <= 0:
             raise _Reject("ideal_cycle_s: must be positive")
-    return DeviceBirth(uscc, device_id, texts["kind"], texts["model"], cycle, source="sparkplug")
+    return DeviceBirth(
+        uscc, device_id, texts["kind"], texts["model"], cycle, source="sparkplug", edge_node=edge_node
+    )
 
 
 def _reading(

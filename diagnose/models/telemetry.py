@@ -36,6 +36,7 @@ class Device(SQLModel, table=True):
     online: bool = Field(default=False)
     mqtt_username: str | None = Field(default=None, max_length=64)
     mqtt_password_hash: str | None = Field(default=None, max_length=255)
+    edge_node: str | None = Field(default=None, max_length=64)  # Sparkplug edge node, from its DBIRTH
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 

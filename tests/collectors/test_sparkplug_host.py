@@ -89,7 +89,7 @@ def test_births_announce_the_device_and_its_first_values(host: SparkplugHost) ->
     nbirth, dbirth = Node(host).birth()
     assert nbirth == HostResult()
     birth, reading = dbirth.parsed
-    assert birth == DeviceBirth(USCC, "cnc-01", "CNC", "VMC-850", 30.0, source="sparkplug")
+    assert birth == DeviceBirth(USCC, "cnc-01", "CNC", "VMC-850", 30.0, source="sparkplug", edge_node="edge1")
     assert reading == Reading(
         uscc=USCC, device_id="cnc-01", seq=T0_MS, ts=at(T0_MS), source="sparkplug", state="IDLE",
         count_total=0, count_good=0, power_kw=1.5, metrics={"spindle_rpm": 0.0},
