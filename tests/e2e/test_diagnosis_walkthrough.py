@@ -137,6 +137,21 @@ def test_one_diagnosis_end_to_end(server: str, browser) -> None:  # type: ignore
     ):
         assert step in timeline
 
+    # The bureau issues the report: a long action, so the form shows progress and cannot be sent twice.
+    bureau.goto(order_url.split("?")[0].rstrip("/") + "/report")
+    button = bureau.locator('form[data-busy] button[type="submit"]')
+    # Hold the submission in the page (a listener added after the app's own) to look at the busy state.
+    bureau.evaluate(
+        "document.querySelector('form[data-busy]').addEventListener('submit', e => e.preventDefault())"
+    )
+    button.click()
+    assert "正在生成报告" in bureau.inner_text("form[data-busy] .busy-note")
+    assert button.is_disabled() and bureau.locator("form[data-busy] progress").count() == 1
+    with bureau.expect_navigation(timeout=60000):
+        bureau.evaluate("document.querySelector('form[data-busy]').submit()")
+    shot(bureau, "09-report-issued")
+    assert bureau.locator('a[href$="/report/v1.pdf"]').count() == 1
+
 
 def test_answers_typed_offline_are_kept_and_sent_when_back_online(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     provider = login(browser, server, "provider2")  # provider2 delivers the demo's on-site order

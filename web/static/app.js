@@ -106,6 +106,20 @@
     }, 5000);
   }
 
+  /* ---- long form posts (issuing a report): visible progress, no double submit ---- */
+  document.querySelectorAll("form[data-busy]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector('button[type="submit"]');
+      if (button) { button.disabled = true; }
+      var bar = document.createElement("progress");
+      var note = document.createElement("span");
+      note.className = "busy-note";
+      note.textContent = " " + form.dataset.busy;
+      form.appendChild(bar);
+      form.appendChild(note);
+    });
+  });
+
   /* ---- charts (Apache ECharts, vendored) ---- */
   if (!window.echarts) { return; }
   var data = function (id) { var el = document.getElementById(id); return el ? JSON.parse(el.textContent) : null; };
