@@ -111,6 +111,55 @@ def review_flag(flag_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("audit.show_flag", flag_id=flag_id))
 
 
+def _outcomes_page(status: int = 200) -> tuple[str, int]:
+    db = get_session()
+    return (
+        render_template(
+            "audit/outcomes.html",
+            outcomes=audit_review.list_outcomes(session=db, bureau_id=g.user.bureau_id),
+            enterprises=audit_review.outcome_enterprises(session=db, bureau_id=g.user.bureau_id),
+            kinds=audit_review.OUTCOME_KINDS,
+            today=date.today().isoformat(),
+        ),
+        status,
+    )
+
+
+@bp.get("/outcomes")
+@role_required("bureau")
+def list_outcomes() -> tuple[str, int]:
+    """Retrofits and recognitions of diagnosed enterprises: what the performance figures count."""
+    return _outcomes_page()
+
+
+@bp.post("/outcomes")
+@role_required("bureau")
+def record_outcome() -> Response | tuple[str, int]:
+    """Record one outcome for an enterprise in the bureau's regions (404 outside them)."""
+    db = get_session()
+    try:
+        audit_review.record_outcome(
+            session=db,
+            actor=g.user,
+            bureau_id=g.user.bureau_id,
+            enterprise_id=int(request.form.get("enterprise_id", "0") or 0),
+            kind=request.form.get("kind", ""),
+            on_date=request.form.get("on_date", ""),
+            source=request.form.get("source", ""),
+            detail=request.form.get("detail", ""),
+        )
+    except LookupError:
+        db.rollback()
+        abort(404)
+    except ValueError as exc:  # also a non-numeric enterprise id
+        db.rollback()
+        flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
+        return _outcomes_page(400)
+    db.commit()
+    flash(_("Saved."), "ok")
+    return redirect(url_for("audit.list_outcomes"))
+
+
 @bp.get("/export.<fmt>")
 @role_required("bureau")
 def export_league(fmt: str) -> Response:

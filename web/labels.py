@@ -92,6 +92,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_label(RATING_LABELS), "rating_label")
     app.add_template_filter(_label(FLAG_KIND_LABELS), "flag_kind_label")
     app.add_template_filter(_label(FLAG_DECISION_LABELS), "flag_decision_label")
+    app.add_template_filter(_label(OUTCOME_KIND_LABELS), "outcome_kind_label")
     app.add_template_filter(yuan, "yuan")
     app.add_template_filter(cn_time, "cn_time")
     app.add_template_filter(lambda table: {k: str(v) for k, v in table.items()}, "labels_dict")
@@ -113,4 +114,8 @@ FLAG_DECISION_LABELS = {
     "all": _l("all"),
     "confirmed": _l("Confirmed: not a real diagnosis"),
     "dismissed": _l("Dismissed: explained"),
+}
+OUTCOME_KIND_LABELS = {
+    "retrofit": _l("Retrofit project"),
+    "recognition": _l("Recognition"),
 }

@@ -15,6 +15,7 @@ from diagnose.models import (
     Bureau,
     DiagnosisOrder,
     Enterprise,
+    EnterpriseOutcome,
     FlagDecision,
     Provider,
     User,
@@ -335,3 +336,81 @@ def provider_subsidies(
         line = clause7_line(figures, provider.region_code, catalogue, listed=provider.id not in unlisted)
         out.append((provider, figures, line))
     return out
+
+
+OUTCOME_KINDS = ("retrofit", "recognition")
+
+
+def outcome_enterprises(*, session: Session, bureau_id: int) -> list[Enterprise]:
+    """Enterprises in the bureau's regions, by name: those it may record outcomes for."""
+    regions = audit_records.bureau_scope(session=session, bureau_id=bureau_id)
+    statement = (
+        select(Enterprise).where(col(Enterprise.region_code).in_(regions)).order_by(col(Enterprise.name))
+    )
+    return list(session.exec(statement).all())
+
+
+def list_outcomes(*, session: Session, bureau_id: int) -> list[tuple[EnterpriseOutcome, Enterprise]]:
+    """Outcomes recorded for enterprises in the bureau's regions, newest first."""
+    regions = audit_records.bureau_scope(session=session, bureau_id=bureau_id)
+    rows = session.exec(
+        select(EnterpriseOutcome, Enterprise)
+        .join(Enterprise, col(Enterprise.id) == EnterpriseOutcome.enterprise_id)
+        .where(col(Enterprise.region_code).in_(regions))
+        .order_by(col(EnterpriseOutcome.on_date).desc(), col(EnterpriseOutcome.id).desc())
+    ).all()
+    return [(o, e) for o, e in rows]
+
+
+def record_outcome(
+    *,
+    session: Session,
+    actor: User,
+    bureau_id: int,
+    enterprise_id: int,
+    kind: str,
+    on_date: str,
+    source: str,
+    detail: str = "",
+    today: date | None = None,
+) -> EnterpriseOutcome:
+    """Record that an enterprise went on to a retrofit project or a recognition (audit-logged, not committed).
+
+    Raises LookupError for an enterprise outside the bureau's regions (the caller answers 404) and
+    ValueError, naming the field, for bad input.
+    """
+    if enterprise_id <= 0:
+        raise ValueError("enterprise_id: choose an enterprise")
+    enterprise = session.get(Enterprise, enterprise_id)
+    regions = audit_records.bureau_scope(session=session, bureau_id=bureau_id)
+    if enterprise is None or enterprise.region_code not in regions:
+        raise LookupError(f"no enterprise {enterprise_id} in this bureau's regions")
+    if kind not in OUTCOME_KINDS:
+        raise ValueError(f"kind: must be one of {', '.join(OUTCOME_KINDS)}")
+    try:
+        when = date.fromisoformat(on_date.strip())
+    except ValueError as exc:
+        raise ValueError("on_date: must be a date (YYYY-MM-DD)") from exc
+    if when > (today or date.today()):
+        raise ValueError("on_date: must not be in the future")
+    source = source.strip()
+    if not source or len(source) > 255:
+        raise ValueError(
+            "source: say where it is published (1-255 characters), e.g. a notice or document number"
+        )
+    if len(detail) > 2000:
+        raise ValueError("detail: at most 2000 characters")
+    outcome = EnterpriseOutcome(
+        enterprise_id=enterprise_id, kind=kind, on_date=when, source=source, detail=detail.strip() or None
+    )
+    session.add(outcome)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="outcome.record",
+        entity="enterpriseoutcome",
+        entity_id=outcome.id,
+        detail={"enterprise_id": enterprise_id, "kind": kind, "on_date": when.isoformat(), "source": source},
+    )
+    return outcome

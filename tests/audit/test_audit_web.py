@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from diagnose.models import AuditLog, Enterprise, EnterpriseOutcome
 from diagnose.services import audit, audit_review
 from diagnose.settings import Settings
 from tests.audit.conftest import PASSWORD, World
@@ -118,3 +120,79 @@ def test_exports_download_and_read_back(login: Callable[[str], FlaskClient]) -> 
     xlsx = client.get("/bureau/audit/export.xlsx?from=2026-01-01&to=2026-12-31")
     assert load_workbook(io.BytesIO(xlsx.data)).active["A2"].value == "常州智造咨询有限公司"
     assert client.get("/bureau/audit/export.pdf").status_code == 404
+
+
+def _record(client: FlaskClient, **form: str):  # type: ignore[no-untyped-def]
+    token = _token(client.get("/bureau/audit/outcomes").get_data(as_text=True))
+    return client.post("/bureau/audit/outcomes", data={**form, "csrf_token": token})
+
+
+def _enterprise_id(engine: Engine, name: str) -> int:
+    with Session(engine) as session:
+        return session.exec(select(Enterprise.id).where(Enterprise.name == name)).one()  # type: ignore[return-value]
+
+
+def test_bureau_records_an_outcome_and_the_league_table_counts_it(
+    login, engine: Engine, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    wujin = login("wujin")
+    dark = _enterprise_id(engine, "武进天宇电机有限公司")
+    with Session(engine) as session:
+        before = audit_review.performance(
+            session=session, bureau_id=world.wujin, start=date(2026, 1, 1), end=date(2026, 12, 31)
+        ).rows[0]
+    response = _record(
+        wujin,
+        enterprise_id=str(dark),
+        kind="recognition",
+        on_date="2026-06-30",
+        source="常工信〔2026〕12号 <b>x</b>",
+    )
+    assert response.status_code == 302
+    page = wujin.get("/bureau/audit/outcomes").get_data(as_text=True)
+    assert "武进天宇电机有限公司" in page and "常工信〔2026〕12号 &lt;b&gt;x&lt;/b&gt;" in page
+    with Session(engine) as session:
+        after = audit_review.performance(
+            session=session, bureau_id=world.wujin, start=date(2026, 1, 1), end=date(2026, 12, 31)
+        ).rows[0]
+        logged = session.exec(select(AuditLog).where(AuditLog.action == "outcome.record")).one()
+    assert after.enterprises_with_outcome == before.enterprises_with_outcome + 1
+    assert logged.actor == "wujin" and logged.detail["kind"] == "recognition"  # type: ignore[index]
+
+
+def test_outcomes_stay_within_the_bureaus_regions(login, engine: Engine, world: World) -> None:  # type: ignore[no-untyped-def]
+    taicang_enterprise = _enterprise_id(engine, "太仓华创纺织有限公司")
+    wujin = login("wujin")
+    assert "太仓华创纺织有限公司" not in wujin.get("/bureau/audit/outcomes").get_data(as_text=True)
+    refused = _record(
+        wujin, enterprise_id=str(taicang_enterprise), kind="retrofit", on_date="2026-06-30", source="x"
+    )
+    assert refused.status_code == 404
+    taicang_page = login("taicang").get("/bureau/audit/outcomes").get_data(as_text=True)
+    assert "常州恒锐精密机械有限公司" not in taicang_page  # Wujin's outcome is not Taicang's to see
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("kind", "bribe"),
+        ("on_date", "2026-13-01"),
+        ("on_date", "2999-01-01"),
+        ("source", "  "),
+        ("enterprise_id", "x"),
+    ],
+)
+def test_bad_outcomes_are_refused_and_nothing_is_stored(
+    login, engine: Engine, field: str, value: str
+) -> None:  # type: ignore[no-untyped-def]
+    form = {
+        "enterprise_id": str(_enterprise_id(engine, "武进天宇电机有限公司")),
+        "kind": "retrofit",
+        "on_date": "2026-06-30",
+        "source": "公示",
+    }
+    form[field] = value
+    response = _record(login("wujin"), **form)
+    assert response.status_code == 400
+    with Session(engine) as session:
+        assert len(session.exec(select(EnterpriseOutcome)).all()) == 1  # only the fixture's

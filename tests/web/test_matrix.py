@@ -143,6 +143,8 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ("audit.show_league", "GET"): ("/bureau/audit/", None, ui_role("bureau")),
     ("audit.show_provider", "GET"): ("/bureau/audit/providers/{p}", None, ui_role("bureau")),
     ("audit.list_flags", "GET"): ("/bureau/audit/flags", None, ui_role("bureau")),
+    ("audit.list_outcomes", "GET"): ("/bureau/audit/outcomes", None, ui_role("bureau")),
+    ("audit.record_outcome", "POST"): ("/bureau/audit/outcomes", None, ui_role("bureau", 400)),
     ("audit.show_flag", "GET"): ("/bureau/audit/flags/{f}", None, ui_role("bureau", 200, 404)),
     ("audit.review_flag", "POST"): ("/bureau/audit/flags/{f}/review", None, ui_role("bureau", 400, 404)),
     ("audit.export_league", "GET"): ("/bureau/audit/export.csv", None, ui_role("bureau")),

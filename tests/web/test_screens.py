@@ -33,6 +33,7 @@ SCREENS = [
     ("enterprise", "/orders/{o}/report"),
     ("bureau", "/bureau/audit/"),
     ("bureau", "/bureau/audit/flags"),
+    ("bureau", "/bureau/audit/outcomes"),
     ("bureau", "/bureau/audit/flags/{f}"),
     ("bureau", "/bureau/audit/providers/{p}"),
     ("anon", "/login"),
