@@ -15,12 +15,11 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from collectors.payloads import parse_message, telemetry_topic
-from collectors.simulator import DeviceModel, SimDevice
+from collectors.simulator import DeviceModel, SimDevice, sim_devices
 from collectors.store import Incoming, store_batch
-from diagnose.models import Device, Enterprise
 
 BATCH = 2_000
 
@@ -69,27 +68,7 @@ def enterprise_history(
     *, session: Session, enterprise_id: int, end: datetime, days: int = 7, step_s: float = 180.0
 ) -> int:
     """Backfill `days` of history up to `end` for an enterprise's active, networked JSON devices."""
-    rows = session.exec(
-        select(Enterprise.uscc, Device)
-        .join(Enterprise)
-        .where(
-            Device.enterprise_id == enterprise_id,
-            col(Device.networked).is_(True),
-            Device.protocol == "json",
-            Device.registry_status == "active",
-        )
-        .order_by(col(Device.id))
-    ).all()
-    devices = [
-        SimDevice(
-            uscc=uscc,
-            device_id=device.external_id,
-            kind=device.kind or "CNC",
-            ideal_cycle_s=device.ideal_cycle_s or 30.0,
-            sensor=device.sensor,
-        )
-        for uscc, device in rows
-    ]
+    devices = sim_devices(session, enterprise_id=enterprise_id, protocols=("json",))
     if not devices:
         return 0
     return backfill(

@@ -265,18 +265,27 @@ def synthetic_devices(uscc: str, count: int) -> list[SimDevice]:
 
 
 def registry_devices(engine: Engine) -> list[SimDevice]:
-    """Every active, networked JSON device in the registry."""
+    """Every active, networked JSON or Sparkplug device in the registry."""
     with Session(engine) as session:
-        rows = session.exec(
-            select(Enterprise.uscc, Device)
-            .join(Enterprise)
-            .where(
-                col(Device.networked).is_(True),
-                col(Device.protocol).in_(["json", "sparkplug"]),
-                Device.registry_status == "active",
-            )
-            .order_by(col(Device.id))
-        ).all()
+        return sim_devices(session)
+
+
+def sim_devices(
+    session: Session, *, enterprise_id: int | None = None, protocols: tuple[str, ...] = ("json", "sparkplug")
+) -> list[SimDevice]:
+    """Active, networked devices of these protocols (of one enterprise, if given), as the simulator sees them."""
+    statement = (
+        select(Enterprise.uscc, Device)
+        .join(Enterprise)
+        .where(
+            col(Device.networked).is_(True),
+            col(Device.protocol).in_(protocols),
+            Device.registry_status == "active",
+        )
+        .order_by(col(Device.id))
+    )
+    if enterprise_id is not None:
+        statement = statement.where(Device.enterprise_id == enterprise_id)
     return [
         SimDevice(
             uscc=uscc,
@@ -286,5 +295,5 @@ def registry_devices(engine: Engine) -> list[SimDevice]:
             sensor=d.sensor,
             protocol=d.protocol,
         )
-        for uscc, d in rows
+        for uscc, d in session.exec(statement).all()
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlmodel import select
@@ -63,16 +65,11 @@ def users() -> str | Response:
     return render_template("admin/users.html", page=_page("users"), roles=[r.value for r in Role])
 
 
-@bp.post("/users/<int:user_id>/active")
-@role_required("admin")
-def set_active(user_id: int) -> Response:
-    """Deactivate (active=0) or reactivate (active=1) a user."""
+def _change_user(change: Callable[[], object]) -> Response:
+    """Apply a change to a user: 404 for an unknown user, a flashed reason for bad input."""
     db = get_session()
-    value = request.form.get("active", "")
     try:
-        if value not in ("0", "1"):
-            raise ValidationError("active", "must be 0 or 1")
-        orgs.set_user_active(session=db, actor=g.user, user_id=user_id, active=value == "1")
+        change()
     except LookupError:
         abort(404)
     except ValidationError as exc:
@@ -80,24 +77,30 @@ def set_active(user_id: int) -> Response:
         flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
         return redirect(url_for("admin.users"))
     return _done("admin.users")
+
+
+@bp.post("/users/<int:user_id>/active")
+@role_required("admin")
+def set_active(user_id: int) -> Response:
+    """Deactivate (active=0) or reactivate (active=1) a user."""
+    value = request.form.get("active", "")
+
+    def change() -> object:
+        if value not in ("0", "1"):
+            raise ValidationError("active", "must be 0 or 1")
+        return orgs.set_user_active(session=get_session(), actor=g.user, user_id=user_id, active=value == "1")
+
+    return _change_user(change)
 
 
 @bp.post("/users/<int:user_id>/password")
 @role_required("admin")
 def reset_password(user_id: int) -> Response:
     """Set a new password for a user (and revoke the user's API token)."""
-    db = get_session()
-    try:
-        orgs.reset_password(
-            session=db, actor=g.user, user_id=user_id, password=request.form.get("password", "")
-        )
-    except LookupError:
-        abort(404)
-    except ValidationError as exc:
-        db.rollback()
-        flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
-        return redirect(url_for("admin.users"))
-    return _done("admin.users")
+    password = request.form.get("password", "")
+    return _change_user(
+        lambda: orgs.reset_password(session=get_session(), actor=g.user, user_id=user_id, password=password)
+    )
 
 
 @bp.route("/organisations/<kind>", methods=["GET", "POST"])
