@@ -24,6 +24,9 @@ bench:
 	@scripts/setup.sh dev
 	$(VENV)/bin/python bench/ingest.py
 	$(VENV)/bin/python bench/score_bench.py
+	$(VENV)/bin/python bench/report_bench.py
+	$(VENV)/bin/python bench/anomaly_model_bench.py
+	$(VENV)/bin/python bench/state_inference_bench.py
 
 i18n:
 	$(VENV)/bin/python scripts/i18n.py
