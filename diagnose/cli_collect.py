@@ -17,7 +17,7 @@ from collectors.client import BrokerAddress
 from collectors.replay import list_dead_letters, replay, replay_device
 from diagnose.cli_context import command_engine
 from diagnose.db import session_scope
-from diagnose.models import DeadLetter, Enterprise
+from diagnose.models import DeadLetter, Device, Enterprise
 from diagnose.services import devices as device_service
 from diagnose.services import telemetry_queries
 from diagnose.settings import Settings
@@ -28,6 +28,14 @@ CLI_ACTOR = "system:cli"
 
 def _engine(_ctx: click.Context) -> tuple[Settings, Engine]:
     return command_engine()
+
+
+def _device_or_fail(session: Session, uscc: str, external_id: str) -> Device:
+    """The registry's device, or a clear error naming what was asked for."""
+    device = device_service.find_device(session=session, uscc=uscc, external_id=external_id)
+    if device is None:
+        raise click.ClickException(f"no device {external_id} at enterprise {uscc}")
+    return device
 
 
 def _when(text: str) -> datetime:
@@ -99,9 +107,7 @@ def oee_command(
                 "devices": {key: oee_dict(value) for key, value in evidence.oee_by_device.items()},
             }
         else:
-            device = device_service.find_device(session=session, uscc=uscc, external_id=external_id)
-            if device is None:
-                raise click.ClickException(f"no device {external_id} at enterprise {uscc}")
+            device = _device_or_fail(session, uscc, external_id)
             result = telemetry_queries.device_oee(
                 session=session,
                 device=device,
@@ -142,9 +148,7 @@ def confirm_command(ctx: click.Context, uscc: str, external_id: str) -> None:
     """Confirm a pending device and replay its dead-lettered telemetry into the database."""
     settings, engine = _engine(ctx)
     with session_scope(engine) as session:
-        device = device_service.find_device(session=session, uscc=uscc, external_id=external_id)
-        if device is None:
-            raise click.ClickException(f"no device {external_id} at enterprise {uscc}")
+        device = _device_or_fail(session, uscc, external_id)
         device_service.confirm_device(session=session, actor=CLI_ACTOR, device=device)
         report = replay_device(
             session=session, uscc=uscc, external_id=external_id, max_payload_bytes=settings.max_payload_bytes
@@ -163,9 +167,7 @@ def credentials_command(ctx: click.Context, uscc: str, external_id: str) -> None
     """Generate a device's MQTT password; print it and the mosquitto_passwd line once (only the hash is kept)."""
     _, engine = _engine(ctx)
     with session_scope(engine) as session:
-        device = device_service.find_device(session=session, uscc=uscc, external_id=external_id)
-        if device is None:
-            raise click.ClickException(f"no device {external_id} at enterprise {uscc}")
+        device = _device_or_fail(session, uscc, external_id)
         creds = device_service.issue_mqtt_credentials(
             session=session, actor=CLI_ACTOR, device=device, uscc=uscc
         )
