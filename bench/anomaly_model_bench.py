@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 import time
 
-from scoring.audit import detect, load_rules, train
-from scoring.audit.rules import KINDS, identical_partial
-from scoring.audit.synthetic import (
+from scoring.supervision import detect, load_rules, train
+from scoring.supervision.rules import KINDS, identical_partial
+from scoring.supervision.synthetic import (
     generate_clean,
     inject_claim_contradicted,
     inject_duplicate_answers,

@@ -29,9 +29,9 @@ import paho.mqtt.client as mqtt  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from sqlmodel import Session, SQLModel, func, select  # noqa: E402
 
+from apps.broker import LocalBroker, start_local_broker  # noqa: E402
 from collectors.client import Publisher  # noqa: E402
 from collectors.payloads import telemetry_topic  # noqa: E402
-from diagnose.broker import LocalBroker, start_local_broker  # noqa: E402
 from diagnose.db import make_engine  # noqa: E402
 from diagnose.models import Telemetry  # noqa: E402
 from diagnose.services import devices, orgs  # noqa: E402

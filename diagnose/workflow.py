@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from diagnose.models import BureauProvider, DiagnosisOrder, OrderStatus, Result, User
 from diagnose.models.base import utcnow
-from diagnose.services import audit
+from diagnose.services import audit_log
 
 S = OrderStatus
 
@@ -161,7 +161,7 @@ def apply(
         detail["reason"] = inputs.reason.strip()
     if inputs.rating is not None:
         detail["rating"] = inputs.rating
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action=f"order.{action}",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -21,8 +20,8 @@ from reports.data import (
     ReportData,
     Text,
 )
+from scoring.china_time import CHINA_TZ
 
-TZ_CN = ZoneInfo("Asia/Shanghai")
 REPORTABLE = (OrderStatus.submitted, OrderStatus.accepted)
 EVIDENCE_WINDOW_DAYS = assessments.EVIDENCE_WINDOW_DAYS
 
@@ -35,7 +34,7 @@ def _day(value: date | datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(TZ_CN).date().isoformat()
+        return value.astimezone(CHINA_TZ).date().isoformat()
     return value.isoformat()
 
 
@@ -61,7 +60,7 @@ def _cover(session: Session, order: DiagnosisOrder, enterprise: Enterprise, resu
         visit_on=_day(order.visit_date),
         submitted_on=_day(order.submitted_at),
         accepted_on=_day(order.accepted_at),
-        scored_at=result.created_at.astimezone(TZ_CN).strftime("%Y-%m-%d %H:%M"),
+        scored_at=result.created_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
     )
 
 
@@ -116,8 +115,8 @@ def measure(
         return round(sum(values) / len(values), 6) if values else None
 
     return Evidence(
-        window_start=window.start.astimezone(TZ_CN).strftime("%Y-%m-%d %H:%M"),
-        window_end=window.end.astimezone(TZ_CN).strftime("%Y-%m-%d %H:%M"),
+        window_start=window.start.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
+        window_end=window.end.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
         window_hours=hours,
         devices_total=found.devices_total,
         devices_networked=found.devices_networked,

@@ -6,15 +6,14 @@ from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from reports import charts, labels, sections
 from reports.data import ReportData, Stamp, Text
+from scoring.china_time import CHINA_TZ
 
-TZ_CN = ZoneInfo("Asia/Shanghai")
 TIMELINE_ROWS = 20  # devices per timeline chart: keeps each chart on one page
 
 
@@ -62,7 +61,7 @@ def chart_svgs(data: ReportData, lang: str) -> dict[str, Any]:
 def _issued_local(stamp: Stamp | None) -> str:
     if stamp is None:
         return ""
-    return datetime.fromisoformat(stamp.issued_at).astimezone(TZ_CN).strftime("%Y-%m-%d %H:%M")
+    return datetime.fromisoformat(stamp.issued_at).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _context(data: ReportData, lang: str, stamp: Stamp | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from diagnose.models import DiagnosisOrder, User
 from diagnose.models.base import utcnow
 from diagnose.models.reports import IssuedReport
-from diagnose.services import audit
+from diagnose.services import audit_log
 from reports.assemble import assemble
 from reports.data import ReportData, Stamp, content_sha256, from_dict, to_dict
 from reports.render import check_lang, render_pdf
@@ -102,7 +102,7 @@ def issue_report(
     )
     session.add(row)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="report.issue",

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+from apps.broker import LocalBroker, start_local_broker
 from diagnose import migrate
-from diagnose.broker import LocalBroker, start_local_broker
 from diagnose.db import dispose_all, make_engine
 from diagnose.settings import Settings, load_settings
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from diagnose.broker import answers, free_port
+from apps.broker import answers, free_port
 
 pytestmark = pytest.mark.slow
 
 
 def _status(env: dict[str, str]) -> dict[str, object]:
     out = subprocess.run(
-        [sys.executable, "-m", "diagnose", "status", "--json"],
+        [sys.executable, "-m", "apps", "status", "--json"],
         env=env,
         capture_output=True,
         text=True,
@@ -63,7 +63,7 @@ def test_demo_serves_login_and_collects_telemetry(tmp_path: Path, broker: str) -
             p for p in env["PATH"].split(os.pathsep) if not (Path(p) / "mosquitto").exists()
         )
     demo = subprocess.Popen(
-        [sys.executable, "-m", "diagnose", "demo"],
+        [sys.executable, "-m", "apps", "demo"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     extensions.init_app(app)
     labels.init_app(app)
 
-    from web import admin, api, audit_views, auth, bureau, enterprise, orders, provider, report_views
+    from web import admin, api, auth, bureau, enterprise, orders, provider, report_views, supervision
 
     blueprints = (
         auth.bp,
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         enterprise.bp,
         admin.bp,
         api.bp,
-        audit_views.bp,
+        supervision.bp,
         report_views.bp,
     )
     for blueprint in blueprints:

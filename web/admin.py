@@ -10,7 +10,7 @@ from sqlmodel import select
 from werkzeug.wrappers import Response
 
 from diagnose.models import Region, Role
-from diagnose.services import audit, directory, orgs
+from diagnose.services import audit_log, directory, orgs
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
 from web.auth import role_required
@@ -173,6 +173,6 @@ def regions() -> str | Response:
             level=request.form.get("level", "district")[:16],
             parent_code=parent,
         )
-        audit.record(session=db, actor=g.user, action="region.upsert", entity="region", entity_id=code)
+        audit_log.record(session=db, actor=g.user, action="region.upsert", entity="region", entity_id=code)
         return _done("admin.regions")
     return render_template("admin/regions.html", page=_page("regions"))

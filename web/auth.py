@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import User
-from diagnose.services import audit, orgs, tokens
+from diagnose.services import audit_log, orgs, tokens
 from web.db import get_session
 from web.extensions import limiter
 
@@ -105,7 +105,7 @@ def login() -> str | Response:
         session["credential"] = session_credential(user)
         if lang:
             session["lang"] = lang
-        audit.record(session=db, actor=user, action="user.login", entity="user", entity_id=user.id)
+        audit_log.record(session=db, actor=user, action="user.login", entity="user", entity_id=user.id)
         db.commit()
         target = request.args.get("next", "")
         if target.startswith("/") and not target.startswith("//"):

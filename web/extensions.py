@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
-
 from flask import Flask, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
+from scoring.china_time import CHINA_TZ
+
 LOCALES = ("zh", "en")
-TZ_CN = timezone(timedelta(hours=8), "CST")  # China has one zone and no daylight saving
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -34,4 +33,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _locale_context() -> dict[str, object]:
-        return {"current_lang": session.get("lang", "zh"), "tz_cn": TZ_CN}
+        return {"current_lang": session.get("lang", "zh"), "tz_cn": CHINA_TZ}

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+
+from scoring.china_time import to_china
 
 STATE_LABELS = {
     "RUN": _l("Running"),
@@ -73,11 +77,7 @@ def yuan(amount_fen: int | None) -> str:
 
 def cn_time(iso: str) -> str:
     """An ISO timestamp shown in China time, to the minute."""
-    from datetime import datetime
-
-    from web.extensions import TZ_CN
-
-    return datetime.fromisoformat(iso).astimezone(TZ_CN).strftime("%Y-%m-%d %H:%M")
+    return to_china(datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M")
 
 
 def init_app(app: Flask) -> None:

@@ -1,7 +1,6 @@
 """SQLModel tables of the platform; every schema change goes through an Alembic migration."""
 
-from diagnose.models.audit import AuditLog
-from diagnose.models.audit_flags import AnomalyFlag, AuditSummary, EnterpriseOutcome, FlagDecision
+from diagnose.models.audit_log import AuditLog
 from diagnose.models.diagnosis import (
     Answer,
     Assessment,
@@ -13,6 +12,7 @@ from diagnose.models.diagnosis import (
 from diagnose.models.orgs import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
 from diagnose.models.reports import IssuedReport
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
+from diagnose.models.supervision import AnomalyFlag, EnterpriseOutcome, FlagDecision, SupervisionSummary
 from diagnose.models.telemetry import DeadLetter, Device, Telemetry
 from diagnose.models.workflow import Attachment
 
@@ -22,7 +22,6 @@ __all__ = [
     "Assessment",
     "Attachment",
     "AuditLog",
-    "AuditSummary",
     "Bureau",
     "BureauProvider",
     "DeadLetter",
@@ -41,6 +40,7 @@ __all__ = [
     "Result",
     "Role",
     "ShiftCalendarEntry",
+    "SupervisionSummary",
     "Telemetry",
     "User",
 ]

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from diagnose.models import Answer, Assessment, Attachment, DiagnosisOrder, Enterprise, Result, User
 from diagnose.models.base import utcnow
-from diagnose.services import audit, telemetry_queries
+from diagnose.services import audit_log, telemetry_queries
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE
 from scoring import maturity, planning
@@ -94,7 +94,7 @@ def save_answer(
     assessment.updated_at = answer.updated_at
     session.add_all([answer, assessment])
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="answer.save",
@@ -139,7 +139,7 @@ def add_attachment(
     )
     session.add(attachment)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="attachment.add",
@@ -290,7 +290,7 @@ def run_scoring(
     )
     session.add(result)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="order.score",

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select, update
 
 from diagnose.models import Device, Enterprise, User
-from diagnose.services import audit
+from diagnose.services import audit_log
 
 
 def register_device(
@@ -43,7 +43,7 @@ def register_device(
     )
     session.add(device)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="device.register",
@@ -120,7 +120,7 @@ def issue_mqtt_credentials(
     device.mqtt_password_hash = mosquitto_hash(password)
     session.add(device)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="device.mqtt_credentials",
@@ -188,7 +188,7 @@ def confirm_device(*, session: Session, actor: User | str, device: Device) -> De
     device.registry_status = "active"
     session.add(device)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="device.confirm",

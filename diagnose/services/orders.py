@@ -23,7 +23,7 @@ from diagnose.models import (
     Region,
     User,
 )
-from diagnose.services import audit, orgs
+from diagnose.services import audit_log, orgs
 from diagnose.services.orgs import ValidationError
 
 KINDS = ("factory", "workshop")
@@ -148,7 +148,7 @@ def create_batch(*, session: Session, actor: User, name: str, year: int, budget_
     batch = ProcurementBatch(bureau_id=actor.bureau_id, name=name.strip(), year=year, budget_fen=budget_fen)
     session.add(batch)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="batch.create",
@@ -226,7 +226,7 @@ def create_order(
     )
     session.add(order)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="order.create",
@@ -260,7 +260,7 @@ def pool(*, session: Session, bureau_id: int) -> list[Provider]:
 
 def timeline(*, session: Session, order: DiagnosisOrder) -> list[dict[str, Any]]:
     """The order's status changes from the audit log, oldest first, for the state timeline."""
-    rows = audit.entries_for(session=session, entity="order", entity_id=order.id)
+    rows = audit_log.entries_for(session=session, entity="order", entity_id=order.id)
     return [
         {
             "at": r.at.isoformat(),

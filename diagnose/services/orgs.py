@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from diagnose.models import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
-from diagnose.services import audit
+from diagnose.services import audit_log
 from scoring.uscc import validate_uscc
 
 
@@ -78,7 +78,7 @@ def create_enterprise(
     )
     session.add(enterprise)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="enterprise.create",
@@ -105,7 +105,7 @@ def create_provider(
     provider = Provider(uscc=code, name=name.strip(), region_code=region_code)
     session.add(provider)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session, actor=actor, action="provider.create", entity="provider", entity_id=provider.id
     )
     return provider
@@ -116,7 +116,9 @@ def create_bureau(*, session: Session, actor: User | str, name: str, region_code
     bureau = Bureau(name=name.strip(), region_code=region_code)
     session.add(bureau)
     session.flush()
-    audit.record(session=session, actor=actor, action="bureau.create", entity="bureau", entity_id=bureau.id)
+    audit_log.record(
+        session=session, actor=actor, action="bureau.create", entity="bureau", entity_id=bureau.id
+    )
     return bureau
 
 
@@ -124,7 +126,7 @@ def admit_provider(*, session: Session, actor: User | str, bureau_id: int, provi
     """Put a provider into a bureau's resource pool."""
     if session.get(BureauProvider, (bureau_id, provider_id)) is None:
         session.add(BureauProvider(bureau_id=bureau_id, provider_id=provider_id))
-        audit.record(
+        audit_log.record(
             session=session,
             actor=actor,
             action="pool.admit",
@@ -165,7 +167,7 @@ def create_user(
         user.enterprise_id = organisation_id
     session.add(user)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="user.create",
@@ -191,7 +193,7 @@ def set_user_active(*, session: Session, actor: User, user_id: int, active: bool
     user.active = active
     session.add(user)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="user.activate" if active else "user.deactivate",
@@ -213,7 +215,7 @@ def reset_password(*, session: Session, actor: User, user_id: int, password: str
     user.api_token_hash = None
     session.add(user)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="user.password_reset",
@@ -235,7 +237,7 @@ def change_own_password(*, session: Session, user: User, current: str, new: str)
     user.password_hash = generate_password_hash(new)
     session.add(user)
     session.flush()
-    audit.record(
+    audit_log.record(
         session=session,
         actor=user,
         action="user.password_change",

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from werkzeug.security import generate_password_hash
 
 from diagnose.models import Device, Enterprise, User
-from diagnose.services import audit
+from diagnose.services import audit_log
 
 
 def topics(enterprise: Enterprise, device: Device) -> dict[str, str]:
@@ -23,7 +23,7 @@ def issue_mqtt_credentials(*, session: Session, actor: User, device: Device, ent
     device.mqtt_username = f"{enterprise.uscc}-{device.external_id}"[:64]
     device.mqtt_password_hash = generate_password_hash(password)
     session.add(device)
-    audit.record(
+    audit_log.record(
         session=session,
         actor=actor,
         action="device.credentials",

@@ -8,7 +8,7 @@ import secrets
 from sqlmodel import Session, select
 
 from diagnose.models import User
-from diagnose.services import audit
+from diagnose.services import audit_log
 
 PREFIX = "dzt_"
 
@@ -23,7 +23,7 @@ def issue_token(*, session: Session, user: User) -> str:
     token = PREFIX + secrets.token_urlsafe(32)
     user.api_token_hash = _digest(token)
     session.add(user)
-    audit.record(session=session, actor=user, action="user.token", entity="user", entity_id=user.id)
+    audit_log.record(session=session, actor=user, action="user.token", entity="user", entity_id=user.id)
     return token
 
 
@@ -31,7 +31,9 @@ def revoke_token(*, session: Session, user: User) -> None:
     """Remove the user's API token."""
     user.api_token_hash = None
     session.add(user)
-    audit.record(session=session, actor=user, action="user.token_revoke", entity="user", entity_id=user.id)
+    audit_log.record(
+        session=session, actor=user, action="user.token_revoke", entity="user", entity_id=user.id
+    )
 
 
 def user_for_token(*, session: Session, token: str) -> User | None:

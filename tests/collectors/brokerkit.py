@@ -16,9 +16,9 @@ from paho.mqtt.client import MQTTMessageInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from apps.broker import LocalBroker, start_local_broker
 from collectors.client import Publisher
 from collectors.payloads import telemetry_topic
-from diagnose.broker import LocalBroker, start_local_broker
 from diagnose.models import Telemetry
 from tests import factories
 

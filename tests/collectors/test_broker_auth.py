@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import Session
 
+from apps.broker import BrokerAuthFiles, start_local_broker
+from apps.cli.collect import register
 from collectors.client import Publisher
 from collectors.payloads import telemetry_topic
-from diagnose.broker import BrokerAuthFiles, start_local_broker
-from diagnose.cli_collect import register
 from diagnose.models import Device
 from diagnose.services import devices
 from tests import factories

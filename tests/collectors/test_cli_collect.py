@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from apps.cli.collect import register
 from collectors.payloads import parse_message, telemetry_topic
 from collectors.store import Incoming, store_batch
-from diagnose.cli_collect import register
 from diagnose.models import DeadLetter, Device, Telemetry
 from diagnose.services import devices as device_service
 from diagnose.services import telemetry_queries as tq

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from apps import jobs
 from collectors.models import Reading
 from collectors.store import Incoming, store_batch
-from diagnose import jobs
 from diagnose.models import Device, DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry, Telemetry
+from diagnose.services import rollups
 from diagnose.services import telemetry_queries as tq
 from diagnose.settings import Settings
 from scoring.indicators import CalendarEntry, CounterSample, DowntimeReason, StateSample, Window, oee
@@ -154,7 +155,7 @@ def test_retention_deletes_only_rolled_up_hours(engine: Engine, db_settings: Set
         device = session.get(Device, device_id)
         assert device is not None
         for hour in range(3):
-            jobs.rollup_device_hour(
+            rollups.rollup_device_hour(
                 session=session,
                 device=device,
                 hour=START + timedelta(hours=hour),

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from apps.broker import LocalBroker
 from collectors.client import Publisher
 from collectors.payloads import birth_topic, telemetry_topic
 from collectors.service import Collector
-from diagnose.broker import LocalBroker
 from diagnose.models import DeadLetter, Device, Telemetry
 from diagnose.settings import Settings
 from tests import factories

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from apps.broker import LocalBroker
 from collectors.service import Collector
-from diagnose.broker import LocalBroker
 from diagnose.db import make_engine
 from diagnose.settings import Settings
 from tests.collectors.brokerkit import (
@@ -114,7 +114,7 @@ def _collector_process(settings: Settings, db_url: str, log: Path) -> subprocess
     }
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "diagnose", "collect"],
+            [sys.executable, "-m", "apps", "collect"],
             cwd=ROOT,
             env=env,
             stdout=out,

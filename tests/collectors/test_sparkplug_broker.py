@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from apps.broker import LocalBroker
 from collectors.client import Publisher
 from collectors.service import Collector
 from collectors.simulator import PlantSimulator, SimDevice
-from diagnose.broker import LocalBroker
 from diagnose.models import Device, Telemetry
 from diagnose.settings import Settings
 from tests import factories

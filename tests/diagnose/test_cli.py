@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import Session
 
-from diagnose.cli import main
+from apps.cli import main
 from diagnose.settings import Settings
 from tests import factories
 

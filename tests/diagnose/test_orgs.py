@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select, text
 
 from diagnose.models import AuditLog, Enterprise, Role
-from diagnose.services import audit, orgs
+from diagnose.services import audit_log, orgs
 from tests import factories
 
 
@@ -18,7 +18,7 @@ def test_enterprise_with_valid_code_is_registered_and_audited(engine) -> None:  
         session.commit()
         stored = session.exec(select(Enterprise)).one()
         assert stored.uscc == created.uscc
-        entries = audit.entries_for(session=session, entity="enterprise", entity_id=created.id)
+        entries = audit_log.entries_for(session=session, entity="enterprise", entity_id=created.id)
         assert [e.action for e in entries] == ["enterprise.create"]
 
 
@@ -82,7 +82,7 @@ def test_passwords_are_hashed_and_checked(engine) -> None:  # type: ignore[no-un
 
 def test_audit_log_is_append_only(engine) -> None:  # type: ignore[no-untyped-def]
     with Session(engine) as session:
-        audit.record(session=session, actor="t", action="x.test", entity="x", entity_id=1)
+        audit_log.record(session=session, actor="t", action="x.test", entity="x", entity_id=1)
         session.commit()
         for statement in ("UPDATE auditlog SET action = 'forged'", "DELETE FROM auditlog"):
             with pytest.raises(DBAPIError, match="append-only"):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from diagnose import jobs
+from apps import jobs
 from diagnose.settings import Settings
 
 

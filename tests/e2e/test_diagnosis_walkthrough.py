@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from diagnose.broker import free_port
-from diagnose.sample_data import DEMO_PASSWORD
+from apps.broker import free_port
+from apps.sample_data import DEMO_PASSWORD
 from tests.web import world as world_module
 from web import create_app
 

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from diagnose import migrate, sample_data
+from apps import sample_data
+from diagnose import migrate
 from diagnose.db import make_engine
 from reports.data import ReportData, Stamp
 from reports.synthetic import make_report

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from diagnose.cli import main
-from diagnose.cli_report import report_command
+from apps.cli import main
+from apps.cli.report import report_command
 from diagnose.db import make_engine
 from diagnose.models import AuditLog, DiagnosisOrder, IssuedReport, OrderStatus
 from diagnose.models.reports import ReportImmutableError

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from diagnose.cli_scoring import model_command, score_command
+from apps.cli.scoring import model_command, score_command
 
 EXAMPLE = Path(__file__).parents[1] / "cases" / "maturity" / "worked_example.json"
 

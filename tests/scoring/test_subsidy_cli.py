@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from diagnose.cli_subsidy import subsidy_command
+from apps.cli.subsidy import subsidy_command
 
 PLAN = {
     "date": "2024-06-01",

@@ -140,14 +140,18 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ("reports.download", "GET"): ("/orders/{o}/report/v1.pdf", None, ui_party(404)),
     # Bureau audit: data scoped to the bureau's regions. provider2 also delivered in Taicang, so the other
     # bureau may see its (Taicang-only) figures; the flag is on a Wujin order, so Taicang gets 404.
-    ("audit.show_league", "GET"): ("/bureau/audit/", None, ui_role("bureau")),
-    ("audit.show_provider", "GET"): ("/bureau/audit/providers/{p}", None, ui_role("bureau")),
-    ("audit.list_flags", "GET"): ("/bureau/audit/flags", None, ui_role("bureau")),
-    ("audit.list_outcomes", "GET"): ("/bureau/audit/outcomes", None, ui_role("bureau")),
-    ("audit.record_outcome", "POST"): ("/bureau/audit/outcomes", None, ui_role("bureau", 400)),
-    ("audit.show_flag", "GET"): ("/bureau/audit/flags/{f}", None, ui_role("bureau", 200, 404)),
-    ("audit.review_flag", "POST"): ("/bureau/audit/flags/{f}/review", None, ui_role("bureau", 400, 404)),
-    ("audit.export_league", "GET"): ("/bureau/audit/export.csv", None, ui_role("bureau")),
+    ("supervision.show_league", "GET"): ("/bureau/supervision/", None, ui_role("bureau")),
+    ("supervision.show_provider", "GET"): ("/bureau/supervision/providers/{p}", None, ui_role("bureau")),
+    ("supervision.list_flags", "GET"): ("/bureau/supervision/flags", None, ui_role("bureau")),
+    ("supervision.list_outcomes", "GET"): ("/bureau/supervision/outcomes", None, ui_role("bureau")),
+    ("supervision.record_outcome", "POST"): ("/bureau/supervision/outcomes", None, ui_role("bureau", 400)),
+    ("supervision.show_flag", "GET"): ("/bureau/supervision/flags/{f}", None, ui_role("bureau", 200, 404)),
+    ("supervision.review_flag", "POST"): (
+        "/bureau/supervision/flags/{f}/review",
+        None,
+        ui_role("bureau", 400, 404),
+    ),
+    ("supervision.export_league", "GET"): ("/bureau/supervision/export.csv", None, ui_role("bureau")),
 }
 
 

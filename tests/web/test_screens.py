@@ -31,11 +31,11 @@ SCREENS = [
     ("admin", "/admin/organisations/enterprises"),
     ("admin", "/admin/regions"),
     ("enterprise", "/orders/{o}/report"),
-    ("bureau", "/bureau/audit/"),
-    ("bureau", "/bureau/audit/flags"),
-    ("bureau", "/bureau/audit/outcomes"),
-    ("bureau", "/bureau/audit/flags/{f}"),
-    ("bureau", "/bureau/audit/providers/{p}"),
+    ("bureau", "/bureau/supervision/"),
+    ("bureau", "/bureau/supervision/flags"),
+    ("bureau", "/bureau/supervision/outcomes"),
+    ("bureau", "/bureau/supervision/flags/{f}"),
+    ("bureau", "/bureau/supervision/providers/{p}"),
     ("anon", "/login"),
 ]
 

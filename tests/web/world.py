@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from diagnose import migrate, sample_data
+from apps import sample_data
+from diagnose import migrate
 from diagnose.db import make_engine
 from diagnose.models import AnomalyFlag, DiagnosisOrder, Enterprise, OrderStatus, User
 from diagnose.services import assessments, tokens

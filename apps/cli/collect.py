@@ -1,0 +1,291 @@
+"""CLI commands around the collectors: `diagnose oee`, `diagnose devices …`, `diagnose deadletters …`."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from apps.cli.context import command_engine
+from collectors.client import BrokerAddress
+from collectors.replay import list_dead_letters, replay, replay_device
+from diagnose.db import session_scope
+from diagnose.models import DeadLetter, Device, Enterprise
+from diagnose.services import devices as device_service
+from diagnose.services import telemetry_queries
+from diagnose.settings import Settings
+from scoring.indicators import OeeResult, Window
+
+CLI_ACTOR = "system:cli"
+
+
+def _engine(_ctx: click.Context) -> tuple[Settings, Engine]:
+    return command_engine()
+
+
+def _device_or_fail(session: Session, uscc: str, external_id: str) -> Device:
+    """The registry's device, or a clear error naming what was asked for."""
+    device = device_service.find_device(session=session, uscc=uscc, external_id=external_id)
+    if device is None:
+        raise click.ClickException(f"no device {external_id} at enterprise {uscc}")
+    return device
+
+
+def _when(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO 8601 time: {text!r}") from exc
+    if moment.tzinfo is None:
+        raise click.BadParameter(f"give a time zone offset (e.g. +08:00 or Z): {text!r}")
+    return moment.astimezone(UTC)
+
+
+def _number(value: Fraction | int | None) -> float | int | None:
+    if value is None or isinstance(value, int):
+        return value
+    return float(value)
+
+
+def oee_dict(result: OeeResult) -> dict[str, Any]:
+    """The figures `diagnose oee --json` prints."""
+    keys = (
+        "availability",
+        "performance",
+        "quality",
+        "oee",
+        "planned_s",
+        "run_s",
+        "total_count",
+        "good_count",
+    )
+    out: dict[str, Any] = {key: _number(getattr(result, key)) for key in keys}
+    out["downtime_by_reason_s"] = {code: float(s) for code, s in result.downtime_by_reason.items()}
+    return out
+
+
+@click.command("oee")
+@click.option("--enterprise", "uscc", required=True, help="USCC of the enterprise.")
+@click.option("--device", "external_id", default=None, help="Device id (omit for the enterprise's evidence).")
+@click.option("--from", "start", required=True, help="Window start, ISO 8601 with offset.")
+@click.option("--to", "end", required=True, help="Window end (exclusive), ISO 8601 with offset.")
+@click.option("--raw", is_flag=True, help="Ignore hourly roll-ups and read raw samples only.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def oee_command(
+    ctx: click.Context, uscc: str, external_id: str | None, start: str, end: str, raw: bool, as_json: bool
+) -> None:
+    """OEE of a device over a window (availability, performance, quality), or an enterprise's evidence."""
+    settings, engine = _engine(ctx)
+    window = Window(_when(start), _when(end))
+    with Session(engine) as session:
+        if external_id is None:
+            enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+            if enterprise is None or enterprise.id is None:
+                raise click.ClickException(f"no enterprise {uscc}")
+            evidence = telemetry_queries.enterprise_evidence(
+                session=session,
+                enterprise_id=enterprise.id,
+                window=window,
+                silence_timeout_s=settings.silence_timeout_s,
+            )
+            data: dict[str, Any] = {
+                "devices_total": evidence.devices_total,
+                "devices_networked": evidence.devices_networked,
+                "networking_rate": _number(evidence.networking_rate),
+                "coverage": _number(evidence.coverage),
+                "oee": _number(evidence.oee),
+                "utilisation": _number(evidence.utilisation),
+                "energy_per_good_unit_kwh": _number(evidence.energy_per_good_unit_kwh),
+                "devices": {key: oee_dict(value) for key, value in evidence.oee_by_device.items()},
+            }
+        else:
+            device = _device_or_fail(session, uscc, external_id)
+            result = telemetry_queries.device_oee(
+                session=session,
+                device=device,
+                window=window,
+                silence_timeout_s=settings.silence_timeout_s,
+                use_rollups=not raw,
+            )
+            data = oee_dict(result)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
+    else:
+        for key, value in data.items():
+            click.echo(f"{key}: {value}")
+
+
+@click.group("devices")
+def devices_group() -> None:
+    """The device registry: pending devices, confirmation, MQTT credentials."""
+
+
+@devices_group.command("pending")
+@click.pass_context
+def pending_command(ctx: click.Context) -> None:
+    """List devices registered automatically from unknown telemetry, waiting for confirmation."""
+    _, engine = _engine(ctx)
+    with Session(engine) as session:
+        for uscc, device in device_service.list_pending(session=session):
+            click.echo(
+                f"{uscc} {device.external_id} protocol={device.protocol} last_seen={device.last_seen_at}"
+            )
+
+
+@devices_group.command("confirm")
+@click.argument("uscc")
+@click.argument("external_id")
+@click.pass_context
+def confirm_command(ctx: click.Context, uscc: str, external_id: str) -> None:
+    """Confirm a pending device and replay its dead-lettered telemetry into the database."""
+    settings, engine = _engine(ctx)
+    with session_scope(engine) as session:
+        device = _device_or_fail(session, uscc, external_id)
+        device_service.confirm_device(session=session, actor=CLI_ACTOR, device=device)
+        report = replay_device(
+            session=session, uscc=uscc, external_id=external_id, max_payload_bytes=settings.max_payload_bytes
+        )
+    click.echo(
+        f"confirmed {uscc}/{external_id}; replayed {report.replayed} dead letters "
+        f"({report.inserted} new samples, {len(report.still_failing)} still failing)"
+    )
+
+
+@devices_group.command("credentials")
+@click.argument("uscc")
+@click.argument("external_id")
+@click.pass_context
+def credentials_command(ctx: click.Context, uscc: str, external_id: str) -> None:
+    """Generate a device's MQTT password; print it and the mosquitto_passwd line once (only the hash is kept)."""
+    _, engine = _engine(ctx)
+    with session_scope(engine) as session:
+        device = _device_or_fail(session, uscc, external_id)
+        creds = device_service.issue_mqtt_credentials(
+            session=session, actor=CLI_ACTOR, device=device, uscc=uscc
+        )
+    click.echo(f"username: {creds.username}")
+    click.echo(f"password: {creds.password}")
+    click.echo("# append to mosquitto's password_file:")
+    click.echo(creds.passwd_line)
+    click.echo("# append to mosquitto's acl_file:")
+    click.echo(creds.acl, nl=False)
+
+
+@click.group("deadletters")
+def deadletters_group() -> None:
+    """Messages the collector could not use, with their raw bytes and the reason."""
+
+
+@deadletters_group.command("list")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--topic-prefix", default=None, help="Only topics starting with this.")
+@click.option("--all", "include_replayed", is_flag=True, help="Include dead letters already replayed.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def list_command(
+    ctx: click.Context, limit: int, topic_prefix: str | None, include_replayed: bool, as_json: bool
+) -> None:
+    """Newest dead letters first."""
+    _, engine = _engine(ctx)
+    with Session(engine) as session:
+        for letter in list_dead_letters(
+            session=session, limit=limit, topic_prefix=topic_prefix, include_replayed=include_replayed
+        ):
+            row = {
+                "id": letter.id,
+                "received_at": letter.received_at.isoformat(),
+                "topic": letter.topic,
+                "reason": letter.reason,
+                "payload": bytes(letter.payload[:200]).decode("utf-8", "replace"),
+            }
+            click.echo(
+                json.dumps(row, ensure_ascii=False)
+                if as_json
+                else f"{row['id']} {row['topic']} {row['reason']}"
+            )
+
+
+@deadletters_group.command("replay")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "replay_all", is_flag=True, help="Replay every dead letter not replayed yet.")
+@click.pass_context
+def replay_command(ctx: click.Context, ids: tuple[int, ...], replay_all: bool) -> None:
+    """Parse dead letters again and store those now usable (e.g. after fixing a device or the registry)."""
+    if not ids and not replay_all:
+        raise click.UsageError("give dead letter ids or --all")
+    settings, engine = _engine(ctx)
+    with session_scope(engine) as session:
+        statement = select(DeadLetter).where(DeadLetter.replayed_at == None)  # noqa: E711
+        if ids:
+            statement = statement.where(DeadLetter.id.in_(ids))  # type: ignore[union-attr]
+        letters = session.exec(statement.order_by(DeadLetter.id)).all()  # type: ignore[arg-type]
+        report = replay(session=session, letters=letters, max_payload_bytes=settings.max_payload_bytes)
+    click.echo(
+        f"replayed {report.replayed} ({report.inserted} new samples); {len(report.still_failing)} still failing"
+    )
+    for letter_id, reason in report.still_failing[:20]:
+        click.echo(f"  {letter_id}: {reason}")
+
+
+COMMANDS = (oee_command, devices_group, deadletters_group)
+
+
+def register(main: click.Group) -> None:
+    """Add these commands to the `diagnose` group."""
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+@devices_group.command("broker-auth")
+@click.option(
+    "--passwd",
+    "passwd_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Mosquitto password_file to write.",
+)
+@click.option(
+    "--acl",
+    "acl_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Mosquitto acl_file to write.",
+)
+@click.pass_context
+def broker_auth_command(ctx: click.Context, passwd_path: Path, acl_path: Path) -> None:
+    """Write Mosquitto's password and ACL files from the registry (then SIGHUP Mosquitto to reload).
+
+    Every active device with credentials may publish only its own topics; the platform's account
+    (user and password of DIAGNOSE_MQTT_URL) may use every topic. Files are replaced atomically.
+    """
+    settings, engine = _engine(ctx)
+    address = BrokerAddress.from_url(settings.mqtt_url)
+    with Session(engine) as session:
+        try:
+            auth = device_service.broker_auth(
+                session=session, service_username=address.username, service_password=address.password
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    for path, text in ((passwd_path, auth.passwd), (acl_path, auth.acl)):
+        _write_atomically(path, text)
+    account = address.username or "(none: DIAGNOSE_MQTT_URL has no user, collectors will be refused)"
+    click.echo(f"wrote {passwd_path} and {acl_path}: {auth.devices} devices, platform account {account}")
+    click.echo("reload Mosquitto to apply: kill -HUP $(pidof mosquitto)")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write next to `path`, then rename over it, so the broker never reads half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.chmod(0o640)
+    os.replace(temporary, path)

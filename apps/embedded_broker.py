@@ -1,0 +1,43 @@
+"""The embedded MQTT 3.1.1 broker (amqtt) used by `diagnose demo` on a machine without Mosquitto."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+from amqtt.broker import Broker
+
+
+def broker_config(port: int) -> dict[str, object]:
+    """amqtt configuration: one loopback TCP listener, anonymous access, no $SYS chatter."""
+    return {
+        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}", "max_connections": 1000}},
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+    }
+
+
+async def serve(port: int) -> None:
+    """Run until SIGTERM or SIGINT."""
+    broker = Broker(broker_config(port))
+    await broker.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await broker.shutdown()
+
+
+def main() -> None:
+    """Entry point: python -m apps.embedded_broker --port 1883."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=1883)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(serve(args.port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""Scheduled jobs: plain functions that tests call directly, and the one scheduler process that runs them."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, select
+
+from diagnose.models import Bureau
+from diagnose.services import devices, supervision_model_store, supervision_review
+from diagnose.services.rollups import delete_rolled_up_raw, rollup_pending
+from diagnose.settings import Settings
+from scoring.china_time import china_today
+
+log = logging.getLogger(__name__)
+
+
+def mark_offline_devices(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Job: devices silent longer than `offline_after_s` are shown offline."""
+    with Session(engine) as session:
+        changed = devices.mark_offline(
+            session=session, now=now or datetime.now(UTC), offline_after_s=settings.offline_after_s
+        )
+        session.commit()
+    return changed
+
+
+def rollup_hours(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Job: roll every complete device-hour with new raw data into `devicehour`; returns hours written."""
+    with Session(engine) as session:
+        written = rollup_pending(
+            session=session, now=now or datetime.now(UTC), silence_timeout_s=settings.silence_timeout_s
+        )
+        session.commit()
+    return written
+
+
+def apply_retention(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Job: delete raw telemetry older than `raw_retention_days` whose hour is rolled up; returns rows deleted."""
+    with Session(engine) as session:
+        deleted = delete_rolled_up_raw(
+            session=session, now=now or datetime.now(UTC), retention_days=settings.raw_retention_days
+        )
+        session.commit()
+    return deleted
+
+
+def detect_anomalies(engine: Engine, settings: Settings) -> int:
+    """Job (supervision): flag anomalies in every bureau's delivered diagnoses; returns the number of new flags."""
+    try:
+        model = supervision_model_store.load_model(settings.var_dir)
+    except supervision_model_store.ModelArtefactError as exc:
+        log.warning("score-mismatch model not used: %s", exc)
+        model = None
+    new = 0
+    with Session(engine) as session:
+        for bureau in session.exec(select(Bureau)).all():
+            assert bureau.id is not None
+            run = supervision_review.detect_for_bureau(
+                session=session,
+                bureau_id=bureau.id,
+                model=model,
+                silence_timeout_s=settings.silence_timeout_s,
+            )
+            new += run.new
+        session.commit()
+    return new
+
+
+def monthly_summaries(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Job: (re)generate every bureau's summary of the previous month (China dates); returns how many."""
+    today = china_today(now or datetime.now(UTC))
+    last_month = today.replace(day=1) - timedelta(days=1)
+    with Session(engine) as session:
+        bureaus = session.exec(select(Bureau)).all()
+        for bureau in bureaus:
+            assert bureau.id is not None
+            supervision_review.monthly_summary(session=session, bureau_id=bureau.id, month=last_month)
+        session.commit()
+    return len(bureaus)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job and its interval."""
+
+    name: str
+    func: Callable[[Engine, Settings], Any]
+    seconds: int
+
+
+JOBS: list[JobSpec] = [
+    JobSpec("mark_offline_devices", mark_offline_devices, 60),
+    JobSpec("rollup_hours", rollup_hours, 300),
+    JobSpec("apply_retention", apply_retention, 3600),
+    JobSpec("detect_anomalies", detect_anomalies, 3600),
+    # Idempotent: every 6 hours it regenerates last month's summary until the month's figures settle.
+    JobSpec("monthly_summaries", monthly_summaries, 6 * 3600),
+]
+
+
+class SchedulerLock:
+    """Makes sure only one scheduler runs: a PostgreSQL advisory lock, or a file lock beside the SQLite file."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._conn: Connection | None = None
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> bool:
+        """Try once; True if this process is now the scheduler."""
+        if self.engine.dialect.name == "postgresql":
+            self._conn = self.engine.connect()
+            got = self._conn.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": self.settings.scheduler_lock_id}
+            )
+            if bool(got.scalar()):
+                return True
+            self._conn.close()
+            self._conn = None
+            return False
+        path = self.settings.ensure_var_dir() / "scheduler.lock"
+        self._file = path.open("w")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            self._file.close()
+            self._file = None
+            return False
+
+    def release(self) -> None:
+        """Give the lock up."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def run_scheduler(engine: Engine, settings: Settings, stop: threading.Event, *, poll_s: float = 15.0) -> None:
+    """Run the jobs until `stop`; a second scheduler waits idle until the first one's lock is free."""
+    lock = SchedulerLock(engine, settings)
+    while not lock.acquire():
+        log.info("another scheduler holds the lock; standing by")
+        if stop.wait(poll_s):
+            return
+    scheduler = BackgroundScheduler(timezone="UTC")
+    for job in JOBS:
+        scheduler.add_job(
+            job.func,
+            "interval",
+            seconds=job.seconds,
+            args=(engine, settings),
+            id=job.name,
+            max_instances=1,
+            coalesce=True,
+        )
+    scheduler.start()
+    log.info("scheduler running %d jobs", len(JOBS))
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=True)
+        lock.release()

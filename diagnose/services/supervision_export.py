@@ -1,0 +1,93 @@
+"""League-table exports a bureau opens in a spreadsheet: CSV in UTF-8 with BOM (Excel), and XLSX via openpyxl."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from diagnose.services.supervision_review import PerformanceReport
+from scoring.subsidy import fen_to_cny
+
+HEADERS = (
+    "服务商",
+    "派单数",
+    "已交付",
+    "已验收",
+    "按期交付",
+    "按期率",
+    "退回数",
+    "退回原因",
+    "平均交付天数",
+    "评价数",
+    "平均评分",
+    "诊断企业数",
+    "后续改造或获评企业数",
+    "转化率",
+    "已结算金额（元）",
+    "已承诺金额（元）",
+    "超上限订单",
+    "待复核异常",
+)
+Cell = str | int | Decimal | None
+
+
+def league_rows(report: PerformanceReport) -> list[list[Cell]]:
+    """One row per provider in league order; money as yuan Decimals (exact), rates as Decimals."""
+    rows: list[list[Cell]] = []
+    for r in report.rows:
+        rows.append(
+            [
+                report.providers[r.provider_id].name,
+                r.assigned,
+                r.delivered,
+                r.completed,
+                r.on_time,
+                r.on_time_rate,
+                r.returned,
+                "；".join(f"{reason}×{count}" for reason, count in r.return_reasons),
+                r.avg_delivery_days,
+                r.ratings,
+                r.avg_rating,
+                r.enterprises_diagnosed,
+                r.enterprises_with_outcome,
+                r.outcome_share,
+                Decimal(fen_to_cny(r.billed_fen)),
+                Decimal(fen_to_cny(r.committed_fen)),
+                "、".join(str(c.order_id) for c in r.over_cap),
+                report.open_flags.get(r.provider_id, 0),
+            ]
+        )
+    return rows
+
+
+def to_csv_bytes(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
+    """CSV with a UTF-8 byte-order mark, which Excel needs to read Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx_bytes(headers: Sequence[str], rows: Sequence[Sequence[Cell]], title: str) -> bytes:
+    """An XLSX workbook with one sheet: bold header row, numbers as numbers."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]  # Excel's limit on sheet names
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        # openpyxl writes Decimal as a number; rates and yuan keep their exact decimal digits.
+        sheet.append(["" if v is None else v for v in row])
+    sheet.freeze_panes = "B2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,200 @@
+"""Bureau audit pages: tenant scope (others' ids answer 404), the CSRF-protected review form, exports."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from diagnose.models import AuditLog, Enterprise, EnterpriseOutcome
+from diagnose.services import audit_log, supervision_review
+from diagnose.settings import Settings
+from tests.supervision.conftest import PASSWORD, World
+from web import create_app, supervision
+
+
+@pytest.fixture
+def app(db_settings: Settings, engine: Engine, world: World) -> Flask:
+    with Session(engine) as session:
+        for bureau_id in (world.wujin, world.taicang):
+            supervision_review.detect_for_bureau(
+                session=session, bureau_id=bureau_id, model=None, silence_timeout_s=600
+            )
+        session.commit()
+    application = create_app(db_settings, {"TESTING": True})
+    if "supervision" not in application.blueprints:  # until the app factory registers it
+        application.register_blueprint(supervision.bp)
+    return application
+
+
+def _token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+@pytest.fixture
+def login(app: Flask) -> Callable[[str], FlaskClient]:
+    def _login(username: str) -> FlaskClient:
+        client = app.test_client()
+        token = _token(client.get("/login").get_data(as_text=True))
+        assert (
+            client.post(
+                "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+            ).status_code
+            == 302
+        )
+        return client
+
+    return _login
+
+
+def _flag_ids(engine: Engine, bureau_id: int) -> list[int]:
+    with Session(engine) as session:
+        return [f.id or 0 for f, _, _ in supervision_review.list_flags(session=session, bureau_id=bureau_id)]
+
+
+def test_league_and_flags_pages(login: Callable[[str], FlaskClient], world: World) -> None:
+    client = login("wujin")
+    page = client.get("/bureau/supervision/?from=2026-01-01&to=2026-12-31").get_data(as_text=True)
+    assert "常州智造咨询有限公司" in page
+    flags = client.get("/bureau/supervision/flags").get_data(as_text=True)
+    assert "WJ-2026-0002" in flags and "TC-2026-0001" not in flags
+
+
+@pytest.mark.parametrize("path", ["/bureau/supervision/flags/{tc}", "/bureau/supervision/providers/999"])
+def test_other_tenants_ids_answer_404(
+    login: Callable[[str], FlaskClient], engine: Engine, world: World, path: str
+) -> None:
+    (tc,) = _flag_ids(engine, world.taicang)[:1]
+    assert login("wujin").get(path.format(tc=tc)).status_code == 404
+
+
+@pytest.mark.parametrize("user", ["provider1"])
+def test_non_bureau_users_are_refused(login: Callable[[str], FlaskClient], user: str) -> None:
+    assert login(user).get("/bureau/supervision/flags").status_code == 403
+
+
+def test_review_form_records_decision_with_csrf(
+    login: Callable[[str], FlaskClient], engine: Engine, world: World
+) -> None:
+    client = login("wujin")
+    flag_id = _flag_ids(engine, world.wujin)[0]
+    url = f"/bureau/supervision/flags/{flag_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "never_seen" in page or "messages_in_window" in page
+    assert (
+        client.post(f"{url}/review", data={"decision": "confirmed", "note": "无数据"}).status_code == 400
+    )  # no CSRF
+    response = client.post(
+        f"{url}/review",
+        data={"decision": "confirmed", "note": "现场未见联网设备", "csrf_token": _token(page)},
+    )
+    assert response.status_code == 302
+    with Session(engine) as session:
+        (entry,) = audit_log.entries_for(session=session, entity="anomalyflag", entity_id=flag_id)
+        assert entry.actor == "wujin" and entry.detail["note"] == "现场未见联网设备"
+    taicang = login("taicang")
+    page = taicang.get(f"/bureau/supervision/flags/{_flag_ids(engine, world.taicang)[0]}").get_data(
+        as_text=True
+    )
+    assert (
+        taicang.post(
+            f"{url}/review", data={"decision": "dismissed", "note": "x", "csrf_token": _token(page)}
+        ).status_code
+        == 404
+    )
+
+
+def test_exports_download_and_read_back(login: Callable[[str], FlaskClient]) -> None:
+    client = login("wujin")
+    csv_response = client.get("/bureau/supervision/export.csv?from=2026-01-01&to=2026-12-31")
+    assert csv_response.data.startswith(b"\xef\xbb\xbf")
+    assert "常州智造咨询有限公司" in csv_response.data.decode("utf-8-sig")
+    xlsx = client.get("/bureau/supervision/export.xlsx?from=2026-01-01&to=2026-12-31")
+    assert load_workbook(io.BytesIO(xlsx.data)).active["A2"].value == "常州智造咨询有限公司"
+    assert client.get("/bureau/supervision/export.pdf").status_code == 404
+
+
+def _record(client: FlaskClient, **form: str):  # type: ignore[no-untyped-def]
+    token = _token(client.get("/bureau/supervision/outcomes").get_data(as_text=True))
+    return client.post("/bureau/supervision/outcomes", data={**form, "csrf_token": token})
+
+
+def _enterprise_id(engine: Engine, name: str) -> int:
+    with Session(engine) as session:
+        return session.exec(select(Enterprise.id).where(Enterprise.name == name)).one()  # type: ignore[return-value]
+
+
+def test_bureau_records_an_outcome_and_the_league_table_counts_it(
+    login, engine: Engine, world: World
+) -> None:  # type: ignore[no-untyped-def]
+    wujin = login("wujin")
+    dark = _enterprise_id(engine, "武进天宇电机有限公司")
+    with Session(engine) as session:
+        before = supervision_review.performance(
+            session=session, bureau_id=world.wujin, start=date(2026, 1, 1), end=date(2026, 12, 31)
+        ).rows[0]
+    response = _record(
+        wujin,
+        enterprise_id=str(dark),
+        kind="recognition",
+        on_date="2026-06-30",
+        source="常工信〔2026〕12号 <b>x</b>",
+    )
+    assert response.status_code == 302
+    page = wujin.get("/bureau/supervision/outcomes").get_data(as_text=True)
+    assert "武进天宇电机有限公司" in page and "常工信〔2026〕12号 &lt;b&gt;x&lt;/b&gt;" in page
+    with Session(engine) as session:
+        after = supervision_review.performance(
+            session=session, bureau_id=world.wujin, start=date(2026, 1, 1), end=date(2026, 12, 31)
+        ).rows[0]
+        logged = session.exec(select(AuditLog).where(AuditLog.action == "outcome.record")).one()
+    assert after.enterprises_with_outcome == before.enterprises_with_outcome + 1
+    assert logged.actor == "wujin" and logged.detail["kind"] == "recognition"  # type: ignore[index]
+
+
+def test_outcomes_stay_within_the_bureaus_regions(login, engine: Engine, world: World) -> None:  # type: ignore[no-untyped-def]
+    taicang_enterprise = _enterprise_id(engine, "太仓华创纺织有限公司")
+    wujin = login("wujin")
+    assert "太仓华创纺织有限公司" not in wujin.get("/bureau/supervision/outcomes").get_data(as_text=True)
+    refused = _record(
+        wujin, enterprise_id=str(taicang_enterprise), kind="retrofit", on_date="2026-06-30", source="x"
+    )
+    assert refused.status_code == 404
+    taicang_page = login("taicang").get("/bureau/supervision/outcomes").get_data(as_text=True)
+    assert "常州恒锐精密机械有限公司" not in taicang_page  # Wujin's outcome is not Taicang's to see
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("kind", "bribe"),
+        ("on_date", "2026-13-01"),
+        ("on_date", "2999-01-01"),
+        ("source", "  "),
+        ("enterprise_id", "x"),
+    ],
+)
+def test_bad_outcomes_are_refused_and_nothing_is_stored(
+    login, engine: Engine, field: str, value: str
+) -> None:  # type: ignore[no-untyped-def]
+    form = {
+        "enterprise_id": str(_enterprise_id(engine, "武进天宇电机有限公司")),
+        "kind": "retrofit",
+        "on_date": "2026-06-30",
+        "source": "公示",
+    }
+    form[field] = value
+    response = _record(login("wujin"), **form)
+    assert response.status_code == 400
+    with Session(engine) as session:
+        assert len(session.exec(select(EnterpriseOutcome)).all()) == 1  # only the fixture's
