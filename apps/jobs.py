@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from diagnose.models import Bureau
-from diagnose.services import devices, supervision_model_store, supervision_review
+from diagnose.services import devices, partitions, supervision_model_store, supervision_review
 from diagnose.services.rollups import delete_rolled_up_raw, rollup_pending
 from diagnose.settings import Settings
 from scoring.china_time import china_today
@@ -44,14 +44,25 @@ def rollup_hours(engine: Engine, settings: Settings, now: datetime | None = None
     return written
 
 
+def maintain_partitions(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Job (PostgreSQL): create the coming days' telemetry partitions ahead; returns how many were made."""
+    return partitions.ensure_ahead(engine, now=now or datetime.now(UTC))
+
+
 def apply_retention(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    """Job: delete raw telemetry older than `raw_retention_days` whose hour is rolled up; returns rows deleted."""
+    """Job: drop whole day partitions (PostgreSQL), then delete raw rows, older than `raw_retention_days`
+    whose hour is rolled up; returns partitions dropped plus rows deleted."""
+    dropped = partitions.drop_expired(
+        engine, now=now or datetime.now(UTC), retention_days=settings.raw_retention_days
+    )
+    if dropped:
+        log.info("dropped telemetry partitions past retention: %s", ", ".join(dropped))
     with Session(engine) as session:
         deleted = delete_rolled_up_raw(
             session=session, now=now or datetime.now(UTC), retention_days=settings.raw_retention_days
         )
         session.commit()
-    return deleted
+    return len(dropped) + deleted
 
 
 def detect_anomalies(engine: Engine, settings: Settings) -> int:
@@ -101,6 +112,7 @@ class JobSpec:
 JOBS: list[JobSpec] = [
     JobSpec("mark_offline_devices", mark_offline_devices, 60),
     JobSpec("rollup_hours", rollup_hours, 300),
+    JobSpec("maintain_partitions", maintain_partitions, 3600),
     JobSpec("apply_retention", apply_retention, 3600),
     JobSpec("detect_anomalies", detect_anomalies, 3600),
     # Idempotent: every 6 hours it regenerates last month's summary until the month's figures settle.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select, update
 from collectors.models import DeviceBirth, DeviceDeath, Parsed, Reading, Rejected
 from diagnose.models import DeadLetter, Device, Enterprise, Telemetry
 from diagnose.models.base import utcnow
+from diagnose.services.partitions import ensure_days
 
 SYSTEM_ACTOR = "system:collector"
 
@@ -41,7 +42,9 @@ class StoreReport:
 def _insert(session: Session) -> Insert:
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement: Insert = module.insert(Telemetry).on_conflict_do_nothing(index_elements=["device_id", "seq"])
+    statement: Insert = module.insert(Telemetry).on_conflict_do_nothing(
+        index_elements=["device_id", "seq", "ts"]  # the unique key; it holds the partition key ts
+    )
     return statement
 
 
@@ -80,6 +83,7 @@ def store_batch(
         elif isinstance(parsed, DeviceDeath):
             report.deaths += _apply_death(session, device_ids, parsed)
     if rows:
+        ensure_days(session.connection(), {row["ts"].astimezone(UTC).date() for row in rows})  # type: ignore[attr-defined]
         # Core on the session's connection (no ORM bulk bookkeeping); SQLAlchemy batches the rows
         # into multi-row INSERTs ("insertmanyvalues"), and RETURNING yields only the rows ON CONFLICT
         # DO NOTHING let through, so duplicates are counted exactly on both backends.
