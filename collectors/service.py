@@ -7,6 +7,7 @@ import threading
 
 from sqlalchemy.engine import Engine
 
+from collectors.assignment import SubscriptionLedger, telemetry_topics
 from collectors.client import CollectorClient, Delivery, Subscription
 from collectors.models import Parsed, Rejected
 from collectors.payloads import parse_message
@@ -19,11 +20,10 @@ STATS_EVERY_S = 10.0
 
 
 def json_subscriptions(settings: Settings) -> list[Subscription]:
-    """Telemetry through the shared subscription (load spread across collectors); births to every collector."""
-    telemetry = "plant/+/+/telemetry"
-    if settings.mqtt_share_group:
-        telemetry = f"$share/{settings.mqtt_share_group}/{telemetry}"
-    return [Subscription(telemetry, 1), Subscription("plant/+/+/birth", 1)]
+    """Telemetry of the assigned enterprises (or of all, or through the share group); births to every collector."""
+    return [Subscription(topic, 1) for topic in telemetry_topics(settings)] + [
+        Subscription("plant/+/+/birth", 1)
+    ]
 
 
 class Collector:
@@ -39,12 +39,14 @@ class Collector:
             queue_max=settings.queue_max,
         )
         self.stop_event = threading.Event()
+        self.ledger = SubscriptionLedger(settings)
         self.client = CollectorClient(
             url=settings.mqtt_url,
             client_id=settings.mqtt_client_id,
             protocol=settings.mqtt_protocol,
             subscriptions=json_subscriptions(settings),
             on_delivery=self._on_json,
+            on_connected=self._on_json_connected,
             session_expiry_s=settings.mqtt_session_expiry_s,
             # In flight towards us, unacked until committed: also the bound on what this process holds.
             receive_maximum=min(settings.queue_max, max(10 * settings.batch_max_rows, 100)),
@@ -60,6 +62,13 @@ class Collector:
         if delivery.channel == "sparkplug" and self.sparkplug is not None:
             return self.sparkplug.client.ack(delivery)
         return self.client.ack(delivery)
+
+    def _on_json_connected(self, client: CollectorClient) -> None:
+        released = self.ledger.released()
+        if released:
+            client.unsubscribe(released)  # after our SUBSCRIBE on this connection: the new ones come first
+            log.info("released subscriptions no longer assigned: %s", ", ".join(released))
+        self.ledger.record()
 
     def _on_json(self, delivery: Delivery) -> None:
         if delivery.topic.startswith("plant/"):

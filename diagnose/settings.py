@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         "empty (one collector) is lossless across broker restarts on Mosquitto 2.0.11, which does not persist "
         "$share subscriptions.",
     )
+    collector_enterprises: str = Field(
+        "",
+        description="Comma-separated USCCs whose JSON telemetry this collector takes, by plain persistent "
+        "subscriptions (lossless across broker restarts, unlike a share group); empty means every enterprise.",
+    )
     mqtt_session_expiry_s: int = Field(
         7 * 24 * 3600, description="How long the broker keeps our session offline."
     )
