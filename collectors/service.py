@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy.engine import Engine
 
 from collectors.assignment import SubscriptionLedger, telemetry_topics
 from collectors.client import CollectorClient, Delivery, Subscription
+from collectors.metrics import CollectorMetrics
 from collectors.models import Parsed, Rejected
 from collectors.payloads import parse_message
 from collectors.sparkplug_bridge import SparkplugBridge, parse_groups
@@ -54,6 +56,7 @@ class Collector:
         self.sparkplug: SparkplugBridge | None = None
         if parse_groups(settings.sparkplug_groups):
             self.sparkplug = SparkplugBridge(settings, offer=self._offer)
+        self.metrics = CollectorMetrics(self)
         self._writer_thread = threading.Thread(
             target=self.writer.run, args=(self.stop_event,), name="writer", daemon=True
         )
@@ -112,10 +115,22 @@ class Collector:
 
 def run_collector(settings: Settings, engine: Engine, stop: threading.Event) -> None:
     """Run a collector until `stop` is set."""
-    collector = Collector(settings, engine).start()
-    log.info("collector %s started on %s", settings.mqtt_client_id, settings.mqtt_url)
+    collector = Collector(settings, engine)
+    if settings.collector_metrics_port:
+        collector.metrics.serve(settings.metrics_host, settings.collector_metrics_port)
+    collector.start()
+    log.info(
+        "collector %s started on %s",
+        settings.mqtt_client_id,
+        settings.mqtt_url,
+        extra={
+            "client_id": settings.mqtt_client_id,
+            "topics": [s.topic for s in collector.client.subscriptions],
+        },
+    )
     try:
         while not stop.wait(STATS_EVERY_S):
+            collector.metrics.tick(time.monotonic())
             stats = collector.writer.stats
             log.info(
                 "stored %d messages (%d dead letters, %d db retries), queue %d",

@@ -86,6 +86,23 @@ class Settings(BaseSettings):
     scheduler_lock_id: int = Field(
         424242, description="PostgreSQL advisory lock id guarding the single scheduler."
     )
+    log_format: Literal["text", "json", "kv"] = Field(
+        "text",
+        description="Log lines: text (human), json (one JSON object a line) or kv (key=value); "
+        "each carries the request id (web) or batch id (collector).",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address the collector's and jobs' metrics servers bind."
+    )
+    collector_metrics_port: int = Field(
+        0, description="Port of the collector's Prometheus /metrics (0: no metrics server)."
+    )
+    jobs_metrics_port: int = Field(0, description="Port of the jobs process's Prometheus /metrics (0: none).")
+    web_metrics_dir: Path | None = Field(
+        None,
+        description="prometheus-client multi-process folder for gunicorn workers; "
+        "empty means <var_dir>/prometheus (emptied when `diagnose serve` starts).",
+    )
     simulate_rate_hz: float = Field(1.0, description="Simulator: messages per device per second.")
 
     @model_validator(mode="after")
