@@ -40,7 +40,8 @@ fi
 stamp="$VENV/.installed-$kind"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
-  extra=""; [ "$kind" = dev ] && extra="[dev]"
+  # demo: the embedded broker (amqtt) `make demo` falls back to without Mosquitto; the tests cover it too.
+  extra="[demo]"; [ "$kind" = dev ] && extra="[dev,demo]"
   "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".${extra}"
   touch "$stamp"
 fi

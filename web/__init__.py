@@ -31,9 +31,10 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         app.config.update(test_config)
     app.extensions["diagnose_settings"] = settings
 
-    from web import db, extensions, labels
+    from web import db, extensions, labels, ops
 
     db.init_app(app, settings)
+    ops.init_app(app)
     extensions.init_app(app)
     labels.init_app(app)
 
@@ -68,9 +69,5 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     @app.get("/")
     def index() -> Response:
         return redirect(url_for("auth.home"))
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

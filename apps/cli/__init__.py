@@ -148,8 +148,15 @@ def serve(ctx: click.Context, dev: bool) -> None:
 def demo(ctx: click.Context) -> None:
     """Everything at once with sample data: broker, collector, simulator, scheduler and web UI. Ctrl-C stops."""
     from apps.demo import run_demo
+    from apps.embedded_broker import MISSING
 
-    sys.exit(run_demo(_settings(ctx)))
+    try:
+        code = run_demo(_settings(ctx))
+    except RuntimeError as exc:
+        if str(exc) != MISSING:
+            raise
+        raise click.ClickException(MISSING) from exc
+    sys.exit(code)
 
 
 def _register_commands() -> None:
