@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address `diagnose serve` binds.")
     web_port: int = Field(8000, description="Port `diagnose serve` binds.")
     web_workers: int = Field(2, description="gunicorn worker processes for `diagnose serve`.")
+    web_trusted_proxies: int = Field(
+        0,
+        description="Reverse proxies in front of the web (1 behind deploy/nginx.conf): their X-Forwarded-For "
+        "gives the client address for rate limits and logs; 0 trusts no such header.",
+    )
     scheduler_lock_id: int = Field(
         424242, description="PostgreSQL advisory lock id guarding the single scheduler."
     )

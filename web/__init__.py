@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, redirect, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from diagnose.settings import Settings, load_settings
@@ -29,6 +30,10 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     )
     if test_config:
         app.config.update(test_config)
+    if settings.web_trusted_proxies:
+        # Behind nginx: the client address (rate limits, logs) and scheme come from its X-Forwarded-* headers.
+        n = settings.web_trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.extensions["diagnose_settings"] = settings
 
     from web import db, extensions, labels, ops
