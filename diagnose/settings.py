@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     )
     max_payload_bytes: int = Field(65_536, description="Larger payloads are dead-lettered.")
     offline_after_s: int = Field(300, description="A device silent this long is shown offline.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Public base URL of the web UI, printed with each report's verification QR code and short link.",
+    )
     silence_timeout_s: int = Field(
         600, description="Indicators: silence longer than this is unknown downtime."
     )

@@ -58,7 +58,11 @@ _SCOPES_ZH = {
     "per_enterprise_year": "单个企业每年",
     "per_product": "单个产品",
 }
-_UNITS_ZH = {"tce": "吨标煤", "base stations": "个基站", "steps of 5,000,000 yuan of sales growth": "档（每 500 万元增量）"}
+_UNITS_ZH = {
+    "tce": "吨标煤",
+    "base stations": "个基站",
+    "steps of 5,000,000 yuan of sales growth": "档（每 500 万元增量）",
+}
 _LEVELS_ZH = {"province": "省级", "prefecture_city": "市级", "county_city": "县级市", "district": "区级"}
 
 
@@ -107,8 +111,9 @@ def cny_zh(amount: Decimal | int) -> str:
 
 
 def _num(path: str, value: Decimal) -> str:
-    if path in _MONEY_FREE or "+" in path and all(p in _MONEY_FREE for p in path.split("+")):
-        return f"{value.normalize():,f}".rstrip("0").rstrip(".") if "." in f"{value}" else f"{value:,}"
+    if all(p in _MONEY_FREE for p in path.split("+")):
+        text = f"{value.normalize():,f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     return cny_zh(value)
 
 
@@ -133,7 +138,8 @@ def condition_zh(cond: Condition, plan: Plan, catalogue: Catalogue, product: Pro
             verb = "" if ok else "未"
             return f"{name} {_num(cond.field, value)}，{verb}{word} {_num(cond.field, cond.value)}"
         if cond.op == "in":
-            return f"{name}为 {value}，{'属于' if ok else '不属于'}适用门类（{'、'.join(map(str, cond.value or ()))}）"
+            allowed = cond.value if isinstance(cond.value, tuple) else ()
+            return f"{name}为 {value}，{'属于' if ok else '不属于'}适用门类（{'、'.join(allowed)}）"
         if cond.op == "under":
             here = catalogue.regions.get(str(value))
             there = catalogue.regions.get(str(cond.value))
@@ -142,7 +148,9 @@ def condition_zh(cond: Condition, plan: Plan, catalogue: Catalogue, product: Pro
                 f"{'属于' if ok else '不属于'}{there.name_zh if there else cond.value}"
             )
         if isinstance(cond.value, bool):
-            return f"企业{'' if value else '不'}{name}" + ("" if ok else f"（条款要求{'' if cond.value else '不'}{name}）")
+            return f"企业{'' if value else '不'}{name}" + (
+                "" if ok else f"（条款要求{'' if cond.value else '不'}{name}）"
+            )
         return f"{name}为 {value}" + ("" if ok else f"，要求 {cond.value}")
     if cond.kind == "new":
         return f"{'已' if ok else '未'}计划申报{_target(catalogue, cond.ids[0])}"
@@ -201,7 +209,9 @@ def _products(clause: Clause, plan: Plan, catalogue: Catalogue) -> tuple[Product
 def amount_zh(clause: Clause, plan: Plan, catalogue: Catalogue) -> str:
     """The arithmetic of a computable clause, in Chinese."""
     if clause.per_product:
-        parts = [f"{p.name or '产品'}：{_one_zh(clause, plan, p)}" for p in _products(clause, plan, catalogue)]
+        parts = [
+            f"{p.name or '产品'}：{_one_zh(clause, plan, p)}" for p in _products(clause, plan, catalogue)
+        ]
         return "；".join(parts) + _caps_zh(clause)
     return _one_zh(clause, plan, None) + _caps_zh(clause)
 
@@ -261,7 +271,9 @@ def explain_zh(line: Line, result: SubsidyResult, plan: Plan, catalogue: Catalog
         return f"测算金额为零（{amount_zh(clause, plan, catalogue)}）。"
     if status == "not_computable":
         if clause.amount.kind == "up_to":
-            text = f"政策仅规定上限 {cny_zh(clause.amount.cny)}（最高/不超过），未规定计算方法，列示但不计入合计"
+            text = (
+                f"政策仅规定上限 {cny_zh(clause.amount.cny)}（最高/不超过），未规定计算方法，列示但不计入合计"
+            )
         else:
             text = f"{_reason_zh(clause.amount.reason)}，列示但不计入合计"
         return text + "。"
