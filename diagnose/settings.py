@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     login_rate_limit: str = Field(
         "10 per minute", description="Rate limit on login attempts per client address."
     )
+    verify_rate_limit: str = Field(
+        "30 per minute", description="Rate limit on the public report verification page per client address."
+    )
     ratelimit_storage_url: str = Field(
         "memory://", description="Flask-Limiter storage; redis://… for many workers."
     )
