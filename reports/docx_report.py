@@ -139,7 +139,7 @@ def render_docx(data: ReportData, lang: str, stamp: Stamp | None = None) -> byte
     w.table(
         None,
         [
-            (t["level"], f"{lvl(s.level) if s.level else '—'} {tx(s.level_name)}"),
+            (t["level_self"], f"{lvl(s.level) if s.level else '—'} {tx(s.level_name)}"),
             (t["score"], f"{s.score:.2f}"),
             (t["total_subsidy"], sections.yuan(data.roadmap.subsidy_fen)),
         ],

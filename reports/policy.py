@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -85,6 +86,11 @@ def localise(
     return tuple(out)
 
 
+# "未计划申报「省级示范智能工厂」" differs per clause only by the target, which the row lists anyway.
+GROUPED = re.compile(r"(未计划申报|未具备也未申报|产品不具备)「[^」]*」")
+GROUPED_AS = r"\1所列补贴事项"
+
+
 def appendix_rows(lines: tuple[SubsidyLine, ...] | list[SubsidyLine], lang: str) -> list[dict[str, Any]]:
     """Clauses left out of the main text, one row per document, verdict and reason (a compact table)."""
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -93,6 +99,7 @@ def appendix_rows(lines: tuple[SubsidyLine, ...] | list[SubsidyLine], lang: str)
         document = line.document_zh if zh_text else line.policy
         clause = line.clause_zh if zh_text else f"§{line.clause}"
         reason = line.explanation_zh if lang == "zh" and line.explanation_zh else line.explanation
+        reason = GROUPED.sub(GROUPED_AS, reason) if lang == "zh" else reason
         row = rows.setdefault(
             (document, line.status, reason),
             {"document": document, "status": line.status, "reason": reason, "clauses": [], "targets": []},

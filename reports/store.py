@@ -73,10 +73,14 @@ def issue_report(
     lang: str = "zh",
     silence_timeout_s: float = 600,
     now: datetime | None = None,
+    public_url: str | None = None,
 ) -> IssuedReport:
-    """Render the order's report and store it as the next version (never overwriting an earlier one)."""
+    """Render the order's report and store it as the next version (never overwriting an earlier one).
+
+    `public_url` is the base of the verification link printed with the QR code (default: the setting).
+    """
     check_lang(lang)
-    data = assemble(session=session, order=order, silence_timeout_s=silence_timeout_s)
+    data = assemble(session=session, order=order, silence_timeout_s=silence_timeout_s, public_url=public_url)
     number = report_number(order)
     latest = session.exec(
         select(func.max(IssuedReport.version)).where(IssuedReport.report_number == number)
