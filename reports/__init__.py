@@ -12,7 +12,9 @@ from reports.store import (
     issue_report,
     report_number,
     stamp_of,
+    verify_file,
     verify_pdf,
+    verify_reference,
     versions,
 )
 

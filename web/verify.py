@@ -42,8 +42,11 @@ def check() -> tuple[str, int]:
         return _page(None)
     upload = request.files.get("file")
     if upload is not None and upload.filename:
-        result = reports.verify_file(session=get_session(), pdf=upload.read())
-        return _page(result)
+        try:
+            body = upload.read()
+        finally:
+            upload.close()
+        return _page(reports.verify_file(session=get_session(), pdf=body))
     reference = request.form.get("reference", "").strip()
     digest = request.form.get("digest", "").strip()
     if not reference or not digest:
