@@ -366,7 +366,7 @@ def helpers(lang: str) -> dict[str, Callable[..., str]]:
     def cite(line: SubsidyLine) -> str:
         if lang == "zh" and line.citation_zh:
             return line.citation_zh
-        return f"{line.policy} §{line.clause}"
+        return f"{line.document_zh or line.policy}, clause {line.clause}"
 
     def explain(line: SubsidyLine) -> str:
         return line.explanation_zh if lang == "zh" and line.explanation_zh else line.explanation

@@ -10,7 +10,7 @@ from typing import Any
 from reports.data import SubsidyLine
 from scoring import planning
 from scoring.maturity import Investments
-from scoring.subsidy import Line, SubsidyResult, load_catalogue, parse_plan
+from scoring.subsidy import Catalogue, Line, SubsidyResult, load_catalogue, parse_plan
 from scoring.subsidy import explain_zh as zh
 
 
@@ -76,6 +76,7 @@ def localise(
         out.append(
             dataclasses.replace(
                 line,
+                explanation=english(line.explanation, catalogue),
                 citation_zh=zh.citation_zh(clause),
                 document_zh=zh.document_zh(clause),
                 clause_zh=zh.clause_zh(clause.policy, clause.clause),
@@ -84,6 +85,20 @@ def localise(
             )
         )
     return tuple(out)
+
+
+SEED_CITATION = re.compile(r"\s*\(\d{3}_[0-9a-f]+\.txt clause [^)]*\)")
+
+
+def english(text: str, catalogue: Catalogue) -> str:
+    """The engine's English verdict with seed file names dropped and clause ids as document and clause."""
+    text = SEED_CITATION.sub("", text)
+    for clause in sorted(catalogue.clauses, key=lambda c: -len(c.id)):
+        if clause.id in text:
+            text = re.sub(
+                rf"(?<![\w-]){re.escape(clause.id)}(?![\w-])", f"{clause.number} clause {clause.clause}", text
+            )
+    return text
 
 
 # "未计划申报「省级示范智能工厂」" differs per clause only by the target, which the row lists anyway.
@@ -96,8 +111,8 @@ def appendix_rows(lines: tuple[SubsidyLine, ...] | list[SubsidyLine], lang: str)
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for line in lines:
         zh_text = lang == "zh" and bool(line.citation_zh)
-        document = line.document_zh if zh_text else line.policy
-        clause = line.clause_zh if zh_text else f"§{line.clause}"
+        document = line.document_zh or line.policy
+        clause = line.clause_zh if zh_text else f"clause {line.clause}"
         reason = line.explanation_zh if lang == "zh" and line.explanation_zh else line.explanation
         reason = GROUPED.sub(GROUPED_AS, reason) if lang == "zh" else reason
         row = rows.setdefault(
