@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from diagnose.db import make_engine
@@ -66,6 +66,22 @@ def _app(db: Path, tmp_path: Path, **config: object) -> Flask:
     return create_app(settings, {"TESTING": True, **config})
 
 
+def _upload(client: FlaskClient, body: bytes) -> str:
+    """POST a file to /verify as multipart built here: werkzeug's own encoder spools big bodies to a
+    temporary file the test client never closes (a ResourceWarning, an error under -W error)."""
+    boundary = "----zhizhen-test-boundary"
+    payload = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="report.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n"
+        ).encode()
+        + body
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    answer = client.post("/verify", data=payload, content_type=f"multipart/form-data; boundary={boundary}")
+    return answer.get_data(as_text=True)
+
+
 def _verdict(html: str) -> str:
     for verdict in ("issued", "altered", "unknown"):
         if f'data-verdict="{verdict}"' in html:
@@ -98,8 +114,7 @@ def test_issued_link_shows_number_name_date_and_level_only(
 def test_issued_file_upload(world: tuple[Path, IssuedReport, dict[str, str]], tmp_path: Path) -> None:
     db, row, secrets = world
     client = _app(db, tmp_path).test_client()
-    answer = client.post("/verify", data={"file": (io.BytesIO(row.pdf), "report.pdf")})
-    html = answer.get_data(as_text=True)
+    html = _upload(client, row.pdf)
     assert _verdict(html) == "issued" and data_of(row).cover.enterprise_name in html
     _assert_no_leak(html, secrets)
 
@@ -108,8 +123,7 @@ def test_altered_file_and_link(world: tuple[Path, IssuedReport, dict[str, str]],
     db, row, secrets = world
     client = _app(db, tmp_path).test_client()
     edited = row.pdf + b"\n% edited\n"  # still a PDF with the footer, but not the issued bytes
-    answer = client.post("/verify", data={"file": (io.BytesIO(edited), "report.pdf")})
-    html = answer.get_data(as_text=True)
+    html = _upload(client, edited)
     assert _verdict(html) == "altered" and row.report_number in html
     assert data_of(row).cover.enterprise_name not in html
     _assert_no_leak(html, secrets)
@@ -126,7 +140,7 @@ def test_unknown_file_and_link(world: tuple[Path, IssuedReport, dict[str, str]],
     db, row, secrets = world
     client = _app(db, tmp_path).test_client()
     for html in (
-        client.post("/verify", data={"file": (io.BytesIO(b"not a report"), "x.pdf")}).get_data(as_text=True),
+        _upload(client, b"not a report"),
         client.get(f"/v/{row.report_number}-v99/{row.content_sha256[:16]}").get_data(as_text=True),
         client.get(f"/v/R-NOPE-v1/{row.content_sha256[:16]}").get_data(as_text=True),
         client.get(f"/v/{row.report_number}-v{row.version}/{row.content_sha256[:8]}").get_data(as_text=True),
