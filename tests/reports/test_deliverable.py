@@ -172,5 +172,18 @@ def test_save_page_images(reports_issued: dict[str, Issued], tmp_path: Path) -> 
     artifacts.mkdir(exist_ok=True)
     pdf = tmp_path / "wujin.pdf"
     pdf.write_bytes(reports_issued["wujin"].row.pdf)
-    run("pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "2", str(pdf), str(artifacts / "report-wujin-page"))
-    assert sorted(artifacts.glob("report-wujin-page-*.png"))
+    pages = int(next(x.split()[-1] for x in run("pdfinfo", str(pdf)).splitlines() if x.startswith("Pages:")))
+    for first, last in ((1, 2), (pages, pages)):  # cover and summary, signature page
+        run(
+            "pdftoppm",
+            "-r",
+            "50",
+            "-png",
+            "-f",
+            str(first),
+            "-l",
+            str(last),
+            str(pdf),
+            str(artifacts / "report-wujin"),
+        )
+    assert len(sorted(artifacts.glob("report-wujin-*.png"))) >= 3
