@@ -91,16 +91,15 @@ def clause_zh(policy: str, clause: str) -> str:
 
 def citation_zh(clause: Clause) -> str:
     """Issuer, document number and clause, e.g. '常州市工业和信息化局、常州市财政局 常工信综合〔2021〕62号 第三条'."""
-    issuer = ISSUERS.get(clause.policy, "")
-    number = clause.number if "〔" in clause.number else f"《{clause.number}》"
-    return " ".join(p for p in (issuer, number, clause_zh(clause.policy, clause.clause)) if p)
+    return f"{document_zh(clause)} {clause_zh(clause.policy, clause.clause)}"
 
 
 def document_zh(clause: Clause) -> str:
     """Issuer and document number without the clause (the policy column of a table)."""
     issuer = ISSUERS.get(clause.policy, "")
-    number = clause.number if "〔" in clause.number else f"《{clause.number}》"
-    return " ".join(p for p in (issuer, number) if p)
+    if "〔" in clause.number:
+        return f"{issuer} {clause.number}".strip()
+    return f"{issuer}《{clause.number}》"  # no document number: the title, as Chinese citations do
 
 
 def cny_zh(amount: Decimal | int) -> str:
