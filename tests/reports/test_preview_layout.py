@@ -68,7 +68,18 @@ def test_charts_never_cover_tables(demo_db: Path, tmp_path: Path) -> None:
         found = page.evaluate(OVERLAPS)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report-preview-desktop.png"))
+        # The QR code is scanned with a phone: the public page must fit 390 px without sideways scrolling.
+        verify_html = app.test_client().get("/verify").get_data(as_text=True)
+        verify_file = tmp_path / "verify.html"
+        verify_file.write_text(
+            verify_html.replace('href="/static/', f'href="file://{STATIC}/'), encoding="utf-8"
+        )
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.goto(verify_file.as_uri())
+        overflow = phone.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        phone.screenshot(path=str(ARTIFACTS / "verify-page-390.png"), full_page=True)
         browser.close()
+    assert overflow <= 0, overflow
     assert found["charts"] >= 5 and found["tables"] >= 5
     assert found["hits"] == 0, found
     assert found["width"] <= 700  # 178 mm at 96 dpi is about 673 px: the sheet, not the window
