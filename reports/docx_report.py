@@ -201,7 +201,7 @@ def render_docx(data: ReportData, lang: str, stamp: Stamp | None = None) -> byte
         )
     w.heading(t["appendix_b"], 1)
     w.para(t["appendix_b_note"])
-    rest = [line for line in data.roadmap.subsidy_lines if not line.main]
+    rest = [line for line in data.roadmap.subsidy_lines if not policy.in_main(line)]
     w.table(
         [t["policy"], t["clause"], t["target"], t["status"], t["reason"]],
         [
@@ -364,7 +364,7 @@ def _subsidy(w: _Writer, data: ReportData, t: dict[str, str], helps: dict[str, A
     if rm.upper_bound_fen:
         total += f"{t['sep']}{t['upper_bound']} {yuan(rm.upper_bound_fen)}"
     w.para(total)
-    main = [line for line in rm.subsidy_lines if line.main]
+    main = [line for line in rm.subsidy_lines if policy.in_main(line)]
     w.table(
         [
             f"{t['policy']} / {t['clause']}",

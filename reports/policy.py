@@ -124,3 +124,10 @@ def appendix_rows(lines: tuple[SubsidyLine, ...] | list[SubsidyLine], lang: str)
         if line.target_name_zh not in row["targets"]:
             row["targets"].append(line.target_name_zh)
     return list(rows.values())
+
+
+def in_main(line: SubsidyLine) -> bool:
+    """Main text or appendix; a line stored before `main` existed goes by its status."""
+    if line.citation_zh:
+        return line.main
+    return line.status not in ("out_of_force", "not_eligible")

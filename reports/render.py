@@ -98,9 +98,9 @@ def _context(data: ReportData, lang: str, stamp: Stamp | None) -> dict[str, Any]
         "rating": lambda r: f"{labels.RATING[lang].get(r, r)} ({r})" if r else labels.RATING[lang][""],
         "kind": lambda k: labels.KIND[lang].get(k, k),
         "scale": lambda k: labels.SCALE[lang].get(k, k),
-        "applicable": [line for line in lines if line.main],
-        "not_eligible": [line for line in lines if not line.main],
-        "appendix": policy.appendix_rows([line for line in lines if not line.main], lang),
+        "applicable": [line for line in lines if policy.in_main(line)],
+        "not_eligible": [line for line in lines if not policy.in_main(line)],
+        "appendix": policy.appendix_rows([line for line in lines if not policy.in_main(line)], lang),
         "method": [
             p.format(days=data.methodology.evidence_window_days, timeout=data.methodology.silence_timeout_s)
             for p in labels.METHOD[lang]
