@@ -1,16 +1,18 @@
 """The deployment of deploy/ on one machine: PostgreSQL, Mosquitto, two collectors (each holding its own
 enterprises), gunicorn with two workers and two jobs processes, each a real process with its own var folder
 as if on its own host. A Mosquitto restart mid-stream loses nothing and duplicates nothing; exactly one
-scheduler runs; the web answers ready and sums its workers' metrics."""
+scheduler runs; the web answers ready, sums its workers' metrics and keeps its rate limits in Redis."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import LocalBroker, free_port
+from apps.broker import LocalBroker, answers, free_port
 from diagnose.models import Device, Enterprise, Telemetry
 from tests import factories
 from tests.collectors.brokerkit import durable_broker, messages, publish_reliably, telemetry_count, wait_until
@@ -45,6 +47,48 @@ def _metric(body: str, name: str) -> float | None:
         if line.startswith(name + " ") or line.startswith(name + "{"):
             return float(line.rsplit(" ", 1)[1])
     return None
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A Redis of this test's own (no persistence), for the web workers' shared rate limits."""
+    binary = shutil.which("redis-server")
+    if not binary:
+        pytest.skip("redis-server is not installed (make test installs it when run as root)")
+    port = free_port()
+    with (tmp_path / "redis.log").open("ab") as log:
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: answers("127.0.0.1", port, 0.2), what="redis up")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _login_attempts(base: str, attempts: int) -> list[int]:
+    """Wrong-password logins with a valid CSRF token, as one browser; their status codes.
+
+    The session cookie is Secure in production (nginx terminates TLS), so it is carried by hand here.
+    """
+    with urllib.request.urlopen(f"{base}/login", timeout=10) as page:
+        cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode())
+    assert token is not None
+    codes = []
+    for _ in range(attempts):
+        form = urllib.parse.urlencode({"username": "nobody", "password": "wrong", "csrf_token": token[1]})
+        request = urllib.request.Request(f"{base}/login", data=form.encode(), headers={"Cookie": cookie})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                codes.append(response.status)
+        except urllib.error.HTTPError as exc:
+            codes.append(exc.code)
+    return codes
 
 
 @pytest.fixture
@@ -94,7 +138,7 @@ class Hosts:
 
 
 def test_two_collectors_two_web_workers_and_the_jobs_on_postgresql(
-    engine: Engine, db_url: str, broker: LocalBroker, tmp_path: Path
+    engine: Engine, db_url: str, broker: LocalBroker, redis_url: str, tmp_path: Path
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("the multi-machine deployment runs on PostgreSQL")
@@ -117,6 +161,8 @@ def test_two_collectors_two_web_workers_and_the_jobs_on_postgresql(
             "DIAGNOSE_SPARKPLUG_GROUPS": "",
             "DIAGNOSE_BATCH_MAX_WAIT_MS": "50",
             "DIAGNOSE_LOG_FORMAT": "json",
+            "DIAGNOSE_RATELIMIT_STORAGE_URL": redis_url,
+            "DIAGNOSE_LOGIN_RATE_LIMIT": "3 per minute",
         },
     )
     try:
@@ -196,6 +242,8 @@ def test_two_collectors_two_web_workers_and_the_jobs_on_postgresql(
         body = _get(f"http://127.0.0.1:{web_port}/metrics")[1]
         served = _metric(body, 'diagnose_web_requests_total{endpoint="/healthz",method="GET",status="200"}')
         assert served == 20
+        # Rate limits live in Redis: the fourth bad login is refused whichever worker answers it.
+        assert _login_attempts(f"http://127.0.0.1:{web_port}", 6) == [401, 401, 401, 429, 429, 429]
         assert all(p.poll() is None for p in hosts.processes.values()), hosts.logs()
     except BaseException:
         print(hosts.logs())
