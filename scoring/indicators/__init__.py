@@ -18,7 +18,12 @@ from scoring.indicators.model import (
     Window,
 )
 from scoring.indicators.oee import (
+    PERFORMANCE_TOLERANCE,
+    RESET_SHARE,
+    bound_flags,
     counter_increase,
+    is_reset,
+    performance_count,
     energy_per_good_unit,
     energy_used_kwh,
     oee,
@@ -27,9 +32,11 @@ from scoring.indicators.oee import (
     time_measures,
 )
 from scoring.indicators.rollup import hourly_aggregates, oee_from_aggregates
-from scoring.indicators.timeline import state_durations, state_timeline, utilisation
+from scoring.indicators.timeline import known_periods, state_durations, state_timeline, utilisation
 
 __all__ = [
+    "PERFORMANCE_TOLERANCE",
+    "RESET_SHARE",
     "STATES",
     "UNKNOWN",
     "UNSPECIFIED",
@@ -44,7 +51,11 @@ __all__ = [
     "StateSample",
     "TimeMeasures",
     "Window",
+    "bound_flags",
     "counter_increase",
+    "is_reset",
+    "known_periods",
+    "performance_count",
     "data_capture_coverage",
     "energy_per_good_unit",
     "energy_used_kwh",
