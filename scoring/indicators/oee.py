@@ -23,7 +23,6 @@ from scoring.indicators.model import (
 )
 from scoring.indicators.timeline import state_timeline
 
-
 # A cumulative counter that drops to at most this share of its previous reading was reset (device
 # restart, counter cleared): the new reading is what was made since. A smaller drop is a correction
 # (a re-booked reject, a meter's jitter) and is subtracted. An ambiguous drop therefore under-counts,

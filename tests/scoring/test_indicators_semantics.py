@@ -146,7 +146,7 @@ def test_missed_heartbeat_makes_time_unknown() -> None:
 
 def test_silence_keeps_parts_out_of_performance_not_out_of_quality() -> None:
     states = [StateSample(m(0), "RUN")]
-    counters = [CounterSample(m(0), 1, 0, 0), CounterSample(m(5), 2, 10, 10), CounterSample(m(30), 3, 20, 18)]
+    counters = [CounterSample(m(0), 1, 0, 0), CounterSample(m(5), 2, 10, 10), CounterSample(m(29), 3, 20, 18)]
     result = oee(states, counters, Window(m(0), m(30)), ideal_cycle_s=30, silence_timeout_s=600)
     # RUN 0-10 (timeout), UNKNOWN 10-30; the 5..30 step spans unknown time: its 10 parts leave performance.
     assert result.run_s == 600 and result.performance_count == 10
