@@ -175,23 +175,20 @@ def measured_evidence(
         window=Window(end - timedelta(days=EVIDENCE_WINDOW_DAYS), end),
         silence_timeout_s=silence_timeout_s,
     )
-    per_device = [r for r in found.oee_by_device.values() if r.oee is not None]
-
-    def mean(name: str) -> float | None:
-        values = [getattr(r, name) for r in per_device if getattr(r, name) is not None]
-        return float(sum(values, Fraction(0)) / len(values)) if values else None
-
     return maturity.MeasuredEvidence(
         devices_total=found.devices_total,
         devices_networked=found.devices_networked,
         networking_rate=_ratio(found.networking_rate),
         coverage=_ratio(found.coverage),
         oee=_ratio(found.oee),
-        availability=mean("availability"),
-        performance=mean("performance"),
-        quality=mean("quality"),
+        availability=_ratio(found.availability),
+        performance=_ratio(found.performance),
+        quality=_ratio(found.quality),
         energy_per_unit_kwh=_ratio(found.energy_per_good_unit_kwh),
         window_days=EVIDENCE_WINDOW_DAYS,
+        observed_hours=float(found.observed_s) / 3600,
+        planned_hours=float(found.planned_s) / 3600,
+        flags=dict(found.flags),
     )
 
 

@@ -1,4 +1,4 @@
-"""measured evidence: device heartbeat/rate/bottleneck/retirement, presence history, equipment ledger,
+"""measured evidence: devicehour.performance_count, device heartbeat/rate/bottleneck/retirement, presence history, equipment ledger,
 production calendar, stored state models
 
 Revision ID: 0007
@@ -32,6 +32,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("sample_interval_s", sa.Float(), nullable=True))
         batch.add_column(sa.Column("bottleneck", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column("retired_at", _TS, nullable=True))
+    with op.batch_alter_table("devicehour") as batch:
+        batch.add_column(sa.Column("performance_count", sa.BigInteger(), nullable=True))
     op.create_table(
         "devicepresence",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -98,6 +100,8 @@ def downgrade() -> None:
     op.drop_table("equipment")
     op.drop_index("ix_devicepresence_device_ts", table_name="devicepresence")
     op.drop_table("devicepresence")
+    with op.batch_alter_table("devicehour") as batch:
+        batch.drop_column("performance_count")
     with op.batch_alter_table("device") as batch:
         batch.drop_column("retired_at")
         batch.drop_column("bottleneck")
