@@ -290,7 +290,11 @@ def _aggregate_figures(aggregate: HourlyAggregate) -> DeviceFigures:
         downtime_by_reason=dict(aggregate.downtime_by_reason),
     )
     return DeviceFigures(
-        measures, aggregate.count_total, aggregate.count_good, aggregate.energy_kwh, aggregate.performance_count
+        measures,
+        aggregate.count_total,
+        aggregate.count_good,
+        aggregate.energy_kwh,
+        aggregate.performance_count,
     )
 
 
