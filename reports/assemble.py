@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -9,7 +10,7 @@ from sqlmodel import Session
 
 from diagnose.models import Bureau, DiagnosisOrder, Enterprise, OrderStatus, Provider, Region, Result
 from diagnose.services import assessments
-from reports import sections
+from reports import evidence_notes, sections
 from reports.data import (
     AnswerRow,
     AttachmentRow,
@@ -128,6 +129,7 @@ def measure(
         quality=mean("quality"),
         utilisation=_f(found.utilisation),
         energy_per_unit_kwh=_f(found.energy_per_good_unit_kwh),
+        teep=_f(getattr(found, "teep", None)),
         devices=tuple(rows),
         reconciled=contradictions,
     )
@@ -155,6 +157,12 @@ def assemble(*, session: Session, order: DiagnosisOrder, silence_timeout_s: floa
         silence_timeout_s=silence_timeout_s,
         contradictions=sections.reconciled_texts(reconciled),
     )
+    evidence = dataclasses.replace(
+        evidence,
+        oee_note=evidence_notes.oee_note(detail.get("shortfalls") or []),
+        contradictions=evidence_notes.contradiction_rows(reconciled),
+        checked=len(reconciled),
+    )
     roadmap = sections.roadmap(detail, sub_names)
     domains = sections.nodes("domain", score["domains"], parents)
     found = sections.findings(
@@ -165,6 +173,15 @@ def assemble(*, session: Session, order: DiagnosisOrder, silence_timeout_s: floa
         evidence.oee,
         sum(1 for r in reconciled if r.get("contradiction")),
         roadmap,
+        measured=evidence_notes.measured_sentence(
+            evidence.networking_rate,
+            evidence.coverage,
+            evidence.oee,
+            evidence.teep,
+            evidence.oee_note,
+            len(evidence.contradictions),
+            evidence.checked,
+        ),
     )
     assessment = assessments.get_or_create(session=session, order=order)
     saved = assessments.answers_of(session=session, assessment=assessment)

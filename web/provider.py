@@ -142,6 +142,9 @@ def questionnaire(order_id: int) -> str:
     proposals: dict[str, list[maturity.Proposal]] = {}
     for p in maturity.propose_ratings(evidence, assessments.model()):
         proposals.setdefault(p.requirement_id, []).append(p)
+    shortfalls, indicator_notes, contradictions = assessments.evidence_notes(
+        session=db, assessment=assessment, evidence=evidence
+    )
     files: dict[str, list[Any]] = {}
     for a in assessments.attachments_of(session=db, order=order):
         files.setdefault(a.requirement_id, []).append(a)
@@ -156,6 +159,9 @@ def questionnaire(order_id: int) -> str:
         subdomains=[(s, [r for r in requirements if r.subdomain == s.id]) for s in the_model.subdomains],
         evidence=evidence,
         proposals=proposals,
+        shortfalls=shortfalls,
+        indicator_notes=indicator_notes,
+        contradictions=contradictions,
         files=files,
         editable=order.status in EDITABLE,
         ratings=assessments.RATING_CHOICES,

@@ -192,6 +192,32 @@ def measured_evidence(
     )
 
 
+def evidence_notes(
+    *, session: Session, assessment: Assessment, evidence: maturity.MeasuredEvidence
+) -> tuple[
+    dict[str, list[maturity.Shortfall]], dict[str, maturity.Shortfall], dict[str, maturity.Reconciled]
+]:
+    """What the questionnaire shows beside the answers: per requirement the rules that propose nothing
+    (数据不足 or flagged), per indicator the first such reason, and the claims that contradict the data."""
+    the_model = model()
+    proposals = maturity.propose_ratings(evidence, the_model)
+    proposing = {p.indicator for p in proposals}
+    by_requirement: dict[str, list[maturity.Shortfall]] = {}
+    by_indicator: dict[str, maturity.Shortfall] = {}
+    for shortfall in maturity.shortfalls(evidence, the_model):
+        by_requirement.setdefault(shortfall.requirement_id, []).append(shortfall)
+        known = by_indicator.get(shortfall.indicator)
+        # An indicator is shown as 数据不足 only when none of its rules may use it (the least demanding one).
+        if shortfall.indicator not in proposing and (
+            known is None or shortfall.need_hours < known.need_hours
+        ):
+            by_indicator[shortfall.indicator] = shortfall
+    claimed = to_assessment(session=session, assessment=assessment)
+    reconciled = maturity.reconcile(claimed, proposals)
+    contradictions = {r.requirement_id: r for r in reconciled if r.contradiction}
+    return by_requirement, by_indicator, contradictions
+
+
 def oee_trend(
     *,
     session: Session,
@@ -276,6 +302,7 @@ def run_scoring(
         detail={
             "score": scored.to_dict(),
             "reconciled": [r.to_dict() for r in reconciled],
+            "shortfalls": [x.to_dict() for x in maturity.shortfalls(evidence, the_model)],
             "gaps": maturity.gap_list(final, the_model).to_dict(),
             "roadmap": roadmap.to_dict(),
             "subsidy": subsidy_of(enterprise, roadmap.investments).to_dict(),

@@ -240,6 +240,28 @@ def _assess(rule: EvidenceRule, evidence: MeasuredEvidence) -> Shortfall | None:
     return None
 
 
+def _missing(rule: EvidenceRule, evidence: MeasuredEvidence) -> Shortfall:
+    """A rule whose indicator has no value although the plant was measured."""
+    have = evidence.hours(rule.min_basis)
+    if have < rule.min_hours:
+        shortfall = _assess(rule, evidence)
+        assert shortfall is not None
+        return shortfall
+    what_zh = "未录入设备台账" if rule.indicator == "networking_rate" else "无实测数据"
+    return Shortfall(
+        rule.requirement,
+        rule.id,
+        rule.indicator,
+        "missing",
+        have,
+        rule.min_hours,
+        (),
+        f"{what_zh}：{rule.indicator}",
+        f"no measured {rule.indicator}"
+        + (" (no equipment ledger)" if rule.indicator == "networking_rate" else ""),
+    )
+
+
 def _rules(model: MaturityModel, rules: Sequence[EvidenceRule] | None) -> Sequence[EvidenceRule]:
     chosen = rules if rules is not None else load_evidence_rules()
     for rule in chosen:
@@ -255,6 +277,9 @@ def shortfalls(
     out = []
     for rule in _rules(model, rules):
         if evidence.indicator(rule.indicator) is None:
+            # Measured but no figure yet (a plant connected today): say how much data is still missing.
+            if evidence.observed_hours is not None:
+                out.append(_missing(rule, evidence))
             continue
         shortfall = _assess(rule, evidence)
         if shortfall is not None:
