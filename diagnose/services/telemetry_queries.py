@@ -46,7 +46,6 @@ from scoring.indicators.intervals import Interval
 
 HOUR = timedelta(hours=1)
 US = 1_000_000
-MIN_SAMPLES_TO_INFER = 10
 STATE_FIELD = {"RUN": "run_us", "IDLE": "idle_us", "DOWN": "down_us"}
 STATE_FIELD |= {"PLANNED_STOP": "planned_stop_us", "OFF": "off_us", "UNKNOWN": "unknown_us"}
 # Project default: a device that declared a heartbeat is unknown once it missed this many of them.
@@ -111,7 +110,7 @@ def load_samples(
     rows = sorted({(r[0], r[1]): r for r in [*before, *inside]}.values(), key=lambda r: (r[0], r[1]))
     states = [StateSample(r[0], r[2]) for r in rows if r[2] is not None]
     if infer_dumb_states and not states and device.sensor != "full":
-        states = _inferred_states(rows)
+        states = _inferred_states(session, device, rows)
     counters = [
         CounterSample(r[0], r[1], r[3], r[4] if r[4] is not None else r[3]) for r in rows if r[3] is not None
     ]
@@ -198,14 +197,17 @@ def observed_window(*, session: Session, device: Device, window: Window) -> Wind
     return Window(start, end) if end > start else None
 
 
-def _inferred_states(rows: Sequence[Any]) -> list[StateSample]:
-    """A dumb device's states from its current clamp (Gaussian mixture, scoring.ml)."""
-    from scoring.ml.state_inference import fit_state_model, infer_states
+def _inferred_states(session: Session, device: Device, rows: Sequence[Any]) -> list[StateSample]:
+    """A dumb device's states from its current clamp, by its stored state model (diagnose.services.state_models)."""
+    from diagnose.services import state_models
+    from scoring.ml.state_inference import infer_states
 
     current = [(r[0], float(r[6])) for r in rows if r[6] is not None]
-    if len(current) < MIN_SAMPLES_TO_INFER or len({value for _, value in current}) < 2:
+    if not current:
         return []
-    model = fit_state_model([value for _, value in current])
+    model = state_models.model_for(session=session, device=device)
+    if model is None:
+        return []
     inferred = infer_states(model, [value for _, value in current])
     return [StateSample(ts, state) for (ts, _), state in zip(current, inferred, strict=True)]
 
