@@ -95,7 +95,8 @@ def test_plant_figures_from_ledger_calendar_and_planned_time(engine: Engine, pla
     # Weighted by planned time, not the plain mean of the two.
     expected = (a.oee * a.planned_s + b.oee * b.planned_s) / (a.planned_s + b.planned_s)
     assert found.oee == expected and found.oee != (a.oee + b.oee) / 2
-    assert found.teep is not None and found.teep < found.oee  # calendar time 24 h, planned about 8
+    # TEEP over the 24 observed hours, weighted by them (docs/scoring.md works it by hand: 0.18698).
+    assert found.teep == (Fraction(28800, 86400) * a.performance + Fraction(7200, 86400) * b.performance) / 2
     # Coverage: one message a minute declared; A sent in 481 and B in 122 of the 1,440 minutes each observed.
     assert found.coverage == Fraction(481 + 122, 2 * 1440)
     assert found.observed_s == 24 * 3600 and found.planned_s == 8 * 3600
