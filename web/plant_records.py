@@ -154,3 +154,21 @@ def delete_calendar_rule(order_id: int, rule_id: int) -> Response:
     else:
         flash(_("No such calendar entry."), "error")
     return redirect(url_for("plant_records.calendar", order_id=order_id))
+
+
+@bp.post("/devices/<external_id>/bottleneck")
+@role_required("provider")
+def set_bottleneck(order_id: int, external_id: str) -> Response:
+    """Mark one device as the plant's bottleneck (its OEE is the plant's), or clear the mark."""
+    order = get_order(order_id)
+    db = get_session()
+    if not plant_records.set_bottleneck(
+        session=db,
+        actor=g.user,
+        enterprise_id=order.enterprise_id,
+        external_id=external_id,
+        on=request.form.get("bottleneck") == "1",
+    ):
+        flash(_("No such device."), "error")
+    db.commit()
+    return redirect(url_for("provider.questionnaire", order_id=order_id))

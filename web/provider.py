@@ -138,7 +138,7 @@ def questionnaire(order_id: int) -> str:
     db = get_session()
     assessment = assessments.get_or_create(session=db, order=order)
     db.commit()
-    evidence = assessments.measured_evidence(session=db, order=order)
+    evidence, plant_figures = assessments.plant_figures(session=db, order=order)
     proposals: dict[str, list[maturity.Proposal]] = {}
     for p in maturity.propose_ratings(evidence, assessments.model()):
         proposals.setdefault(p.requirement_id, []).append(p)
@@ -158,6 +158,7 @@ def questionnaire(order_id: int) -> str:
         answers=assessments.answers_of(session=db, assessment=assessment),
         subdomains=[(s, [r for r in requirements if r.subdomain == s.id]) for s in the_model.subdomains],
         evidence=evidence,
+        plant_figures=plant_figures,
         proposals=proposals,
         shortfalls=shortfalls,
         indicator_notes=indicator_notes,

@@ -168,6 +168,13 @@ def measured_evidence(
     *, session: Session, order: DiagnosisOrder, now: datetime | None = None, silence_timeout_s: float = 600
 ) -> maturity.MeasuredEvidence:
     """Measured indicators of the order's enterprise over the last week (device counts if telemetry is absent)."""
+    return plant_figures(session=session, order=order, now=now, silence_timeout_s=silence_timeout_s)[0]
+
+
+def plant_figures(
+    *, session: Session, order: DiagnosisOrder, now: datetime | None = None, silence_timeout_s: float = 600
+) -> tuple[maturity.MeasuredEvidence, Any]:
+    """The scoring's measured evidence and the plant figures behind it (per-device list, basis, flags)."""
     end = now or datetime.now(UTC)
     found = telemetry_queries.enterprise_evidence(
         session=session,
@@ -175,7 +182,7 @@ def measured_evidence(
         window=Window(end - timedelta(days=EVIDENCE_WINDOW_DAYS), end),
         silence_timeout_s=silence_timeout_s,
     )
-    return maturity.MeasuredEvidence(
+    evidence = maturity.MeasuredEvidence(
         devices_total=found.devices_total,
         devices_networked=found.devices_networked,
         networking_rate=_ratio(found.networking_rate),
@@ -190,6 +197,7 @@ def measured_evidence(
         planned_hours=float(found.planned_s) / 3600,
         flags=dict(found.flags),
     )
+    return evidence, found
 
 
 def evidence_notes(

@@ -263,3 +263,25 @@ def delete_calendar_rule(*, session: Session, actor: User | str, enterprise_id: 
         detail={},
     )
     return True
+
+
+def set_bottleneck(
+    *, session: Session, actor: User | str, enterprise_id: int, external_id: str, on: bool
+) -> bool:
+    """Mark a device as the bottleneck (clearing any other mark of the plant), or clear it; False if unknown."""
+    devices = session.exec(select(Device).where(Device.enterprise_id == enterprise_id)).all()
+    target = next((d for d in devices if d.external_id == external_id), None)
+    if target is None:
+        return False
+    for device in devices:
+        device.bottleneck = on and device is target
+        session.add(device)
+    audit_log.record(
+        session=session,
+        actor=actor,
+        action="device.bottleneck",
+        entity="device",
+        entity_id=target.id,
+        detail={"bottleneck": on},
+    )
+    return True

@@ -153,3 +153,16 @@ def test_contradiction_is_shown_next_to_the_answer_and_listed_for_the_report(app
         ("NW-L3-01", 0.0, 1.0, "networking_rate = 100.0%")
     ]
     engine.dispose()
+
+
+def test_provider_marks_the_bottleneck_device_and_the_list_shows_each_device(app, world) -> None:  # type: ignore[no-untyped-def]
+    client = client_as(app, world, "provider")
+    url = f"/provider/orders/{world.order_id}/questionnaire"
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="device-figures"' in page and "按计划生产时间加权" in page
+    marked = client.post(
+        f"/provider/orders/{world.order_id}/devices/D01/bottleneck",
+        data={"csrf_token": csrf_from(page), "bottleneck": "1"},
+    )
+    assert marked.status_code == 302
+    assert "取自瓶颈设备" in client.get(url).get_data(as_text=True)

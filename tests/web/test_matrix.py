@@ -112,6 +112,11 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         None,
         ui_role("provider", 302, 404),
     ),
+    ("plant_records.set_bottleneck", "POST"): (
+        "/provider/orders/{o}/devices/NOPE/bottleneck",
+        None,
+        ui_role("provider", 302, 404),
+    ),
     ("provider.plant_devices", "GET"): ("/provider/orders/{o}/devices", None, ui_role("provider", 200, 404)),
     ("provider.plant_devices_json", "GET"): (
         "/provider/orders/{o}/devices.json",
