@@ -200,8 +200,12 @@ def _apply_birth(
     device.online = True
     session.add(device)
     session.flush()
-    # A birth is a new run of the device's counters and the start of an online period.
-    session.add(DevicePresence(device_id=device.id, ts=birth.ts or utcnow(), online=True, source="birth"))  # type: ignore[arg-type]
+    # A birth starts an online period. A JSON birth is retained and so redelivered on every collector
+    # reconnect: only one that carries its own "ts" says when (a redelivery repeats that moment); a
+    # Sparkplug DBIRTH is never retained, so its arrival is the moment.
+    if birth.ts is not None or birth.source == "sparkplug":
+        moment = birth.ts or utcnow()
+        session.add(DevicePresence(device_id=device.id, ts=moment, online=True, source="birth"))  # type: ignore[arg-type]
     return True
 
 
