@@ -50,7 +50,17 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     extensions.init_app(app)
     labels.init_app(app)
 
-    from web import admin, auth, bureau, enterprise, orders, plant_records, provider, report_views, supervision
+    from web import (
+        admin,
+        auth,
+        bureau,
+        enterprise,
+        orders,
+        plant_records,
+        provider,
+        report_views,
+        supervision,
+    )
 
     blueprints = (
         auth.bp,
