@@ -22,9 +22,11 @@ STATS_EVERY_S = 10.0
 
 
 def json_subscriptions(settings: Settings) -> list[Subscription]:
-    """Telemetry of the assigned enterprises (or of all, or through the share group); births to every collector."""
+    """Telemetry of the assigned enterprises (or of all, or through the share group); births and status
+    to every collector."""
     return [Subscription(topic, 1) for topic in telemetry_topics(settings)] + [
-        Subscription("plant/+/+/birth", 1)
+        Subscription("plant/+/+/birth", 1),
+        Subscription("plant/+/+/status", 1),
     ]
 
 

@@ -56,13 +56,25 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     extensions.init_app(app)
     labels.init_app(app)
 
-    from web import admin, auth, bureau, enterprise, orders, provider, report_views, supervision, verify
+    from web import (
+        admin,
+        auth,
+        bureau,
+        enterprise,
+        orders,
+        plant_records,
+        provider,
+        report_views,
+        supervision,
+        verify,
+    )
 
     blueprints = (
         auth.bp,
         orders.bp,
         bureau.bp,
         provider.bp,
+        plant_records.bp,
         enterprise.bp,
         admin.bp,
         supervision.bp,
