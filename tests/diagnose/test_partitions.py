@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
@@ -112,7 +113,9 @@ def test_retention_drops_only_rolled_up_partitions(pg_engine: Engine, db_setting
 
 def test_the_migration_carries_rows_into_partitions(db_url: str) -> None:
     engine = make_engine(url=db_url)
-    migrate.upgrade(engine, "0006")
+    before = ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0014").down_revision
+    assert isinstance(before, str)
+    migrate.upgrade(engine, before)
     uscc, device_id = _plant(engine)
     with engine.begin() as connection:
         for seq in range(5):
@@ -126,6 +129,6 @@ def test_the_migration_carries_rows_into_partitions(db_url: str) -> None:
     migrate.upgrade(engine)
     assert _rows(engine) == 5
     assert _store(engine, uscc, [(5, NOW)]) == 1  # the id sequence carries on
-    migrate.downgrade(engine, "0006")
+    migrate.downgrade(engine, before)
     assert _rows(engine) == 6
     engine.dispose()
