@@ -227,7 +227,10 @@ def test_two_collectors_two_web_workers_and_the_jobs_on_postgresql(
         wait_until(lambda: sorted(leaders(), key=str) == [0.0, 1.0], timeout_s=60, what="one leader")
         with engine.connect() as connection:
             held = connection.execute(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
             ).scalar_one()
             parts = connection.execute(
                 text(
