@@ -10,7 +10,7 @@ from diagnose.models.diagnosis import (
     Result,
 )
 from diagnose.models.orgs import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
-from diagnose.models.reports import IssuedReport
+from diagnose.models.reports import IssuedReport, ReportJob
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
 from diagnose.models.supervision import AnomalyFlag, EnterpriseOutcome, FlagDecision, SupervisionSummary
 from diagnose.models.telemetry import DeadLetter, Device, Telemetry
@@ -37,6 +37,7 @@ __all__ = [
     "ProcurementBatch",
     "Provider",
     "Region",
+    "ReportJob",
     "Result",
     "Role",
     "ShiftCalendarEntry",
