@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from diagnose.models import Bureau
 from diagnose.services import devices, supervision_model_store, supervision_review
-from diagnose.services.rollups import delete_rolled_up_raw, rollup_pending
+from diagnose.services.rollups import retention_in_batches, rollup_in_batches
 from diagnose.settings import Settings
 from scoring.china_time import china_today
 
@@ -35,23 +35,35 @@ def mark_offline_devices(engine: Engine, settings: Settings, now: datetime | Non
 
 
 def rollup_hours(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    """Job: roll every complete device-hour with new raw data into `devicehour`; returns hours written."""
-    with Session(engine) as session:
-        written = rollup_pending(
-            session=session, now=now or datetime.now(UTC), silence_timeout_s=settings.silence_timeout_s
-        )
-        session.commit()
-    return written
+    """Job: roll every complete device-hour with new raw data into `devicehour`; returns hours written.
+
+    In small batches, each written in its own short transaction (web requests never wait long on it).
+    """
+    run = rollup_in_batches(
+        engine=engine, now=now or datetime.now(UTC), silence_timeout_s=settings.silence_timeout_s
+    )
+    log.info(
+        "rolled up %d device-hours (%d samples) in %d batches, %.1f s; longest write %.3f s",
+        run.written, run.samples, run.batches, run.elapsed_s, run.longest_write_s,
+    )  # fmt: skip
+    return run.written
 
 
 def apply_retention(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    """Job: delete raw telemetry older than `raw_retention_days` whose hour is rolled up; returns rows deleted."""
-    with Session(engine) as session:
-        deleted = delete_rolled_up_raw(
-            session=session, now=now or datetime.now(UTC), retention_days=settings.raw_retention_days
-        )
-        session.commit()
-    return deleted
+    """Job: delete raw telemetry older than `raw_retention_days` whose hour is rolled up; returns rows deleted.
+
+    In batches of a few thousand rows, each its own short transaction.
+    """
+    run = retention_in_batches(
+        engine=engine, now=now or datetime.now(UTC), retention_days=settings.raw_retention_days
+    )
+    log.info(
+        "retention deleted %d raw rows in %d batches; longest write %.3f s",
+        run.written,
+        run.batches,
+        run.longest_write_s,
+    )
+    return run.written
 
 
 def detect_anomalies(engine: Engine, settings: Settings) -> int:

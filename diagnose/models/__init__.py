@@ -9,6 +9,7 @@ from diagnose.models.diagnosis import (
     ProcurementBatch,
     Result,
 )
+from diagnose.models.jobs import JobWatermark
 from diagnose.models.orgs import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
 from diagnose.models.reports import IssuedReport, ReportJob
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
@@ -33,6 +34,7 @@ __all__ = [
     "EnterpriseOutcome",
     "FlagDecision",
     "IssuedReport",
+    "JobWatermark",
     "OrderStatus",
     "ProcurementBatch",
     "Provider",

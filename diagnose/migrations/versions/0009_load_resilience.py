@@ -1,4 +1,4 @@
-"""Holding up under load: report jobs rendered off the request path; held Sparkplug readings in dead letters
+"""Holding up under load: report jobs off the request path, held Sparkplug readings, job watermarks
 
 Revision ID: 0009
 Revises: 0006
@@ -44,9 +44,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_reportjob_order_id", "reportjob", ["order_id"])
     op.create_index("ix_reportjob_status", "reportjob", ["status"])
+    op.create_table(
+        "jobwatermark",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("value", diagnose.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("name"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("jobwatermark")
     op.drop_index("ix_reportjob_status", table_name="reportjob")
     op.drop_index("ix_reportjob_order_id", table_name="reportjob")
     op.drop_table("reportjob")
