@@ -23,6 +23,7 @@ lint:
 bench:
 	@scripts/setup.sh dev
 	$(VENV)/bin/python bench/ingest.py
+	$(VENV)/bin/python bench/rollup_bench.py
 	$(VENV)/bin/python bench/score_bench.py
 	$(VENV)/bin/python bench/report_bench.py
 	$(VENV)/bin/python bench/anomaly_model_bench.py
