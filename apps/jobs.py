@@ -66,6 +66,13 @@ def apply_retention(engine: Engine, settings: Settings, now: datetime | None = N
     return run.written
 
 
+def render_reports(engine: Engine, settings: Settings) -> int:
+    """Job: render the queued report versions (issued from the web UI); returns how many jobs it took."""
+    from reports.jobs import run_pending
+
+    return run_pending(engine, silence_timeout_s=settings.silence_timeout_s)
+
+
 def detect_anomalies(engine: Engine, settings: Settings) -> int:
     """Job (supervision): flag anomalies in every bureau's delivered diagnoses; returns the number of new flags."""
     try:
@@ -114,6 +121,7 @@ JOBS: list[JobSpec] = [
     JobSpec("mark_offline_devices", mark_offline_devices, 60),
     JobSpec("rollup_hours", rollup_hours, 300),
     JobSpec("apply_retention", apply_retention, 3600),
+    JobSpec("render_reports", render_reports, 5),
     JobSpec("detect_anomalies", detect_anomalies, 3600),
     # Idempotent: every 6 hours it regenerates last month's summary until the month's figures settle.
     JobSpec("monthly_summaries", monthly_summaries, 6 * 3600),

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address `diagnose serve` binds.")
     web_port: int = Field(8000, description="Port `diagnose serve` binds.")
     web_workers: int = Field(2, description="gunicorn worker processes for `diagnose serve`.")
+    web_threads: int = Field(
+        8,
+        description="Threads per gunicorn worker (gthread): a slow request holds one thread, not the worker.",
+    )
     scheduler_lock_id: int = Field(
         424242, description="PostgreSQL advisory lock id guarding the single scheduler."
     )

@@ -18,6 +18,7 @@ def test_the_scheduler_carries_every_platform_job() -> None:
         "mark_offline_devices",
         "rollup_hours",
         "apply_retention",
+        "render_reports",
         "detect_anomalies",
         "monthly_summaries",
     }
