@@ -70,7 +70,9 @@ def render_reports(engine: Engine, settings: Settings) -> int:
     """Job: render the queued report versions (issued from the web UI); returns how many jobs it took."""
     from reports.jobs import run_pending
 
-    return run_pending(engine, silence_timeout_s=settings.silence_timeout_s)
+    return run_pending(
+        engine, silence_timeout_s=settings.silence_timeout_s, pdf_engine=settings.report_pdf_engine
+    )
 
 
 def detect_anomalies(engine: Engine, settings: Settings) -> int:

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address `diagnose serve` binds.")
     web_port: int = Field(8000, description="Port `diagnose serve` binds.")
     web_workers: int = Field(2, description="gunicorn worker processes for `diagnose serve`.")
+    report_pdf_engine: Literal["weasyprint", "chromium"] = Field(
+        "weasyprint",
+        description="PDF engine of issued reports: WeasyPrint, or headless Chromium (needs the chromium package; "
+        "several times faster on long reports).",
+    )
     web_threads: int = Field(
         8,
         description="Threads per gunicorn worker (gthread): a slow request holds one thread, not the worker.",

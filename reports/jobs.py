@@ -107,7 +107,7 @@ def _claim(engine: Engine, now: datetime) -> int | None:
     return job_id if getattr(claimed, "rowcount", 0) == 1 else None
 
 
-def _process(engine: Engine, job_id: int, silence_timeout_s: float) -> None:
+def _process(engine: Engine, job_id: int, silence_timeout_s: float, pdf_engine: str) -> None:
     with Session(engine, expire_on_commit=False) as session:
         job = session.get(ReportJob, job_id)
         assert job is not None
@@ -117,7 +117,12 @@ def _process(engine: Engine, job_id: int, silence_timeout_s: float) -> None:
             assert order is not None and actor is not None
             # Reads and rendering first (no write open), then one short write: the version and the job's end.
             row = issue_report(
-                session=session, order=order, actor=actor, lang=job.lang, silence_timeout_s=silence_timeout_s
+                session=session,
+                order=order,
+                actor=actor,
+                lang=job.lang,
+                silence_timeout_s=silence_timeout_s,
+                pdf_engine=pdf_engine,
             )
         except Exception as exc:  # a failed render must not kill the jobs process: record it on the job
             session.rollback()
@@ -147,6 +152,7 @@ def run_pending(
     engine: Engine,
     *,
     silence_timeout_s: float = 600,
+    pdf_engine: str = "weasyprint",
     limit: int = 20,
     stale_after: timedelta = STALE_AFTER,
     clock: Callable[[], datetime] = utcnow,
@@ -158,7 +164,7 @@ def run_pending(
         job_id = _claim(engine, clock())
         if job_id is None:
             break
-        _process(engine, job_id, silence_timeout_s)
+        _process(engine, job_id, silence_timeout_s, pdf_engine)
         done += 1
     return done
 

@@ -57,7 +57,7 @@ def issue(diagnosis_id: str, out: Path, lang: str, draft: bool) -> None:
             order = _find_order(session, diagnosis_id)
             if draft:
                 data = assemble(session=session, order=order, silence_timeout_s=settings.silence_timeout_s)
-                out.write_bytes(render_pdf(data, lang))
+                out.write_bytes(render_pdf(data, lang, pdf_engine=settings.report_pdf_engine))
                 click.echo(f"draft of {order.number} → {out} (not issued)")
                 return
             row = issue_report(
@@ -66,6 +66,7 @@ def issue(diagnosis_id: str, out: Path, lang: str, draft: bool) -> None:
                 actor=CLI_ACTOR,
                 lang=lang,
                 silence_timeout_s=settings.silence_timeout_s,
+                pdf_engine=settings.report_pdf_engine,
             )
             summary: dict[str, Any] = {
                 "number": row.report_number,
