@@ -10,11 +10,13 @@ again once `stale_after` has passed. The CLI still renders inline (`reports.stor
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from markupsafe import Markup
 from sqlalchemy import update
@@ -196,20 +198,30 @@ def issued_body(*, session: Session, row: IssuedReport) -> Markup:
     return body
 
 
-_DRAFTS: dict[tuple[int, str], tuple[float, Markup | None]] = {}
-DRAFT_TTL_S = 30.0
+_DRAFTS: OrderedDict[str, tuple[float, Markup]] = OrderedDict()
+DRAFT_MAX_AGE_S = 3600.0  # late telemetry may still change a draft's evidence: rebuild it at least hourly
 
 
-def cached_draft(key: tuple[int, str], build: Callable[[], Markup | None]) -> Markup | None:
-    """A draft body rebuilt at most every DRAFT_TTL_S seconds per (order, language) in this process."""
-    now = time.monotonic()
+def cached_draft(key: str, build: Callable[[], Markup], folder: Path | None = None) -> Markup:
+    """A draft body, built once per `key` (which names what it depends on) and kept for an hour: in this
+    process, and in `folder` so every web worker (and a restarted one) shares it."""
+    now = time.time()
     with _lock:
         hit = _DRAFTS.get(key)
-    if hit is not None and now - hit[0] < DRAFT_TTL_S:
+    if hit is not None and now - hit[0] < DRAFT_MAX_AGE_S:
         return hit[1]
-    body = build()
+    path = folder / f"{key}.html" if folder is not None else None
+    if path is not None and path.exists() and now - path.stat().st_mtime < DRAFT_MAX_AGE_S:
+        body, built_at = Markup(path.read_text(encoding="utf-8")), path.stat().st_mtime
+    else:
+        body, built_at = build(), now
+        if path is not None:
+            folder.mkdir(parents=True, exist_ok=True)  # type: ignore[union-attr]
+            partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            partial.write_text(str(body), encoding="utf-8")
+            partial.replace(path)  # atomic: another worker never reads half a file
     with _lock:
-        _DRAFTS[key] = (now, body)
-        if len(_DRAFTS) > 256:
-            _DRAFTS.pop(next(iter(_DRAFTS)))
+        _DRAFTS[key] = (built_at, body)
+        while len(_DRAFTS) > _BODIES_MAX:
+            _DRAFTS.popitem(last=False)
     return body

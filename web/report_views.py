@@ -22,6 +22,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 import reports
+from diagnose.services import assessments
 from reports import jobs as report_jobs
 from web.auth import role_required
 from web.db import get_session
@@ -51,19 +52,22 @@ def show_report(order_id: int) -> str:
         abort(404)
     if row is not None:
         body = report_jobs.issued_body(session=db, row=row)  # rendered once per version, not per view
-    else:
+    elif report_jobs.reportable(session=db, order=order):
         settings = current_app.extensions["diagnose_settings"]
         lang = _lang()
+        result = assessments.latest_result(session=db, order=order)
+        assert result is not None
+        # A draft depends on the order and its newest scoring result: built once per those (shared by the
+        # workers through the var folder), not on every view.
+        key = f"{order.id}-{order.updated_at.timestamp():.6f}-{result.id}-{lang}"
 
-        def draft() -> Markup | None:
-            try:
-                data = reports.assemble(session=db, order=order, silence_timeout_s=settings.silence_timeout_s)
-            except reports.NotReportable:
-                return None
+        def draft() -> Markup:
+            data = reports.assemble(session=db, order=order, silence_timeout_s=settings.silence_timeout_s)
             return reports.render_body(data, lang)
 
-        assert order.id is not None
-        body = report_jobs.cached_draft((order.id, lang), draft)
+        body = report_jobs.cached_draft(key, draft, settings.ensure_var_dir() / "cache" / "report-drafts")
+    else:
+        body = None
     pending = report_jobs.pending_jobs(session=db, order=order)
     return render_template(
         "reports/show.html",
