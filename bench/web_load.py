@@ -245,12 +245,16 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default="", help="an empty database; default: SQLite in a temp folder"
     )
+    parser.add_argument("--keep", default="", help="a SQLite file: generated once, reused on later runs")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        url = args.database_url or f"sqlite:///{folder / 'load.db'}"
+        url = args.database_url or f"sqlite:///{args.keep or folder / 'load.db'}"
         started = time.perf_counter()
-        generate(url, orders=args.orders, enterprises=args.enterprises)
+        if args.keep and Path(args.keep).exists():
+            migrate.upgrade(make_engine(url=url))
+        else:
+            generate(url, orders=args.orders, enterprises=args.enterprises)
         print(
             f"dataset: {args.orders:,} orders, {args.enterprises} enterprises in {time.perf_counter() - started:.0f} s"
         )
