@@ -75,6 +75,18 @@ def render_reports(engine: Engine, settings: Settings) -> int:
     )
 
 
+def refresh_planner_statistics(engine: Engine, settings: Settings) -> int:
+    """Job: SQLite planner statistics (`ANALYZE`, sampled so it takes milliseconds and no long lock), so order
+    lists walk their indexes instead of sorting every row; PostgreSQL's autovacuum does this itself."""
+    if engine.dialect.name != "sqlite":
+        return 0
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+    return 1
+
+
 def detect_anomalies(engine: Engine, settings: Settings) -> int:
     """Job (supervision): flag anomalies in every bureau's delivered diagnoses; returns the number of new flags."""
     try:
@@ -124,6 +136,7 @@ JOBS: list[JobSpec] = [
     JobSpec("rollup_hours", rollup_hours, 300),
     JobSpec("apply_retention", apply_retention, 3600),
     JobSpec("render_reports", render_reports, 5),
+    JobSpec("refresh_planner_statistics", refresh_planner_statistics, 6 * 3600),
     JobSpec("detect_anomalies", detect_anomalies, 3600),
     # Idempotent: every 6 hours it regenerates last month's summary until the month's figures settle.
     JobSpec("monthly_summaries", monthly_summaries, 6 * 3600),

@@ -35,6 +35,7 @@ from sqlmodel import Session, select
 from diagnose import migrate
 from diagnose.db import make_engine
 from diagnose.models import Bureau, BureauProvider, DiagnosisOrder, Enterprise, OrderStatus
+from diagnose.settings import Settings
 from scoring.uscc import make_uscc
 
 PASSWORD = "demo-2026!"
@@ -255,6 +256,9 @@ def main() -> None:
             migrate.upgrade(make_engine(url=url))
         else:
             generate(url, orders=args.orders, enterprises=args.enterprises)
+        from apps.jobs import refresh_planner_statistics
+
+        refresh_planner_statistics(make_engine(url=url), Settings())  # as `diagnose jobs` does every 6 h
         print(
             f"dataset: {args.orders:,} orders, {args.enterprises} enterprises in {time.perf_counter() - started:.0f} s"
         )

@@ -1,4 +1,4 @@
-"""Holding up under load: report jobs off the request path, held Sparkplug readings, job watermarks
+"""Holding up under load: report jobs, held Sparkplug readings, job watermarks, order-list indexes
 
 Revision ID: 0009
 Revises: 0006
@@ -17,6 +17,16 @@ revision: str = "0009"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# Order lists: scoped (bureau region, provider, enterprise), filtered by status, sorted by last change.
+ORDER_INDEXES = [
+    ("ix_diagnosisorder_updated_at", ["updated_at"]),
+    ("ix_diagnosisorder_status_updated", ["status", "updated_at"]),
+    ("ix_diagnosisorder_provider_updated", ["provider_id", "updated_at"]),
+    ("ix_diagnosisorder_provider_status", ["provider_id", "status"]),
+    ("ix_diagnosisorder_enterprise_status", ["enterprise_id", "status"]),
+]
 
 
 def upgrade() -> None:
@@ -44,6 +54,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_reportjob_order_id", "reportjob", ["order_id"])
     op.create_index("ix_reportjob_status", "reportjob", ["status"])
+    for name, columns in ORDER_INDEXES:
+        op.create_index(name, "diagnosisorder", columns)
     op.create_table(
         "jobwatermark",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -53,6 +65,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for name, _columns in ORDER_INDEXES:
+        op.drop_index(name, table_name="diagnosisorder")
     op.drop_table("jobwatermark")
     op.drop_index("ix_reportjob_status", table_name="reportjob")
     op.drop_index("ix_reportjob_order_id", table_name="reportjob")
