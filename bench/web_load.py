@@ -178,6 +178,9 @@ def order_ids(client: Client) -> list[int]:
     return sorted(set(ids)) or [0]
 
 
+SKIP: tuple[str, ...] = ()
+
+
 def browse(client: Client, role: str, stop: threading.Event, report_orders: list[int]) -> None:
     """One user's loop over its role's pages until `stop`."""
     rnd = random.Random(client.username)
@@ -205,7 +208,8 @@ def browse(client: Client, role: str, stop: threading.Event, report_orders: list
         for path in pages:
             if stop.is_set():
                 return
-            client.request("GET", path)
+            if not path.startswith(SKIP or ("\0",)):
+                client.request("GET", path)
 
 
 USERS = [
@@ -246,8 +250,13 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default="", help="an empty database; default: SQLite in a temp folder"
     )
+    parser.add_argument(
+        "--skip", default="", help="comma-separated path prefixes not to browse (to isolate one)"
+    )
     parser.add_argument("--keep", default="", help="a SQLite file: generated once, reused on later runs")
     args = parser.parse_args()
+    global SKIP
+    SKIP = tuple(p for p in args.skip.split(",") if p)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         url = args.database_url or f"sqlite:///{args.keep or folder / 'load.db'}"

@@ -75,7 +75,7 @@ def test_planner_statistics_job_analyzes_sqlite(engine) -> None:  # type: ignore
     from sqlalchemy import text
 
     done = jobs.refresh_planner_statistics(engine, Settings())
-    assert done == (1 if engine.dialect.name == "sqlite" else 0)
+    assert (done > 10) if engine.dialect.name == "sqlite" else done == 0
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             assert connection.execute(
