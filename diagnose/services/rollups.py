@@ -197,6 +197,7 @@ def store_device_hour(
     row.count_good = aggregate.count_good
     row.energy_kwh = str(aggregate.energy_kwh)
     row.sample_count = aggregate.sample_count
+    row.performance_count = aggregate.performance_count
     row.downtime_by_reason_us = {code: _us(s) for code, s in aggregate.downtime_by_reason.items()}
     row.computed_at = computed_at or utcnow()
     session.add(row)
