@@ -16,12 +16,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from diagnose.models import Bureau
 from diagnose.observability import log_context
 from diagnose.services import devices, partitions, supervision_model_store, supervision_review
-from diagnose.services.rollups import delete_rolled_up_raw, rollup_pending
+from diagnose.services.rollups import retention_in_batches, rollup_in_batches
 from diagnose.settings import Settings
 from scoring.china_time import china_today
 
@@ -61,13 +61,18 @@ def mark_offline_devices(engine: Engine, settings: Settings, now: datetime | Non
 
 
 def rollup_hours(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    """Job: roll every complete device-hour with new raw data into `devicehour`; returns hours written."""
-    with Session(engine) as session:
-        written = rollup_pending(
-            session=session, now=now or datetime.now(UTC), silence_timeout_s=settings.silence_timeout_s
-        )
-        session.commit()
-    return written
+    """Job: roll every complete device-hour with new raw data into `devicehour`; returns hours written.
+
+    In small batches, each written in its own short transaction (web requests never wait long on it).
+    """
+    run = rollup_in_batches(
+        engine=engine, now=now or datetime.now(UTC), silence_timeout_s=settings.silence_timeout_s
+    )
+    log.info(
+        "rolled up %d device-hours (%d samples) in %d batches, %.1f s; longest write %.3f s",
+        run.written, run.samples, run.batches, run.elapsed_s, run.longest_write_s,
+    )  # fmt: skip
+    return run.written
 
 
 def maintain_partitions(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
@@ -77,18 +82,51 @@ def maintain_partitions(engine: Engine, settings: Settings, now: datetime | None
 
 def apply_retention(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
     """Job: drop whole day partitions (PostgreSQL), then delete raw rows, older than `raw_retention_days`
-    whose hour is rolled up; returns partitions dropped plus rows deleted."""
+    whose hour is rolled up; returns partitions dropped plus rows deleted.
+
+    Rows are deleted in batches of a few thousand, each its own short transaction.
+    """
     dropped = partitions.drop_expired(
         engine, now=now or datetime.now(UTC), retention_days=settings.raw_retention_days
     )
     if dropped:
         log.info("dropped telemetry partitions past retention: %s", ", ".join(dropped))
-    with Session(engine) as session:
-        deleted = delete_rolled_up_raw(
-            session=session, now=now or datetime.now(UTC), retention_days=settings.raw_retention_days
-        )
-        session.commit()
-    return len(dropped) + deleted
+    run = retention_in_batches(
+        engine=engine, now=now or datetime.now(UTC), retention_days=settings.raw_retention_days
+    )
+    log.info(
+        "retention deleted %d raw rows in %d batches; longest write %.3f s",
+        run.written,
+        run.batches,
+        run.longest_write_s,
+    )
+    return len(dropped) + run.written
+
+
+def render_reports(engine: Engine, settings: Settings) -> int:
+    """Job: render the queued report versions (issued from the web UI); returns how many jobs it took."""
+    from reports.jobs import run_pending
+
+    return run_pending(
+        engine, silence_timeout_s=settings.silence_timeout_s, pdf_engine=settings.report_pdf_engine
+    )
+
+
+def refresh_planner_statistics(engine: Engine, settings: Settings) -> int:
+    """Job: SQLite planner statistics (`ANALYZE`), so order lists walk their indexes instead of sorting every
+    row; PostgreSQL's autovacuum does this itself. One short transaction per table; the raw telemetry tables
+    (large, and only ever read by their obvious (device, time) index) are left out. Returns tables analysed."""
+    if engine.dialect.name != "sqlite":
+        return 0
+    done = 0
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name in ("telemetry", "devicehour", "deadletter", "auditlog"):
+            continue
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'ANALYZE "{table.name}"')
+            connection.commit()
+        done += 1
+    return done
 
 
 def detect_anomalies(engine: Engine, settings: Settings) -> int:
@@ -140,6 +178,8 @@ JOBS: list[JobSpec] = [
     JobSpec("rollup_hours", rollup_hours, 300),
     JobSpec("maintain_partitions", maintain_partitions, 3600),
     JobSpec("apply_retention", apply_retention, 3600),
+    JobSpec("render_reports", render_reports, 5),
+    JobSpec("refresh_planner_statistics", refresh_planner_statistics, 6 * 3600),
     JobSpec("detect_anomalies", detect_anomalies, 3600),
     # Idempotent: every 6 hours it regenerates last month's summary until the month's figures settle.
     JobSpec("monthly_summaries", monthly_summaries, 6 * 3600),

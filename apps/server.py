@@ -51,6 +51,10 @@ def run_web(settings: Settings, *, dev: bool = False) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.web_host}:{settings.web_port}")
             self.cfg.set("workers", settings.web_workers)
+            # Threads (gthread): one slow request (a big report page, a locked database) holds one thread,
+            # while the worker's other threads keep serving; sync workers stalled everyone behind it.
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", settings.web_threads)
             self.cfg.set("accesslog", None)  # web.access logs each request with its request id
             self.cfg.set("graceful_timeout", 5)
             self.cfg.set("child_exit", child_exit)

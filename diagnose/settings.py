@@ -95,6 +95,15 @@ class Settings(BaseSettings):
         description="Reverse proxies in front of the web (1 behind deploy/nginx.conf): their X-Forwarded-For "
         "gives the client address for rate limits and logs; 0 trusts no such header.",
     )
+    report_pdf_engine: Literal["weasyprint", "chromium"] = Field(
+        "weasyprint",
+        description="PDF engine of issued reports: WeasyPrint, or headless Chromium (needs the chromium package; "
+        "several times faster on long reports).",
+    )
+    web_threads: int = Field(
+        8,
+        description="Threads per gunicorn worker (gthread): a slow request holds one thread, not the worker.",
+    )
     scheduler_lock_id: int = Field(
         424242, description="PostgreSQL advisory lock id guarding the single scheduler."
     )

@@ -10,8 +10,9 @@ from diagnose.models.diagnosis import (
     Result,
 )
 from diagnose.models.evidence import CalendarRule, DevicePresence, Equipment, StateModelRecord
+from diagnose.models.jobs import JobWatermark
 from diagnose.models.orgs import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
-from diagnose.models.reports import IssuedReport
+from diagnose.models.reports import IssuedReport, ReportJob
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
 from diagnose.models.supervision import AnomalyFlag, EnterpriseOutcome, FlagDecision, SupervisionSummary
 from diagnose.models.telemetry import DeadLetter, Device, Telemetry
@@ -37,10 +38,12 @@ __all__ = [
     "Equipment",
     "FlagDecision",
     "IssuedReport",
+    "JobWatermark",
     "OrderStatus",
     "ProcurementBatch",
     "Provider",
     "Region",
+    "ReportJob",
     "Result",
     "Role",
     "ShiftCalendarEntry",

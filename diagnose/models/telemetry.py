@@ -80,4 +80,6 @@ class DeadLetter(SQLModel, table=True):
     topic: str = Field(max_length=512)
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     reason: str = Field(max_length=512)
+    # A Sparkplug reading of a pending device, decoded under the birth it arrived with (replayable).
+    held: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     replayed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
