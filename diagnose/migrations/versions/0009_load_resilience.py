@@ -14,7 +14,7 @@ from alembic import op
 import diagnose.models.base
 
 revision: str = "0009"
-down_revision: str | None = "0014"  # issued as 0006; re-chained after main's newest (0007)
+down_revision: str | None = "0014"  # re-chained on merge
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
