@@ -16,6 +16,7 @@ from collectors.payloads import parse_message, telemetry_topic
 from collectors.store import Incoming, store_batch
 from diagnose.models import DeadLetter, Device, Telemetry
 from diagnose.services import devices as device_service
+from diagnose.services import plant_records
 from diagnose.services import telemetry_queries as tq
 from diagnose.settings import Settings
 from scoring.indicators import Window
@@ -37,6 +38,13 @@ def uscc(engine: Engine) -> str:
         factories.regions(session)
         enterprise = factories.enterprise(session)
         factories.device(session, enterprise.id, "D01", ideal_cycle_s=20.0)
+        # The networking rate's denominator is the plant's equipment ledger (issue #11).
+        plant_records.add_equipment(
+            session=session,
+            actor="system:test",
+            enterprise_id=enterprise.id,
+            raw={"code": "A-01", "name": "加工中心", "device_id": "D01"},
+        )
         session.commit()
         return enterprise.uscc
 
@@ -91,7 +99,10 @@ def test_oee_json_prints_the_db_figures(
     )
     assert evidence.exit_code == 0, evidence.output
     figures = json.loads(evidence.output)
-    assert figures["devices_total"] == 1 and figures["networking_rate"] == 1.0 and figures["coverage"] == 1.0
+    assert figures["devices_total"] == 1 and figures["networking_rate"] == 1.0
+    # Coverage counts expected samples (one per silence timeout of 600 s without a declared rate) over the
+    # observed period, 00:01 (first reading) to 04:00: 24 slots, of which the readings to 03:19 fill 20.
+    assert figures["coverage"] == pytest.approx(20 / 24)
     assert figures["energy_per_good_unit_kwh"] > 0 and 0 < figures["utilisation"] <= 1
 
 
