@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema
 
 MAX_ID = 2**63 - 1  # the largest id a database integer column holds (PostgreSQL bigint, SQLite integer)
 
@@ -22,6 +23,12 @@ class Out(BaseModel):
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID, title="编号")]
+# Optional query parameters: absent means the default; a query string cannot carry null, so none is documented.
+OptionalDate = Annotated[dt.date | None, WithJsonSchema({"type": "string", "format": "date"})]
+OptionalMoment = Annotated[
+    AwareDatetime | None,
+    WithJsonSchema({"type": "string", "format": "date-time", "description": "RFC 3339 with an offset"}),
+]
 
 
 def yuan_text(fen: int) -> str:

@@ -39,13 +39,17 @@ csrf.exempt(bp)  # no cookies are used here: a Bearer token cannot be sent by a 
 
 # endpoint name (the view's __name__) → roles allowed; views without an entry are public (the document).
 ROLES: dict[str, tuple[str, ...]] = {}
+COMPUTES: set[str] = set()  # POSTs that store nothing (sizing, verifying): a read-scope token may call them
 
 
-def api_role(*roles: str) -> Callable[[F], F]:
-    """Allow only these roles (403); the token is checked before anything else (401), see `_authenticate`."""
+def api_role(*roles: str, stores: bool = True) -> Callable[[F], F]:
+    """Allow only these roles (403); the token is checked before anything else (401), see `_authenticate`.
+    `stores=False` marks a POST that changes nothing, so a read-scope token may call it."""
 
     def decorator(view: F) -> F:
         ROLES[view.__name__] = roles
+        if not stores:
+            COMPUTES.add(view.__name__)
         return view
 
     return decorator
@@ -87,13 +91,15 @@ def _authenticate() -> Response | None:
     g.user, g.token_scope = found
     if g.user.role not in roles:
         return error_response(403, f"this operation is for: {', '.join(roles)}")
-    if request.method not in READ_METHODS and g.token_scope != "write":
+    if request.method not in READ_METHODS and g.token_scope != "write" and name not in COMPUTES:
         return error_response(403, "this token is read-only: issue a token with the write scope")
     return _check_body()
 
 
 def _check_body() -> Response | None:
-    if request.method in READ_METHODS or not request.get_data(cache=True):
+    if request.method in READ_METHODS or request.mimetype not in ("", "application/json"):
+        return None  # a file upload (application/pdf) is the body itself
+    if not request.get_data(cache=True):
         return None
     try:
         parsed = json.loads(request.get_data(cache=True))
