@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema
 
-MAX_ID = 2**63 - 1  # the largest id a database integer column holds (PostgreSQL bigint, SQLite integer)
+MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL: a larger id in a body could never be stored
+MAX_URL_ID = 10**18 - 1  # the URL converter's bound (web.BoundedIntConverter: 18 digits, below 2⁶³)
 
 
 class In(BaseModel):
@@ -22,7 +23,19 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def no_null_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # absent is the default; a query string cannot carry null
+
+
+def query_field(title: str) -> Any:
+    """An optional query parameter (absent: the documented default applies)."""
+    return Field(default=None, title=title, json_schema_extra=no_null_default)
+
+
 Id = Annotated[int, Field(ge=1, le=MAX_ID, title="编号")]
+PathId = Annotated[
+    int, Field(ge=0, le=MAX_URL_ID, title="编号", description="An id that is not found answers 404")
+]
 # Optional query parameters: absent means the default; a query string cannot carry null, so none is documented.
 OptionalDate = Annotated[dt.date | None, WithJsonSchema({"type": "string", "format": "date"})]
 OptionalMoment = Annotated[

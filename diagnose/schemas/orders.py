@@ -17,7 +17,7 @@ Action = Literal[
     "assign", "schedule", "start_visit", "submit", "accept", "return", "cancel", "confirm", "rate"
 ]
 MAX_FEE_FEN = 10_000_000 * 100  # far above any cap: the caps themselves are checked by the service
-MAX_BUDGET_FEN = 10_000_000_000 * 100
+MAX_BUDGET_FEN = 20_000_000 * 100  # the column is a 32-bit INTEGER on PostgreSQL (at most 21,474,836.47 元)
 
 Fee = fen_field(MAX_FEE_FEN, title="诊断费用", description="Fee of the order.")
 Budget = fen_field(MAX_BUDGET_FEN, title="批次预算", description="Budget of the batch.")

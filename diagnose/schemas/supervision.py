@@ -8,7 +8,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from diagnose.schemas.common import In, OptionalDate, Out
+from diagnose.schemas.common import In, OptionalDate, Out, no_null_default
 
 
 class FlagQuery(In):
@@ -47,8 +47,10 @@ class PeriodQuery(In):
 
     model_config = In.model_config | {"extra": "ignore"}
 
-    start: OptionalDate = Field(default=None, alias="from", title="起始日期")
-    end: OptionalDate = Field(default=None, alias="to", title="截止日期")
+    start: OptionalDate = Field(
+        default=None, alias="from", title="起始日期", json_schema_extra=no_null_default
+    )
+    end: OptionalDate = Field(default=None, alias="to", title="截止日期", json_schema_extra=no_null_default)
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from diagnose.schemas.common import In, OptionalMoment, Out
+from diagnose.schemas.common import In, OptionalMoment, Out, query_field
 
 MAX_WINDOW = {"minute": timedelta(days=2), "hour": timedelta(days=92)}
 
@@ -17,8 +17,8 @@ class Window(In):
 
     model_config = In.model_config | {"extra": "ignore"}
 
-    start: OptionalMoment = Field(default=None, title="开始时间")
-    end: OptionalMoment = Field(default=None, title="结束时间")
+    start: OptionalMoment = query_field("开始时间")
+    end: OptionalMoment = query_field("结束时间")
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

@@ -12,7 +12,7 @@ from flask_openapi3.models import RawModel
 from pydantic import BaseModel, Field
 
 import reports
-from diagnose.schemas.common import Id
+from diagnose.schemas.common import PathId
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.policies import (
     CatalogueOut,
@@ -37,7 +37,7 @@ MAX_PDF_BYTES = 20 * 1024 * 1024
 
 
 class OrderPath(BaseModel):
-    order_id: Id = Field(title="订单编号")
+    order_id: PathId = Field(title="订单编号")
 
 
 class VersionPath(OrderPath):

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from diagnose.models import Enterprise, Provider
-from diagnose.schemas.common import Id
+from diagnose.schemas.common import PathId
 from diagnose.schemas.enterprises import (
     EnterpriseCreate,
     EnterpriseList,
@@ -25,11 +25,11 @@ ORGS = tag("organisations", "企业与服务商")
 
 
 class EnterprisePath(BaseModel):
-    enterprise_id: Id = Field(title="企业编号")
+    enterprise_id: PathId = Field(title="企业编号")
 
 
 class ProviderPath(BaseModel):
-    provider_id: Id = Field(title="服务商编号")
+    provider_id: PathId = Field(title="服务商编号")
 
 
 @bp.get("/enterprises", tags=ORGS, responses={200: EnterpriseList})

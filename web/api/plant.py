@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from diagnose.models import Device, DeviceHour, Enterprise, Telemetry
-from diagnose.schemas.common import Id
+from diagnose.schemas.common import PathId
 from diagnose.schemas.devices import (
     CredentialsOut,
     DeviceCreate,
@@ -41,11 +41,11 @@ EVIDENCE_DAYS = 7
 
 
 class OrderPath(BaseModel):
-    order_id: Id = Field(title="订单编号")
+    order_id: PathId = Field(title="订单编号")
 
 
 class DevicePath(OrderPath):
-    device_id: Id = Field(title="设备编号")
+    device_id: PathId = Field(title="设备编号")
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -124,8 +124,12 @@ def device_credentials(path: DevicePath) -> Response:
 
 
 def _window(start: datetime | None, end: datetime | None, longest: timedelta, default: timedelta) -> Window:
-    end = end or datetime.now(UTC).replace(second=0, microsecond=0)
+    if end is None:
+        end = max(datetime.now(UTC).replace(second=0, microsecond=0), start + default) if start else None
+        end = end or datetime.now(UTC).replace(second=0, microsecond=0)
     start = start or end - default
+    if end <= start:
+        raise FieldError("end", "must be after start")
     if end - start > longest:
         raise FieldError("start", f"the window may span at most {longest.days} days")
     return Window(start.astimezone(UTC), end.astimezone(UTC))
