@@ -35,7 +35,7 @@ def check_new(
 
 
 def register_many(
-    *, session: Session, actor: User, enterprise_id: int, rows: Sequence[dict[str, Any]], dry_run: bool
+    *, session: Session, actor: User | str, enterprise_id: int, rows: Sequence[dict[str, Any]], dry_run: bool
 ) -> list[Device]:
     """Check every row, then (unless a dry run) register them all; the caller commits or rolls back."""
     check_new(session=session, enterprise_id=enterprise_id, rows=rows, prefix="devices." if len(rows) else "")
