@@ -131,15 +131,23 @@ def _conflict(exc: IntegrityError) -> Response:
     return error_response(422, "conflicts with stored data (a duplicate?)", "")
 
 
-def _http_error(exc: HTTPException) -> Response | HTTPException:
+def json_http_error(exc: HTTPException) -> Response | HTTPException:
+    """An HTTP error as an ErrorOut body on /api/ paths (other paths: as it was). An app-wide error page
+    handler registered by status code should call this first for /api/ paths, since Flask prefers a handler
+    by code over this one by class for routing errors (which belong to no blueprint)."""
     if not request.path.startswith("/api/"):
         return exc
     return error_response(exc.code or 500, exc.description or exc.name)
 
 
+# Inside the blueprint, by code too: a blueprint's handler by code beats an app-wide error page by code.
+for _code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503):
+    bp.register_error_handler(_code, json_http_error)
+
+
 def init_app(app: Flask) -> None:
     """JSON errors for every /api/ path, including routing errors (an unknown or out-of-range id)."""
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, json_http_error)
 
 
 @contextmanager
