@@ -51,3 +51,19 @@ def test_one_error_type_with_titles_and_yuan() -> None:
     with pytest.raises(FieldError) as unknown:
         validate(BatchCreate, {"name": "x", "year": 2026, "budget_fen": 1, "colour": "red"})
     assert (unknown.value.field, unknown.value.message) == ("colour", "unknown field")
+
+
+def test_forms_take_yuan_and_state_their_limits_in_yuan() -> None:
+    from diagnose.schemas.orders import BatchForm
+
+    form = validate(BatchForm, {"name": "第一批", "year": "2026", "budget_yuan": "150,000.50"})
+    assert form.create().budget_fen == 15_000_050
+    for typed, message in (
+        ("1.234", "at most two decimals"),
+        ("30000000", "at most 20,000,000.00 元"),
+        ("abc", ""),
+    ):
+        with pytest.raises(FieldError) as refused:
+            validate(BatchForm, {"name": "第一批", "year": 2026, "budget_yuan": typed})
+        assert refused.value.field == "budget_yuan" and refused.value.message.startswith("批次预算：")
+        assert message in refused.value.message
