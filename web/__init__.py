@@ -15,10 +15,16 @@ from diagnose.settings import Settings, load_settings
 
 
 class BoundedIntConverter(IntegerConverter):
-    """`<int:…>` everywhere: a number beyond what a database id holds (2⁶³ − 1) matches no route (404)."""
+    """`<int:…>` everywhere: a number beyond 18 digits (so below 2⁶³, what the database driver takes) matches no
+    route (404) instead of overflowing.
+
+    At most 18 digits by the pattern itself: a converter that refuses a matched value makes werkzeug answer
+    405 instead of 404 for methods other than GET, so the bound must be in the regex."""
+
+    regex = r"\d{1,18}"
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 10**18 - 1)
         super().__init__(map, *args, **kwargs)
 
 

@@ -23,6 +23,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import User
+from diagnose.schemas.errors import FieldError, validate
+from diagnose.schemas.tokens import TokenIssue
 from diagnose.services import audit_log, orgs, tokens
 from web.db import get_session
 from web.extensions import limiter
@@ -134,13 +136,21 @@ def home() -> str | Response:
 @bp.route("/account/token", methods=["GET", "POST"])
 @login_required
 def api_token() -> str:
-    """Show whether the user has an API token; on POST issue a new one and show it once."""
+    """Show whether the user has an API token; on POST issue a new one (scope, days) and show it once."""
     token = None
     if request.method == "POST":
         db = get_session()
-        token = tokens.issue_token(session=db, user=g.user)
-        db.commit()
-    return render_template("auth/token.html", token=token)
+        try:
+            wanted = validate(
+                TokenIssue, {k: v for k, v in request.form.items() if k in ("scope", "ttl_days")}
+            )
+            token = tokens.issue_token(session=db, user=g.user, scope=wanted.scope, ttl_days=wanted.ttl_days)
+        except FieldError as exc:
+            db.rollback()
+            flash(_("Not issued: %(reason)s", reason=exc.message), "error")
+        else:
+            db.commit()
+    return render_template("auth/token.html", token=token, scopes=tokens.SCOPES)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

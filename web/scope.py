@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, g, request
+from sqlmodel import select
 
-from diagnose.models import DiagnosisOrder, User
+from diagnose.models import Device, DiagnosisOrder, Enterprise, User
 from diagnose.services import orders
 from web.db import get_session
 
@@ -36,3 +37,40 @@ def list_args() -> dict[str, Any]:
         "page": page,
         "per_page": PER_PAGE,
     }
+
+
+def get_enterprise(enterprise_id: int, for_user: User | None = None) -> Enterprise:
+    """The enterprise if the user may see it (admin: any; bureau: in its regions; enterprise: itself;
+    provider: one it has an order for); 404 otherwise."""
+    user = for_user or g.user
+    db = get_session()
+    enterprise = db.get(Enterprise, enterprise_id)
+    if enterprise is None or enterprise.id not in visible_enterprise_ids(user, [enterprise]):
+        abort(404)
+    return enterprise
+
+
+def visible_enterprise_ids(user: User, candidates: list[Enterprise]) -> set[int]:
+    """Which of these enterprises the user may see."""
+    db = get_session()
+    if user.role == "admin":
+        return {e.id for e in candidates if e.id is not None}
+    if user.role == "bureau":
+        regions = orders.bureau_regions(session=db, user=user)
+        return {e.id for e in candidates if e.id is not None and e.region_code in regions}
+    if user.role == "enterprise":
+        return {user.enterprise_id} & {e.id for e in candidates}  # type: ignore[arg-type]
+    if user.role == "provider":
+        served = db.exec(
+            select(DiagnosisOrder.enterprise_id).where(DiagnosisOrder.provider_id == user.provider_id)
+        ).all()
+        return set(served) & {e.id for e in candidates}  # type: ignore[arg-type]
+    return set()
+
+
+def get_order_device(order: DiagnosisOrder, device_id: int) -> Device:
+    """A device of the order's enterprise; 404 for any other."""
+    device = get_session().get(Device, device_id)
+    if device is None or device.enterprise_id != order.enterprise_id:
+        abort(404)
+    return device

@@ -289,3 +289,44 @@ def _write_atomically(path: Path, text: str) -> None:
     temporary.write_text(text, encoding="utf-8")
     temporary.chmod(0o640)
     os.replace(temporary, path)
+
+
+@devices_group.command("import")
+@click.argument("uscc")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--dry-run", is_flag=True, help="Check every row and say what would be registered; store nothing."
+)
+@click.pass_context
+def import_command(ctx: click.Context, uscc: str, file: Path, dry_run: bool) -> None:
+    """Register an enterprise's devices from a JSON file: a list of devices (external_id, name, kind,
+    ideal_cycle_s, networked, protocol, sensor), validated by the API's own schema; none is stored unless all
+    are valid."""
+    from diagnose.schemas.devices import DeviceImport
+    from diagnose.schemas.errors import FieldError, validate
+    from diagnose.services import device_import
+
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{file}: not JSON ({exc})") from exc
+    _, engine = _engine(ctx)
+    try:
+        wanted = validate(DeviceImport, {"devices": raw, "dry_run": dry_run})
+        with session_scope(engine) as session:
+            enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+            if enterprise is None:
+                raise click.ClickException(f"no enterprise {uscc}")
+            stored = device_import.register_many(
+                session=session,
+                actor=CLI_ACTOR,
+                enterprise_id=enterprise.id,  # type: ignore[arg-type]
+                rows=[d.model_dump() for d in wanted.devices],
+                dry_run=dry_run,
+            )
+    except FieldError as exc:
+        raise click.ClickException(f"{exc.field}: {exc.message}" if exc.field else exc.message) from exc
+    names = ", ".join(d.external_id for d in wanted.devices)
+    click.echo(
+        f"would register {len(wanted.devices)}: {names}" if dry_run else f"registered {len(stored)}: {names}"
+    )

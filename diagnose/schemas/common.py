@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
 
-MAX_ID = 2**63 - 1  # the largest id a database integer column holds (PostgreSQL bigint, SQLite integer)
+MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL: a larger id in a body could never be stored
+MAX_URL_ID = 10**18 - 1  # the URL converter's bound (web.BoundedIntConverter: 18 digits, below 2⁶³)
 
 
 class In(BaseModel):
@@ -21,7 +32,25 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+def no_null_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # absent is the default; a query string cannot carry null
+
+
+def query_field(title: str) -> Any:
+    """An optional query parameter (absent: the documented default applies)."""
+    return Field(default=None, title=title, json_schema_extra=no_null_default)
+
+
 Id = Annotated[int, Field(ge=1, le=MAX_ID, title="编号")]
+PathId = Annotated[
+    int, Field(ge=0, le=MAX_URL_ID, title="编号", description="An id that is not found answers 404")
+]
+# Optional query parameters: absent means the default; a query string cannot carry null, so none is documented.
+OptionalDate = Annotated[dt.date | None, WithJsonSchema({"type": "string", "format": "date"})]
+OptionalMoment = Annotated[
+    AwareDatetime | None,
+    WithJsonSchema({"type": "string", "format": "date-time", "description": "RFC 3339 with an offset"}),
+]
 
 
 def yuan_text(fen: int) -> str:
@@ -50,6 +79,42 @@ def fen_field(max_fen: int, *, title: str, description: str = "", **kwargs: Any)
             **kwargs,
         ),
     ]
+
+
+def yuan_field(max_fen: int, *, title: str, description: str = "", **kwargs: Any) -> Any:
+    """An amount typed in yuan by a person ('150000', '150,000.50'): at most two decimals, 0 to the limit, told
+    in yuan. Validates to a Decimal of yuan; `to_fen` converts exactly."""
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(",", "").replace("，", "").strip()
+        return value
+
+    def check(value: Decimal) -> Decimal:
+        if value != value.quantize(Decimal("0.01")):
+            raise ValueError("at most two decimals")
+        if value < 0:
+            raise ValueError("must not be negative")
+        if to_fen(value) > max_fen:
+            raise ValueError(f"at most {yuan_text(max_fen)}")
+        return value
+
+    return Annotated[
+        Decimal,
+        BeforeValidator(parse),
+        AfterValidator(check),
+        Field(
+            title=title,
+            description=f"{description} 元，0 至 {yuan_text(max_fen)}".strip(),
+            allow_inf_nan=False,
+            **kwargs,
+        ),
+    ]
+
+
+def to_fen(yuan: Decimal) -> int:
+    """Exact integer fen of a yuan amount with at most two decimals."""
+    return int(yuan * 100)
 
 
 class PageOut(Out):

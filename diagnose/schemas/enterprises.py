@@ -50,7 +50,8 @@ IndustryCode = Annotated[
     AfterValidator(check_industry_code),
 ]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", title="行政区划代码")]
-Revenue = fen_field(10**15, title="营业收入", description="Annual revenue.")
+# The column is a 32-bit INTEGER on PostgreSQL: at most 21,474,836.47 元 can be stored today.
+Revenue = fen_field(2**31 - 1, title="营业收入", description="Annual revenue.")
 
 
 class EnterpriseCreate(In):

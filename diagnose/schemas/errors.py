@@ -45,14 +45,24 @@ class ErrorOut(BaseModel):
 
 
 def _title(model: type[BaseModel] | None, name: str) -> str:
-    if model is None:
-        return name
-    info = model.model_fields.get(name)
-    return info.title if info is not None and info.title else name
+    info = model.model_fields.get(name) if model is not None else None
+    return info.title if info is not None and info.title else ""
+
+
+def _model_named(name: str) -> type[BaseModel] | None:
+    """The schema model a validation error names (its `title`), searched among BaseModel's subclasses."""
+    stack = list(BaseModel.__subclasses__())
+    while stack:
+        model = stack.pop()
+        if model.__name__ == name and model.__module__.startswith("diagnose.schemas"):
+            return model
+        stack.extend(model.__subclasses__())
+    return None
 
 
 def field_errors(exc: PydanticValidationError, model: type[BaseModel] | None = None) -> list[FieldMessage]:
     """(field, message) for each error of a pydantic validation, messages prefixed by the field's title."""
+    model = model or _model_named(exc.title)
     found: list[FieldMessage] = []
     for error in exc.errors(include_url=False):
         loc = [str(part) for part in error.get("loc", ())]
@@ -62,6 +72,8 @@ def field_errors(exc: PydanticValidationError, model: type[BaseModel] | None = N
             message = "unknown field"
         elif kind in ("model_type", "model_attributes_type", "dict_type") and not loc:
             message = "the body must be a JSON object"
+        elif kind == "value_error" and "error" in error.get("ctx", {}):
+            message = str(error["ctx"]["error"])  # our own validators' words, without pydantic's prefix
         else:
             message = str(error.get("msg", "invalid"))
         title = _title(model, loc[0]) if loc else ""

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from diagnose.schemas.common import Id, In, Out, PageOut, fen_field
+from diagnose.schemas.common import Id, In, Out, PageOut, fen_field, to_fen, yuan_field
 
 OrderKind = Literal["factory", "workshop"]
 OrderStatus = Literal[
@@ -17,7 +17,7 @@ Action = Literal[
     "assign", "schedule", "start_visit", "submit", "accept", "return", "cancel", "confirm", "rate"
 ]
 MAX_FEE_FEN = 10_000_000 * 100  # far above any cap: the caps themselves are checked by the service
-MAX_BUDGET_FEN = 10_000_000_000 * 100
+MAX_BUDGET_FEN = 20_000_000 * 100  # the column is a 32-bit INTEGER on PostgreSQL (at most 21,474,836.47 元)
 
 Fee = fen_field(MAX_FEE_FEN, title="诊断费用", description="Fee of the order.")
 Budget = fen_field(MAX_BUDGET_FEN, title="批次预算", description="Budget of the batch.")
@@ -96,6 +96,36 @@ class BatchCreate(In):
     name: str = Field(min_length=1, max_length=128, title="批次名称")
     year: int = Field(ge=2000, le=2100, title="年度")
     budget_fen: Budget  # type: ignore[valid-type]
+
+
+BudgetYuan = yuan_field(MAX_BUDGET_FEN, title="批次预算")
+FeeYuan = yuan_field(MAX_FEE_FEN, title="诊断费用")
+
+
+class BatchForm(In):
+    """The bureau's new-batch form: the budget typed in yuan."""
+
+    name: str = Field(min_length=1, max_length=128, title="批次名称")
+    year: int = Field(ge=2000, le=2100, title="年度")
+    budget_yuan: BudgetYuan  # type: ignore[valid-type]
+
+    def create(self) -> BatchCreate:
+        """The same batch as the API takes it (fen)."""
+        return BatchCreate(name=self.name, year=self.year, budget_fen=to_fen(self.budget_yuan))
+
+
+class OrderForm(In):
+    """The bureau's new-order form: the fee typed in yuan."""
+
+    batch_id: Id = Field(title="采购批次")
+    enterprise_id: Id = Field(title="企业")
+    kind: OrderKind = Field(title="诊断类型")
+    fee_yuan: FeeYuan  # type: ignore[valid-type]
+    due_date: date | None = Field(default=None, title="完成期限")
+
+    def create(self) -> OrderCreate:
+        """The same order as the API takes it (fen)."""
+        return OrderCreate(**self.model_dump(exclude={"fee_yuan"}), fee_fen=to_fen(self.fee_yuan))
 
 
 class BatchOut(Out):

@@ -266,12 +266,17 @@ def to_assessment(*, session: Session, assessment: Assessment) -> maturity.Asses
 
 
 def _enterprise_terms(enterprise: Enterprise) -> dict[str, Any]:
-    """What the subsidy engine needs to know of the enterprise."""
-    return {
+    """What the subsidy engine needs to know of the enterprise. A code from which no GB/T 4754 section can be
+    read (stored before codes were checked) is left out, so manufacturing (C) is assumed instead of the scoring
+    failing: every diagnosed enterprise is a manufacturer."""
+    terms: dict[str, Any] = {
         "region": enterprise.region_code,
-        "industry": planning.industry_section(enterprise.industry_code),
         "strategic_emerging": enterprise.strategic_emerging,
     }
+    section = planning.industry_section(enterprise.industry_code)
+    if section:
+        terms["industry"] = section
+    return terms
 
 
 def subsidy_of(enterprise: Enterprise, investments: maturity.Investments, on: date | None = None) -> Any:

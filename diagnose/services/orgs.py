@@ -6,6 +6,7 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from diagnose.models import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
+from diagnose.schemas.enterprises import check_industry_code
 from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log
 from scoring.uscc import validate_uscc
@@ -61,6 +62,10 @@ def create_enterprise(
         raise ValidationError("region_code", f"unknown region {region_code}")
     if industry_type not in ("discrete", "process"):
         raise ValidationError("industry_type", "must be 'discrete' or 'process'")
+    try:
+        industry_code = check_industry_code(industry_code)
+    except ValueError as exc:
+        raise ValidationError("industry_code", str(exc)) from exc
     enterprise = Enterprise(
         uscc=code,
         name=name.strip(),
@@ -90,14 +95,20 @@ def get_enterprise_by_uscc(*, session: Session, uscc: str) -> Enterprise | None:
 
 
 def create_provider(
-    *, session: Session, actor: User | str, uscc: str, name: str, region_code: str
+    *, session: Session, actor: User | str, uscc: str, name: str, region_code: str, contact: str | None = None
 ) -> Provider:
     """Register a service provider."""
     try:
         code = validate_uscc(uscc)
     except ValueError as exc:
         raise ValidationError("uscc", str(exc)) from exc
-    provider = Provider(uscc=code, name=name.strip(), region_code=region_code)
+    if session.exec(select(Provider).where(Provider.uscc == code)).first():
+        raise ValidationError("uscc", f"a provider with code {code} is already registered")
+    if session.get(Region, region_code) is None:
+        raise ValidationError("region_code", f"unknown region {region_code}")
+    if not name.strip():
+        raise ValidationError("name", "required")
+    provider = Provider(uscc=code, name=name.strip(), region_code=region_code, contact=contact or None)
     session.add(provider)
     session.flush()
     audit_log.record(

@@ -21,6 +21,7 @@ from diagnose.models import (
     User,
 )
 from diagnose.models.base import utcnow
+from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log, supervision_records
 from scoring.subsidy import Line, load_catalogue
 from scoring.supervision import (
@@ -178,9 +179,9 @@ def get_flag(
 def review_flag(*, session: Session, flag: AnomalyFlag, actor: User, decision: str, note: str) -> AnomalyFlag:
     """Record a reviewer's decision on a flag, audit-logged with the previous decision (not committed)."""
     if decision not in {d.value for d in FlagDecision}:
-        raise ValueError(f"decision must be one of {', '.join(d.value for d in FlagDecision)}")
+        raise FieldError("decision", f"must be one of {', '.join(d.value for d in FlagDecision)}")
     if not note.strip():
-        raise ValueError("give the reason for the decision")
+        raise FieldError("note", "give the reason for the decision")
     before = flag.decision
     flag.decision, flag.decision_note = decision, note.strip()[:2000]
     flag.decided_by, flag.decided_at = actor.id, utcnow()
@@ -379,29 +380,29 @@ def record_outcome(
     """Record that an enterprise went on to a retrofit project or a recognition (audit-logged, not committed).
 
     Raises LookupError for an enterprise outside the bureau's regions (the caller answers 404) and
-    ValueError, naming the field, for bad input.
+    FieldError (a ValueError) naming the field for bad input.
     """
     if enterprise_id <= 0:
-        raise ValueError("enterprise_id: choose an enterprise")
+        raise FieldError("enterprise_id", "choose an enterprise")
     enterprise = session.get(Enterprise, enterprise_id)
     regions = supervision_records.bureau_scope(session=session, bureau_id=bureau_id)
     if enterprise is None or enterprise.region_code not in regions:
         raise LookupError(f"no enterprise {enterprise_id} in this bureau's regions")
     if kind not in OUTCOME_KINDS:
-        raise ValueError(f"kind: must be one of {', '.join(OUTCOME_KINDS)}")
+        raise FieldError("kind", f"must be one of {', '.join(OUTCOME_KINDS)}")
     try:
         when = date.fromisoformat(on_date.strip())
     except ValueError as exc:
-        raise ValueError("on_date: must be a date (YYYY-MM-DD)") from exc
+        raise FieldError("on_date", "must be a date (YYYY-MM-DD)") from exc
     if when > (today or date.today()):
-        raise ValueError("on_date: must not be in the future")
+        raise FieldError("on_date", "must not be in the future")
     source = source.strip()
     if not source or len(source) > 255:
-        raise ValueError(
-            "source: say where it is published (1-255 characters), e.g. a notice or document number"
+        raise FieldError(
+            "source", "say where it is published (1-255 characters), e.g. a notice or document number"
         )
     if len(detail) > 2000:
-        raise ValueError("detail: at most 2000 characters")
+        raise FieldError("detail", "at most 2000 characters")
     outcome = EnterpriseOutcome(
         enterprise_id=enterprise_id, kind=kind, on_date=when, source=source, detail=detail.strip() or None
     )

@@ -18,6 +18,11 @@ from scoring.planning import industry_section
         ("6513", "I"),
         ("", ""),
         ("x1", ""),
+        ("C34", "C"),  # a division prefixed by its section, as people write it
+        ("c3484", "C"),
+        ("C", "C"),
+        ("D34", ""),  # division 34 is manufacturing, not utilities
+        ("Z", ""),
     ],
 )
 def test_industry_section(code: str, section: str) -> None:

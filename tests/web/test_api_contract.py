@@ -152,3 +152,17 @@ def test_read_scope_may_only_read_and_tokens_expire(app: Flask, world) -> None: 
         db.commit()
     expired = client.get("/api/v1/me", headers=headers)
     assert expired.status_code == 401 and expired.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_token_page_issues_a_read_only_token_for_some_days(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    page = client_as(app, world, "enterprise").post("/account/token", data={"scope": "read", "ttl_days": "7"})
+    html = page.get_data(as_text=True)
+    token = html.split('<code id="api-token">')[1].split("</code>")[0]
+    me = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert me["scope"] == "read"
+    from datetime import datetime
+
+    left = datetime.fromisoformat(me["expires_at"]) - utcnow()
+    assert timedelta(days=6) < left <= timedelta(days=7)
+    refused = client_as(app, world, "enterprise").post("/account/token", data={"scope": "admin"})
+    assert "api-token" not in refused.get_data(as_text=True)

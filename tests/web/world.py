@@ -40,6 +40,7 @@ class World:
     tokens: dict[str, str]
     provider_id: int
     flag_id: int
+    enterprise_id: int = 0
 
     def settings(self, db_path: Path | None = None) -> Settings:
         """Settings for an app on this database (or on a copy of it)."""
@@ -111,6 +112,7 @@ def build(folder: Path) -> World:
             tokens=issued,
             provider_id=order.provider_id,  # type: ignore[arg-type]
             flag_id=flag.id,  # type: ignore[arg-type]
+            enterprise_id=order.enterprise_id,
         )
     engine.dispose()
     return world

@@ -39,13 +39,17 @@ csrf.exempt(bp)  # no cookies are used here: a Bearer token cannot be sent by a 
 
 # endpoint name (the view's __name__) → roles allowed; views without an entry are public (the document).
 ROLES: dict[str, tuple[str, ...]] = {}
+COMPUTES: set[str] = set()  # POSTs that store nothing (sizing, verifying): a read-scope token may call them
 
 
-def api_role(*roles: str) -> Callable[[F], F]:
-    """Allow only these roles (403); the token is checked before anything else (401), see `_authenticate`."""
+def api_role(*roles: str, stores: bool = True) -> Callable[[F], F]:
+    """Allow only these roles (403); the token is checked before anything else (401), see `_authenticate`.
+    `stores=False` marks a POST that changes nothing, so a read-scope token may call it."""
 
     def decorator(view: F) -> F:
         ROLES[view.__name__] = roles
+        if not stores:
+            COMPUTES.add(view.__name__)
         return view
 
     return decorator
@@ -87,13 +91,15 @@ def _authenticate() -> Response | None:
     g.user, g.token_scope = found
     if g.user.role not in roles:
         return error_response(403, f"this operation is for: {', '.join(roles)}")
-    if request.method not in READ_METHODS and g.token_scope != "write":
+    if request.method not in READ_METHODS and g.token_scope != "write" and name not in COMPUTES:
         return error_response(403, "this token is read-only: issue a token with the write scope")
     return _check_body()
 
 
 def _check_body() -> Response | None:
-    if request.method in READ_METHODS or not request.get_data(cache=True):
+    if request.method in READ_METHODS or request.mimetype not in ("", "application/json"):
+        return None  # a file upload (application/pdf) is the body itself
+    if not request.get_data(cache=True):
         return None
     try:
         parsed = json.loads(request.get_data(cache=True))
@@ -125,15 +131,23 @@ def _conflict(exc: IntegrityError) -> Response:
     return error_response(422, "conflicts with stored data (a duplicate?)", "")
 
 
-def _http_error(exc: HTTPException) -> Response | HTTPException:
+def json_http_error(exc: HTTPException) -> Response | HTTPException:
+    """An HTTP error as an ErrorOut body on /api/ paths (other paths: as it was). An app-wide error page
+    handler registered by status code should call this first for /api/ paths, since Flask prefers a handler
+    by code over this one by class for routing errors (which belong to no blueprint)."""
     if not request.path.startswith("/api/"):
         return exc
     return error_response(exc.code or 500, exc.description or exc.name)
 
 
+# Inside the blueprint, by code too: a blueprint's handler by code beats an app-wide error page by code.
+for _code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503):
+    bp.register_error_handler(_code, json_http_error)
+
+
 def init_app(app: Flask) -> None:
     """JSON errors for every /api/ path, including routing errors (an unknown or out-of-range id)."""
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, json_http_error)
 
 
 @contextmanager

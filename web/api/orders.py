@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from diagnose import workflow
 from diagnose.models import DiagnosisOrder, Enterprise
 from diagnose.schemas.answers import AnswerIn, AnswerOut, AnswerSaved, AnswersOut, ResultOut, ScoreOut
-from diagnose.schemas.common import Id
+from diagnose.schemas.common import PathId
 from diagnose.schemas.orders import (
     Action,
     ActionIn,
@@ -31,7 +31,7 @@ BATCHES = tag("batches", "采购批次")
 
 
 class OrderPath(BaseModel):
-    order_id: Id = Field(title="订单编号")
+    order_id: PathId = Field(title="订单编号")
 
 
 class ActionPath(OrderPath):

@@ -1,0 +1,86 @@
+"""A plant's devices: registration, bulk import with a dry run, MQTT credentials shown once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from diagnose.schemas.common import In, Out
+
+ExternalId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[^/+#\s]+$",
+        title="设备编号",
+        description="The device id in the MQTT topic: no '/', '+', '#' or spaces",
+    ),
+]
+Protocol = Literal["json", "sparkplug", "none"]
+Sensor = Literal["full", "current", "power"]
+MAX_IMPORT = 500
+
+
+class DeviceCreate(In):
+    """A device to register in the enterprise's ledger."""
+
+    external_id: ExternalId
+    name: str = Field(default="", max_length=128, title="设备名称")
+    kind: str = Field(default="", max_length=64, title="设备类型")
+    ideal_cycle_s: float | None = Field(default=None, gt=0, le=86400, title="理论节拍（秒）")
+    networked: bool = Field(default=True, title="已联网")
+    protocol: Protocol = Field(default="json", title="接入协议")
+    sensor: Sensor = Field(default="full", title="采集方式")
+
+
+class DeviceImport(In):
+    """Several devices at once; with dry_run nothing is stored and the answer says what would be."""
+
+    devices: list[DeviceCreate] = Field(min_length=1, max_length=MAX_IMPORT, title="设备清单")
+    dry_run: bool = Field(default=False, title="仅校验")
+
+
+class DeviceOut(Out):
+    """A device with its live state."""
+
+    id: int = Field(title="编号")
+    external_id: str = Field(title="设备编号")
+    name: str = Field(title="设备名称")
+    kind: str = Field(title="设备类型")
+    ideal_cycle_s: float | None = Field(title="理论节拍（秒）")
+    networked: bool = Field(title="已联网")
+    protocol: str = Field(title="接入协议")
+    sensor: str = Field(title="采集方式")
+    registry_status: Literal["active", "pending", "retired"] = Field(title="登记状态")
+    online: bool = Field(title="在线")
+    last_state: str | None = Field(title="最近状态")
+    last_seen_at: datetime | None = Field(title="最近上报")
+    mqtt_username: str | None = Field(title="MQTT 用户名")
+
+
+class DeviceList(Out):
+    """The enterprise's devices."""
+
+    items: list[DeviceOut] = Field(title="设备")
+
+
+class ImportOut(Out):
+    """What an import stored (or, in a dry run, would store)."""
+
+    dry_run: bool = Field(title="仅校验")
+    created: int = Field(title="新增数量")
+    items: list[DeviceOut] = Field(title="设备", description="Stored devices; empty in a dry run")
+    external_ids: list[str] = Field(title="设备编号")
+
+
+class CredentialsOut(Out):
+    """A device's new MQTT password: shown this once, stored only as a hash."""
+
+    device_id: int = Field(title="设备")
+    username: str = Field(title="MQTT 用户名")
+    password: str = Field(title="MQTT 密码")
+    broker_url: str = Field(title="代理地址")
+    topics: dict[str, str] = Field(title="主题")

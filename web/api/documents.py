@@ -1,0 +1,197 @@
+"""Issued reports (list, download the exact PDF, verify a file), supervision (flags, league table) and the
+policy catalogue with subsidy sizing."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import ClassVar
+
+from flask import Response, g, request, send_file
+from flask_openapi3.models import RawModel
+from pydantic import BaseModel, Field
+
+import reports
+from diagnose.schemas.common import PathId
+from diagnose.schemas.errors import FieldError
+from diagnose.schemas.policies import (
+    CatalogueOut,
+    ClauseOut,
+    PolicyOut,
+    SubsidyOut,
+    SubsidyPlanIn,
+    TargetOut,
+)
+from diagnose.schemas.reports import ReportList, ReportVersionOut, VerificationOut
+from diagnose.schemas.supervision import FlagList, FlagOut, FlagQuery, LeagueOut, LeagueRow, PeriodQuery
+from diagnose.services import supervision_review
+from scoring.subsidy import PlanError, evaluate, load_catalogue, parse_plan
+from web.api.base import ALL, api_role, bp, not_found, ok, tag
+from web.db import get_session
+from web.scope import get_order
+
+REPORTS = tag("reports", "诊断报告")
+SUPERVISION = tag("supervision", "监管：异常与服务商排名")
+POLICIES = tag("policies", "政策目录与补贴测算")
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+class OrderPath(BaseModel):
+    order_id: PathId = Field(title="订单编号")
+
+
+class VersionPath(OrderPath):
+    version: int = Field(ge=1, le=1_000_000, title="版本")
+
+
+class PdfBody(RawModel):
+    """The file to verify, as the raw request body (application/pdf)."""
+
+    mimetypes: ClassVar[list[str]] = ["application/pdf"]
+
+
+@bp.get("/orders/<int:order_id>/reports", tags=REPORTS, responses={200: ReportList})
+@api_role(*ALL)
+def list_reports(path: OrderPath) -> Response:
+    """The issued versions of the order's report, oldest first."""
+    rows = reports.versions(session=get_session(), order=get_order(path.order_id))
+    return ok(ReportList(items=[ReportVersionOut.model_validate(r) for r in rows]))
+
+
+@bp.get(
+    "/orders/<int:order_id>/reports/<int:version>.pdf",
+    tags=REPORTS,
+    responses={200: {"description": "The issued PDF", "content": {"application/pdf": {"schema": {}}}}},
+)
+@api_role(*ALL)
+def download_report(path: VersionPath) -> Response:
+    """The exact bytes of an issued version."""
+    row = reports.get_version(session=get_session(), order=get_order(path.order_id), version=path.version)
+    if row is None:
+        not_found("no such issued version")
+    return send_file(
+        io.BytesIO(row.pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{row.report_number}-v{row.version}.pdf",
+    )
+
+
+@bp.post(
+    "/reports/verify",
+    tags=REPORTS,
+    responses={200: VerificationOut},
+)
+@api_role(*ALL, stores=False)
+def verify_report(raw: PdfBody) -> Response:
+    """Is this file an issued report? The body is the PDF itself (Content-Type: application/pdf)."""
+    data = request.get_data(cache=False)
+    if not data:
+        raise FieldError("body", "send the PDF file as the request body")
+    if len(data) > MAX_PDF_BYTES:
+        raise FieldError("body", "at most 20 MB")
+    found = reports.verify_pdf(session=get_session(), pdf=data)
+    return ok(VerificationOut.model_validate(found))
+
+
+@bp.get("/supervision/flags", tags=SUPERVISION, responses={200: FlagList})
+@api_role("bureau")
+def list_flags(query: FlagQuery) -> Response:
+    """Anomaly flags on orders in the bureau's regions, strongest first."""
+    rows = supervision_review.list_flags(
+        session=get_session(), bureau_id=g.user.bureau_id, status=query.status
+    )
+    return ok(
+        FlagList(
+            items=[
+                FlagOut(
+                    id=f.id,  # type: ignore[arg-type]
+                    order_id=o.id,
+                    order_number=o.number,
+                    enterprise_name=e.name,
+                    provider_id=f.provider_id,
+                    kind=f.kind,
+                    strength=f.strength,
+                    evidence=f.evidence,
+                    source=f.source,
+                    detected_at=f.detected_at,
+                    decision=f.decision,
+                    decision_note=f.decision_note,
+                )
+                for f, o, e in rows
+            ]
+        )
+    )
+
+
+@bp.get("/supervision/league", tags=SUPERVISION, responses={200: LeagueOut})
+@api_role("bureau")
+def league(query: PeriodQuery) -> Response:
+    """The providers serving the bureau's regions over a period (the current year by default)."""
+    today = date.today()
+    start, end = query.start or date(today.year, 1, 1), query.end or date(today.year, 12, 31)
+    report = supervision_review.performance(
+        session=get_session(), bureau_id=g.user.bureau_id, start=start, end=end
+    )
+    return ok(
+        LeagueOut(
+            start=start,
+            end=end,
+            rows=[
+                LeagueRow(
+                    provider_id=r.provider_id,
+                    provider_name=report.providers[r.provider_id].name
+                    if r.provider_id in report.providers
+                    else "",
+                    assigned=r.assigned,
+                    delivered=r.delivered,
+                    completed=r.completed,
+                    on_time=r.on_time,
+                    returned=r.returned,
+                    avg_delivery_days=r.avg_delivery_days,
+                    avg_rating=r.avg_rating,
+                    billed_fen=r.billed_fen,
+                    committed_fen=r.committed_fen,
+                    open_flags=report.open_flags.get(r.provider_id, 0),
+                )
+                for r in report.rows
+            ],
+        )
+    )
+
+
+@bp.get("/policies", tags=POLICIES, responses={200: CatalogueOut})
+@api_role(*ALL)
+def policies() -> Response:
+    """The policy catalogue: documents, award clauses with their quotes, and what they pay for."""
+    cat = load_catalogue()
+    return ok(
+        CatalogueOut(
+            policies=[PolicyOut.model_validate(p) for p in cat.policies],
+            clauses=[
+                ClauseOut(
+                    id=c.id,
+                    policy=c.policy,
+                    clause=c.clause,
+                    target=c.target,
+                    region=c.region,
+                    valid_from=c.valid_from,
+                    valid_to=c.valid_to,
+                    quote=c.quote,
+                )
+                for c in cat.clauses
+            ],
+            targets=[TargetOut.model_validate(t) for t in sorted(cat.targets.values(), key=lambda t: t.id)],
+        )
+    )
+
+
+@bp.post("/subsidy", tags=POLICIES, responses={200: SubsidyOut})
+@api_role(*ALL, stores=False)
+def size_subsidy(body: SubsidyPlanIn) -> Response:
+    """What a plan earns under the policies in force on its date, clause by clause (nothing is stored)."""
+    try:
+        plan = parse_plan(body.plan())
+    except PlanError as exc:
+        raise FieldError(exc.field, exc.message) from exc
+    return ok(SubsidyOut.model_validate(evaluate(plan, load_catalogue()).to_dict()))
