@@ -9,10 +9,11 @@ from diagnose.settings import Settings
 
 def run_web(settings: Settings, *, dev: bool = False) -> None:
     """Serve until interrupted."""
+    from collectors.replay import replay
     from web import create_app
 
     if dev:
-        create_app(settings).run(
+        create_app(settings, replay=replay).run(
             host=settings.web_host, port=settings.web_port, debug=False, use_reloader=False
         )
         return
@@ -26,6 +27,6 @@ def run_web(settings: Settings, *, dev: bool = False) -> None:
             self.cfg.set("graceful_timeout", 5)
 
         def load(self) -> Any:
-            return create_app(settings)
+            return create_app(settings, replay=replay)
 
     _App().run()

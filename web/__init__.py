@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -11,8 +12,16 @@ from werkzeug.wrappers import Response
 from diagnose.settings import Settings, load_settings
 
 
-def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the web app for these settings (environment settings if none are given)."""
+def create_app(
+    settings: Settings | None = None,
+    test_config: dict[str, Any] | None = None,
+    *,
+    replay: Callable[..., Any] | None = None,
+) -> Flask:
+    """Build the web app for these settings (environment settings if none are given).
+
+    `replay` re-parses dead letters (collectors.replay.replay, handed in by the composition root in apps/).
+    """
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config.update(
@@ -30,20 +39,25 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     if test_config:
         app.config.update(test_config)
     app.extensions["diagnose_settings"] = settings
+    if replay is not None:
+        app.extensions["diagnose_replay"] = replay
 
-    from web import db, extensions, labels
+    from web import db, errors, extensions, labels, messages
 
     db.init_app(app, settings)
     extensions.init_app(app)
     labels.init_app(app)
+    errors.init_app(app)
+    messages.init_app(app)
 
-    from web import admin, api, auth, bureau, enterprise, orders, provider, report_views, supervision
+    from web import admin, api, auth, bureau, enterprise, orders, plant, provider, report_views, supervision
 
     blueprints = (
         auth.bp,
         orders.bp,
         bureau.bp,
         provider.bp,
+        plant.bp,
         enterprise.bp,
         admin.bp,
         api.bp,

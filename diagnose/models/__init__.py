@@ -9,7 +9,16 @@ from diagnose.models.diagnosis import (
     ProcurementBatch,
     Result,
 )
-from diagnose.models.orgs import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
+from diagnose.models.orgs import (
+    Bureau,
+    BureauProvider,
+    Enterprise,
+    PoolEntry,
+    Provider,
+    Region,
+    Role,
+    User,
+)
 from diagnose.models.reports import IssuedReport
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
 from diagnose.models.supervision import AnomalyFlag, EnterpriseOutcome, FlagDecision, SupervisionSummary
@@ -34,6 +43,7 @@ __all__ = [
     "FlagDecision",
     "IssuedReport",
     "OrderStatus",
+    "PoolEntry",
     "ProcurementBatch",
     "Provider",
     "Region",
