@@ -221,6 +221,26 @@ DEAD_LETTER_REASONS = (
         lambda m: _("The payload could not be read: %(error)s", error=m[1]),
     ),
     (re.compile(r"^only JSON plant/ topics"), lambda m: _("Sparkplug messages cannot be replayed here.")),
+    (
+        re.compile(r"^bad JSON: (\w+) is not a number"),
+        lambda m: _("The field %(name)s is not a number.", name=m[1]),
+    ),
+    (re.compile(r"^bad JSON"), lambda m: _("The payload could not be read: it is not a JSON object.")),
+    (
+        re.compile(r"^payload too large: (\d+) bytes"),
+        lambda m: _("The payload is too large (%(n)s bytes).", n=m[1]),
+    ),
+    (re.compile(r"^bad topic"), lambda m: _("The topic is not one the platform reads.")),
+    (re.compile(r"^ts: "), lambda m: _("The time stamp is missing or not RFC 3339 with a time zone.")),
+    (
+        re.compile(r"^state: must be one of"),
+        lambda m: _("The state is not one of RUN, IDLE, DOWN, PLANNED_STOP, OFF."),
+    ),
+    (re.compile(r"^too many metrics"), lambda m: _("The payload has too many metrics.")),
+    (
+        re.compile(r"^(\w+): (required|must be .*)$"),
+        lambda m: _("The field %(name)s is missing or invalid.", name=m[1]),
+    ),
 )
 
 
