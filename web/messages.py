@@ -253,9 +253,21 @@ def dead_letter_reason(reason: str) -> str:
     return _("Technical reason: %(text)s", text=reason)
 
 
+def filesize(size: int | None) -> str:
+    """A file's size as people read it: 13 B, 4.2 KB, 1.5 MB."""
+    if size is None:
+        return "—"
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def init_app(app: Flask) -> None:
     """Register the `citation` and audit-log template filters."""
     app.add_template_filter(citation, "citation")
+    app.add_template_filter(filesize, "filesize")
     app.add_template_filter(dead_letter_reason, "dead_letter_reason")
     app.add_template_filter(audit_action, "audit_action_label")
     app.add_template_filter(lambda e: str(AUDIT_ENTITY_LABELS.get(e, e)), "audit_entity_label")

@@ -110,10 +110,10 @@ def login(browser, server: str, username: str, viewport: dict[str, int] = DESKTO
     return page
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def shot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(exist_ok=True)
     width = "390" if page.viewport_size["width"] <= 400 else "desktop"
-    page.screenshot(path=str(ARTIFACTS / f"screens-{name}-{width}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"screens-{name}-{width}.png"), full_page=full_page)
 
 
 def overflow(page) -> tuple[int, int, list[str]]:  # type: ignore[no-untyped-def]
@@ -325,7 +325,10 @@ def test_questionnaire_progress_domains_photo_and_busy_retry(server: str, browse
         photo.set_input_files({"name": "现场照片.png", "mimeType": "image/png", "buffer": tiny_png()})
     assert "已上传" in flash(provider) or "已附" in flash(provider), flash(provider)
     assert "现场照片.png" in provider.locator(f'.req[data-requirement="{requirement}"] .files').inner_text()
-    shot(provider, "questionnaire")
+    shot(provider, "questionnaire", full_page=False)  # as the phone shows it: the small sticky header
+    provider.set_viewport_size(DESKTOP)
+    provider.goto(f"{server}/provider/orders/{world.order_id}/questionnaire#sub-data")
+    shot(provider, "questionnaire", full_page=False)
 
 
 # ---- (5) plant pages ---------------------------------------------------------------------------------

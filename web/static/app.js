@@ -178,10 +178,13 @@
     } else if (kind === "timeline") {
       var t = data("timeline-data");
       var order = ["created", "assigned", "scheduled", "on_site", "submitted", "returned", "accepted", "cancelled"];
-      var pts = t.events.filter(function (e) { return e.to; }).map(function (e) { return [e.at, order.indexOf(e.to)]; });
+      // China time whatever the browser's zone: shift to UTC+8 and let the chart read the axis as UTC.
+      var pts = t.events.filter(function (e) { return e.to; }).map(function (e) { return [Date.parse(e.at) + 8 * 3600 * 1000, order.indexOf(e.to)]; });
       chart.setOption({
+        useUTC: true,
         tooltip: { trigger: "axis" },
-        xAxis: { type: "time" },
+        grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+        xAxis: { type: "time", axisLabel: { hideOverlap: true, formatter: "{MM}-{dd} {HH}:{mm}" } },
         yAxis: { type: "category", data: order.map(function (s) { return t.labels[s]; }) },
         series: [{ type: "line", step: "end", data: pts, symbolSize: 8 }]
       });

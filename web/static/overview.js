@@ -13,7 +13,7 @@
       tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: grid,
       xAxis: { type: "category", data: data.categories, axisLabel: { interval: 0, rotate: data.categories.length > 4 ? 30 : 0 } },
       yAxis: { type: "value", minInterval: 1 },
-      series: data.series.map(function (s) { return { type: "bar", stack: "lvl", name: levelName(s.level), data: s.counts }; })
+      series: data.series.map(function (s) { return { type: "bar", stack: "lvl", barMaxWidth: 56, name: levelName(s.level), data: s.counts }; })
     };
   };
   var options = {
@@ -50,7 +50,7 @@
         xAxis: { type: "value", minInterval: 1 },
         yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r.name; }) },
         series: [
-          { type: "bar", name: L.assigned, data: rows.map(function (r) { return r.assigned; }) },
+          { type: "bar", barMaxWidth: 18, name: L.assigned, data: rows.map(function (r) { return r.assigned; }) },
           { type: "bar", name: L.completed, data: rows.map(function (r) { return r.completed; }) },
           { type: "bar", name: L.returned, data: rows.map(function (r) { return r.returned; }) }
         ]
