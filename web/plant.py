@@ -39,7 +39,7 @@ def _replay(letters: Sequence[DeadLetter]) -> str:
     """Replay these dead letters (caller commits) and say what happened, in words."""
     replay = _replayer()
     if replay is None:
-        return _("Replay runs in the collector: diagnose devices replay --all")
+        return _("Replay runs in the collector: diagnose deadletters replay --all")
     settings = current_app.extensions["diagnose_settings"]
     report = replay(session=get_session(), letters=letters, max_payload_bytes=settings.max_payload_bytes)
     return _(
