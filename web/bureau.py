@@ -168,7 +168,25 @@ def audit_log() -> str:
         end=end,
         page=int(page_text) if page_text.isdigit() and len(page_text) < 7 else 1,
     )
-    return render_template("bureau/audit_log.html", page=page, start=start, end=end)
+    return render_template(
+        "bureau/audit_log.html",
+        page=page,
+        start=start,
+        end=end,
+        names=audit_view.entity_names(session=get_session(), entries=page.items),
+        groups=AUDIT_GROUPS,
+    )
+
+
+AUDIT_GROUPS = {
+    "order.": _l("Orders"),
+    "pool.": _l("Provider pool"),
+    "batch.": _l("Procurement batches"),
+    "device.": _l("Devices"),
+    "user.": _l("Users"),
+    "flag.": _l("Anomaly flags"),
+    "outcome.": _l("Outcomes"),
+}
 
 
 @bp.route("/batches", methods=["GET", "POST"])

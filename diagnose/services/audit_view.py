@@ -75,3 +75,30 @@ def search(
         .limit(per_page)
     ).all()
     return Page(list(items), page, per_page, total)
+
+
+def entity_names(*, session: Session, entries: list[AuditLog]) -> dict[tuple[str, str], str]:
+    """What each entry is about, in words: the order's number, the organisation's or person's name."""
+    from diagnose.models import Bureau, Provider
+
+    wanted: dict[str, set[int]] = {}
+    for e in entries:
+        if e.entity_id.isdigit() and len(e.entity_id) < 12:
+            wanted.setdefault(e.entity, set()).add(int(e.entity_id))
+    lookups: dict[str, tuple[Any, Any]] = {
+        "order": (DiagnosisOrder, DiagnosisOrder.number),
+        "enterprise": (Enterprise, Enterprise.name),
+        "provider": (Provider, Provider.name),
+        "bureau": (Bureau, Bureau.name),
+        "user": (User, User.username),
+        "device": (Device, Device.external_id),
+        "batch": (ProcurementBatch, ProcurementBatch.name),
+    }
+    names: dict[tuple[str, str], str] = {}
+    for kind, ids in wanted.items():
+        if kind not in lookups:
+            continue
+        model, label = lookups[kind]
+        for ident, name in session.exec(select(model.id, label).where(col(model.id).in_(ids))).all():
+            names[(kind, str(ident))] = str(name)
+    return names

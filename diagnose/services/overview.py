@@ -15,6 +15,46 @@ from diagnose.services import orders, supervision_records
 from scoring.china_time import CHINA_TZ
 
 STAGES = ("created", "in_progress", "submitted", "accepted", "cancelled")
+# GB/T 4754-2017 门类 C (manufacturing): division code → name, for the chart's axis.
+DIVISIONS = {
+    "13": "农副食品加工业",
+    "14": "食品制造业",
+    "15": "酒、饮料和精制茶制造业",
+    "16": "烟草制品业",
+    "17": "纺织业",
+    "18": "纺织服装、服饰业",
+    "19": "皮革、毛皮、羽毛及其制品和制鞋业",
+    "20": "木材加工和木、竹、藤、棕、草制品业",
+    "21": "家具制造业",
+    "22": "造纸和纸制品业",
+    "23": "印刷和记录媒介复制业",
+    "24": "文教、工美、体育和娱乐用品制造业",
+    "25": "石油、煤炭及其他燃料加工业",
+    "26": "化学原料和化学制品制造业",
+    "27": "医药制造业",
+    "28": "化学纤维制造业",
+    "29": "橡胶和塑料制品业",
+    "30": "非金属矿物制品业",
+    "31": "黑色金属冶炼和压延加工业",
+    "32": "有色金属冶炼和压延加工业",
+    "33": "金属制品业",
+    "34": "通用设备制造业",
+    "35": "专用设备制造业",
+    "36": "汽车制造业",
+    "37": "铁路、船舶、航空航天和其他运输设备制造业",
+    "38": "电气机械和器材制造业",
+    "39": "计算机、通信和其他电子设备制造业",
+    "40": "仪器仪表制造业",
+    "41": "其他制造业",
+    "42": "废弃资源综合利用业",
+    "43": "金属制品、机械和设备修理业",
+}
+
+
+def division_name(industry_code: str) -> str:
+    """'C17 纺织业' for an enterprise's GB/T 4754 class code ('1711' or 'C1711')."""
+    digits = "".join(c for c in industry_code if c.isdigit())[:2]
+    return f"C{digits} {DIVISIONS[digits]}" if digits in DIVISIONS else (industry_code or "?")
 
 
 def _latest_levels(session: Session, regions: set[str]) -> list[tuple[Enterprise, int]]:
@@ -52,7 +92,7 @@ def level_distribution(*, session: Session, regions: set[str]) -> dict[str, dict
     by_industry: dict[str, Counter[int]] = defaultdict(Counter)
     for enterprise, level in _latest_levels(session, regions):
         by_district[names.get(enterprise.region_code, enterprise.region_code)][level] += 1
-        by_industry[(enterprise.industry_code or "?")[:2]][level] += 1
+        by_industry[division_name(enterprise.industry_code or "")][level] += 1
     return {"district": _by(by_district), "industry": _by(by_industry)}
 
 

@@ -386,10 +386,8 @@ def test_bureau_charts_pool_and_audit_log(server: str, browser) -> None:  # type
 
     bureau.goto(f"{server}/bureau/pool")
     row = bureau.locator("#pool tr", has_text="江苏智造云联信息技术有限公司")
-    row.locator("form.pool-change", has=bureau.locator('input[value="suspend"]')).locator(
-        "input[name=reason]"
-    ).fill("年度考核不合格")
-    row.locator("form.pool-change", has=bureau.locator('input[value="suspend"]')).locator("button").click()
+    row.locator("form.pool-change input[name=reason]").fill("年度考核不合格")
+    row.locator('form.pool-change button[value="suspend"]').click()
     bureau.wait_for_load_state()
     assert "已暂停" in bureau.locator("#pool tr", has_text="江苏智造云联信息技术有限公司").inner_text()
     shot(bureau, "pool")
@@ -400,7 +398,7 @@ def test_bureau_charts_pool_and_audit_log(server: str, browser) -> None:  # type
 
     bureau.goto(f"{server}/bureau/audit-log?action=pool.")
     log = bureau.inner_text("#audit-log")
-    assert "暂停资源池资格" in log and "年度考核不合格" in log
+    assert "暂停资源池资格" in log and "年度考核不合格" in log and "江苏智造云联信息技术有限公司" in log
     shot(bureau, "audit-log")
     bureau.set_viewport_size(PHONE)
     bureau.goto(f"{server}/bureau/dashboard")

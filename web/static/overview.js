@@ -11,7 +11,7 @@
   var stacked = function (data) {
     return {
       tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: grid,
-      xAxis: { type: "category", data: data.categories, axisLabel: { interval: 0, rotate: data.categories.length > 4 ? 30 : 0 } },
+      xAxis: { type: "category", data: data.categories, axisLabel: { interval: 0, width: 90, overflow: "break", rotate: data.categories.length > 4 ? 30 : 0 } },
       yAxis: { type: "value", minInterval: 1 },
       series: data.series.map(function (s) { return { type: "bar", stack: "lvl", barMaxWidth: 56, name: levelName(s.level), data: s.counts }; })
     };
@@ -34,7 +34,7 @@
       var pick = function (k) { return C.spend.map(function (b) { return b[k]; }); };
       return {
         tooltip: { trigger: "axis", valueFormatter: yuan }, legend: { top: 0 }, grid: grid,
-        xAxis: { type: "value", axisLabel: { formatter: function (v) { return (v / 1000000).toLocaleString("zh-CN") + "万"; } } },
+        xAxis: { type: "value", splitNumber: 3, axisLabel: { hideOverlap: true, formatter: function (v) { return (v / 1000000).toLocaleString("zh-CN") + "万"; } } },
         yAxis: { type: "category", data: names },
         series: [
           { type: "bar", name: L.budget, data: pick("budget_fen"), itemStyle: { color: "#c9d6e3" } },
