@@ -13,6 +13,8 @@ from werkzeug.wrappers import Response
 
 from diagnose.models import Bureau, Provider
 from diagnose.models.base import utcnow
+from diagnose.schemas.errors import validate
+from diagnose.schemas.orders import BatchCreate, OrderCreate
 from diagnose.services import audit_view, orders, overview, pool, supervision_review
 from diagnose.services.orgs import ValidationError
 from scoring.china_time import china_today
@@ -38,17 +40,6 @@ def form_int(name: str) -> int:
     """An id chosen in a form's list (0 when missing or not a number: the service refuses it by name)."""
     text = request.form.get(name, "").strip()
     return int(text) if text.isdigit() and len(text) < 12 else 0
-
-
-def form_date(name: str) -> date | None:
-    """A date typed in a form, or None when left empty; a bad one is a form error naming the field."""
-    text = request.form.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(name, "not a valid date") from None
 
 
 @bp.get("/dashboard")
@@ -196,16 +187,15 @@ def batches() -> str | Response:
     db = get_session()
     if request.method == "POST":
         try:
-            year = request.form.get("year", "").strip()
-            if not (year.isdigit() and 2000 <= int(year) <= 2100):
-                raise ValidationError("year", "not a valid choice")
-            orders.create_batch(
-                session=db,
-                actor=g.user,
-                name=request.form.get("name", "")[:128],
-                year=int(year),
-                budget_fen=yuan_to_fen(request.form.get("budget_yuan", ""), "budget_yuan"),
+            batch = validate(
+                BatchCreate,
+                {
+                    "name": request.form.get("name", ""),
+                    "year": request.form.get("year", "").strip() or None,
+                    "budget_fen": yuan_to_fen(request.form.get("budget_yuan", ""), "budget_yuan"),
+                },
             )
+            orders.create_batch(session=db, actor=g.user, **batch.model_dump())
         except ValidationError as exc:
             db.rollback()
             flash(not_saved(exc), "error")
@@ -238,15 +228,17 @@ def new_order() -> str | Response:
     enterprises = orders.enterprises_in_scope(session=db, user=g.user)
     if request.method == "POST":
         try:
-            order = orders.create_order(
-                session=db,
-                actor=g.user,
-                batch_id=form_int("batch_id"),
-                enterprise_id=form_int("enterprise_id"),
-                kind=request.form.get("kind", ""),
-                fee_fen=yuan_to_fen(request.form.get("fee_yuan", ""), "fee_yuan"),
-                due_date=form_date("due_date"),
+            form = validate(
+                OrderCreate,
+                {
+                    "batch_id": request.form.get("batch_id", "").strip() or None,
+                    "enterprise_id": request.form.get("enterprise_id", "").strip() or None,
+                    "kind": request.form.get("kind", ""),
+                    "fee_fen": yuan_to_fen(request.form.get("fee_yuan", ""), "fee_yuan"),
+                    "due_date": request.form.get("due_date", "").strip() or None,
+                },
             )
+            order = orders.create_order(session=db, actor=g.user, **form.model_dump())
         except ValidationError as exc:
             db.rollback()
             flash(not_saved(exc), "error")

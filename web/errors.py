@@ -55,11 +55,13 @@ def _wants_json() -> bool:
 def error_response(code: int, detail: str = "") -> Response:
     """The branded page (or JSON for the API and for script calls) for an HTTP error code."""
     title = str(TITLES.get(code, TITLES[500] if code >= 500 else TITLES[400]))
-    if _wants_json():
+    if request.path.startswith("/api/"):
+        from web.api.base import error_response as api_error  # the API's one error body (ErrorOut)
+
+        response: Response = api_error(code, detail or str(EXPLANATIONS.get(code, "")) or title)
+    elif _wants_json():
         body = {"error": title, "message": str(EXPLANATIONS.get(code, "")) or detail, "code": code}
-        response: Response = Response(
-            json.dumps(body, ensure_ascii=False), status=code, mimetype="application/json"
-        )
+        response = Response(json.dumps(body, ensure_ascii=False), status=code, mimetype="application/json")
     else:
         html = render_template(
             "errors/error.html",
@@ -82,13 +84,16 @@ def _rollback() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the handlers on the app (blueprints may still answer their own errors first)."""
+    """Register the handlers on the app, after the API's (blueprints still answer their own errors first):
+    pages get the branded page, /api/ paths the API's JSON error body."""
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         if exc.code is None or exc.code < 400:
             return exc  # type: ignore[return-value]
-        response = error_response(exc.code, str(exc.description or "") if exc.code in (400, 413) else "")
+        api = request.path.startswith("/api/")
+        detail = str(exc.description or exc.name) if api or exc.code in (400, 413) else ""
+        response = error_response(exc.code, detail)
         if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response

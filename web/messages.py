@@ -1,6 +1,6 @@
 """What a refused input says to a person: the field named in words, the reason translated, limits in yuan.
 
-Services raise `ValidationError(field, message, **params)` and workflow `WorkflowError` with English,
+Services and the workflow raise `FieldError(field, message)` (diagnose.schemas.errors) with English,
 machine-oriented text (the API returns it as is). Pages show these instead: Chinese by default, English under
 ?lang=en, never a field's code name or a file name.
 """
@@ -279,15 +279,15 @@ def field_label(field: str) -> str:
     return str(FIELD_LABELS.get(field, field))
 
 
-def reason_text(message: str, params: dict[str, object] | None = None) -> str:
+def reason_text(message: str) -> str:
     """A service's English reason, in the user's language, with limits in yuan."""
-    params = params or {}
-    if "limit_fen" in params:
-        return _("must be more than ¥0.00 and at most %(limit)s", limit=yuan(int(params["limit_fen"])))  # type: ignore[call-overload]
-    if "remaining_fen" in params:
+    limit = re.match(r"^must be above 0 and at most ([\d.]+) yuan$", message)
+    if limit:
+        return _("must be more than ¥0.00 and at most %(limit)s", limit=yuan(_fen(limit[1])))
+    remaining = re.match(r"^the batch budget would be exceeded: ([\d.-]+) yuan remain$", message)
+    if remaining:
         return _(
-            "exceeds what remains of the batch budget (%(remaining)s)",
-            remaining=yuan(int(params["remaining_fen"])),  # type: ignore[call-overload]
+            "exceeds what remains of the batch budget (%(remaining)s)", remaining=yuan(_fen(remaining[1]))
         )
     if message in REASONS:
         return str(REASONS[message])
@@ -298,17 +298,57 @@ def reason_text(message: str, params: dict[str, object] | None = None) -> str:
     return message
 
 
-def explain(field: str, message: str, params: dict[str, object] | None = None) -> str:
+def _fen(yuan_text: str) -> int:
+    whole, _sep, part = yuan_text.partition(".")
+    return int(whole) * 100 + int((part + "00")[:2]) if whole.lstrip("-").isdigit() else 0
+
+
+PYDANTIC = (
+    (re.compile(r"^Input should be a valid (integer|number)"), lambda m: _("is not a number")),
+    (re.compile(r"^Input should be a valid date"), lambda m: _("is not a valid date")),
+    (re.compile(r"^Input should be (greater|less) than"), lambda m: _("is out of range")),
+    (re.compile(r"^Input should be "), lambda m: _("is not a valid choice")),
+    (re.compile(r"^Field required"), lambda m: _("is required")),
+    (re.compile(r"^String should have at least"), lambda m: _("is required")),
+    (
+        re.compile(r"^String should have at most (\d+)"),
+        lambda m: _("may have at most %(n)s characters", n=m[1]),
+    ),
+    (
+        re.compile(r"^Value error, at most ([\d,]+)\.(\d\d) 元$"),
+        lambda m: _("may be at most %(limit)s", limit=f"¥{m[1]}.{m[2]}"),
+    ),
+    (re.compile(r"^Value error, must not be negative"), lambda m: _("may not be negative")),
+    (re.compile(r"^unknown field"), lambda m: _("is not a field of this form")),
+)
+
+
+def _schema_reason(message: str) -> str | None:
+    """A pydantic reason from diagnose.schemas ('采购批次：Input should be …'), translated; None if not one."""
+    title, sep, reason = message.partition("：")
+    if not sep:
+        return None
+    for pattern, render in PYDANTIC:
+        match = pattern.match(reason)
+        if match:
+            return _("%(field)s: %(reason)s", field=title, reason=render(match))
+    return None
+
+
+def explain(field: str, message: str) -> str:
     """'费用：须大于 ¥0.00，且不超过 ¥200,000.00' — the field in words and the translated reason."""
+    schema = _schema_reason(message)
+    if schema is not None:
+        return schema
     if not field:
-        return reason_text(message, params)
-    return _("%(field)s: %(reason)s", field=field_label(field), reason=reason_text(message, params))
+        return reason_text(message)
+    return _("%(field)s: %(reason)s", field=field_label(field), reason=reason_text(message))
 
 
 def not_saved(exc: Exception) -> str:
     """The flash for a refused form (a ValidationError, or a ValueError reading 'field: reason')."""
     if isinstance(exc, ValidationError):
-        return _("Not saved: %(reason)s", reason=explain(exc.field, exc.message, exc.params))
+        return _("Not saved: %(reason)s", reason=explain(exc.field, exc.message))
     field, _sep, message = str(exc).partition(": ")
     if not message:
         field, message = "", field

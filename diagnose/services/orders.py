@@ -204,6 +204,12 @@ def _next_number(session: Session, bureau_id: int, year: int) -> str:
     return f"ZD{year}-{bureau_id:02d}-{int(count) + 1:04d}"
 
 
+def _yuan_text(fen: int) -> str:
+    """Fen as plain yuan text for a message ('200000' or '345000.50'); pages render it as ¥200,000.00."""
+    whole, part = divmod(fen, 100)
+    return f"{whole}.{part:02d}" if part else str(whole)
+
+
 def create_order(
     *,
     session: Session,
@@ -227,13 +233,11 @@ def create_order(
         raise ValidationError("kind", "must be factory or workshop")
     cap = fee_cap(session=session, region_code=enterprise.region_code, kind=kind)
     if not 0 < fee_fen <= cap.max_fen:
-        raise ValidationError(
-            "fee_fen", f"must be above 0 and at most {cap.max_fen // 100} yuan", limit_fen=cap.max_fen
-        )
+        raise ValidationError("fee_fen", f"must be above 0 and at most {_yuan_text(cap.max_fen)} yuan")
     budget = batch_budget(session=session, batch=batch)
     if fee_fen > budget.remaining_fen:
         raise ValidationError(
-            "fee_fen", "the batch budget would be exceeded", remaining_fen=budget.remaining_fen
+            "fee_fen", f"the batch budget would be exceeded: {_yuan_text(budget.remaining_fen)} yuan remain"
         )
     order = DiagnosisOrder(
         number=_next_number(session, actor.bureau_id, batch.year),

@@ -45,7 +45,7 @@ def test_lock_contention_is_a_503_page_with_retry_after(app: Flask, world) -> No
     assert "平台繁忙" in text and "重试" in text and "database is locked" not in text
     api = client.get("/api/v1/_locked")
     assert api.status_code == 503 and api.is_json and api.headers["Retry-After"]
-    assert api.get_json()["code"] == 503
+    assert api.get_json()["error"] == "Service Unavailable" and api.get_json()["message"]
     autosave = client.get("/_locked", headers={"Accept": "application/json"})
     assert autosave.status_code == 503 and autosave.is_json
 
@@ -66,7 +66,7 @@ def test_other_errors_are_branded_pages(app: Flask, world) -> None:  # type: ign
 
 def test_messages_name_the_field_and_state_limits_in_yuan(app: Flask) -> None:
     with app.test_request_context():
-        over = ValidationError("fee_fen", "must be above 0 and at most 200000 yuan", limit_fen=20_000_000)
+        over = ValidationError("fee_fen", "must be above 0 and at most 200000 yuan")
         assert not_saved(over) == "未保存：服务费：须大于 ¥0.00 且不超过 ¥200,000.00"
         assert not_saved(ValueError("on_date: must not be in the future")) == "未保存：日期：不能晚于今天"
         assert ".txt" not in citation(
@@ -96,7 +96,7 @@ def test_new_order_error_keeps_the_choices(app: Flask, world) -> None:  # type: 
     assert f'<option value="{chosen}" selected>' in text and f'<option value="{batch}" selected>' in text
     assert 'value="2026-12-31"' in text and "fee_fen" not in text and "服务费" in text
     bad_date = client.post("/bureau/orders/new", data=data | {"fee_yuan": "100", "due_date": "31.12.2026"})
-    assert bad_date.status_code == 422 and "截止日期" in bad_date.get_data(as_text=True)
+    assert bad_date.status_code == 422 and "完成期限：不是有效日期" in bad_date.get_data(as_text=True)
 
 
 def test_assignment_only_from_the_years_pool(world) -> None:  # type: ignore[no-untyped-def]
