@@ -105,7 +105,9 @@ def _chosen_organisation(role: Role) -> int | None:
         return None
     if not ident:
         raise ValidationError("organisation_id", f"a {role.value} user needs an organisation")
-    if kind != role.value or not ident.isdigit() or len(ident) > 12:
+    if kind != role.value:
+        raise ValidationError("organisation_id", f"must be a {role.value} for this role")
+    if not ident.isdigit() or len(ident) > 12:
         raise ValidationError("organisation_id", "not a valid choice")
     if get_session().get(ORG_MODELS[kind], int(ident)) is None:
         raise ValidationError("organisation_id", "not a valid choice")

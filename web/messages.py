@@ -57,6 +57,8 @@ FIELD_LABELS = {
     "detail": _l("Details"),
 }
 
+ROLE_KINDS = {"bureau": _l("Bureau"), "provider": _l("Service provider"), "enterprise": _l("Enterprise")}
+
 # Exact English reasons from the services and the workflow, and their translations.
 REASONS = {
     "required": _l("is required"),
@@ -105,6 +107,10 @@ PATTERNS = (
     (re.compile(r"^allowed: (.+)$"), lambda m: _("allowed file types: %(types)s", types=m[1])),
     (re.compile(r"^cannot (\w+) an order that is (\w+)$"), lambda m: _("not possible in the order's status")),
     (re.compile(r"^must be one of (.+)$"), lambda m: _("choose one of the listed options")),
+    (
+        re.compile(r"^must be a (bureau|provider|enterprise) for this role$"),
+        lambda m: _("must be of the kind the role needs (%(kind)s)", kind=ROLE_KINDS[m[1]]),
+    ),
     (re.compile(r"^cannot score an order that is (\w+)$"), lambda m: _("not possible in the order's status")),
     (
         re.compile(r"^an enterprise with code (\S+) is already registered$"),

@@ -431,7 +431,7 @@ def test_admin_picks_from_lists_and_a_wrong_choice_is_a_form_error(server: str, 
     admin.click("#new-user button[type=submit]")
     admin.wait_for_load_state()
     assert statuses == [422], statuses
-    assert "所属单位" in flash(admin) and "organisation_id" not in flash(admin)
+    assert "所属单位" in flash(admin) and "企业" in flash(admin) and "organisation_id" not in flash(admin)
     assert admin.input_value('#new-user input[name="username"]') == "newuser"
     assert admin.input_value('select[name="role"]') == "enterprise"
     shot(admin, "admin-user-error")
