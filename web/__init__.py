@@ -62,7 +62,7 @@ def create_app(
     labels.init_app(app)
     messages.init_app(app)
 
-    from web import admin, auth, bureau, enterprise, orders, plant, provider, report_views, supervision
+    from web import admin, auth, bureau, enterprise, orders, plant, provider, report_views, supervision, verify
 
     blueprints = (
         auth.bp,
@@ -74,6 +74,7 @@ def create_app(
         admin.bp,
         supervision.bp,
         report_views.bp,
+        verify.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
