@@ -62,7 +62,18 @@ def create_app(
     labels.init_app(app)
     messages.init_app(app)
 
-    from web import admin, auth, bureau, enterprise, orders, plant, provider, report_views, supervision, verify
+    from web import (
+        admin,
+        auth,
+        bureau,
+        enterprise,
+        orders,
+        plant,
+        provider,
+        report_views,
+        supervision,
+        verify,
+    )
 
     blueprints = (
         auth.bp,
