@@ -9,6 +9,7 @@ from diagnose.models.diagnosis import (
     ProcurementBatch,
     Result,
 )
+from diagnose.models.evidence import CalendarRule, DevicePresence, Equipment, StateModelRecord
 from diagnose.models.orgs import (
     Bureau,
     BureauProvider,
@@ -33,13 +34,16 @@ __all__ = [
     "AuditLog",
     "Bureau",
     "BureauProvider",
+    "CalendarRule",
     "DeadLetter",
     "Device",
     "DeviceHour",
+    "DevicePresence",
     "DiagnosisOrder",
     "DowntimeReasonEntry",
     "Enterprise",
     "EnterpriseOutcome",
+    "Equipment",
     "FlagDecision",
     "IssuedReport",
     "OrderStatus",
@@ -50,6 +54,7 @@ __all__ = [
     "Result",
     "Role",
     "ShiftCalendarEntry",
+    "StateModelRecord",
     "SupervisionSummary",
     "Telemetry",
     "User",

@@ -105,6 +105,33 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         None,
         ui_role("provider", 200, 404),
     ),
+    ("plant_records.ledger", "GET"): ("/provider/orders/{o}/ledger", None, ui_role("provider", 200, 404)),
+    ("plant_records.add_equipment", "POST"): (
+        "/provider/orders/{o}/ledger",
+        None,
+        ui_role("provider", 422, 404),
+    ),
+    ("plant_records.import_ledger", "POST"): (
+        "/provider/orders/{o}/ledger/import",
+        None,
+        ui_role("provider", 422, 404),
+    ),
+    ("plant_records.calendar", "GET"): ("/provider/orders/{o}/calendar", None, ui_role("provider", 200, 404)),
+    ("plant_records.add_calendar_rule", "POST"): (
+        "/provider/orders/{o}/calendar",
+        None,
+        ui_role("provider", 422, 404),
+    ),
+    ("plant_records.delete_calendar_rule", "POST"): (
+        "/provider/orders/{o}/calendar/999999/delete",
+        None,
+        ui_role("provider", 302, 404),
+    ),
+    ("plant_records.set_bottleneck", "POST"): (
+        "/provider/orders/{o}/devices/NOPE/bottleneck",
+        None,
+        ui_role("provider", 302, 404),
+    ),
     ("provider.plant_devices", "GET"): ("/provider/orders/{o}/devices", None, ui_role("provider", 200, 404)),
     ("provider.plant_devices_json", "GET"): (
         "/provider/orders/{o}/devices.json",

@@ -1,7 +1,7 @@
 """Screens (issue #14): device.birth_kind beside the kind the provider entered; the bureau's pool per year
 
 Revision ID: 0011
-Revises: 0013
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from diagnose.models.base import UTCDateTime
 
 revision: str = "0011"
-down_revision: str | None = "0013"  # was "0006"; chained after main's 0013 so the branch has one head
+down_revision: str | None = "0007"  # was "0006"; chained after main's head (0007) so the branch has one head
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
