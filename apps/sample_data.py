@@ -299,6 +299,8 @@ def _order(
             step("confirm", enterprise_user)
         elif action == "return":
             step("return", bureau_user, reason="问卷证据不足：设备管理部分缺少点检记录，请补充后重新提交。")
+        elif action == "cancel":
+            step("cancel", bureau_user, reason="企业年内搬迁，本批次不再诊断。")
         elif action == "rate":
             step("rate", enterprise_user, rating=4 + index % 2, comment="诊断细致，建议切实可行。")
         else:

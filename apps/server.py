@@ -29,10 +29,11 @@ def _multiprocess_metrics(folder: Path) -> None:
 
 def run_web(settings: Settings, *, dev: bool = False) -> None:
     """Serve until interrupted."""
-    if dev:
-        from web import create_app
+    from collectors.replay import replay
+    from web import create_app
 
-        create_app(settings).run(
+    if dev:
+        create_app(settings, replay=replay).run(
             host=settings.web_host, port=settings.web_port, debug=False, use_reloader=False
         )
         return
@@ -41,7 +42,6 @@ def run_web(settings: Settings, *, dev: bool = False) -> None:
     from gunicorn.app.base import BaseApplication
     from prometheus_client import multiprocess
 
-    from web import create_app
     from web.ops import MULTIPROC_DIR
 
     def child_exit(_server: Any, worker: Any) -> None:
@@ -60,7 +60,7 @@ def run_web(settings: Settings, *, dev: bool = False) -> None:
             self.cfg.set("child_exit", child_exit)
 
         def load(self) -> Any:
-            app = create_app(settings)
+            app = create_app(settings, replay=replay)
             app.config[MULTIPROC_DIR] = str(folder)
             return app
 

@@ -194,7 +194,10 @@ def _apply_birth(
         )
         report.pending_registered.append((birth.uscc, birth.device_id))
     if birth.kind:
-        device.kind = birth.kind
+        # What the birth reports is shown beside the kind the provider entered, never over it.
+        device.birth_kind = birth.kind[:64]
+        if not device.kind:
+            device.kind = birth.kind[:64]
     if birth.model:
         device.model = birth.model
     if birth.ideal_cycle_s is not None:

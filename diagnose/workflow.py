@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from diagnose.models import BureauProvider, DiagnosisOrder, OrderStatus, Result, User
+from diagnose.models import DiagnosisOrder, OrderStatus, ProcurementBatch, Result, User
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
-from diagnose.services import audit_log
+from diagnose.services import audit_log, pool
 
 S = OrderStatus
 
@@ -65,6 +65,12 @@ def allowed_actions(status: str, role: str) -> list[str]:
     return [t.action for t in TRANSITIONS.values() if t.role == role and status in t.sources]
 
 
+def offered_actions(order: DiagnosisOrder, role: str) -> list[str]:
+    """Pure: the actions worth offering on this order: allowed ones, minus those already done for good
+    (the visit confirmed once stays confirmed)."""
+    return [a for a in allowed_actions(order.status, role) if not (a == "confirm" and order.confirmed_at)]
+
+
 def is_party(order: DiagnosisOrder, user: User) -> bool:
     """Whether the user acts for the organisation the order names in its role."""
     owner = {
@@ -86,16 +92,28 @@ class Inputs:
     comment: str = ""
 
 
+def order_year(session: Session, order: DiagnosisOrder) -> int:
+    """The year an order is bought in: its batch's year."""
+    batch = session.get(ProcurementBatch, order.batch_id) if order.batch_id is not None else None
+    return batch.year if batch else order.created_at.year
+
+
 def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: Inputs) -> None:
     if action == "assign":
         if inputs.provider_id is None:
             raise FieldError("provider_id", "choose a provider")
-        if session.get(BureauProvider, (order.bureau_id, inputs.provider_id)) is None:
+        year = order_year(session, order)
+        if not pool.in_pool(
+            session=session, bureau_id=order.bureau_id, provider_id=inputs.provider_id, year=year
+        ):
             raise FieldError("provider_id", "the provider is not in this bureau's pool")
     if action == "schedule" and inputs.visit_date is None:
         raise FieldError("visit_date", "give the visit date")
     if action == "return" and not inputs.reason.strip():
         raise FieldError("reason", "give the reason for returning")
+    if action == "cancel" and not inputs.reason.strip():
+        # Cancelling releases the batch budget: the reason goes into the timeline with it.
+        raise FieldError("reason", "give the reason")
     if (
         action == "submit"
         and session.exec(select(Result.id).where(Result.order_id == order.id)).first() is None
@@ -104,6 +122,8 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
     if action == "accept" and order.confirmed_at is None:
         # Acceptance pays the provider; the enterprise must first confirm the visit took place.
         raise FieldError("confirmed_at", "the enterprise has not confirmed the visit yet")
+    if action == "confirm" and order.confirmed_at is not None:
+        raise FieldError("confirmed_at", "the visit is already confirmed")
     if action == "rate" and (inputs.rating is None or not 1 <= inputs.rating <= 5):
         raise FieldError("rating", "the rating is 1 to 5")
 

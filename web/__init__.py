@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -28,8 +29,16 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the web app for these settings (environment settings if none are given)."""
+def create_app(
+    settings: Settings | None = None,
+    test_config: dict[str, Any] | None = None,
+    *,
+    replay: Callable[..., Any] | None = None,
+) -> Flask:
+    """Build the web app for these settings (environment settings if none are given).
+
+    `replay` re-parses dead letters (collectors.replay.replay, handed in by the composition root in apps/).
+    """
     settings = settings or load_settings()
     from web import api
 
@@ -54,13 +63,16 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         n = settings.web_trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.extensions["diagnose_settings"] = settings
+    if replay is not None:
+        app.extensions["diagnose_replay"] = replay
 
-    from web import db, extensions, labels, ops
+    from web import db, errors, extensions, labels, messages, ops
 
     db.init_app(app, settings)
     ops.init_app(app)
     extensions.init_app(app)
     labels.init_app(app)
+    messages.init_app(app)
 
     from web import (
         admin,
@@ -68,6 +80,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         bureau,
         enterprise,
         orders,
+        plant,
         plant_records,
         provider,
         report_views,
@@ -80,6 +93,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         orders.bp,
         bureau.bp,
         provider.bp,
+        plant.bp,
         plant_records.bp,
         enterprise.bp,
         admin.bp,
@@ -90,6 +104,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     api.register(app)
+    errors.init_app(app)  # after the API's: one handler for every error, pages and /api/ alike
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

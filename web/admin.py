@@ -9,12 +9,13 @@ from flask_babel import gettext as _
 from sqlmodel import select
 from werkzeug.wrappers import Response
 
-from diagnose.models import Region, Role
+from diagnose.models import Bureau, Enterprise, Provider, Region, Role
 from diagnose.services import audit_log, directory, orgs
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
 from web.auth import role_required
 from web.db import get_session
+from web.messages import not_saved
 from web.scope import list_args
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -45,24 +46,72 @@ def _done(endpoint: str, **values: str) -> Response:
 def users() -> str | Response:
     """List users; on POST create one tied to an organisation."""
     db = get_session()
+    status = 200
     if request.method == "POST":
         try:
-            org = request.form.get("organisation_id", "")
+            role = _chosen_role()
             orgs.create_user(
                 session=db,
                 actor=g.user,
                 username=request.form.get("username", "").strip()[:64],
                 password=request.form.get("password", ""),
                 display_name=request.form.get("display_name", "").strip()[:64],
-                role=Role(request.form.get("role", "")),
-                organisation_id=int(org) if org else None,
+                role=role,
+                organisation_id=_chosen_organisation(role),
             )
-        except (ValidationError, ValueError) as exc:
+        except ValidationError as exc:
             db.rollback()
-            flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
-            return redirect(url_for("admin.users"))
-        return _done("admin.users")
-    return render_template("admin/users.html", page=_page("users"), roles=[r.value for r in Role])
+            flash(not_saved(exc), "error")
+            status = 422
+        else:
+            return _done("admin.users")
+    return render_template(
+        "admin/users.html",
+        page=_page("users"),
+        roles=[r.value for r in Role],
+        organisations=_organisation_choices(),
+        form=request.form if request.method == "POST" else {},
+    ), status  # type: ignore[return-value]
+
+
+ORG_MODELS: dict[str, type[Bureau] | type[Provider] | type[Enterprise]] = {
+    "bureau": Bureau,
+    "provider": Provider,
+    "enterprise": Enterprise,
+}
+
+
+def _organisation_choices() -> dict[str, list[tuple[int, str]]]:
+    """Organisations by kind, with names, for the new-user form's list."""
+    db = get_session()
+    return {
+        kind: [(o.id, o.name) for o in db.exec(select(model).order_by(model.name)).all()]  # type: ignore[misc]
+        for kind, model in ORG_MODELS.items()
+    }
+
+
+def _chosen_role() -> Role:
+    """The role picked from the list (there is no default: none chosen is a form error)."""
+    try:
+        return Role(request.form.get("role", ""))
+    except ValueError:
+        raise ValidationError("role", "not a valid choice") from None
+
+
+def _chosen_organisation(role: Role) -> int | None:
+    """The organisation picked ('bureau:3'), checked to exist and to be of the kind the role needs."""
+    kind, _sep, ident = request.form.get("organisation_id", "").partition(":")
+    if role is Role.admin:
+        return None
+    if not ident:
+        raise ValidationError("organisation_id", f"a {role.value} user needs an organisation")
+    if kind != role.value:
+        raise ValidationError("organisation_id", f"must be a {role.value} for this role")
+    if not ident.isdigit() or len(ident) > 12:
+        raise ValidationError("organisation_id", "not a valid choice")
+    if get_session().get(ORG_MODELS[kind], int(ident)) is None:
+        raise ValidationError("organisation_id", "not a valid choice")
+    return int(ident)
 
 
 def _change_user(change: Callable[[], object]) -> Response:
@@ -74,7 +123,7 @@ def _change_user(change: Callable[[], object]) -> Response:
         abort(404)
     except ValidationError as exc:
         db.rollback()
-        flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
+        flash(not_saved(exc), "error")
         return redirect(url_for("admin.users"))
     return _done("admin.users")
 
@@ -88,7 +137,13 @@ def set_active(user_id: int) -> Response:
     def change() -> object:
         if value not in ("0", "1"):
             raise ValidationError("active", "must be 0 or 1")
-        return orgs.set_user_active(session=get_session(), actor=g.user, user_id=user_id, active=value == "1")
+        return orgs.set_user_active(
+            session=get_session(),
+            actor=g.user,
+            user_id=user_id,
+            active=value == "1",
+            reason=request.form.get("reason", "")[:500],
+        )
 
     return _change_user(change)
 
@@ -110,6 +165,7 @@ def organisations(kind: str) -> str | Response:
     if kind not in ORG_KINDS:
         abort(404)
     db = get_session()
+    status = 200
     if request.method == "POST":
         form = {k: v.strip()[:128] for k, v in request.form.items() if k != "csrf_token"}
         try:
@@ -140,16 +196,18 @@ def organisations(kind: str) -> str | Response:
                 )
         except ValidationError as exc:
             db.rollback()
-            flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
-            return redirect(url_for("admin.organisations", kind=kind))
-        return _done("admin.organisations", kind=kind)
+            flash(not_saved(exc), "error")
+            status = 422
+        else:
+            return _done("admin.organisations", kind=kind)
     return render_template(
         "admin/organisations.html",
         kind=kind,
         kinds=ORG_KINDS,
         page=_page(kind),
         regions=db.exec(select(Region).order_by(Region.code)).all(),
-    )
+        form=request.form if request.method == "POST" else {},
+    ), status  # type: ignore[return-value]
 
 
 @bp.route("/regions", methods=["GET", "POST"])
@@ -165,7 +223,12 @@ def regions() -> str | Response:
                 _("Not saved: %(reason)s", reason=_("a region code is 6 digits and its parent must exist")),
                 "error",
             )
-            return redirect(url_for("admin.regions"))
+            return render_template(
+                "admin/regions.html",
+                page=_page("regions"),
+                all_regions=db.exec(select(Region).order_by(Region.code)).all(),
+                form=request.form,
+            ), 422  # type: ignore[return-value]
         orgs.upsert_region(
             session=db,
             code=code,
@@ -175,4 +238,9 @@ def regions() -> str | Response:
         )
         audit_log.record(session=db, actor=g.user, action="region.upsert", entity="region", entity_id=code)
         return _done("admin.regions")
-    return render_template("admin/regions.html", page=_page("regions"))
+    return render_template(
+        "admin/regions.html",
+        page=_page("regions"),
+        all_regions=db.exec(select(Region).order_by(Region.code)).all(),
+        form={},
+    )

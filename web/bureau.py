@@ -7,13 +7,20 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlmodel import select
 from werkzeug.wrappers import Response
 
-from diagnose.models import Bureau
-from diagnose.services import orders
+from diagnose.models import Bureau, Provider
+from diagnose.models.base import utcnow
+from diagnose.schemas.errors import validate
+from diagnose.schemas.orders import BatchCreate, OrderCreate
+from diagnose.services import audit_view, orders, overview, pool, supervision_review
 from diagnose.services.orgs import ValidationError
+from scoring.china_time import china_today
 from web.auth import role_required
 from web.db import get_session
+from web.messages import not_saved
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 
@@ -29,20 +36,148 @@ def yuan_to_fen(text: str, field: str) -> int:
     return int(amount * 100)
 
 
+def form_int(name: str) -> int:
+    """An id chosen in a form's list (0 when missing or not a number: the service refuses it by name)."""
+    text = request.form.get(name, "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else 0
+
+
 @bp.get("/dashboard")
 @role_required("bureau")
 def dashboard() -> str:
-    """Progress: orders by status and the batches' budgets."""
+    """Progress: orders by status, the charts of the overview, and the batches' budgets."""
     db = get_session()
     counts = {
         s: orders.list_orders(session=db, user=g.user, status=s, per_page=1).total for s in orders.STATUSES
+    }
+    regions = overview.bureau_regions(session=db, bureau_id=g.user.bureau_id)
+    today = china_today(utcnow())
+    league = supervision_review.performance(
+        session=db, bureau_id=g.user.bureau_id, start=date(today.year, 1, 1), end=date(today.year, 12, 31)
+    )
+    charts = {
+        "levels": overview.level_distribution(session=db, regions=regions),
+        "status": overview.status_over_time(session=db, regions=regions, today=today),
+        "spend": overview.spend_by_batch(session=db, bureau_id=g.user.bureau_id),
+        "league": [
+            {
+                "name": league.providers[r.provider_id].name,
+                "assigned": r.assigned,
+                "completed": r.completed,
+                "returned": r.returned,
+                "rating": float(r.avg_rating) if r.avg_rating is not None else None,
+            }
+            for r in league.rows
+        ],
+        "labels": {
+            "stages": {k: str(v) for k, v in STAGE_LABELS.items()},
+            "level": _("Level %(n)s", n="{n}"),
+            "budget": _("Budget"),
+            "committed": _("Committed"),
+            "billed": _("Billed"),
+            "assigned": _("Assigned"),
+            "completed": _("Accepted"),
+            "returned": _("Returned"),
+            "yuan": _("yuan"),
+        },
     }
     return render_template(
         "bureau/dashboard.html",
         bureau=db.get(Bureau, g.user.bureau_id),
         counts=counts,
         batches=orders.list_batches(session=db, bureau_id=g.user.bureau_id),
+        charts=charts,
     )
+
+
+STAGE_LABELS = {
+    "created": _l("Created"),
+    "in_progress": _l("In progress"),
+    "submitted": _l("Submitted"),
+    "accepted": _l("Accepted"),
+    "cancelled": _l("Cancelled"),
+}
+POOL_STATUS_LABELS = {"active": _l("In the pool"), "suspended": _l("Suspended"), "removed": _l("Removed")}
+
+
+def _year_arg() -> int:
+    text = request.values.get("year", "")
+    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else china_today(utcnow()).year
+
+
+@bp.route("/pool", methods=["GET", "POST"])
+@role_required("bureau")
+def provider_pool() -> str | Response:
+    """The bureau's provider pool for a year: add, suspend or remove a provider, each with a reason."""
+    db = get_session()
+    year = _year_arg()
+    status = 200
+    if request.method == "POST":
+        try:
+            pool.change_pool(
+                session=db,
+                actor=g.user,
+                provider_id=form_int("provider_id"),
+                year=year,
+                change=request.form.get("change", ""),
+                reason=request.form.get("reason", "")[:500],
+            )
+        except ValidationError as exc:
+            db.rollback()
+            flash(not_saved(exc), "error")
+            status = 422
+        else:
+            db.commit()
+            flash(_("Saved."), "ok")
+            return redirect(url_for("bureau.provider_pool", year=year))
+    return render_template(
+        "bureau/pool.html",
+        year=year,
+        rows=pool.pool_rows(session=db, bureau_id=g.user.bureau_id, year=year),
+        providers=db.exec(select(Provider).order_by(Provider.name)).all(),
+        status_labels=POOL_STATUS_LABELS,
+        form=request.form,
+    ), status  # type: ignore[return-value]
+
+
+@bp.get("/audit-log")
+@role_required("bureau", "admin")
+def audit_log() -> str:
+    """The audit log, scoped to the bureau's regions (an administrator sees all), filterable and paged."""
+    try:
+        start = date.fromisoformat(request.args["from"]) if request.args.get("from") else None
+        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else None
+    except ValueError:
+        start = end = None
+    page_text = request.args.get("page", "1")
+    page = audit_view.search(
+        session=get_session(),
+        user=g.user,
+        action=request.args.get("action", "")[:64],
+        actor=request.args.get("actor", "")[:64],
+        start=start,
+        end=end,
+        page=int(page_text) if page_text.isdigit() and len(page_text) < 7 else 1,
+    )
+    return render_template(
+        "bureau/audit_log.html",
+        page=page,
+        start=start,
+        end=end,
+        names=audit_view.entity_names(session=get_session(), entries=page.items),
+        groups=AUDIT_GROUPS,
+    )
+
+
+AUDIT_GROUPS = {
+    "order.": _l("Orders"),
+    "pool.": _l("Provider pool"),
+    "batch.": _l("Procurement batches"),
+    "device.": _l("Devices"),
+    "user.": _l("Users"),
+    "flag.": _l("Anomaly flags"),
+    "outcome.": _l("Outcomes"),
+}
 
 
 @bp.route("/batches", methods=["GET", "POST"])
@@ -52,17 +187,24 @@ def batches() -> str | Response:
     db = get_session()
     if request.method == "POST":
         try:
-            orders.create_batch(
-                session=db,
-                actor=g.user,
-                name=request.form.get("name", "")[:128],
-                year=int(request.form.get("year") or date.today().year),
-                budget_fen=yuan_to_fen(request.form.get("budget_yuan", ""), "budget_yuan"),
+            batch = validate(
+                BatchCreate,
+                {
+                    "name": request.form.get("name", ""),
+                    "year": request.form.get("year", "").strip() or None,
+                    "budget_fen": yuan_to_fen(request.form.get("budget_yuan", ""), "budget_yuan"),
+                },
             )
-        except (ValidationError, ValueError) as exc:
+            orders.create_batch(session=db, actor=g.user, **batch.model_dump())
+        except ValidationError as exc:
             db.rollback()
-            flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
-            return redirect(url_for("bureau.batches"))
+            flash(not_saved(exc), "error")
+            return render_template(
+                "bureau/batches.html",
+                batches=orders.list_batches(session=db, bureau_id=g.user.bureau_id),
+                year=date.today().year,
+                form=request.form,
+            ), 422  # type: ignore[return-value]
         db.commit()
         flash(_("Batch created."), "ok")
         return redirect(url_for("bureau.batches"))
@@ -70,30 +212,37 @@ def batches() -> str | Response:
         "bureau/batches.html",
         batches=orders.list_batches(session=db, bureau_id=g.user.bureau_id),
         year=date.today().year,
+        form={},
     )
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])
 @role_required("bureau")
 def new_order() -> str | Response:
-    """The new-order form; on POST create the order (fee cap and batch budget checked by the service)."""
+    """The new-order form; on POST create the order (fee cap and batch budget checked by the service).
+
+    A refused order shows the form again with everything as typed (batch, enterprise, type, fee, due date).
+    """
     db = get_session()
+    status = 200
     enterprises = orders.enterprises_in_scope(session=db, user=g.user)
     if request.method == "POST":
         try:
-            due = request.form.get("due_date", "")
-            order = orders.create_order(
-                session=db,
-                actor=g.user,
-                batch_id=int(request.form.get("batch_id", "0") or 0),
-                enterprise_id=int(request.form.get("enterprise_id", "0") or 0),
-                kind=request.form.get("kind", ""),
-                fee_fen=yuan_to_fen(request.form.get("fee_yuan", ""), "fee_yuan"),
-                due_date=date.fromisoformat(due) if due else None,
+            form = validate(
+                OrderCreate,
+                {
+                    "batch_id": request.form.get("batch_id", "").strip() or None,
+                    "enterprise_id": request.form.get("enterprise_id", "").strip() or None,
+                    "kind": request.form.get("kind", ""),
+                    "fee_fen": yuan_to_fen(request.form.get("fee_yuan", ""), "fee_yuan"),
+                    "due_date": request.form.get("due_date", "").strip() or None,
+                },
             )
-        except (ValidationError, ValueError) as exc:
+            order = orders.create_order(session=db, actor=g.user, **form.model_dump())
+        except ValidationError as exc:
             db.rollback()
-            flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
+            flash(not_saved(exc), "error")
+            status = 422
         else:
             db.commit()
             flash(_("Order %(number)s created.", number=order.number), "ok")
@@ -103,7 +252,10 @@ def new_order() -> str | Response:
     return render_template(
         "bureau/new_order.html",
         enterprises=enterprises,
-        batches=orders.list_batches(session=db, bureau_id=g.user.bureau_id),
+        batches=[
+            (b, orders.batch_budget(session=db, batch=b))
+            for b, _used in orders.list_batches(session=db, bureau_id=g.user.bureau_id)
+        ],
         caps=caps,
         form=request.form,
-    )
+    ), status  # type: ignore[return-value]

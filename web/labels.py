@@ -97,6 +97,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(cn_time, "cn_time")
     app.add_template_filter(lambda table: {k: str(v) for k, v in table.items()}, "labels_dict")
     app.jinja_env.globals["STATUS_LABELS"] = STATUS_LABELS
+    app.jinja_env.globals["STATE_LABELS"] = STATE_LABELS
     app.jinja_env.globals["RATING_LABELS"] = RATING_LABELS
 
 

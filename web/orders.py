@@ -22,9 +22,10 @@ from werkzeug.wrappers import Response
 
 from diagnose import workflow
 from diagnose.models import Attachment, Bureau, Enterprise, Provider
-from diagnose.services import assessments, orders, peer_standing
+from diagnose.services import assessments, orders, peer_standing, pool
 from web.auth import role_required
 from web.db import get_session
+from web.messages import explain
 from web.scope import get_order, list_args
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -74,10 +75,10 @@ def show_order(order_id: int) -> str:
         enterprise=db.get(Enterprise, order.enterprise_id),
         bureau=db.get(Bureau, order.bureau_id),
         provider=db.get(Provider, order.provider_id) if order.provider_id else None,
-        actions=workflow.allowed_actions(order.status, g.user.role)
-        if workflow.is_party(order, g.user)
+        actions=workflow.offered_actions(order, g.user.role) if workflow.is_party(order, g.user) else [],
+        pool=pool.pool_for_year(session=db, bureau_id=order.bureau_id, year=workflow.order_year(db, order))
+        if g.user.role == "bureau"
         else [],
-        pool=orders.pool(session=db, bureau_id=order.bureau_id) if g.user.role == "bureau" else [],
         timeline=orders.timeline(session=db, order=order),
         result=assessments.latest_result(session=db, order=order),
         attachments=assessments.attachments_of(session=db, order=order),
@@ -101,7 +102,7 @@ def act(order_id: int, action: str) -> Response:
         db.rollback()
         if exc.code == "forbidden":
             abort(403)
-        flash(_("Not done: %(reason)s", reason=exc.message), "error")
+        flash(_("Not done: %(reason)s", reason=explain(exc.field, exc.message)), "error")
         return redirect(url_for("orders.show_order", order_id=order_id))
     db.commit()
     flash(_("Done."), "ok")

@@ -16,7 +16,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from diagnose.models import Device, DiagnosisOrder, Enterprise
@@ -26,8 +28,12 @@ from diagnose.services import assessments, devices, plant
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE
 from scoring import maturity
+from scoring.china_time import to_china
+from scoring.maturity.evidence import load_evidence_rules
 from web.auth import role_required
 from web.db import get_session
+from web.labels import RATING_LABELS
+from web.messages import not_saved
 from web.scope import get_order
 
 bp = Blueprint("provider", __name__, url_prefix="/provider/orders/<int:order_id>")
@@ -52,6 +58,10 @@ def device_rows(order: DiagnosisOrder) -> list[dict[str, Any]]:
             "registry_status": d.registry_status,
             "last_state": d.last_state,
             "last_seen_at": d.last_seen_at.isoformat() if d.last_seen_at else None,
+            "last_seen_cn": to_china(d.last_seen_at).strftime("%Y-%m-%d %H:%M:%S")
+            if d.last_seen_at
+            else None,
+            "birth_kind": d.birth_kind,
             "online": d.online,
             "mqtt_username": d.mqtt_username,
         }
@@ -152,16 +162,20 @@ def questionnaire(order_id: int) -> str:
         files.setdefault(a.requirement_id, []).append(a)
     requirements = assessments.requirements_for(assessment.industry_type)
     the_model = assessments.model()
+    answers = assessments.answers_of(session=db, assessment=assessment)
+    sections = [(s, [r for r in requirements if r.subdomain == s.id]) for s in the_model.subdomains]
     return render_template(
         "provider/questionnaire.html",
         order=order,
         enterprise=db.get(Enterprise, order.enterprise_id),
         assessment=assessment,
-        answers=assessments.answers_of(session=db, assessment=assessment),
-        subdomains=[(s, [r for r in requirements if r.subdomain == s.id]) for s in the_model.subdomains],
+        answers=answers,
+        subdomains=sections,
+        answered=sum(1 for r in requirements if r.id in answers and answers[r.id].rating),
+        total=len(requirements),
         evidence=evidence,
         plant_figures=plant_figures,
-        proposals=proposals,
+        proposals={k: [proposal_text(p, evidence) for p in v] for k, v in proposals.items()},
         shortfalls=shortfalls,
         indicator_notes=indicator_notes,
         contradictions=contradictions,
@@ -169,6 +183,46 @@ def questionnaire(order_id: int) -> str:
         editable=order.status in EDITABLE,
         ratings=assessments.RATING_CHOICES,
     )
+
+
+INDICATOR_LABELS = {
+    "availability": _l("Availability"),
+    "coverage": _l("Data-capture coverage"),
+    "energy_per_unit_kwh": _l("Energy per unit"),
+    "has_energy_metering": _l("Energy metering"),
+    "networking_rate": _l("Networking rate"),
+    "oee": _l("OEE"),
+    "quality": _l("Quality"),
+    "performance": _l("Performance"),
+}
+
+
+def proposal_text(p: maturity.Proposal, evidence: Any) -> dict[str, str]:
+    """A measured proposal as the assessor reads it: the indicator in words, the figure, the rule's reason."""
+    rules = {r.id: r for r in load_evidence_rules()}
+    rule = rules.get(p.rule_id)
+    if isinstance(p.measured, bool):
+        figure = _("yes") if p.measured else _("no")
+    elif p.indicator == "energy_per_unit_kwh":
+        figure = f"{p.measured:.3f} kWh"
+    else:
+        figure = f"{p.measured:.1%}"
+        if p.indicator == "networking_rate" and getattr(evidence, "devices_total", None):
+            figure += " " + _(
+                "(%(n)s of %(total)s devices)", n=evidence.devices_networked, total=evidence.devices_total
+            )
+    reason = (rule.reason_zh if get_locale_code() == "zh" else rule.reason_en) if rule else ""
+    return {
+        "indicator": str(INDICATOR_LABELS.get(p.indicator, p.indicator)),
+        "figure": figure,
+        "reason": reason,
+        "proposed": str(RATING_LABELS.get(f"{float(p.proposed):g}", f"{float(p.proposed):g}")),
+    }
+
+
+def get_locale_code() -> str:
+    """'zh' or 'en': the language the page is shown in."""
+    return str(get_locale() or "zh")[:2]
 
 
 @bp.post("/answers")
@@ -210,7 +264,7 @@ def upload_attachment(order_id: int) -> Response:
         )
     except ValidationError as exc:
         db.rollback()
-        flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
+        flash(not_saved(exc), "error")
     else:
         db.commit()
         flash(_("File attached."), "ok")

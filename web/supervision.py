@@ -8,9 +8,10 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from diagnose.services import supervision_export, supervision_review
+from diagnose.services import orders, supervision_export, supervision_review
 from web.auth import role_required
 from web.db import get_session
+from web.messages import not_saved
 
 bp = Blueprint("supervision", __name__, url_prefix="/bureau/supervision")
 STATUSES = ("open", "decided", "all")
@@ -40,10 +41,13 @@ def _period() -> tuple[date, date]:
 def show_league() -> str:
     """The league table of providers serving the bureau's regions, with budgets and open flags."""
     start, end = _period()
-    report = supervision_review.performance(
-        session=get_session(), bureau_id=g.user.bureau_id, start=start, end=end
-    )
-    return render_template("supervision/league.html", report=report, start=start, end=end)
+    db = get_session()
+    report = supervision_review.performance(session=db, bureau_id=g.user.bureau_id, start=start, end=end)
+    budgets = {
+        b.id: orders.batch_budget(session=db, batch=b)
+        for b, _used in orders.list_batches(session=db, bureau_id=g.user.bureau_id)
+    }
+    return render_template("supervision/league.html", report=report, start=start, end=end, budgets=budgets)
 
 
 @bp.get("/providers/<int:provider_id>")
@@ -157,7 +161,7 @@ def record_outcome() -> Response | tuple[str, int]:
         abort(404)
     except ValueError as exc:  # also a non-numeric enterprise id
         db.rollback()
-        flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
+        flash(not_saved(exc), "error")
         return _outcomes_page(400)
     db.commit()
     flash(_("Saved."), "ok")

@@ -11,7 +11,16 @@ from diagnose.models.diagnosis import (
 )
 from diagnose.models.evidence import CalendarRule, DevicePresence, Equipment, StateModelRecord
 from diagnose.models.jobs import JobWatermark
-from diagnose.models.orgs import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
+from diagnose.models.orgs import (
+    Bureau,
+    BureauProvider,
+    Enterprise,
+    PoolEntry,
+    Provider,
+    Region,
+    Role,
+    User,
+)
 from diagnose.models.reports import IssuedReport, ReportJob
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
 from diagnose.models.supervision import AnomalyFlag, EnterpriseOutcome, FlagDecision, SupervisionSummary
@@ -40,6 +49,7 @@ __all__ = [
     "IssuedReport",
     "JobWatermark",
     "OrderStatus",
+    "PoolEntry",
     "ProcurementBatch",
     "Provider",
     "Region",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from diagnose.models.base import UTCDateTime, utcnow
@@ -67,6 +67,25 @@ class BureauProvider(SQLModel, table=True):
 
     bureau_id: int = Field(foreign_key="bureau.id", primary_key=True)
     provider_id: int = Field(foreign_key="provider.id", primary_key=True)
+
+
+class PoolEntry(SQLModel, table=True):
+    """A bureau's decision about a provider for one year: added, suspended or removed, with the reason.
+
+    The standing admissions (BureauProvider) hold every year; a year's entries add providers for that year
+    or take standing ones out of it. Assignment is only from the year's pool.
+    """
+
+    __tablename__ = "pool_entry"
+    __table_args__ = (UniqueConstraint("bureau_id", "provider_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bureau_id: int = Field(foreign_key="bureau.id", index=True)
+    provider_id: int = Field(foreign_key="provider.id")
+    year: int
+    status: str = Field(default="active", max_length=16)  # active | suspended | removed
+    reason: str = Field(default="", max_length=500)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
 class User(SQLModel, table=True):

@@ -37,6 +37,7 @@ class Device(SQLModel, table=True):
     mqtt_username: str | None = Field(default=None, max_length=64)
     mqtt_password_hash: str | None = Field(default=None, max_length=255)
     edge_node: str | None = Field(default=None, max_length=64)  # Sparkplug edge node, from its DBIRTH
+    birth_kind: str | None = Field(default=None, max_length=64)  # the kind the device's birth reported
     heartbeat_s: float | None = Field(default=None)  # declared in its birth: silent longer = unknown
     sample_interval_s: float | None = Field(default=None)  # declared sampling rate (coverage's expectation)
     bottleneck: bool = Field(default=False)  # the provider's choice: its OEE is the plant's

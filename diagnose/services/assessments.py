@@ -22,7 +22,7 @@ from scoring.indicators.model import Window
 
 RATING_CHOICES = ("1", "0.8", "0.5", "0", "n/a")
 MAX_NOTE_CHARS = 4000
-ALLOWED_UPLOADS = {".pdf", ".jpg", ".jpeg", ".png", ".xlsx", ".docx", ".csv", ".txt"}
+ALLOWED_UPLOADS = {".pdf", ".jpg", ".jpeg", ".png", ".heic", ".webp", ".xlsx", ".docx", ".csv", ".txt"}
 EVIDENCE_WINDOW_DAYS = 7
 
 

@@ -169,14 +169,32 @@ def committed_fen(*, session: Session, batch_id: int) -> int:
     return int(total)
 
 
+@dataclass(frozen=True)
+class BatchBudget:
+    """A batch's budget, the fees committed against it (orders not cancelled) and what remains."""
+
+    budget_fen: int
+    committed_fen: int
+
+    @property
+    def remaining_fen(self) -> int:
+        """What can still be ordered in the batch."""
+        return self.budget_fen - self.committed_fen
+
+
+def batch_budget(*, session: Session, batch: ProcurementBatch) -> BatchBudget:
+    """The one computation of a batch's committed and remaining budget, for every page that shows it."""
+    return BatchBudget(batch.budget_fen, committed_fen(session=session, batch_id=batch.id))  # type: ignore[arg-type]
+
+
 def list_batches(*, session: Session, bureau_id: int) -> list[tuple[ProcurementBatch, int]]:
-    """A bureau's batches, newest first, each with the fees committed against it."""
+    """A bureau's batches, newest first, each with the fees committed against it (see `batch_budget`)."""
     batches = session.exec(
         select(ProcurementBatch)
         .where(ProcurementBatch.bureau_id == bureau_id)
         .order_by(col(ProcurementBatch.id).desc())
     ).all()
-    return [(b, committed_fen(session=session, batch_id=b.id)) for b in batches]  # type: ignore[arg-type]
+    return [(b, batch_budget(session=session, batch=b).committed_fen) for b in batches]
 
 
 def _next_number(session: Session, bureau_id: int, year: int) -> str:
@@ -184,6 +202,12 @@ def _next_number(session: Session, bureau_id: int, year: int) -> str:
         select(func.count()).select_from(DiagnosisOrder).where(DiagnosisOrder.bureau_id == bureau_id)
     ).one()
     return f"ZD{year}-{bureau_id:02d}-{int(count) + 1:04d}"
+
+
+def _yuan_text(fen: int) -> str:
+    """Fen as plain yuan text for a message ('200000' or '345000.50'); pages render it as ¥200,000.00."""
+    whole, part = divmod(fen, 100)
+    return f"{whole}.{part:02d}" if part else str(whole)
 
 
 def create_order(
@@ -209,11 +233,12 @@ def create_order(
         raise ValidationError("kind", "must be factory or workshop")
     cap = fee_cap(session=session, region_code=enterprise.region_code, kind=kind)
     if not 0 < fee_fen <= cap.max_fen:
+        raise ValidationError("fee_fen", f"must be above 0 and at most {_yuan_text(cap.max_fen)} yuan")
+    budget = batch_budget(session=session, batch=batch)
+    if fee_fen > budget.remaining_fen:
         raise ValidationError(
-            "fee_fen", f"must be above 0 and at most {cap.max_fen // 100} yuan ({cap.source})"
+            "fee_fen", f"the batch budget would be exceeded: {_yuan_text(budget.remaining_fen)} yuan remain"
         )
-    if committed_fen(session=session, batch_id=batch_id) + fee_fen > batch.budget_fen:
-        raise ValidationError("fee_fen", "the batch budget would be exceeded")
     order = DiagnosisOrder(
         number=_next_number(session, actor.bureau_id, batch.year),
         bureau_id=actor.bureau_id,

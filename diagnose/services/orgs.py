@@ -184,16 +184,21 @@ def create_user(
     return user
 
 
-def set_user_active(*, session: Session, actor: User, user_id: int, active: bool) -> User:
+def set_user_active(
+    *, session: Session, actor: User, user_id: int, active: bool, reason: str | None = None
+) -> User:
     """Deactivate or reactivate a user: an inactive user cannot log in, use a session or a token.
 
-    Raises LookupError for an unknown user and ValidationError when admins would lock themselves out.
+    Raises LookupError for an unknown user and ValidationError when admins would lock themselves out or
+    deactivate without a reason (when `reason` is given as "", the caller asked for one and got none).
     """
     user = session.get(User, user_id)
     if user is None:
         raise LookupError(f"no user {user_id}")
     if not active and user.id == actor.id:
         raise ValidationError("active", "you cannot deactivate your own account")
+    if not active and reason is not None and not reason.strip():
+        raise ValidationError("reason", "give the reason")
     if user.active == active:
         return user
     user.active = active
@@ -205,7 +210,7 @@ def set_user_active(*, session: Session, actor: User, user_id: int, active: bool
         action="user.activate" if active else "user.deactivate",
         entity="user",
         entity_id=user.id,
-        detail={"username": user.username},
+        detail={"username": user.username, **({"reason": reason.strip()} if reason else {})},
     )
     return user
 

@@ -37,7 +37,9 @@ def test_deactivated_user_loses_session_login_and_token_then_gets_them_back(app,
     assert enterprise.get("/enterprise/devices").status_code == 200
     admin = login("admin")
 
-    response = _post(admin, f"/admin/users/{ent1.id}/active", {"active": "0"})
+    _post(admin, f"/admin/users/{ent1.id}/active", {"active": "0"})  # no reason: refused
+    assert _user(engine, "ent1").active is True
+    response = _post(admin, f"/admin/users/{ent1.id}/active", {"active": "0", "reason": "已离职"})
     assert response.status_code == 302
     assert _user(engine, "ent1").active is False
     assert enterprise.get("/enterprise/devices").status_code == 302  # the open session ends at once

@@ -41,16 +41,32 @@
       }).then(function (r) {
         sending = false;
         var now = pending();
+        if (r.status === 503 || r.status === 429) {
+          // The database is busy (lock contention): keep the answer queued and try again after Retry-After.
+          var wait = Math.min(60, Math.max(1, parseInt(r.headers.get("Retry-After") || "5", 10) || 5));
+          show("pending");
+          stateEl.textContent = T.busy;
+          setTimeout(flush, wait * 1000);
+          return;
+        }
         if (r.ok || r.status === 422) {
           // Delivered (or refused for good): drop it unless it was edited again meanwhile.
           if (JSON.stringify(now[body.requirement_id]) === JSON.stringify(body)) { delete now[body.requirement_id]; store(now); }
           var mark = document.querySelector('.req-state[data-for="' + body.requirement_id + '"]');
           if (mark) { mark.textContent = r.ok ? "✓" : "✗"; }
+          progress();
           flush();
         } else { show("pending"); setTimeout(flush, 5000); }
       }).catch(function () { sending = false; show("pending"); setTimeout(flush, 5000); });
     };
+    var progress = function () {
+      var done = 0;
+      form.querySelectorAll('.req [name="rating"]').forEach(function (sel) { if (sel.value) { done += 1; } });
+      var n = document.getElementById("q-answered"), bar = document.getElementById("q-progress-bar");
+      if (n) { n.textContent = done; } if (bar) { bar.value = done; }
+    };
     var changed = function (ev) {
+      if (ev.target.type === "file") { return; }   // photos go through their own upload form
       var box = ev.target.closest(".req");
       if (!box) { return; }
       var id = box.dataset.requirement;
@@ -70,8 +86,30 @@
       if (!box) { return; }
       ["rating", "evidence_note", "tailor_reason"].forEach(function (n) { box.querySelector('[name="' + n + '"]').value = left[id][n] || ""; });
     });
+    progress();
     flush();
   }
+
+  /* ---- a photo taken with the camera is uploaded as soon as it is chosen ---- */
+  document.querySelectorAll("input[type=file][data-autosubmit]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      if (input.files.length && input.form) { input.form.submit(); }
+    });
+  });
+
+  /* ---- destructive actions ask first (the form also requires a reason) ---- */
+  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+    f.addEventListener("submit", function (ev) {
+      if (!window.confirm(f.dataset.confirm)) { ev.preventDefault(); ev.stopImmediatePropagation(); }
+    });
+  });
+
+  /* ---- select all / none for bulk actions ---- */
+  document.querySelectorAll("input[data-select-all]").forEach(function (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll('input[type=checkbox][name="' + all.dataset.selectAll + '"]').forEach(function (c) { c.checked = all.checked; });
+    });
+  });
 
   /* ---- scoring: a long action with visible progress ---- */
   var scoreBtn = document.getElementById("run-scoring");
@@ -96,10 +134,12 @@
     setInterval(function () {
       fetch(devTable.dataset.src, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (j) {
         j.devices.forEach(function (d) {
-          var row = devTable.querySelector('tr[data-device-id="' + d.id + '"]');
+          var row = devTable.querySelector('[data-device-id="' + d.id + '"]');
           if (!row) { return; }
-          row.querySelector(".live-state").textContent = d.last_state || "—";
-          row.querySelector(".live-seen").textContent = d.last_seen_at ? new Date(d.last_seen_at).toLocaleString() : "—";
+          var state = row.querySelector(".live-state");
+          state.textContent = d.last_state ? (T.states[d.last_state] || d.last_state) : "—";
+          state.className = "live-state state state-" + (d.last_state || "none");
+          row.querySelector(".live-seen").textContent = d.last_seen_cn || "—";   // China time, from the server
           row.querySelector(".live-online").textContent = d.online ? T.online : T.offline;
         });
       }).catch(function () {});
@@ -138,10 +178,13 @@
     } else if (kind === "timeline") {
       var t = data("timeline-data");
       var order = ["created", "assigned", "scheduled", "on_site", "submitted", "returned", "accepted", "cancelled"];
-      var pts = t.events.filter(function (e) { return e.to; }).map(function (e) { return [e.at, order.indexOf(e.to)]; });
+      // China time whatever the browser's zone: shift to UTC+8 and let the chart read the axis as UTC.
+      var pts = t.events.filter(function (e) { return e.to; }).map(function (e) { return [Date.parse(e.at) + 8 * 3600 * 1000, order.indexOf(e.to)]; });
       chart.setOption({
+        useUTC: true,
         tooltip: { trigger: "axis" },
-        xAxis: { type: "time" },
+        grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+        xAxis: { type: "time", axisLabel: { hideOverlap: true, formatter: "{MM}-{dd} {HH}:{mm}" } },
         yAxis: { type: "category", data: order.map(function (s) { return t.labels[s]; }) },
         series: [{ type: "line", step: "end", data: pts, symbolSize: 8 }]
       });

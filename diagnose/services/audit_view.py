@@ -1,0 +1,104 @@
+"""Reading the audit log: a bureau sees entries about its regions (orders, enterprises, devices, batches, its
+own people and pool), an administrator sees everything; filtered by action, actor and date, newest first."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, cast, false, func, or_
+from sqlmodel import Session, col, select
+
+from diagnose.models import AuditLog, Device, DiagnosisOrder, Enterprise, ProcurementBatch, User
+from diagnose.services import supervision_records
+from diagnose.services.orders import Page
+from scoring.china_time import CHINA_TZ
+
+
+def _as_text(column: Any) -> Any:
+    return cast(column, String)
+
+
+def _scope(session: Session, user: User) -> list[Any]:
+    if user.role == "admin":
+        return []
+    if user.role != "bureau" or user.bureau_id is None:
+        return [false()]
+    regions = supervision_records.bureau_scope(session=session, bureau_id=user.bureau_id)
+    enterprises = select(Enterprise.id).where(col(Enterprise.region_code).in_(regions))
+    about = {
+        "order": select(_as_text(DiagnosisOrder.id)).where(
+            col(DiagnosisOrder.enterprise_id).in_(enterprises)
+        ),
+        "enterprise": select(_as_text(Enterprise.id)).where(col(Enterprise.region_code).in_(regions)),
+        "device": select(_as_text(Device.id)).where(col(Device.enterprise_id).in_(enterprises)),
+        "batch": select(_as_text(ProcurementBatch.id)).where(ProcurementBatch.bureau_id == user.bureau_id),
+    }
+    people = select(User.id).where(User.bureau_id == user.bureau_id)
+    return [
+        or_(
+            *(and_(AuditLog.entity == kind, col(AuditLog.entity_id).in_(ids)) for kind, ids in about.items()),
+            col(AuditLog.actor_user_id).in_(people),
+        )
+    ]
+
+
+def search(
+    *,
+    session: Session,
+    user: User,
+    action: str = "",
+    actor: str = "",
+    start: date | None = None,
+    end: date | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    """Entries the user may read, matching an action prefix, an actor and China-calendar dates."""
+    where = _scope(session, user)
+    if action.strip():
+        where.append(col(AuditLog.action).startswith(action.strip()))
+    if actor.strip():
+        where.append(col(AuditLog.actor).like(f"%{actor.strip()}%"))
+    if start:
+        where.append(col(AuditLog.at) >= datetime.combine(start, time(), CHINA_TZ))
+    if end:
+        where.append(col(AuditLog.at) < datetime.combine(end + timedelta(days=1), time(), CHINA_TZ))
+    total = int(session.exec(select(func.count()).select_from(AuditLog).where(*where)).one())
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    items = session.exec(
+        select(AuditLog)
+        .where(*where)
+        .order_by(col(AuditLog.id).desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return Page(list(items), page, per_page, total)
+
+
+def entity_names(*, session: Session, entries: list[AuditLog]) -> dict[tuple[str, str], str]:
+    """What each entry is about, in words: the order's number, the organisation's or person's name."""
+    from diagnose.models import Bureau, Provider
+
+    wanted: dict[str, set[int]] = {}
+    for e in entries:
+        if e.entity_id.isdigit() and len(e.entity_id) < 12:
+            wanted.setdefault(e.entity, set()).add(int(e.entity_id))
+    lookups: dict[str, tuple[Any, Any]] = {
+        "order": (DiagnosisOrder, DiagnosisOrder.number),
+        "enterprise": (Enterprise, Enterprise.name),
+        "provider": (Provider, Provider.name),
+        "bureau": (Bureau, Bureau.name),
+        "user": (User, User.username),
+        "device": (Device, Device.external_id),
+        "batch": (ProcurementBatch, ProcurementBatch.name),
+    }
+    names: dict[tuple[str, str], str] = {}
+    for kind, ids in wanted.items():
+        if kind not in lookups:
+            continue
+        model, label = lookups[kind]
+        for ident, name in session.exec(select(model.id, label).where(col(model.id).in_(ids))).all():
+            names[(kind, str(ident))] = str(name)
+    return names

@@ -1,0 +1,361 @@
+"""What a refused input says to a person: the field named in words, the reason translated, limits in yuan.
+
+Services and the workflow raise `FieldError(field, message)` (diagnose.schemas.errors) with English,
+machine-oriented text (the API returns it as is). Pages show these instead: Chinese by default, English under
+?lang=en, never a field's code name or a file name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from diagnose.services.orgs import ValidationError
+from web.labels import yuan
+
+FIELD_LABELS = {
+    "fee_fen": _l("Fee"),
+    "fee_yuan": _l("Fee"),
+    "budget_fen": _l("Budget"),
+    "budget_yuan": _l("Budget"),
+    "batch_id": _l("Procurement batch"),
+    "enterprise_id": _l("Enterprise"),
+    "kind": _l("Type"),
+    "due_date": _l("Due date"),
+    "name": _l("Name"),
+    "year": _l("Year"),
+    "uscc": _l("Enterprise code (USCC)"),
+    "region_code": _l("Region"),
+    "industry_code": _l("Industry (GB/T 4754 class)"),
+    "industry_type": _l("Industry type"),
+    "username": _l("Username"),
+    "display_name": _l("Display name"),
+    "password": _l("Password"),
+    "current_password": _l("Current password"),
+    "new_password": _l("New password"),
+    "role": _l("Role"),
+    "organisation_id": _l("Organisation"),
+    "active": _l("Active"),
+    "file": _l("File"),
+    "requirement_id": _l("Requirement"),
+    "rating": _l("Rating"),
+    "evidence_note": _l("Evidence note"),
+    "tailor_reason": _l("Reason for tailoring"),
+    "status": _l("Status"),
+    "provider_id": _l("Service provider"),
+    "visit_date": _l("Visit date"),
+    "reason": _l("Reason"),
+    "result": _l("Scoring"),
+    "confirmed_at": _l("Visit confirmation"),
+    "actor": _l("Account"),
+    "external_id": _l("Device ID"),
+    "on_date": _l("Date"),
+    "source": _l("Source"),
+    "detail": _l("Details"),
+}
+
+ROLE_KINDS = {"bureau": _l("Bureau"), "provider": _l("Service provider"), "enterprise": _l("Enterprise")}
+
+# Exact English reasons from the services and the workflow, and their translations.
+REASONS = {
+    "required": _l("is required"),
+    "not an amount": _l("is not an amount (for example 150000 or 150,000.50)"),
+    "at most two decimals": _l("may have at most two decimals"),
+    "must be positive": _l("must be more than ¥0.00"),
+    "unknown batch": _l("choose one of your batches"),
+    "unknown enterprise": _l("choose an enterprise of your regions"),
+    "must be factory or workshop": _l("choose factory or workshop"),
+    "the batch budget would be exceeded": _l("exceeds what remains of the batch budget"),
+    "must be at least 8 characters": _l("must be at least 8 characters"),
+    "unknown requirement": _l("is not a requirement of this questionnaire"),
+    "choose a file": _l("choose a file"),
+    "attachments can only be added while the questionnaire is open": _l(
+        "can only be attached while the questionnaire is open"
+    ),
+    "is wrong": _l("is wrong"),
+    "must differ from the current one": _l("must differ from the current one"),
+    "you cannot deactivate your own account": _l("you cannot deactivate your own account"),
+    "must be 0 or 1": _l("is not a valid choice"),
+    "must be 'discrete' or 'process'": _l("choose discrete or process manufacturing"),
+    "unknown region": _l("choose a region from the list"),
+    "choose a provider": _l("choose a provider"),
+    "the provider is not in this bureau's pool": _l("choose a provider of your pool"),
+    "give the visit date": _l("give the visit date"),
+    "give the reason for returning": _l("give the reason"),
+    "give the reason": _l("give the reason"),
+    "run the scoring before submitting": _l("run the scoring before submitting"),
+    "the enterprise has not confirmed the visit yet": _l("the enterprise has not confirmed the visit yet"),
+    "the visit is already confirmed": _l("the visit is already confirmed"),
+    "the rating is 1 to 5": _l("choose 1 to 5 stars"),
+    "must be one of 1, 0.8, 0.5, 0, n/a": _l("choose one of the listed ratings"),
+    "only a bureau buys diagnoses": _l("only a bureau can do this"),
+    "only a bureau creates orders": _l("only a bureau can do this"),
+    "not a valid date": _l("is not a valid date"),
+    "not a valid choice": _l("is not a valid choice"),
+    "choose an enterprise": _l("choose an enterprise"),
+    "must be a date (YYYY-MM-DD)": _l("is not a valid date"),
+    "must not be in the future": _l("may not be in the future"),
+}
+PATTERNS = (
+    (re.compile(r"^at most (\d+) characters$"), lambda m: _("may have at most %(n)s characters", n=m[1])),
+    (re.compile(r"^(\S+) is taken$"), lambda m: _("%(name)s is already taken", name=m[1])),
+    (re.compile(r"^unknown region (\S+)$"), lambda m: _("choose a region from the list")),
+    (re.compile(r"^a (\w+) user needs an organisation$"), lambda m: _("choose the user's organisation")),
+    (re.compile(r"^allowed: (.+)$"), lambda m: _("allowed file types: %(types)s", types=m[1])),
+    (re.compile(r"^cannot (\w+) an order that is (\w+)$"), lambda m: _("not possible in the order's status")),
+    (re.compile(r"^must be one of (.+)$"), lambda m: _("choose one of the listed options")),
+    (
+        re.compile(r"^must be a (bureau|provider|enterprise) for this role$"),
+        lambda m: _("must be of the kind the role needs (%(kind)s)", kind=ROLE_KINDS[m[1]]),
+    ),
+    (re.compile(r"^cannot score an order that is (\w+)$"), lambda m: _("not possible in the order's status")),
+    (
+        re.compile(r"^an enterprise with code (\S+) is already registered$"),
+        lambda m: _("an enterprise with code %(code)s is already registered", code=m[1]),
+    ),
+)
+
+
+SEED_FILE = re.compile(r"\s*\b[\w-]+\.(?:txt|md|json|pdf)\b\s*")
+DEFAULT_CAP = re.compile(r"^(?:项目默认值|project default|default)", re.IGNORECASE)
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{2,3}〔\d{4}〕\d+号")
+
+
+def citation(source: str) -> str:
+    """A rule's source as a reader cites it: the document number and clause, never a stored file name."""
+    text = SEED_FILE.sub(" ", source or "").strip()
+    text = re.sub(r"^\((.*?)\)\s*", r"\1 ", text).strip()
+    if not text:
+        return _("platform default")
+    if DEFAULT_CAP.match(text):
+        doc = DOC_NUMBER.search(text)
+        return _("platform default, following %(doc)s", doc=doc[0]) if doc else _("platform default")
+    return text
+
+
+AUDIT_ENTITY_LABELS = {
+    "order": _l("Order"),
+    "enterprise": _l("Enterprise"),
+    "provider": _l("Service provider"),
+    "bureau": _l("Bureau"),
+    "device": _l("Device"),
+    "batch": _l("Procurement batch"),
+    "user": _l("User"),
+    "region": _l("Region"),
+    "answer": _l("Answer"),
+    "attachment": _l("Evidence file"),
+    "flag": _l("Anomaly flag"),
+    "outcome": _l("Outcome"),
+    "report": _l("Report"),
+}
+AUDIT_ACTION_LABELS = {
+    "answer.save": _l("Answer saved"),
+    "attachment.add": _l("Evidence file attached"),
+    "batch.create": _l("Batch created"),
+    "bureau.create": _l("Bureau registered"),
+    "device.confirm": _l("Device confirmed"),
+    "device.reject": _l("Device rejected"),
+    "device.credentials": _l("MQTT credentials issued"),
+    "device.mqtt_credentials": _l("MQTT credentials issued"),
+    "device.register": _l("Device registered"),
+    "enterprise.create": _l("Enterprise registered"),
+    "flag.detect": _l("Anomaly flagged"),
+    "flag.review": _l("Anomaly reviewed"),
+    "outcome.record": _l("Outcome recorded"),
+    "pool.admit": _l("Admitted to the pool"),
+    "pool.add": _l("Added to the year's pool"),
+    "pool.suspend": _l("Suspended from the pool"),
+    "pool.remove": _l("Removed from the pool"),
+    "provider.create": _l("Provider registered"),
+    "region.upsert": _l("Region saved"),
+    "user.activate": _l("User reactivated"),
+    "user.deactivate": _l("User deactivated"),
+    "user.create": _l("User created"),
+    "user.login": _l("Logged in"),
+    "user.password_change": _l("Password changed"),
+    "user.password_reset": _l("Password reset"),
+    "user.token": _l("API token issued"),
+    "user.token_revoke": _l("API token revoked"),
+}
+AUDIT_DETAIL_LABELS = {
+    "from": _l("From"),
+    "to": _l("To"),
+    "reason": _l("Reason"),
+    "number": _l("Order number"),
+    "fee_fen": _l("Fee"),
+    "budget_fen": _l("Budget"),
+    "kind": _l("Type"),
+    "name": _l("Name"),
+    "username": _l("Username"),
+    "year": _l("Year"),
+    "provider_id": _l("Service provider"),
+    "visit_date": _l("Visit date"),
+    "rating": _l("Rating"),
+    "bureau_id": _l("Bureau"),
+}
+
+
+def audit_action(action: str) -> str:
+    """An audit-log action in words ('order.cancel' → 取消订单)."""
+    if action in AUDIT_ACTION_LABELS:
+        return str(AUDIT_ACTION_LABELS[action])
+    if action.startswith("order."):
+        from web.labels import ACTION_LABELS
+
+        return str(ACTION_LABELS.get(action.removeprefix("order."), action))
+    return action
+
+
+DEAD_LETTER_REASONS = (
+    (
+        re.compile(r"^unknown device (\S+): registered as pending"),
+        lambda m: _(
+            "Unknown device %(device)s: registered as pending; confirm it to store its data.", device=m[1]
+        ),
+    ),
+    (
+        re.compile(r"^device (\S+) is still unknown or pending"),
+        lambda m: _("Device %(device)s is still unknown or pending confirmation.", device=m[1]),
+    ),
+    (re.compile(r"^unknown enterprise (\S+)"), lambda m: _("No enterprise with code %(code)s.", code=m[1])),
+    (re.compile(r"^no parser for this topic"), lambda m: _("The topic is not one the platform reads.")),
+    (
+        re.compile(r"^parser error: (.*)$"),
+        lambda m: _("The payload could not be read: %(error)s", error=m[1]),
+    ),
+    (re.compile(r"^only JSON plant/ topics"), lambda m: _("Sparkplug messages cannot be replayed here.")),
+    (
+        re.compile(r"^bad JSON: (\w+) is not a number"),
+        lambda m: _("The field %(name)s is not a number.", name=m[1]),
+    ),
+    (re.compile(r"^bad JSON"), lambda m: _("The payload could not be read: it is not a JSON object.")),
+    (
+        re.compile(r"^payload too large: (\d+) bytes"),
+        lambda m: _("The payload is too large (%(n)s bytes).", n=m[1]),
+    ),
+    (re.compile(r"^bad topic"), lambda m: _("The topic is not one the platform reads.")),
+    (re.compile(r"^ts: "), lambda m: _("The time stamp is missing or not RFC 3339 with a time zone.")),
+    (
+        re.compile(r"^state: must be one of"),
+        lambda m: _("The state is not one of RUN, IDLE, DOWN, PLANNED_STOP, OFF."),
+    ),
+    (re.compile(r"^too many metrics"), lambda m: _("The payload has too many metrics.")),
+    (
+        re.compile(r"^(\w+): (required|must be .*)$"),
+        lambda m: _("The field %(name)s is missing or invalid.", name=m[1]),
+    ),
+)
+
+
+def dead_letter_reason(reason: str) -> str:
+    """Why the collector could not use a message, in the user's language (the technical text otherwise)."""
+    for pattern, render in DEAD_LETTER_REASONS:
+        match = pattern.match(reason or "")
+        if match:
+            return str(render(match))
+    return _("Technical reason: %(text)s", text=reason)
+
+
+def filesize(size: int | None) -> str:
+    """A file's size as people read it: 13 B, 4.2 KB, 1.5 MB."""
+    if size is None:
+        return "—"
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def init_app(app: Flask) -> None:
+    """Register the `citation` and audit-log template filters."""
+    app.add_template_filter(citation, "citation")
+    app.add_template_filter(filesize, "filesize")
+    app.add_template_filter(dead_letter_reason, "dead_letter_reason")
+    app.add_template_filter(audit_action, "audit_action_label")
+    app.add_template_filter(lambda e: str(AUDIT_ENTITY_LABELS.get(e, e)), "audit_entity_label")
+    app.add_template_filter(lambda k: str(AUDIT_DETAIL_LABELS.get(k, k)), "audit_detail_label")
+
+
+def field_label(field: str) -> str:
+    """A field's name in words (its code name only if it has none)."""
+    return str(FIELD_LABELS.get(field, field))
+
+
+def reason_text(message: str) -> str:
+    """A service's English reason, in the user's language, with limits in yuan."""
+    limit = re.match(r"^must be above 0 and at most ([\d.]+) yuan$", message)
+    if limit:
+        return _("must be more than ¥0.00 and at most %(limit)s", limit=yuan(_fen(limit[1])))
+    remaining = re.match(r"^the batch budget would be exceeded: ([\d.-]+) yuan remain$", message)
+    if remaining:
+        return _(
+            "exceeds what remains of the batch budget (%(remaining)s)", remaining=yuan(_fen(remaining[1]))
+        )
+    if message in REASONS:
+        return str(REASONS[message])
+    for pattern, render in PATTERNS:
+        match = pattern.match(message)
+        if match:
+            return str(render(match))
+    return message
+
+
+def _fen(yuan_text: str) -> int:
+    whole, _sep, part = yuan_text.partition(".")
+    return int(whole) * 100 + int((part + "00")[:2]) if whole.lstrip("-").isdigit() else 0
+
+
+PYDANTIC = (
+    (re.compile(r"^Input should be a valid (integer|number)"), lambda m: _("is not a number")),
+    (re.compile(r"^Input should be a valid date"), lambda m: _("is not a valid date")),
+    (re.compile(r"^Input should be (greater|less) than"), lambda m: _("is out of range")),
+    (re.compile(r"^Input should be "), lambda m: _("is not a valid choice")),
+    (re.compile(r"^Field required"), lambda m: _("is required")),
+    (re.compile(r"^String should have at least"), lambda m: _("is required")),
+    (
+        re.compile(r"^String should have at most (\d+)"),
+        lambda m: _("may have at most %(n)s characters", n=m[1]),
+    ),
+    (
+        re.compile(r"^Value error, at most ([\d,]+)\.(\d\d) 元$"),
+        lambda m: _("may be at most %(limit)s", limit=f"¥{m[1]}.{m[2]}"),
+    ),
+    (re.compile(r"^Value error, must not be negative"), lambda m: _("may not be negative")),
+    (re.compile(r"^unknown field"), lambda m: _("is not a field of this form")),
+)
+
+
+def _schema_reason(message: str) -> str | None:
+    """A pydantic reason from diagnose.schemas ('采购批次：Input should be …'), translated; None if not one."""
+    title, sep, reason = message.partition("：")
+    if not sep:
+        return None
+    for pattern, render in PYDANTIC:
+        match = pattern.match(reason)
+        if match:
+            return _("%(field)s: %(reason)s", field=title, reason=render(match))
+    return None
+
+
+def explain(field: str, message: str) -> str:
+    """'费用：须大于 ¥0.00，且不超过 ¥200,000.00' — the field in words and the translated reason."""
+    schema = _schema_reason(message)
+    if schema is not None:
+        return schema
+    if not field:
+        return reason_text(message)
+    return _("%(field)s: %(reason)s", field=field_label(field), reason=reason_text(message))
+
+
+def not_saved(exc: Exception) -> str:
+    """The flash for a refused form (a ValidationError, or a ValueError reading 'field: reason')."""
+    if isinstance(exc, ValidationError):
+        return _("Not saved: %(reason)s", reason=explain(exc.field, exc.message))
+    field, _sep, message = str(exc).partition(": ")
+    if not message:
+        field, message = "", field
+    return _("Not saved: %(reason)s", reason=explain(field if field in FIELD_LABELS else "", message))
