@@ -10,6 +10,7 @@ from diagnose.models.diagnosis import (
     Result,
 )
 from diagnose.models.orgs import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
+from diagnose.models.policies import PolicyVersion, SubdomainTailoring
 from diagnose.models.reports import IssuedReport
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
 from diagnose.models.supervision import AnomalyFlag, EnterpriseOutcome, FlagDecision, SupervisionSummary
@@ -34,12 +35,14 @@ __all__ = [
     "FlagDecision",
     "IssuedReport",
     "OrderStatus",
+    "PolicyVersion",
     "ProcurementBatch",
     "Provider",
     "Region",
     "Result",
     "Role",
     "ShiftCalendarEntry",
+    "SubdomainTailoring",
     "SupervisionSummary",
     "Telemetry",
     "User",

@@ -198,7 +198,9 @@ def build_catalogue(
         unknown = set(doc) - POLICY_KEYS
         if unknown:
             raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}")
-        missing = {"policy", "source_file", "number", "title", "jurisdiction", "valid_from", "clauses"} - set(doc)
+        missing = {"policy", "source_file", "number", "title", "jurisdiction", "valid_from", "clauses"} - set(
+            doc
+        )
         if missing:
             raise CatalogueError(f"{where}: missing keys {sorted(missing)}")
         applies_by = doc.get("applies_by", "application_date")
@@ -248,7 +250,9 @@ def build_catalogue(
 
 def catalogue_version(documents: list[Mapping[str, Any]]) -> str:
     """A short sha256 of the canonical policy documents: equal documents, equal version."""
-    text = json.dumps(sorted(documents, key=lambda d: str(d.get("policy"))), sort_keys=True, ensure_ascii=False)
+    text = json.dumps(
+        sorted(documents, key=lambda d: str(d.get("policy"))), sort_keys=True, ensure_ascii=False
+    )
     return "cat-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 

@@ -148,7 +148,9 @@ def in_force(clause: Clause, plan: Plan) -> tuple[bool, str]:
         first, last = clause.valid_from.year, clause.valid_to.year if clause.valid_to else None
         ok = first <= plan.year and (last is None or plan.year <= last)
         years = f"{first}" if last == first else f"{first}–{last or 'open'}"
-        given = "" if plan.award_year_given else " (the application date's year; the plan gives no award_year)"
+        given = (
+            "" if plan.award_year_given else " (the application date's year; the plan gives no award_year)"
+        )
         return ok, (
             f"the award year decides (年度 policy for {years}): award year {plan.year}{given} "
             f"{'is' if ok else 'is not'} covered; applied for on {applied}"
@@ -206,7 +208,9 @@ def _judge(clause: Clause, plan: Plan, catalogue: Catalogue) -> _Verdict:
 
 
 def _conflicts(a: Clause, b: Clause) -> bool:
-    return bool(a.targets & b.targets) or (a.exclusion_group is not None and a.exclusion_group == b.exclusion_group)
+    return bool(a.targets & b.targets) or (
+        a.exclusion_group is not None and a.exclusion_group == b.exclusion_group
+    )
 
 
 def _best_in_component(component: list[tuple[Clause, int]]) -> list[tuple[Clause, int]]:
