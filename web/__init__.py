@@ -37,7 +37,18 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     extensions.init_app(app)
     labels.init_app(app)
 
-    from web import admin, api, auth, bureau, enterprise, orders, provider, report_views, supervision
+    from web import (
+        admin,
+        api,
+        auth,
+        bureau,
+        enterprise,
+        orders,
+        policies,
+        provider,
+        report_views,
+        supervision,
+    )
 
     blueprints = (
         auth.bp,
@@ -49,6 +60,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         api.bp,
         supervision.bp,
         report_views.bp,
+        policies.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

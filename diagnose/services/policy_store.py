@@ -31,7 +31,7 @@ class Preview:
     replaces: str  # "shipped", "v3" or "" (a new policy)
 
 
-def _bureau_region(session: Session, actor: User) -> str | None:
+def bureau_region(*, session: Session, actor: User) -> str | None:
     """The region a user may load policies for: None for an admin, the bureau's region for a bureau user."""
     if actor.role == Role.admin:
         return None
@@ -109,11 +109,11 @@ def import_draft(
     Refused (ValidationError naming the clause) when a quote is not verbatim in the source text, the
     schema does not fit, the window is inverted, or a clause lies outside the bureau's jurisdiction.
     """
-    bureau_region = _bureau_region(session, actor)
+    region = bureau_region(session=session, actor=actor)
     in_force = _in_force_documents(session)
     try:
         merged = importing.validate(document, source_text, in_force, *reference_documents())
-        importing.check_jurisdiction(document, merged, bureau_region)
+        importing.check_jurisdiction(document, merged, region)
         start, end = importing.window(document)
     except CatalogueError as exc:
         raise ValidationError("policy", str(exc)) from None
@@ -164,7 +164,7 @@ def preview(*, session: Session, draft: PolicyVersion) -> Preview:
 def get_version(*, session: Session, version_id: int, actor: User) -> PolicyVersion:
     """A stored version the actor may see (a bureau: its regions only)."""
     row = session.get(PolicyVersion, version_id)
-    region = _bureau_region(session, actor)
+    region = bureau_region(session=session, actor=actor)
     if row is None or (region is not None and not load_catalogue().is_under(row.region_code, region)):
         raise ValidationError("id", "no such policy version")
     return row

@@ -152,6 +152,27 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         ui_role("bureau", 400, 404),
     ),
     ("supervision.export_league", "GET"): ("/bureau/supervision/export.csv", None, ui_role("bureau")),
+    # Policy versions: the admin and bureaus; the draft is Wujin's, so the Taicang bureau gets 404.
+    ("policies.index", "GET"): (
+        "/policies/",
+        None,
+        codes(403, anon=302, admin=200, bureau=200, bureau_other=200),
+    ),
+    ("policies.import_version", "POST"): (
+        "/policies/import",
+        None,
+        codes(403, anon=302, admin=302, bureau=302, bureau_other=302),
+    ),
+    ("policies.show", "GET"): (
+        "/policies/{v}",
+        None,
+        codes(403, anon=302, admin=200, bureau=200, bureau_other=404),
+    ),
+    ("policies.publish", "POST"): (
+        "/policies/{v}/publish",
+        None,
+        codes(403, anon=302, admin=302, bureau=302, bureau_other=404),
+    ),
 }
 
 
@@ -184,6 +205,7 @@ def test_route_answers_as_expected(key, role, world, shared_app, tmp_path: Path)
         p=world.provider_id,
         f=world.flag_id,
         u=world.user_ids["enterprise_other"],
+        v=world.policy_version_id,
     )
     app = shared_app
     if method != "GET":  # a write gets its own copy of the database, so cases never disturb each other
