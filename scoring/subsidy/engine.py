@@ -302,7 +302,7 @@ def evaluate(plan: Plan, catalogue: Catalogue) -> SubsidyResult:
             text += f"; quota: at most {clause.quota.per_year} {clause.quota.unit} a year, selected 择优"
         _, force_text = in_force(clause, plan)
         if status in ("paid", "not_computable"):
-            text += f"; in force: {force_text}"
+            text += f"; in force: {force_text}" + (f"; note: {clause.note}" if clause.note else "")
         rule = clause.amount
         if status == "paid":
             basis = "sure"
