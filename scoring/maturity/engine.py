@@ -8,9 +8,9 @@ from fractions import Fraction
 from typing import Any
 
 from scoring.maturity.assessment import Assessment, apply_tailoring, input_hash
-from scoring.maturity.tailoring import Tailoring, is_heavy, load_tailoring_rules
 from scoring.maturity.model import LEVELS, MaturityModel, Weights
 from scoring.maturity.rule import RULE_VERSION, total_score
+from scoring.maturity.tailoring import Tailoring, is_heavy, load_tailoring_rules
 
 _ZERO = Fraction(0)
 # Ratings are multiples of 1/10, so sums run on integers and become one Fraction per sub-domain.
