@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from diagnose.models import Answer, Assessment, Attachment, DiagnosisOrder, Enterprise, Result, User
 from diagnose.models.base import utcnow
-from diagnose.services import audit_log, policy_store, telemetry_queries
+from diagnose.services import audit_log, policy_store, tailoring, telemetry_queries
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE
 from scoring import maturity, planning
@@ -232,7 +232,10 @@ def to_assessment(*, session: Session, assessment: Assessment) -> maturity.Asses
             continue
         value = None if a.rating == "n/a" else Fraction(a.rating)
         answers.append(maturity.Answer(a.requirement_id, value, a.tailor_reason or ""))
-    return maturity.Assessment(assessment.industry_type, tuple(answers))
+    rows = tailoring.of_assessment(session=session, assessment=assessment)
+    return maturity.apply_tailoring(
+        maturity.Assessment(assessment.industry_type, tuple(answers), tailoring.as_scoring(rows)), model()
+    )
 
 
 def _enterprise_terms(enterprise: Enterprise) -> dict[str, Any]:
@@ -305,6 +308,8 @@ def run_scoring(
             "gaps": maturity.gap_list(final, the_model).to_dict(),
             "roadmap": roadmap.to_dict(),
             "subsidy": subsidy_detail(enterprise, roadmap.investments, policies),
+            "assessment_kind": "self_assessment",
+            "tailoring": [t.to_dict() for t in final.tailoring],
         },
         model_version=the_model.version,
         weights_version=the_model.table_version,

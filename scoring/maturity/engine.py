@@ -10,7 +10,7 @@ from typing import Any
 from scoring.maturity.assessment import Assessment, apply_tailoring, input_hash
 from scoring.maturity.model import LEVELS, MaturityModel, Weights
 from scoring.maturity.rule import RULE_VERSION, total_score
-from scoring.maturity.tailoring import Tailoring, is_heavy, load_tailoring_rules
+from scoring.maturity.tailoring import Tailoring, load_tailoring_rules
 
 _ZERO = Fraction(0)
 # Ratings are multiples of 1/10, so sums run on integers and become one Fraction per sub-domain.
@@ -104,7 +104,6 @@ class ScoreResult:
             },
             "tailored": [{"id": rid, "reason": reason} for rid, reason in self.tailored],
             "tailoring": [t.to_dict() for t in self.tailoring],
-            "tailoring_heavy": is_heavy(self.tailoring),
             "tailoring_version": self.tailoring_version,
             "ignored_na": list(self.ignored_na),
             "levels_not_awarded": [

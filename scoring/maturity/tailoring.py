@@ -30,12 +30,11 @@ class Tailoring:
 
 @dataclass(frozen=True)
 class TailoringRules:
-    """The fixed list of reasons, the tailorable sub-domains and the 'heavy tailoring' threshold."""
+    """The fixed list of reasons and the tailorable sub-domains (the bureau's flag threshold is in scoring/supervision)."""
 
     version: str
     reasons: tuple[tuple[str, str, str], ...]  # (code, zh, en)
     tailorable: tuple[str, ...]
-    heavy_min_subdomains: int
     source: str
     text_at_hand: bool
 
@@ -52,7 +51,6 @@ def load_tailoring_rules() -> TailoringRules:
         version=raw["version"],
         reasons=tuple((r["code"], r["name_zh"], r["name_en"]) for r in raw["reasons"]),
         tailorable=tuple(t["subdomain"] for t in raw["tailorable"]),
-        heavy_min_subdomains=int(raw["heavy"]["min_subdomains"]),
         source=raw["source"],
         text_at_hand=bool(raw["text_at_hand"]),
     )
@@ -94,9 +92,3 @@ def parse_tailoring(raw: Any, model: MaturityModel) -> tuple[Tailoring, ...]:
             raise AssessmentError(f"tailoring.{subdomain}", refused)
         found.append(Tailoring(str(subdomain), reason, note))
     return tuple(sorted(found, key=lambda t: t.subdomain))
-
-
-def is_heavy(tailoring: Iterable[Tailoring], rules: TailoringRules | None = None) -> bool:
-    """True when the assessment leaves out so much that the bureau should review it."""
-    table = rules or load_tailoring_rules()
-    return len({t.subdomain for t in tailoring}) >= table.heavy_min_subdomains

@@ -21,7 +21,7 @@ from scoring.maturity import (
 from scoring.maturity.engine import rollup
 from scoring.maturity.model import read_json
 from scoring.maturity.rule import total_score
-from scoring.maturity.tailoring import Tailoring, is_heavy, load_tailoring_rules
+from scoring.maturity.tailoring import load_tailoring_rules
 
 MODEL = load_model()
 RULES = load_tailoring_rules()
@@ -103,9 +103,7 @@ def test_a_level_with_nothing_left_to_rate_is_not_awarded(empty_level: int) -> N
     assert total.level == empty_level - 1
 
 
-def test_heavy_tailoring_and_the_hash() -> None:
-    few = (Tailoring("logistics", "fully_outsourced"), Tailoring("sales", "done_by_group"))
-    assert not is_heavy(few) and is_heavy((*few, Tailoring("procurement", "done_by_group")))
+def test_tailoring_is_in_the_hash() -> None:
     plain = parse_assessment({"industry_type": "discrete", "answers": {"NW-L2-02": 1}}, MODEL)
     tailored = parse_assessment(
         {

@@ -112,6 +112,11 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         None,
         ui_role("provider", 302, 404),
     ),
+    ("provider.save_tailoring", "POST"): (
+        "/provider/orders/{o}/tailoring",
+        None,
+        ui_role("provider", 302, 404),
+    ),
     ("provider.run_scoring", "POST"): ("/provider/orders/{o}/score", None, ui_role("provider", 200, 404)),
     ("api.openapi", "GET"): ("/api/v1/openapi.json", None, codes(200)),
     ("api.me", "GET"): ("/api/v1/me", None, codes(200, anon=401)),

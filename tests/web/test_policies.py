@@ -60,3 +60,15 @@ def test_bureau_imports_reviews_and_publishes(app, login, engine) -> None:  # ty
     assert "Published wj-2026-sample version 1" in published
     with Session(engine) as session:
         assert "wj26s-1-retrofit" in {c.id for c in policy_store.catalogue(session=session).clauses}
+
+
+def test_result_page_says_self_assessment_and_keeps_sure_and_ceilings_apart(world) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.conftest import client_as
+    from tests.web.test_matrix import TEST_CONFIG
+    from web import create_app
+
+    client = client_as(create_app(world.settings(), TEST_CONFIG), world, "provider")
+    page = client.get(f"/orders/{world.order_id}/result?lang=zh").get_data(as_text=True)
+    assert "自评估" in page and "不是认证机构的成熟度评估认证" in page
+    assert 'id="subsidy-sure"' in page and 'id="subsidy-ceilings"' in page
+    assert 'id="tailoring"' in page and "全部能力子域均参与评估" in page
