@@ -277,6 +277,24 @@ def subsidy_detail(
     return detail
 
 
+def roadmap_ceilings(subsidy: dict[str, Any]) -> dict[str, Any]:
+    """What the roadmap says of its subsidy: sure amounts only are counted; the ceilings are listed apart."""
+    return {
+        "subsidy_counts": "sure_only",
+        "subsidy_ceilings": [
+            {
+                "clause_id": line["clause_id"],
+                "source_file": line["source_file"],
+                "clause": line["clause"],
+                "target_name_zh": line["target_name_zh"],
+                "ceiling_cny": line["ceiling_cny"],
+            }
+            for line in subsidy["lines"]
+            if line["basis"] == "ceiling" and line["clause_id"] in subsidy["ceiling_clauses"]
+        ],
+    }
+
+
 def run_scoring(
     *, session: Session, actor: User, order: DiagnosisOrder, target_level: int | None = None
 ) -> Result:
@@ -297,6 +315,7 @@ def run_scoring(
     roadmap = maturity.plan_roadmap(
         final, the_model, target, enterprise.scale, _subsidy_fn(enterprise, policies)
     )
+    subsidy = subsidy_detail(enterprise, roadmap.investments, policies)
     result = Result(
         order_id=order.id,  # type: ignore[arg-type]
         level=scored.level,
@@ -306,8 +325,8 @@ def run_scoring(
             "score": scored.to_dict(),
             "reconciled": [r.to_dict() for r in reconciled],
             "gaps": maturity.gap_list(final, the_model).to_dict(),
-            "roadmap": roadmap.to_dict(),
-            "subsidy": subsidy_detail(enterprise, roadmap.investments, policies),
+            "roadmap": {**roadmap.to_dict(), **roadmap_ceilings(subsidy)},
+            "subsidy": subsidy,
             "assessment_kind": "self_assessment",
             "tailoring": [t.to_dict() for t in final.tailoring],
         },

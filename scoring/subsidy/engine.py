@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -134,11 +134,19 @@ class _Verdict:
     status: str
     explanation: str
     amount: Amount | None = None
+    force_text: str = ""
 
 
 def _window(clause: Clause) -> str:
     end = clause.valid_to.isoformat() if clause.valid_to else "no end date"
     return f"{clause.valid_from.isoformat()} to {end}"
+
+
+def _applies(clause: Clause, plan: Plan) -> bool:
+    if clause.applies_by == "award_year":
+        last = clause.valid_to.year if clause.valid_to else None
+        return clause.valid_from.year <= plan.year and (last is None or plan.year <= last)
+    return clause.valid_from <= plan.date and (clause.valid_to is None or plan.date <= clause.valid_to)
 
 
 def in_force(clause: Clause, plan: Plan) -> tuple[bool, str]:
@@ -168,12 +176,19 @@ def _judge(clause: Clause, plan: Plan, catalogue: Catalogue) -> _Verdict:
         return _Verdict(
             "not_eligible", f"enterprise region {region} ({here}) is not under {clause.region} ({there})"
         )
-    ok, rule_text = in_force(clause, plan)
-    if not ok:
+    if not _applies(clause, plan):
+        rule_text = in_force(clause, plan)[1]
         why = f"not in force: {rule_text}"
         if clause.replaced_by:
             why += f"; replaced by {clause.replaced_by} ({catalogue.clause(clause.replaced_by).citation})"
-        return _Verdict("out_of_force", why)
+        return _Verdict("out_of_force", why, force_text=rule_text)
+    verdict = _judge_in_force(clause, plan, catalogue)
+    if verdict.status in ("paid", "not_computable"):  # the sentence is built only where it is shown
+        return replace(verdict, force_text=in_force(clause, plan)[1])
+    return verdict
+
+
+def _judge_in_force(clause: Clause, plan: Plan, catalogue: Catalogue) -> _Verdict:
     passed: list[str] = []
     for cond in clause.conditions:
         if is_product_condition(cond):
@@ -300,7 +315,7 @@ def evaluate(plan: Plan, catalogue: Catalogue) -> SubsidyResult:
             amount_fen = 0
         if clause.quota and status == "paid":
             text += f"; quota: at most {clause.quota.per_year} {clause.quota.unit} a year, selected 择优"
-        _, force_text = in_force(clause, plan)
+        force_text = verdict.force_text
         if status in ("paid", "not_computable"):
             text += f"; in force: {force_text}" + (f"; note: {clause.note}" if clause.note else "")
         rule = clause.amount
@@ -310,7 +325,8 @@ def evaluate(plan: Plan, catalogue: Catalogue) -> SubsidyResult:
             basis = "ceiling"
         else:
             basis = "none"
-        has_base = rule.kind in ("rate", "range", "per_unit") and not clause.per_product
+        shown = basis != "none" or status in ("superseded", "excluded")
+        has_base = shown and rule.kind in ("rate", "range", "per_unit") and not clause.per_product
         lines.append(
             Line(
                 clause_id=clause.id,
@@ -328,7 +344,7 @@ def evaluate(plan: Plan, catalogue: Catalogue) -> SubsidyResult:
                 rule=rule.kind,
                 rate=str(rule.rate) if rule.kind in ("rate", "range") else "",
                 base_cny=fen_to_cny(to_fen(base_of(clause, plan))) if has_base else "",
-                caps=tuple((fen_to_cny(to_fen(cap.cny)), cap.scope) for cap in clause.caps),
+                caps=tuple((fen_to_cny(to_fen(cap.cny)), cap.scope) for cap in clause.caps) if shown else (),
                 decided_by=clause.applies_by,
                 in_force_text=force_text,
                 note=clause.note,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 # Comparison operators a condition may use; 超 is ">", 及以上/以上（含） is ">=" (seeds README).
 CONDITION_OPS = (">", ">=", "==", "in", "under")
@@ -111,7 +112,7 @@ class Clause:
     applies_by: str = "application_date"
     applies_by_quote: str = ""
 
-    @property
+    @cached_property
     def targets(self) -> frozenset[str]:
         """Every award target the clause pays for (就高不重复 compares these)."""
         return frozenset((self.target, *self.also_targets))

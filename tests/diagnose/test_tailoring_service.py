@@ -87,6 +87,9 @@ def test_tailoring_before_scoring_is_in_the_result_and_then_fixed(scene) -> None
         subsidy["catalogue_version"].startswith("cat-") and subsidy["policy_versions"]["wj-2024"] == "shipped"
     )
     assert {"sure_cny", "ceilings_cny", "ceiling_clauses"} <= set(subsidy)
+    roadmap = result.detail["roadmap"]
+    assert roadmap["subsidy_counts"] == "sure_only"
+    assert {c["clause_id"] for c in roadmap["subsidy_ceilings"]} <= set(subsidy["ceiling_clauses"])
     with pytest.raises(ValidationError) as caught:
         _tailor(session, users, order, "logistics", "fully_outsourced")
     assert "before scoring" in caught.value.message
