@@ -82,4 +82,6 @@ class User(SQLModel, table=True):
     enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id")
     active: bool = Field(default=True)
     api_token_hash: str | None = Field(default=None, max_length=128, index=True)
+    api_token_scope: str | None = Field(default=None, max_length=8)  # read | write
+    api_token_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
