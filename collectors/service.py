@@ -23,7 +23,11 @@ def json_subscriptions(settings: Settings) -> list[Subscription]:
     telemetry = "plant/+/+/telemetry"
     if settings.mqtt_share_group:
         telemetry = f"$share/{settings.mqtt_share_group}/{telemetry}"
-    return [Subscription(telemetry, 1), Subscription("plant/+/+/birth", 1)]
+    return [
+        Subscription(telemetry, 1),
+        Subscription("plant/+/+/birth", 1),
+        Subscription("plant/+/+/status", 1),
+    ]
 
 
 class Collector:

@@ -112,6 +112,12 @@ class Evidence:
     energy_per_unit_kwh: float | None
     devices: tuple[DeviceEvidence, ...]
     reconciled: tuple[Text, ...]  # claimed-vs-measured messages, contradictions first
+    # Issue #11 (reports/evidence_notes.py): TEEP beside OEE, 数据不足 instead of a figure, the
+    # 自评与实测不一致 rows (ContradictionRow), and how many requirements the data could check.
+    teep: float | None = None
+    oee_note: Text | None = None
+    contradictions: tuple[Any, ...] = ()
+    checked: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,7 @@ class GapRow:
     current: float
     priority: float
     statement: Text
+    band: str = ""  # high | medium | low (printed 高/中/低), see sections.priority_bands
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,11 @@ class SubsidyLine:
     amount_fen: int
     explanation: str
     quote: str
+    citation_zh: str = ""  # issuer, document number and clause, e.g. 常工信综合〔2021〕62号 第三条
+    document_zh: str = ""  # issuer and document number
+    clause_zh: str = ""  # 第三条
+    explanation_zh: str = ""  # the verdict in Chinese, generated from the rule's data
+    main: bool = True  # in force and applicable: main text; else the appendix table
 
 
 @dataclass(frozen=True)
@@ -218,6 +230,27 @@ class Methodology:
 
 
 @dataclass(frozen=True)
+class Peers:
+    """Where the enterprise stands among peers of its industry and region (None figures: too few peers)."""
+
+    group: Text  # e.g. 武进区 · 行业大类 34
+    peers: int
+    minimum: int
+    percentile: float | None
+    own_score: float
+    peer_median: float | None
+
+
+@dataclass(frozen=True)
+class Signatures:
+    """Who signs the deliverable: the provider, its assessors, the enterprise (names as on record)."""
+
+    provider_name: str
+    assessors: tuple[str, ...]
+    enterprise_name: str
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything a report shows; plain data so rendering needs no database."""
 
@@ -231,6 +264,9 @@ class ReportData:
     answers: tuple[AnswerRow, ...]
     attachments: tuple[AttachmentRow, ...]
     methodology: Methodology
+    peers: Peers | None = None
+    signatures: Signatures | None = None
+    verify_base_url: str = ""  # the public verification page is {verify_base_url}/v/…
 
 
 @dataclass(frozen=True)
@@ -275,7 +311,10 @@ def _build(kind: Any, raw: Any) -> Any:
     origin = typing.get_origin(kind)
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
-        return kind(**{f.name: _build(hints[f.name], raw[f.name]) for f in dataclasses.fields(kind)})
+        # Fields added later have defaults: rows stored before them rebuild without them.
+        return kind(
+            **{f.name: _build(hints[f.name], raw[f.name]) for f in dataclasses.fields(kind) if f.name in raw}
+        )
     if origin is tuple:
         args = typing.get_args(kind)
         if len(args) == 2 and args[1] is Ellipsis:

@@ -50,17 +50,31 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     extensions.init_app(app)
     labels.init_app(app)
 
-    from web import admin, auth, bureau, enterprise, orders, policies, provider, report_views, supervision
+    from web import (
+        admin,
+        auth,
+        bureau,
+        enterprise,
+        orders,
+        plant_records,
+        policies,
+        provider,
+        report_views,
+        supervision,
+        verify,
+    )
 
     blueprints = (
         auth.bp,
         orders.bp,
         bureau.bp,
         provider.bp,
+        plant_records.bp,
         enterprise.bp,
         admin.bp,
         supervision.bp,
         report_views.bp,
+        verify.bp,
         policies.bp,
     )
     for blueprint in blueprints:

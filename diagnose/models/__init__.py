@@ -9,6 +9,7 @@ from diagnose.models.diagnosis import (
     ProcurementBatch,
     Result,
 )
+from diagnose.models.evidence import CalendarRule, DevicePresence, Equipment, StateModelRecord
 from diagnose.models.orgs import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
 from diagnose.models.policies import PolicyVersion, SubdomainTailoring
 from diagnose.models.reports import IssuedReport
@@ -25,13 +26,16 @@ __all__ = [
     "AuditLog",
     "Bureau",
     "BureauProvider",
+    "CalendarRule",
     "DeadLetter",
     "Device",
     "DeviceHour",
+    "DevicePresence",
     "DiagnosisOrder",
     "DowntimeReasonEntry",
     "Enterprise",
     "EnterpriseOutcome",
+    "Equipment",
     "FlagDecision",
     "IssuedReport",
     "OrderStatus",
@@ -42,6 +46,7 @@ __all__ = [
     "Result",
     "Role",
     "ShiftCalendarEntry",
+    "StateModelRecord",
     "SubdomainTailoring",
     "SupervisionSummary",
     "Telemetry",

@@ -37,6 +37,10 @@ class Device(SQLModel, table=True):
     mqtt_username: str | None = Field(default=None, max_length=64)
     mqtt_password_hash: str | None = Field(default=None, max_length=255)
     edge_node: str | None = Field(default=None, max_length=64)  # Sparkplug edge node, from its DBIRTH
+    heartbeat_s: float | None = Field(default=None)  # declared in its birth: silent longer = unknown
+    sample_interval_s: float | None = Field(default=None)  # declared sampling rate (coverage's expectation)
+    bottleneck: bool = Field(default=False)  # the provider's choice: its OEE is the plant's
+    retired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 

@@ -15,10 +15,14 @@ from scoring.maturity.evidence import (
     MeasuredEvidence,
     Proposal,
     Reconciled,
+    Shortfall,
     apply_reconciled,
+    insufficient_text,
     load_evidence_rules,
     propose_ratings,
+    rating_step,
     reconcile,
+    shortfalls,
 )
 from scoring.maturity.gaps import Gap, GapList, gap_list
 from scoring.maturity.model import MaturityModel, Requirement, load_model
@@ -47,6 +51,7 @@ __all__ = [
     "Roadmap",
     "RoadmapStep",
     "ScoreResult",
+    "Shortfall",
     "TotalScore",
     "apply_reconciled",
     "apply_tailoring",
@@ -54,6 +59,7 @@ __all__ = [
     "canonical_inputs",
     "gap_list",
     "input_hash",
+    "insufficient_text",
     "load_actions",
     "load_evidence_rules",
     "load_model",
@@ -61,7 +67,9 @@ __all__ = [
     "peer_benchmark",
     "plan_roadmap",
     "propose_ratings",
+    "rating_step",
     "reconcile",
     "score",
+    "shortfalls",
     "total_score",
 ]
