@@ -102,6 +102,10 @@ class LocalBroker:
             conf.write_text(mosquitto_config(port=self.port, persistence_dir=self.workdir, auth=self.auth))
             command = [shutil.which("mosquitto") or "mosquitto", "-c", str(conf)]
         else:
+            from apps import embedded_broker
+
+            if not embedded_broker.available():
+                raise RuntimeError(embedded_broker.MISSING)
             command = [sys.executable, "-m", "apps.embedded_broker", "--port", str(self.port)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

@@ -7,7 +7,17 @@ import asyncio
 import logging
 import signal
 
-from amqtt.broker import Broker
+MISSING = (
+    "the embedded MQTT broker needs the optional 'demo' extra (amqtt): pip install 'diagnose[demo]' "
+    "(make demo does), or install Mosquitto (apt-get install mosquitto) or point DIAGNOSE_MQTT_URL at a broker"
+)
+
+
+def available() -> bool:
+    """True if amqtt (the `demo` extra) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("amqtt") is not None
 
 
 def broker_config(port: int) -> dict[str, object]:
@@ -20,6 +30,10 @@ def broker_config(port: int) -> dict[str, object]:
 
 async def serve(port: int) -> None:
     """Run until SIGTERM or SIGINT."""
+    try:
+        from amqtt.broker import Broker  # imported here: amqtt is an optional extra, for the demo only
+    except ImportError as exc:
+        raise SystemExit(MISSING) from exc
     broker = Broker(broker_config(port))
     await broker.start()
     stop = asyncio.Event()

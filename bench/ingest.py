@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import queue
 import shutil
 import statistics
 import sys
@@ -52,10 +53,18 @@ def _payloads(worker: int, workers: int, total: int) -> list[tuple[str, bytes]]:
     return out
 
 
-def _publish(url: str, worker: int, workers: int, total: int, go: mp.Event) -> None:  # type: ignore[type-arg]
+READY_TIMEOUT_S = (
+    180  # a loaded 2-core machine may take long to spawn; past this the bench fails, never hangs
+)
+
+
+def _publish(url: str, worker: int, workers: int, total: int, go, ready) -> None:  # type: ignore[no-untyped-def]
     messages = _payloads(worker, workers, total)
     publisher = Publisher(url=url, client_id=f"bench-pub-{worker}-{time.monotonic_ns()}").start()
-    go.wait()
+    ready.put(worker)  # connected, payloads built: the ready signal the parent waits for
+    if not go.wait(READY_TIMEOUT_S * 2):
+        publisher.stop()
+        return  # the parent gave up: do not linger
     infos = [publisher.publish(topic, payload) for topic, payload in messages]
     publisher.wait_all_published(infos, timeout_s=300)
     publisher.stop()
@@ -64,20 +73,42 @@ def _publish(url: str, worker: int, workers: int, total: int, go: mp.Event) -> N
 def _run_publishers(url: str, workers: int, total: int) -> float:
     """Start the publisher processes, release them together, return the start time."""
     ctx = mp.get_context("spawn")
-    go = ctx.Event()
-    procs = [ctx.Process(target=_publish, args=(url, w, workers, total, go)) for w in range(workers)]
+    go, ready = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_publish, args=(url, w, workers, total, go, ready)) for w in range(workers)]
+    # Keep the Event and Queue referenced until the publishers are joined: Process.start() drops its own
+    # reference to the args, and a spawned child that unpickles a collected SemLock dies in SemLock._rebuild.
+    _run_publishers.keep = (go, ready)  # type: ignore[attr-defined]
+    _run_publishers.procs = procs  # type: ignore[attr-defined]
     for proc in procs:
         proc.start()
-    time.sleep(2.0)  # let every publisher connect and build its payloads before the clock starts
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    for _ in procs:  # wait for every publisher's ready signal (connected, payloads built), not a fixed sleep
+        try:
+            ready.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            _kill_publishers()
+            sys.exit(f"ingest bench: publishers not ready within {READY_TIMEOUT_S} s (exit codes "
+                     f"{[p.exitcode for p in procs]}); giving up")  # fmt: skip
     start = time.monotonic()
     go.set()
-    _run_publishers.procs = procs  # type: ignore[attr-defined]
     return start
+
+
+def _kill_publishers() -> None:
+    for proc in _run_publishers.procs:  # type: ignore[attr-defined]
+        if proc.is_alive():
+            proc.kill()
+        proc.join(10)
 
 
 def _join_publishers() -> None:
     for proc in _run_publishers.procs:  # type: ignore[attr-defined]
         proc.join(300)
+        if proc.is_alive():
+            _kill_publishers()
+            sys.exit("ingest bench: a publisher did not finish within 300 s; giving up")
+        if proc.exitcode != 0:
+            sys.exit(f"ingest bench: a publisher failed (exit code {proc.exitcode})")
 
 
 def bare_subscriber_rate(broker: LocalBroker, total: int, workers: int) -> float:
@@ -100,9 +131,11 @@ def bare_subscriber_rate(broker: LocalBroker, total: int, workers: int) -> float
     client.connect("127.0.0.1", broker.port, clean_start=False)
     client.loop_start()
     client.subscribe("plant/+/+/telemetry", 1)
-    subscribed.wait(10)
+    if not subscribed.wait(60):
+        sys.exit("ingest bench: the bare subscriber got no SUBACK within 60 s")
     start = _run_publishers(broker.url, workers, total)
-    done.wait(600)
+    if not done.wait(600):
+        print(f"ingest bench: bare subscriber got only {received} of {total} in 600 s", file=sys.stderr)
     print(f"bare subscriber received {received}", file=sys.stderr)
     elapsed = time.monotonic() - start
     _join_publishers()
@@ -132,8 +165,8 @@ def _collector_main(  # type: ignore[no-untyped-def]
 
     collector.writer.on_stored = count
     collector.start()
-    collector.client.connected.wait(10)
-    time.sleep(0.5)  # SUBACK
+    if not collector.client.subscribed.wait(READY_TIMEOUT_S):  # SUBACK: deliveries can flow
+        return  # the parent sees no ready signal and fails with a message
     ready.set()
     while not stop.wait(0.2):
         pass
@@ -157,7 +190,9 @@ def collector_rate(
     committed = ctx.Value("q", 0)  # rows the collector has committed, read without touching the database
     proc = ctx.Process(target=_collector_main, args=(db_url, broker.url, batch_rows, ready, stop, committed))
     proc.start()
-    ready.wait(30)
+    if not ready.wait(READY_TIMEOUT_S):
+        proc.kill()
+        sys.exit(f"ingest bench: the collector was not subscribed within {READY_TIMEOUT_S} s")
     start = _run_publishers(broker.url, workers, total)
 
     def stored() -> int:
@@ -167,8 +202,11 @@ def collector_rate(
     # Poll the collector's own commit counter, not the database: a COUNT(*) every few milliseconds
     # would compete with the collector for the CPU and the database. The rows are counted after.
     deadline = time.monotonic() + 600
-    while committed.value < total and time.monotonic() < deadline:
+    while committed.value < total and time.monotonic() < deadline and proc.is_alive():
         time.sleep(0.005)
+    if committed.value < total:
+        print(f"ingest bench: the collector stored {committed.value} of {total} (alive: {proc.is_alive()})",
+              file=sys.stderr)  # fmt: skip
     elapsed = time.monotonic() - start
     _join_publishers()
     time.sleep(1.0)  # anything still arriving would be a duplicate or a late message
@@ -178,6 +216,8 @@ def collector_rate(
     peak = _peak_rss_kb(proc.pid or 0)
     stop.set()
     proc.join(30)
+    if proc.is_alive():
+        proc.kill()
     engine.dispose()
     return total / elapsed, peak, total - distinct, count - distinct
 

@@ -116,6 +116,7 @@ class CollectorClient:
         self._generation = 0
         self._lock = threading.Lock()
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # set on SUBACK: deliveries can flow (a ready signal for benches)
         self._client = _new_client(client_id, protocol, manual_ack=True, clean=clean_start)
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
         self._client.max_inflight_messages_set(100)
@@ -126,6 +127,7 @@ class CollectorClient:
         self._client.on_connect = self._handle_connect
         self._client.on_disconnect = self._handle_disconnect
         self._client.on_message = self._handle_message
+        self._client.on_subscribe = lambda *_args: self.subscribed.set()
 
     def set_will(self, topic: str, payload: bytes) -> None:
         """Register the retained QoS 1 will sent with the next CONNECT (Sparkplug STATE death)."""
@@ -168,6 +170,10 @@ class CollectorClient:
             if delivery.generation != self._generation or not self.connected.is_set():
                 return False
             return self._client.ack(delivery.mid, delivery.qos) == mqtt.MQTT_ERR_SUCCESS
+
+    def unsubscribe(self, topics: Sequence[str]) -> None:
+        """Drop these filters from our session (a collector letting go of enterprises handed over)."""
+        self._client.unsubscribe(list(topics))
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
         """Publish on the collector's own connection (Sparkplug STATE and rebirth NCMDs)."""

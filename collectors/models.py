@@ -16,8 +16,10 @@ class Reading:
     """One telemetry sample of one device, whatever the wire format it came in.
 
     `seq` is the idempotency key together with (enterprise, device): the device's own
-    increasing counter for JSON topics, the payload timestamp in epoch ms for Sparkplug B
-    (whose 0-255 `seq` is per edge node and wraps, so it cannot identify a sample).
+    increasing counter for JSON topics; for Sparkplug B (whose 0-255 `seq` is per edge node and
+    wraps, so it cannot identify a sample) the epoch ms shifted left 20 bits plus a digest of the
+    reading's content (`collectors.sparkplug.host.reading_key`), so two report-by-exception DDATA
+    with the same timestamp are both kept and a redelivery is stored once.
     """
 
     uscc: str

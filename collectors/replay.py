@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from collectors.models import DeviceBirth, Reading, Rejected
+from collectors.models import DeviceBirth, Parsed, Reading, Rejected
 from collectors.payloads import birth_topic, parse_message, telemetry_topic
-from collectors.store import Incoming, resolve_device, store_batch
+from collectors.sparkplug.topics import NAMESPACE
+from collectors.store import Incoming, reading_from_json, resolve_device, store_batch
 from diagnose.models import DeadLetter, Enterprise
 from diagnose.models.base import utcnow
 
@@ -38,14 +39,33 @@ def list_dead_letters(
 def replay_device(
     *, session: Session, uscc: str, external_id: str, max_payload_bytes: int = 65_536
 ) -> ReplayReport:
-    """Replay a device's JSON dead letters (birth and telemetry), oldest first; the caller commits."""
+    """Replay a device's dead letters (JSON birth and telemetry, held Sparkplug readings), oldest first.
+
+    The caller commits.
+    """
     topics = [birth_topic(uscc, external_id), telemetry_topic(uscc, external_id)]
     letters = session.exec(
         select(DeadLetter)
         .where(col(DeadLetter.topic).in_(topics), col(DeadLetter.replayed_at).is_(None))
         .order_by(col(DeadLetter.id))
     ).all()
-    return replay(session=session, letters=letters, max_payload_bytes=max_payload_bytes)
+    # Sparkplug topics name the group and edge node, not the USCC: match on the held reading itself.
+    held = [
+        letter
+        for letter in session.exec(
+            select(DeadLetter)
+            .where(
+                col(DeadLetter.topic).startswith(f"{NAMESPACE}/"),
+                col(DeadLetter.topic).endswith(f"/{external_id}"),
+                col(DeadLetter.held).is_not(None),
+                col(DeadLetter.replayed_at).is_(None),
+            )
+            .order_by(col(DeadLetter.id))
+        ).all()
+        if letter.held and (letter.held.get("uscc"), letter.held.get("device_id")) == (uscc, external_id)
+    ]
+    ordered = sorted([*letters, *held], key=_id)
+    return replay(session=session, letters=ordered, max_payload_bytes=max_payload_bytes)
 
 
 def replay(
@@ -55,11 +75,17 @@ def replay(
     report = ReplayReport()
     device_ids: dict[tuple[str, str], int] = {}
     for letter in letters:
-        if not letter.topic.startswith("plant/"):
+        parsed: Parsed
+        if letter.held is not None:
+            parsed = reading_from_json(letter.held)  # a Sparkplug reading decoded under its birth
+        elif letter.topic.startswith("plant/"):
+            parsed = parse_message(letter.topic, bytes(letter.payload), max_payload_bytes=max_payload_bytes)
+        else:
             # Sparkplug DATA only makes sense with its edge node's birth (aliases, seq): not replayable.
-            report.still_failing.append((_id(letter), "only JSON plant/ topics can be replayed"))
+            report.still_failing.append(
+                (_id(letter), "only JSON plant/ topics and held readings can be replayed")
+            )
             continue
-        parsed = parse_message(letter.topic, bytes(letter.payload), max_payload_bytes=max_payload_bytes)
         reason = _unusable(session, parsed)
         if reason is not None:
             letter.reason = reason[:512]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,6 +14,7 @@ from sqlmodel import Session, col, select, update
 from collectors.models import DeviceBirth, DeviceDeath, DeviceStatus, Parsed, Reading, Rejected
 from diagnose.models import DeadLetter, Device, DevicePresence, Enterprise, Telemetry
 from diagnose.models.base import utcnow
+from diagnose.services.partitions import ensure_days
 
 SYSTEM_ACTOR = "system:collector"
 
@@ -41,7 +43,9 @@ class StoreReport:
 def _insert(session: Session) -> Insert:
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement: Insert = module.insert(Telemetry).on_conflict_do_nothing(index_elements=["device_id", "seq"])
+    statement: Insert = module.insert(Telemetry).on_conflict_do_nothing(
+        index_elements=["device_id", "seq", "ts"]  # the unique key; it holds the partition key ts
+    )
     return statement
 
 
@@ -65,7 +69,10 @@ def store_batch(
             device_id = _resolve(session, device_ids, parsed.uscc, parsed.device_id)
             if device_id is None:
                 reason = _unknown_reason(session, device_ids, parsed, report)
-                _dead_letter(session, item, reason)
+                # A Sparkplug DATA cannot be decoded again without the birth it came under (aliases,
+                # seq): the reading is held decoded beside the raw bytes, for the replay on confirmation.
+                held = reading_to_json(parsed) if parsed.source == "sparkplug" else None
+                _dead_letter(session, item, reason, held=held)
                 report.dead_lettered += 1
                 continue
             rows.append(_row(device_id, parsed, received_at))
@@ -83,6 +90,7 @@ def store_batch(
             _dead_letter(session, item, f"unknown device {parsed.device_id} of {parsed.uscc}: status ignored")
             report.dead_lettered += 1
     if rows:
+        ensure_days(session.connection(), {row["ts"].astimezone(UTC).date() for row in rows})  # type: ignore[attr-defined]
         # Core on the session's connection (no ORM bulk bookkeeping); SQLAlchemy batches the rows
         # into multi-row INSERTs ("insertmanyvalues"), and RETURNING yields only the rows ON CONFLICT
         # DO NOTHING let through, so duplicates are counted exactly on both backends.
@@ -250,10 +258,27 @@ def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: Dev
     return len(ids)
 
 
-def _dead_letter(session: Session, item: Incoming, reason: str) -> None:
+def _dead_letter(
+    session: Session, item: Incoming, reason: str, *, held: dict[str, Any] | None = None
+) -> None:
     # PostgreSQL text cannot hold NUL; MQTT forbids it in topics, but a dead letter must always store.
     topic = item.topic.replace("\x00", "\\x00")[:512]
-    session.add(DeadLetter(topic=topic, payload=item.payload, reason=reason.replace("\x00", "")[:512]))
+    reason = reason.replace("\x00", "")[:512]
+    session.add(DeadLetter(topic=topic, payload=item.payload, reason=reason, held=held))
+
+
+def reading_to_json(reading: Reading) -> dict[str, Any]:
+    """A decoded reading as JSON, to hold it in a dead letter until its device is confirmed."""
+    values = asdict(reading)
+    values["ts"] = reading.ts.isoformat()
+    return values
+
+
+def reading_from_json(values: dict[str, Any]) -> Reading:
+    """The reading `reading_to_json` held."""
+    return Reading(
+        **{**values, "ts": datetime.fromisoformat(values["ts"]), "metrics": dict(values["metrics"])}
+    )
 
 
 def last_seen_counts(*, session: Session, since: datetime) -> int:

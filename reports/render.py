@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import threading
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from reports import charts, labels, policy, sections, verify_link
 from reports.data import ReportData, Stamp, Text
@@ -127,9 +129,91 @@ def render_html(data: ReportData, lang: str, stamp: Stamp | None = None) -> str:
     return _environment().get_template("report.html").render(context, body=body, css=Markup(_css()))
 
 
-def render_pdf(data: ReportData, lang: str, stamp: Stamp | None = None) -> bytes:
-    """The report as PDF bytes (WeasyPrint; fonts are subset and embedded)."""
+PDF_ENGINES = ("weasyprint", "chromium")
+# Chromium has no CSS running elements or string-set: the header and footer come from its print templates,
+# with the same text as report.html's running footer (pdftotext finds the number, version and hash there).
+_CHROMIUM_CSS = (
+    "@page { @top-left { content: none } @top-right { content: none } "
+    "@bottom-left { content: none } @bottom-right { content: none } } "
+    ".running-footer { display: none }"
+)
+_MARGIN_BOX = (
+    "style=\"font-family: 'Noto Sans CJK SC'; font-size: 7pt; color: #5a6775; width: 100%; margin: 0 16mm\""
+)
+
+
+def render_pdf(
+    data: ReportData, lang: str, stamp: Stamp | None = None, *, pdf_engine: str = "weasyprint"
+) -> bytes:
+    """The report as PDF bytes: WeasyPrint (default), or headless Chromium's print-to-PDF (several times
+    faster on a long report; fonts subset and embedded by both, chart text stays text)."""
+    if pdf_engine == "chromium":
+        return _chromium_pdf(data, lang, stamp)
+    if pdf_engine != "weasyprint":
+        raise ValueError(f"unknown PDF engine {pdf_engine!r}; use one of {', '.join(PDF_ENGINES)}")
     import weasyprint
 
     document = weasyprint.HTML(string=render_html(data, lang, stamp))
-    return bytes(document.write_pdf() or b"")
+    # No font hinting: print needs none, and subsetting without it is faster and smaller.
+    return bytes(document.write_pdf(hinting=False) or b"")
+
+
+def _chromium_templates(data: ReportData, lang: str, stamp: Stamp | None) -> tuple[str, str]:
+    words = labels.WORDS[lang]
+    header = (
+        f'<div {_MARGIN_BOX}><span style="float: left">{escape(words["title"])}</span>'
+        f'<span style="float: right">{escape(data.cover.enterprise_name)}</span></div>'
+    )
+    if stamp is not None:
+        lines = (
+            f"{escape(words['report_number'])} {escape(stamp.report_number)} v{stamp.version} · "
+            f"{escape(words['issued_at'])} {escape(_issued_local(stamp))}<br>"
+            f"<span style=\"font-family: 'Noto Sans Mono CJK SC'\">SHA-256: {escape(stamp.content_sha256)}</span>"
+        )
+    else:
+        lines = escape(words["draft"])
+    footer = (
+        f'<div {_MARGIN_BOX}><span style="float: right"><span class="pageNumber"></span> / '
+        f'<span class="totalPages"></span></span><div style="font-size: 6.5pt">{lines}</div></div>'
+    )
+    return header, footer
+
+
+_local = threading.local()
+
+
+def _browser() -> Any:
+    """This thread's headless Chromium, started once and kept (a start costs about a second)."""
+    browser = getattr(_local, "browser", None)
+    if browser is not None and browser.is_connected():
+        return browser
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        raise RuntimeError("the chromium PDF engine needs Chromium installed (Debian package chromium)")
+    if getattr(_local, "playwright", None) is None:
+        _local.playwright = sync_playwright().start()
+    _local.browser = _local.playwright.chromium.launch(
+        executable_path=executable, args=["--no-sandbox", "--disable-background-networking"]
+    )
+    return _local.browser
+
+
+def _chromium_pdf(data: ReportData, lang: str, stamp: Stamp | None) -> bytes:
+    html = render_html(data, lang, stamp).replace("</style>", f"{_CHROMIUM_CSS}</style>", 1)
+    header, footer = _chromium_templates(data, lang, stamp)
+    page = _browser().new_page()
+    try:
+        page.set_content(html, wait_until="load")
+        pdf = page.pdf(
+            format="A4",
+            margin={"top": "18mm", "right": "16mm", "bottom": "24mm", "left": "16mm"},
+            display_header_footer=True,
+            header_template=header,
+            footer_template=footer,
+            print_background=True,
+        )
+    finally:
+        page.close()
+    return bytes(pdf)

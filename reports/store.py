@@ -73,6 +73,7 @@ def issue_report(
     lang: str = "zh",
     silence_timeout_s: float = 600,
     now: datetime | None = None,
+    pdf_engine: str = "weasyprint",
     public_url: str | None = None,
 ) -> IssuedReport:
     """Render the order's report and store it as the next version (never overwriting an earlier one).
@@ -90,7 +91,7 @@ def issue_report(
     issued_iso = issued_at.isoformat()
     digest = content_sha256(data, report_number=number, version=version, lang=lang, issued_at=issued_iso)
     stamp = Stamp(number, version, lang, issued_iso, digest)
-    pdf = render_pdf(data, lang, stamp)
+    pdf = render_pdf(data, lang, stamp, pdf_engine=pdf_engine)
     row = IssuedReport(
         order_id=order.id,  # type: ignore[arg-type]
         report_number=number,

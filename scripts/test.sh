@@ -15,7 +15,12 @@ PY
 then
   export DIAGNOSE_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:5432/test"
 fi
-echo "PostgreSQL tests: ${DIAGNOSE_TEST_POSTGRES_URL:-off (no server on 127.0.0.1:5432)}"
+if [ -n "${DIAGNOSE_TEST_POSTGRES_URL:-}" ]; then
+  echo "PostgreSQL tests: on (${DIAGNOSE_TEST_POSTGRES_URL})"
+else
+  echo "PostgreSQL tests: SKIPPED — no server answers on 127.0.0.1:5432 and DIAGNOSE_TEST_POSTGRES_URL is not set;" \
+    "run 'scripts/setup.sh dev' as root to install and start one (only SQLite is tested now)" >&2
+fi
 
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .

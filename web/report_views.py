@@ -22,6 +22,8 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 import reports
+from diagnose.services import assessments
+from reports import jobs as report_jobs
 from web.auth import role_required
 from web.db import get_session
 from web.scope import get_order
@@ -49,49 +51,55 @@ def show_report(order_id: int) -> str:
     if wanted and row is None:
         abort(404)
     if row is not None:
-        body = reports.render_body(reports.data_of(row), row.lang, reports.stamp_of(row))
-    else:
+        body = report_jobs.issued_body(session=db, row=row)  # rendered once per version, not per view
+    elif report_jobs.reportable(session=db, order=order):
         settings = current_app.extensions["diagnose_settings"]
-        try:
+        lang = _lang()
+        result = assessments.latest_result(session=db, order=order)
+        assert result is not None
+        # A draft depends on the order and its newest scoring result: built once per those (shared by the
+        # workers through the var folder), not on every view.
+        key = f"{order.id}-{order.updated_at.timestamp():.6f}-{result.id}-{lang}"
+
+        def draft() -> Markup:
             data = reports.assemble(session=db, order=order, silence_timeout_s=settings.silence_timeout_s)
-        except reports.NotReportable:
-            body = None
-        else:
-            body = reports.render_body(data, _lang())
+            return reports.render_body(data, lang)
+
+        body = report_jobs.cached_draft(key, draft, settings.ensure_var_dir() / "cache" / "report-drafts")
+    else:
+        body = None
+    pending = report_jobs.pending_jobs(session=db, order=order)
     return render_template(
         "reports/show.html",
         order=order,
         issued=issued,
         shown=row,
         body=body,
+        pending=pending,
+        failed=None if pending else report_jobs.last_failed(session=db, order=order),
         css=Markup(reports.report_css()),
-        can_issue=g.user.role in ISSUERS and body is not None,
+        can_issue=g.user.role in ISSUERS and body is not None and not pending,
     )
 
 
 @bp.post("/<int:order_id>/report/issue")
 @role_required(*ISSUERS)
 def issue(order_id: int) -> Response:
-    """Issue the next version of the report (a new row; earlier versions stay as they were)."""
+    """Queue the next version of the report; the jobs process renders it (a new row; earlier ones stay)."""
     db = get_session()
     order = get_order(order_id)
     lang = request.form.get("lang", "zh")
-    settings = current_app.extensions["diagnose_settings"]
     try:
-        row = reports.issue_report(
-            session=db,
-            order=order,
-            actor=g.user,
-            lang=lang if lang in ("zh", "en") else "zh",
-            silence_timeout_s=settings.silence_timeout_s,
+        report_jobs.queue_report(
+            session=db, order=order, actor=g.user, lang=lang if lang in ("zh", "en") else "zh"
         )
     except reports.NotReportable:
         db.rollback()
         flash(_("Only a submitted or accepted diagnosis can be reported."), "error")
         return redirect(url_for("reports.show_report", order_id=order_id))
     db.commit()
-    flash(_("Issued report %(number)s version %(version)s.", number=row.report_number, version=row.version))
-    return redirect(url_for("reports.show_report", order_id=order_id, version=row.version))
+    flash(_("The report is being generated; this page shows it when it is ready."))
+    return redirect(url_for("reports.show_report", order_id=order_id))
 
 
 @bp.get("/<int:order_id>/report/v<int:version>.pdf")

@@ -145,7 +145,7 @@ def pending_command(ctx: click.Context) -> None:
 @click.argument("external_id")
 @click.pass_context
 def confirm_command(ctx: click.Context, uscc: str, external_id: str) -> None:
-    """Confirm a pending device and replay its dead-lettered telemetry into the database."""
+    """Confirm a pending device and replay its dead-lettered telemetry (JSON, held Sparkplug) into the database."""
     settings, engine = _engine(ctx)
     with session_scope(engine) as session:
         device = _device_or_fail(session, uscc, external_id)
@@ -155,7 +155,7 @@ def confirm_command(ctx: click.Context, uscc: str, external_id: str) -> None:
         )
     click.echo(
         f"confirmed {uscc}/{external_id}; replayed {report.replayed} dead letters "
-        f"({report.inserted} new samples, {len(report.still_failing)} still failing)"
+        f"({report.inserted} new samples stored, {len(report.still_failing)} still failing)"
     )
 
 

@@ -63,7 +63,7 @@ def issue(diagnosis_id: str, out: Path, lang: str, draft: bool, docx_out: Path |
             order = _find_order(session, diagnosis_id)
             if draft:
                 data = assemble(session=session, order=order, silence_timeout_s=settings.silence_timeout_s)
-                out.write_bytes(render_pdf(data, lang))
+                out.write_bytes(render_pdf(data, lang, pdf_engine=settings.report_pdf_engine))
                 if docx_out is not None:
                     docx_out.write_bytes(render_docx(data, lang))
                 click.echo(f"draft of {order.number} → {out} (not issued)")
@@ -74,6 +74,7 @@ def issue(diagnosis_id: str, out: Path, lang: str, draft: bool, docx_out: Path |
                 actor=CLI_ACTOR,
                 lang=lang,
                 silence_timeout_s=settings.silence_timeout_s,
+                pdf_engine=settings.report_pdf_engine,
             )
             summary: dict[str, Any] = {
                 "number": row.report_number,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -355,7 +357,7 @@ def _reading(
     return Reading(
         uscc=uscc,
         device_id=device_id,
-        seq=ts_ms,
+        seq=reading_key(ts_ms, historical, state, counters, floats, extras),
         ts=_ms_to_datetime(ts_ms),
         source="sparkplug",
         state=state,
@@ -367,6 +369,35 @@ def _reading(
         metrics=extras,
         is_historical=historical,
     )
+
+
+KEY_BITS = 20  # low bits of a Sparkplug reading's key: a digest of its content (the high bits: epoch ms)
+
+
+def reading_key(
+    ts_ms: int,
+    historical: bool,
+    state: str | None,
+    counters: Mapping[str, int],
+    floats: Mapping[str, float],
+    extras: Mapping[str, float],
+) -> int:
+    """The idempotency key of a Sparkplug reading: its epoch ms, then a digest of what it carries.
+
+    Ordered like the timestamp (ms × 2^20 stays below 2^62), the same for a redelivery of the same
+    message, and different for two DDATA with the same timestamp and other metrics (report by exception).
+    """
+    content = json.dumps(
+        [historical, state, sorted(counters.items()), sorted(floats.items()), sorted(extras.items())],
+        separators=(",", ":"),
+    )
+    digest = int.from_bytes(hashlib.blake2b(content.encode(), digest_size=8).digest(), "big")
+    return (ts_ms << KEY_BITS) | (digest & ((1 << KEY_BITS) - 1))
+
+
+def key_ms(seq: int) -> int:
+    """The epoch ms a Sparkplug reading key was made from."""
+    return seq >> KEY_BITS
 
 
 def _state(value: MetricValue) -> str:

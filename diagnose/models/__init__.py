@@ -10,9 +10,10 @@ from diagnose.models.diagnosis import (
     Result,
 )
 from diagnose.models.evidence import CalendarRule, DevicePresence, Equipment, StateModelRecord
+from diagnose.models.jobs import JobWatermark
 from diagnose.models.orgs import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
 from diagnose.models.policies import PolicyVersion, SubdomainTailoring
-from diagnose.models.reports import IssuedReport
+from diagnose.models.reports import IssuedReport, ReportJob
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
 from diagnose.models.supervision import AnomalyFlag, EnterpriseOutcome, FlagDecision, SupervisionSummary
 from diagnose.models.telemetry import DeadLetter, Device, Telemetry
@@ -38,11 +39,13 @@ __all__ = [
     "Equipment",
     "FlagDecision",
     "IssuedReport",
+    "JobWatermark",
     "OrderStatus",
     "PolicyVersion",
     "ProcurementBatch",
     "Provider",
     "Region",
+    "ReportJob",
     "Result",
     "Role",
     "ShiftCalendarEntry",

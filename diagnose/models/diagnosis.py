@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from diagnose.models.base import UTCDateTime, utcnow
@@ -38,6 +38,15 @@ class ProcurementBatch(SQLModel, table=True):
 
 class DiagnosisOrder(SQLModel, table=True):
     """One free diagnosis bought by a bureau for an enterprise and delivered by a provider."""
+
+    # Order lists are scoped, filtered by status and sorted by last change (migration 0009).
+    __table_args__ = (
+        Index("ix_diagnosisorder_updated_at", "updated_at"),
+        Index("ix_diagnosisorder_status_updated", "status", "updated_at"),
+        Index("ix_diagnosisorder_provider_updated", "provider_id", "updated_at"),
+        Index("ix_diagnosisorder_provider_status", "provider_id", "status"),
+        Index("ix_diagnosisorder_enterprise_status", "enterprise_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(unique=True, max_length=32)

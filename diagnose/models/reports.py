@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint, event
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from diagnose.models.base import UTCDateTime, utcnow
@@ -41,3 +41,25 @@ def _refuse(_mapper: object, _connection: object, target: IssuedReport) -> None:
 
 event.listen(IssuedReport, "before_update", _refuse)
 event.listen(IssuedReport, "before_delete", _refuse)
+
+
+class ReportJob(SQLModel, table=True):
+    """A request to issue a report, rendered by the jobs process (off the web request); one version per job.
+
+    `status`: queued → running → done | failed. The version it issued and the report body's HTML (what the
+    report page shows for that version, rendered once) are stored with it in the same transaction.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="diagnosisorder.id", index=True)
+    lang: str = Field(default="zh", max_length=8)
+    status: str = Field(default="queued", max_length=16, index=True)
+    requested_by: int | None = Field(default=None, foreign_key="user.id")
+    requested_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    attempts: int = Field(default=0)
+    error: str | None = Field(default=None, max_length=512)
+    issued_report_id: int | None = Field(default=None, foreign_key="issuedreport.id")
+    version: int | None = Field(default=None)
+    body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -45,10 +45,14 @@ class Device(SQLModel, table=True):
 
 
 class Telemetry(SQLModel, table=True):
-    """One stored sample; unique on (device, seq) so a redelivered message is stored once."""
+    """One stored sample; unique on (device, seq, ts) so a redelivered message is stored once.
+
+    The key holds ts because PostgreSQL partitions this table by ts (migration 0014), and a partitioned
+    table's unique constraints must contain the partition key; a redelivery is byte-identical, ts included.
+    """
 
     __table_args__ = (
-        UniqueConstraint("device_id", "seq", name="uq_telemetry_device_seq"),
+        UniqueConstraint("device_id", "seq", "ts", name="uq_telemetry_device_seq"),
         Index("ix_telemetry_device_ts", "device_id", "ts"),
     )
 
@@ -76,4 +80,6 @@ class DeadLetter(SQLModel, table=True):
     topic: str = Field(max_length=512)
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     reason: str = Field(max_length=512)
+    # A Sparkplug reading of a pending device, decoded under the birth it arrived with (replayable).
+    held: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     replayed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

@@ -110,7 +110,7 @@ def test_confirming_a_pending_device_replays_its_dead_letters(
     assert "NEW7" in pending.output
     result = CliRunner().invoke(cli, ["devices", "confirm", uscc, "NEW7"], obj=db_settings)
     assert result.exit_code == 0, result.output
-    assert "replayed 4 dead letters (3 new samples" in result.output
+    assert "replayed 4 dead letters (3 new samples stored" in result.output
     with Session(engine) as session:
         device = session.exec(select(Device).where(Device.external_id == "NEW7")).one()
         assert device.registry_status == "active"

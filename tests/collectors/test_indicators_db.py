@@ -181,3 +181,36 @@ def test_retention_deletes_only_rolled_up_hours(engine: Engine, db_settings: Set
     for name in FIELDS:  # the window's hours are rolled up: raw rows gone, same OEE
         assert getattr(after, name) == getattr(before, name), name
     assert before.total_count > 0
+
+
+def test_batched_rollup_commits_each_batch_and_an_interrupted_run_is_resumed(
+    engine: Engine, db_settings: Settings, plant, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    now = START + timedelta(hours=8)
+    with Session(engine) as session:  # the one-transaction path, as the reference
+        expected = rollups.rollup_pending(session=session, now=now, silence_timeout_s=SILENCE_S)
+        reference = {
+            (r.hour_start, r.run_us, r.count_total, r.sample_count) for r in session.exec(select(DeviceHour))
+        }
+        session.rollback()
+    real_store, calls = rollups.store_device_hour, []
+
+    def failing_store(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs["hour"])
+        if len(calls) == 3:
+            raise RuntimeError("scheduler killed")
+        return real_store(**kwargs)
+
+    monkeypatch.setattr(rollups, "store_device_hour", failing_store)
+    with pytest.raises(RuntimeError):
+        rollups.rollup_in_batches(engine=engine, now=now, silence_timeout_s=SILENCE_S, batch_seconds=0)
+    with Session(engine) as session:  # one hour per batch: the first two batches stayed committed
+        assert session.exec(select(func.count()).select_from(DeviceHour)).one() == 2
+    monkeypatch.setattr(rollups, "store_device_hour", real_store)
+    run = rollups.rollup_in_batches(engine=engine, now=now, silence_timeout_s=SILENCE_S, batch_seconds=0)
+    assert (run.written, run.batches) == (expected, expected)  # the watermark had not moved: all redone
+    with Session(engine) as session:
+        got = {
+            (r.hour_start, r.run_us, r.count_total, r.sample_count) for r in session.exec(select(DeviceHour))
+        }
+    assert got == reference

@@ -17,7 +17,7 @@ from collectors.sparkplug.codec import (
     nbirth_payload,
     ndeath_payload,
 )
-from collectors.sparkplug.host import HostResult, SparkplugHost
+from collectors.sparkplug.host import HostResult, SparkplugHost, key_ms
 from scoring.uscc import make_uscc
 
 USCC = make_uscc("91320412MA0000010")
@@ -90,17 +90,19 @@ def test_births_announce_the_device_and_its_first_values(host: SparkplugHost) ->
     assert nbirth == HostResult()
     birth, reading = dbirth.parsed
     assert birth == DeviceBirth(USCC, "cnc-01", "CNC", "VMC-850", 30.0, source="sparkplug", edge_node="edge1")
+    assert isinstance(reading, Reading) and key_ms(reading.seq) == T0_MS
     assert reading == Reading(
-        uscc=USCC, device_id="cnc-01", seq=T0_MS, ts=at(T0_MS), source="sparkplug", state="IDLE",
+        uscc=USCC, device_id="cnc-01", seq=reading.seq, ts=at(T0_MS), source="sparkplug", state="IDLE",
         count_total=0, count_good=0, power_kw=1.5, metrics={"spindle_rpm": 0.0},
     )  # fmt: skip
     assert host.is_online(USCC, "edge1", "cnc-01")
 
 
-def test_ddata_resolves_aliases_and_uses_the_timestamp_as_seq(node: Node) -> None:
+def test_ddata_resolves_aliases_and_keys_by_the_timestamp_then_the_content(node: Node) -> None:
     reading = only(node.send("DDATA", data(T0_MS + 1000, count=12), T0_MS + 1000))
+    assert isinstance(reading, Reading) and key_ms(reading.seq) == T0_MS + 1000
     assert reading == Reading(
-        uscc=USCC, device_id="cnc-01", seq=T0_MS + 1000, ts=at(T0_MS + 1000), source="sparkplug",
+        uscc=USCC, device_id="cnc-01", seq=reading.seq, ts=at(T0_MS + 1000), source="sparkplug",
         state="RUN", count_total=12,
     )  # fmt: skip
 
@@ -158,7 +160,9 @@ def test_historical_replay_is_accepted_and_flagged(node: Node) -> None:
         MetricSpec(None, 7, alias=2, datatype=pb.UInt64, timestamp_ms=T0_MS + 10),
     ]
     readings = node.send("DDATA", replay, T0_MS + 10).parsed
-    assert [(r.seq, r.is_historical, r.state, r.count_total) for r in readings if isinstance(r, Reading)] == [
+    assert [
+        (key_ms(r.seq), r.is_historical, r.state, r.count_total) for r in readings if isinstance(r, Reading)
+    ] == [
         (T0_MS - 60_000, True, "DOWN", 5),
         (T0_MS + 10, False, None, 7),
     ]

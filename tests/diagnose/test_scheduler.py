@@ -17,7 +17,10 @@ def test_the_scheduler_carries_every_platform_job() -> None:
     assert names == {
         "mark_offline_devices",
         "rollup_hours",
+        "maintain_partitions",
         "apply_retention",
+        "render_reports",
+        "refresh_planner_statistics",
         "detect_anomalies",
         "monthly_summaries",
     }
@@ -67,3 +70,15 @@ def test_a_second_scheduler_stands_by_until_the_first_stops(
         for thread in threads:
             if thread.is_alive() or thread.ident is not None:
                 thread.join(10)
+
+
+def test_planner_statistics_job_analyzes_sqlite(engine) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    done = jobs.refresh_planner_statistics(engine, Settings())
+    assert (done > 10) if engine.dialect.name == "sqlite" else done == 0
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            assert connection.execute(
+                text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            ).scalar()

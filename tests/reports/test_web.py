@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
+from apps import jobs
 from diagnose.db import make_engine
-from diagnose.models import DiagnosisOrder, OrderStatus, User
+from diagnose.models import DiagnosisOrder, IssuedReport, OrderStatus, ReportJob, User
+from diagnose.models.base import utcnow
 from diagnose.services import assessments
 from diagnose.settings import load_settings
+from reports import jobs as report_jobs
 from tests.reports.conftest import SCRIPT
 from tests.web.conftest import log_in_as
 from web import create_app, report_views
@@ -70,15 +74,53 @@ def test_draft_page_escapes_free_text(setup: tuple[Flask, int, dict[str, int]]) 
     assert "1 诊断摘要" in text
 
 
-def test_issue_button_then_download(setup: tuple[Flask, int, dict[str, int]]) -> None:
+def test_issue_button_queues_a_job_the_jobs_process_renders_once(
+    setup: tuple[Flask, int, dict[str, int]],
+) -> None:
     app, order_id, party = setup
     provider = _client(app, party["provider"])
     issued = provider.post(f"/orders/{order_id}/report/issue", data={"lang": "zh"})
-    assert issued.status_code == 302 and issued.location.endswith("version=1")
-    page = provider.get(f"/orders/{order_id}/report?version=1").get_data(as_text=True)
-    assert "v1" in page and "SHA-256" in page
-    pdf = _client(app, party["enterprise"]).get(f"/orders/{order_id}/report/v1.pdf")
+    assert issued.status_code == 302 and issued.location.endswith(f"/orders/{order_id}/report")
+    again = provider.post(f"/orders/{order_id}/report/issue", data={"lang": "zh"})  # a double click
+    assert again.status_code == 302
+    page = provider.get(f"/orders/{order_id}/report").get_data(as_text=True)
+    assert 'http-equiv="refresh"' in page and "v1" not in page  # queued: the page shows progress
+    settings = app.extensions["diagnose_settings"]
+    # A new app (the web worker restarted) and the jobs process: the queued job is still there.
+    restarted = create_app(settings, {"TESTING": True, "WTF_CSRF_ENABLED": False})
+    engine = make_engine(settings)
+    assert jobs.render_reports(engine, settings) == 1
+    assert jobs.render_reports(engine, settings) == 0  # issued exactly once
+    with Session(engine) as session:
+        rows = session.exec(select(IssuedReport).where(IssuedReport.order_id == order_id)).all()
+        job = session.exec(select(ReportJob).where(ReportJob.order_id == order_id)).one()
+    assert [r.version for r in rows] == [1] and job.status == "done" and job.body_html
+    engine.dispose()
+    client = _client(restarted, party["provider"])
+    page = client.get(f"/orders/{order_id}/report?version=1").get_data(as_text=True)
+    assert "v1" in page and "SHA-256" in page and "http-equiv" not in page
+    pdf = _client(restarted, party["enterprise"]).get(f"/orders/{order_id}/report/v1.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_a_job_whose_jobs_process_died_is_queued_again_and_issued_once(
+    setup: tuple[Flask, int, dict[str, int]],
+) -> None:
+    app, order_id, party = setup
+    _client(app, party["provider"]).post(f"/orders/{order_id}/report/issue", data={"lang": "en"})
+    settings = app.extensions["diagnose_settings"]
+    engine = make_engine(settings)
+    with Session(engine) as session:  # claimed, then the jobs process was killed before it committed
+        job = session.exec(select(ReportJob)).one()
+        job.status, job.started_at = "running", utcnow() - timedelta(hours=1)
+        session.add(job)
+        session.commit()
+    assert report_jobs.run_pending(engine, stale_after=timedelta(days=1)) == 0  # not stale yet: left alone
+    assert report_jobs.run_pending(engine) == 1
+    with Session(engine) as session:
+        assert [r.lang for r in session.exec(select(IssuedReport)).all()] == ["en"]
+        assert session.exec(select(ReportJob)).one().attempts == 1
+    engine.dispose()
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,9 @@ def api_role(role: str, ok: int = 200, other: int | None = None) -> dict[str, in
 # {d} device, {r} requirement. The order is on site, delivered by provider2 for ent4, bought by wujin.
 MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int]]] = {
     ("index", "GET"): ("/", None, codes(302)),
-    ("healthz", "GET"): ("/healthz", None, codes(200)),
+    ("ops.healthz", "GET"): ("/healthz", None, codes(200)),
+    ("ops.readyz", "GET"): ("/readyz", None, codes(200)),
+    ("ops.metrics", "GET"): ("/metrics", None, codes(200)),
     ("static", "GET"): ("/static/app.css", None, codes(200)),
     ("auth.login", "GET"): ("/login", None, codes(200)),
     ("auth.login", "POST"): ("/login", None, codes(401)),

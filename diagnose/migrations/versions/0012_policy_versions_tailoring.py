@@ -1,7 +1,7 @@
 """policy versions loaded as data (with their source texts) and per-sub-domain tailoring of assessments
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import diagnose.models.base
 
 revision: str = "0012"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

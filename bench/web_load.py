@@ -1,0 +1,355 @@
+"""Benchmark: 20 logged-in users of every role browsing `diagnose serve` over 100,000 diagnoses.
+
+The dataset is the demo's sample data plus 500 generated enterprises and 100,000 generated diagnosis orders
+(bulk inserted, spread over the demo's bureaus, providers and statuses), and one issued report. The server
+is the real `diagnose serve` (gunicorn gthread workers) on loopback, started in its own process; the bench
+waits for it to answer (a ready signal, not a sleep), then 20 user threads (bureaus, providers, enterprises,
+an admin) log in and browse their pages for a bounded time. Printed: requests/s and p50/p95/p99 per page
+pattern. Target: p95 ≤ 150 ms for every pattern, report pages included.
+
+    python bench/web_load.py [--orders 100000 --enterprises 500 --users 20 --seconds 60 --port 8113]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from diagnose import migrate
+from diagnose.db import make_engine
+from diagnose.models import Bureau, BureauProvider, DiagnosisOrder, Enterprise, OrderStatus
+from diagnose.settings import Settings
+from scoring.uscc import make_uscc
+
+PASSWORD = "demo-2026!"
+STATUSES = [s.value for s in OrderStatus]
+READY_TIMEOUT_S = 120
+TARGET_P95_S = 0.150
+
+
+def generate(url: str, *, orders: int, enterprises: int) -> None:
+    """Demo data, then `enterprises` enterprises and `orders` orders bulk inserted, and one issued report."""
+    from apps import sample_data
+
+    engine = make_engine(url=url)
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        sample_data.load(session)
+        session.commit()
+        bureaus = session.exec(select(Bureau)).all()
+        pools = {
+            b.id: [
+                bp.provider_id
+                for bp in session.exec(select(BureauProvider).where(BureauProvider.bureau_id == b.id))
+            ]
+            for b in bureaus
+        }
+        regions = {b.id: b.region_code for b in bureaus}
+        now = datetime.now(UTC)
+        rows = []
+        for i in range(enterprises):
+            bureau = bureaus[i % len(bureaus)]
+            rows.append({
+                "uscc": make_uscc(f"91{regions[bureau.id]}MB{i:07d}"), "name": f"负载测试企业{i:04d}有限公司",
+                "region_code": regions[bureau.id], "industry_code": "3421", "industry_type": "discrete",
+                "scale": "medium", "revenue_fen": 10_000_000, "strategic_emerging": False, "created_at": now,
+            })  # fmt: skip
+        session.connection().execute(insert(Enterprise), rows)
+        generated = session.exec(
+            select(Enterprise.id, Enterprise.region_code).where(Enterprise.name.like("负载测试企业%"))
+        ).all()  # type: ignore[attr-defined]
+        by_region: dict[str, list[int]] = defaultdict(list)
+        for enterprise_id, region in generated:
+            by_region[region].append(enterprise_id)
+        rnd = random.Random(13)
+        batch = []
+        for n in range(orders):
+            bureau = bureaus[n % len(bureaus)]
+            status = rnd.choice(STATUSES)
+            created = now - timedelta(minutes=n)
+            batch.append({
+                "number": f"LT{n:07d}", "bureau_id": bureau.id, "batch_id": None,
+                "enterprise_id": rnd.choice(by_region[regions[bureau.id]]),
+                "provider_id": None if status == "created" else rnd.choice(pools[bureau.id]),
+                "kind": "factory", "fee_fen": 3_000_000, "status": status, "due_date": date.today(),
+                "created_at": created, "updated_at": created,
+            })  # fmt: skip
+            if len(batch) == 5000:
+                session.connection().execute(insert(DiagnosisOrder), batch)
+                batch = []
+        if batch:
+            session.connection().execute(insert(DiagnosisOrder), batch)
+        session.commit()
+        import reports
+
+        accepted = session.exec(
+            select(DiagnosisOrder).where(
+                DiagnosisOrder.status == "accepted", DiagnosisOrder.number.not_like("LT%")
+            )  # type: ignore[attr-defined]
+        ).first()
+        if accepted is not None:
+            reports.issue_report(session=session, order=accepted, actor="bench", lang="zh")
+            session.commit()
+    engine.dispose()
+
+
+class Client:
+    """A logged-in browser: one keep-alive connection, its session cookie, latencies per page pattern."""
+
+    def __init__(self, port: int, username: str, timings: dict[str, list[float]], errors: list[str]) -> None:
+        self.port = port
+        self.username = username
+        self.cookies: dict[str, str] = {}
+        self.timings = timings
+        self.errors = errors
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(
+        self, method: str, path: str, body: str | None = None, *, record: bool = True
+    ) -> tuple[int, str, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        started = time.perf_counter()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            text = response.read().decode("utf-8", "replace")
+        except (http.client.HTTPException, OSError) as exc:
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.errors.append(f"{path}: {type(exc).__name__}")
+            return 0, "", ""
+        elapsed = time.perf_counter() - started
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        if record:
+            self.timings[pattern(path)].append(elapsed)
+            if response.status >= 400:
+                self.errors.append(f"{pattern(path)} {response.status}")
+        return response.status, response.getheader("Location") or "", text
+
+    def login(self) -> None:
+        _, _, page = self.request("GET", "/login", record=False)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        if token is None:
+            raise SystemExit("web_load: the login page has no CSRF token")
+        form = urllib.parse.urlencode(
+            {"username": self.username, "password": PASSWORD, "csrf_token": token.group(1)}
+        )
+        status, _, _ = self.request("POST", "/login", form, record=False)
+        if status != 302:
+            raise SystemExit(f"web_load: login of {self.username} answered {status}")
+
+
+def pattern(path: str) -> str:
+    """/orders/123/report?version=1 → /orders/{id}/report?version"""
+    base, _, query = path.partition("?")
+    base = re.sub(r"/\d+", "/{id}", base)
+    keys = "&".join(sorted(k for k, _ in urllib.parse.parse_qsl(query)))
+    return f"{base}?{keys}" if keys else base
+
+
+def order_ids(client: Client) -> list[int]:
+    """Order ids on the user's first two list pages."""
+    ids: list[int] = []
+    for page in (1, 2):
+        _, _, text = client.request("GET", f"/orders?page={page}", record=False)
+        ids += [int(i) for i in re.findall(r'href="/orders/(\d+)"', text)]
+    return sorted(set(ids)) or [0]
+
+
+SKIP: tuple[str, ...] = ()
+
+
+def browse(client: Client, role: str, stop: threading.Event, report_orders: list[int]) -> None:
+    """One user's loop over its role's pages until `stop`."""
+    rnd = random.Random(client.username)
+    client.login()
+    mine = order_ids(client) if role != "admin" else []
+    # Report pages of the orders this user may see (a report of another party's order is a 404).
+    reports_seen = [
+        o for o in report_orders if client.request("GET", f"/orders/{o}/report", record=False)[0] == 200
+    ]
+    pages: list[str]
+    while not stop.is_set():
+        order = rnd.choice(mine) if mine else 0
+        report = rnd.choice(reports_seen) if reports_seen else None
+        if role == "bureau":
+            pages = ["/bureau/dashboard", f"/orders?page={rnd.randint(1, 50)}", f"/orders/{order}",
+                     "/orders?status=submitted", "/bureau/supervision/"]  # fmt: skip
+        elif role == "provider":
+            pages = [f"/orders?page={rnd.randint(1, 20)}", f"/orders/{order}"]
+        elif role == "enterprise":
+            pages = ["/orders", f"/orders/{order}", "/enterprise/devices"]
+        else:
+            pages = ["/admin/users"]
+        if report is not None:
+            pages.append(f"/orders/{report}/report")
+        for path in pages:
+            if stop.is_set():
+                return
+            if not path.startswith(SKIP or ("\0",)):
+                client.request("GET", path)
+
+
+USERS = [
+    ("wujin", "bureau"), ("taicang", "bureau"), ("provider1", "provider"), ("provider2", "provider"),
+    ("provider3", "provider"), ("ent1", "enterprise"), ("ent2", "enterprise"), ("ent3", "enterprise"),
+    ("ent4", "enterprise"), ("ent5", "enterprise"), ("ent6", "enterprise"), ("ent7", "enterprise"),
+    ("ent8", "enterprise"), ("admin", "admin"),
+]  # fmt: skip
+
+
+def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
+    """Until the server answers /login with 200 (its ready signal), or fail with a message."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"web_load: diagnose serve exited with {server.returncode} before it was ready")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/login")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)  # the interval between readiness probes
+    raise SystemExit(f"web_load: diagnose serve did not answer on port {port} within {READY_TIMEOUT_S} s")
+
+
+def main() -> None:
+    """Generate, serve, browse, print."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--enterprises", type=int, default=500)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--port", type=int, default=8113)
+    parser.add_argument(
+        "--database-url", default="", help="an empty database; default: SQLite in a temp folder"
+    )
+    parser.add_argument(
+        "--skip", default="", help="comma-separated path prefixes not to browse (to isolate one)"
+    )
+    parser.add_argument("--keep", default="", help="a SQLite file: generated once, reused on later runs")
+    args = parser.parse_args()
+    global SKIP
+    SKIP = tuple(p for p in args.skip.split(",") if p)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = args.database_url or f"sqlite:///{args.keep or folder / 'load.db'}"
+        started = time.perf_counter()
+        if args.keep and Path(args.keep).exists():
+            migrate.upgrade(make_engine(url=url))
+        else:
+            generate(url, orders=args.orders, enterprises=args.enterprises)
+        from apps.jobs import refresh_planner_statistics
+
+        refresh_planner_statistics(make_engine(url=url), Settings())  # as `diagnose jobs` does every 6 h
+        print(
+            f"dataset: {args.orders:,} orders, {args.enterprises} enterprises in {time.perf_counter() - started:.0f} s"
+        )
+        env = {
+            **os.environ, "DIAGNOSE_DATABASE_URL": url, "DIAGNOSE_VAR_DIR": str(folder / "var"),
+            "DIAGNOSE_WEB_HOST": "127.0.0.1", "DIAGNOSE_WEB_PORT": str(args.port),
+            "DIAGNOSE_SECRET_KEY": "bench-secret", "DIAGNOSE_LOGIN_RATE_LIMIT": "100000 per minute",
+            "DIAGNOSE_ENV": "production",
+        }  # fmt: skip
+        server = subprocess.Popen(
+            [sys.executable, "-m", "apps", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            wait_ready(args.port, server)
+            engine = make_engine(url=url)
+            with Session(engine) as session:
+                from diagnose.models import IssuedReport
+
+                report_orders = sorted({r.order_id for r in session.exec(select(IssuedReport)).all()})
+                report_orders += [
+                    o.id
+                    for o in session.exec(
+                        select(DiagnosisOrder).where(
+                            DiagnosisOrder.status.in_(["submitted", "accepted"]),
+                            DiagnosisOrder.number.not_like("LT%"),
+                        )  # type: ignore[attr-defined]
+                    ).all()
+                    if o.id is not None
+                ]
+            engine.dispose()
+            timings: dict[str, list[float]] = defaultdict(list)
+            errors: list[str] = []
+            stop = threading.Event()
+            threads = [
+                threading.Thread(
+                    target=browse,
+                    args=(
+                        Client(args.port, USERS[i % len(USERS)][0], timings, errors),
+                        USERS[i % len(USERS)][1],
+                        stop,
+                        report_orders,
+                    ),
+                    daemon=True,
+                )
+                for i in range(args.users)
+            ]
+            for thread in threads:
+                thread.start()
+            began = time.perf_counter()
+            stop.wait(args.seconds)
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=90)
+            elapsed = time.perf_counter() - began
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=30)
+    total = sum(len(v) for v in timings.values())
+    print(
+        f"{args.users} users, {elapsed:.0f} s: {total} requests, {total / elapsed:.1f} req/s, {len(errors)} errors"
+    )
+    if errors:
+        print("  errors:", ", ".join(f"{e} ×{errors.count(e)}" for e in sorted(set(errors))[:10]))
+    print(f"{'page pattern':42}{'n':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    worst = 0.0
+    for name in sorted(timings):
+        values = sorted(timings[name])
+        q = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else values * 99
+        worst = max(worst, q[94])
+        print(
+            f"{name:42}{len(values):>7}{len(values) / elapsed:>8.1f}{q[49] * 1000:>9.0f}{q[94] * 1000:>9.0f}{q[98] * 1000:>9.0f}"
+        )
+    verdict = "PASS" if worst <= TARGET_P95_S and not errors else "FAIL"
+    print(
+        f"worst p95 {worst * 1000:.0f} ms (target ≤ {TARGET_P95_S * 1000:.0f} ms for every pattern): {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()
