@@ -35,6 +35,7 @@ from reports.data import (
 )
 from scoring import planning
 from scoring.china_time import CHINA_TZ
+from scoring.maturity.tailoring import load_tailoring_rules
 
 REPORTABLE = (OrderStatus.submitted, OrderStatus.accepted)
 EVIDENCE_WINDOW_DAYS = assessments.EVIDENCE_WINDOW_DAYS
@@ -296,8 +297,28 @@ def assemble(
             tailored=int(counts.get("tailored", 0)),
             evidence_window_days=EVIDENCE_WINDOW_DAYS,
             silence_timeout_s=float(silence_timeout_s),
+            tailoring=_tailoring_rows(detail, sub_names),
         ),
         peers=_peers(session, order, result),
         signatures=_signatures(session, order, enterprise, cover.provider_name),
         verify_base_url=public_url.rstrip("/"),
     )
+
+
+def _tailoring_rows(
+    detail: dict[str, object], sub_names: dict[str, Text]
+) -> tuple[tuple[Text, Text, str], ...]:
+    """The sub-domains tailored out before scoring, with the reason from the fixed list (result detail)."""
+    names = load_tailoring_rules().reason_names()
+    rows = []
+    items = detail.get("tailoring", [])
+    for item in items if isinstance(items, list) else []:
+        zh, en = names.get(item["reason"], (item["reason"], item["reason"]))
+        rows.append(
+            (
+                sub_names.get(item["subdomain"], Text(item["subdomain"], item["subdomain"])),
+                Text(zh, en),
+                item.get("note", ""),
+            )
+        )
+    return tuple(rows)

@@ -226,6 +226,7 @@ class Methodology:
     tailored: int
     evidence_window_days: int
     silence_timeout_s: float
+    tailoring: tuple[tuple[Text, Text, str], ...] = ()  # (sub-domain, reason, note), recorded before scoring
 
 
 @dataclass(frozen=True)

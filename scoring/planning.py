@@ -43,14 +43,23 @@ def subsidy_result(
     return evaluate(plan, cat)
 
 
-def subsidy_for_investments(investments: Investments, *, region: str, date: str, **enterprise: Any) -> int:
-    """Computable subsidy in whole yuan (rounded down: a plan never promises a fen it may not get)."""
-    return subsidy_result(investments, region=region, date=date, **enterprise).total_fen // 100
+def subsidy_for_investments(
+    investments: Investments, *, region: str, date: str, catalogue: Catalogue | None = None, **enterprise: Any
+) -> int:
+    """Sure subsidy in whole yuan (rounded down: a plan never promises a fen it may not get; no ceilings)."""
+    return (
+        subsidy_result(investments, region=region, date=date, catalogue=catalogue, **enterprise).total_fen
+        // 100
+    )
 
 
-def subsidy_function(*, region: str, date: str, **enterprise: Any) -> Callable[[Investments], int]:
-    """The `subsidy_fn` the roadmap planner takes, bound to one enterprise and date."""
-    return lambda investments: subsidy_for_investments(investments, region=region, date=date, **enterprise)
+def subsidy_function(
+    *, region: str, date: str, catalogue: Catalogue | None = None, **enterprise: Any
+) -> Callable[[Investments], int]:
+    """The `subsidy_fn` the roadmap planner takes, bound to one enterprise, date and catalogue."""
+    return lambda investments: subsidy_for_investments(
+        investments, region=region, date=date, catalogue=catalogue, **enterprise
+    )
 
 
 @cache

@@ -82,6 +82,7 @@ def create_app(
         orders,
         plant,
         plant_records,
+        policies,
         provider,
         report_views,
         supervision,
@@ -100,6 +101,7 @@ def create_app(
         supervision.bp,
         report_views.bp,
         verify.bp,
+        policies.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

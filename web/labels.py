@@ -93,6 +93,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_label(FLAG_KIND_LABELS), "flag_kind_label")
     app.add_template_filter(_label(FLAG_DECISION_LABELS), "flag_decision_label")
     app.add_template_filter(_label(OUTCOME_KIND_LABELS), "outcome_kind_label")
+    app.add_template_filter(_label(TAILORING_REASON_LABELS), "tailoring_reason_label")
     app.add_template_filter(yuan, "yuan")
     app.add_template_filter(cn_time, "cn_time")
     app.add_template_filter(lambda table: {k: str(v) for k, v in table.items()}, "labels_dict")
@@ -108,6 +109,12 @@ FLAG_KIND_LABELS = {
     "duplicate_report": _l("Near-identical report text across enterprises"),
     "short_delivery": _l("Implausibly short delivery"),
     "score_mismatch": _l("Score far from what the measurements predict"),
+    "heavy_tailoring": _l("Many sub-domains tailored out of the self-assessment"),
+}
+TAILORING_REASON_LABELS = {  # the fixed list of scoring/maturity/data/tailoring.json
+    "business_not_involved": _l("The enterprise's business does not involve it"),
+    "fully_outsourced": _l("The activity is fully outsourced"),
+    "done_by_group": _l("Carried out centrally by the group or parent company"),
 }
 FLAG_DECISION_LABELS = {
     "open": _l("open"),

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from diagnose.models import Device, DiagnosisOrder, Enterprise
 from diagnose.schemas.answers import AnswerForm
 from diagnose.schemas.errors import FieldError, validate
-from diagnose.services import assessments, devices, plant
+from diagnose.services import assessments, devices, plant, tailoring
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE
 from scoring import maturity
@@ -181,8 +181,38 @@ def questionnaire(order_id: int) -> str:
         contradictions=contradictions,
         files=files,
         editable=order.status in EDITABLE,
-        ratings=assessments.RATING_CHOICES,
+        # Tailoring is per sub-domain (the card below), so a single requirement is never "n/a" here.
+        ratings=[r for r in assessments.RATING_CHOICES if r != "n/a"],
+        tailoring={t.subdomain: t for t in tailoring.of_assessment(session=db, assessment=assessment)},
+        tailorable=[s for s in the_model.subdomains if s.id in tailoring.tailorable()],
+        tailoring_reasons=tailoring.reasons(),
+        scored=assessments.latest_result(session=db, order=order) is not None,
     )
+
+
+@bp.post("/tailoring")
+@role_required("provider")
+def save_tailoring(order_id: int) -> Response:
+    """Tailor a sub-domain out of the assessment (reason from the fixed list) or back in, before scoring."""
+    order = get_order(order_id)
+    db = get_session()
+    try:
+        tailoring.set_tailoring(
+            session=db,
+            actor=g.user,
+            order=order,
+            assessment=assessments.get_or_create(session=db, order=order),
+            subdomain=request.form.get("subdomain", "")[:32],
+            reason=request.form.get("reason", "")[:32],
+            note=request.form.get("note", ""),
+        )
+    except ValidationError as exc:
+        db.rollback()
+        flash(_("Not saved: %(reason)s", reason=exc.message), "error")
+    else:
+        db.commit()
+        flash(_("Tailoring saved."), "ok")
+    return redirect(url_for("provider.questionnaire", order_id=order_id) + "#tailoring")
 
 
 INDICATOR_LABELS = {

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import click
 
-from scoring.subsidy import Change, PlanError, evaluate, list_targets, load_catalogue, parse_plan, what_if
+from scoring.subsidy import (
+    Catalogue,
+    Change,
+    PlanError,
+    evaluate,
+    list_targets,
+    load_catalogue,
+    parse_plan,
+    what_if,
+)
 
 
 def _parse_change(text: str) -> Change:
@@ -27,6 +36,15 @@ def _parse_change(text: str) -> Change:
     return Change(field=field, value=number, relative=relative)
 
 
+def _in_force_catalogue() -> Catalogue:
+    from apps.cli.context import command_engine
+    from diagnose.db import session_scope
+    from diagnose.services import policy_store
+
+    with session_scope(command_engine()[1]) as session:
+        return policy_store.catalogue(session=session)
+
+
 def _fail(message: str) -> None:
     click.echo(message, err=True)
     sys.exit(2)
@@ -37,6 +55,12 @@ def _fail(message: str) -> None:
 @click.option("--targets", "show_targets", is_flag=True, help="List every target id with its Chinese name.")
 @click.option("--json", "as_json", is_flag=True, help="With --targets: print JSON instead of text.")
 @click.option(
+    "--in-force",
+    "in_force",
+    is_flag=True,
+    help="Use the catalogue in force in the database (shipped policies plus published versions).",
+)
+@click.option(
     "--what-if",
     "what_ifs",
     multiple=True,
@@ -44,10 +68,10 @@ def _fail(message: str) -> None:
     help="Change a numeric plan field (+/- relative, else absolute) and report the marginal subsidy.",
 )
 def subsidy_command(
-    plan_path: Path | None, show_targets: bool, as_json: bool, what_ifs: tuple[str, ...]
+    plan_path: Path | None, show_targets: bool, as_json: bool, in_force: bool, what_ifs: tuple[str, ...]
 ) -> None:
     """Size the subsidies of PLAN.json under the seed policies, clause by clause (prints JSON)."""
-    catalogue = load_catalogue()
+    catalogue = _in_force_catalogue() if in_force else load_catalogue()
     if show_targets:
         targets = list_targets(catalogue)
         if as_json:

@@ -21,6 +21,7 @@ from diagnose.models.orgs import (
     Role,
     User,
 )
+from diagnose.models.policies import PolicyVersion, SubdomainTailoring
 from diagnose.models.reports import IssuedReport, ReportJob
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
 from diagnose.models.supervision import AnomalyFlag, EnterpriseOutcome, FlagDecision, SupervisionSummary
@@ -49,6 +50,7 @@ __all__ = [
     "IssuedReport",
     "JobWatermark",
     "OrderStatus",
+    "PolicyVersion",
     "PoolEntry",
     "ProcurementBatch",
     "Provider",
@@ -58,6 +60,7 @@ __all__ = [
     "Role",
     "ShiftCalendarEntry",
     "StateModelRecord",
+    "SubdomainTailoring",
     "SupervisionSummary",
     "Telemetry",
     "User",

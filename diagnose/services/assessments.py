@@ -14,11 +14,12 @@ from sqlmodel import Session, col, select
 
 from diagnose.models import Answer, Assessment, Attachment, DiagnosisOrder, Enterprise, Result, User
 from diagnose.models.base import utcnow
-from diagnose.services import audit_log, telemetry_queries
+from diagnose.services import audit_log, policy_store, tailoring, telemetry_queries
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE
 from scoring import maturity, planning
 from scoring.indicators.model import Window
+from scoring.subsidy import Catalogue
 
 RATING_CHOICES = ("1", "0.8", "0.5", "0", "n/a")
 MAX_NOTE_CHARS = 4000
@@ -262,7 +263,10 @@ def to_assessment(*, session: Session, assessment: Assessment) -> maturity.Asses
             continue
         value = None if a.rating == "n/a" else Fraction(a.rating)
         answers.append(maturity.Answer(a.requirement_id, value, a.tailor_reason or ""))
-    return maturity.Assessment(assessment.industry_type, tuple(answers))
+    rows = tailoring.of_assessment(session=session, assessment=assessment)
+    return maturity.apply_tailoring(
+        maturity.Assessment(assessment.industry_type, tuple(answers), tailoring.as_scoring(rows)), model()
+    )
 
 
 def _enterprise_terms(enterprise: Enterprise) -> dict[str, Any]:
@@ -279,15 +283,52 @@ def _enterprise_terms(enterprise: Enterprise) -> dict[str, Any]:
     return terms
 
 
-def subsidy_of(enterprise: Enterprise, investments: maturity.Investments, on: date | None = None) -> Any:
+def subsidy_of(
+    enterprise: Enterprise,
+    investments: maturity.Investments,
+    on: date | None = None,
+    catalogue: Catalogue | None = None,
+) -> Any:
     """The clause-by-clause subsidy result for the investments under the policies in force `on` (today)."""
     return planning.subsidy_result(
-        investments, date=(on or date.today()).isoformat(), **_enterprise_terms(enterprise)
+        investments,
+        date=(on or date.today()).isoformat(),
+        catalogue=catalogue,
+        **_enterprise_terms(enterprise),
     )
 
 
-def _subsidy_fn(enterprise: Enterprise) -> Callable[[maturity.Investments], int]:
-    return planning.subsidy_function(date=date.today().isoformat(), **_enterprise_terms(enterprise))
+def _subsidy_fn(enterprise: Enterprise, catalogue: Catalogue) -> Callable[[maturity.Investments], int]:
+    return planning.subsidy_function(
+        date=date.today().isoformat(), catalogue=catalogue, **_enterprise_terms(enterprise)
+    )
+
+
+def subsidy_detail(
+    enterprise: Enterprise, investments: maturity.Investments, catalogue: Catalogue
+) -> dict[str, Any]:
+    """The result's subsidy section: lines, sure total and ceilings apart, and the catalogue it used."""
+    detail: dict[str, Any] = subsidy_of(enterprise, investments, catalogue=catalogue).to_dict()
+    detail["policy_versions"] = policy_store.policy_versions_of(catalogue)
+    return detail
+
+
+def roadmap_ceilings(subsidy: dict[str, Any]) -> dict[str, Any]:
+    """What the roadmap says of its subsidy: sure amounts only are counted; the ceilings are listed apart."""
+    return {
+        "subsidy_counts": "sure_only",
+        "subsidy_ceilings": [
+            {
+                "clause_id": line["clause_id"],
+                "source_file": line["source_file"],
+                "clause": line["clause"],
+                "target_name_zh": line["target_name_zh"],
+                "ceiling_cny": line["ceiling_cny"],
+            }
+            for line in subsidy["lines"]
+            if line["basis"] == "ceiling" and line["clause_id"] in subsidy["ceiling_clauses"]
+        ],
+    }
 
 
 def run_scoring(
@@ -306,7 +347,11 @@ def run_scoring(
     enterprise = session.get(Enterprise, order.enterprise_id)
     assert enterprise is not None
     target = target_level or min(scored.level + 1, 5)
-    roadmap = maturity.plan_roadmap(final, the_model, target, enterprise.scale, _subsidy_fn(enterprise))
+    policies = policy_store.catalogue(session=session)
+    roadmap = maturity.plan_roadmap(
+        final, the_model, target, enterprise.scale, _subsidy_fn(enterprise, policies)
+    )
+    subsidy = subsidy_detail(enterprise, roadmap.investments, policies)
     result = Result(
         order_id=order.id,  # type: ignore[arg-type]
         level=scored.level,
@@ -317,8 +362,10 @@ def run_scoring(
             "reconciled": [r.to_dict() for r in reconciled],
             "shortfalls": [x.to_dict() for x in maturity.shortfalls(evidence, the_model)],
             "gaps": maturity.gap_list(final, the_model).to_dict(),
-            "roadmap": roadmap.to_dict(),
-            "subsidy": subsidy_of(enterprise, roadmap.investments).to_dict(),
+            "roadmap": {**roadmap.to_dict(), **roadmap_ceilings(subsidy)},
+            "subsidy": subsidy,
+            "assessment_kind": "self_assessment",
+            "tailoring": [t.to_dict() for t in final.tailoring],
         },
         model_version=the_model.version,
         weights_version=the_model.table_version,

@@ -18,6 +18,7 @@ from diagnose.models import (
     EnterpriseOutcome,
     ProcurementBatch,
     Result,
+    SubdomainTailoring,
     Telemetry,
 )
 from diagnose.services import orders as order_service
@@ -217,6 +218,15 @@ def diagnosis_records(
                 ),
                 scale=enterprise.scale,
                 industry_type=enterprise.industry_type,
+                tailored=_tailored(session, assessment),
             )
         )
     return records
+
+
+def _tailored(session: Session, assessment: Assessment | None) -> tuple[tuple[str, str], ...]:
+    """The sub-domains tailored out of the order's assessment, with their reason codes."""
+    if assessment is None:
+        return ()
+    rows = session.exec(select(SubdomainTailoring).where(SubdomainTailoring.assessment_id == assessment.id))
+    return tuple(sorted((r.subdomain, r.reason) for r in rows))

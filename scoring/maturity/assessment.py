@@ -11,6 +11,7 @@ from typing import Any
 
 from scoring.maturity.model import INDUSTRIES, MaturityModel
 from scoring.maturity.rule import RULE_VERSION
+from scoring.maturity.tailoring import Tailoring, parse_tailoring
 
 # 全部 / 大部分 / 部分 / 不满足 (GB/T 39117-2020 rating scale as used by the project).
 RATINGS: dict[str, Fraction] = {
@@ -47,10 +48,16 @@ class Answer:
 
 @dataclass(frozen=True, repr=False)
 class Assessment:
-    """An enterprise's answers for one industry type; unanswered requirements count as 0."""
+    """An enterprise's answers for one industry type; unanswered requirements count as 0.
+
+    `tailoring` names the sub-domains left out of the scope (recorded before scoring); `ignored_na`
+    lists requirement-level "n/a" answers outside them, which count as unanswered.
+    """
 
     industry_type: str
     answers: tuple[Answer, ...]
+    tailoring: tuple[Tailoring, ...] = ()
+    ignored_na: tuple[str, ...] = ()
     _by_id: dict[str, Answer] = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -75,7 +82,9 @@ class Assessment:
         for rid, rating in ratings.items():
             old = merged.get(rid)
             merged[rid] = Answer(rid, rating, old.reason if old is not None else "")
-        return Assessment(self.industry_type, tuple(merged[k] for k in sorted(merged)))
+        return Assessment(
+            self.industry_type, tuple(merged[k] for k in sorted(merged)), self.tailoring, self.ignored_na
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form accepted back by `parse_assessment`."""
@@ -85,7 +94,10 @@ class Assessment:
                 answers[a.requirement_id] = {"rating": TAILORED, "reason": a.reason} if a.reason else TAILORED
             else:
                 answers[a.requirement_id] = float(a.rating) if a.rating.denominator != 1 else int(a.rating)
-        return {"industry_type": self.industry_type, "answers": answers}
+        out: dict[str, Any] = {"industry_type": self.industry_type, "answers": answers}
+        if self.tailoring:
+            out["tailoring"] = {t.subdomain: {"reason": t.reason, "note": t.note} for t in self.tailoring}
+        return out
 
 
 def rating_text(rating: Fraction | None) -> str:
@@ -132,7 +144,38 @@ def parse_assessment(data: Mapping[str, Any], model: MaturityModel) -> Assessmen
             reason = str(value.get("reason", ""))
             value = value.get("rating")
         answers.append(Answer(str(rid), parse_rating(value, field_name), reason))
-    return Assessment(str(industry), tuple(answers))
+    tailoring = parse_tailoring(data.get("tailoring"), model)
+    return apply_tailoring(Assessment(str(industry), tuple(answers), tailoring), model)
+
+
+def apply_tailoring(assessment: Assessment, model: MaturityModel) -> Assessment:
+    """Tailor whole sub-domains out (every applicable requirement of them excluded, with the reason);
+    a requirement-level "n/a" elsewhere counts as unanswered (0) and is listed in `ignored_na`.
+
+    Idempotent: scoring applies it again, so an assessment built by hand cannot tailor single requirements.
+    """
+    tailored = {t.subdomain: t for t in assessment.tailoring}
+    answers: dict[str, Answer] = {}
+    ignored = set(assessment.ignored_na)
+    for a in assessment.answers:
+        req = model.requirement(a.requirement_id)
+        sub = tailored.get(req.subdomain) if req is not None else None
+        if sub is not None:
+            answers[a.requirement_id] = Answer(a.requirement_id, None, sub.reason)
+        elif a.rating is None:
+            ignored.add(a.requirement_id)
+        else:
+            answers[a.requirement_id] = a
+    for req in model.requirements:
+        sub = tailored.get(req.subdomain)
+        if sub is not None and req.applies_to(assessment.industry_type):
+            answers[req.id] = Answer(req.id, None, sub.reason)
+    return Assessment(
+        assessment.industry_type,
+        tuple(answers[k] for k in sorted(answers)),
+        tuple(sorted(tailored.values(), key=lambda t: t.subdomain)),
+        tuple(sorted(ignored)),
+    )
 
 
 def canonical_inputs(assessment: Assessment, model: MaturityModel) -> dict[str, Any]:
@@ -141,6 +184,7 @@ def canonical_inputs(assessment: Assessment, model: MaturityModel) -> dict[str, 
         "industry_type": assessment.industry_type,
         "answers": {a.requirement_id: rating_text(a.rating) for a in assessment.answers},
         "tailoring_reasons": {a.requirement_id: a.reason for a in assessment.answers if a.tailored},
+        **({"tailoring": [t.to_dict() for t in assessment.tailoring]} if assessment.tailoring else {}),
         "model_version": model.version,
         "requirements_version": model.requirements_version,
         "table_version": model.table_version,

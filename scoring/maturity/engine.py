@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from scoring.maturity.assessment import Assessment, input_hash
+from scoring.maturity.assessment import Assessment, apply_tailoring, input_hash
 from scoring.maturity.model import LEVELS, MaturityModel, Weights
 from scoring.maturity.rule import RULE_VERSION, total_score
+from scoring.maturity.tailoring import Tailoring, load_tailoring_rules
 
 _ZERO = Fraction(0)
 # Ratings are multiples of 1/10, so sums run on integers and become one Fraction per sub-domain.
@@ -76,6 +77,9 @@ class ScoreResult:
     rule_version: str
     weights_note: str
     input_hash: str
+    tailoring: tuple[Tailoring, ...] = ()
+    ignored_na: tuple[str, ...] = ()
+    tailoring_version: str = ""
 
     def subdomain(self, subdomain_id: str) -> NodeScore:
         """Scores of one sub-domain."""
@@ -99,6 +103,13 @@ class ScoreResult:
                 "excluded_by_industry": len(self.excluded_by_industry),
             },
             "tailored": [{"id": rid, "reason": reason} for rid, reason in self.tailored],
+            "tailoring": [t.to_dict() for t in self.tailoring],
+            "tailoring_version": self.tailoring_version,
+            "ignored_na": list(self.ignored_na),
+            "levels_not_awarded": [
+                lv for lv, ok in zip(LEVELS, self.levels_applicable, strict=True) if not ok
+            ],
+            "assessment_kind": "self_assessment",
             "excluded_by_industry": list(self.excluded_by_industry),
             "versions": {
                 "model": self.model_version,
@@ -175,7 +186,12 @@ def quick_total(ratings: Mapping[str, Fraction | None], model: MaturityModel, in
 
 
 def score(assessment: Assessment, model: MaturityModel) -> ScoreResult:
-    """Score an assessment against the model (pure; same inputs give the same result and hash)."""
+    """Score an assessment against the model (pure; same inputs give the same result and hash).
+
+    Tailoring is applied per sub-domain first; a level with nothing left to rate scores 0 and is not
+    awarded (S stops below it).
+    """
+    assessment = apply_tailoring(assessment, model)
     industry = assessment.industry_type
     ratings = ratings_of(assessment)
     nodes: dict[str, list[Fraction | None]] = {}
@@ -213,4 +229,7 @@ def score(assessment: Assessment, model: MaturityModel) -> ScoreResult:
         rule_version=RULE_VERSION,
         weights_note=model.weights.note_en,
         input_hash=input_hash(assessment, model),
+        tailoring=assessment.tailoring,
+        ignored_na=assessment.ignored_na,
+        tailoring_version=load_tailoring_rules().version,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import replace
@@ -13,6 +14,7 @@ from typing import Any
 
 from scoring.subsidy.model import (
     AMOUNT_KINDS,
+    APPLIES_BY,
     CAP_SCOPES,
     CONDITION_OPS,
     LEVEL_RANK,
@@ -32,6 +34,12 @@ POLICY_FILES = ("cz_2021_62.json", "cz_2022_56.json", "cz_2022_58.json", "wj_202
 _CLAUSE_KEYS = {
     "id", "clause", "target", "quote", "more_quotes", "conditions", "amount", "caps", "quota",
     "exclusion_group", "per_product", "replaces", "jurisdiction", "valid_from", "valid_to", "note",
+    "also_targets",
+}  # fmt: skip
+POLICY_KEYS = {
+    "policy", "source_file", "number", "title", "jurisdiction", "valid_from", "valid_to", "validity_quote",
+    "validity_note", "exclusion_rule_quote", "exclusion_groups", "clauses", "applies_by", "applies_by_quote",
+    "sample", "version",
 }  # fmt: skip
 
 
@@ -56,7 +64,7 @@ def _date(value: Any, where: str) -> dt.date | None:
 
 
 def _path_ok(path: str, where: str, allowed: Mapping[str, str]) -> None:
-    for part in path.split("+"):
+    for part in path.replace("-", "+").split("+"):
         if part not in allowed:
             raise CatalogueError(f"{where}: unknown plan field {part!r}")
 
@@ -99,6 +107,9 @@ def _amount(raw: Mapping[str, Any], where: str) -> AmountRule:
         if not raw.get("reason"):
             raise CatalogueError(f"{where}: not_computable needs a reason")
         return AmountRule(kind, reason=raw["reason"])
+    limit = raw.get("base_limit", "")
+    if limit:
+        _path_ok(limit, where, NUMERIC_PATHS)
     if kind == "per_unit":
         _path_ok(raw["base"], where, NUMERIC_PATHS)
         return AmountRule(
@@ -111,7 +122,7 @@ def _amount(raw: Mapping[str, Any], where: str) -> AmountRule:
     for path in raw["base"]:
         _path_ok(path, where, NUMERIC_PATHS)
     if kind == "rate":
-        return AmountRule(kind, rate=_dec(raw["rate"], where), base=tuple(raw["base"]))
+        return AmountRule(kind, rate=_dec(raw["rate"], where), base=tuple(raw["base"]), base_limit=limit)
     return AmountRule(
         kind,
         rate=_dec(raw["rate_min"], where),
@@ -128,8 +139,9 @@ def _clause(
     unknown = set(raw) - _CLAUSE_KEYS
     if unknown:
         raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}")
-    if raw["target"] not in targets:
-        raise CatalogueError(f"{where}: unknown target {raw['target']!r}")
+    for target in (raw["target"], *raw.get("also_targets", ())):
+        if target not in targets:
+            raise CatalogueError(f"{where}: unknown target {target!r}")
     group = raw.get("exclusion_group")
     groups = doc.get("exclusion_groups", {})
     if group is not None and group not in groups:
@@ -161,6 +173,9 @@ def _clause(
         per_product=bool(raw.get("per_product", False)),
         replaces=raw.get("replaces"),
         note=raw.get("note", ""),
+        also_targets=tuple(raw.get("also_targets", ())),
+        applies_by=policy.applies_by,
+        applies_by_quote=doc.get("applies_by_quote", ""),
     )
 
 
@@ -180,6 +195,17 @@ def build_catalogue(
     clauses: list[Clause] = []
     for doc in documents:
         where = doc.get("source_file", "?")
+        unknown = set(doc) - POLICY_KEYS
+        if unknown:
+            raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}")
+        missing = {"policy", "source_file", "number", "title", "jurisdiction", "valid_from", "clauses"} - set(
+            doc
+        )
+        if missing:
+            raise CatalogueError(f"{where}: missing keys {sorted(missing)}")
+        applies_by = doc.get("applies_by", "application_date")
+        if applies_by not in APPLIES_BY:
+            raise CatalogueError(f"{where}: applies_by must be one of {', '.join(APPLIES_BY)}")
         policy = Policy(
             id=doc["policy"],
             source_file=doc["source_file"],
@@ -190,12 +216,18 @@ def build_catalogue(
             valid_from=_date(doc["valid_from"], where) or dt.date.min,
             valid_to=_date(doc.get("valid_to"), where),
             validity_note=doc.get("validity_note", ""),
+            applies_by=applies_by,
+            version=str(doc.get("version", "shipped")),
         )
         policies.append(policy)
         clauses.extend(_clause(raw, doc, policy, targets) for raw in doc["clauses"])
     by_id = {c.id: c for c in clauses}
     if len(by_id) != len(clauses):
-        raise CatalogueError("duplicate clause ids")
+        seen: set[str] = set()
+        dup = next(c.id for c in clauses if c.id in seen or seen.add(c.id))  # type: ignore[func-returns-value]
+        raise CatalogueError(f"duplicate clause id {dup!r}")
+    if len({p.id for p in policies}) != len(policies):
+        raise CatalogueError("a policy id appears twice")
     for c in clauses:
         if c.region not in regions or c.level not in LEVEL_RANK:
             raise CatalogueError(f"{c.id}: unknown jurisdiction {c.region} {c.level}")
@@ -212,12 +244,29 @@ def build_catalogue(
         clauses=tuple(by_id[c.id] for c in clauses),
         targets=targets,
         regions=regions,
+        version=catalogue_version(documents),
     )
+
+
+def catalogue_version(documents: list[Mapping[str, Any]]) -> str:
+    """A short sha256 of the canonical policy documents: equal documents, equal version."""
+    text = json.dumps(
+        sorted(documents, key=lambda d: str(d.get("policy"))), sort_keys=True, ensure_ascii=False
+    )
+    return "cat-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def shipped_documents() -> list[dict[str, Any]]:
+    """The policy documents shipped in scoring/policies/ (parsed JSON, fresh copies)."""
+    return [_read(name) for name in POLICY_FILES]
+
+
+def reference_documents() -> tuple[dict[str, Any], dict[str, Any]]:
+    """targets.json and regions.json (parsed)."""
+    return _read("targets.json"), _read("regions.json")
 
 
 @functools.cache
 def load_catalogue() -> Catalogue:
     """Load the packaged catalogue (cached; the data is immutable)."""
-    return build_catalogue(
-        [_read(name) for name in POLICY_FILES], _read("targets.json"), _read("regions.json")
-    )
+    return build_catalogue(shipped_documents(), *reference_documents())

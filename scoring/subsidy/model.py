@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 # Comparison operators a condition may use; 超 is ">", 及以上/以上（含） is ">=" (seeds README).
 CONDITION_OPS = (">", ">=", "==", "in", "under")
 AMOUNT_KINDS = ("fixed", "rate", "per_unit", "range", "up_to", "not_computable")
 CAP_SCOPES = ("per_project", "per_enterprise", "per_enterprise_year", "per_product")
+# Which plan date decides whether a clause is in force: the application date (申报日期) or the award
+# year (年度) the projects belong to — a 2024年度 policy applies to 2024 projects applied for in 2025.
+APPLIES_BY = ("application_date", "award_year")
 LEVEL_RANK = {"province": 1, "prefecture_city": 2, "county_city": 3, "district": 3}
 
 
@@ -66,6 +70,7 @@ class AmountRule:
     unit: str = ""
     floor_cny: Decimal = Decimal(0)
     reason: str = ""
+    base_limit: str = ""  # a plan path the base may not exceed (000 clause 7: invoices of those contracts)
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,14 @@ class Clause:
     replaces: str | None = None
     replaced_by: str | None = None
     note: str = ""
+    also_targets: tuple[str, ...] = ()
+    applies_by: str = "application_date"
+    applies_by_quote: str = ""
+
+    @cached_property
+    def targets(self) -> frozenset[str]:
+        """Every award target the clause pays for (就高不重复 compares these)."""
+        return frozenset((self.target, *self.also_targets))
 
     @property
     def citation(self) -> str:
@@ -123,6 +136,8 @@ class Policy:
     valid_from: dt.date
     valid_to: dt.date | None
     validity_note: str
+    applies_by: str = "application_date"
+    version: str = "shipped"
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,7 @@ class Catalogue:
     clauses: tuple[Clause, ...]
     targets: dict[str, Target] = field(hash=False)
     regions: dict[str, Region] = field(hash=False)
+    version: str = ""  # sha256 prefix of the documents it was built from; results record it
 
     def clause(self, clause_id: str) -> Clause:
         """The clause with this id (KeyError if unknown)."""

@@ -29,6 +29,9 @@ INVESTMENT_FIELDS = {
     "rd_cny": "money",
     "base_stations_5g": "count",
     "base_stations_5g_over_plan": "count",
+    "equity_refinancing_cny": "money",
+    "bond_financing_cny": "money",
+    "refinancing_local_share": "quantity",
 }
 PROVIDER_FIELDS = {"local_contract_cny": "money", "local_enterprises": "count", "invoiced_cny": "money"}
 PRODUCT_FIELDS = {
@@ -38,7 +41,7 @@ PRODUCT_FIELDS = {
     "insurance_premium_cny": "money",
     "recognitions": "ids",
 }
-TOP_FIELDS = ("date", "enterprise", "investments", "recognitions", "products", "provider")
+TOP_FIELDS = ("date", "award_year", "enterprise", "investments", "recognitions", "products", "provider")
 # GB/T 4754-2017 sections (门类) A–T: B mining, C manufacturing, D utilities, I software & IT services.
 INDUSTRY_SECTIONS = tuple("ABCDEFGHIJKLMNOPQRST")
 NUMERIC_PATHS = {
@@ -95,6 +98,9 @@ class Investments:
     rd_cny: Decimal = Decimal(0)
     base_stations_5g: Decimal = Decimal(0)
     base_stations_5g_over_plan: Decimal = Decimal(0)
+    equity_refinancing_cny: Decimal = Decimal(0)
+    bond_financing_cny: Decimal = Decimal(0)
+    refinancing_local_share: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ class Provider:
 
 @dataclass(frozen=True)
 class Plan:
-    """One enterprise's plan on one date."""
+    """One enterprise's plan: the application date and the award year (年度) the projects belong to."""
 
     date: dt.date
     enterprise: Enterprise
@@ -127,6 +133,13 @@ class Plan:
     recognitions: tuple[str, ...] = ()
     products: tuple[Product, ...] = ()
     provider: Provider = Provider()
+    award_year: int = 0  # 0 = the application date's year (see `year`)
+    award_year_given: bool = False
+
+    @property
+    def year(self) -> int:
+        """The award year (年度) of the projects: given in the plan, else the application date's year."""
+        return self.award_year or self.date.year
 
     def has(self, recognition: str) -> bool:
         """True if the recognition is held already or applied for in this plan."""
@@ -211,6 +224,11 @@ def parse_plan(raw: Mapping[str, Any], targets: Mapping[str, object], regions: M
         raise PlanError("enterprise.region", "is required (administrative code, e.g. '320412')")
     if enterprise["region"] not in regions:
         raise PlanError("enterprise.region", f"unknown region code {enterprise['region']!r}")
+    award_year = raw.get("award_year")
+    if award_year is not None and (
+        isinstance(award_year, bool) or not isinstance(award_year, int) or not 2000 <= award_year <= date.year
+    ):
+        raise PlanError("award_year", "must be a year (e.g. 2024), not after the application date's year")
     products_raw = raw.get("products", [])
     if not isinstance(products_raw, Sequence) or isinstance(products_raw, str):
         raise PlanError("products", "must be a list of objects")
@@ -218,12 +236,22 @@ def parse_plan(raw: Mapping[str, Any], targets: Mapping[str, object], regions: M
         Product(**_section(item, f"products[{index}]", PRODUCT_FIELDS, targets))
         for index, item in enumerate(products_raw)
     )
+    investments = Investments(
+        **_section(raw.get("investments", {}), "investments", INVESTMENT_FIELDS, targets)
+    )
+    if investments.base_stations_5g_over_plan > investments.base_stations_5g:
+        raise PlanError(
+            "investments.base_stations_5g_over_plan",
+            "cannot exceed investments.base_stations_5g (the stations beyond the plan are among those built)",
+        )
+    if investments.refinancing_local_share > 1:
+        raise PlanError("investments.refinancing_local_share", "must be a share between 0 and 1")
     return Plan(
         date=date,
+        award_year=award_year or date.year,
+        award_year_given=award_year is not None,
         enterprise=Enterprise(**enterprise),
-        investments=Investments(
-            **_section(raw.get("investments", {}), "investments", INVESTMENT_FIELDS, targets)
-        ),
+        investments=investments,
         recognitions=_ids(raw.get("recognitions", []), "recognitions", targets),
         products=products,
         provider=Provider(**_section(raw.get("provider", {}), "provider", PROVIDER_FIELDS, targets)),

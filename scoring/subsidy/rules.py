@@ -35,7 +35,10 @@ def fmt_rate(rate: Decimal) -> str:
 
 
 def field_value(plan: Plan, path: str, product: Product | None = None) -> Decimal | bool | str:
-    """Read a dotted plan path; 'a+b' sums numeric fields; 'product.x' reads the given product."""
+    """Read a dotted plan path; 'a+b' sums numeric fields, 'a-b' subtracts; 'product.x' reads the product."""
+    if "-" in path:
+        first, rest = path.split("-", 1)
+        return Decimal(field_value(plan, first, product)) - Decimal(field_value(plan, rest, product))
     if "+" in path:
         return sum((Decimal(field_value(plan, p, product)) for p in path.split("+")), Decimal(0))
     section, name = path.split(".", 1)
@@ -88,7 +91,9 @@ def check(
 
 
 def is_product_condition(cond: Condition) -> bool:
-    """True for conditions tested per product (product recognitions, product.* fields)."""
+    """True for conditions tested per product (product recognitions, product.* fields, any-of those)."""
+    if cond.kind == "any":
+        return bool(cond.any_of) and all(is_product_condition(sub) for sub in cond.any_of)
     return cond.kind == "product_has" or cond.field.startswith("product.")
 
 
@@ -96,7 +101,23 @@ def _base(clause: Clause, plan: Plan, product: Product | None) -> tuple[Decimal,
     values = [Decimal(field_value(plan, path, product)) for path in clause.amount.base]
     total = sum(values, Decimal(0))
     text = " + ".join(fmt_cny(v) for v in values)
-    return total, (f"({text})" if len(values) > 1 else text)
+    text = f"({text})" if len(values) > 1 else text
+    limit = clause.amount.base_limit
+    if limit:
+        most = Decimal(field_value(plan, limit, product))
+        if total > most:
+            text = f"{fmt_cny(most)} (base limited to {limit} {fmt_cny(most)}; {text} stated)"
+            total = most
+    return total, text
+
+
+def base_of(clause: Clause, plan: Plan, product: Product | None = None) -> Decimal:
+    """The clause's base (after its limit) for a plan, e.g. the equipment investment a rate applies to."""
+    if clause.amount.kind == "per_unit":
+        return Decimal(field_value(plan, clause.amount.base[0], product))
+    if not clause.amount.base:
+        return Decimal(0)
+    return _base(clause, plan, product)[0]
 
 
 def _cap(amount: Decimal, clause: Clause, per_product: bool) -> tuple[Decimal, str]:

@@ -46,6 +46,7 @@ class AuditRules:
     mismatch_min_sigmas: float
     mismatch_min_points: float
     sources: dict[str, str]
+    heavy_tailoring_min_subdomains: int = 3
 
 
 def _num(value: str) -> float:
@@ -83,7 +84,9 @@ def parse_rules(raw: dict[str, Any]) -> AuditRules:
         report_min_jaccard=_num(raw["duplicate_reports"]["min_jaccard"]),
         mismatch_min_sigmas=_num(raw["score_mismatch"]["min_residual_sigmas"]),
         mismatch_min_points=_num(raw["score_mismatch"]["min_residual_points"]),
-        sources={k: str(raw[k]["source"]) for k in keys},
+        sources={k: str(raw[k]["source"]) for k in keys}
+        | {"heavy_tailoring": str(raw.get("heavy_tailoring", {}).get("source", "project default"))},
+        heavy_tailoring_min_subdomains=int(raw.get("heavy_tailoring", {}).get("min_subdomains", 3)),
     )
 
 

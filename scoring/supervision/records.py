@@ -81,6 +81,7 @@ class DiagnosisRecord:
     evidence: Evidence = field(default_factory=Evidence)
     scale: str = "medium"
     industry_type: str = "discrete"
+    tailored: tuple[tuple[str, str], ...] = ()  # (sub-domain, reason code) tailored out before scoring
 
     @property
     def delivery_days(self) -> int:

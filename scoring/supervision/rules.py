@@ -16,6 +16,7 @@ DUPLICATE_ANSWERS = "duplicate_answers"
 DUPLICATE_REPORT = "duplicate_report"
 SHORT_DELIVERY = "short_delivery"
 SCORE_MISMATCH = "score_mismatch"
+HEAVY_TAILORING = "heavy_tailoring"
 KINDS = (
     CLAIM_CONTRADICTED,
     VISIT_WITHOUT_TELEMETRY,
@@ -23,6 +24,7 @@ KINDS = (
     DUPLICATE_REPORT,
     SHORT_DELIVERY,
     SCORE_MISMATCH,
+    HEAVY_TAILORING,
 )
 _RATING_VALUES = {"1": 1.0, "0.8": 0.8, "0.5": 0.5, "0": 0.0}
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -96,6 +98,19 @@ def short_delivery(record: DiagnosisRecord, rules: AuditRules) -> list[Flag]:
     return [
         _flag(record, SHORT_DELIVERY, float(minimum - days), evidence, rules.sources["min_delivery_days"])
     ]
+
+
+def heavy_tailoring(record: DiagnosisRecord, rules: AuditRules) -> list[Flag]:
+    """Many sub-domains tailored out of the self-assessment: the bureau should review why."""
+    count = len({sub for sub, _reason in record.tailored})
+    if count < rules.heavy_tailoring_min_subdomains:
+        return []
+    evidence: dict[str, object] = {
+        "tailored": [{"subdomain": sub, "reason": reason} for sub, reason in record.tailored],
+        "count": count,
+        "min_subdomains": rules.heavy_tailoring_min_subdomains,
+    }
+    return [_flag(record, HEAVY_TAILORING, float(count), evidence, rules.sources["heavy_tailoring"])]
 
 
 def answer_agreement(a: DiagnosisRecord, b: DiagnosisRecord) -> tuple[int, float]:
@@ -200,5 +215,6 @@ def rule_flags(records: Sequence[DiagnosisRecord], rules: AuditRules) -> list[Fl
         flags += claims_contradicted(record, rules)
         flags += visit_without_telemetry(record, rules)
         flags += short_delivery(record, rules)
+        flags += heavy_tailoring(record, rules)
     flags += duplicates(records, rules)
     return merge(flags)

@@ -211,6 +211,19 @@ def inject_short_delivery(records: list[DiagnosisRecord], index: int) -> Planted
     return {(r.order_id, SHORT_DELIVERY)}
 
 
+def inject_heavy_tailoring(records: list[DiagnosisRecord], index: int) -> Planted:
+    """Tailor logistics, sales and both service sub-domains out of the self-assessment."""
+    r = records[index]
+    tailored = (
+        ("customer_service", "done_by_group"),
+        ("logistics", "fully_outsourced"),
+        ("product_service", "business_not_involved"),
+        ("sales", "done_by_group"),
+    )
+    records[index] = replace(r, tailored=tailored)
+    return {(r.order_id, "heavy_tailoring")}
+
+
 def inject_duplicate_answers(records: list[DiagnosisRecord], index: int, source: int) -> Planted:
     """Copy another enterprise's answer set (same provider), changing one rating."""
     a, b = records[source], records[index]

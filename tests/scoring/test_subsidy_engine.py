@@ -102,7 +102,7 @@ def test_changzhou_major_project_needs_more_than_100m() -> None:
             600000000,
             "per project",
         ),
-        # per product: 000 clause 4, 30% of 20M = 6M capped at 5M; second product 30% of 1M = 300k.
+        # per product: 000 clause 4, 30% of 20M = 6M capped at 5M; B (苏锡常) and C (省级) 30% of 1M = 300k each.
         (
             {
                 "products": [
@@ -119,8 +119,8 @@ def test_changzhou_major_project_needs_more_than_100m() -> None:
                     },
                 ]
             },
-            "cz62-4-first-unit-provincial",
-            530000000,
+            "cz62-4-first-unit",
+            560000000,
             "per product",
         ),
         # per product and per enterprise: 000 clause 6 insurance, 80% capped 100k each, 500k in all.

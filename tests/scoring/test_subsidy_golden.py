@@ -32,3 +32,17 @@ def test_golden_plan(case_path: Path) -> None:
 
 def test_there_are_golden_cases() -> None:
     assert len(CASES) >= 5
+
+
+SEEDS = Path(__file__).resolve().parents[2] / ".." / "shared" / "seeds"
+
+
+@pytest.mark.parametrize("case_path", CASES, ids=lambda p: p.stem)
+def test_golden_cases_cite_the_seed_verbatim(case_path: Path) -> None:
+    """Each case worked by hand cites 'FILE where: quote'; the quote must be in that seed text."""
+    if not SEEDS.is_dir():
+        pytest.skip("the shared seeds are not next to the repository")
+    for cite in json.loads(case_path.read_text(encoding="utf-8")).get("cites", []):
+        source, _, quote = cite.partition(": ")
+        text = (SEEDS / source.split()[0]).read_text(encoding="utf-8")
+        assert quote and quote in text, cite

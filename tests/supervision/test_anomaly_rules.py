@@ -14,6 +14,7 @@ from scoring.supervision.synthetic import (
     inject_claim_contradicted,
     inject_duplicate_answers,
     inject_duplicate_report,
+    inject_heavy_tailoring,
     inject_score_mismatch,
     inject_short_delivery,
     inject_visit_without_telemetry,
@@ -43,6 +44,7 @@ INJECTORS: dict[str, Injector] = {
     "duplicate_answers": _copy_answers,
     "duplicate_report": _copy_report,
     "score_mismatch": inject_score_mismatch,
+    "heavy_tailoring": inject_heavy_tailoring,
 }
 
 

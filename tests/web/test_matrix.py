@@ -161,6 +161,11 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         None,
         ui_role("provider", 302, 404),
     ),
+    ("provider.save_tailoring", "POST"): (
+        "/provider/orders/{o}/tailoring",
+        None,
+        ui_role("provider", 302, 404),
+    ),
     ("provider.run_scoring", "POST"): ("/provider/orders/{o}/score", None, ui_role("provider", 200, 404)),
     ("api.openapi", "GET"): ("/api/v1/openapi.json", None, codes(200)),
     ("api.docs", "GET"): ("/api/v1/docs", None, codes(200)),
@@ -239,6 +244,27 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         ui_role("bureau", 400, 404),
     ),
     ("supervision.export_league", "GET"): ("/bureau/supervision/export.csv", None, ui_role("bureau")),
+    # Policy versions: the admin and bureaus; the draft is Wujin's, so the Taicang bureau gets 404.
+    ("policies.index", "GET"): (
+        "/policies/",
+        None,
+        codes(403, anon=302, admin=200, bureau=200, bureau_other=200),
+    ),
+    ("policies.import_version", "POST"): (
+        "/policies/import",
+        None,
+        codes(403, anon=302, admin=302, bureau=302, bureau_other=302),
+    ),
+    ("policies.show", "GET"): (
+        "/policies/{v}",
+        None,
+        codes(403, anon=302, admin=200, bureau=200, bureau_other=404),
+    ),
+    ("policies.publish", "POST"): (
+        "/policies/{v}/publish",
+        None,
+        codes(403, anon=302, admin=302, bureau=302, bureau_other=404),
+    ),
 }
 
 
@@ -277,6 +303,7 @@ def test_route_answers_as_expected(key, role, world, shared_app, tmp_path: Path)
         f=world.flag_id,
         e=world.enterprise_id,
         u=world.user_ids["enterprise_other"],
+        v=world.policy_version_id,
     )
     app = shared_app
     if method != "GET":  # a write gets its own copy of the database, so cases never disturb each other

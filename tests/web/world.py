@@ -41,6 +41,7 @@ class World:
     provider_id: int
     flag_id: int
     enterprise_id: int = 0
+    policy_version_id: int = 0
 
     def settings(self, db_path: Path | None = None) -> Settings:
         """Settings for an app on this database (or on a copy of it)."""
@@ -100,6 +101,7 @@ def build(folder: Path) -> World:
         )
         session.add(flag)
         session.flush()
+        policy_draft = _policy_draft(session, users["bureau"])
         session.commit()
         world = World(
             db_path=db_path,
@@ -113,6 +115,23 @@ def build(folder: Path) -> World:
             provider_id=order.provider_id,  # type: ignore[arg-type]
             flag_id=flag.id,  # type: ignore[arg-type]
             enterprise_id=order.enterprise_id,
+            policy_version_id=policy_draft,
         )
     engine.dispose()
     return world
+
+
+def _policy_draft(session: Session, bureau_user: User) -> int:
+    """The sample 2026 Wujin policy (tests/policies), imported as a draft by the Wujin bureau."""
+    import json
+
+    from diagnose.services import policy_store
+
+    folder = Path(__file__).resolve().parents[1] / "policies"
+    found = policy_store.import_draft(
+        session=session,
+        actor=bureau_user,
+        document=json.loads((folder / "sample_wj_2026.json").read_text(encoding="utf-8")),
+        source_text=(folder / "sample_wj_2026_source.txt").read_text(encoding="utf-8"),
+    )
+    return found.draft.id  # type: ignore[return-value]

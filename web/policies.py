@@ -1,0 +1,109 @@
+"""Policy versions for the admin and bureaus: import a policy file with its source text, review the diff, publish."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from diagnose.models import PolicyVersion
+from diagnose.services import policy_store
+from diagnose.services.orgs import ValidationError
+from scoring.subsidy import load_catalogue
+from web.auth import role_required
+from web.db import get_session
+
+bp = Blueprint("policies", __name__, url_prefix="/policies")
+MAX_UPLOAD_BYTES = 2_000_000
+
+
+def _visible(rows: list[PolicyVersion]) -> list[PolicyVersion]:
+    """A bureau sees the versions of its own regions; the admin sees all."""
+    if g.user.role == "admin":
+        return rows
+    region = policy_store.bureau_region(session=get_session(), actor=g.user)
+    regions = load_catalogue()
+    return [r for r in rows if region is None or regions.is_under(r.region_code, region)]
+
+
+@bp.get("/")
+@role_required("admin", "bureau")
+def index() -> str:
+    """The catalogue in force (shipped and published versions) and every stored version."""
+    db = get_session()
+    catalogue = policy_store.catalogue(session=db)
+    return render_template(
+        "policies/index.html",
+        catalogue=catalogue,
+        in_force=sorted(policy_store.policy_versions_of(catalogue).items()),
+        versions=_visible(policy_store.versions(session=db)),
+    )
+
+
+def _upload(name: str) -> str:
+    upload = request.files.get(name)
+    if upload is None or not upload.filename:
+        raise ValidationError(name, "choose a file")
+    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValidationError(name, "the file is too large")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(name, "must be UTF-8 text") from None
+
+
+@bp.post("/import")
+@role_required("admin", "bureau")
+def import_version() -> Response:
+    """Validate the uploaded policy file against the schema and its source text; store a draft."""
+    db = get_session()
+    try:
+        try:
+            document = json.loads(_upload("policy_file"))
+        except json.JSONDecodeError as exc:
+            raise ValidationError("policy_file", f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        found = policy_store.import_draft(
+            session=db, actor=g.user, document=document, source_text=_upload("source_file")
+        )
+    except ValidationError as exc:
+        db.rollback()
+        flash(_("Refused: %(reason)s", reason=exc.message), "error")
+        return redirect(url_for("policies.index"))
+    db.commit()
+    flash(_("Draft stored. Review the changes before publishing."), "ok")
+    return redirect(url_for("policies.show", version_id=found.draft.id))
+
+
+@bp.get("/<int:version_id>")
+@role_required("admin", "bureau")
+def show(version_id: int) -> str:
+    """One version: window, jurisdiction, clauses and the diff against what is in force."""
+    db = get_session()
+    try:
+        row = policy_store.get_version(session=db, version_id=version_id, actor=g.user)
+    except ValidationError:
+        abort(404)
+    return render_template("policies/show.html", row=row, preview=policy_store.preview(session=db, draft=row))
+
+
+@bp.post("/<int:version_id>/publish")
+@role_required("admin", "bureau")
+def publish(version_id: int) -> Response:
+    """Put a draft in force (the version it replaces is kept as superseded)."""
+    db = get_session()
+    try:
+        policy_store.get_version(session=db, version_id=version_id, actor=g.user)
+    except ValidationError:
+        abort(404)
+    try:
+        row = policy_store.publish(session=db, actor=g.user, version_id=version_id)
+    except ValidationError as exc:
+        db.rollback()
+        flash(_("Refused: %(reason)s", reason=exc.message), "error")
+        return redirect(url_for("policies.show", version_id=version_id))
+    db.commit()
+    flash(_("Published %(policy)s version %(version)s.", policy=row.policy_id, version=row.version), "ok")
+    return redirect(url_for("policies.show", version_id=version_id))
