@@ -1,7 +1,7 @@
 """Holding up under load: report jobs, held Sparkplug readings, job watermarks, order-list indexes
 
 Revision ID: 0009
-Revises: 0014
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import diagnose.models.base
 
 revision: str = "0009"
-down_revision: str | None = "0014"  # re-chained on merge
+down_revision: str | None = "0007"  # re-chained on merge
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

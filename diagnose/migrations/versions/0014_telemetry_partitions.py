@@ -5,7 +5,7 @@ becomes (device_id, seq, ts) on both backends: a redelivered message is byte-ide
 the same ts and still conflicts. Existing rows are copied into day partitions.
 
 Revision ID: 0014
-Revises: 0007 (written on 0006; re-chained after 0013 and 0007 from main)
+Revises: 0012 (written on 0006; re-chained after 0013 and 0007 from main)
 Create Date: 2026-12-01
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "0014"
-down_revision: str | None = "0007"
+down_revision: str | None = "0012"  # re-chained on merge: partitions come last
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
