@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -42,6 +42,14 @@ class BrokerAddress:
             username=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
         )
+
+
+def with_account(url: str, username: str, password: str | None) -> str:
+    """`url` logging in as another broker account (the Sparkplug host login, an edge node's)."""
+    parsed = urlparse(url)
+    host = parsed.netloc.rpartition("@")[2]
+    userinfo = quote(username, safe="") + (f":{quote(password, safe='')}" if password else "")
+    return parsed._replace(netloc=f"{userinfo}@{host}").geturl()
 
 
 @dataclass(frozen=True, slots=True)

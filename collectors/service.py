@@ -104,7 +104,7 @@ class Collector:
 def run_collector(settings: Settings, engine: Engine, stop: threading.Event) -> None:
     """Run a collector until `stop` is set."""
     collector = Collector(settings, engine).start()
-    log.info("collector %s started on %s", settings.mqtt_client_id, settings.mqtt_url)
+    log.info("collector %s started on %s", settings.mqtt_client_id, settings.mqtt_public_url)
     try:
         while not stop.wait(STATS_EVERY_S):
             stats = collector.writer.stats

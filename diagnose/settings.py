@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,6 +97,11 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'diagnose.db').resolve()}"
 
+    @property
+    def mqtt_public_url(self) -> str:
+        """The broker URL without user and password: what pages, logs and errors may show."""
+        return redact_url(self.mqtt_url)
+
     def ensure_var_dir(self) -> Path:
         """Create var_dir if missing and return it."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
@@ -110,6 +116,14 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def redact_url(url: str) -> str:
+    """`url` with any user:password@ removed (secrets never leave in pages, logs or errors)."""
+    parsed = urlsplit(url)
+    if "@" not in parsed.netloc:
+        return url
+    return urlunsplit(parsed._replace(netloc=parsed.netloc.rpartition("@")[2]))
 
 
 def load_settings(**overrides: object) -> Settings:

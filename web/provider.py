@@ -20,9 +20,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import Device, DiagnosisOrder, Enterprise
-from diagnose.services import assessments, devices, plant
+from diagnose.services import assessments, broker_accounts, devices, plant
 from diagnose.services.orgs import ValidationError
-from diagnose.workflow import EDITABLE
+from diagnose.workflow import EDITABLE, PLANT_ACCESS
 from scoring import maturity
 from web.auth import role_required
 from web.db import get_session
@@ -36,6 +36,19 @@ def _device(order: DiagnosisOrder, device_id: int) -> Device:
     if device is None or device.enterprise_id != order.enterprise_id:
         abort(404)
     return device
+
+
+def _plant_order(order_id: int) -> DiagnosisOrder:
+    """The order, if the provider may still act on the plant's devices: access ends with the order."""
+    order = get_order(order_id)
+    if order.status not in PLANT_ACCESS:
+        abort(403)
+    return order
+
+
+def _broker_url() -> str:
+    """The broker address for devices: never the platform's own credentials."""
+    return current_app.extensions["diagnose_settings"].mqtt_public_url
 
 
 def device_rows(order: DiagnosisOrder) -> list[dict[str, Any]]:
@@ -71,7 +84,7 @@ def plant_devices(order_id: int) -> str:
         enterprise=enterprise,
         devices=rows,
         topics={d.id: plant.topics(enterprise, d) for d in rows},  # type: ignore[arg-type]
-        broker_url=current_app.extensions["diagnose_settings"].mqtt_url,
+        broker_url=_broker_url(),
     )
 
 
@@ -85,12 +98,17 @@ def plant_devices_json(order_id: int) -> Response:
 @bp.post("/devices")
 @role_required("provider")
 def add_device(order_id: int) -> Response:
-    """Register one of the plant's devices."""
-    order = get_order(order_id)
+    """Register one of the plant's devices: pending until the plant confirms it."""
+    order = _plant_order(order_id)
     db = get_session()
-    external_id = request.form.get("external_id", "").strip()[:64]
-    if not external_id or any(c in external_id for c in "/+#"):
-        flash(_("A device id is required and may not contain / + #."), "error")
+    external_id = request.form.get("external_id", "")
+    if not broker_accounts.valid_device_id(external_id):
+        flash(
+            _(
+                "A device id is 1–64 letters, digits or _ . : - (no spaces, control characters, / + #)."
+            ),
+            "error",
+        )
         return redirect(url_for("provider.plant_devices", order_id=order_id))
     devices.register_device(
         session=db,
@@ -101,6 +119,7 @@ def add_device(order_id: int) -> Response:
         kind=request.form.get("kind", "")[:64],
         networked=request.form.get("networked") == "on",
         protocol="json" if request.form.get("networked") == "on" else "none",
+        registry_status="pending",
     )
     try:
         db.commit()
@@ -114,7 +133,7 @@ def add_device(order_id: int) -> Response:
 @role_required("provider")
 def device_credentials(order_id: int, device_id: int) -> str:
     """Issue MQTT credentials for a device and show the password once."""
-    order = get_order(order_id)
+    order = _plant_order(order_id)
     db = get_session()
     device = _device(order, device_id)
     enterprise = db.get(Enterprise, order.enterprise_id)
@@ -126,7 +145,7 @@ def device_credentials(order_id: int, device_id: int) -> str:
         device=device,
         password=password,
         topics=plant.topics(enterprise, device),  # type: ignore[arg-type]
-        broker_url=current_app.extensions["diagnose_settings"].mqtt_url,
+        broker_url=_broker_url(),
     )
 
 

@@ -118,8 +118,9 @@ def simulate(ctx: click.Context, device_count: int | None, uscc: str | None, rat
         url=settings.mqtt_url,
         protocol=settings.mqtt_protocol,
         rate_hz=rate_hz or settings.simulate_rate_hz,
+        edge_accounts=True,  # each edge node logs in with its own account (see `diagnose demo`)
     )
-    click.echo(f"simulating {len(devices)} devices at {simulator.rate_hz}/s to {settings.mqtt_url}")
+    click.echo(f"simulating {len(devices)} devices at {simulator.rate_hz}/s to {settings.mqtt_public_url}")
     simulator.run(_stop_on_signals())
 
 
