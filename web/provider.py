@@ -104,9 +104,7 @@ def add_device(order_id: int) -> Response:
     external_id = request.form.get("external_id", "")
     if not broker_accounts.valid_device_id(external_id):
         flash(
-            _(
-                "A device id is 1–64 letters, digits or _ . : - (no spaces, control characters, / + #)."
-            ),
+            _("A device id is 1–64 letters, digits or _ . : - (no spaces, control characters, / + #)."),
             "error",
         )
         return redirect(url_for("provider.plant_devices", order_id=order_id))
