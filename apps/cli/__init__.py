@@ -156,13 +156,15 @@ def demo(ctx: click.Context) -> None:
 
 def _register_commands() -> None:
     """Commands that live in their own modules, one per part of the product."""
+    from apps.cli.audit import audit_log_group
     from apps.cli.collect import register as register_collect_commands
     from apps.cli.report import report_command
     from apps.cli.scoring import model_command, score_command
     from apps.cli.subsidy import subsidy_command
     from apps.cli.supervision import supervision_command
 
-    for command in (model_command, score_command, subsidy_command, supervision_command, report_command):
+    commands = (model_command, score_command, subsidy_command, supervision_command, report_command)
+    for command in (*commands, audit_log_group):
         main.add_command(command)
     register_collect_commands(main)
 

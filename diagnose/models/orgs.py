@@ -82,4 +82,9 @@ class User(SQLModel, table=True):
     enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id")
     active: bool = Field(default=True)
     api_token_hash: str | None = Field(default=None, max_length=128, index=True)
+    # Bumped by logout, deactivation, a password change or reset: every cookie and API token issued
+    # under an older version stops working (reactivation does not bring them back).
+    session_version: int = Field(default=0)
+    failed_logins: int = Field(default=0)  # consecutive, reset by a successful login or an admin unlock
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
