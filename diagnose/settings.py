@@ -74,7 +74,15 @@ class Settings(BaseSettings):
         "10 per minute", description="Rate limit on login attempts per client address."
     )
     ratelimit_storage_url: str = Field(
-        "memory://", description="Flask-Limiter storage; redis://… for many workers."
+        "memory://",
+        description="Flask-Limiter storage shared by all workers, e.g. redis://127.0.0.1:6379/0; with "
+        "memory:// `diagnose serve` runs one worker, so the login limit is not multiplied.",
+    )
+    login_max_failures: int = Field(
+        5, description="Consecutive failed logins after which an account is locked (等保 2.0)."
+    )
+    login_lockout_min: int = Field(
+        30, description="How long a locked account stays locked, minutes (an admin can unlock it sooner)."
     )
     web_host: str = Field("127.0.0.1", description="Address `diagnose serve` binds.")
     web_port: int = Field(8000, description="Port `diagnose serve` binds.")
