@@ -37,6 +37,7 @@ class Collector:
             max_rows=settings.batch_max_rows,
             max_wait_ms=settings.batch_max_wait_ms,
             queue_max=settings.queue_max,
+            pending_per_hour=settings.pending_devices_per_hour,
         )
         self.stop_event = threading.Event()
         self.client = CollectorClient(

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         20_000, description="Collector: bounded in-memory queue; a full queue pauses intake."
     )
     max_payload_bytes: int = Field(65_536, description="Larger payloads are dead-lettered.")
+    pending_devices_per_hour: int = Field(
+        50,
+        description="Collector: unknown devices registered as pending per enterprise per hour; beyond, "
+        "their messages are dead-lettered with that reason.",
+    )
     offline_after_s: int = Field(300, description="A device silent this long is shown offline.")
     silence_timeout_s: int = Field(
         600, description="Indicators: silence longer than this is unknown downtime."

@@ -21,14 +21,16 @@ from werkzeug.wrappers import Response
 
 from diagnose.models import Device, DiagnosisOrder, Enterprise
 from diagnose.services import assessments, broker_accounts, devices, plant
+from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE, PLANT_ACCESS
 from scoring import maturity
 from web.auth import role_required
 from web.db import get_session
-from web.scope import get_order
+from web.scope import get_order, list_args
 
 bp = Blueprint("provider", __name__, url_prefix="/provider/orders/<int:order_id>")
+DEVICES_PER_PAGE = 50
 
 
 def _device(order: DiagnosisOrder, device_id: int) -> Device:
@@ -66,8 +68,17 @@ def device_rows(order: DiagnosisOrder) -> list[dict[str, Any]]:
             "online": d.online,
             "mqtt_username": d.mqtt_username,
         }
-        for d in devices.list_devices(session=get_session(), enterprise_id=order.enterprise_id)
+        for d in _device_page(order).items
     ]
+
+
+def _device_page(order: DiagnosisOrder) -> Page:
+    """The page of the plant's devices asked for (?page=N): a plant may have thousands."""
+    number = list_args()["page"]
+    items, total = devices.page_devices(
+        session=get_session(), enterprise_id=order.enterprise_id, page=number, per_page=DEVICES_PER_PAGE
+    )
+    return Page(items=items, page=number, per_page=DEVICES_PER_PAGE, total=total)
 
 
 @bp.get("/devices")
@@ -77,12 +88,14 @@ def plant_devices(order_id: int) -> str:
     order = get_order(order_id)
     db = get_session()
     enterprise = db.get(Enterprise, order.enterprise_id)
-    rows = devices.list_devices(session=db, enterprise_id=order.enterprise_id)
+    page = _device_page(order)
+    rows = page.items
     return render_template(
         "provider/devices.html",
         order=order,
         enterprise=enterprise,
         devices=rows,
+        page=page,
         topics={d.id: plant.topics(enterprise, d) for d in rows},  # type: ignore[arg-type]
         broker_url=_broker_url(),
     )

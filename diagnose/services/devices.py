@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, func, select, update
 
 from diagnose.models import Device, Enterprise, User
 from diagnose.services import audit_log, broker_accounts
@@ -55,6 +55,23 @@ def list_devices(*, session: Session, enterprise_id: int) -> list[Device]:
     """An enterprise's devices, by external id."""
     statement = select(Device).where(Device.enterprise_id == enterprise_id).order_by(col(Device.external_id))
     return list(session.exec(statement))
+
+
+def page_devices(
+    *, session: Session, enterprise_id: int, page: int, per_page: int
+) -> tuple[list[Device], int]:
+    """One page of an enterprise's devices, by external id, and how many there are in all."""
+    total = session.exec(
+        select(func.count()).select_from(Device).where(Device.enterprise_id == enterprise_id)
+    ).one()
+    statement = (
+        select(Device)
+        .where(Device.enterprise_id == enterprise_id)
+        .order_by(col(Device.external_id))
+        .offset((max(page, 1) - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(session.exec(statement)), int(total)
 
 
 def device_index(*, session: Session) -> dict[tuple[str, str], int]:

@@ -122,3 +122,27 @@ def test_rejected_device_id_message_is_chinese(world, tmp_path: Path) -> None:  
     with pytest.raises(ValueError, match="设备编号"), Session(engine) as session:
         devices.register_device(session=session, actor="t", enterprise_id=1, external_id="x\ny")
     engine.dispose()
+
+
+def test_the_devices_page_pages(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app, engine = _app(world, tmp_path)
+    with Session(engine) as session:
+        order = session.get(DiagnosisOrder, world.order_id)
+        for i in range(60):
+            devices.register_device(
+                session=session,
+                actor="t",
+                enterprise_id=order.enterprise_id,
+                external_id=f"ZZ{i:03d}",  # type: ignore[union-attr]
+            )
+        total = len(devices.list_devices(session=session, enterprise_id=order.enterprise_id))  # type: ignore[union-attr]
+        session.commit()
+    client = client_as(app, world, "provider")
+    url = f"/provider/orders/{world.order_id}/devices"
+    first = client.get(url).get_data(as_text=True)
+    assert first.count("data-device-id=") == 50 and "ZZ059" not in first
+    last = client.get(f"{url}?page=2").get_data(as_text=True)
+    assert last.count("data-device-id=") == total - 50 and "ZZ059" in last
+    rows = client.get(f"{url}.json?page=2").get_json()["devices"]
+    assert len(rows) == total - 50
+    engine.dispose()
