@@ -63,9 +63,9 @@ def run_demo(settings: Settings) -> int:
     with session_scope(engine) as session:
         # The sample diagnoses are scored as they load: give their evidence window a simulated past week.
         logins = sample_data.load(session, history=_history)
-    logins = {part: new_password() for part in ("collect", "simulate")}
+    broker_logins = {part: new_password() for part in ("collect", "simulate")}
     with session_scope(engine) as session:
-        accounts = demo_accounts(session, settings, logins)
+        accounts = demo_accounts(session, settings, broker_logins)
     broker: LocalBroker | None = ensure_broker(
         settings.mqtt_url, workdir=var_dir / "broker", accounts=accounts
     )
@@ -77,7 +77,7 @@ def run_demo(settings: Settings) -> int:
         env["DIAGNOSE_MQTT_URL"] = broker.address  # the web UI and scheduler need no broker login
         env["DIAGNOSE_MQTT_PROTOCOL"] = broker.protocol
         users = {"collect": settings.mqtt_client_id, "simulate": SIMULATOR_USER}
-        urls = {part: broker.url_for(users[part], password) for part, password in logins.items()}
+        urls = {part: broker.url_for(users[part], password) for part, password in broker_logins.items()}
         click.echo(
             f"started {broker.kind} broker at {broker.address} with {len(accounts)} accounts "
             f"(none answered at {settings.mqtt_public_url})"

@@ -28,7 +28,11 @@ class Settings(BaseSettings):
         "",
         description="SQLAlchemy URL; empty means sqlite:///<var_dir>/diagnose.db. PostgreSQL: postgresql+psycopg://…",
     )
-    mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="Broker URL, mqtt://[user:pass@]host:port.")
+    mqtt_url: str = Field(
+        "mqtt://127.0.0.1:1883",
+        description="Broker URL with this process's login: mqtt://user:pass@host:port, or "
+        "mqtts://user:pass@host:8883?cafile=CA[&certfile=…&keyfile=…]; never shown with its password.",
+    )
     mqtt_protocol: Literal["5", "3.1.1"] = Field(
         "5", description="MQTT protocol version the collector speaks."
     )

@@ -111,7 +111,12 @@ def collector_accounts(*, username: str, password: str, client_id: str) -> list[
     It reads every plant topic and Sparkplug message, publishes only its STATE and commands.
     """
     hashed = mosquitto_hash(password)
-    json_acls = (Acl("subscribePattern", "plant/+/+/telemetry"), Acl("subscribePattern", "plant/+/+/birth"))
+    json_acls = (
+        Acl("subscribePattern", "plant/+/+/telemetry"),
+        # Mosquitto checks a shared subscription's whole filter, $share/<group>/… included.
+        Acl("subscribePattern", "$share/+/plant/+/+/telemetry"),
+        Acl("subscribePattern", "plant/+/+/birth"),
+    )
     spb_acls = (
         Acl("subscribePattern", "spBv1.0/#"),
         Acl("publishClientSend", "spBv1.0/STATE/#"),

@@ -106,8 +106,9 @@ def test_each_device_publishes_only_its_own_topics(kind: str, engine: Engine, tm
         broker.stop()
 
 
+@pytest.mark.parametrize("share_group", ["", "collectors"])
 def test_a_device_account_cannot_take_the_collectors_session(
-    engine: Engine, db_settings: Settings, tmp_path: Path
+    share_group: str, engine: Engine, db_settings: Settings, tmp_path: Path
 ) -> None:
     """The attack of issue #12: connect as the collector's client id to steal its queued messages."""
     if not shutil.which("mosquitto"):
@@ -128,12 +129,14 @@ def test_a_device_account_cannot_take_the_collectors_session(
         update={
             "mqtt_url": broker.url_for("diagnose-collector-1", "collector-pass-1"),
             "sparkplug_groups": "",
+            "mqtt_share_group": share_group,
         }
     )
     collector = Collector(settings, engine).start()
     publisher = _connect(broker, creds.username, creds.password, creds.username, v5=True)
     try:
         wait_until(collector.client.connected.is_set, what="collector connected")
+        time.sleep(0.5)  # SUBACK
         infos = [
             publisher.publish(
                 telemetry_topic(uscc, "D01"), f'{{"ts": {1_796_000_000_000 + i}, "seq": {i}}}'.encode()
@@ -198,3 +201,34 @@ def test_one_device_id_grammar_with_a_chinese_message(bad: str) -> None:
     assert not broker_accounts.valid_device_id(bad)
     with pytest.raises(ValueError, match="设备编号"):
         broker_accounts.check_device_id(bad)
+
+
+def test_an_edge_node_speaks_only_for_its_own_group_and_node(tmp_path: Path) -> None:
+    if not shutil.which("mosquitto"):
+        pytest.skip("mosquitto is not installed")
+    simulator_password = "simulator-pass-1"
+    edge = broker_accounts.edge_username("GRP1", "EDGE1")
+    edge_password = broker_accounts.derived_password(simulator_password, edge)
+    accounts = [
+        broker_accounts.edge_account(group="GRP1", edge="EDGE1", password=edge_password),
+        broker_accounts.admin_account(username=LISTENER[0], password=LISTENER[1]),
+    ]
+    broker = start_local_broker(workdir=tmp_path / "broker", accounts=accounts)
+    received: list[str] = []
+    arrived = threading.Event()
+    listener = _connect(broker, *LISTENER, "listener", v5=True)
+    node = _connect(broker, edge, edge_password, edge, v5=True)
+    try:
+        listener.subscribe("spBv1.0/#", lambda topic, _p: (received.append(topic), arrived.set()), qos=1)
+        time.sleep(0.3)
+        for topic in ("spBv1.0/GRP2/NBIRTH/EDGE1", "spBv1.0/GRP1/NBIRTH/EDGE2", "spBv1.0/GRP1/NBIRTH/EDGE1"):
+            node.publish(topic, b"x").wait_for_publish(5)
+        assert arrived.wait(5)
+        time.sleep(0.3)
+        assert received == ["spBv1.0/GRP1/NBIRTH/EDGE1"]
+        with pytest.raises(ConnectionRefusedError):
+            _connect(broker, edge, edge_password, "diagnose-collector-1", v5=True)
+    finally:
+        node.stop()
+        listener.stop()
+        broker.stop()
