@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from diagnose.models import BureauProvider, DiagnosisOrder, OrderStatus, Result, User
 from diagnose.models.base import utcnow
+from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log
 
 S = OrderStatus
@@ -48,21 +49,16 @@ EDITABLE = frozenset({S.scheduled, S.on_site, S.returned})  # the questionnaire 
 PLANT_ACCESS = frozenset({S.assigned, S.scheduled, S.on_site, S.submitted, S.returned})
 
 
-class WorkflowError(ValueError):
-    """A refused transition; `code` is 'forbidden' (wrong actor) or 'invalid' (wrong state or input)."""
-
-    def __init__(self, code: str, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+# A refused transition is the one input error type: `code` is 'forbidden' (wrong actor) or 'invalid' (wrong
+# state or input), `field` names the input at fault ('status' when it is the order's state).
+WorkflowError = FieldError
 
 
 def next_status(status: str, action: str) -> OrderStatus:
     """Pure: the status after `action` from `status`; raises WorkflowError for a transition not in the table."""
     transition = TRANSITIONS.get(action)
     if transition is None or status not in transition.sources:
-        raise WorkflowError("invalid", f"cannot {action} an order that is {status}")
+        raise FieldError("status", f"cannot {action} an order that is {status}")
     return transition.target or OrderStatus(status)
 
 
@@ -95,23 +91,23 @@ class Inputs:
 def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: Inputs) -> None:
     if action == "assign":
         if inputs.provider_id is None:
-            raise WorkflowError("invalid", "choose a provider", "provider_id")
+            raise FieldError("provider_id", "choose a provider")
         if session.get(BureauProvider, (order.bureau_id, inputs.provider_id)) is None:
-            raise WorkflowError("invalid", "the provider is not in this bureau's pool", "provider_id")
+            raise FieldError("provider_id", "the provider is not in this bureau's pool")
     if action == "schedule" and inputs.visit_date is None:
-        raise WorkflowError("invalid", "give the visit date", "visit_date")
+        raise FieldError("visit_date", "give the visit date")
     if action == "return" and not inputs.reason.strip():
-        raise WorkflowError("invalid", "give the reason for returning", "reason")
+        raise FieldError("reason", "give the reason for returning")
     if (
         action == "submit"
         and session.exec(select(Result.id).where(Result.order_id == order.id)).first() is None
     ):
-        raise WorkflowError("invalid", "run the scoring before submitting", "result")
+        raise FieldError("result", "run the scoring before submitting")
     if action == "accept" and order.confirmed_at is None:
         # Acceptance pays the provider; the enterprise must first confirm the visit took place.
-        raise WorkflowError("invalid", "the enterprise has not confirmed the visit yet", "confirmed_at")
+        raise FieldError("confirmed_at", "the enterprise has not confirmed the visit yet")
     if action == "rate" and (inputs.rating is None or not 1 <= inputs.rating <= 5):
-        raise WorkflowError("invalid", "the rating is 1 to 5", "rating")
+        raise FieldError("rating", "the rating is 1 to 5")
 
 
 def _apply_fields(order: DiagnosisOrder, action: str, inputs: Inputs, now: datetime) -> None:
@@ -144,9 +140,9 @@ def apply(
     inputs = inputs or Inputs()
     transition = TRANSITIONS.get(action)
     if transition is None:
-        raise WorkflowError("invalid", f"unknown action {action}")
+        raise FieldError("status", f"unknown action {action}")
     if actor.role != transition.role or not is_party(order, actor):
-        raise WorkflowError("forbidden", f"{actor.username} may not {action} order {order.number}")
+        raise FieldError("", f"{actor.username} may not {action} order {order.number}", code="forbidden")
     before = order.status
     after = next_status(before, action)
     _check_inputs(session, order, action, inputs)

@@ -62,9 +62,15 @@ def _sections() -> tuple[tuple[int, int, str], ...]:
 
 
 def industry_section(industry_code: str) -> str:
-    """The GB/T 4754-2017 section letter of an industry class code ("3484" → "C"); "" if unknown."""
-    digits = industry_code.strip()[:2]
-    if not digits.isdigit():
+    """The GB/T 4754-2017 section letter of an industry code: a class, group or division ("3484", "34" → "C"),
+    the same prefixed by its section ("C34", "C3484" → "C"), or a bare section ("C"); "" if unknown."""
+    text = industry_code.strip().upper()
+    letter, digits = (text[:1], text[1:]) if text[:1].isalpha() else ("", text)
+    known = {section for _first, _last, section in _sections()}
+    if not digits:
+        return letter if letter in known else ""
+    if len(digits) < 2 or not digits[:2].isdigit():
         return ""
-    division = int(digits)
-    return next((section for first, last, section in _sections() if first <= division <= last), "")
+    division = int(digits[:2])
+    section = next((s for first, last, s in _sections() if first <= division <= last), "")
+    return section if not letter or letter == section else ""

@@ -6,15 +6,28 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, redirect, url_for
+from flask_openapi3 import OpenAPI
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from diagnose.settings import Settings, load_settings
 
 
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` everywhere: a number beyond what a database id holds (2⁶³ − 1) matches no route (404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(settings: Settings | None = None, test_config: dict[str, Any] | None = None) -> Flask:
     """Build the web app for these settings (environment settings if none are given)."""
     settings = settings or load_settings()
-    app = Flask(__name__)
+    from web import api
+
+    app = OpenAPI(__name__, **api.openapi_options())
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(
         SECRET_KEY=settings.effective_secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
@@ -37,7 +50,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     extensions.init_app(app)
     labels.init_app(app)
 
-    from web import admin, api, auth, bureau, enterprise, orders, provider, report_views, supervision
+    from web import admin, auth, bureau, enterprise, orders, provider, report_views, supervision
 
     blueprints = (
         auth.bp,
@@ -46,12 +59,12 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         provider.bp,
         enterprise.bp,
         admin.bp,
-        api.bp,
         supervision.bp,
         report_views.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    api.register(app)
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
@@ -65,11 +78,11 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    @app.get("/")
+    @app.get("/", doc_ui=False)
     def index() -> Response:
         return redirect(url_for("auth.home"))
 
-    @app.get("/healthz")
+    @app.get("/healthz", doc_ui=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 

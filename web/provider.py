@@ -20,6 +20,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import Device, DiagnosisOrder, Enterprise
+from diagnose.schemas.answers import AnswerForm
+from diagnose.schemas.errors import FieldError, validate
 from diagnose.services import assessments, broker_accounts, devices, plant
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
@@ -197,19 +199,11 @@ def questionnaire(order_id: int) -> str:
 def save_answer(order_id: int) -> tuple[Response, int] | Response:
     """Save one answer (JSON body, CSRF header): called by the page as the provider types."""
     order = get_order(order_id)
-    body = request.get_json(silent=True) or {}
     db = get_session()
     try:
-        answer = assessments.save_answer(
-            session=db,
-            actor=g.user,
-            order=order,
-            requirement_id=str(body.get("requirement_id", "")),
-            rating=body.get("rating"),
-            evidence_note=body.get("evidence_note"),
-            tailor_reason=body.get("tailor_reason"),
-        )
-    except ValidationError as exc:
+        form = validate(AnswerForm, request.get_json(silent=True))  # a malformed body changes nothing
+        answer = assessments.save_answer(session=db, actor=g.user, order=order, **form.model_dump())
+    except FieldError as exc:
         db.rollback()
         return jsonify(error=exc.message, field=exc.field), 422
     db.commit()

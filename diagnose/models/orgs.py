@@ -82,6 +82,8 @@ class User(SQLModel, table=True):
     enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id")
     active: bool = Field(default=True)
     api_token_hash: str | None = Field(default=None, max_length=128, index=True)
+    api_token_scope: str | None = Field(default=None, max_length=8)  # read | write
+    api_token_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     # Bumped by logout, deactivation, a password change or reset: every cookie and API token issued
     # under an older version stops working (reactivation does not bring them back).
     session_version: int = Field(default=0)

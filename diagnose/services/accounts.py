@@ -49,7 +49,7 @@ def check_password(password: str, *, username: str = "") -> None:
     lowered = password.lower()
     if lowered in common_passwords():
         raise PasswordRejected("该密码过于常见，请换一个")
-    if username and username.lower() in lowered:
+    if len(username) >= 3 and username.lower() in lowered:
         raise PasswordRejected("密码不能包含用户名")
 
 
@@ -57,6 +57,8 @@ def end_sessions(*, session: Session, user: User, actor: User | str, reason: str
     """End every cookie and API token the user holds: their session version moves on for good."""
     user.session_version += 1
     user.api_token_hash = None
+    user.api_token_scope = None
+    user.api_token_expires_at = None
     session.add(user)
     audit_log.record(
         session=session,

@@ -6,17 +6,12 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from diagnose.models import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
+from diagnose.schemas.errors import FieldError
 from diagnose.services import accounts, audit_log
 from scoring.uscc import validate_uscc
 
-
-class ValidationError(ValueError):
-    """Bad input, with the name of the field at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+# Bad input, with the name of the field at fault: the one error type (diagnose.schemas.errors.FieldError).
+ValidationError = FieldError
 
 
 def upsert_region(*, session: Session, code: str, name: str, level: str, parent_code: str | None) -> Region:

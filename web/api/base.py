@@ -1,0 +1,162 @@
+"""The API blueprint and what every endpoint shares: Bearer-token auth with roles and scopes, JSON error
+bodies, the guard that refuses a malformed or non-object body, and the one transactional helper for writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from flask import Flask, Response, abort, g, jsonify, request
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from diagnose.schemas.errors import ErrorOut, FieldError, FieldMessage, field_errors
+from diagnose.services import tokens
+from web.db import get_session
+from web.extensions import csrf
+
+F = TypeVar("F", bound=Callable[..., Any])
+ALL = ("admin", "bureau", "provider", "enterprise")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+bp = APIBlueprint(
+    "api",
+    __name__,
+    url_prefix="/api/v1",
+    abp_security=[{"bearer": []}],
+    abp_responses=ERRORS,  # type: ignore[arg-type]
+    operation_id_callback=lambda *, name, path, method: name,  # the view's name: unique, readable
+)
+csrf.exempt(bp)  # no cookies are used here: a Bearer token cannot be sent by a cross-site form
+
+# endpoint name (the view's __name__) → roles allowed; views without an entry are public (the document).
+ROLES: dict[str, tuple[str, ...]] = {}
+
+
+def api_role(*roles: str) -> Callable[[F], F]:
+    """Allow only these roles (403); the token is checked before anything else (401), see `_authenticate`."""
+
+    def decorator(view: F) -> F:
+        ROLES[view.__name__] = roles
+        return view
+
+    return decorator
+
+
+def tag(name: str, description: str) -> list[Tag]:
+    """An operation group in the document."""
+    return [Tag(name=name, description=description)]
+
+
+def error_response(
+    code: int, message: str, field: str | None = None, errors: list[FieldMessage] | None = None
+) -> Response:
+    """The JSON body of an error answer."""
+    body = ErrorOut(
+        error=HTTP_STATUS_CODES.get(code, "Error"),
+        message=message,
+        field=field,
+        errors=errors or ([FieldMessage(field=field, message=message)] if field is not None else []),
+    )
+    response = jsonify(body.model_dump(mode="json"))
+    response.status_code = code
+    if code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@bp.before_request
+def _authenticate() -> Response | None:
+    """Token (401), role (403), scope (403 for a write with a read-only token), then a well-formed body."""
+    name = (request.endpoint or "").rpartition(".")[2]
+    roles = ROLES.get(name)
+    if roles is None:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    found = tokens.token_holder(session=get_session(), token=token.strip()) if scheme == "Bearer" else None
+    if found is None:
+        return error_response(401, "a valid, unexpired Bearer token is required")
+    g.user, g.token_scope = found
+    if g.user.role not in roles:
+        return error_response(403, f"this operation is for: {', '.join(roles)}")
+    if request.method not in READ_METHODS and g.token_scope != "write":
+        return error_response(403, "this token is read-only: issue a token with the write scope")
+    return _check_body()
+
+
+def _check_body() -> Response | None:
+    if request.method in READ_METHODS or not request.get_data(cache=True):
+        return None
+    try:
+        parsed = json.loads(request.get_data(cache=True))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return error_response(400, f"the body is not valid JSON: {exc}", "")
+    if not isinstance(parsed, dict):
+        return error_response(422, "the body must be a JSON object", "")
+    return None
+
+
+def validation_error(exc: PydanticValidationError) -> Response:
+    """flask-openapi3's validation_error_callback: one ErrorOut with every field at fault."""
+    errors = field_errors(exc)
+    head = errors[0] if errors else FieldMessage(field="", message="invalid input")
+    return error_response(422, head.message, head.field, errors)
+
+
+@bp.errorhandler(FieldError)
+def _field_error(exc: FieldError) -> Response:
+    get_session().rollback()
+    if exc.code == "forbidden":
+        return error_response(403, exc.message)
+    return error_response(422, exc.message, exc.field)
+
+
+@bp.errorhandler(IntegrityError)
+def _conflict(exc: IntegrityError) -> Response:
+    get_session().rollback()
+    return error_response(422, "conflicts with stored data (a duplicate?)", "")
+
+
+def _http_error(exc: HTTPException) -> Response | HTTPException:
+    if not request.path.startswith("/api/"):
+        return exc
+    return error_response(exc.code or 500, exc.description or exc.name)
+
+
+def init_app(app: Flask) -> None:
+    """JSON errors for every /api/ path, including routing errors (an unknown or out-of-range id)."""
+    app.register_error_handler(HTTPException, _http_error)
+
+
+@contextmanager
+def writing() -> Iterator[Session]:
+    """The one transaction of an API write: commit if the block ends, roll back on any error (which the
+    blueprint's handlers then answer: FieldError → 422/403)."""
+    db = get_session()
+    try:
+        yield db
+        db.flush()
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+
+
+def ok(model: BaseModel, status: int = 200) -> Response:
+    """A response body from its schema."""
+    response = jsonify(model.model_dump(mode="json"))
+    response.status_code = status
+    return response
+
+
+def not_found(what: str = "not found") -> None:
+    """404 (outside the caller's scope looks the same as absent)."""
+    abort(404, what)
