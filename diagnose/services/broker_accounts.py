@@ -22,7 +22,8 @@ from diagnose.models import Device, Enterprise
 
 # The collector's topic grammar for device ids (plant/<USCC>/<device_id>/…): no whitespace, no control
 # characters, none of MQTT's / + # — so an id can never widen a topic filter or break an account name.
-DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# \A…\Z, not ^…$: "$" also matches before a trailing newline, which let "D01\n" through.
+DEVICE_ID_RE = re.compile(r"\A[A-Za-z0-9_.:-]{1,64}\Z")
 DEVICE_ID_RULE = "1-64 of A-Z a-z 0-9 _ . : - (no spaces, control characters, / + #)"
 DEVICE_ID_RULE_ZH = "设备编号须为 1–64 位字母、数字或 _ . : -，不得含空格、控制字符或 / + #"
 

@@ -203,6 +203,17 @@ def test_one_device_id_grammar_with_a_chinese_message(bad: str) -> None:
         broker_accounts.check_device_id(bad)
 
 
+@pytest.mark.parametrize("bad", ["D01\n", "D 01", "D01\x00", "D\tX"])
+def test_births_and_telemetry_with_a_bad_id_are_refused_in_chinese(bad: str) -> None:
+    from collectors.models import Rejected
+    from collectors.payloads import parse_message
+
+    uscc = factories.uscc()
+    for kind in ("birth", "telemetry"):
+        parsed = parse_message(f"plant/{uscc}/{bad}/{kind}", b'{"ts": 1796000000000, "seq": 1}')
+        assert isinstance(parsed, Rejected) and "设备编号" in parsed.reason
+
+
 def test_an_edge_node_speaks_only_for_its_own_group_and_node(tmp_path: Path) -> None:
     if not shutil.which("mosquitto"):
         pytest.skip("mosquitto is not installed")
