@@ -69,6 +69,10 @@ class Settings(BaseSettings):
         "their messages are dead-lettered with that reason.",
     )
     offline_after_s: int = Field(300, description="A device silent this long is shown offline.")
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Public base URL of the web UI, printed with each report's verification QR code and short link.",
+    )
     silence_timeout_s: int = Field(
         600, description="Indicators: silence longer than this is unknown downtime."
     )
@@ -81,6 +85,9 @@ class Settings(BaseSettings):
     session_lifetime_min: int = Field(120, description="Idle web session expiry, minutes.")
     login_rate_limit: str = Field(
         "10 per minute", description="Rate limit on login attempts per client address."
+    )
+    verify_rate_limit: str = Field(
+        "30 per minute", description="Rate limit on the public report verification page per client address."
     )
     ratelimit_storage_url: str = Field(
         "memory://",

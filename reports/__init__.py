@@ -2,20 +2,25 @@
 
 from reports.assemble import NotReportable, assemble
 from reports.data import ReportData, Stamp, content_sha256, from_dict, to_dict
+from reports.docx_report import render_docx
 from reports.render import render_body, render_html, render_pdf, report_css
 from reports.store import (
+    PublicVerdict,
     Verification,
     data_of,
     get_version,
     issue_report,
     report_number,
     stamp_of,
+    verify_file,
     verify_pdf,
+    verify_reference,
     versions,
 )
 
 __all__ = [
     "NotReportable",
+    "PublicVerdict",
     "ReportData",
     "Stamp",
     "Verification",
@@ -26,12 +31,15 @@ __all__ = [
     "get_version",
     "issue_report",
     "render_body",
+    "render_docx",
     "render_html",
     "render_pdf",
     "report_css",
     "report_number",
     "stamp_of",
     "to_dict",
+    "verify_file",
     "verify_pdf",
+    "verify_reference",
     "versions",
 ]

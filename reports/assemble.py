@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from diagnose.models import Bureau, DiagnosisOrder, Enterprise, OrderStatus, Provider, Region, Result
-from diagnose.services import assessments
-from reports import sections
+from diagnose.models import (
+    Answer,
+    Bureau,
+    DiagnosisOrder,
+    Enterprise,
+    OrderStatus,
+    Provider,
+    Region,
+    Result,
+    User,
+)
+from diagnose.services import assessments, peer_standing
+from reports import policy, sections
 from reports.data import (
     AnswerRow,
     AttachmentRow,
@@ -17,9 +28,12 @@ from reports.data import (
     DeviceEvidence,
     Evidence,
     Methodology,
+    Peers,
     ReportData,
+    Signatures,
     Text,
 )
+from scoring import planning
 from scoring.china_time import CHINA_TZ
 
 REPORTABLE = (OrderStatus.submitted, OrderStatus.accepted)
@@ -133,8 +147,49 @@ def measure(
     )
 
 
-def assemble(*, session: Session, order: DiagnosisOrder, silence_timeout_s: float = 600) -> ReportData:
-    """The report content of a submitted or accepted order, from its newest scoring result."""
+def _peers(session: Session, order: DiagnosisOrder, result: Result) -> Peers:
+    found = peer_standing.standing(session=session, order=order, result=result)
+    return Peers(
+        group=Text(
+            f"{found.region_name} · 国民经济行业大类 {found.industry_division}",
+            f"{found.region_name} · GB/T 4754 division {found.industry_division}",
+        ),
+        peers=found.peers,
+        minimum=found.minimum,
+        percentile=found.percentile,
+        own_score=found.own_score,
+        peer_median=found.peer_median,
+    )
+
+
+def _signatures(session: Session, order: DiagnosisOrder, enterprise: Enterprise, provider: str) -> Signatures:
+    """The provider's users who rated answers of this diagnosis are its assessors."""
+    assessment = assessments.get_or_create(session=session, order=order)
+    ids = {
+        a.updated_by
+        for a in session.exec(select(Answer).where(Answer.assessment_id == assessment.id))
+        if a.updated_by is not None
+    }
+    names = sorted(
+        u.display_name
+        for u in (session.get(User, i) for i in ids)
+        if u is not None and u.role == "provider" and u.provider_id == order.provider_id
+    )
+    return Signatures(provider_name=provider, assessors=tuple(names), enterprise_name=enterprise.name)
+
+
+def assemble(
+    *,
+    session: Session,
+    order: DiagnosisOrder,
+    silence_timeout_s: float = 600,
+    public_url: str | None = None,
+) -> ReportData:
+    """The report content of a submitted or accepted order, from its newest scoring result.
+
+    `public_url` is the platform's public base URL printed with the verification QR code (default: the
+    `DIAGNOSE_PUBLIC_URL` setting).
+    """
     if order.status not in REPORTABLE:
         raise NotReportable(f"order {order.number} is {order.status}; only submitted or accepted orders")
     result = assessments.latest_result(session=session, order=order)
@@ -156,6 +211,18 @@ def assemble(*, session: Session, order: DiagnosisOrder, silence_timeout_s: floa
         contradictions=sections.reconciled_texts(reconciled),
     )
     roadmap = sections.roadmap(detail, sub_names)
+    scored_on = result.created_at.astimezone(CHINA_TZ).date().isoformat()
+    roadmap = dataclasses.replace(
+        roadmap,
+        subsidy_lines=policy.localise(
+            roadmap.subsidy_lines,
+            detail,
+            region=enterprise.region_code,
+            on=scored_on,
+            industry=planning.industry_section(enterprise.industry_code),
+            strategic_emerging=enterprise.strategic_emerging,
+        ),
+    )
     domains = sections.nodes("domain", score["domains"], parents)
     found = sections.findings(
         int(score["level"]),
@@ -186,8 +253,13 @@ def assemble(*, session: Session, order: DiagnosisOrder, silence_timeout_s: floa
             )
         )
     counts = score.get("counts", {})
+    cover = _cover(session, order, enterprise, result)
+    if public_url is None:
+        from diagnose.settings import load_settings
+
+        public_url = load_settings().public_url
     return ReportData(
-        cover=_cover(session, order, enterprise, result),
+        cover=cover,
         summary=sections.summary(score, found),
         elements=sections.nodes("element", score["elements"], parents),
         domains=domains,
@@ -209,4 +281,7 @@ def assemble(*, session: Session, order: DiagnosisOrder, silence_timeout_s: floa
             evidence_window_days=EVIDENCE_WINDOW_DAYS,
             silence_timeout_s=float(silence_timeout_s),
         ),
+        peers=_peers(session, order, result),
+        signatures=_signatures(session, order, enterprise, cover.provider_name),
+        verify_base_url=public_url.rstrip("/"),
     )

@@ -124,6 +124,7 @@ class GapRow:
     current: float
     priority: float
     statement: Text
+    band: str = ""  # high | medium | low (printed 高/中/低), see sections.priority_bands
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,11 @@ class SubsidyLine:
     amount_fen: int
     explanation: str
     quote: str
+    citation_zh: str = ""  # issuer, document number and clause, e.g. 常工信综合〔2021〕62号 第三条
+    document_zh: str = ""  # issuer and document number
+    clause_zh: str = ""  # 第三条
+    explanation_zh: str = ""  # the verdict in Chinese, generated from the rule's data
+    main: bool = True  # in force and applicable: main text; else the appendix table
 
 
 @dataclass(frozen=True)
@@ -217,6 +223,27 @@ class Methodology:
 
 
 @dataclass(frozen=True)
+class Peers:
+    """Where the enterprise stands among peers of its industry and region (None figures: too few peers)."""
+
+    group: Text  # e.g. 武进区 · 行业大类 34
+    peers: int
+    minimum: int
+    percentile: float | None
+    own_score: float
+    peer_median: float | None
+
+
+@dataclass(frozen=True)
+class Signatures:
+    """Who signs the deliverable: the provider, its assessors, the enterprise (names as on record)."""
+
+    provider_name: str
+    assessors: tuple[str, ...]
+    enterprise_name: str
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything a report shows; plain data so rendering needs no database."""
 
@@ -230,6 +257,9 @@ class ReportData:
     answers: tuple[AnswerRow, ...]
     attachments: tuple[AttachmentRow, ...]
     methodology: Methodology
+    peers: Peers | None = None
+    signatures: Signatures | None = None
+    verify_base_url: str = ""  # the public verification page is {verify_base_url}/v/…
 
 
 @dataclass(frozen=True)
@@ -274,7 +304,10 @@ def _build(kind: Any, raw: Any) -> Any:
     origin = typing.get_origin(kind)
     if dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
-        return kind(**{f.name: _build(hints[f.name], raw[f.name]) for f in dataclasses.fields(kind)})
+        # Fields added later have defaults: rows stored before them rebuild without them.
+        return kind(
+            **{f.name: _build(hints[f.name], raw[f.name]) for f in dataclasses.fields(kind) if f.name in raw}
+        )
     if origin is tuple:
         args = typing.get_args(kind)
         if len(args) == 2 and args[1] is Ellipsis:

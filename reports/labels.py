@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from reports.data import SubsidyLine
+
 LANGS = ("zh", "en")
 
 WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "智能制造能力成熟度诊断报告",
-        "subtitle": "智改数转免费诊断服务 · 依据 GB/T 39116-2020 / GB/T 39117-2020",
+        "subtitle": "智改数转免费诊断服务 · 依据 GB/T 39116-2020 / GB/T 39117-2020 自评估",
         "enterprise": "受诊断企业",
         "uscc": "统一社会信用代码",
         "region": "所在地区",
@@ -28,7 +32,8 @@ WORDS: dict[str, dict[str, str]] = {
         "content_hash": "内容 SHA-256",
         "draft": "草稿 · 未签发，不作为正式报告",
         "s1": "1 诊断摘要",
-        "level": "成熟度等级",
+        "level": "级别",
+        "level_self": "成熟度等级（自评估）",
         "score": "总分 S",
         "findings": "三项关键发现",
         "level_scores": "各级得分",
@@ -66,15 +71,15 @@ WORDS: dict[str, dict[str, str]] = {
         "s4_roadmap": "4.2 改进路线图",
         "requirement": "要求",
         "current": "现状",
-        "priority": "优先度",
+        "priority": "优先级",
         "step": "步骤",
         "action": "改进措施",
-        "cost": "估算投入（元）",
-        "cost_range": "投入区间（元）",
+        "cost": "估算投入",
+        "cost_range": "投入区间",
         "weeks": "周期（周）",
         "level_after": "完成后等级",
         "score_after": "完成后得分",
-        "step_subsidy": "对应补贴（元）",
+        "step_subsidy": "对应补贴",
         "target_level": "目标等级",
         "total_cost": "估算总投入",
         "total_subsidy": "可获补贴合计",
@@ -86,13 +91,13 @@ WORDS: dict[str, dict[str, str]] = {
         "clause": "条款",
         "target": "补贴事项",
         "status": "结论",
-        "amount": "金额（元）",
+        "amount": "金额",
         "explanation": "测算说明",
         "quote": "原文",
         "not_eligible_note": "另有 {n} 条条款不适用于本企业，列于附录 B。",
         "s6": "6 方法说明",
         "appendix_a": "附录 A 问卷答复与证据说明",
-        "appendix_b": "附录 B 不适用的政策条款",
+        "appendix_b": "附录 B 未纳入测算的政策条款",
         "rating": "自评",
         "measured": "实测建议",
         "note": "证据说明",
@@ -100,6 +105,33 @@ WORDS: dict[str, dict[str, str]] = {
         "file": "文件名",
         "size": "大小（字节）",
         "page": "第 {} 页",
+        "self_assessment": "本报告的成熟度等级是依据 GB/T 39116-2020《智能制造能力成熟度模型》和 GB/T 39117-2020"
+        "《智能制造能力成熟度评估方法》开展的自评估（诊断）结果，不等同于评估机构出具的成熟度等级认证。",
+        "peers": "同行对标",
+        "peers_too_few": "对标范围：{group}。可比企业 {n} 家，少于 {min} 家，为避免推断单个企业得分，本报告不作对标。",
+        "peers_rank": "对标范围：{group}，可比企业 {n} 家。本企业总分 S 为 {own}，同行中位数 {median}，"
+        "高于约 {pct}% 的同行企业。",
+        "sep": "；",
+        "colon": "：",
+        "list_sep": "、",
+        "reason": "原因",
+        "appendix_b_note": "以下条款已失效、不适用于本企业所在地区或条件不满足，仅列示备查，不计入补贴测算。",
+        "input_hash": "评分输入哈希",
+        "counts": "已评 / 未答（按 0 计）/ 裁剪",
+        "s_sign": "签署页",
+        "sign_statement": "本报告由诊断服务商依据现场诊断、问卷答复与设备实测数据编制，诊断人员对报告内容的真实性负责；"
+        "受诊断企业确认已收到本报告并知悉诊断结论。",
+        "assessors": "诊断人员",
+        "reviewer": "审核人",
+        "enterprise_confirm": "企业确认",
+        "enterprise_statement": "已收到本报告，确认诊断过程及所附资料属实。",
+        "seal": "（盖章）",
+        "signature": "（签字）",
+        "date": "日期",
+        "date_blank": "　　年　　月　　日",
+        "verify_title": "报告真伪核验",
+        "verify_hint": "扫码或访问此链接核验本报告是否为平台签发的原件；也可在核验页面上传文件。",
+        "working_copy": "工作底稿 · 非正式版本：本文件为可编辑副本，以平台签发的 PDF 为准。",
     },
     "en": {
         "title": "Smart Manufacturing Capability Maturity Diagnosis Report",
@@ -124,7 +156,8 @@ WORDS: dict[str, dict[str, str]] = {
         "content_hash": "Content SHA-256",
         "draft": "DRAFT · not issued, not an official report",
         "s1": "1 Summary",
-        "level": "Maturity level",
+        "level": "Level",
+        "level_self": "Maturity level (self-assessed)",
         "score": "Total score S",
         "findings": "Three key findings",
         "level_scores": "Level scores",
@@ -165,12 +198,12 @@ WORDS: dict[str, dict[str, str]] = {
         "priority": "Priority",
         "step": "Step",
         "action": "Action",
-        "cost": "Est. cost (CNY)",
-        "cost_range": "Cost range (CNY)",
+        "cost": "Est. cost",
+        "cost_range": "Cost range",
         "weeks": "Weeks",
         "level_after": "Level after",
         "score_after": "Score after",
-        "step_subsidy": "Subsidy earned (CNY)",
+        "step_subsidy": "Subsidy earned",
         "target_level": "Target level",
         "total_cost": "Estimated cost",
         "total_subsidy": "Total subsidy",
@@ -182,7 +215,7 @@ WORDS: dict[str, dict[str, str]] = {
         "clause": "Clause",
         "target": "Subsidised item",
         "status": "Verdict",
-        "amount": "Amount (CNY)",
+        "amount": "Amount",
         "explanation": "Working",
         "quote": "Policy text",
         "not_eligible_note": "{n} further clauses do not apply to this enterprise; see appendix B.",
@@ -196,6 +229,35 @@ WORDS: dict[str, dict[str, str]] = {
         "file": "File",
         "size": "Size (bytes)",
         "page": "page {}",
+        "self_assessment": "The maturity level in this report is a self-assessment (diagnosis) against GB/T 39116-2020 "
+        "and GB/T 39117-2020; it is not a maturity certification by an assessment body.",
+        "peers": "Peer comparison",
+        "peers_too_few": "Peer group: {group}. {n} comparable enterprises, fewer than {min}: no comparison is shown, "
+        "so that no single enterprise's score can be inferred.",
+        "peers_rank": "Peer group: {group}, {n} comparable enterprises. Total score S {own}, peer median {median}; "
+        "above about {pct}% of peers.",
+        "sep": "; ",
+        "colon": ": ",
+        "list_sep": ", ",
+        "reason": "Reason",
+        "appendix_b_note": "Clauses out of force, not applicable where the enterprise is, or whose conditions are not "
+        "met; listed for reference, not counted.",
+        "input_hash": "Scoring input hash",
+        "counts": "Rated / unanswered (counted 0) / tailored",
+        "s_sign": "Signatures",
+        "sign_statement": "This report was prepared by the service provider from the site visit, the questionnaire "
+        "and measured plant data; the enterprise confirms receipt and knowledge of its findings.",
+        "assessors": "Assessors",
+        "reviewer": "Reviewed by",
+        "enterprise_confirm": "Enterprise confirmation",
+        "enterprise_statement": "Received; the diagnosis and the attached material are accurate.",
+        "seal": "(seal)",
+        "signature": "(signature)",
+        "date": "Date",
+        "date_blank": "",
+        "verify_title": "Check this report",
+        "verify_hint": "Scan or open this link to check that this is the report as issued; files can be uploaded there.",
+        "working_copy": "Working copy, not the official version: the issued PDF prevails.",
     },
 }
 
@@ -206,7 +268,7 @@ STATUS = {
         "superseded": "就高不重复",
         "excluded": "同年互斥",
         "out_of_force": "政策已失效",
-        "not_computable": "一事一议，未测算",
+        "not_computable": "未测算",
     },
     "en": {
         "paid": "paid",
@@ -252,7 +314,7 @@ METHOD = {
         "改进路线图按最小净投入（投入减去补贴）选择措施，每一步重新评分；补贴由政策引擎逐条款测算，"
         "金额以分为单位精确计算，引用条款出自各地政策原文。",
         "报告签发后不可修改：每次签发生成新版本，页脚印有报告编号、版本与内容 SHA-256，"
-        "平台同时保存 PDF 文件字节的 SHA-256，可用 `diagnose report verify` 核验。",
+        "平台同时保存 PDF 文件字节的 SHA-256；扫描封面二维码或访问核验链接即可核验报告真伪。",
     ],
     "en": [
         "Maturity follows the elements, domains and sub-domains of GB/T 39116-2020 and the method of "
@@ -268,6 +330,51 @@ METHOD = {
         "subsidy engine sizes every clause in exact fen and cites the policy text.",
         "An issued report never changes: each issue is a new version whose footer prints the report "
         "number, version and content SHA-256; the platform also keeps the SHA-256 of the PDF bytes, "
-        "checked by `diagnose report verify`.",
+        "checked on the public verification page linked by the QR code on the cover.",
     ],
 }
+
+
+BAND = {
+    "zh": {"high": "高", "medium": "中", "low": "低", "": "—"},
+    "en": {"high": "high", "medium": "medium", "low": "low", "": "—"},
+}
+
+VERSION_NAMES = {
+    "zh": {
+        "model": "成熟度模型版本",
+        "requirements": "要求库版本",
+        "weights_and_thresholds": "权重与阈值版本",
+        "rule": "评分规则版本",
+    },
+    "en": {
+        "model": "Maturity model",
+        "requirements": "Requirement bank",
+        "weights_and_thresholds": "Weights and thresholds",
+        "rule": "Scoring rule",
+    },
+}
+
+
+def _rating_key(value: float) -> str:
+    return next((k for k in ("1", "0.8", "0.5", "0") if abs(float(k) - value) < 1e-9), f"{value:g}")
+
+
+def helpers(lang: str) -> dict[str, Callable[..., str]]:
+    """Template helpers that turn report data into the words of `lang`."""
+
+    def cite(line: SubsidyLine) -> str:
+        if lang == "zh" and line.citation_zh:
+            return line.citation_zh
+        return f"{line.document_zh or line.policy}, clause {line.clause}"
+
+    def explain(line: SubsidyLine) -> str:
+        return line.explanation_zh if lang == "zh" and line.explanation_zh else line.explanation
+
+    return {
+        "cite": cite,
+        "explain": explain,
+        "band": lambda b: BAND[lang].get(b, b),
+        "rating_word": lambda v: RATING[lang].get(_rating_key(float(v)), f"{v}"),
+        "version_name": lambda n: VERSION_NAMES[lang].get(n, n),
+    }

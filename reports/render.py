@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from reports import charts, labels, sections
+from reports import charts, labels, policy, sections, verify_link
 from reports.data import ReportData, Stamp, Text
 from scoring.china_time import CHINA_TZ
 
@@ -74,7 +74,16 @@ def _context(data: ReportData, lang: str, stamp: Stamp | None) -> dict[str, Any]
         return "—" if value is None else f"{value:.3f}"
 
     lines = data.roadmap.subsidy_lines
+    verify = None
+    if stamp is not None and data.verify_base_url:
+        url = verify_link.verify_url(
+            data.verify_base_url, stamp.report_number, stamp.version, stamp.content_sha256
+        )
+        verify = {"url": url, "short": url.split("://", 1)[-1], "qr": verify_link.qr_data_uri(url)}
     return {
+        **labels.helpers(lang),
+        "verify": verify,
+        "issued_day": _issued_local(stamp)[:10],
         "data": data,
         "lang": lang,
         "stamp": stamp,
@@ -89,8 +98,9 @@ def _context(data: ReportData, lang: str, stamp: Stamp | None) -> dict[str, Any]
         "rating": lambda r: f"{labels.RATING[lang].get(r, r)} ({r})" if r else labels.RATING[lang][""],
         "kind": lambda k: labels.KIND[lang].get(k, k),
         "scale": lambda k: labels.SCALE[lang].get(k, k),
-        "applicable": [line for line in lines if line.status != "not_eligible"],
-        "not_eligible": [line for line in lines if line.status == "not_eligible"],
+        "applicable": [line for line in lines if policy.in_main(line)],
+        "not_eligible": [line for line in lines if not policy.in_main(line)],
+        "appendix": policy.appendix_rows([line for line in lines if not policy.in_main(line)], lang),
         "method": [
             p.format(days=data.methodology.evidence_window_days, timeout=data.methodology.silence_timeout_s)
             for p in labels.METHOD[lang]

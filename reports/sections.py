@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -21,10 +22,10 @@ LEVEL_NAMES = {
 
 
 def yuan(fen: int) -> str:
-    """Integer fen as grouped yuan with two decimals, e.g. 104500000 -> '1,045,000.00' (no float)."""
+    """Integer fen as money, e.g. 104500000 -> '¥1,045,000.00' (grouped, two decimals, no float)."""
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+    return f"{sign}¥{whole:,}.{cents:02d}"
 
 
 def cny_to_fen(value: Any) -> int:
@@ -97,11 +98,11 @@ def findings(
     )
     third = Text(
         f"实施 {len(roadmap.steps)} 项改进可{'达到' if roadmap.reached else '接近'} {roadmap.final_level} 级，"
-        f"估算投入 {yuan(roadmap.cost_fen)} 元，可获补贴 {yuan(roadmap.subsidy_fen)} 元，"
-        f"净投入 {yuan(roadmap.net_cost_fen)} 元。",
+        f"估算投入 {yuan(roadmap.cost_fen)}，可获补贴 {yuan(roadmap.subsidy_fen)}，"
+        f"净投入 {yuan(roadmap.net_cost_fen)}。",
         f"{len(roadmap.steps)} improvements {'reach' if roadmap.reached else 'approach'} level "
-        f"{roadmap.final_level} for an estimated CNY {yuan(roadmap.cost_fen)}, earning CNY "
-        f"{yuan(roadmap.subsidy_fen)} in subsidy: CNY {yuan(roadmap.net_cost_fen)} net.",
+        f"{roadmap.final_level} for an estimated {yuan(roadmap.cost_fen)}, earning "
+        f"{yuan(roadmap.subsidy_fen)} in subsidy: {yuan(roadmap.net_cost_fen)} net.",
     )
     return (first, second, third)
 
@@ -134,6 +135,7 @@ def roadmap(detail: Mapping[str, Any], subdomain_names: Mapping[str, Text]) -> R
         )
         for g in (detail.get("gaps") or {}).get("gaps", [])
     )
+    gaps = priority_bands(gaps, int((detail.get("score") or {}).get("level", plan.get("start_level", 0))))
     steps, earned = [], 0
     for s in plan.get("steps", []):
         cumulative = cny_to_fen(s["cumulative_subsidy_cny"])
@@ -183,6 +185,20 @@ def roadmap(detail: Mapping[str, Any], subdomain_names: Mapping[str, Text]) -> R
         gaps=gaps,
         steps=tuple(steps),
         subsidy_lines=lines,
+    )
+
+
+def priority_bands(gaps: tuple[GapRow, ...], level: int) -> tuple[GapRow, ...]:
+    """高/中/低: the next level's gaps with the better half of gain per effort are high, the rest of the
+    next level (and any lower) medium, gaps of higher levels low."""
+    focus = _focus_level(level)
+    near = sorted((g.priority for g in gaps if g.level <= focus), reverse=True)
+    cut = near[(len(near) - 1) // 2] if near else 0.0
+    return tuple(
+        dataclasses.replace(
+            g, band="low" if g.level > focus else "high" if g.priority >= cut and g.priority > 0 else "medium"
+        )
+        for g in gaps
     )
 
 

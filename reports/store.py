@@ -73,10 +73,14 @@ def issue_report(
     lang: str = "zh",
     silence_timeout_s: float = 600,
     now: datetime | None = None,
+    public_url: str | None = None,
 ) -> IssuedReport:
-    """Render the order's report and store it as the next version (never overwriting an earlier one)."""
+    """Render the order's report and store it as the next version (never overwriting an earlier one).
+
+    `public_url` is the base of the verification link printed with the QR code (default: the setting).
+    """
     check_lang(lang)
-    data = assemble(session=session, order=order, silence_timeout_s=silence_timeout_s)
+    data = assemble(session=session, order=order, silence_timeout_s=silence_timeout_s, public_url=public_url)
     number = report_number(order)
     latest = session.exec(
         select(func.max(IssuedReport.version)).where(IssuedReport.report_number == number)
@@ -183,3 +187,63 @@ def verify_pdf(*, session: Session, pdf: bytes) -> Verification:
         claimed_hash,
         digest,
     )
+
+
+@dataclass(frozen=True)
+class PublicVerdict:
+    """What the public verification page may say: the verdict and, for an issued report, no more than its
+    number, the enterprise's name, the issue date (Beijing time) and the maturity level."""
+
+    verdict: str  # issued | altered | unknown
+    report_number: str = ""
+    version: int = 0
+    enterprise_name: str = ""
+    issued_on: str = ""
+    level: int | None = None
+
+
+MIN_HASH_CHARS = 16
+REF = re.compile(r"^(R-[A-Za-z0-9-]+?)-v(\d+)$")
+
+
+def _public(row: IssuedReport) -> PublicVerdict:
+    from scoring.china_time import to_china
+
+    data = row.data.get("data", {})
+    return PublicVerdict(
+        "issued",
+        row.report_number,
+        row.version,
+        str(data.get("cover", {}).get("enterprise_name", "")),
+        to_china(row.issued_at).date().isoformat(),
+        int(data.get("summary", {}).get("level", 0)),
+    )
+
+
+def verify_reference(*, session: Session, reference: str, digest: str) -> PublicVerdict:
+    """Check a printed reference (`R-…-vN`) and hash (the content or PDF SHA-256, at least 16 hex characters)."""
+    match = REF.match(reference.strip())
+    digest = digest.strip().lower()
+    if match is None or not (MIN_HASH_CHARS <= len(digest) <= 64 and re.fullmatch(r"[0-9a-f]+", digest)):
+        return PublicVerdict("unknown")
+    number, version = match.group(1), int(match.group(2))
+    row = session.exec(
+        select(IssuedReport).where(IssuedReport.report_number == number, IssuedReport.version == version)
+    ).first()
+    if row is None:
+        return PublicVerdict("unknown")
+    if row.content_sha256.startswith(digest) or row.pdf_sha256.startswith(digest):
+        return _public(row)
+    return PublicVerdict("altered", number, version)
+
+
+def verify_file(*, session: Session, pdf: bytes) -> PublicVerdict:
+    """An uploaded file: issued only when its bytes are an issued PDF; altered when it claims one."""
+    found = verify_pdf(session=session, pdf=pdf)
+    if found.verdict == "issued":
+        row = session.exec(select(IssuedReport).where(IssuedReport.pdf_sha256 == found.pdf_sha256)).first()
+        assert row is not None
+        return _public(row)
+    if found.verdict == "altered":
+        return PublicVerdict("altered", found.report_number, found.version)
+    return PublicVerdict("unknown")

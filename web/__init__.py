@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     extensions.init_app(app)
     labels.init_app(app)
 
-    from web import admin, auth, bureau, enterprise, orders, provider, report_views, supervision
+    from web import admin, auth, bureau, enterprise, orders, provider, report_views, supervision, verify
 
     blueprints = (
         auth.bp,
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
         admin.bp,
         supervision.bp,
         report_views.bp,
+        verify.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

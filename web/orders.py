@@ -22,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from diagnose import workflow
 from diagnose.models import Attachment, Bureau, Enterprise, Provider
-from diagnose.services import assessments, orders
+from diagnose.services import assessments, orders, peer_standing
 from web.auth import role_required
 from web.db import get_session
 from web.scope import get_order, list_args
@@ -125,7 +125,11 @@ def show_result(order_id: int) -> str:
     if result is None:
         abort(404)
     return render_template(
-        "orders/result.html", order=order, result=result, enterprise=db.get(Enterprise, order.enterprise_id)
+        "orders/result.html",
+        order=order,
+        result=result,
+        enterprise=db.get(Enterprise, order.enterprise_id),
+        peers=peer_standing.standing(session=db, order=order, result=result),
     )
 
 

@@ -109,3 +109,20 @@ def download(order_id: int, version: int) -> Response:
         download_name=f"{row.report_number}-v{row.version}.pdf",
         etag=row.pdf_sha256,
     )
+
+
+@bp.get("/<int:order_id>/report/v<int:version>.docx")
+@role_required(*VIEWERS)
+def download_docx(order_id: int, version: int) -> Response:
+    """An editable Word copy of an issued version: same content and number, marked as a working copy."""
+    order = get_order(order_id)
+    row = reports.get_version(session=get_session(), order=order, version=version)
+    if row is None:
+        abort(404)
+    body = reports.render_docx(reports.data_of(row), row.lang, reports.stamp_of(row))
+    return send_file(
+        io.BytesIO(body),
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        as_attachment=True,
+        download_name=f"{row.report_number}-v{row.version}-working-copy.docx",
+    )

@@ -47,9 +47,15 @@ def _find_order(session: Session, key: str) -> DiagnosisOrder:
 @click.option(
     "--draft", is_flag=True, help="Render without issuing: no version is stored, footer says DRAFT."
 )
-def issue(diagnosis_id: str, out: Path, lang: str, draft: bool) -> None:
+@click.option(
+    "--docx",
+    "docx_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the editable Word working copy (same content and report number) to this file.",
+)
+def issue(diagnosis_id: str, out: Path, lang: str, draft: bool, docx_out: Path | None) -> None:
     """Issue the next version of a submitted diagnosis's report and write its PDF to --out."""
-    from reports import NotReportable, assemble, issue_report, render_pdf
+    from reports import NotReportable, assemble, data_of, issue_report, render_docx, render_pdf, stamp_of
 
     settings, engine = command_engine()
     try:
@@ -58,6 +64,8 @@ def issue(diagnosis_id: str, out: Path, lang: str, draft: bool) -> None:
             if draft:
                 data = assemble(session=session, order=order, silence_timeout_s=settings.silence_timeout_s)
                 out.write_bytes(render_pdf(data, lang))
+                if docx_out is not None:
+                    docx_out.write_bytes(render_docx(data, lang))
                 click.echo(f"draft of {order.number} → {out} (not issued)")
                 return
             row = issue_report(
@@ -74,11 +82,14 @@ def issue(diagnosis_id: str, out: Path, lang: str, draft: bool) -> None:
                 "pdf": row.pdf_sha256,
             }
             out.write_bytes(row.pdf)
+            if docx_out is not None:
+                docx_out.write_bytes(render_docx(data_of(row), row.lang, stamp_of(row)))
     except NotReportable as error:
         raise click.ClickException(str(error)) from error
     click.echo(
         f"issued {summary['number']} v{summary['version']} → {out}\n"
         f"  content SHA-256 {summary['content']}\n  PDF SHA-256     {summary['pdf']}"
+        + (f"\n  Word working copy → {docx_out}" if docx_out is not None else "")
     )
 
 

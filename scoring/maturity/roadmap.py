@@ -147,15 +147,28 @@ def load_actions() -> tuple[Action, ...]:
     )
 
 
-def investments_of(actions: Sequence[Action], scale: str) -> Investments:
-    """Sum a plan's costs by category; energy projects count as equipment, management as none."""
+@cache
+def recognition_levels() -> dict[str, int]:
+    """Lowest maturity level at which a recognition can be applied for (data/recognition_levels.json)."""
+    return {k: int(v) for k, v in read_json("recognition_levels.json")["min_level"].items()}
+
+
+def investments_of(actions: Sequence[Action], scale: str, level: int | None = None) -> Investments:
+    """Sum a plan's costs by category; energy projects count as equipment, management as none.
+
+    With `level` (the maturity level the plan reaches), a recognition that needs a higher level is left
+    out: a step earns e.g. the provincial smart-factory award only once the level after it meets it.
+    """
     totals = dict.fromkeys(("equipment", "it", "robots"), 0)
     for a in actions:
         if a.category in ("equipment", "energy"):
             totals["equipment"] += a.cost_cny(scale)
         elif a.category in totals:
             totals[a.category] += a.cost_cny(scale)
-    recognitions = sorted({r for a in actions for r in a.recognitions})
+    needs = recognition_levels()
+    recognitions = sorted(
+        {r for a in actions for r in a.recognitions if level is None or needs.get(r, 0) <= level}
+    )
     return Investments(
         equipment_cny=totals["equipment"],
         it_cny=totals["it"],
@@ -191,7 +204,7 @@ class _Planner:
         levels = rollup(ratings, self.model, self.industry)
         total = total_score([x if x is not None else Fraction(0) for x in levels], self.model.thresholds)
         cost = sum(a.cost_cny(self.scale) for a in plan)
-        subsidy = int(self.subsidy_fn(investments_of(plan, self.scale))) if plan else 0
+        subsidy = int(self.subsidy_fn(investments_of(plan, self.scale, total.level))) if plan else 0
         return total.score, total.level, cost, subsidy
 
     def net(self, plan: Sequence[Action]) -> int:
@@ -307,7 +320,7 @@ def plan_roadmap(
         cost_cny=cost,
         subsidy_cny=subsidy,
         net_cost_cny=cost - subsidy,
-        investments=investments_of(plan, scale),
+        investments=investments_of(plan, scale, final.level),
         approach=APPROACH,
         note=note,
     )

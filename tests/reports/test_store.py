@@ -165,8 +165,15 @@ def test_cli_issue_and_verify(demo_engine: Engine, tmp_path: Path) -> None:
     first = runner.invoke(main, ["report", number, "--out", str(out1)], obj=settings)
     assert first.exit_code == 0, first.output
     assert "v1" in first.output
-    second = runner.invoke(main, ["report", number, "--out", str(out2), "--lang", "en"], obj=settings)
-    assert second.exit_code == 0 and "v2" in second.output
+    word = tmp_path / "v2.docx"
+    second = runner.invoke(
+        main, ["report", number, "--out", str(out2), "--lang", "en", "--docx", str(word)], obj=settings
+    )
+    assert second.exit_code == 0 and "v2" in second.output and "Word working copy" in second.output
+    from tests.reports.test_deliverable import docx_text
+
+    text = docx_text(word.read_bytes())
+    assert f"R-{number} v2" in text and "Working copy, not the official version" in text
     for path, version in ((out1, 1), (out2, 2)):
         checked = runner.invoke(main, ["report", "verify", str(path)], obj=settings)
         assert checked.exit_code == 0 and f"v{version}" in checked.output

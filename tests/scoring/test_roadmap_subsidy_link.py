@@ -38,5 +38,15 @@ def test_planner_with_real_subsidies_reaches_the_target() -> None:
     assert roadmap.steps and roadmap.steps[-1].level_after >= 2
     assert Fraction(roadmap.steps[-1].score_after) >= Fraction(18, 10)
     chosen = [a for a in load_actions() if a.id in {s.action_id for s in roadmap.steps}]
-    expected = subsidy_for_investments(investments_of(chosen, "medium"), region="320412", date="2024-06-01")
+    reached = investments_of(chosen, "medium", roadmap.final_level)
+    expected = subsidy_for_investments(reached, region="320412", date="2024-06-01")
     assert roadmap.steps[-1].cumulative_subsidy_cny == roadmap.subsidy_cny == expected
+    assert roadmap.investments == reached
+
+
+def test_a_recognition_counts_only_once_its_level_is_reached() -> None:
+    # ACT-IOT-CAPTURE applies for the provincial smart-factory award, which needs level 3 (data file).
+    action = next(a for a in load_actions() if a.id == "ACT-IOT-CAPTURE")
+    assert "smart_factory_provincial_demo" in action.recognitions
+    assert "smart_factory_provincial_demo" not in investments_of([action], "medium", 2).recognitions
+    assert "smart_factory_provincial_demo" in investments_of([action], "medium", 3).recognitions

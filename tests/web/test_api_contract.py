@@ -64,7 +64,9 @@ def test_docs_page_uses_only_local_assets(app: Flask) -> None:
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
-    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html and "http" not in html.replace("http-equiv", "")
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html and "http" not in html.replace(
+        "http-equiv", ""
+    )
     assert "<script>" not in html  # no inline script
     asset = app.test_client().get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
     asset.close()

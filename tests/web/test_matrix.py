@@ -140,6 +140,10 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         ui_party(403) | {"bureau": 302, "provider": 302, "enterprise_other": 403},
     ),
     ("reports.download", "GET"): ("/orders/{o}/report/v1.pdf", None, ui_party(404)),
+    ("reports.download_docx", "GET"): ("/orders/{o}/report/v1.docx", None, ui_party(404)),
+    ("verify.by_link", "GET"): ("/v/R-ZD0000-00-0000-v1/" + "0" * 16, None, codes(200)),
+    ("verify.check", "GET"): ("/verify", None, codes(200)),
+    ("verify.check", "POST"): ("/verify", None, codes(400)),
     # Bureau audit: data scoped to the bureau's regions. provider2 also delivered in Taicang, so the other
     # bureau may see its (Taicang-only) figures; the flag is on a Wujin order, so Taicang gets 404.
     ("supervision.show_league", "GET"): ("/bureau/supervision/", None, ui_role("bureau")),
