@@ -89,29 +89,30 @@ def run_demo(settings: Settings) -> int:
     children: dict[str, subprocess.Popen[bytes]] = {}
     log_dir = var_dir / "logs"
     log_dir.mkdir(exist_ok=True)
-    for part in PARTS:
-        args = [sys.executable, "-m", "apps", part] + (["--dev"] if part == "serve" else [])
-        part_env = env | ({"DIAGNOSE_MQTT_URL": urls[part]} if part in urls else {})
-        with (log_dir / f"{part}.log").open("ab") as log:
-            children[part] = subprocess.Popen(args, env=part_env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://{settings.web_host}:{settings.web_port}/"
-    deadline = time.monotonic() + 60
-    while not answers(settings.web_host, settings.web_port, 0.5) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    click.echo(f"\n智诊 demo running: {url}   (logs in {log_dir}; Ctrl-C stops everything)")
-    click.echo(f"demo logins (password {sample_data.DEMO_PASSWORD}):")
-    for login in logins:
-        click.echo(f"  {login.username:<10} {login.role:<10} {login.organisation}")
-    stopping = False
+    code = 1
+    try:  # whatever fails from here on, the children and the broker we started are stopped
+        for part in PARTS:
+            args = [sys.executable, "-m", "apps", part] + (["--dev"] if part == "serve" else [])
+            part_env = env | ({"DIAGNOSE_MQTT_URL": urls[part]} if part in urls else {})
+            with (log_dir / f"{part}.log").open("ab") as log:
+                children[part] = subprocess.Popen(args, env=part_env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://{settings.web_host}:{settings.web_port}/"
+        deadline = time.monotonic() + 60
+        while not answers(settings.web_host, settings.web_port, 0.5) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        click.echo(f"\n智诊 demo running: {url}   (logs in {log_dir}; Ctrl-C stops everything)")
+        click.echo(f"demo logins (password {sample_data.DEMO_PASSWORD}):")
+        for login in logins:
+            click.echo(f"  {login.username:<10} {login.role:<10} {login.organisation}")
+        stopping = False
 
-    def _stop(*_args: object) -> None:
-        nonlocal stopping
-        stopping = True
+        def _stop(*_args: object) -> None:
+            nonlocal stopping
+            stopping = True
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    code = 0
-    try:
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+        code = 0
         while not stopping:
             for part, child in children.items():
                 if child.poll() is not None:
