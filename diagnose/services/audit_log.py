@@ -51,8 +51,10 @@ def record(
     entity_id: object,
     detail: dict[str, Any] | None = None,
 ) -> AuditLog:
-    """Append one entry; it is committed with the change it describes (same transaction)."""
-    session.flush()
+    """Append one entry; it is committed with the change it describes (same transaction).
+
+    Flushed at once: the next entry's hash chains from this row, read back from the database.
+    """
     _take_chain_lock(session)
     last = session.exec(select(AuditLog).order_by(col(AuditLog.id).desc()).limit(1)).first()
     now = utcnow()
