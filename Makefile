@@ -27,6 +27,7 @@ bench:
 	$(VENV)/bin/python bench/report_bench.py
 	$(VENV)/bin/python bench/anomaly_model_bench.py
 	$(VENV)/bin/python bench/state_inference_bench.py
+	$(VENV)/bin/python bench/partition_bench.py
 
 i18n:
 	$(VENV)/bin/python scripts/i18n.py

@@ -166,6 +166,10 @@ class LocalBroker:
             )
             command = [shutil.which("mosquitto") or "mosquitto", "-c", str(conf)]
         else:
+            from apps import embedded_broker
+
+            if not embedded_broker.available():
+                raise RuntimeError(embedded_broker.MISSING)
             command = [sys.executable, "-m", "apps.embedded_broker", "--port", str(self.port)]
             command += ["--accounts", str(self.accounts_file)]
         with self.log_path.open("ab") as log:

@@ -5,23 +5,49 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from diagnose.models import Bureau
-from diagnose.services import devices, supervision_model_store, supervision_review
+from diagnose.observability import log_context
+from diagnose.services import devices, partitions, supervision_model_store, supervision_review
 from diagnose.services.rollups import delete_rolled_up_raw, rollup_pending
 from diagnose.settings import Settings
 from scoring.china_time import china_today
 
 log = logging.getLogger(__name__)
+
+# The jobs process's metrics (`DIAGNOSE_JOBS_METRICS_PORT`), in a registry of their own.
+REGISTRY = CollectorRegistry()
+JOB_SECONDS = Histogram(
+    "diagnose_job_seconds",
+    "Duration of each job run.",
+    ["job"],
+    buckets=(0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800),
+    registry=REGISTRY,
+)
+JOB_FAILURES = Counter("diagnose_job_failures", "Job runs that raised.", ["job"], registry=REGISTRY)
+JOB_LAST_SUCCESS = Gauge(
+    "diagnose_job_last_success_timestamp_seconds",
+    "When each job last succeeded (Unix time).",
+    ["job"],
+    registry=REGISTRY,
+)
+SCHEDULER_LEADER = Gauge(
+    "diagnose_scheduler_leader",
+    "1 while this process holds the scheduler lock and runs the jobs.",
+    registry=REGISTRY,
+)
 
 
 def mark_offline_devices(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
@@ -44,14 +70,25 @@ def rollup_hours(engine: Engine, settings: Settings, now: datetime | None = None
     return written
 
 
+def maintain_partitions(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Job (PostgreSQL): create the coming days' telemetry partitions ahead; returns how many were made."""
+    return partitions.ensure_ahead(engine, now=now or datetime.now(UTC))
+
+
 def apply_retention(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    """Job: delete raw telemetry older than `raw_retention_days` whose hour is rolled up; returns rows deleted."""
+    """Job: drop whole day partitions (PostgreSQL), then delete raw rows, older than `raw_retention_days`
+    whose hour is rolled up; returns partitions dropped plus rows deleted."""
+    dropped = partitions.drop_expired(
+        engine, now=now or datetime.now(UTC), retention_days=settings.raw_retention_days
+    )
+    if dropped:
+        log.info("dropped telemetry partitions past retention: %s", ", ".join(dropped))
     with Session(engine) as session:
         deleted = delete_rolled_up_raw(
             session=session, now=now or datetime.now(UTC), retention_days=settings.raw_retention_days
         )
         session.commit()
-    return deleted
+    return len(dropped) + deleted
 
 
 def detect_anomalies(engine: Engine, settings: Settings) -> int:
@@ -101,6 +138,7 @@ class JobSpec:
 JOBS: list[JobSpec] = [
     JobSpec("mark_offline_devices", mark_offline_devices, 60),
     JobSpec("rollup_hours", rollup_hours, 300),
+    JobSpec("maintain_partitions", maintain_partitions, 3600),
     JobSpec("apply_retention", apply_retention, 3600),
     JobSpec("detect_anomalies", detect_anomalies, 3600),
     # Idempotent: every 6 hours it regenerates last month's summary until the month's figures settle.
@@ -149,28 +187,59 @@ class SchedulerLock:
             self._file = None
 
 
+def timed(job: JobSpec, engine: Engine, settings: Settings) -> Any:
+    """Run one job, recording its duration, failure or success, and logging it with its run id."""
+    with log_context(job=job.name, run_id=uuid.uuid4().hex[:12]):
+        started = time.monotonic()
+        try:
+            result = job.func(engine, settings)
+        except Exception:
+            JOB_FAILURES.labels(job.name).inc()
+            log.exception("job %s failed", job.name)
+            raise
+        finally:
+            JOB_SECONDS.labels(job.name).observe(time.monotonic() - started)
+        JOB_LAST_SUCCESS.labels(job.name).set_to_current_time()
+        log.info("job %s done: %s", job.name, result, extra={"seconds": round(time.monotonic() - started, 3)})
+        return result
+
+
+def serve_metrics(settings: Settings) -> None:
+    """Expose the jobs' /metrics if a port is configured (a standby scheduler reports leader 0)."""
+    if settings.jobs_metrics_port:
+        start_http_server(settings.jobs_metrics_port, addr=settings.metrics_host, registry=REGISTRY)
+
+
 def run_scheduler(engine: Engine, settings: Settings, stop: threading.Event, *, poll_s: float = 15.0) -> None:
     """Run the jobs until `stop`; a second scheduler waits idle until the first one's lock is free."""
     lock = SchedulerLock(engine, settings)
+    SCHEDULER_LEADER.set(0)
     while not lock.acquire():
         log.info("another scheduler holds the lock; standing by")
         if stop.wait(poll_s):
             return
     scheduler = BackgroundScheduler(timezone="UTC")
     for job in JOBS:
+        # Partitions are made ahead at once: a fresh database has them before the first insert.
+        first: dict[str, Any] = (
+            {"next_run_time": datetime.now(UTC)} if job.name == "maintain_partitions" else {}
+        )
         scheduler.add_job(
-            job.func,
+            timed,
             "interval",
             seconds=job.seconds,
-            args=(engine, settings),
+            args=(job, engine, settings),
+            **first,
             id=job.name,
             max_instances=1,
             coalesce=True,
         )
     scheduler.start()
+    SCHEDULER_LEADER.set(1)
     log.info("scheduler running %d jobs", len(JOBS))
     try:
         stop.wait()
     finally:
         scheduler.shutdown(wait=True)
+        SCHEDULER_LEADER.set(0)
         lock.release()

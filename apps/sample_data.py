@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from diagnose import workflow
 from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Provider, Role, User
-from diagnose.services import assessments, devices, orders, orgs
+from diagnose.services import assessments, devices, orders, orgs, plant_records
 from scoring.uscc import make_uscc
 
 ACTOR = "system:demo"
@@ -170,6 +170,7 @@ def load(session: Session, *, history: History | None = None) -> list[DemoLogin]
             role=Role.enterprise,
             organisation_id=enterprise.id,
         )
+        _plant_records(session, enterprise.id, DEVICE_KINDS[: 2 + index % 4])  # type: ignore[arg-type]
         for number, (kind, cycle, networked, protocol, sensor) in enumerate(
             DEVICE_KINDS[: 2 + index % 4], start=1
         ):
@@ -220,6 +221,32 @@ def _answers(session: Session, provider_user: User, order: DiagnosisOrder, index
             rating=rating,
             evidence_note=note,
         )
+
+
+def _plant_records(
+    session: Session, enterprise_id: int, kinds: list[tuple[str, float, bool, str, str]]
+) -> None:
+    """The demo plant's equipment ledger (registered below) and its calendar: every day 06:00-24:00, lunch 12-13."""
+    for number, (kind, _cycle, networked, _protocol, _sensor) in enumerate(kinds, start=1):
+        plant_records.add_equipment(
+            session=session,
+            actor=ACTOR,
+            enterprise_id=enterprise_id,
+            raw={
+                "code": f"SB-{number:03d}",
+                "name": f"{kind} {number}号",
+                "kind": kind,
+                "connected": "1" if networked else "0",
+            },
+        )
+    for weekday in range(7):
+        for kind, start, end in (("shift", "06:00", "00:00"), ("break", "12:00", "13:00")):
+            plant_records.add_calendar_rule(
+                session=session,
+                actor=ACTOR,
+                enterprise_id=enterprise_id,
+                raw={"kind": kind, "weekday": str(weekday), "start": start, "end": end},
+            )
 
 
 def _order(

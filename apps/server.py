@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 from diagnose.settings import Settings
@@ -23,16 +26,42 @@ def effective_workers(settings: Settings) -> int:
     return 1
 
 
+def metrics_dir(settings: Settings) -> Path:
+    """The prometheus-client multi-process folder of the web workers."""
+    return settings.web_metrics_dir or settings.var_dir / "prometheus"
+
+
+def _multiprocess_metrics(folder: Path) -> None:
+    # prometheus-client picks its multi-process value class from this variable, so it is set (from the
+    # settings) before the web package, whose metrics are module-level, is imported; emptied at start
+    # so counters of a previous run are not summed in.
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    from prometheus_client import values
+
+    values.ValueClass = values.get_value_class()  # in case prometheus_client was imported already
+
+
 def run_web(settings: Settings, *, dev: bool = False) -> None:
     """Serve until interrupted."""
-    from web import create_app
-
     if dev:
+        from web import create_app
+
         create_app(settings).run(
             host=settings.web_host, port=settings.web_port, debug=False, use_reloader=False
         )
         return
+    folder = metrics_dir(settings).resolve()
+    _multiprocess_metrics(folder)
     from gunicorn.app.base import BaseApplication
+    from prometheus_client import multiprocess
+
+    from web import create_app
+    from web.ops import MULTIPROC_DIR
+
+    def child_exit(_server: Any, worker: Any) -> None:
+        multiprocess.mark_process_dead(worker.pid, str(folder))
 
     workers = effective_workers(settings)
 
@@ -40,10 +69,13 @@ def run_web(settings: Settings, *, dev: bool = False) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.web_host}:{settings.web_port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
+            self.cfg.set("accesslog", None)  # web.access logs each request with its request id
             self.cfg.set("graceful_timeout", 5)
+            self.cfg.set("child_exit", child_exit)
 
         def load(self) -> Any:
-            return create_app(settings)
+            app = create_app(settings)
+            app.config[MULTIPROC_DIR] = str(folder)
+            return app
 
     _App().run()

@@ -207,6 +207,10 @@ class CollectorClient:
                 return False
             return self._client.ack(delivery.mid, delivery.qos) == mqtt.MQTT_ERR_SUCCESS
 
+    def unsubscribe(self, topics: Sequence[str]) -> None:
+        """Drop these filters from our session (a collector letting go of enterprises handed over)."""
+        self._client.unsubscribe(list(topics))
+
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
         """Publish on the collector's own connection (Sparkplug STATE and rebirth NCMDs)."""
         self._client.publish(topic, payload, qos=qos, retain=retain)

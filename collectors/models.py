@@ -46,6 +46,19 @@ class DeviceBirth:
     ideal_cycle_s: float | None = None
     source: Source = "json"
     edge_node: str | None = None  # Sparkplug: the edge node the device hangs off (its NDEATH kills it)
+    heartbeat_s: float | None = None  # JSON: the device sends something at least this often while online
+    sample_interval_s: float | None = None  # JSON: the device's declared sampling interval (coverage)
+    ts: datetime | None = None  # when it came online (the birth's own "ts"; None: when received)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    """A JSON device's retained status (`plant/{USCC}/{id}/status`): online, or offline from its MQTT will."""
+
+    uscc: str
+    device_id: str
+    online: bool
+    ts: datetime | None = None  # None: when received (a will message carries no time of its own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,4 +80,4 @@ class Rejected:
     reason: str
 
 
-Parsed = Reading | DeviceBirth | DeviceDeath | Rejected
+Parsed = Reading | DeviceBirth | DeviceDeath | DeviceStatus | Rejected

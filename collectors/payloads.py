@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from collectors.models import DEVICE_STATES, DeviceBirth, Parsed, Reading, Rejected
+from collectors.models import DEVICE_STATES, DeviceBirth, DeviceStatus, Parsed, Reading, Rejected
 from diagnose.services.broker_accounts import DEVICE_ID_RE, DEVICE_ID_RULE, DEVICE_ID_RULE_ZH
 from scoring.uscc import is_valid_uscc
 
@@ -34,6 +34,8 @@ def parse_message(topic: str, payload: bytes, *, max_payload_bytes: int = 65_536
         body = _load_object(payload)
         if kind == "telemetry":
             return _reading(uscc, device_id, body)
+        if kind == "status":
+            return _status(uscc, device_id, body)
         return _birth(uscc, device_id, body)
     except _Bad as exc:
         return Rejected(topic=topic, payload=payload, reason=str(exc))
@@ -49,8 +51,8 @@ def _parse_topic(topic: str) -> tuple[str, str, str]:
     # (the USCC check character was a tenth of the collector's CPU). Bad topics raise, so are
     # never cached, and the cache is bounded.
     parts = topic.split("/")
-    if len(parts) != 4 or parts[0] != TOPIC_ROOT or parts[3] not in ("telemetry", "birth"):
-        raise _Bad(f"bad topic {topic[:200]!r}: expected plant/<uscc>/<device_id>/telemetry|birth")
+    if len(parts) != 4 or parts[0] != TOPIC_ROOT or parts[3] not in ("telemetry", "birth", "status"):
+        raise _Bad(f"bad topic {topic[:200]!r}: expected plant/<uscc>/<device_id>/telemetry|birth|status")
     if not is_valid_uscc(parts[1]):
         raise _Bad(f"bad topic: {parts[1][:40]!r} is not a valid unified social credit code")
     if not DEVICE_ID_RE.match(parts[2]):
@@ -162,22 +164,41 @@ def _birth(uscc: str, device_id: str, body: dict[str, Any]) -> DeviceBirth:
             raise _Bad(f"{name}: must be text of at most 64 characters")
         return value
 
-    cycle = _float_field(body, "ideal_cycle_s")
-    if cycle is not None and cycle <= 0:
-        raise _Bad("ideal_cycle_s: must be positive")
+    def positive(name: str) -> float | None:
+        value = _float_field(body, name)
+        if value is not None and value <= 0:
+            raise _Bad(f"{name}: must be positive")
+        return value
+
     return DeviceBirth(
         uscc=uscc,
         device_id=device_id,
         kind=text("kind"),
         model=text("model"),
-        ideal_cycle_s=cycle,
+        ideal_cycle_s=positive("ideal_cycle_s"),
         source="json",
+        heartbeat_s=positive("heartbeat_s"),
+        sample_interval_s=positive("sample_interval_s"),
+        ts=parse_ts(body["ts"]) if "ts" in body else None,
     )
+
+
+def _status(uscc: str, device_id: str, body: dict[str, Any]) -> DeviceStatus:
+    """`{"online": true|false}` (and optionally "ts"): the retained status a device's MQTT will resets."""
+    online = body.get("online")
+    if not isinstance(online, bool):
+        raise _Bad("online: required, true or false")
+    return DeviceStatus(uscc, device_id, online, parse_ts(body["ts"]) if "ts" in body else None)
 
 
 def telemetry_topic(uscc: str, device_id: str) -> str:
     """The topic a device publishes its telemetry on."""
     return f"{TOPIC_ROOT}/{uscc}/{device_id}/telemetry"
+
+
+def status_topic(uscc: str, device_id: str) -> str:
+    """The retained topic of a device's online status; its MQTT will publishes offline there."""
+    return f"{TOPIC_ROOT}/{uscc}/{device_id}/status"
 
 
 def birth_topic(uscc: str, device_id: str) -> str:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from sqlalchemy.engine import Engine
 
+from collectors.assignment import SubscriptionLedger, telemetry_topics
 from collectors.client import CollectorClient, Delivery, Subscription
+from collectors.metrics import CollectorMetrics
 from collectors.models import Parsed, Rejected
 from collectors.payloads import parse_message
 from collectors.sparkplug_bridge import SparkplugBridge, parse_groups
@@ -19,11 +22,12 @@ STATS_EVERY_S = 10.0
 
 
 def json_subscriptions(settings: Settings) -> list[Subscription]:
-    """Telemetry through the shared subscription (load spread across collectors); births to every collector."""
-    telemetry = "plant/+/+/telemetry"
-    if settings.mqtt_share_group:
-        telemetry = f"$share/{settings.mqtt_share_group}/{telemetry}"
-    return [Subscription(telemetry, 1), Subscription("plant/+/+/birth", 1)]
+    """Telemetry of the assigned enterprises (or of all, or through the share group); births and status
+    to every collector."""
+    return [Subscription(topic, 1) for topic in telemetry_topics(settings)] + [
+        Subscription("plant/+/+/birth", 1),
+        Subscription("plant/+/+/status", 1),
+    ]
 
 
 class Collector:
@@ -40,12 +44,14 @@ class Collector:
             pending_per_hour=settings.pending_devices_per_hour,
         )
         self.stop_event = threading.Event()
+        self.ledger = SubscriptionLedger(settings)
         self.client = CollectorClient(
             url=settings.mqtt_url,
             client_id=settings.mqtt_client_id,
             protocol=settings.mqtt_protocol,
             subscriptions=json_subscriptions(settings),
             on_delivery=self._on_json,
+            on_connected=self._on_json_connected,
             session_expiry_s=settings.mqtt_session_expiry_s,
             # In flight towards us, unacked until committed: also the bound on what this process holds.
             receive_maximum=min(settings.queue_max, max(10 * settings.batch_max_rows, 100)),
@@ -53,6 +59,7 @@ class Collector:
         self.sparkplug: SparkplugBridge | None = None
         if parse_groups(settings.sparkplug_groups):
             self.sparkplug = SparkplugBridge(settings, offer=self._offer)
+        self.metrics = CollectorMetrics(self)
         self._writer_thread = threading.Thread(
             target=self.writer.run, args=(self.stop_event,), name="writer", daemon=True
         )
@@ -61,6 +68,13 @@ class Collector:
         if delivery.channel == "sparkplug" and self.sparkplug is not None:
             return self.sparkplug.client.ack(delivery)
         return self.client.ack(delivery)
+
+    def _on_json_connected(self, client: CollectorClient) -> None:
+        released = self.ledger.released()
+        if released:
+            client.unsubscribe(released)  # after our SUBSCRIBE on this connection: the new ones come first
+            log.info("released subscriptions no longer assigned: %s", ", ".join(released))
+        self.ledger.record()
 
     def _on_json(self, delivery: Delivery) -> None:
         if delivery.topic.startswith("plant/"):
@@ -104,10 +118,22 @@ class Collector:
 
 def run_collector(settings: Settings, engine: Engine, stop: threading.Event) -> None:
     """Run a collector until `stop` is set."""
-    collector = Collector(settings, engine).start()
-    log.info("collector %s started on %s", settings.mqtt_client_id, settings.mqtt_public_url)
+    collector = Collector(settings, engine)
+    if settings.collector_metrics_port:
+        collector.metrics.serve(settings.metrics_host, settings.collector_metrics_port)
+    collector.start()
+    log.info(
+        "collector %s started on %s",
+        settings.mqtt_client_id,
+        settings.mqtt_public_url,
+        extra={
+            "client_id": settings.mqtt_client_id,
+            "topics": [s.topic for s in collector.client.subscriptions],
+        },
+    )
     try:
         while not stop.wait(STATS_EVERY_S):
+            collector.metrics.tick(time.monotonic())
             stats = collector.writer.stats
             log.info(
                 "stored %d messages (%d dead letters, %d db retries), queue %d",

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select, update
 
-from collectors.models import DeviceBirth, DeviceDeath, Parsed, Reading, Rejected
-from diagnose.models import DeadLetter, Device, Enterprise, Telemetry
+from collectors.models import DeviceBirth, DeviceDeath, DeviceStatus, Parsed, Reading, Rejected
+from diagnose.models import DeadLetter, Device, DevicePresence, Enterprise, Telemetry
 from diagnose.models.base import utcnow
+from diagnose.services.partitions import ensure_days
 
 SYSTEM_ACTOR = "system:collector"
 DEFAULT_PENDING_PER_HOUR = 50
@@ -42,7 +43,9 @@ class StoreReport:
 def _insert(session: Session) -> Insert:
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement: Insert = module.insert(Telemetry).on_conflict_do_nothing(index_elements=["device_id", "seq"])
+    statement: Insert = module.insert(Telemetry).on_conflict_do_nothing(
+        index_elements=["device_id", "seq", "ts"]  # the unique key; it holds the partition key ts
+    )
     return statement
 
 
@@ -88,7 +91,11 @@ def store_batch(
                 report.dead_lettered += 1
         elif isinstance(parsed, DeviceDeath):
             report.deaths += _apply_death(session, device_ids, parsed)
+        elif isinstance(parsed, DeviceStatus) and not _apply_status(session, device_ids, parsed, received_at):
+            _dead_letter(session, item, f"unknown device {parsed.device_id} of {parsed.uscc}: status ignored")
+            report.dead_lettered += 1
     if rows:
+        ensure_days(session.connection(), {row["ts"].astimezone(UTC).date() for row in rows})  # type: ignore[attr-defined]
         # Core on the session's connection (no ORM bulk bookkeeping); SQLAlchemy batches the rows
         # into multi-row INSERTs ("insertmanyvalues"), and RETURNING yields only the rows ON CONFLICT
         # DO NOTHING let through, so duplicates are counted exactly on both backends.
@@ -245,14 +252,42 @@ def _apply_birth(
         device.ideal_cycle_s = birth.ideal_cycle_s
     if birth.edge_node is not None:
         device.edge_node = birth.edge_node
+    if birth.heartbeat_s is not None:
+        device.heartbeat_s = birth.heartbeat_s
+    if birth.sample_interval_s is not None:
+        device.sample_interval_s = birth.sample_interval_s
     device.online = True
     session.add(device)
     session.flush()
+    # A birth starts an online period. A JSON birth is retained and so redelivered on every collector
+    # reconnect: only one that carries its own "ts" says when (a redelivery repeats that moment); a
+    # Sparkplug DBIRTH is never retained, so its arrival is the moment.
+    if birth.ts is not None or birth.source == "sparkplug":
+        moment = birth.ts or utcnow()
+        session.add(DevicePresence(device_id=device.id, ts=moment, online=True, source="birth"))  # type: ignore[arg-type]
     return None
 
 
+def _apply_status(
+    session: Session, cache: dict[tuple[str, str], int], status: DeviceStatus, received_at: datetime
+) -> bool:
+    """Record a JSON device's online/offline status (its MQTT will sets offline); False if unknown."""
+    row = session.exec(
+        select(Device.id)
+        .join(Enterprise)
+        .where(Enterprise.uscc == status.uscc, Device.external_id == status.device_id)
+    ).first()
+    if row is None:
+        return False
+    session.add(
+        DevicePresence(device_id=int(row), ts=status.ts or received_at, online=status.online, source="status")
+    )
+    session.execute(update(Device).where(col(Device.id) == int(row)).values(online=status.online))
+    return True
+
+
 def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: DeviceDeath) -> int:
-    statement = update(Device).where(
+    statement = select(Device.id).where(
         Device.enterprise_id == select(Enterprise.id).where(Enterprise.uscc == death.uscc).scalar_subquery()  # type: ignore[arg-type]
     )
     if death.device_id is not None:
@@ -265,8 +300,13 @@ def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: Dev
             statement = statement.where(
                 (col(Device.edge_node) == death.edge_node) | col(Device.edge_node).is_(None)
             )
-    result = session.execute(statement.values(online=False))
-    return int(getattr(result, "rowcount", 0) or 0)
+    ids = [int(i) for i in session.exec(statement).all() if i is not None]
+    if not ids:
+        return 0
+    session.execute(update(Device).where(col(Device.id).in_(ids)).values(online=False))
+    for device_id in ids:
+        session.add(DevicePresence(device_id=device_id, ts=death.ts, online=False, source="death"))
+    return len(ids)
 
 
 def _dead_letter(session: Session, item: Incoming, reason: str) -> None:

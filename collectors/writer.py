@@ -6,6 +6,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from sqlmodel import Session
 from collectors.client import Delivery
 from collectors.models import Parsed, Rejected
 from collectors.store import DEFAULT_PENDING_PER_HOUR, Incoming, StoreReport, store_batch
+from diagnose.observability import log_context
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class BatchWriter:
         self.stats = WriterStats()
         self.idle = threading.Event()
         self.on_stored: Callable[[StoreReport], None] | None = None  # hook for tests and the benchmark
+        self.on_batch: Callable[[int, float], None] | None = None  # (messages, seconds to store+ack): metrics
 
     def offer(self, envelope: Envelope, stop: threading.Event | None = None) -> bool:
         """Enqueue; blocks while the queue is full, which stalls the MQTT intake (backpressure).
@@ -95,15 +98,20 @@ class BatchWriter:
                 self.idle.set()
                 continue
             self.idle.clear()
-            while True:
-                try:
-                    if not self._write_with_retry(batch, stop):
-                        return  # stopping while the database is away: the broker keeps what we did not ack
-                    break
-                except Exception:  # never let the one writer die: log, wait, try the batch again
-                    log.exception("writer failed on a batch of %d; retrying", len(batch))
-                    if stop.wait(RETRY_MAX_S):
-                        return
+            started = time.monotonic()
+            with log_context(batch_id=uuid.uuid4().hex[:12]):  # every log line about this batch carries it
+                while True:
+                    try:
+                        if not self._write_with_retry(batch, stop):
+                            return  # stopping while the database is away: the broker keeps what we did not ack
+                        break
+                    except Exception:  # never let the one writer die: log, wait, try the batch again
+                        log.exception("writer failed on a batch of %d; retrying", len(batch))
+                        if stop.wait(RETRY_MAX_S):
+                            return
+                log.debug("stored a batch of %d", len(batch))
+            if self.on_batch is not None:
+                self.on_batch(len(batch), time.monotonic() - started)
 
     def _take_batch(self) -> list[Envelope]:
         batch: list[Envelope] = []

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         "empty (one collector) is lossless across broker restarts on Mosquitto 2.0.11, which does not persist "
         "$share subscriptions.",
     )
+    collector_enterprises: str = Field(
+        "",
+        description="Comma-separated USCCs whose JSON telemetry this collector takes, by plain persistent "
+        "subscriptions (lossless across broker restarts, unlike a share group); empty means every enterprise.",
+    )
     mqtt_session_expiry_s: int = Field(
         7 * 24 * 3600, description="How long the broker keeps our session offline."
     )
@@ -103,8 +108,30 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address `diagnose serve` binds.")
     web_port: int = Field(8000, description="Port `diagnose serve` binds.")
     web_workers: int = Field(2, description="gunicorn worker processes for `diagnose serve`.")
+    web_trusted_proxies: int = Field(
+        0,
+        description="Reverse proxies in front of the web (1 behind deploy/nginx.conf): their X-Forwarded-For "
+        "gives the client address for rate limits and logs; 0 trusts no such header.",
+    )
     scheduler_lock_id: int = Field(
         424242, description="PostgreSQL advisory lock id guarding the single scheduler."
+    )
+    log_format: Literal["text", "json", "kv"] = Field(
+        "text",
+        description="Log lines: text (human), json (one JSON object a line) or kv (key=value); "
+        "each carries the request id (web) or batch id (collector).",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address the collector's and jobs' metrics servers bind."
+    )
+    collector_metrics_port: int = Field(
+        0, description="Port of the collector's Prometheus /metrics (0: no metrics server)."
+    )
+    jobs_metrics_port: int = Field(0, description="Port of the jobs process's Prometheus /metrics (0: none).")
+    web_metrics_dir: Path | None = Field(
+        None,
+        description="prometheus-client multi-process folder for gunicorn workers; "
+        "empty means <var_dir>/prometheus (emptied when `diagnose serve` starts).",
     )
     simulate_rate_hz: float = Field(1.0, description="Simulator: messages per device per second.")
 

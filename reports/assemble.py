@@ -20,7 +20,7 @@ from diagnose.models import (
     User,
 )
 from diagnose.services import assessments, peer_standing
-from reports import policy, sections
+from reports import evidence_notes, policy, sections
 from reports.data import (
     AnswerRow,
     AttachmentRow,
@@ -142,6 +142,7 @@ def measure(
         quality=mean("quality"),
         utilisation=_f(found.utilisation),
         energy_per_unit_kwh=_f(found.energy_per_good_unit_kwh),
+        teep=_f(getattr(found, "teep", None)),
         devices=tuple(rows),
         reconciled=contradictions,
     )
@@ -210,6 +211,12 @@ def assemble(
         silence_timeout_s=silence_timeout_s,
         contradictions=sections.reconciled_texts(reconciled),
     )
+    evidence = dataclasses.replace(
+        evidence,
+        oee_note=evidence_notes.oee_note(detail.get("shortfalls") or []),
+        contradictions=evidence_notes.contradiction_rows(reconciled),
+        checked=len(reconciled),
+    )
     roadmap = sections.roadmap(detail, sub_names)
     scored_on = result.created_at.astimezone(CHINA_TZ).date().isoformat()
     roadmap = dataclasses.replace(
@@ -232,6 +239,15 @@ def assemble(
         evidence.oee,
         sum(1 for r in reconciled if r.get("contradiction")),
         roadmap,
+        measured=evidence_notes.measured_sentence(
+            evidence.networking_rate,
+            evidence.coverage,
+            evidence.oee,
+            evidence.teep,
+            evidence.oee_note,
+            len(evidence.contradictions),
+            evidence.checked,
+        ),
     )
     assessment = assessments.get_or_create(session=session, order=order)
     saved = assessments.answers_of(session=session, assessment=assessment)

@@ -112,6 +112,12 @@ class Evidence:
     energy_per_unit_kwh: float | None
     devices: tuple[DeviceEvidence, ...]
     reconciled: tuple[Text, ...]  # claimed-vs-measured messages, contradictions first
+    # Issue #11 (reports/evidence_notes.py): TEEP beside OEE, 数据不足 instead of a figure, the
+    # 自评与实测不一致 rows (ContradictionRow), and how many requirements the data could check.
+    teep: float | None = None
+    oee_note: Text | None = None
+    contradictions: tuple[Any, ...] = ()
+    checked: int = 0
 
 
 @dataclass(frozen=True)

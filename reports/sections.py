@@ -68,8 +68,12 @@ def findings(
     oee: float | None,
     contradictions: int,
     roadmap: Roadmap,
+    measured: Text | None = None,
 ) -> tuple[Text, ...]:
-    """Three key findings: where the plant stands by domain, what the data shows, what the roadmap brings."""
+    """Three key findings: where the plant stands by domain, what the data shows, what the roadmap brings.
+
+    `measured` (reports/evidence_notes.measured_sentence) replaces the sentence on the measured data.
+    """
     focus = _focus_level(summary_level)
     scored = [(d.by_level[focus - 1], d) for d in domains if d.by_level[focus - 1] is not None]
     scored.sort(key=lambda pair: (pair[0], pair[1].id))
@@ -91,7 +95,7 @@ def findings(
         if contradictions
         else "Self-assessment agrees with the data."
     )
-    second = Text(
+    second = measured or Text(
         f"设备联网率 {pct(networking_rate)}，数据采集覆盖率 {pct(coverage)}，平均 OEE {pct(oee)}；{mismatch_zh}",
         f"Device networking rate {pct(networking_rate)}, data-capture coverage {pct(coverage)}, "
         f"mean OEE {pct(oee)}; {mismatch_en}",

@@ -7,9 +7,10 @@ kind="${1:-runtime}"           # runtime | dev
 VENV="${VENV:-.venv}"
 
 # Debian packages: mosquitto (broker), WeasyPrint's Pango, CJK fonts for the PDF report;
-# for the tests also chromium (browser tests) and poppler-utils (pdftotext/pdftoppm).
+# for the tests also chromium (browser tests), poppler-utils (pdftotext/pdftoppm) and redis-server (the
+# deployment test's shared rate limits).
 debs=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)
-[ "$kind" = dev ] && debs+=(mosquitto chromium poppler-utils)
+[ "$kind" = dev ] && debs+=(mosquitto chromium poppler-utils redis-server)
 missing=()
 for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -40,7 +41,8 @@ fi
 stamp="$VENV/.installed-$kind"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
-  extra=""; [ "$kind" = dev ] && extra="[dev]"
+  # demo: the embedded broker (amqtt) `make demo` falls back to without Mosquitto; the tests cover it too.
+  extra="[demo]"; [ "$kind" = dev ] && extra="[dev,demo]"
   "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".${extra}"
   touch "$stamp"
 fi

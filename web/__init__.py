@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 from flask_openapi3 import OpenAPI
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
@@ -42,21 +43,38 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     )
     if test_config:
         app.config.update(test_config)
+    if settings.web_trusted_proxies:
+        # Behind nginx: the client address (rate limits, logs) and scheme come from its X-Forwarded-* headers.
+        n = settings.web_trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.extensions["diagnose_settings"] = settings
 
-    from web import db, extensions, labels
+    from web import db, extensions, labels, ops
 
     db.init_app(app, settings)
+    ops.init_app(app)
     extensions.init_app(app)
     labels.init_app(app)
 
-    from web import admin, auth, bureau, enterprise, orders, provider, report_views, supervision, verify
+    from web import (
+        admin,
+        auth,
+        bureau,
+        enterprise,
+        orders,
+        plant_records,
+        provider,
+        report_views,
+        supervision,
+        verify,
+    )
 
     blueprints = (
         auth.bp,
         orders.bp,
         bureau.bp,
         provider.bp,
+        plant_records.bp,
         enterprise.bp,
         admin.bp,
         supervision.bp,
@@ -82,9 +100,5 @@ def create_app(settings: Settings | None = None, test_config: dict[str, Any] | N
     @app.get("/", doc_ui=False)
     def index() -> Response:
         return redirect(url_for("auth.home"))
-
-    @app.get("/healthz", doc_ui=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app

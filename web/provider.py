@@ -170,10 +170,13 @@ def questionnaire(order_id: int) -> str:
     db = get_session()
     assessment = assessments.get_or_create(session=db, order=order)
     db.commit()
-    evidence = assessments.measured_evidence(session=db, order=order)
+    evidence, plant_figures = assessments.plant_figures(session=db, order=order)
     proposals: dict[str, list[maturity.Proposal]] = {}
     for p in maturity.propose_ratings(evidence, assessments.model()):
         proposals.setdefault(p.requirement_id, []).append(p)
+    shortfalls, indicator_notes, contradictions = assessments.evidence_notes(
+        session=db, assessment=assessment, evidence=evidence
+    )
     files: dict[str, list[Any]] = {}
     for a in assessments.attachments_of(session=db, order=order):
         files.setdefault(a.requirement_id, []).append(a)
@@ -187,7 +190,11 @@ def questionnaire(order_id: int) -> str:
         answers=assessments.answers_of(session=db, assessment=assessment),
         subdomains=[(s, [r for r in requirements if r.subdomain == s.id]) for s in the_model.subdomains],
         evidence=evidence,
+        plant_figures=plant_figures,
         proposals=proposals,
+        shortfalls=shortfalls,
+        indicator_notes=indicator_notes,
+        contradictions=contradictions,
         files=files,
         editable=order.status in EDITABLE,
         ratings=assessments.RATING_CHOICES,

@@ -14,6 +14,7 @@ import click
 from apps.cli.context import command_engine
 from diagnose import migrate
 from diagnose.db import session_scope
+from diagnose.observability import configure_logging
 from diagnose.settings import Settings, load_settings
 
 log = logging.getLogger("diagnose")
@@ -38,16 +39,13 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
     Settings come from DIAGNOSE_* environment variables (see README, "Configuration").
     """
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     if ctx.obj is None:
         try:
             ctx.obj = load_settings()
         except ValueError as exc:
             raise click.UsageError(f"bad settings: {exc}") from exc
+    configure_logging(fmt=ctx.obj.log_format, level=logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @main.command("init-db")
@@ -128,9 +126,10 @@ def simulate(ctx: click.Context, device_count: int | None, uscc: str | None, rat
 @click.pass_context
 def jobs(ctx: click.Context) -> None:
     """Run the scheduler (exactly one per installation; a second one stands by) until Ctrl-C."""
-    from apps.jobs import run_scheduler
+    from apps.jobs import run_scheduler, serve_metrics
 
     settings = _settings(ctx)
+    serve_metrics(settings)
     run_scheduler(command_engine()[1], settings, _stop_on_signals())
 
 
@@ -150,8 +149,15 @@ def serve(ctx: click.Context, dev: bool) -> None:
 def demo(ctx: click.Context) -> None:
     """Everything at once with sample data: broker, collector, simulator, scheduler and web UI. Ctrl-C stops."""
     from apps.demo import run_demo
+    from apps.embedded_broker import MISSING
 
-    sys.exit(run_demo(_settings(ctx)))
+    try:
+        code = run_demo(_settings(ctx))
+    except RuntimeError as exc:
+        if str(exc) != MISSING:
+            raise
+        raise click.ClickException(MISSING) from exc
+    sys.exit(code)
 
 
 def _register_commands() -> None:

@@ -9,6 +9,7 @@ from diagnose.models.diagnosis import (
     ProcurementBatch,
     Result,
 )
+from diagnose.models.evidence import CalendarRule, DevicePresence, Equipment, StateModelRecord
 from diagnose.models.orgs import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
 from diagnose.models.reports import IssuedReport
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
@@ -24,13 +25,16 @@ __all__ = [
     "AuditLog",
     "Bureau",
     "BureauProvider",
+    "CalendarRule",
     "DeadLetter",
     "Device",
     "DeviceHour",
+    "DevicePresence",
     "DiagnosisOrder",
     "DowntimeReasonEntry",
     "Enterprise",
     "EnterpriseOutcome",
+    "Equipment",
     "FlagDecision",
     "IssuedReport",
     "OrderStatus",
@@ -40,6 +44,7 @@ __all__ = [
     "Result",
     "Role",
     "ShiftCalendarEntry",
+    "StateModelRecord",
     "SupervisionSummary",
     "Telemetry",
     "User",

@@ -34,6 +34,8 @@ class DeviceHour(SQLModel, table=True):
     count_good: int = Field(sa_column=Column(BigInteger, nullable=False))
     energy_kwh: str = Field(default="0", max_length=64)  # exact Fraction as text, e.g. "1234/5"
     sample_count: int = Field(default=0)
+    # parts performance counts (none made across unknown time); None in rows rolled up before 0007
+    performance_count: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     downtime_by_reason_us: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     computed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 

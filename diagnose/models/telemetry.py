@@ -37,14 +37,22 @@ class Device(SQLModel, table=True):
     mqtt_username: str | None = Field(default=None, max_length=64)
     mqtt_password_hash: str | None = Field(default=None, max_length=255)
     edge_node: str | None = Field(default=None, max_length=64)  # Sparkplug edge node, from its DBIRTH
+    heartbeat_s: float | None = Field(default=None)  # declared in its birth: silent longer = unknown
+    sample_interval_s: float | None = Field(default=None)  # declared sampling rate (coverage's expectation)
+    bottleneck: bool = Field(default=False)  # the provider's choice: its OEE is the plant's
+    retired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
 class Telemetry(SQLModel, table=True):
-    """One stored sample; unique on (device, seq) so a redelivered message is stored once."""
+    """One stored sample; unique on (device, seq, ts) so a redelivered message is stored once.
+
+    The key holds ts because PostgreSQL partitions this table by ts (migration 0014), and a partitioned
+    table's unique constraints must contain the partition key; a redelivery is byte-identical, ts included.
+    """
 
     __table_args__ = (
-        UniqueConstraint("device_id", "seq", name="uq_telemetry_device_seq"),
+        UniqueConstraint("device_id", "seq", "ts", name="uq_telemetry_device_seq"),
         Index("ix_telemetry_device_ts", "device_id", "ts"),
     )
 

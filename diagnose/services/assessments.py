@@ -168,6 +168,13 @@ def measured_evidence(
     *, session: Session, order: DiagnosisOrder, now: datetime | None = None, silence_timeout_s: float = 600
 ) -> maturity.MeasuredEvidence:
     """Measured indicators of the order's enterprise over the last week (device counts if telemetry is absent)."""
+    return plant_figures(session=session, order=order, now=now, silence_timeout_s=silence_timeout_s)[0]
+
+
+def plant_figures(
+    *, session: Session, order: DiagnosisOrder, now: datetime | None = None, silence_timeout_s: float = 600
+) -> tuple[maturity.MeasuredEvidence, Any]:
+    """The scoring's measured evidence and the plant figures behind it (per-device list, basis, flags)."""
     end = now or datetime.now(UTC)
     found = telemetry_queries.enterprise_evidence(
         session=session,
@@ -175,24 +182,48 @@ def measured_evidence(
         window=Window(end - timedelta(days=EVIDENCE_WINDOW_DAYS), end),
         silence_timeout_s=silence_timeout_s,
     )
-    per_device = [r for r in found.oee_by_device.values() if r.oee is not None]
-
-    def mean(name: str) -> float | None:
-        values = [getattr(r, name) for r in per_device if getattr(r, name) is not None]
-        return float(sum(values, Fraction(0)) / len(values)) if values else None
-
-    return maturity.MeasuredEvidence(
+    evidence = maturity.MeasuredEvidence(
         devices_total=found.devices_total,
         devices_networked=found.devices_networked,
         networking_rate=_ratio(found.networking_rate),
         coverage=_ratio(found.coverage),
         oee=_ratio(found.oee),
-        availability=mean("availability"),
-        performance=mean("performance"),
-        quality=mean("quality"),
+        availability=_ratio(found.availability),
+        performance=_ratio(found.performance),
+        quality=_ratio(found.quality),
         energy_per_unit_kwh=_ratio(found.energy_per_good_unit_kwh),
         window_days=EVIDENCE_WINDOW_DAYS,
+        observed_hours=float(found.observed_s) / 3600,
+        planned_hours=float(found.planned_s) / 3600,
+        flags=dict(found.flags),
     )
+    return evidence, found
+
+
+def evidence_notes(
+    *, session: Session, assessment: Assessment, evidence: maturity.MeasuredEvidence
+) -> tuple[
+    dict[str, list[maturity.Shortfall]], dict[str, maturity.Shortfall], dict[str, maturity.Reconciled]
+]:
+    """What the questionnaire shows beside the answers: per requirement the rules that propose nothing
+    (数据不足 or flagged), per indicator the first such reason, and the claims that contradict the data."""
+    the_model = model()
+    proposals = maturity.propose_ratings(evidence, the_model)
+    proposing = {p.indicator for p in proposals}
+    by_requirement: dict[str, list[maturity.Shortfall]] = {}
+    by_indicator: dict[str, maturity.Shortfall] = {}
+    for shortfall in maturity.shortfalls(evidence, the_model):
+        by_requirement.setdefault(shortfall.requirement_id, []).append(shortfall)
+        known = by_indicator.get(shortfall.indicator)
+        # An indicator is shown as 数据不足 only when none of its rules may use it (the least demanding one).
+        if shortfall.indicator not in proposing and (
+            known is None or shortfall.need_hours < known.need_hours
+        ):
+            by_indicator[shortfall.indicator] = shortfall
+    claimed = to_assessment(session=session, assessment=assessment)
+    reconciled = maturity.reconcile(claimed, proposals)
+    contradictions = {r.requirement_id: r for r in reconciled if r.contradiction}
+    return by_requirement, by_indicator, contradictions
 
 
 def oee_trend(
@@ -279,6 +310,7 @@ def run_scoring(
         detail={
             "score": scored.to_dict(),
             "reconciled": [r.to_dict() for r in reconciled],
+            "shortfalls": [x.to_dict() for x in maturity.shortfalls(evidence, the_model)],
             "gaps": maturity.gap_list(final, the_model).to_dict(),
             "roadmap": roadmap.to_dict(),
             "subsidy": subsidy_of(enterprise, roadmap.investments).to_dict(),

@@ -99,10 +99,10 @@ def device_username(uscc: str, external_id: str) -> str:
 
 
 def device_account(uscc: str, external_id: str, password_hash: str) -> BrokerAccount:
-    """A device publishes its own telemetry and birth only, and reads nothing."""
+    """A device publishes its own telemetry, birth and status (its will) only, and reads nothing."""
     username = device_username(uscc, external_id)
     base = f"plant/{uscc}/{external_id}"
-    acls = (Acl("publishClientSend", f"{base}/telemetry"), Acl("publishClientSend", f"{base}/birth"))
+    acls = tuple(Acl("publishClientSend", f"{base}/{kind}") for kind in ("telemetry", "birth", "status"))
     return BrokerAccount(username, password_hash, username, acls, f"device {external_id}")
 
 
@@ -117,6 +117,7 @@ def collector_accounts(*, username: str, password: str, client_id: str) -> list[
         # Mosquitto checks a shared subscription's whole filter, $share/<group>/… included.
         Acl("subscribePattern", "$share/+/plant/+/+/telemetry"),
         Acl("subscribePattern", "plant/+/+/birth"),
+        Acl("subscribePattern", "plant/+/+/status"),
     )
     spb_acls = (
         Acl("subscribePattern", "spBv1.0/#"),
@@ -136,8 +137,8 @@ def sparkplug_username(collector_username: str) -> str:
 
 
 def simulator_account(*, username: str, password: str) -> BrokerAccount:
-    """The demo's simulated plant: publishes JSON telemetry and births of any plant, reads nothing."""
-    acls = (Acl("publishClientSend", "plant/+/+/telemetry"), Acl("publishClientSend", "plant/+/+/birth"))
+    """The demo's simulated plant: publishes JSON telemetry, births and status of any plant, reads nothing."""
+    acls = tuple(Acl("publishClientSend", f"plant/+/+/{kind}") for kind in ("telemetry", "birth", "status"))
     return BrokerAccount(username, mosquitto_hash(password), username, acls, "simulator")
 
 

@@ -78,6 +78,7 @@ def rollup_device_hour(
     row.count_good = aggregate.count_good
     row.energy_kwh = str(aggregate.energy_kwh)
     row.sample_count = aggregate.sample_count
+    row.performance_count = aggregate.performance_count
     row.downtime_by_reason_us = {code: _us(s) for code, s in aggregate.downtime_by_reason.items()}
     row.computed_at = utcnow()
     session.add(row)

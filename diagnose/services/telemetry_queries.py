@@ -12,9 +12,18 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from diagnose.models import Device, DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry, Telemetry
+from diagnose.models import (
+    CalendarRule,
+    Device,
+    DeviceHour,
+    DevicePresence,
+    DowntimeReasonEntry,
+    ShiftCalendarEntry,
+    Telemetry,
+)
 from scoring.indicators import (
     STATES,
+    UNKNOWN,
     CalendarEntry,
     CounterSample,
     DowntimeReason,
@@ -24,20 +33,23 @@ from scoring.indicators import (
     StateSample,
     TimeMeasures,
     Window,
-    data_capture_coverage,
     energy_used_kwh,
-    networking_rate,
+    known_periods,
     oee_from_parts,
+    performance_count,
     production_counts,
     state_timeline,
     time_measures,
 )
+from scoring.indicators.calendar import CalendarRuleSpec, planned_stops
+from scoring.indicators.intervals import Interval
 
 HOUR = timedelta(hours=1)
 US = 1_000_000
-MIN_SAMPLES_TO_INFER = 10
 STATE_FIELD = {"RUN": "run_us", "IDLE": "idle_us", "DOWN": "down_us"}
 STATE_FIELD |= {"PLANNED_STOP": "planned_stop_us", "OFF": "off_us", "UNKNOWN": "unknown_us"}
+# Project default: a device that declared a heartbeat is unknown once it missed this many of them.
+HEARTBEAT_MARGIN = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +61,7 @@ class DeviceSamples:
     energy: tuple[EnergySample, ...]
     calendar: tuple[CalendarEntry, ...]
     reasons: tuple[DowntimeReason, ...]
+    known: tuple[Interval, ...] | None = None  # report by exception: when the last state still holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,21 +72,7 @@ class DeviceFigures:
     total_count: int
     good_count: int
     energy_kwh: Fraction
-
-
-@dataclass(frozen=True, slots=True)
-class EnterpriseEvidence:
-    """An enterprise's measured evidence for a diagnosis window (what the scoring's evidence proposals use)."""
-
-    window: Window
-    devices_total: int
-    devices_networked: int
-    networking_rate: Fraction | None
-    coverage: Fraction | None
-    oee: Fraction | None  # mean over devices with a defined OEE
-    utilisation: Fraction | None  # mean RUN share of the window over reporting networked devices
-    energy_per_good_unit_kwh: Fraction | None
-    oee_by_device: dict[str, OeeResult]
+    performance_count: int | None = None  # parts performance counts (None: all, as in old roll-ups)
 
 
 def floor_hour(moment: datetime) -> datetime:
@@ -111,28 +110,104 @@ def load_samples(
     rows = sorted({(r[0], r[1]): r for r in [*before, *inside]}.values(), key=lambda r: (r[0], r[1]))
     states = [StateSample(r[0], r[2]) for r in rows if r[2] is not None]
     if infer_dumb_states and not states and device.sensor != "full":
-        states = _inferred_states(rows)
+        states = _inferred_states(session, device, rows)
     counters = [
         CounterSample(r[0], r[1], r[3], r[4] if r[4] is not None else r[3]) for r in rows if r[3] is not None
     ]
     energy = [EnergySample(r[0], r[5]) for r in rows if r[5] is not None]
+    known = known_for(session=session, device=device, window=window, heard=[r[0] for r in rows])
     return DeviceSamples(
         tuple(states),
         tuple(counters),
         tuple(energy),
         tuple(load_calendar(session=session, device=device, window=window)),
         tuple(load_reasons(session=session, device_id=_id(device), window=window)),
+        None if known is None else tuple(known),
     )
 
 
-def _inferred_states(rows: Sequence[Any]) -> list[StateSample]:
-    """A dumb device's states from its current clamp (Gaussian mixture, scoring.ml)."""
-    from scoring.ml.state_inference import fit_state_model, infer_states
+def reports_by_exception(*, session: Session, device: Device) -> bool:
+    """Whether the device's online state is known (presence history, Sparkplug) or it declared a heartbeat."""
+    if device.heartbeat_s is not None:
+        return True
+    row = session.exec(
+        select(DevicePresence.id).where(DevicePresence.device_id == device.id).limit(1)
+    ).first()
+    return row is not None
+
+
+def online_periods(*, session: Session, device: Device, window: Window) -> list[Interval] | None:
+    """When the device was online inside the window, from its presence history; None without any."""
+    before = session.exec(
+        select(DevicePresence)
+        .where(DevicePresence.device_id == device.id, col(DevicePresence.ts) <= window.start)
+        .order_by(col(DevicePresence.ts).desc(), col(DevicePresence.id).desc())
+        .limit(1)
+    ).first()
+    inside = session.exec(
+        select(DevicePresence)
+        .where(
+            DevicePresence.device_id == device.id,
+            col(DevicePresence.ts) > window.start,
+            col(DevicePresence.ts) < window.end,
+        )
+        .order_by(col(DevicePresence.ts), col(DevicePresence.id))
+    ).all()
+    if before is None and not inside:
+        return None
+    periods: list[Interval] = []
+    since = window.start if before is not None and before.online else None
+    for row in inside:
+        if row.online and since is None:
+            since = row.ts
+        elif not row.online and since is not None:
+            periods.append((since, row.ts))
+            since = None
+    if since is not None:
+        periods.append((since, window.end))
+    return periods
+
+
+def known_for(
+    *, session: Session, device: Device, window: Window, heard: Sequence[datetime]
+) -> list[Interval] | None:
+    """Report by exception: when the device's last state still holds (None: use the silence timeout)."""
+    online = online_periods(session=session, device=device, window=window)
+    if online is None and device.heartbeat_s is None:
+        return None
+    presence = session.exec(
+        select(DevicePresence.ts).where(
+            DevicePresence.device_id == device.id,
+            col(DevicePresence.ts) >= window.start - timedelta(seconds=float(device.heartbeat_s or 0) * 2),
+            col(DevicePresence.ts) < window.end,
+        )
+    ).all()
+    return known_periods(
+        [*heard, *presence], window, online=online, heartbeat_s=device.heartbeat_s, margin=HEARTBEAT_MARGIN
+    )
+
+
+def observed_window(*, session: Session, device: Device, window: Window) -> Window | None:
+    """The part of the window the device was observed: from its registration or first reading (whichever
+    is earlier), to the window's end or its retirement; None when it does not overlap the window."""
+    first = session.exec(select(func.min(Telemetry.ts)).where(Telemetry.device_id == device.id)).one()
+    begin = min(device.created_at, first) if first is not None else device.created_at
+    start = max(window.start, begin)
+    end = min(window.end, device.retired_at) if device.retired_at is not None else window.end
+    return Window(start, end) if end > start else None
+
+
+def _inferred_states(session: Session, device: Device, rows: Sequence[Any]) -> list[StateSample]:
+    """A dumb device's states from its current clamp, by its stored state model (diagnose.services.state_models)."""
+    from diagnose.services import state_models
+    from scoring.ml.state_inference import infer_states
 
     current = [(r[0], float(r[6])) for r in rows if r[6] is not None]
-    if len(current) < MIN_SAMPLES_TO_INFER or len({value for _, value in current}) < 2:
+    if not current:
         return []
-    model = fit_state_model([value for _, value in current])
+    model = state_models.model_for(session=session, device=device)
+    if model is None:
+        return []
     inferred = infer_states(model, [value for _, value in current])
     return [StateSample(ts, state) for (ts, _), state in zip(current, inferred, strict=True)]
 
@@ -147,7 +222,18 @@ def load_calendar(*, session: Session, device: Device, window: Window) -> list[C
             col(ShiftCalendarEntry.end) > window.start,
         )
     ).all()
-    return [CalendarEntry(r.start, r.end, r.kind, r.label) for r in rows]
+    entries = [CalendarEntry(r.start, r.end, r.kind, r.label) for r in rows]
+    return entries + planned_stops(
+        calendar_rules(session=session, enterprise_id=device.enterprise_id), window
+    )
+
+
+def calendar_rules(*, session: Session, enterprise_id: int) -> list[CalendarRuleSpec]:
+    """The enterprise's production calendar (shifts, breaks, holidays) as the pure rule specs."""
+    rows = session.exec(
+        select(CalendarRule).where(CalendarRule.enterprise_id == enterprise_id).order_by(col(CalendarRule.id))
+    ).all()
+    return [CalendarRuleSpec(r.kind, r.weekday, r.day, r.start, r.end, r.label) for r in rows]
 
 
 def load_reasons(*, session: Session, device_id: int, window: Window) -> list[DowntimeReason]:
@@ -166,10 +252,12 @@ def load_reasons(*, session: Session, device_id: int, window: Window) -> list[Do
 
 def raw_figures(samples: DeviceSamples, window: Window, *, silence_timeout_s: float) -> DeviceFigures:
     """Figures of a window straight from raw samples (pure functions)."""
-    timeline = state_timeline(samples.states, window, silence_timeout_s)
+    timeline = state_timeline(samples.states, window, silence_timeout_s, known=samples.known)
     measures = time_measures(timeline, window, samples.calendar, samples.reasons)
     total, good = production_counts(samples.counters, window)
-    return DeviceFigures(measures, total, good, energy_used_kwh(samples.energy, window))
+    unknown = [(s.start, s.end) for s in timeline if s.state == UNKNOWN]
+    counted = performance_count(samples.counters, window, unknown)
+    return DeviceFigures(measures, total, good, energy_used_kwh(samples.energy, window), counted)
 
 
 def aggregate_from_row(row: DeviceHour) -> HourlyAggregate:
@@ -189,6 +277,7 @@ def aggregate_from_row(row: DeviceHour) -> HourlyAggregate:
         energy_kwh=Fraction(row.energy_kwh),
         sample_count=row.sample_count,
         downtime_by_reason=reasons,
+        performance_count=row.performance_count,
     )
 
 
@@ -202,7 +291,13 @@ def _aggregate_figures(aggregate: HourlyAggregate) -> DeviceFigures:
         downtime_by_state={},
         downtime_by_reason=dict(aggregate.downtime_by_reason),
     )
-    return DeviceFigures(measures, aggregate.count_total, aggregate.count_good, aggregate.energy_kwh)
+    return DeviceFigures(
+        measures,
+        aggregate.count_total,
+        aggregate.count_good,
+        aggregate.energy_kwh,
+        aggregate.performance_count,
+    )
 
 
 def combine(parts: Iterable[DeviceFigures]) -> DeviceFigures:
@@ -229,6 +324,7 @@ def combine(parts: Iterable[DeviceFigures]) -> DeviceFigures:
         sum(p.total_count for p in parts),
         sum(p.good_count for p in parts),
         sum((p.energy_kwh for p in parts), Fraction(0)),
+        sum(p.total_count if p.performance_count is None else p.performance_count for p in parts),
     )
 
 
@@ -238,7 +334,8 @@ def device_figures(
     """Figures over the window: stored hourly roll-ups for complete hours, raw samples for the rest."""
     rolled: dict[datetime, DeviceHour] = {}
     first, last = ceil_hour(window.start), floor_hour(window.end)
-    if use_rollups and first < last:
+    # Roll-ups are computed with the silence timeout: a device reporting by exception is read raw.
+    if use_rollups and first < last and not reports_by_exception(session=session, device=device):
         rows = session.exec(
             select(DeviceHour).where(
                 DeviceHour.device_id == device.id,
@@ -270,9 +367,15 @@ def _raw(session: Session, device: Device, window: Window, silence_timeout_s: fl
 
 def oee_of(figures: DeviceFigures, ideal_cycle_s: float | None) -> OeeResult:
     """OEE from figures; without an ideal cycle time performance (and so OEE) is unknown."""
-    result = oee_from_parts(figures.measures, figures.total_count, figures.good_count, ideal_cycle_s or 0)
+    result = oee_from_parts(
+        figures.measures,
+        figures.total_count,
+        figures.good_count,
+        ideal_cycle_s or 0,
+        performance_count=figures.performance_count,
+    )
     if ideal_cycle_s is None:
-        result = dataclasses.replace(result, performance=None, oee=None)
+        result = dataclasses.replace(result, performance=None, oee=None, teep=None, flags=())
     return result
 
 
@@ -291,64 +394,22 @@ def device_oee(
 
 
 def enterprise_devices(*, session: Session, enterprise_id: int) -> list[Device]:
-    """The enterprise's registered devices (pending and retired ones excluded)."""
+    """The enterprise's registered devices (pending ones excluded; retired ones count up to retirement)."""
     statement = select(Device).where(
-        Device.enterprise_id == enterprise_id, col(Device.registry_status).not_in(["pending", "retired"])
+        Device.enterprise_id == enterprise_id, col(Device.registry_status) != "pending"
     )
-    return list(session.exec(statement.order_by(col(Device.external_id))).all())
+    devices = session.exec(statement.order_by(col(Device.external_id))).all()
+    return [d for d in devices if d.registry_status != "retired" or d.retired_at is not None]
 
 
 def enterprise_evidence(
     *, session: Session, enterprise_id: int, window: Window, silence_timeout_s: float
-) -> EnterpriseEvidence:
-    """Networking rate, coverage, mean OEE, utilisation and energy per good unit of an enterprise's plant."""
-    devices = enterprise_devices(session=session, enterprise_id=enterprise_id)
-    production = [d.external_id for d in devices if d.production]
-    networked = [d.external_id for d in devices if d.networked and d.protocol != "none"]
-    spans = session.exec(
-        select(Telemetry.device_id, func.min(Telemetry.ts), func.max(Telemetry.ts))
-        .where(col(Telemetry.ts) >= window.start, col(Telemetry.ts) < window.end)
-        .where(col(Telemetry.device_id).in_([d.id for d in devices]))
-        .group_by(col(Telemetry.device_id))
-    ).all()
-    by_id = {d.id: d.external_id for d in devices}
-    heard = {by_id[device_id]: [low, high] for device_id, low, high in spans}
-    for row in session.exec(
-        select(DeviceHour.device_id, DeviceHour.hour_start).where(
-            col(DeviceHour.device_id).in_([d.id for d in devices]),
-            DeviceHour.sample_count > 0,
-            col(DeviceHour.hour_start) >= window.start,
-            col(DeviceHour.hour_start) < window.end,
-        )
-    ).all():
-        heard.setdefault(by_id[row[0]], []).append(row[1])  # raw rows may be gone after retention
-    coverage = data_capture_coverage(networked, heard, window, silence_timeout_s)
-    results: dict[str, OeeResult] = {}
-    utilisations: list[Fraction] = []
-    energy, good = Fraction(0), 0
-    for device in devices:
-        if device.external_id not in networked or device.external_id not in heard:
-            continue
-        figures = device_figures(
-            session=session, device=device, window=window, silence_timeout_s=silence_timeout_s
-        )
-        results[device.external_id] = oee_of(figures, device.ideal_cycle_s)
-        if figures.measures.window_s:
-            utilisations.append(figures.measures.run_s / figures.measures.window_s)
-        if figures.good_count:
-            energy += figures.energy_kwh
-            good += figures.good_count
-    defined = [r.oee for r in results.values() if r.oee is not None]
-    return EnterpriseEvidence(
-        window=window,
-        devices_total=len(devices),
-        devices_networked=len(networked),
-        networking_rate=networking_rate(production, networked),
-        coverage=coverage.coverage,
-        oee=sum(defined, Fraction(0)) / len(defined) if defined else None,
-        utilisation=sum(utilisations, Fraction(0)) / len(utilisations) if utilisations else None,
-        energy_per_good_unit_kwh=energy / good if good else None,
-        oee_by_device=results,
+) -> Any:
+    """See diagnose.services.plant_evidence.enterprise_evidence (kept here for callers)."""
+    from diagnose.services import plant_evidence
+
+    return plant_evidence.enterprise_evidence(
+        session=session, enterprise_id=enterprise_id, window=window, silence_timeout_s=silence_timeout_s
     )
 
 

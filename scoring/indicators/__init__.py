@@ -18,18 +18,25 @@ from scoring.indicators.model import (
     Window,
 )
 from scoring.indicators.oee import (
+    PERFORMANCE_TOLERANCE,
+    RESET_SHARE,
+    bound_flags,
     counter_increase,
     energy_per_good_unit,
     energy_used_kwh,
+    is_reset,
     oee,
     oee_from_parts,
+    performance_count,
     production_counts,
     time_measures,
 )
 from scoring.indicators.rollup import hourly_aggregates, oee_from_aggregates
-from scoring.indicators.timeline import state_durations, state_timeline, utilisation
+from scoring.indicators.timeline import known_periods, state_durations, state_timeline, utilisation
 
 __all__ = [
+    "PERFORMANCE_TOLERANCE",
+    "RESET_SHARE",
     "STATES",
     "UNKNOWN",
     "UNSPECIFIED",
@@ -44,15 +51,19 @@ __all__ = [
     "StateSample",
     "TimeMeasures",
     "Window",
+    "bound_flags",
     "counter_increase",
     "data_capture_coverage",
     "energy_per_good_unit",
     "energy_used_kwh",
     "hourly_aggregates",
+    "is_reset",
+    "known_periods",
     "networking_rate",
     "oee",
     "oee_from_aggregates",
     "oee_from_parts",
+    "performance_count",
     "production_counts",
     "silences",
     "state_durations",

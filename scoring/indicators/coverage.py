@@ -55,3 +55,20 @@ def data_capture_coverage(
             gaps[device] = device_gaps
     coverage = Fraction(len(reporting), len(networked)) if networked else None
     return Coverage(coverage, frozenset(reporting), networked - reporting, gaps)
+
+
+def expected_sample_coverage(
+    timestamps: Iterable[datetime], observed: Window, interval_s: float | Fraction
+) -> tuple[int, int]:
+    """(received, expected) samples over the observed period at the device's declared interval.
+
+    The period is cut into slots of `interval_s` (the last one partial counts as one); a slot with at
+    least one message is received. A chatty device therefore cannot exceed its expectation.
+    """
+    step = timedelta(seconds=float(interval_s))
+    if step <= timedelta(0):
+        raise ValueError("interval_s must be positive")
+    length = observed.end - observed.start
+    expected = -(-length // step) if length > timedelta(0) else 0
+    slots = {(ts - observed.start) // step for ts in timestamps if observed.start <= ts < observed.end}
+    return len(slots), int(expected)

@@ -40,6 +40,7 @@ class CounterSample:
     seq: int
     count_total: int
     count_good: int
+    new_run: bool = False  # first reading after a birth or restart: a new counter run starts here
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,10 @@ class OeeResult:
     downtime_s: Fraction = Fraction(0)
     downtime_by_state: Mapping[str, Fraction] = field(default_factory=dict)
     downtime_by_reason: Mapping[str, Fraction] = field(default_factory=dict)
+    teep: Fraction | None = None  # run time over the whole observed window (calendar time) × P × Q
+    window_s: Fraction = Fraction(0)  # the observed time the figures cover
+    performance_count: int | None = None  # parts performance counted (none made across unknown time)
+    flags: tuple[str, ...] = ()  # physically implausible figures (kept, shown, excluded from evidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +130,7 @@ class HourlyAggregate:
     energy_kwh: Fraction
     sample_count: int
     downtime_by_reason: Mapping[str, Fraction] = field(default_factory=dict)
+    performance_count: int | None = None  # None: all of count_total (roll-ups stored before this field)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from fractions import Fraction
 from scoring.indicators.intervals import Interval, intersect, length_s, seconds, subtract, to_fraction, union
 from scoring.indicators.model import (
     STATES,
+    UNKNOWN,
     UNSPECIFIED,
     CalendarEntry,
     CounterSample,
@@ -22,36 +23,96 @@ from scoring.indicators.model import (
 )
 from scoring.indicators.timeline import state_timeline
 
+# A cumulative counter that drops to at most this share of its previous reading was reset (device
+# restart, counter cleared): the new reading is what was made since. A smaller drop is a correction
+# (a re-booked reject, a meter's jitter) and is subtracted. An ambiguous drop therefore under-counts,
+# never over-counts. A sample marked `new_run` (a new birth, a restart) always starts a new run.
+RESET_SHARE = Fraction(1, 10)
+# Performance above 1 is possible only through a wrong ideal cycle time or implausible counts; up to
+# this value it is kept as rounding of the ideal cycle time, beyond it the figure is flagged.
+PERFORMANCE_TOLERANCE = Fraction(105, 100)
 
-def counter_increase(points: Sequence[tuple[datetime, Fraction]], window: Window) -> Fraction:
-    """Increase of a cumulative counter credited to [start, end); `points` sorted by time.
 
-    Each step is credited to the window holding its later sample. A counter going down restarted
-    from zero, so the new value itself is the production since the restart.
+def is_reset(previous: Fraction, value: Fraction, *, new_run: bool = False) -> bool:
+    """Whether a counter step from `previous` to `value` starts a new run (see RESET_SHARE)."""
+    return new_run or (value < previous and value <= previous * RESET_SHARE)
+
+
+def counter_steps(
+    points: Sequence[tuple[datetime, Fraction, bool]], window: Window
+) -> list[tuple[datetime, datetime, Fraction, bool]]:
+    """(previous ts, ts, increase, reset) of each step credited to [start, end); `points` sorted by time.
+
+    Each step is credited to the window holding its later sample; a reset credits the new reading,
+    any other step the difference (negative for a correction).
     """
-    total = Fraction(0)
-    previous: Fraction | None = None
-    for ts, value in points:
+    steps: list[tuple[datetime, datetime, Fraction, bool]] = []
+    previous: tuple[datetime, Fraction] | None = None
+    for ts, value, new_run in points:
         if previous is not None and window.start <= ts < window.end:
-            total += value - previous if value >= previous else value
+            reset = is_reset(previous[1], value, new_run=new_run)
+            steps.append((previous[0], ts, value if reset else value - previous[1], reset))
         if ts >= window.end:
             break
-        previous = value
-    return total
+        previous = (ts, value)
+    return steps
+
+
+def counter_increase(points: Sequence[tuple[datetime, Fraction]], window: Window) -> Fraction:
+    """Net increase of a cumulative counter credited to [start, end) (resets and corrections handled)."""
+    steps = counter_steps([(ts, value, False) for ts, value in points], window)
+    return sum((step[2] for step in steps), Fraction(0))
+
+
+def _ordered(counters: Iterable[CounterSample]) -> list[CounterSample]:
+    return sorted(set(counters), key=lambda c: (c.ts, c.seq))
+
+
+def production_steps(
+    counters: Iterable[CounterSample], window: Window
+) -> list[tuple[datetime, datetime, Fraction, Fraction]]:
+    """(previous ts, ts, total made, good made) per step; runs are decided on the total counter."""
+    ordered = _ordered(counters)
+    steps = counter_steps([(c.ts, Fraction(c.count_total), c.new_run) for c in ordered], window)
+    out = []
+    positions = [i for i, c in enumerate(ordered) if window.start <= c.ts < window.end and i > 0]
+    for (start, ts, total, reset), i in zip(steps, positions, strict=True):
+        good = Fraction(ordered[i].count_good)
+        good_made = good if reset else good - ordered[i - 1].count_good
+        out.append((start, ts, total, good_made))
+    return out
 
 
 def production_counts(counters: Iterable[CounterSample], window: Window) -> tuple[int, int]:
-    """(total, good) parts made in the window from cumulative counters, resets handled."""
-    ordered = sorted(set(counters), key=lambda c: (c.ts, c.seq))
-    total = counter_increase([(c.ts, Fraction(c.count_total)) for c in ordered], window)
-    good = counter_increase([(c.ts, Fraction(c.count_good)) for c in ordered], window)
+    """(total, good) parts made in the window from cumulative counters (see RESET_SHARE).
+
+    A correction larger than what the window made cannot make it negative: both are kept ≥ 0, and
+    good is never more than total.
+    """
+    steps = production_steps(counters, window)
+    total = max(sum((s[2] for s in steps), Fraction(0)), Fraction(0))
+    good = min(max(sum((s[3] for s in steps), Fraction(0)), Fraction(0)), total)
     return int(total), int(good)
+
+
+def performance_count(counters: Iterable[CounterSample], window: Window, unknown: Iterable[Interval]) -> int:
+    """Parts that performance may count: those of steps not spanning UNKNOWN time inside the window.
+
+    Parts made across an unknown interval are kept out of performance's numerator, as the unknown
+    time is out of its denominator (run time), so silence can inflate neither.
+    """
+    gaps = union(unknown)
+    total = Fraction(0)
+    for start, ts, made, _ in production_steps(counters, window):
+        if not intersect([(max(start, window.start), ts)], gaps):
+            total += made
+    return int(max(total, Fraction(0)))
 
 
 def energy_used_kwh(samples: Iterable[EnergySample], window: Window) -> Fraction:
     """kWh used in the window from a cumulative meter, resets handled."""
     ordered = sorted({(s.ts, to_fraction(s.energy_kwh)) for s in samples})
-    return counter_increase(ordered, window)
+    return max(counter_increase(ordered, window), Fraction(0))
 
 
 def energy_per_good_unit(
@@ -108,17 +169,50 @@ def _by_reason(downtime: list[Interval], reasons: Iterable[DowntimeReason]) -> d
     return out
 
 
+def bound_flags(
+    availability: Fraction | None,
+    performance: Fraction | None,
+    quality: Fraction | None,
+    oee: Fraction | None,
+) -> tuple[str, ...]:
+    """Why a figure is physically implausible (empty when all lie in bounds); the figures are kept."""
+    flags = [
+        f"{name}_out_of_bounds"
+        for name, value in (("availability", availability), ("quality", quality))
+        if value is not None and not 0 <= value <= 1
+    ]
+    # OEE above 1 can only come from performance within its tolerance; beyond it both are flagged.
+    if oee is not None and not 0 <= oee <= PERFORMANCE_TOLERANCE:
+        flags.append("oee_out_of_bounds")
+    if performance is not None and not 0 <= performance <= PERFORMANCE_TOLERANCE:
+        flags.append("performance_above_tolerance")
+    return tuple(flags)
+
+
 def oee_from_parts(
-    measures: TimeMeasures, total_count: int, good_count: int, ideal_cycle_s: Fraction | int | float | str
+    measures: TimeMeasures,
+    total_count: int,
+    good_count: int,
+    ideal_cycle_s: Fraction | int | float | str,
+    *,
+    performance_count: int | None = None,
 ) -> OeeResult:
-    """Combine time measures and counts into OEE; a zero denominator gives None, never an error."""
+    """Combine time measures and counts into OEE and TEEP; a zero denominator gives None, never an error.
+
+    `performance_count` (default: all parts) is what performance counts (see `performance_count`).
+    OEE is over planned production time; TEEP over the whole (observed) window.
+    """
     cycle = to_fraction(ideal_cycle_s)
+    counted = total_count if performance_count is None else performance_count
     availability = measures.run_s / measures.planned_s if measures.planned_s else None
-    performance = cycle * total_count / measures.run_s if measures.run_s else None
+    performance = cycle * counted / measures.run_s if measures.run_s else None
     quality = Fraction(good_count, total_count) if total_count else None
     product: Fraction | None = None
+    teep: Fraction | None = None
     if availability is not None and performance is not None and quality is not None:
         product = availability * performance * quality
+    if measures.window_s and performance is not None and quality is not None:
+        teep = measures.run_s / measures.window_s * performance * quality
     return OeeResult(
         availability=availability,
         performance=performance,
@@ -131,6 +225,10 @@ def oee_from_parts(
         downtime_s=measures.planned_s - measures.run_s,
         downtime_by_state=measures.downtime_by_state,
         downtime_by_reason=measures.downtime_by_reason,
+        teep=teep,
+        window_s=measures.window_s,
+        performance_count=counted,
+        flags=bound_flags(availability, performance, quality, product),
     )
 
 
@@ -143,8 +241,17 @@ def oee(
     silence_timeout_s: float | Fraction,
     calendar: Iterable[CalendarEntry] = (),
     reasons: Iterable[DowntimeReason] = (),
+    known: Iterable[Interval] | None = None,
 ) -> OeeResult:
-    """OEE of one device over a window from raw state and counter samples."""
-    timeline = state_timeline(states, window, silence_timeout_s)
+    """OEE of one device over a window from raw state and counter samples (`known`: see state_timeline)."""
+    counters = list(counters)
+    timeline = state_timeline(states, window, silence_timeout_s, known=known)
     total, good = production_counts(counters, window)
-    return oee_from_parts(time_measures(timeline, window, calendar, reasons), total, good, ideal_cycle_s)
+    unknown = [(s.start, s.end) for s in timeline if s.state == UNKNOWN]
+    return oee_from_parts(
+        time_measures(timeline, window, calendar, reasons),
+        total,
+        good,
+        ideal_cycle_s,
+        performance_count=performance_count(counters, window, unknown),
+    )

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from scoring.indicators.model import (
     STATES,
+    UNKNOWN,
     CalendarEntry,
     CounterSample,
     DowntimeReason,
@@ -18,7 +19,13 @@ from scoring.indicators.model import (
     TimeMeasures,
     Window,
 )
-from scoring.indicators.oee import energy_used_kwh, oee_from_parts, production_counts, time_measures
+from scoring.indicators.oee import (
+    energy_used_kwh,
+    oee_from_parts,
+    performance_count,
+    production_counts,
+    time_measures,
+)
 from scoring.indicators.timeline import state_timeline
 
 HOUR = timedelta(hours=1)
@@ -42,8 +49,10 @@ def hourly_aggregates(
         raise ValueError(f"hour must start on the hour, got {hour.isoformat()}")
     window = Window(hour, hour + HOUR)
     states, counters, energy = list(states), list(counters), list(energy)
-    measures = time_measures(state_timeline(states, window, silence_timeout_s), window, calendar, reasons)
+    timeline = state_timeline(states, window, silence_timeout_s)
+    measures = time_measures(timeline, window, calendar, reasons)
     total, good = production_counts(counters, window)
+    unknown = [(s.start, s.end) for s in timeline if s.state == UNKNOWN]
     heard = {s.ts for s in states} | {c.ts for c in counters} | {e.ts for e in energy}
     return HourlyAggregate(
         hour_start=hour,
@@ -59,6 +68,7 @@ def hourly_aggregates(
         energy_kwh=energy_used_kwh(energy, window),
         sample_count=sum(1 for ts in heard if window.start <= ts < window.end),
         downtime_by_reason=dict(measures.downtime_by_reason),
+        performance_count=performance_count(counters, window, unknown),
     )
 
 
@@ -84,7 +94,8 @@ def oee_from_aggregates(
     )
     total = sum(a.count_total for a in aggregates)
     good = sum(a.count_good for a in aggregates)
-    return oee_from_parts(measures, total, good, ideal_cycle_s)
+    counted = sum(a.count_total if a.performance_count is None else a.performance_count for a in aggregates)
+    return oee_from_parts(measures, total, good, ideal_cycle_s, performance_count=counted)
 
 
 def _sum(values: Iterable[Fraction]) -> Fraction:

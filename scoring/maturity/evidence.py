@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
 from typing import Any
@@ -11,8 +11,14 @@ from typing import Any
 from scoring.maturity.assessment import Assessment, rating_text
 from scoring.maturity.model import MaturityModel, read_json
 
-# A claim above the measured proposal is a contradiction; the data never lowers a claim by itself.
-_SHORT_WINDOW_CAP = Fraction(1, 2)
+# The rating scale in steps (不满足 < 部分 < 大部分 < 全部): a claim and the data contradict each other
+# when they lie more than one step apart; the data never changes a claim by itself.
+RATING_STEPS: tuple[Fraction, ...] = (Fraction(0), Fraction(1, 2), Fraction(4, 5), Fraction(1))
+
+
+def rating_step(rating: Fraction) -> int:
+    """Position of a rating on the scale (a rating between two steps counts as the lower one)."""
+    return max(i for i, step in enumerate(RATING_STEPS) if rating >= step)
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,17 @@ class MeasuredEvidence:
     energy_per_unit_kwh: float | None = None
     has_energy_metering: bool | None = None
     window_days: int | None = None
+    observed_hours: float | None = None  # longest a device was observed in the window (default: window)
+    planned_hours: float | None = None  # planned production time behind the OEE figures
+    flags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # indicator → why implausible
+
+    def hours(self, basis: str) -> float:
+        """Hours of data behind the figures: observed time, or planned production time ("planned")."""
+        if basis == "planned":
+            return self.planned_hours or 0.0
+        if self.observed_hours is not None:
+            return self.observed_hours
+        return 24.0 * (self.window_days or 0)
 
     def indicator(self, name: str) -> float | bool | None:
         """Value of one indicator; networking_rate falls back to devices_networked / devices_total."""
@@ -51,7 +68,8 @@ class EvidenceRule:
     kind: str  # at_least | present | flag
     bands: tuple[tuple[Fraction, Fraction], ...]
     present_rating: Fraction
-    min_window_days: int
+    min_hours: float
+    min_basis: str  # observed | planned
     reason_zh: str
     reason_en: str
     source: str
@@ -120,7 +138,8 @@ def load_evidence_rules() -> tuple[EvidenceRule, ...]:
             kind=x["kind"],
             bands=tuple((Fraction(lo), Fraction(r)) for lo, r in x.get("bands", [])),
             present_rating=Fraction(x.get("present_rating", "1")),
-            min_window_days=int(x["min_window_days"]),
+            min_hours=float(x["min_hours"]),
+            min_basis=x.get("min_basis", "observed"),
             reason_zh=x["reason_zh"],
             reason_en=x["reason_en"],
             source=x["source"],
@@ -151,24 +170,137 @@ def _apply(rule: EvidenceRule, value: float | bool) -> Fraction:
     return next((rating for low, rating in rule.bands if exact >= low), Fraction(0))
 
 
+@dataclass(frozen=True)
+class Shortfall:
+    """A rule that proposes nothing: too little data, or the figure was flagged as implausible."""
+
+    requirement_id: str
+    rule_id: str
+    indicator: str
+    reason: str  # insufficient | flagged
+    have_hours: float
+    need_hours: float
+    flags: tuple[str, ...]
+    message_zh: str
+    message_en: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {
+            "requirement_id": self.requirement_id,
+            "rule_id": self.rule_id,
+            "indicator": self.indicator,
+            "reason": self.reason,
+            "have_hours": self.have_hours,
+            "need_hours": self.need_hours,
+            "flags": list(self.flags),
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+        }
+
+
+def insufficient_text(have_hours: float, need_hours: float) -> str:
+    """ "数据不足：已采集 X 小时，需 Y 小时" (hours to one decimal, trailing .0 dropped)."""
+
+    def h(value: float) -> str:
+        return f"{value:.1f}".removesuffix(".0")
+
+    return f"数据不足：已采集 {h(have_hours)} 小时，需 {h(need_hours)} 小时"
+
+
+def _assess(rule: EvidenceRule, evidence: MeasuredEvidence) -> Shortfall | None:
+    """Why a rule whose indicator has a value may not propose a rating; None when it may."""
+    flags = tuple(evidence.flags.get(rule.indicator, ()))
+    have = evidence.hours(rule.min_basis)
+    basis_zh = "计划生产时间" if rule.min_basis == "planned" else "实测时间"
+    if flags:
+        return Shortfall(
+            rule.requirement,
+            rule.id,
+            rule.indicator,
+            "flagged",
+            have,
+            rule.min_hours,
+            flags,
+            f"数据异常，不据此评分：{rule.indicator}（{'、'.join(flags)}）",
+            f"{rule.indicator} flagged as implausible ({', '.join(flags)}): no rating proposed",
+        )
+    if have < rule.min_hours:
+        return Shortfall(
+            rule.requirement,
+            rule.id,
+            rule.indicator,
+            "insufficient",
+            have,
+            rule.min_hours,
+            (),
+            f"{insufficient_text(have, rule.min_hours)}（{basis_zh}）",
+            f"insufficient data: {have:.1f} h {rule.min_basis} collected, {rule.min_hours:.1f} h needed",
+        )
+    return None
+
+
+def _missing(rule: EvidenceRule, evidence: MeasuredEvidence) -> Shortfall:
+    """A rule whose indicator has no value although the plant was measured."""
+    have = evidence.hours(rule.min_basis)
+    if have < rule.min_hours:
+        shortfall = _assess(rule, evidence)
+        assert shortfall is not None
+        return shortfall
+    what_zh = "未录入设备台账" if rule.indicator == "networking_rate" else "无实测数据"
+    return Shortfall(
+        rule.requirement,
+        rule.id,
+        rule.indicator,
+        "missing",
+        have,
+        rule.min_hours,
+        (),
+        f"{what_zh}：{rule.indicator}",
+        f"no measured {rule.indicator}"
+        + (" (no equipment ledger)" if rule.indicator == "networking_rate" else ""),
+    )
+
+
+def _rules(model: MaturityModel, rules: Sequence[EvidenceRule] | None) -> Sequence[EvidenceRule]:
+    chosen = rules if rules is not None else load_evidence_rules()
+    for rule in chosen:
+        if model.requirement(rule.requirement) is None:
+            raise ValueError(f"evidence rule {rule.id} names unknown requirement {rule.requirement}")
+    return chosen
+
+
+def shortfalls(
+    evidence: MeasuredEvidence, model: MaturityModel, rules: Sequence[EvidenceRule] | None = None
+) -> tuple[Shortfall, ...]:
+    """Rules whose indicator was measured but which propose nothing, each with the reason in Chinese."""
+    out = []
+    for rule in _rules(model, rules):
+        if evidence.indicator(rule.indicator) is None:
+            # Measured but no figure yet (a plant connected today): say how much data is still missing.
+            if evidence.observed_hours is not None:
+                out.append(_missing(rule, evidence))
+            continue
+        shortfall = _assess(rule, evidence)
+        if shortfall is not None:
+            out.append(shortfall)
+    return tuple(out)
+
+
 def propose_ratings(
     evidence: MeasuredEvidence, model: MaturityModel, rules: Sequence[EvidenceRule] | None = None
 ) -> tuple[Proposal, ...]:
-    """Proposed ratings for the requirements the measured indicators bear on (numbers shown)."""
+    """Proposed ratings for the requirements the measured indicators bear on (numbers shown).
+
+    A rule below its minimum of data, or whose figure is flagged, proposes nothing (see `shortfalls`).
+    """
     proposals = []
-    for rule in rules if rules is not None else load_evidence_rules():
-        if model.requirement(rule.requirement) is None:
-            raise ValueError(f"evidence rule {rule.id} names unknown requirement {rule.requirement}")
+    for rule in _rules(model, rules):
         value = evidence.indicator(rule.indicator)
-        if value is None:
+        if value is None or _assess(rule, evidence) is not None:
             continue
         proposed = _apply(rule, value)
         message = f"{_shown(rule.indicator, value, evidence)} → {rating_text(proposed)}: {rule.reason_en}"
-        window = evidence.window_days
-        if rule.min_window_days and (window is None or window < rule.min_window_days):
-            # Too short a window cannot prove a sustained practice: cap the proposal at 部分.
-            proposed = min(proposed, _SHORT_WINDOW_CAP)
-            message += f" (window {window} d < {rule.min_window_days} d required: capped at 0.5)"
         proposals.append(
             Proposal(rule.requirement, rule.id, rule.indicator, value, proposed, message, rule.source)
         )
@@ -187,7 +319,7 @@ def reconcile(answers: Assessment, proposals: Sequence[Proposal]) -> tuple[Recon
         answer = answers.answer(rid)
         tailored = answer is not None and answer.tailored
         claimed = None if answer is None else answer.rating
-        contradiction = claimed is not None and claimed > proposed
+        contradiction = claimed is not None and abs(rating_step(claimed) - rating_step(proposed)) > 1
         numbers = "; ".join(p.message for p in group)
         if tailored:
             final, message = None, f"tailored out by the assessor; data: {numbers}"
@@ -199,10 +331,11 @@ def reconcile(answers: Assessment, proposals: Sequence[Proposal]) -> tuple[Recon
                 f"CONTRADICTION: claimed {rating_text(claimed)} but data supports {rating_text(proposed)}; "
                 f"{numbers}"
             )
-        elif claimed < proposed:
+        elif claimed != proposed:
             final = claimed
+            relation = "below" if claimed < proposed else "one step above"
             message = (
-                f"claimed {rating_text(claimed)} is below what data supports ({rating_text(proposed)}); "
+                f"claimed {rating_text(claimed)} is {relation} what data supports ({rating_text(proposed)}); "
                 f"the assessor's rating is kept; {numbers}"
             )
         else:

@@ -17,6 +17,7 @@ def test_the_scheduler_carries_every_platform_job() -> None:
     assert names == {
         "mark_offline_devices",
         "rollup_hours",
+        "maintain_partitions",
         "apply_retention",
         "detect_anomalies",
         "monthly_summaries",

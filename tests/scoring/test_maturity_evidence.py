@@ -13,6 +13,7 @@ from scoring.maturity import (
     propose_ratings,
     reconcile,
     score,
+    shortfalls,
 )
 
 MODEL = load_model()
@@ -37,13 +38,28 @@ def test_no_indicators_no_proposals() -> None:
     assert propose_ratings(MeasuredEvidence(), MODEL) == ()
 
 
-def test_short_window_caps_oee_proposals() -> None:
-    got = by_req(propose_ratings(MeasuredEvidence(oee=0.8, window_days=3), MODEL))
-    assert got["EM-L3-01"].proposed == Fraction(1, 2)
-    assert got["EM-L4-02"].proposed == Fraction(1, 2)
-    assert "capped" in got["EM-L4-02"].message
-    long = by_req(propose_ratings(MeasuredEvidence(oee=0.8, window_days=30), MODEL))
-    assert long["EM-L4-02"].proposed == 1
+def test_too_little_planned_time_proposes_nothing_and_says_so() -> None:
+    # Issue #11: below a rule's minimum no rating is proposed (was: capped at 0.5).
+    short = MeasuredEvidence(oee=0.8, window_days=3, planned_hours=16)
+    got = by_req(propose_ratings(short, MODEL))
+    assert "EM-L3-01" not in got and "EM-L4-02" not in got
+    missing = {s.requirement_id: s for s in shortfalls(short, MODEL)}
+    assert missing["EM-L3-01"].reason == "insufficient"
+    assert missing["EM-L3-01"].message_zh.startswith("数据不足：已采集 16 小时，需 24 小时")
+    assert missing["EM-L4-02"].need_hours == 160
+    enough = by_req(propose_ratings(MeasuredEvidence(oee=0.8, window_days=30, planned_hours=200), MODEL))
+    assert enough["EM-L4-02"].proposed == 1 and enough["EM-L3-01"].proposed == 1
+
+
+def test_flagged_figure_proposes_nothing_and_says_why() -> None:
+    evidence = MeasuredEvidence(
+        oee=2.1, quality=2.1, planned_hours=400, window_days=30, flags={"oee": ("quality_out_of_bounds",)}
+    )
+    assert "EM-L4-02" not in by_req(propose_ratings(evidence, MODEL))
+    missing = {s.requirement_id: s for s in shortfalls(evidence, MODEL)}
+    assert (
+        missing["EM-L4-02"].reason == "flagged" and "quality_out_of_bounds" in missing["EM-L4-02"].message_zh
+    )
 
 
 def test_overclaim_is_flagged_and_both_values_kept() -> None:
@@ -58,15 +74,23 @@ def test_overclaim_is_flagged_and_both_values_kept() -> None:
     assert not rec["NW-L2-01"].contradiction
 
 
-def test_underclaim_and_tailored_are_not_contradictions() -> None:
+def test_one_step_apart_and_tailored_are_not_contradictions() -> None:
+    # Issue #11: a contradiction is more than one rating step apart, either way (was: any claim above).
     assessment = Assessment(
         "discrete",
-        (Answer("EN-L2-01", Fraction(1, 2)), Answer("EN-L3-01", None, "no energy-intensive process")),
+        (Answer("EN-L2-01", Fraction(4, 5)), Answer("EN-L3-01", None, "no energy-intensive process")),
     )
     evidence = MeasuredEvidence(has_energy_metering=True, energy_per_unit_kwh=1.25, window_days=30)
     rec = {r.requirement_id: r for r in reconcile(assessment, propose_ratings(evidence, MODEL))}
-    assert not rec["EN-L2-01"].contradiction and rec["EN-L2-01"].final == Fraction(1, 2)
+    assert not rec["EN-L2-01"].contradiction and rec["EN-L2-01"].final == Fraction(4, 5)
     assert rec["EN-L3-01"].tailored and rec["EN-L3-01"].final is None
+
+
+def test_underclaim_by_two_steps_is_a_contradiction() -> None:
+    assessment = Assessment("discrete", (Answer("EN-L2-01", Fraction(1, 2)),))
+    evidence = MeasuredEvidence(has_energy_metering=True, window_days=30)
+    rec = {r.requirement_id: r for r in reconcile(assessment, propose_ratings(evidence, MODEL))}
+    assert rec["EN-L2-01"].contradiction and rec["EN-L2-01"].final == Fraction(1, 2)
 
 
 def test_apply_reconciled_feeds_scoring() -> None:

@@ -53,7 +53,9 @@ def api_role(role: str, ok: int = 200, other: int | None = None) -> dict[str, in
 # {d} device, {r} requirement. The order is on site, delivered by provider2 for ent4, bought by wujin.
 MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int]]] = {
     ("index", "GET"): ("/", None, codes(302)),
-    ("healthz", "GET"): ("/healthz", None, codes(200)),
+    ("ops.healthz", "GET"): ("/healthz", None, codes(200)),
+    ("ops.readyz", "GET"): ("/readyz", None, codes(200)),
+    ("ops.metrics", "GET"): ("/metrics", None, codes(200)),
     ("static", "GET"): ("/static/app.css", None, codes(200)),
     ("auth.login", "GET"): ("/login", None, codes(200)),
     ("auth.login", "POST"): ("/login", None, codes(401)),
@@ -90,6 +92,33 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         "/provider/orders/{o}/questionnaire",
         None,
         ui_role("provider", 200, 404),
+    ),
+    ("plant_records.ledger", "GET"): ("/provider/orders/{o}/ledger", None, ui_role("provider", 200, 404)),
+    ("plant_records.add_equipment", "POST"): (
+        "/provider/orders/{o}/ledger",
+        None,
+        ui_role("provider", 422, 404),
+    ),
+    ("plant_records.import_ledger", "POST"): (
+        "/provider/orders/{o}/ledger/import",
+        None,
+        ui_role("provider", 422, 404),
+    ),
+    ("plant_records.calendar", "GET"): ("/provider/orders/{o}/calendar", None, ui_role("provider", 200, 404)),
+    ("plant_records.add_calendar_rule", "POST"): (
+        "/provider/orders/{o}/calendar",
+        None,
+        ui_role("provider", 422, 404),
+    ),
+    ("plant_records.delete_calendar_rule", "POST"): (
+        "/provider/orders/{o}/calendar/999999/delete",
+        None,
+        ui_role("provider", 302, 404),
+    ),
+    ("plant_records.set_bottleneck", "POST"): (
+        "/provider/orders/{o}/devices/NOPE/bottleneck",
+        None,
+        ui_role("provider", 302, 404),
     ),
     ("provider.plant_devices", "GET"): ("/provider/orders/{o}/devices", None, ui_role("provider", 200, 404)),
     ("provider.plant_devices_json", "GET"): (

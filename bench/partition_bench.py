@@ -1,0 +1,203 @@
+"""Benchmark: 30-day OEE of 100 devices from hourly roll-ups vs from raw rows, on partitioned PostgreSQL.
+
+Every device reports every 10 minutes for 30 days (432,000 raw rows in day partitions) with the same
+pattern of states and counters; the roll-ups are the roll-up job's own output for device 1, copied to
+the others (their raw rows are identical), and both paths must give the same OEE. Baseline: the raw path.
+Uses DIAGNOSE_BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres) to create
+and drop a scratch database; without PostgreSQL it runs on SQLite (one plain table) and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from diagnose import migrate
+from diagnose.db import make_engine
+from diagnose.models import Device, DeviceHour, Enterprise, Region
+from diagnose.services import partitions, rollups
+from diagnose.services.telemetry_queries import device_oee
+from scoring.indicators import Window
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+DAYS = 30
+STEP_S = 600
+SILENCE_S = 900
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _postgres_answers(url: str) -> bool:
+    host_port = url.rsplit("@", 1)[-1].split("/", 1)[0]
+    host, _, port = host_port.partition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port or 5432)), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def _scratch(admin_url: str | None) -> tuple[str, Engine | None]:
+    if admin_url is None:
+        return f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}", None
+    name = f"diagnose_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return f"{admin_url.rpartition('/')[0]}/{name}", admin
+
+
+def _plant(engine: Engine, devices: int) -> list[int]:
+    with Session(engine) as session:
+        session.add(Region(code="320412", name="武进区", level="district"))
+        session.flush()
+        enterprise = Enterprise(
+            uscc="91320412MA000001XY", name="基准企业", region_code="320412", industry_code="3421",
+            industry_type="discrete", scale="medium",
+        )  # fmt: skip
+        session.add(enterprise)
+        session.flush()
+        rows = [
+            Device(enterprise_id=enterprise.id, external_id=f"D{n:03d}", name=f"D{n:03d}", ideal_cycle_s=30.0)  # type: ignore[arg-type]
+            for n in range(devices)
+        ]
+        session.add_all(rows)
+        session.commit()
+        return [int(d.id) for d in rows]  # type: ignore[arg-type]
+
+
+RAW_SQL = """
+INSERT INTO telemetry (device_id, seq, ts, received_at, source, state, count_total, count_good, is_historical)
+SELECT d, g, :start + g * interval '{step} seconds', :start, 'json',
+       CASE WHEN g % 12 = 5 THEN 'IDLE' WHEN g % 29 = 7 THEN 'DOWN' ELSE 'RUN' END,
+       g * 9, g * 9 - g / 20, false
+FROM unnest(CAST(:devices AS integer[])) AS d, generate_series(0, :n - 1) AS g
+"""
+
+
+def _raw_rows(engine: Engine, device_ids: list[int], per_device: int) -> None:
+    if engine.dialect.name == "postgresql":
+        partitions.ensure_days(engine, [(START + timedelta(days=n)).date() for n in range(DAYS + 1)])
+        with engine.begin() as connection:
+            connection.execute(
+                text(RAW_SQL.format(step=STEP_S)), {"start": START, "devices": device_ids, "n": per_device}
+            )
+            connection.execute(text("ANALYZE telemetry"))
+        return
+    from diagnose.models import Telemetry
+
+    def state(g: int) -> str:
+        return "IDLE" if g % 12 == 5 else "DOWN" if g % 29 == 7 else "RUN"
+
+    rows = [
+        {"device_id": d, "seq": g, "ts": START + timedelta(seconds=g * STEP_S), "received_at": START,
+         "source": "json", "state": state(g), "count_total": g * 9, "count_good": g * 9 - g // 20,
+         "is_historical": False}
+        for d in device_ids
+        for g in range(per_device)
+    ]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(Telemetry.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+
+def _rollups(engine: Engine, device_ids: list[int]) -> float:
+    """The roll-up job's output for the first device, copied to the others; returns seconds spent."""
+    t0 = time.perf_counter()
+    with Session(engine) as session:
+        device = session.get(Device, device_ids[0])
+        assert device is not None
+        for hour in range(DAYS * 24):
+            rollups.rollup_device_hour(
+                session=session,
+                device=device,
+                hour=START + timedelta(hours=hour),
+                silence_timeout_s=SILENCE_S,
+            )
+        session.commit()
+        template = session.exec(select(DeviceHour).where(DeviceHour.device_id == device_ids[0])).all()
+        columns = [c.name for c in DeviceHour.__table__.columns if c.name not in ("id", "device_id")]  # type: ignore[attr-defined]
+        copies = [
+            {"device_id": d, **{c: getattr(row, c) for c in columns}}
+            for d in device_ids[1:]
+            for row in template
+        ]
+        session.connection().execute(DeviceHour.__table__.insert(), copies)  # type: ignore[attr-defined]
+        session.commit()
+    return time.perf_counter() - t0
+
+
+def _oee_all(engine: Engine, device_ids: list[int], *, use_rollups: bool) -> tuple[float, list[object]]:
+    window = Window(START, START + timedelta(days=DAYS))
+    t0 = time.perf_counter()
+    results = []
+    with Session(engine) as session:
+        for device_id in device_ids:
+            device = session.get(Device, device_id)
+            assert device is not None
+            results.append(
+                device_oee(
+                    session=session,
+                    device=device,
+                    window=window,
+                    silence_timeout_s=SILENCE_S,
+                    use_rollups=use_rollups,
+                ).oee
+            )
+    return time.perf_counter() - t0, results
+
+
+def main() -> None:
+    """Print both timings, OEE agreement and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--devices", type=int, default=100)
+    args = parser.parse_args()
+    admin_url = os.environ.get("DIAGNOSE_BENCH_POSTGRES_URL", DEFAULT_PG)
+    url, admin = _scratch(admin_url if _postgres_answers(admin_url) else None)
+    engine = make_engine(url=url)
+    try:
+        migrate.upgrade(engine)
+        device_ids = _plant(engine, args.devices)
+        per_device = DAYS * 24 * 3600 // STEP_S
+        t0 = time.perf_counter()
+        _raw_rows(engine, device_ids, per_device)
+        load_s = time.perf_counter() - t0
+        rollup_s = _rollups(engine, device_ids)
+        raw_s, raw = _oee_all(engine, device_ids, use_rollups=False)
+        rolled_s, rolled = _oee_all(engine, device_ids, use_rollups=True)
+        assert rolled == raw, "roll-ups and raw rows disagree"
+        with engine.connect() as connection:
+            parts = len(partitions.existing_days(connection)) if partitions.is_partitioned(connection) else 0
+        backend = f"PostgreSQL, {parts} day partitions" if parts else f"{engine.dialect.name} (no partitions)"
+        print(
+            f"backend: {backend}; {args.devices} devices x {per_device} raw rows ({DAYS} days every {STEP_S} s)"
+        )
+        print(
+            f"load raw rows: {load_s:.1f} s; roll-up job for one device's 720 hours + copies: {rollup_s:.1f} s"
+        )
+        print(
+            f"30-day OEE from raw rows (baseline): {raw_s:.2f} s = {raw_s / args.devices * 1000:.0f} ms/device"
+        )
+        print(
+            f"30-day OEE from roll-ups:            {rolled_s:.2f} s = {rolled_s / args.devices * 1000:.1f} ms/device"
+        )
+        print(f"OEE (same both ways): {float(raw[0]):.4f}" if raw[0] is not None else "OEE: unknown")
+        print(f"ratio roll-ups time / raw time: {rolled_s / raw_s:.3f} ({raw_s / rolled_s:.0f}x faster)")
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

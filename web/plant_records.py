@@ -1,0 +1,174 @@
+"""The provider's plant records for an order: the equipment ledger (form, CSV/XLSX import with a dry run) and
+the planned production calendar."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from diagnose.models import Enterprise
+from diagnose.services import plant_records
+from diagnose.services.orgs import ValidationError
+from web.auth import role_required
+from web.db import get_session
+from web.scope import get_order
+
+bp = Blueprint("plant_records", __name__, url_prefix="/provider/orders/<int:order_id>")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _ledger_page(
+    order_id: int, report: plant_records.ImportReport | None = None, status: int = 200
+) -> tuple[str, int]:
+    order = get_order(order_id)
+    db = get_session()
+    equipment = plant_records.equipment_of(session=db, enterprise_id=order.enterprise_id)
+    production = [e for e in equipment if e.production]
+    connected = [e for e in production if e.connected or e.device_id is not None]
+    html = render_template(
+        "provider/ledger.html",
+        order=order,
+        enterprise=db.get(Enterprise, order.enterprise_id),
+        equipment=equipment,
+        production=len(production),
+        connected=len(connected),
+        report=report,
+        rows_json=json.dumps(
+            [{k: v for k, v in r.items() if k != "device_id"} for r in report.rows], ensure_ascii=False
+        )
+        if report and not report.errors
+        else "",
+    )
+    return html, status
+
+
+@bp.get("/ledger")
+@role_required("provider")
+def ledger(order_id: int) -> tuple[str, int]:
+    """The plant's equipment ledger and its networking rate."""
+    return _ledger_page(order_id)
+
+
+@bp.post("/ledger")
+@role_required("provider")
+def add_equipment(order_id: int) -> Response | tuple[str, int]:
+    """Add one ledger line from the form."""
+    order = get_order(order_id)
+    db = get_session()
+    raw = {k: request.form.get(k, "") for k in ("code", "name", "kind", "device_id")}
+    raw["production"] = "1" if request.form.get("production") == "on" else "0"
+    raw["connected"] = "1" if request.form.get("connected") == "on" else ""
+    try:
+        plant_records.add_equipment(session=db, actor=g.user, enterprise_id=order.enterprise_id, raw=raw)
+    except ValidationError as exc:
+        db.rollback()
+        flash(_("Not added: %(field)s: %(message)s", field=exc.field, message=exc.message), "error")
+        return _ledger_page(order_id, status=422)
+    db.commit()
+    return redirect(url_for("plant_records.ledger", order_id=order_id))
+
+
+@bp.post("/ledger/import")
+@role_required("provider")
+def import_ledger(order_id: int) -> Response | tuple[str, int]:
+    """Check an uploaded CSV/XLSX ledger (dry run, every row's errors listed); store it when confirmed."""
+    order = get_order(order_id)
+    db = get_session()
+    confirmed = request.form.get("confirm") == "1"
+    try:
+        if confirmed:
+            rows = json.loads(request.form.get("rows_json") or "[]")
+            if not isinstance(rows, list):
+                raise ValidationError("file", "nothing to store; check the file again")
+            rows = [dict(r, device_id=r.get("device_external_id") or "") for r in rows if isinstance(r, dict)]
+        else:
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                raise ValidationError("file", "choose a .csv or .xlsx file")
+            rows = plant_records.read_rows(upload.filename, upload.read())
+        report = plant_records.import_equipment(
+            session=db, actor=g.user, enterprise_id=order.enterprise_id, rows=rows, dry_run=not confirmed
+        )
+    except ValidationError as exc:
+        db.rollback()
+        flash(_("Import refused: %(field)s: %(message)s", field=exc.field, message=exc.message), "error")
+        return _ledger_page(order_id, status=422)
+    if report.stored:
+        db.commit()
+        flash(_("%(n)d ledger lines stored.", n=report.stored), "info")
+        return redirect(url_for("plant_records.ledger", order_id=order_id))
+    db.rollback()
+    return _ledger_page(order_id, report, 422 if report.errors else 200)
+
+
+@bp.get("/calendar")
+@role_required("provider")
+def calendar(order_id: int) -> tuple[str, int]:
+    """The plant's planned production calendar: shifts by weekday, planned breaks, holidays."""
+    return _calendar_page(order_id)
+
+
+def _calendar_page(order_id: int, status: int = 200) -> tuple[str, int]:
+    order = get_order(order_id)
+    db = get_session()
+    html = render_template(
+        "provider/calendar.html",
+        order=order,
+        enterprise=db.get(Enterprise, order.enterprise_id),
+        rules=plant_records.calendar_of(session=db, enterprise_id=order.enterprise_id),
+        weekdays=[_(d) for d in WEEKDAYS],
+    )
+    return html, status
+
+
+@bp.post("/calendar")
+@role_required("provider")
+def add_calendar_rule(order_id: int) -> Response | tuple[str, int]:
+    """Add a shift, break or holiday."""
+    order = get_order(order_id)
+    db = get_session()
+    raw = {k: request.form.get(k, "") for k in ("kind", "weekday", "day", "start", "end", "label")}
+    try:
+        plant_records.add_calendar_rule(session=db, actor=g.user, enterprise_id=order.enterprise_id, raw=raw)
+    except ValidationError as exc:
+        db.rollback()
+        flash(_("Not added: %(field)s: %(message)s", field=exc.field, message=exc.message), "error")
+        return _calendar_page(order_id, 422)
+    db.commit()
+    return redirect(url_for("plant_records.calendar", order_id=order_id))
+
+
+@bp.post("/calendar/<int:rule_id>/delete")
+@role_required("provider")
+def delete_calendar_rule(order_id: int, rule_id: int) -> Response:
+    """Remove one calendar rule."""
+    order = get_order(order_id)
+    db = get_session()
+    if plant_records.delete_calendar_rule(
+        session=db, actor=g.user, enterprise_id=order.enterprise_id, rule_id=rule_id
+    ):
+        db.commit()
+    else:
+        flash(_("No such calendar entry."), "error")
+    return redirect(url_for("plant_records.calendar", order_id=order_id))
+
+
+@bp.post("/devices/<external_id>/bottleneck")
+@role_required("provider")
+def set_bottleneck(order_id: int, external_id: str) -> Response:
+    """Mark one device as the plant's bottleneck (its OEE is the plant's), or clear the mark."""
+    order = get_order(order_id)
+    db = get_session()
+    if not plant_records.set_bottleneck(
+        session=db,
+        actor=g.user,
+        enterprise_id=order.enterprise_id,
+        external_id=external_id,
+        on=request.form.get("bottleneck") == "1",
+    ):
+        flash(_("No such device."), "error")
+    db.commit()
+    return redirect(url_for("provider.questionnaire", order_id=order_id))
