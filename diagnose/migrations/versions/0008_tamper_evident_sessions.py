@@ -2,7 +2,7 @@
 user session version and lockout
 
 Revision ID: 0008
-Revises: 0014
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import diagnose.models.base
 
 revision: str = "0008"
-down_revision: str | None = "0014"  # 0006 in the brief; re-chained after main landed 0013, 0007, 0014
+down_revision: str | None = "0007"  # 0006 in the brief; re-chained: after 0007, before 0014 (partitions last)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "0014"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"  # partitions come last (after #12's 0008)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
