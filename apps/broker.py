@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -14,7 +14,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collectors.client import BrokerAddress
+from collectors.client import BrokerAddress, with_account
+from diagnose.services.broker_accounts import (
+    BrokerAccount,
+    admin_account,
+    dynsec_config,
+    new_password,
+    sparkplug_username,
+)
 
 DEPLOY_CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto.conf"
 START_TIMEOUT_S = 15.0
@@ -37,12 +44,17 @@ def free_port() -> int:
 
 
 def mosquitto_config(
-    *, port: int, persistence_dir: Path, source: Path = DEPLOY_CONFIG, auth: BrokerAuthFiles | None = None
+    *,
+    port: int,
+    persistence_dir: Path,
+    accounts_file: Path,
+    source: Path = DEPLOY_CONFIG,
+    tls: BrokerTls | None = None,
 ) -> str:
-    """The shipped configuration with the listener port and persistence folder rewritten.
+    """The shipped configuration with the listener, persistence folder and accounts file rewritten.
 
-    With `auth`, anonymous clients are refused and the password and ACL files (written by
-    `diagnose devices broker-auth`) are enforced.
+    Closed as shipped: anonymous clients are refused and every account comes from the
+    dynamic-security JSON at `accounts_file` (written by `write_accounts`).
     """
     lines = []
     if os.geteuid() == 0:
@@ -50,24 +62,53 @@ def mosquitto_config(
         # persistence would then fail silently and a restart would lose every session.
         lines.append(f"user {pwd.getpwuid(os.geteuid()).pw_name}")
     for line in source.read_text().splitlines():
-        if line.startswith("listener "):
+        if line.startswith("listener 8883"):
+            if tls is None:
+                continue
+            line = f"listener {tls.port} 127.0.0.1"
+        elif line.startswith("listener "):
             line = f"listener {port} 127.0.0.1"
         elif line.startswith("persistence_location "):
             line = f"persistence_location {persistence_dir}/"
-        elif line.startswith("allow_anonymous ") and auth is not None:
-            line = "allow_anonymous false"
+        elif line.startswith("plugin_opt_config_file "):
+            line = f"plugin_opt_config_file {accounts_file}"
+        elif line.startswith(("cafile ", "certfile ", "keyfile ", "require_certificate ")):
+            if tls is None:
+                continue
+            key = line.split()[0]
+            line = f"{key} {tls.options()[key]}"
         lines.append(line)
-    if auth is not None:
-        lines += [f"password_file {auth.passwd}", f"acl_file {auth.acl}"]
     return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
-class BrokerAuthFiles:
-    """Where Mosquitto's password file and ACL file are."""
+class BrokerTls:
+    """A TLS listener: its port, the CA, the broker's certificate and key, whether clients need one."""
 
-    passwd: Path
-    acl: Path
+    port: int
+    cafile: Path
+    certfile: Path
+    keyfile: Path
+    require_certificate: bool = False
+
+    def options(self) -> dict[str, str]:
+        """Mosquitto option → value."""
+        return {
+            "cafile": str(self.cafile),
+            "certfile": str(self.certfile),
+            "keyfile": str(self.keyfile),
+            "require_certificate": "true" if self.require_certificate else "false",
+        }
+
+
+def write_accounts(path: Path, accounts: list[BrokerAccount]) -> Path:
+    """Write the dynamic-security JSON atomically (0600: it holds password hashes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(dynsec_config(accounts), indent=1), encoding="utf-8")
+    temporary.chmod(0o600)
+    os.replace(temporary, path)
+    return path
 
 
 @dataclass
@@ -77,17 +118,32 @@ class LocalBroker:
     kind: str
     port: int
     workdir: Path
+    accounts: list[BrokerAccount] = field(default_factory=list)
+    login: tuple[str, str] | None = None  # the account `url` logs in with (tests' admin), if any
+    tls: BrokerTls | None = None
     process: subprocess.Popen[bytes] | None = None
-    auth: BrokerAuthFiles | None = None
     log_path: Path = field(init=False)
+    accounts_file: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.log_path = self.workdir / f"{self.kind}.log"
+        self.accounts_file = self.workdir / "dynamic-security.json"
+
+    @property
+    def address(self) -> str:
+        """mqtt:// URL of this broker, without credentials."""
+        return f"mqtt://127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:
-        """mqtt:// URL of this broker."""
-        return f"mqtt://127.0.0.1:{self.port}"
+        """mqtt:// URL of this broker, logging in as `login` when there is one."""
+        if self.login is None:
+            return self.address
+        return with_account(self.address, *self.login)
+
+    def url_for(self, username: str, password: str) -> str:
+        """mqtt:// URL logging in as this account."""
+        return with_account(self.address, username, password)
 
     @property
     def protocol(self) -> str:
@@ -97,9 +153,17 @@ class LocalBroker:
     def start(self) -> LocalBroker:
         """Start the process and wait until it accepts connections."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        write_accounts(self.accounts_file, self.accounts)
         if self.kind == "mosquitto":
             conf = self.workdir / "mosquitto.conf"
-            conf.write_text(mosquitto_config(port=self.port, persistence_dir=self.workdir, auth=self.auth))
+            conf.write_text(
+                mosquitto_config(
+                    port=self.port,
+                    persistence_dir=self.workdir,
+                    accounts_file=self.accounts_file,
+                    tls=self.tls,
+                )
+            )
             command = [shutil.which("mosquitto") or "mosquitto", "-c", str(conf)]
         else:
             from apps import embedded_broker
@@ -107,6 +171,7 @@ class LocalBroker:
             if not embedded_broker.available():
                 raise RuntimeError(embedded_broker.MISSING)
             command = [sys.executable, "-m", "apps.embedded_broker", "--port", str(self.port)]
+            command += ["--accounts", str(self.accounts_file)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -125,10 +190,10 @@ class LocalBroker:
                 self.process.terminate()
             self.process.wait(10)
 
-    def reload(self) -> None:
-        """SIGHUP: Mosquitto rereads its password and ACL files without dropping anyone."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGHUP)
+    def set_accounts(self, accounts: list[BrokerAccount]) -> None:
+        """Replace every account: the broker restarts on the same port (persistent sessions survive)."""
+        self.accounts = list(accounts)
+        self.restart()
 
     def restart(self) -> None:
         """Stop and start again on the same port with the same persistence."""
@@ -141,17 +206,32 @@ def start_local_broker(
     port: int | None = None,
     workdir: Path | None = None,
     prefer: str = "mosquitto",
-    auth: BrokerAuthFiles | None = None,
+    accounts: list[BrokerAccount] | None = None,
+    tls: BrokerTls | None = None,
 ) -> LocalBroker:
-    """Start Mosquitto if installed (or `prefer="amqtt"`), else the embedded broker (which ignores `auth`)."""
+    """Start Mosquitto if installed (or `prefer="amqtt"`), else the embedded broker; closed either way.
+
+    Without `accounts` (tests), one admin account with a random password is created and `url` logs in
+    with it (also as `<admin>-spb`, the Sparkplug host login of a collector using that URL).
+    """
     kind = "mosquitto" if prefer == "mosquitto" and shutil.which("mosquitto") else "amqtt"
     workdir = workdir or Path(tempfile.mkdtemp(prefix="diagnose-broker-"))
-    return LocalBroker(kind=kind, port=port or free_port(), workdir=workdir, auth=auth).start()
+    login: tuple[str, str] | None = None
+    if accounts is None:
+        login = ("diagnose-test", new_password())
+        accounts = [
+            admin_account(username=login[0], password=login[1]),
+            admin_account(username=sparkplug_username(login[0]), password=login[1]),
+        ]
+    broker = LocalBroker(
+        kind=kind, port=port or free_port(), workdir=workdir, accounts=accounts, login=login, tls=tls
+    )
+    return broker.start()
 
 
-def ensure_broker(url: str, *, workdir: Path) -> LocalBroker | None:
-    """None if a broker answers at `url`; otherwise start one on that port and return it."""
+def ensure_broker(url: str, *, workdir: Path, accounts: list[BrokerAccount]) -> LocalBroker | None:
+    """None if a broker answers at `url`; otherwise start one on that port with these accounts."""
     address = BrokerAddress.from_url(url)
     if answers(address.host, address.port):
         return None
-    return start_local_broker(port=address.port, workdir=workdir)
+    return start_local_broker(port=address.port, workdir=workdir, accounts=accounts)

@@ -10,13 +10,17 @@ import time
 from datetime import datetime
 
 import click
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from apps import sample_data
 from apps.broker import LocalBroker, answers, ensure_broker
 from collectors.backfill import enterprise_history
+from collectors.simulator import SIM_EDGE, sim_devices
 from diagnose import migrate
 from diagnose.db import make_engine, session_scope
+from diagnose.models import Device, Enterprise
+from diagnose.services import broker_accounts, devices
+from diagnose.services.broker_accounts import BrokerAccount, new_password
 from diagnose.settings import Settings
 
 PARTS = ("collect", "simulate", "jobs", "serve")
@@ -24,6 +28,31 @@ PARTS = ("collect", "simulate", "jobs", "serve")
 
 def _history(session: Session, enterprise_id: int, end: datetime) -> int:
     return enterprise_history(session=session, enterprise_id=enterprise_id, end=end)
+
+
+SIMULATOR_USER = "diagnose-simulator"
+DEMO_ACTOR = "system:demo"
+
+
+def demo_accounts(session: Session, settings: Settings, logins: dict[str, str]) -> list[BrokerAccount]:
+    """Every broker account of the demo: each device, the collector, the simulator, each edge node."""
+    for uscc, device in session.exec(
+        select(Enterprise.uscc, Device)
+        .join(Enterprise)
+        .where(Device.registry_status == "active", col(Device.mqtt_password_hash).is_(None))
+    ).all():
+        # Each device has its own account (the simulator speaks for them all, but no one else can).
+        devices.issue_mqtt_credentials(session=session, actor=DEMO_ACTOR, device=device, uscc=uscc)
+    accounts = broker_accounts.registry_accounts(session=session)
+    accounts += broker_accounts.collector_accounts(
+        username=settings.mqtt_client_id, password=logins["collect"], client_id=settings.mqtt_client_id
+    )
+    accounts.append(broker_accounts.simulator_account(username=SIMULATOR_USER, password=logins["simulate"]))
+    for uscc in sorted({device.uscc for device in sim_devices(session, protocols=("sparkplug",))}):
+        username = broker_accounts.edge_username(uscc, SIM_EDGE)
+        password = broker_accounts.derived_password(logins["simulate"], username)
+        accounts.append(broker_accounts.edge_account(group=uscc, edge=SIM_EDGE, password=password))
+    return accounts
 
 
 def run_demo(settings: Settings) -> int:
@@ -34,41 +63,56 @@ def run_demo(settings: Settings) -> int:
     with session_scope(engine) as session:
         # The sample diagnoses are scored as they load: give their evidence window a simulated past week.
         logins = sample_data.load(session, history=_history)
-    broker: LocalBroker | None = ensure_broker(settings.mqtt_url, workdir=var_dir / "broker")
+    broker_logins = {part: new_password() for part in ("collect", "simulate")}
+    with session_scope(engine) as session:
+        accounts = demo_accounts(session, settings, broker_logins)
+    broker: LocalBroker | None = ensure_broker(
+        settings.mqtt_url, workdir=var_dir / "broker", accounts=accounts
+    )
     env = dict(os.environ)
     env["DIAGNOSE_DATABASE_URL"] = settings.effective_database_url
     env["DIAGNOSE_VAR_DIR"] = str(var_dir.resolve())
+    urls: dict[str, str] = {}
     if broker is not None:
-        env["DIAGNOSE_MQTT_URL"] = broker.url
+        env["DIAGNOSE_MQTT_URL"] = broker.address  # the web UI and scheduler need no broker login
         env["DIAGNOSE_MQTT_PROTOCOL"] = broker.protocol
-        click.echo(f"started {broker.kind} broker at {broker.url} (none answered at {settings.mqtt_url})")
+        users = {"collect": settings.mqtt_client_id, "simulate": SIMULATOR_USER}
+        urls = {part: broker.url_for(users[part], password) for part, password in broker_logins.items()}
+        click.echo(
+            f"started {broker.kind} broker at {broker.address} with {len(accounts)} accounts "
+            f"(none answered at {settings.mqtt_public_url})"
+        )
     else:
-        click.echo(f"using the MQTT broker at {settings.mqtt_url}")
+        click.echo(
+            f"using the MQTT broker at {settings.mqtt_public_url} (its accounts are yours to provision)"
+        )
     children: dict[str, subprocess.Popen[bytes]] = {}
     log_dir = var_dir / "logs"
     log_dir.mkdir(exist_ok=True)
-    for part in PARTS:
-        args = [sys.executable, "-m", "apps", part] + (["--dev"] if part == "serve" else [])
-        with (log_dir / f"{part}.log").open("ab") as log:
-            children[part] = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://{settings.web_host}:{settings.web_port}/"
-    deadline = time.monotonic() + 60
-    while not answers(settings.web_host, settings.web_port, 0.5) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    click.echo(f"\n智诊 demo running: {url}   (logs in {log_dir}; Ctrl-C stops everything)")
-    click.echo(f"demo logins (password {sample_data.DEMO_PASSWORD}):")
-    for login in logins:
-        click.echo(f"  {login.username:<10} {login.role:<10} {login.organisation}")
-    stopping = False
+    code = 1
+    try:  # whatever fails from here on, the children and the broker we started are stopped
+        for part in PARTS:
+            args = [sys.executable, "-m", "apps", part] + (["--dev"] if part == "serve" else [])
+            part_env = env | ({"DIAGNOSE_MQTT_URL": urls[part]} if part in urls else {})
+            with (log_dir / f"{part}.log").open("ab") as log:
+                children[part] = subprocess.Popen(args, env=part_env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://{settings.web_host}:{settings.web_port}/"
+        deadline = time.monotonic() + 60
+        while not answers(settings.web_host, settings.web_port, 0.5) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        click.echo(f"\n智诊 demo running: {url}   (logs in {log_dir}; Ctrl-C stops everything)")
+        click.echo(f"demo logins (password {sample_data.DEMO_PASSWORD}):")
+        for login in logins:
+            click.echo(f"  {login.username:<10} {login.role:<10} {login.organisation}")
+        stopping = False
 
-    def _stop(*_args: object) -> None:
-        nonlocal stopping
-        stopping = True
+        def _stop(*_args: object) -> None:
+            nonlocal stopping
+            stopping = True
 
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    code = 0
-    try:
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+        code = 0
         while not stopping:
             for part, child in children.items():
                 if child.poll() is not None:

@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 from diagnose.settings import Settings
+
+
+def effective_workers(settings: Settings) -> int:
+    """gunicorn workers: as configured with a shared limiter store (Redis), else one, said out loud.
+
+    Login limits kept in each worker's memory would multiply by the number of workers.
+    """
+    if settings.web_workers <= 1 or not settings.ratelimit_storage_url.startswith("memory://"):
+        return settings.web_workers
+    print(
+        f"diagnose serve: DIAGNOSE_RATELIMIT_STORAGE_URL is memory://, so running 1 worker instead of "
+        f"{settings.web_workers} (each would keep its own login limit); set it to redis://… for more",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def metrics_dir(settings: Settings) -> Path:
@@ -47,10 +63,12 @@ def run_web(settings: Settings, *, dev: bool = False) -> None:
     def child_exit(_server: Any, worker: Any) -> None:
         multiprocess.mark_process_dead(worker.pid, str(folder))
 
+    workers = effective_workers(settings)
+
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.web_host}:{settings.web_port}")
-            self.cfg.set("workers", settings.web_workers)
+            self.cfg.set("workers", workers)
             # Threads (gthread): one slow request (a big report page, a locked database) holds one thread,
             # while the worker's other threads keep serving; sync workers stalled everyone behind it.
             self.cfg.set("worker_class", "gthread")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -23,25 +24,63 @@ RECEIVE_MAXIMUM = 2_000
 
 @dataclass(frozen=True, slots=True)
 class BrokerAddress:
-    """Where the broker is, parsed from an mqtt:// URL."""
+    """Where the broker is, parsed from an mqtt:// or mqtts:// URL."""
 
     host: str
     port: int
     username: str | None = None
     password: str | None = None
+    tls: bool = False
+    cafile: str | None = None  # the CA that signed the broker's certificate (None: the system's)
+    certfile: str | None = None  # a client certificate, when the broker asks for one
+    keyfile: str | None = None
 
     @classmethod
     def from_url(cls, url: str) -> BrokerAddress:
-        """Parse mqtt://[user:pass@]host[:port]."""
+        """Parse mqtt://[user:pass@]host[:port] or mqtts://…[:8883][?cafile=…&certfile=…&keyfile=…]."""
         parsed = urlparse(url)
-        if parsed.scheme not in ("mqtt", "tcp"):
-            raise ValueError(f"unsupported MQTT URL scheme {parsed.scheme!r} (use mqtt://host:port)")
+        if parsed.scheme not in ("mqtt", "tcp", "mqtts", "ssl"):
+            raise ValueError(
+                f"unsupported MQTT URL scheme {parsed.scheme!r} (use mqtt:// or mqtts://host:port)"
+            )
+        tls = parsed.scheme in ("mqtts", "ssl")
+        query = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        unknown = set(query) - {"cafile", "certfile", "keyfile"}
+        if unknown or (query and not tls):
+            raise ValueError(
+                f"MQTT URL options {sorted(query)}: only cafile, certfile, keyfile, with mqtts://"
+            )
         return cls(
             host=parsed.hostname or "127.0.0.1",
-            port=parsed.port or 1883,
+            port=parsed.port or (8883 if tls else 1883),
             username=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
+            tls=tls,
+            cafile=query.get("cafile"),
+            certfile=query.get("certfile"),
+            keyfile=query.get("keyfile"),
         )
+
+    def secure(self, client: mqtt.Client) -> None:
+        """Log in and, for mqtts://, verify the broker's certificate against the CA (and present ours)."""
+        if self.username:
+            client.username_pw_set(self.username, self.password)
+        if self.tls:
+            client.tls_set(
+                ca_certs=self.cafile,
+                certfile=self.certfile,
+                keyfile=self.keyfile,
+                cert_reqs=ssl.CERT_REQUIRED,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+
+
+def with_account(url: str, username: str, password: str | None) -> str:
+    """`url` logging in as another broker account (the Sparkplug host login, an edge node's)."""
+    parsed = urlparse(url)
+    host = parsed.netloc.rpartition("@")[2]
+    userinfo = quote(username, safe="") + (f":{quote(password, safe='')}" if password else "")
+    return parsed._replace(netloc=f"{userinfo}@{host}").geturl()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +159,7 @@ class CollectorClient:
         self._client = _new_client(client_id, protocol, manual_ack=True, clean=clean_start)
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
         self._client.max_inflight_messages_set(100)
-        if self.address.username:
-            self._client.username_pw_set(self.address.username, self.address.password)
+        self.address.secure(self._client)
         if will is not None:
             self.set_will(*will)
         self._client.on_connect = self._handle_connect
@@ -249,8 +287,7 @@ class Publisher:
         self._client.max_inflight_messages_set(200)
         self._client.max_queued_messages_set(0)
         self._client.reconnect_delay_set(min_delay=1, max_delay=5)
-        if self.address.username:
-            self._client.username_pw_set(self.address.username, self.address.password)
+        self.address.secure(self._client)
         self.connected = threading.Event()
         self.refused: ReasonCode | None = None  # why the broker refused the last CONNECT, if it did
         self._answered = threading.Event()
@@ -291,15 +328,22 @@ class Publisher:
         self._client.connect_async(self.address.host, self.address.port, keepalive=KEEPALIVE_S)
         self._client.loop_start()
         if not self._answered.wait(timeout_s):
-            self._client.loop_stop()
+            self._abandon()
             raise TimeoutError(f"no MQTT broker answered at {self.address.host}:{self.address.port}")
         if self.refused is not None:
             reason = self.refused
-            self._client.loop_stop()
+            self._abandon()
             raise ConnectionRefusedError(
                 f"MQTT broker at {self.address.host}:{self.address.port} refused the connection: {reason}"
             )
         return self
+
+    def _abandon(self) -> None:
+        """Give up connecting: stop retrying and close any half-open (e.g. failed TLS) socket."""
+        self._client.loop_stop()
+        sock = self._client.socket()
+        if sock is not None:
+            sock.close()
 
     def publish(
         self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False

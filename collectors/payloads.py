@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from collectors.models import DEVICE_STATES, DeviceBirth, DeviceStatus, Parsed, Reading, Rejected
+from diagnose.services.broker_accounts import DEVICE_ID_RE, DEVICE_ID_RULE, DEVICE_ID_RULE_ZH
 from scoring.uscc import is_valid_uscc
 
 TOPIC_ROOT = "plant"
-DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 KNOWN_FLOATS = ("power_kw", "energy_kwh", "current_a")
 KNOWN_COUNTERS = ("count_total", "count_good")
 RESERVED = {"ts", "seq", "state", *KNOWN_FLOATS, *KNOWN_COUNTERS}
@@ -57,7 +56,7 @@ def _parse_topic(topic: str) -> tuple[str, str, str]:
     if not is_valid_uscc(parts[1]):
         raise _Bad(f"bad topic: {parts[1][:40]!r} is not a valid unified social credit code")
     if not DEVICE_ID_RE.match(parts[2]):
-        raise _Bad(f"bad topic: device id {parts[2][:80]!r} must be 1-64 of A-Z a-z 0-9 _ . : -")
+        raise _Bad(f"bad topic: device id {parts[2][:80]!r}: {DEVICE_ID_RULE_ZH} ({DEVICE_ID_RULE})")
     return parts[1], parts[2], parts[3]
 
 

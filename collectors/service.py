@@ -41,6 +41,7 @@ class Collector:
             max_rows=settings.batch_max_rows,
             max_wait_ms=settings.batch_max_wait_ms,
             queue_max=settings.queue_max,
+            pending_per_hour=settings.pending_devices_per_hour,
         )
         self.stop_event = threading.Event()
         self.ledger = SubscriptionLedger(settings)
@@ -124,7 +125,7 @@ def run_collector(settings: Settings, engine: Engine, stop: threading.Event) -> 
     log.info(
         "collector %s started on %s",
         settings.mqtt_client_id,
-        settings.mqtt_url,
+        settings.mqtt_public_url,
         extra={
             "client_id": settings.mqtt_client_id,
             "topics": [s.topic for s in collector.client.subscriptions],

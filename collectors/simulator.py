@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from collectors.client import Publisher
+from collectors.client import BrokerAddress, Publisher, with_account
 from collectors.payloads import birth_topic, telemetry_topic
 from collectors.sparkplug.codec import MetricSpec, encode_payload, nbirth_payload, ndeath_payload
 from diagnose.models import Device, Enterprise
+from diagnose.services.broker_accounts import derived_password, edge_username
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,9 @@ class DeviceModel:
         }
 
 
+SIM_EDGE = "EDGE1"  # each simulated enterprise's one edge node (its group id is the USCC)
+
+
 class PlantSimulator:
     """Publishes every device's telemetry at `rate_hz` until stopped."""
 
@@ -104,9 +108,12 @@ class PlantSimulator:
         protocol: str = "5",
         rate_hz: float = 1.0,
         seed: int = 7,
-        client_id: str = "diagnose-simulator",
+        client_id: str | None = None,
+        edge_accounts: bool = False,
     ) -> None:
         rng = random.Random(seed)
+        # Every account is bound to its client id: the simulator's is its user name.
+        client_id = client_id or BrokerAddress.from_url(url).username or "diagnose-simulator"
         start_seq = int(time.time() * 1000)  # keeps seq increasing across simulator restarts
         models = [DeviceModel(d, random.Random(rng.random()), seq=start_seq) for d in devices]
         self.models = [m for m in models if m.device.protocol != "sparkplug"]
@@ -120,7 +127,13 @@ class PlantSimulator:
         # One edge node per enterprise; its group id is the USCC, which the host maps to itself.
         self.edges = [
             SparkplugEdge(
-                url=url, group=uscc, edge="EDGE1", models=group, protocol=protocol, client_id=client_id
+                url=url,
+                group=uscc,
+                edge=SIM_EDGE,
+                models=group,
+                protocol=protocol,
+                client_id=client_id,
+                own_account=edge_accounts,
             )
             for uscc, group in by_uscc.items()
         ]
@@ -174,16 +187,32 @@ class SparkplugEdge:
     """A simulated Sparkplug B edge node: NDEATH will, NBIRTH, DBIRTH with aliases, DDATA, rebirth on NCMD."""
 
     def __init__(
-        self, *, url: str, group: str, edge: str, models: Sequence[DeviceModel], protocol: str, client_id: str
+        self,
+        *,
+        url: str,
+        group: str,
+        edge: str,
+        models: Sequence[DeviceModel],
+        protocol: str,
+        client_id: str,
+        own_account: bool = False,
     ) -> None:
         self.group, self.edge, self.models = group, edge, list(models)
         self.bd_seq = int(time.time()) % 256
         self.seq = 0
         self.rebirth = threading.Event()
         will = ndeath_payload(bd_seq=self.bd_seq, timestamp_ms=_ms(datetime.now(UTC)))
+        address = BrokerAddress.from_url(url)
+        if own_account and address.username:
+            # An edge node has its own account, bound to its client id; the simulator derives its
+            # password from its own, as `diagnose demo` does when it provisions the broker.
+            client_id = edge_username(group, edge)
+            url = with_account(url, client_id, derived_password(address.password or "", client_id))
+        else:
+            client_id = f"{client_id}-{group}-{edge}"
         self.publisher = Publisher(
             url=url,
-            client_id=f"{client_id}-{group}-{edge}",
+            client_id=client_id,
             protocol=protocol,
             will=(self._topic("NDEATH"), will, 1, False),
         )

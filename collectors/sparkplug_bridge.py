@@ -7,10 +7,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from collectors.client import CollectorClient, Delivery, Subscription
+from collectors.client import BrokerAddress, CollectorClient, Delivery, Subscription, with_account
 from collectors.models import Parsed
 from collectors.sparkplug.host import SparkplugHost
 from collectors.sparkplug.topics import NAMESPACE, state_payloads, state_topic
+from diagnose.services.broker_accounts import sparkplug_username
 from diagnose.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class SparkplugBridge:
         self._clock = clock
         self._birth_ms = _now_ms()
         self.client = CollectorClient(
-            url=settings.mqtt_url,
+            url=_host_login(settings.mqtt_url),
             client_id=f"{settings.mqtt_client_id}-spb",
             protocol=settings.mqtt_protocol,
             subscriptions=sparkplug_subscriptions(parse_groups(settings.sparkplug_groups)),
@@ -102,6 +103,14 @@ class SparkplugBridge:
             offline = state_payloads(self._birth_ms)[1]
             self.client.publish(self.state_topic, offline, qos=1, retain=True)
         self.client.stop()
+
+
+def _host_login(url: str) -> str:
+    """The Sparkplug host's own broker account: the collector's user with "-spb", same password."""
+    address = BrokerAddress.from_url(url)
+    if not address.username:
+        return url
+    return with_account(url, sparkplug_username(address.username), address.password)
 
 
 def _now_ms() -> int:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, func, select, update
 
 from collectors.models import DeviceBirth, DeviceDeath, DeviceStatus, Parsed, Reading, Rejected
 from diagnose.models import DeadLetter, Device, DevicePresence, Enterprise, Telemetry
@@ -17,6 +17,7 @@ from diagnose.models.base import utcnow
 from diagnose.services.partitions import ensure_days
 
 SYSTEM_ACTOR = "system:collector"
+DEFAULT_PENDING_PER_HOUR = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +51,20 @@ def _insert(session: Session) -> Insert:
 
 
 def store_batch(
-    *, session: Session, items: Sequence[Incoming], device_ids: dict[tuple[str, str], int]
+    *,
+    session: Session,
+    items: Sequence[Incoming],
+    device_ids: dict[tuple[str, str], int],
+    pending_per_hour: int = DEFAULT_PENDING_PER_HOUR,
 ) -> StoreReport:
     """Store a batch in the session's transaction; the caller commits, then acknowledges the messages.
 
     `device_ids` is the caller's (USCC, external id) → row id cache; it is filled in as devices appear.
+    Unknown devices register as pending, at most `pending_per_hour` per enterprise per hour; beyond
+    that their messages are dead-lettered with that reason (a flood of made-up ids stays bounded).
     """
     report = StoreReport(offered=len(items))
+    caps = _PendingCap(pending_per_hour)
     rows: list[dict[str, object]] = []
     received_at = utcnow()  # when this batch reached the store (one clock read, not one per row)
     latest: dict[int, Reading] = {}
@@ -68,7 +76,7 @@ def store_batch(
         elif isinstance(parsed, Reading):
             device_id = _resolve(session, device_ids, parsed.uscc, parsed.device_id)
             if device_id is None:
-                reason = _unknown_reason(session, device_ids, parsed, report)
+                reason = _unknown_reason(session, device_ids, parsed, report, caps)
                 # A Sparkplug DATA cannot be decoded again without the birth it came under (aliases,
                 # seq): the reading is held decoded beside the raw bytes, for the replay on confirmation.
                 held = reading_to_json(parsed) if parsed.source == "sparkplug" else None
@@ -79,10 +87,11 @@ def store_batch(
             if not parsed.is_historical and (device_id not in latest or latest[device_id].ts <= parsed.ts):
                 latest[device_id] = parsed
         elif isinstance(parsed, DeviceBirth):
-            if _apply_birth(session, device_ids, parsed, report):
+            refused = _apply_birth(session, device_ids, parsed, report, caps)
+            if refused is None:
                 report.births += 1
             else:
-                _dead_letter(session, item, f"unknown enterprise {parsed.uscc}")
+                _dead_letter(session, item, refused)
                 report.dead_lettered += 1
         elif isinstance(parsed, DeviceDeath):
             report.deaths += _apply_death(session, device_ids, parsed)
@@ -150,8 +159,45 @@ def _resolve(session: Session, cache: dict[tuple[str, str], int], uscc: str, ext
     return cache[key]
 
 
+@dataclass(slots=True)
+class _PendingCap:
+    """Pending registrations per enterprise in the last hour, counted once per batch per enterprise."""
+
+    per_hour: int
+    counts: dict[int, int] = field(default_factory=dict)
+
+    def take(self, session: Session, enterprise_id: int) -> bool:
+        """Whether one more pending device may be registered for this enterprise (and count it)."""
+        if enterprise_id not in self.counts:
+            since = utcnow() - timedelta(hours=1)
+            self.counts[enterprise_id] = session.exec(
+                select(func.count())
+                .select_from(Device)
+                .where(
+                    Device.enterprise_id == enterprise_id,
+                    Device.registry_status == "pending",
+                    col(Device.created_at) >= since,
+                )
+            ).one()
+        if self.counts[enterprise_id] >= self.per_hour:
+            return False
+        self.counts[enterprise_id] += 1
+        return True
+
+    def reason(self, uscc: str, external_id: str) -> str:
+        """The dead letter's reason when the cap is reached."""
+        return (
+            f"pending device cap reached: enterprise {uscc} registered {self.per_hour} pending devices "
+            f"in the last hour; {external_id[:64]} not registered (confirm or raise DIAGNOSE_PENDING_DEVICES_PER_HOUR)"
+        )
+
+
 def _unknown_reason(
-    session: Session, cache: dict[tuple[str, str], int], reading: Reading, report: StoreReport
+    session: Session,
+    cache: dict[tuple[str, str], int],
+    reading: Reading,
+    report: StoreReport,
+    caps: _PendingCap,
 ) -> str:
     enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == reading.uscc)).first()
     if enterprise is None:
@@ -160,6 +206,8 @@ def _unknown_reason(
         select(Device).where(Device.enterprise_id == enterprise.id, Device.external_id == reading.device_id)
     ).first()
     if existing is None:
+        if not caps.take(session, enterprise.id):  # type: ignore[arg-type]
+            return caps.reason(reading.uscc, reading.device_id)
         session.add(
             Device(
                 enterprise_id=enterprise.id,  # type: ignore[arg-type]
@@ -176,15 +224,22 @@ def _unknown_reason(
 
 
 def _apply_birth(
-    session: Session, cache: dict[tuple[str, str], int], birth: DeviceBirth, report: StoreReport
-) -> bool:
+    session: Session,
+    cache: dict[tuple[str, str], int],
+    birth: DeviceBirth,
+    report: StoreReport,
+    caps: _PendingCap,
+) -> str | None:
+    """Apply a birth; the reason it was refused, or None."""
     enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == birth.uscc)).first()
     if enterprise is None:
-        return False
+        return f"unknown enterprise {birth.uscc}"
     device = session.exec(
         select(Device).where(Device.enterprise_id == enterprise.id, Device.external_id == birth.device_id)
     ).first()
     if device is None:
+        if not caps.take(session, enterprise.id):  # type: ignore[arg-type]
+            return caps.reason(birth.uscc, birth.device_id)
         device = Device(
             enterprise_id=enterprise.id,  # type: ignore[arg-type]
             external_id=birth.device_id,
@@ -217,7 +272,7 @@ def _apply_birth(
     if birth.ts is not None or birth.source == "sparkplug":
         moment = birth.ts or utcnow()
         session.add(DevicePresence(device_id=device.id, ts=moment, online=True, source="birth"))  # type: ignore[arg-type]
-    return True
+    return None
 
 
 def _apply_status(

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from collectors.client import Delivery
 from collectors.models import Parsed, Rejected
-from collectors.store import Incoming, StoreReport, store_batch
+from collectors.store import DEFAULT_PENDING_PER_HOUR, Incoming, StoreReport, store_batch
 from diagnose.observability import log_context
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,10 @@ class BatchWriter:
         max_rows: int = 500,
         max_wait_ms: int = 200,
         queue_max: int = 20_000,
+        pending_per_hour: int = DEFAULT_PENDING_PER_HOUR,
     ) -> None:
         self._engine = engine
+        self._pending_per_hour = pending_per_hour
         self._ack = ack
         self._max_rows = max_rows
         self._max_wait_s = max_wait_ms / 1000
@@ -160,7 +162,12 @@ class BatchWriter:
     def _store(self, batch: Sequence[Envelope]) -> StoreReport:
         incoming = [Incoming(e.delivery.topic, e.delivery.payload, item) for e in batch for item in e.items]
         with Session(self._engine) as session:
-            report = store_batch(session=session, items=incoming, device_ids=self._device_ids)
+            report = store_batch(
+                session=session,
+                items=incoming,
+                device_ids=self._device_ids,
+                pending_per_hour=self._pending_per_hour,
+            )
             session.commit()
         return report
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +28,11 @@ class Settings(BaseSettings):
         "",
         description="SQLAlchemy URL; empty means sqlite:///<var_dir>/diagnose.db. PostgreSQL: postgresql+psycopg://…",
     )
-    mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="Broker URL, mqtt://[user:pass@]host:port.")
+    mqtt_url: str = Field(
+        "mqtt://127.0.0.1:1883",
+        description="Broker URL with this process's login: mqtt://user:pass@host:port, or "
+        "mqtts://user:pass@host:8883?cafile=CA[&certfile=…&keyfile=…]; never shown with its password.",
+    )
     mqtt_protocol: Literal["5", "3.1.1"] = Field(
         "5", description="MQTT protocol version the collector speaks."
     )
@@ -63,6 +68,11 @@ class Settings(BaseSettings):
         20_000, description="Collector: bounded in-memory queue; a full queue pauses intake."
     )
     max_payload_bytes: int = Field(65_536, description="Larger payloads are dead-lettered.")
+    pending_devices_per_hour: int = Field(
+        50,
+        description="Collector: unknown devices registered as pending per enterprise per hour; beyond, "
+        "their messages are dead-lettered with that reason.",
+    )
     offline_after_s: int = Field(300, description="A device silent this long is shown offline.")
     public_url: str = Field(
         "http://127.0.0.1:8000",
@@ -85,7 +95,15 @@ class Settings(BaseSettings):
         "30 per minute", description="Rate limit on the public report verification page per client address."
     )
     ratelimit_storage_url: str = Field(
-        "memory://", description="Flask-Limiter storage; redis://… for many workers."
+        "memory://",
+        description="Flask-Limiter storage shared by all workers, e.g. redis://127.0.0.1:6379/0; with "
+        "memory:// `diagnose serve` runs one worker, so the login limit is not multiplied.",
+    )
+    login_max_failures: int = Field(
+        5, description="Consecutive failed logins after which an account is locked (等保 2.0)."
+    )
+    login_lockout_min: int = Field(
+        30, description="How long a locked account stays locked, minutes (an admin can unlock it sooner)."
     )
     web_host: str = Field("127.0.0.1", description="Address `diagnose serve` binds.")
     web_port: int = Field(8000, description="Port `diagnose serve` binds.")
@@ -139,6 +157,11 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'diagnose.db').resolve()}"
 
+    @property
+    def mqtt_public_url(self) -> str:
+        """The broker URL without user and password: what pages, logs and errors may show."""
+        return redact_url(self.mqtt_url)
+
     def ensure_var_dir(self) -> Path:
         """Create var_dir if missing and return it."""
         self.var_dir.mkdir(parents=True, exist_ok=True)
@@ -153,6 +176,14 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def redact_url(url: str) -> str:
+    """`url` with any user:password@ removed (secrets never leave in pages, logs or errors)."""
+    parsed = urlsplit(url)
+    if "@" not in parsed.netloc:
+        return url
+    return urlunsplit(parsed._replace(netloc=parsed.netloc.rpartition("@")[2]))
 
 
 def load_settings(**overrides: object) -> Settings:

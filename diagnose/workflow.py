@@ -45,6 +45,8 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 EDITABLE = frozenset({S.scheduled, S.on_site, S.returned})  # the questionnaire can be filled in these
+# While one of these is open the order's provider may act on the enterprise's devices (refs #12).
+PLANT_ACCESS = frozenset({S.assigned, S.scheduled, S.on_site, S.submitted, S.returned})
 
 
 # A refused transition is the one input error type: `code` is 'forbidden' (wrong actor) or 'invalid' (wrong

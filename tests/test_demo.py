@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -85,6 +88,7 @@ def test_demo_serves_login_and_collects_telemetry(tmp_path: Path, broker: str) -
             time.sleep(1)
         assert current["devices_seen_5min"] > 0  # type: ignore[operator]
         assert set(current["diagnoses"]) >= {"created", "assigned", "submitted", "accepted"}  # type: ignore[arg-type]
+        _closed_and_quiet(tmp_path / "var", web_port, mqtt_port, broker)
         measured = _measured_indicators(tmp_path / "var" / "diagnose.db")
         assert measured.keys() >= {"coverage", "oee", "availability"}, measured  # the week before scoring
         assert measured["coverage"] > 0.5 and 0 < measured["oee"] < 1, measured
@@ -94,3 +98,54 @@ def test_demo_serves_login_and_collects_telemetry(tmp_path: Path, broker: str) -
     assert demo.returncode == 0, output
     assert "started " + ("mosquitto" if broker == "mosquitto" else "amqtt") in output
     assert not answers("127.0.0.1", web_port, 0.2) and not answers("127.0.0.1", mqtt_port, 0.2)
+    texts = [output] + [log.read_text(errors="replace") for log in (tmp_path / "var").rglob("*.log")]
+    for text in texts:
+        assert not CREDENTIAL_URL.search(text), CREDENTIAL_URL.search(text)
+
+
+# scheme://user:password@host — what must never appear in a page, a log line or an error.
+CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+
+
+def _closed_and_quiet(var: Path, web_port: int, mqtt_port: int, broker: str) -> None:
+    """The demo's broker refuses anonymous clients; a provider's pages show no broker password."""
+    from collectors.client import Publisher
+
+    with pytest.raises(ConnectionRefusedError):
+        Publisher(
+            url=f"mqtt://127.0.0.1:{mqtt_port}",
+            client_id="anonymous",
+            protocol="5" if broker == "mosquitto" else "3.1.1",
+        ).start(timeout_s=5)
+    with sqlite3.connect(var / "diagnose.db") as connection:
+        (order_id,) = connection.execute(
+            "SELECT o.id FROM diagnosisorder o JOIN user u ON u.provider_id = o.provider_id "
+            "WHERE u.username = 'provider2' AND o.status = 'on_site'"
+        ).fetchone()
+        (device_id,) = connection.execute(
+            "SELECT d.id FROM device d JOIN diagnosisorder o ON o.enterprise_id = d.enterprise_id "
+            "WHERE o.id = ? AND d.networked ORDER BY d.id",
+            (order_id,),
+        ).fetchone()
+    jar = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    base = f"http://127.0.0.1:{web_port}"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', jar.open(f"{base}/login").read().decode())
+    assert token
+    form = {"username": "provider2", "password": "demo-2026!", "csrf_token": token.group(1)}
+    jar.open(f"{base}/login", data=urllib.parse.urlencode(form).encode()).read()
+    pages = [jar.open(f"{base}/provider/orders/{order_id}/devices").read().decode()]
+    pages.append(jar.open(f"{base}/provider/orders/{order_id}/devices.json").read().decode())
+    token = re.search(r'name="csrf_token" value="([^"]+)"', pages[0])
+    assert token
+    form = {"csrf_token": token.group(1)}
+    pages.append(
+        jar.open(
+            f"{base}/provider/orders/{order_id}/devices/{device_id}/credentials",
+            data=urllib.parse.urlencode(form).encode(),
+        )
+        .read()
+        .decode()
+    )
+    assert "mqtt-password" in pages[-1]
+    for page in pages:
+        assert not CREDENTIAL_URL.search(page), CREDENTIAL_URL.search(page)

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlmodel import select
 from werkzeug.wrappers import Response
 
-from diagnose.models import Bureau, Enterprise, Provider, Region, Role
-from diagnose.services import audit_log, directory, orgs
+from diagnose.models import Bureau, Enterprise, Provider, Region, Role, User
+from diagnose.services import accounts, audit_log, directory, orgs
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
 from web.auth import role_required
@@ -144,6 +144,20 @@ def set_active(user_id: int) -> Response:
             active=value == "1",
             reason=request.form.get("reason", "")[:500],
         )
+
+    return _change_user(change)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@role_required("admin")
+def unlock(user_id: int) -> Response:
+    """Lift a login lockout before it runs out."""
+
+    def change() -> object:
+        user = get_session().get(User, user_id)
+        if user is None:
+            raise LookupError(user_id)
+        return accounts.unlock(session=get_session(), actor=g.user, user=user)
 
     return _change_user(change)
 

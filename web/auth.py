@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -25,7 +27,8 @@ from werkzeug.wrappers import Response
 from diagnose.models import User
 from diagnose.schemas.errors import FieldError, validate
 from diagnose.schemas.tokens import TokenIssue
-from diagnose.services import audit_log, orgs, tokens
+from diagnose.services import accounts, audit_log, orgs, tokens
+from scoring.china_time import to_china
 from web.db import get_session
 from web.extensions import limiter
 
@@ -41,8 +44,25 @@ HOME_BY_ROLE = {
 
 
 def session_credential(user: User) -> str:
-    """Fingerprint of the user's password hash, kept in the session: a new password ends older sessions."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+    """Fingerprint of the password hash and session version, kept in the cookie.
+
+    Logout, deactivation, a password change or reset move the version on (server side), so every
+    cookie issued before stops working, even a copy saved before the logout.
+    """
+    material = f"{user.password_hash}|{user.session_version}"
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def safe_next(target: str) -> str | None:
+    """`target` if it is a path on this site; None for anything a browser could take elsewhere."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(c) <= 32 or ord(c) == 127 for c in target):
+        return None  # browsers drop tabs and newlines: "/\t/evil.example" would become "//evil.example"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 @bp.before_app_request
@@ -94,11 +114,29 @@ def login() -> str | Response:
     """Show the login form; on POST check the password and start a session."""
     if request.method == "POST":
         db = get_session()
-        user = orgs.authenticate(
-            session=db, username=request.form.get("username", ""), password=request.form.get("password", "")
+        settings = current_app.extensions["diagnose_settings"]
+        outcome = accounts.attempt_login(
+            session=db,
+            username=request.form.get("username", "")[:64],
+            password=request.form.get("password", ""),
+            max_failures=settings.login_max_failures,
+            lockout=timedelta(minutes=settings.login_lockout_min),
+            address=request.remote_addr or "",
         )
+        db.commit()  # failures and lockouts are recorded too
+        user = outcome.user
         if user is None:
-            flash(_("Wrong username or password."), "error")
+            if outcome.locked_until is not None:
+                flash(
+                    _(
+                        "Too many failed logins: this account is locked until %(when)s, "
+                        "or until an administrator unlocks it.",
+                        when=to_china(outcome.locked_until).strftime("%Y-%m-%d %H:%M"),
+                    ),
+                    "error",
+                )
+            else:
+                flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html"), 401  # type: ignore[return-value]
         lang = session.get("lang")
         session.clear()
@@ -109,8 +147,8 @@ def login() -> str | Response:
             session["lang"] = lang
         audit_log.record(session=db, actor=user, action="user.login", entity="user", entity_id=user.id)
         db.commit()
-        target = request.args.get("next", "")
-        if target.startswith("/") and not target.startswith("//"):
+        target = safe_next(request.args.get("next", ""))
+        if target is not None:
             return redirect(target)
         return redirect(url_for("auth.home"))
     return render_template("auth/login.html")
@@ -118,7 +156,12 @@ def login() -> str | Response:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """End the session."""
+    """End the session, and with it every other cookie and API token of the user (server side)."""
+    if g.user is not None:
+        db = get_session()
+        accounts.end_sessions(session=db, user=g.user, actor=g.user, reason="logout")
+        audit_log.record(session=db, actor=g.user, action="user.logout", entity="user", entity_id=g.user.id)
+        db.commit()
     session.clear()
     return redirect(url_for("auth.login"))
 

@@ -24,9 +24,10 @@ from werkzeug.wrappers import Response
 from diagnose.models import Device, DiagnosisOrder, Enterprise
 from diagnose.schemas.answers import AnswerForm
 from diagnose.schemas.errors import FieldError, validate
-from diagnose.services import assessments, devices, plant, tailoring
+from diagnose.services import assessments, broker_accounts, devices, plant, tailoring
+from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
-from diagnose.workflow import EDITABLE
+from diagnose.workflow import EDITABLE, PLANT_ACCESS
 from scoring import maturity
 from scoring.china_time import to_china
 from scoring.maturity.evidence import load_evidence_rules
@@ -34,9 +35,10 @@ from web.auth import role_required
 from web.db import get_session
 from web.labels import RATING_LABELS
 from web.messages import not_saved
-from web.scope import get_order
+from web.scope import get_order, list_args
 
 bp = Blueprint("provider", __name__, url_prefix="/provider/orders/<int:order_id>")
+DEVICES_PER_PAGE = 50
 
 
 def _device(order: DiagnosisOrder, device_id: int) -> Device:
@@ -44,6 +46,19 @@ def _device(order: DiagnosisOrder, device_id: int) -> Device:
     if device is None or device.enterprise_id != order.enterprise_id:
         abort(404)
     return device
+
+
+def _plant_order(order_id: int) -> DiagnosisOrder:
+    """The order, if the provider may still act on the plant's devices: access ends with the order."""
+    order = get_order(order_id)
+    if order.status not in PLANT_ACCESS:
+        abort(403)
+    return order
+
+
+def _broker_url() -> str:
+    """The broker address for devices: never the platform's own credentials."""
+    return current_app.extensions["diagnose_settings"].mqtt_public_url
 
 
 def device_rows(order: DiagnosisOrder) -> list[dict[str, Any]]:
@@ -65,8 +80,17 @@ def device_rows(order: DiagnosisOrder) -> list[dict[str, Any]]:
             "online": d.online,
             "mqtt_username": d.mqtt_username,
         }
-        for d in devices.list_devices(session=get_session(), enterprise_id=order.enterprise_id)
+        for d in _device_page(order).items
     ]
+
+
+def _device_page(order: DiagnosisOrder) -> Page:
+    """The page of the plant's devices asked for (?page=N): a plant may have thousands."""
+    number = list_args()["page"]
+    items, total = devices.page_devices(
+        session=get_session(), enterprise_id=order.enterprise_id, page=number, per_page=DEVICES_PER_PAGE
+    )
+    return Page(items=items, page=number, per_page=DEVICES_PER_PAGE, total=total)
 
 
 @bp.get("/devices")
@@ -76,14 +100,16 @@ def plant_devices(order_id: int) -> str:
     order = get_order(order_id)
     db = get_session()
     enterprise = db.get(Enterprise, order.enterprise_id)
-    rows = devices.list_devices(session=db, enterprise_id=order.enterprise_id)
+    page = _device_page(order)
+    rows = page.items
     return render_template(
         "provider/devices.html",
         order=order,
         enterprise=enterprise,
         devices=rows,
+        page=page,
         topics={d.id: plant.topics(enterprise, d) for d in rows},  # type: ignore[arg-type]
-        broker_url=current_app.extensions["diagnose_settings"].mqtt_url,
+        broker_url=_broker_url(),
     )
 
 
@@ -97,12 +123,15 @@ def plant_devices_json(order_id: int) -> Response:
 @bp.post("/devices")
 @role_required("provider")
 def add_device(order_id: int) -> Response:
-    """Register one of the plant's devices."""
-    order = get_order(order_id)
+    """Register one of the plant's devices: pending until the plant confirms it."""
+    order = _plant_order(order_id)
     db = get_session()
-    external_id = request.form.get("external_id", "").strip()[:64]
-    if not external_id or any(c in external_id for c in "/+#"):
-        flash(_("A device id is required and may not contain / + #."), "error")
+    external_id = request.form.get("external_id", "")
+    if not broker_accounts.valid_device_id(external_id):
+        flash(
+            _("A device id is 1–64 letters, digits or _ . : - (no spaces, control characters, / + #)."),
+            "error",
+        )
         return redirect(url_for("provider.plant_devices", order_id=order_id))
     devices.register_device(
         session=db,
@@ -113,6 +142,7 @@ def add_device(order_id: int) -> Response:
         kind=request.form.get("kind", "")[:64],
         networked=request.form.get("networked") == "on",
         protocol="json" if request.form.get("networked") == "on" else "none",
+        registry_status="pending",
     )
     try:
         db.commit()
@@ -126,7 +156,7 @@ def add_device(order_id: int) -> Response:
 @role_required("provider")
 def device_credentials(order_id: int, device_id: int) -> str:
     """Issue MQTT credentials for a device and show the password once."""
-    order = get_order(order_id)
+    order = _plant_order(order_id)
     db = get_session()
     device = _device(order, device_id)
     enterprise = db.get(Enterprise, order.enterprise_id)
@@ -138,7 +168,7 @@ def device_credentials(order_id: int, device_id: int) -> str:
         device=device,
         password=password,
         topics=plant.topics(enterprise, device),  # type: ignore[arg-type]
-        broker_url=current_app.extensions["diagnose_settings"].mqtt_url,
+        broker_url=_broker_url(),
     )
 
 

@@ -116,8 +116,9 @@ def simulate(ctx: click.Context, device_count: int | None, uscc: str | None, rat
         url=settings.mqtt_url,
         protocol=settings.mqtt_protocol,
         rate_hz=rate_hz or settings.simulate_rate_hz,
+        edge_accounts=True,  # each edge node logs in with its own account (see `diagnose demo`)
     )
-    click.echo(f"simulating {len(devices)} devices at {simulator.rate_hz}/s to {settings.mqtt_url}")
+    click.echo(f"simulating {len(devices)} devices at {simulator.rate_hz}/s to {settings.mqtt_public_url}")
     simulator.run(_stop_on_signals())
 
 
@@ -161,6 +162,7 @@ def demo(ctx: click.Context) -> None:
 
 def _register_commands() -> None:
     """Commands that live in their own modules, one per part of the product."""
+    from apps.cli.audit import audit_log_group
     from apps.cli.collect import register as register_collect_commands
     from apps.cli.policies import policies_command
     from apps.cli.report import report_command
@@ -168,14 +170,15 @@ def _register_commands() -> None:
     from apps.cli.subsidy import subsidy_command
     from apps.cli.supervision import supervision_command
 
-    for command in (
+    commands = (
         model_command,
         score_command,
         subsidy_command,
         supervision_command,
         report_command,
         policies_command,
-    ):
+    )
+    for command in (*commands, audit_log_group):
         main.add_command(command)
     register_collect_commands(main)
 

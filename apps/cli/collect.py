@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -13,13 +12,14 @@ import click
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from apps.broker import write_accounts
 from apps.cli.context import command_engine
 from collectors.client import BrokerAddress
 from collectors.replay import list_dead_letters, replay, replay_device
 from diagnose.db import session_scope
 from diagnose.models import DeadLetter, Device, Enterprise
+from diagnose.services import broker_accounts, telemetry_queries
 from diagnose.services import devices as device_service
-from diagnose.services import telemetry_queries
 from diagnose.settings import Settings
 from scoring.indicators import OeeResult, Window
 
@@ -164,7 +164,10 @@ def confirm_command(ctx: click.Context, uscc: str, external_id: str) -> None:
 @click.argument("external_id")
 @click.pass_context
 def credentials_command(ctx: click.Context, uscc: str, external_id: str) -> None:
-    """Generate a device's MQTT password; print it and the mosquitto_passwd line once (only the hash is kept)."""
+    """Issue or rotate a device's MQTT password; print it once (only its Mosquitto hash is kept).
+
+    Then run `diagnose devices broker-auth` so the broker knows the new password.
+    """
     _, engine = _engine(ctx)
     with session_scope(engine) as session:
         device = _device_or_fail(session, uscc, external_id)
@@ -173,10 +176,7 @@ def credentials_command(ctx: click.Context, uscc: str, external_id: str) -> None
         )
     click.echo(f"username: {creds.username}")
     click.echo(f"password: {creds.password}")
-    click.echo("# append to mosquitto's password_file:")
-    click.echo(creds.passwd_line)
-    click.echo("# append to mosquitto's acl_file:")
-    click.echo(creds.acl, nl=False)
+    click.echo(f"client id: {creds.username}")
 
 
 @click.group("deadletters")
@@ -246,49 +246,52 @@ def register(main: click.Group) -> None:
 
 @devices_group.command("broker-auth")
 @click.option(
-    "--passwd",
-    "passwd_path",
+    "--out",
+    "out_path",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="Mosquitto password_file to write.",
+    help="Mosquitto dynamic-security JSON to write (plugin_opt_config_file).",
 )
 @click.option(
-    "--acl",
-    "acl_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Mosquitto acl_file to write.",
+    "--edge",
+    "edges",
+    multiple=True,
+    metavar="GROUP/EDGE=PASSWORD_FILE",
+    help="A Sparkplug edge node's account, its password read from a file (repeatable).",
 )
 @click.pass_context
-def broker_auth_command(ctx: click.Context, passwd_path: Path, acl_path: Path) -> None:
-    """Write Mosquitto's password and ACL files from the registry (then SIGHUP Mosquitto to reload).
+def broker_auth_command(ctx: click.Context, out_path: Path, edges: tuple[str, ...]) -> None:
+    """Write every broker account from the registry, then restart Mosquitto to apply.
 
-    Every active device with credentials may publish only its own topics; the platform's account
-    (user and password of DIAGNOSE_MQTT_URL) may use every topic. Files are replaced atomically.
+    Each active device with credentials may publish only its own topics, with its own client id; the
+    collector (user and password of DIAGNOSE_MQTT_URL, client id DIAGNOSE_MQTT_CLIENT_ID, and
+    "<user>-spb" for its Sparkplug host) reads plant topics. Replaced atomically, mode 0600.
     """
     settings, engine = _engine(ctx)
     address = BrokerAddress.from_url(settings.mqtt_url)
+    if not address.username or not address.password:
+        raise click.ClickException("DIAGNOSE_MQTT_URL needs the collector's user and password")
     with Session(engine) as session:
-        try:
-            auth = device_service.broker_auth(
-                session=session, service_username=address.username, service_password=address.password
-            )
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from exc
-    for path, text in ((passwd_path, auth.passwd), (acl_path, auth.acl)):
-        _write_atomically(path, text)
-    account = address.username or "(none: DIAGNOSE_MQTT_URL has no user, collectors will be refused)"
-    click.echo(f"wrote {passwd_path} and {acl_path}: {auth.devices} devices, platform account {account}")
-    click.echo("reload Mosquitto to apply: kill -HUP $(pidof mosquitto)")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write next to `path`, then rename over it, so the broker never reads half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.chmod(0o640)
-    os.replace(temporary, path)
+        accounts = broker_accounts.registry_accounts(session=session)
+    devices_count = len(accounts)
+    accounts += broker_accounts.collector_accounts(
+        username=address.username, password=address.password, client_id=settings.mqtt_client_id
+    )
+    for spec in edges:
+        name, sep, password_file = spec.partition("=")
+        group, slash, edge = name.partition("/")
+        if not sep or not slash:
+            raise click.BadParameter(f"use GROUP/EDGE=PASSWORD_FILE: {spec!r}", param_hint="--edge")
+        password = Path(password_file).read_text(encoding="utf-8").strip()
+        accounts.append(broker_accounts.edge_account(group=group, edge=edge, password=password))
+    try:
+        write_accounts(out_path, accounts)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"wrote {out_path}: {devices_count} devices, collector {address.username}, {len(edges)} edge nodes"
+    )
+    click.echo("restart Mosquitto to apply: systemctl restart mosquitto")
 
 
 @devices_group.command("import")

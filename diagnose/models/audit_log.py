@@ -1,4 +1,4 @@
-"""The append-only audit log: who changed what, when. Updates and deletes are refused by the database."""
+"""The append-only, hash-chained audit log: who changed what, when; the database refuses any rewrite."""
 
 from __future__ import annotations
 
@@ -22,3 +22,5 @@ class AuditLog(SQLModel, table=True):
     entity: str = Field(max_length=32)
     entity_id: str = Field(max_length=64)
     detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # SHA-256 of the previous row's row_hash and this row's content: `diagnose audit-log verify`.
+    row_hash: str | None = Field(default=None, max_length=64)

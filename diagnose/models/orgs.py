@@ -103,4 +103,9 @@ class User(SQLModel, table=True):
     api_token_hash: str | None = Field(default=None, max_length=128, index=True)
     api_token_scope: str | None = Field(default=None, max_length=8)  # read | write
     api_token_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # Bumped by logout, deactivation, a password change or reset: every cookie and API token issued
+    # under an older version stops working (reactivation does not bring them back).
+    session_version: int = Field(default=0)
+    failed_logins: int = Field(default=0)  # consecutive, reset by a successful login or an admin unlock
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

@@ -8,7 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from diagnose.models import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
 from diagnose.schemas.enterprises import check_industry_code
 from diagnose.schemas.errors import FieldError
-from diagnose.services import audit_log
+from diagnose.services import accounts, audit_log
 from scoring.uscc import validate_uscc
 
 # Bad input, with the name of the field at fault: the one error type (diagnose.schemas.errors.FieldError).
@@ -153,8 +153,7 @@ def create_user(
     organisation_id: int | None = None,
 ) -> User:
     """Create a user tied to the organisation its role needs; the password is stored hashed (scrypt)."""
-    if len(password) < 8:
-        raise ValidationError("password", "must be at least 8 characters")
+    _check_password("password", password, username)
     if session.exec(select(User).where(User.username == username)).first():
         raise ValidationError("username", f"{username} is taken")
     user = User(
@@ -204,6 +203,8 @@ def set_user_active(
     user.active = active
     session.add(user)
     session.flush()
+    if not active:  # reactivation does not bring old sessions or tokens back: they ended here
+        accounts.end_sessions(session=session, user=user, actor=actor, reason="deactivated")
     audit_log.record(
         session=session,
         actor=actor,
@@ -220,12 +221,12 @@ def reset_password(*, session: Session, actor: User, user_id: int, password: str
     user = session.get(User, user_id)
     if user is None:
         raise LookupError(f"no user {user_id}")
-    if len(password) < 8:
-        raise ValidationError("password", "must be at least 8 characters")
+    _check_password("password", password, user.username)
     user.password_hash = generate_password_hash(password)
     user.api_token_hash = None
     session.add(user)
     session.flush()
+    accounts.end_sessions(session=session, user=user, actor=actor, reason="password reset")
     audit_log.record(
         session=session,
         actor=actor,
@@ -238,16 +239,16 @@ def reset_password(*, session: Session, actor: User, user_id: int, password: str
 
 
 def change_own_password(*, session: Session, user: User, current: str, new: str) -> User:
-    """A user replaces their own password, proving the current one; the API token is kept."""
+    """A user replaces their own password, proving the current one; every session and the API token end."""
     if not check_password_hash(user.password_hash, current):
         raise ValidationError("current_password", "is wrong")
-    if len(new) < 8:
-        raise ValidationError("new_password", "must be at least 8 characters")
     if new == current:
-        raise ValidationError("new_password", "must differ from the current one")
+        raise ValidationError("new_password", "新密码不能与当前密码相同")
+    _check_password("new_password", new, user.username)
     user.password_hash = generate_password_hash(new)
     session.add(user)
     session.flush()
+    accounts.end_sessions(session=session, user=user, actor=user, reason="password change")
     audit_log.record(
         session=session,
         actor=user,
@@ -257,6 +258,13 @@ def change_own_password(*, session: Session, user: User, current: str, new: str)
         detail={"username": user.username},
     )
     return user
+
+
+def _check_password(field: str, password: str, username: str) -> None:
+    try:
+        accounts.check_password(password, username=username)
+    except accounts.PasswordRejected as exc:
+        raise ValidationError(field, str(exc)) from exc
 
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:

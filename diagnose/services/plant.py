@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import secrets
-
 from sqlmodel import Session
-from werkzeug.security import generate_password_hash
 
 from diagnose.models import Device, Enterprise, User
-from diagnose.services import audit_log
+from diagnose.services import devices
 
 
 def topics(enterprise: Enterprise, device: Device) -> dict[str, str]:
@@ -18,17 +15,7 @@ def topics(enterprise: Enterprise, device: Device) -> dict[str, str]:
 
 
 def issue_mqtt_credentials(*, session: Session, actor: User, device: Device, enterprise: Enterprise) -> str:
-    """Give the device a fresh MQTT username and password; the password is returned once and stored hashed."""
-    password = secrets.token_urlsafe(12)
-    device.mqtt_username = f"{enterprise.uscc}-{device.external_id}"[:64]
-    device.mqtt_password_hash = generate_password_hash(password)
-    session.add(device)
-    audit_log.record(
-        session=session,
-        actor=actor,
-        action="device.credentials",
-        entity="device",
-        entity_id=device.id,
-        detail={"mqtt_username": device.mqtt_username},
-    )
-    return password
+    """Give the device a fresh broker password (the one credential path); returned once, stored hashed."""
+    return devices.issue_mqtt_credentials(
+        session=session, actor=actor, device=device, uscc=enterprise.uscc
+    ).password

@@ -34,6 +34,16 @@ HEADERS = (
     "待复核异常",
 )
 Cell = str | int | Decimal | None
+# A text cell starting with one of these is a formula to Excel/WPS (CSV injection, OWASP): a provider
+# name or a return reason typed as "=HYPERLINK(…)" must reach the bureau's spreadsheet as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutralise(value: Cell) -> Cell:
+    """Text that a spreadsheet would run as a formula, prefixed with an apostrophe; anything else as is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def league_rows(report: PerformanceReport) -> list[list[Cell]]:
@@ -69,9 +79,9 @@ def to_csv_bytes(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> byte
     """CSV with a UTF-8 byte-order mark, which Excel needs to read Chinese text correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(headers)
+    writer.writerow([neutralise(h) for h in headers])
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -81,12 +91,16 @@ def to_xlsx_bytes(headers: Sequence[str], rows: Sequence[Sequence[Cell]], title:
     sheet = book.active
     assert sheet is not None
     sheet.title = title[:31]  # Excel's limit on sheet names
-    sheet.append(list(headers))
+    sheet.append([neutralise(h) for h in headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
         # openpyxl writes Decimal as a number; rates and yuan keep their exact decimal digits.
-        sheet.append(["" if v is None else v for v in row])
+        sheet.append(["" if v is None else neutralise(v) for v in row])
+    for line in sheet.iter_rows():
+        for cell in line:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text
     sheet.freeze_panes = "B2"
     out = io.BytesIO()
     book.save(out)

@@ -132,7 +132,16 @@ def test_rows_refuse_update_and_delete_in_the_service(
 
 
 @pytest.mark.parametrize(
-    "statement", ["UPDATE issuedreport SET pdf_sha256 = 'x'", "DELETE FROM issuedreport"]
+    "statement",
+    [
+        "UPDATE issuedreport SET pdf_sha256 = 'x'",
+        "DELETE FROM issuedreport",
+        # SQLite's REPLACE deletes the old row without firing DELETE triggers (issue #12).
+        "INSERT OR REPLACE INTO issuedreport SELECT * FROM issuedreport WHERE version = 1",
+        "INSERT OR REPLACE INTO issuedreport (order_id, report_number, version, lang, content_sha256, "
+        "pdf_sha256, size_bytes, pdf, data, issued_by, issued_at) SELECT order_id, report_number, version, "
+        "lang, content_sha256, 'forged', 1, x'00', data, issued_by, issued_at FROM issuedreport WHERE version = 1",
+    ],
 )
 def test_database_refuses_update_and_delete(
     issued: tuple[IssuedReport, IssuedReport], issued_engine: Engine, statement: str

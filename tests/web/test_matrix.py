@@ -74,6 +74,7 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ("admin.users", "POST"): ("/admin/users", None, ui_role("admin", 422)),
     ("admin.set_active", "POST"): ("/admin/users/{u}/active", None, ui_role("admin", 302)),
     ("admin.reset_password", "POST"): ("/admin/users/{u}/password", None, ui_role("admin", 302)),
+    ("admin.unlock", "POST"): ("/admin/users/{u}/unlock", None, ui_role("admin", 302)),
     ("admin.organisations", "GET"): ("/admin/organisations/enterprises", None, ui_role("admin")),
     ("admin.organisations", "POST"): ("/admin/organisations/providers", None, ui_role("admin", 422)),
     ("admin.regions", "GET"): ("/admin/regions", None, ui_role("admin")),

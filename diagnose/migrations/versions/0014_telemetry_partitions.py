@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "0014"
-down_revision: str | None = "0012"  # re-chained on merge: partitions come last
+down_revision: str | None = "0008"  # re-chained on merge: partitions come last
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

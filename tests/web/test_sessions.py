@@ -1,0 +1,239 @@
+"""Sessions that end (server-side version), safe `next`, password rules, lockout, shared login limits."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from apps.broker import answers, free_port
+from apps.server import effective_workers
+from diagnose.models import AuditLog, User
+from diagnose.models.base import utcnow
+from diagnose.services import accounts, orgs, tokens
+from diagnose.settings import Settings
+from tests.web.conftest import PASSWORD, csrf_from
+from web import create_app
+
+
+def _cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def _with_cookie(app: Flask, value: str) -> FlaskClient:
+    client = app.test_client()
+    client.set_cookie("session", value)
+    return client
+
+
+def _logged_in(client: FlaskClient) -> bool:
+    return client.get("/enterprise/devices").status_code == 200
+
+
+def _user(engine: Engine, username: str) -> User:
+    with Session(engine) as session:
+        return session.exec(select(User).where(User.username == username)).one()
+
+
+def _api(app: Flask, token: str) -> int:
+    return app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def _token(engine: Engine, username: str) -> str:
+    with Session(engine) as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+        token = tokens.issue_token(session=session, user=user)
+        session.commit()
+    return token
+
+
+def test_a_saved_cookie_dies_with_logout(app: Flask, login, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    client = login("ent1")
+    saved = _cookie(client)
+    token = _token(engine, "ent1")
+    assert _api(app, token) == 200
+    csrf = csrf_from(client.get("/enterprise/devices").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 302
+    assert not _logged_in(_with_cookie(app, saved))
+    assert _api(app, token) == 401
+    with Session(engine) as session:
+        actions = session.exec(select(AuditLog.action).where(AuditLog.actor == "ent1")).all()
+    assert "user.logout" in actions and "user.sessions_end" in actions
+
+
+def test_reactivation_does_not_bring_sessions_or_tokens_back(app: Flask, login, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    saved = _cookie(login("ent1"))
+    token = _token(engine, "ent1")
+    ent1, admin = _user(engine, "ent1"), _user(engine, "admin")
+    with Session(engine) as session:
+        admin = session.get(User, admin.id)
+        for active in (False, True):
+            orgs.set_user_active(session=session, actor=admin, user_id=ent1.id, active=active)  # type: ignore[arg-type]
+        session.commit()
+    assert not _logged_in(_with_cookie(app, saved))
+    assert _api(app, token) == 401
+    assert _logged_in(login("ent1"))  # a fresh login works again
+
+
+def test_password_change_and_reset_end_every_older_session(app: Flask, login, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    other = login("ent1")
+    current = login("ent1")
+    page = current.get("/account/password").get_data(as_text=True)
+    response = current.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_from(page),
+            "current_password": PASSWORD,
+            "new_password": "Neu-Passwort-2026",
+            "new_password_again": "Neu-Passwort-2026",
+        },
+    )
+    assert response.status_code == 302
+    assert _logged_in(current) and not _logged_in(other)
+    with Session(engine) as session:
+        admin = session.exec(select(User).where(User.username == "admin")).one()
+        orgs.reset_password(
+            session=session, actor=admin, user_id=_user(engine, "ent1").id, password="Reset-by-admin-7"
+        )  # type: ignore[arg-type]
+        session.commit()
+    assert not _logged_in(current)
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/%09/evil.example/path", "//evil.example", "/\\evil.example", "https://evil.example/", "/%0a/evil"],
+)
+def test_next_accepts_only_a_local_path(app: Flask, target: str) -> None:
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        f"/login?next={target}", data={"username": "ent1", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.endswith("/home") and "evil" not in location
+
+
+def test_next_keeps_a_local_path(app: Flask) -> None:
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login?next=/enterprise/devices",
+        data={"username": "ent1", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/enterprise/devices"
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("12345678", "至少 10 位"),
+        ("abcdefghijkl", "至少三类"),
+        ("P@ssw0rd123", "过于常见"),
+        ("Ent1-long-password", "用户名"),
+    ],
+)
+def test_password_rules_in_chinese(password: str, message: str) -> None:
+    with pytest.raises(accounts.PasswordRejected, match=message):
+        accounts.check_password(password, username="ent1")
+
+
+def test_lockout_after_repeated_failures_unlocked_by_time_or_admin(
+    app: Flask, engine: Engine, db_settings: Settings
+) -> None:
+    app = create_app(db_settings.model_copy(update={"login_rate_limit": "100 per minute"}), {"TESTING": True})
+
+    def attempt(password: str) -> tuple[int, str]:
+        client = app.test_client()
+        token = csrf_from(client.get("/login").get_data(as_text=True))
+        response = client.post("/login", data={"username": "ent2", "password": password, "csrf_token": token})
+        return response.status_code, response.get_data(as_text=True)
+
+    for _ in range(db_settings.login_max_failures):
+        assert attempt("wrong-password-1")[0] == 401
+    status, html = attempt(PASSWORD)  # the right password, but the account is locked
+    assert status == 401 and "该账号已锁定" in html
+    with Session(engine) as session:
+        failures = session.exec(select(AuditLog).where(AuditLog.action == "user.login_failed")).all()
+        assert len(failures) == db_settings.login_max_failures + 1
+        assert {f.detail["username"] for f in failures} == {"ent2"}  # type: ignore[index]
+        user = session.exec(select(User).where(User.username == "ent2")).one()
+        user.locked_until = utcnow() - timedelta(seconds=1)  # the lockout ran out
+        session.add(user)
+        session.commit()
+    assert attempt(PASSWORD)[0] == 302
+    for _ in range(db_settings.login_max_failures):
+        attempt("wrong-password-1")
+    with Session(engine) as session:
+        admin = session.exec(select(User).where(User.username == "admin")).one()
+        accounts.unlock(session=session, actor=admin, user=_user(engine, "ent2"))
+        session.commit()
+    assert attempt(PASSWORD)[0] == 302
+
+
+def test_memory_limits_are_not_multiplied_by_workers(db_settings: Settings) -> None:
+    assert effective_workers(db_settings.model_copy(update={"web_workers": 4})) == 1
+    shared = db_settings.model_copy(
+        update={"web_workers": 4, "ratelimit_storage_url": "redis://127.0.0.1:6379/13"}
+    )
+    assert effective_workers(shared) == 4
+
+
+def test_two_gunicorn_workers_share_the_login_limit_in_redis(
+    engine: Engine, db_settings: Settings, tmp_path: Path
+) -> None:
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/13")
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    for key in client.scan_iter("LIMITS*"):
+        client.delete(key)
+    port = free_port()
+    env = dict(os.environ) | {
+        "DIAGNOSE_DATABASE_URL": db_settings.effective_database_url,
+        "DIAGNOSE_VAR_DIR": str(tmp_path),
+        "DIAGNOSE_WEB_PORT": str(port),
+        "DIAGNOSE_WEB_WORKERS": "2",
+        "DIAGNOSE_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/13",
+        "DIAGNOSE_LOGIN_RATE_LIMIT": "3 per minute",
+        "DIAGNOSE_SECRET_KEY": "test-secret",
+    }
+    server = subprocess.Popen([sys.executable, "-m", "apps", "serve"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not answers("127.0.0.1", port, 0.2):
+            assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
+            time.sleep(0.1)
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        base = f"http://127.0.0.1:{port}/login"
+        csrf = csrf_from(opener.open(base, timeout=10).read().decode())
+        codes = []
+        for _ in range(6):  # each on a new connection: gunicorn spreads them over both workers
+            form = urllib.parse.urlencode({"username": "x", "password": "y", "csrf_token": csrf}).encode()
+            try:
+                codes.append(opener.open(urllib.request.Request(base, data=form), timeout=10).status)
+            except urllib.error.HTTPError as exc:
+                codes.append(exc.code)
+        assert codes == [401, 401, 401, 429, 429, 429]
+    finally:
+        server.terminate()
+        server.wait(15)
+        for key in client.scan_iter("LIMITS*"):
+            client.delete(key)
