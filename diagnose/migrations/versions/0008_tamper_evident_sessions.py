@@ -2,7 +2,7 @@
 user session version and lockout
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0012
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import diagnose.models.base
 
 revision: str = "0008"
-down_revision: str | None = "0007"  # 0006 in the brief; re-chained: after 0007, before 0014 (partitions last)
+down_revision: str | None = "0012"  # re-chained on merge: after 0012, before 0014
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
