@@ -229,9 +229,17 @@ def start_local_broker(
     return broker.start()
 
 
-def ensure_broker(url: str, *, workdir: Path, accounts: list[BrokerAccount]) -> LocalBroker | None:
-    """None if a broker answers at `url`; otherwise start one on that port with these accounts."""
+def ensure_broker(
+    url: str, *, workdir: Path, accounts: list[BrokerAccount], configured: bool = True
+) -> LocalBroker | None:
+    """None if a configured broker answers at `url`; otherwise start one with these accounts.
+
+    A broker that answers on the *default* address (`configured=False`) is somebody else's, open or not: the
+    demo then starts its own closed broker on a free port rather than send plant data to it.
+    """
     address = BrokerAddress.from_url(url)
     if answers(address.host, address.port):
-        return None
+        if configured:
+            return None
+        return start_local_broker(port=free_port(), workdir=workdir, accounts=accounts)
     return start_local_broker(port=address.port, workdir=workdir, accounts=accounts)

@@ -67,7 +67,10 @@ def run_demo(settings: Settings) -> int:
     with session_scope(engine) as session:
         accounts = demo_accounts(session, settings, broker_logins)
     broker: LocalBroker | None = ensure_broker(
-        settings.mqtt_url, workdir=var_dir / "broker", accounts=accounts
+        settings.mqtt_url,
+        workdir=var_dir / "broker",
+        accounts=accounts,
+        configured="mqtt_url" in settings.model_fields_set,
     )
     env = dict(os.environ)
     env["DIAGNOSE_DATABASE_URL"] = settings.effective_database_url
@@ -80,7 +83,7 @@ def run_demo(settings: Settings) -> int:
         urls = {part: broker.url_for(users[part], password) for part, password in broker_logins.items()}
         click.echo(
             f"started {broker.kind} broker at {broker.address} with {len(accounts)} accounts "
-            f"(none answered at {settings.mqtt_public_url})"
+            f"(the demo's own, closed to anonymous clients)"
         )
     else:
         click.echo(
