@@ -13,7 +13,7 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from diagnose.models import Device, DeviceHour, Enterprise, IssuedReport, Telemetry
-from diagnose.services.devices import check_mosquitto_hash
+from diagnose.services.broker_accounts import check_mosquitto_hash
 from scoring.uscc import make_uscc
 from web import create_app
 from web.db import engine as app_engine
