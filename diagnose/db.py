@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from diagnose.services import partitions as _partitions  # noqa: F401  (registers the before-flush partition hook)
 from diagnose.settings import Settings
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()

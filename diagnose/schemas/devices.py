@@ -14,9 +14,9 @@ ExternalId = Annotated[
     Field(
         min_length=1,
         max_length=64,
-        pattern=r"^[^/+#\s]+$",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",  # the collector's topic grammar (broker_accounts.DEVICE_ID_RE)
         title="设备编号",
-        description="The device id in the MQTT topic: no '/', '+', '#' or spaces",
+        description="The device id in the MQTT topic: 1-64 of A-Z a-z 0-9 _ . : -",
     ),
 ]
 Protocol = Literal["json", "sparkplug", "none"]

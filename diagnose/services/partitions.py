@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session as OrmSession
 
 log = logging.getLogger(__name__)
 
@@ -156,3 +157,13 @@ def drop_expired(engine: Engine, *, now: datetime, retention_days: int) -> list[
             dropped.append(name)
     _known.pop(str(engine.url), None)
     return dropped
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _partitions_for_new_rows(session: OrmSession, _context: object, _instances: object) -> None:
+    """Every ORM write path (sample data, back-fills, imports) gets its day's partition, not only the collector."""
+    from diagnose.models import Telemetry
+
+    days = {row.ts.astimezone(UTC).date() for row in session.new if isinstance(row, Telemetry) and row.ts}
+    if days and session.get_bind().dialect.name == "postgresql":
+        ensure_days(session.connection(), days)

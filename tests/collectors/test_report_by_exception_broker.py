@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from apps.broker import LocalBroker
-from collectors.client import Publisher
+from collectors.client import BrokerAddress, Publisher
 from collectors.payloads import birth_topic, status_topic, telemetry_topic
 from collectors.service import Collector
 from diagnose.models import Device, DevicePresence, Telemetry
@@ -143,11 +143,11 @@ def test_will_message_on_the_retained_status_topic_marks_the_device_offline(
     engine: Engine, own_mosquitto: LocalBroker, own_collector: Collector, plant: str
 ) -> None:
     uscc, mosquitto = plant, own_mosquitto
-    host, port = mosquitto.url.removeprefix("mqtt://").split(":")
-    proxy = TcpProxy(host, int(port)).start()
+    address = BrokerAddress.from_url(mosquitto.url)
+    proxy = TcpProxy(address.host, address.port).start()
     offline = json.dumps({"online": False}).encode()
     device = Publisher(
-        url=f"mqtt://127.0.0.1:{proxy.port}",
+        url=f"mqtt://{address.username}:{address.password}@127.0.0.1:{proxy.port}",
         client_id=f"dev-{uuid.uuid4().hex[:8]}",
         will=(status_topic(uscc, "D01"), offline, 1, True),
     ).start()

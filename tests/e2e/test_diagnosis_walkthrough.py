@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from apps import jobs
 from apps.broker import free_port
 from apps.sample_data import DEMO_PASSWORD
+from diagnose.db import make_engine
 from tests.web import world as world_module
 from web import create_app
 
@@ -26,12 +28,26 @@ PROVIDER = "江苏智造云联信息技术有限公司"  # provider1, in wujin's
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a migrated temp database with the demo data, served by werkzeug in a thread."""
     world = world_module.build(tmp_path_factory.mktemp("e2e"))
-    app = create_app(world.settings(), {"RATELIMIT_ENABLED": False})
+    settings = world.settings()
+    app = create_app(settings, {"RATELIMIT_ENABLED": False})
     port = free_port()
     httpd = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
+    # The jobs process renders queued reports: run its job beside the server, as `diagnose jobs` would.
+    stop = threading.Event()
+    engine = make_engine(settings)
+
+    def render_queued_reports() -> None:
+        while not stop.wait(0.5):
+            jobs.render_reports(engine, settings)
+
+    renderer = threading.Thread(target=render_queued_reports, daemon=True)
+    renderer.start()
     yield f"http://127.0.0.1:{port}"
+    stop.set()
+    renderer.join()
+    engine.dispose()
     httpd.shutdown()
     thread.join()
 
@@ -145,10 +161,12 @@ def test_one_diagnosis_end_to_end(server: str, browser) -> None:  # type: ignore
         "document.querySelector('form[data-busy]').addEventListener('submit', e => e.preventDefault())"
     )
     button.click()
-    assert "正在生成报告" in bureau.inner_text("form[data-busy] .busy-note")
+    assert "正在提交报告生成任务" in bureau.inner_text("form[data-busy] .busy-note")
     assert button.is_disabled() and bureau.locator("form[data-busy] progress").count() == 1
     with bureau.expect_navigation(timeout=60000):
         bureau.evaluate("document.querySelector('form[data-busy]').submit()")
+    # Queued for the jobs process; the page refreshes itself until the version is there.
+    bureau.locator('a[href$="/report/v1.pdf"]').wait_for(timeout=90000)
     shot(bureau, "09-report-issued")
     assert bureau.locator('a[href$="/report/v1.pdf"]').count() == 1
 

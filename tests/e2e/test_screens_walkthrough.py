@@ -345,7 +345,7 @@ def test_provider_confirms_devices_and_replays_dead_letters(server: str, browser
     assert "1 台设备待确认" in provider.inner_text("#review-form")
     shot(provider, "devices-pending")
     # Live refresh keeps Chinese labels and China time.
-    with provider.expect_response(re.compile(r"/devices\.json$"), timeout=15000):
+    with provider.expect_response(re.compile(r"/devices\.json(\?|$)"), timeout=15000):
         pass
     provider.wait_for_timeout(200)
     for cell in provider.locator(".live-state").all_inner_texts():

@@ -36,9 +36,10 @@ def setup(demo_db: Path, tmp_path: Path) -> tuple[Flask, int, dict[str, int]]:
         ).first()
         assert order is not None
         assessment = assessments.get_or_create(session=session, order=order)
-        answer = next(iter(assessments.answers_of(session=session, assessment=assessment).values()))
-        answer.evidence_note = SCRIPT  # the order is closed for edits; set the note directly
-        session.add(answer)
+        # The order is closed for edits: set the notes directly, on every answer (whichever the report lists).
+        for answer in assessments.answers_of(session=session, assessment=assessment).values():
+            answer.evidence_note = SCRIPT
+            session.add(answer)
         session.commit()
         users = {u.username: u for u in session.exec(select(User)).all()}
         party = {

@@ -18,5 +18,9 @@ def test_serve_uses_gthread_workers(settings: Settings, monkeypatch: pytest.Monk
         )
 
     monkeypatch.setattr(BaseApplication, "run", fake_run)
-    run_web(settings.model_copy(update={"web_workers": 2, "web_threads": 6}))
+    shared = {"web_workers": 2, "web_threads": 6, "ratelimit_storage_url": "redis://127.0.0.1:6379/0"}
+    run_web(settings.model_copy(update=shared))
     assert seen == {"worker_class": "gthread", "threads": 6, "workers": 2}
+    # Login limits kept in one process's memory would multiply with the workers: serve then runs one.
+    run_web(settings.model_copy(update={"web_workers": 2, "web_threads": 6}))
+    assert seen == {"worker_class": "gthread", "threads": 6, "workers": 1}
