@@ -96,13 +96,17 @@ def ensure_days(bind: Engine | Connection, days: Iterable[date]) -> int:
             return 0
         known.update(existing_days(connection))
         connection.execute(text(f"SET lock_timeout = '{LOCK_WAIT}'"))
+        in_bind = False  # once the caller's transaction holds the lock, make the rest there without waiting
         for day in sorted(wanted - known):
             try:
+                if in_bind:
+                    raise OperationalError(create_sql(day), {}, Exception("caller holds the lock"))
                 connection.execute(text(create_sql(day)))
             except OperationalError:  # lock not granted in time: our caller may be holding it
                 if not isinstance(bind, Connection):
                     raise
                 bind.execute(text(create_sql(day)))
+                in_bind = True
                 created += 1  # not marked known: it exists only if that transaction commits
                 continue
             except DBAPIError as exc:  # another process created it a moment ago
