@@ -72,7 +72,7 @@ def existing_days(connection: Connection) -> set[date]:
     return days
 
 
-def ensure_days(bind: Engine | Connection, days: Iterable[date]) -> int:
+def ensure_days(bind: Engine | Connection, days: Iterable[date], *, in_caller: bool = False) -> int:
     """Create the missing partitions for these days; returns how many.
 
     Each is made in its own short transaction when it can be: CREATE TABLE … PARTITION OF locks the
@@ -96,7 +96,9 @@ def ensure_days(bind: Engine | Connection, days: Iterable[date]) -> int:
             return 0
         known.update(existing_days(connection))
         connection.execute(text(f"SET lock_timeout = '{LOCK_WAIT}'"))
-        in_bind = False  # once the caller's transaction holds the lock, make the rest there without waiting
+        in_bind = (
+            in_caller  # once the caller's transaction holds the lock, make the rest there without waiting
+        )
         for day in sorted(wanted - known):
             try:
                 if in_bind:
@@ -170,4 +172,5 @@ def _partitions_for_new_rows(session: OrmSession, _context: object, _instances: 
 
     days = {row.ts.astimezone(UTC).date() for row in session.new if isinstance(row, Telemetry) and row.ts}
     if days and session.get_bind().dialect.name == "postgresql":
-        ensure_days(session.connection(), days)
+        # Not the collector's hot path: make them in the session's own transaction, no lock wait.
+        ensure_days(session.connection(), days, in_caller=True)
