@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from apps.broker import LocalBroker, start_local_broker
-from diagnose import migrate
+from diagnose import db, migrate
 from diagnose.db import dispose_all, make_engine
 from diagnose.settings import Settings, load_settings
 
@@ -23,8 +23,11 @@ BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
 @pytest.fixture(autouse=True)
-def _close_database_connections() -> Iterator[None]:
-    """Apps and CLI runs make engines of their own; close their pools when the test ends."""
+def _close_database_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Apps and CLI runs make engines of their own; close their pools when the test ends. The engines are
+    held until then: an app dropped mid-test would otherwise be garbage-collected with its connections
+    open, and psycopg's warning about it would fail whichever test the collector happens to run in."""
+    monkeypatch.setattr(db, "_engines", set())
     yield
     dispose_all()
 

@@ -57,9 +57,13 @@ def show_report(order_id: int) -> str:
         lang = _lang()
         result = assessments.latest_result(session=db, order=order)
         assert result is not None
-        # A draft depends on the order and its newest scoring result: built once per those (shared by the
-        # workers through the var folder), not on every view.
-        key = f"{order.id}-{order.updated_at.timestamp():.6f}-{result.id}-{lang}"
+        assessment = assessments.get_or_create(session=db, order=order)
+        # A draft depends on the order, its answers and its newest scoring result: built once per those
+        # (shared by the workers through the var folder), not on every view.
+        key = (
+            f"{order.id}-{order.updated_at.timestamp():.6f}-{assessment.updated_at.timestamp():.6f}"
+            f"-{result.id}-{lang}"
+        )
 
         def draft() -> Markup:
             data = reports.assemble(session=db, order=order, silence_timeout_s=settings.silence_timeout_s)

@@ -40,6 +40,8 @@ def setup(demo_db: Path, tmp_path: Path) -> tuple[Flask, int, dict[str, int]]:
         for answer in assessments.answers_of(session=session, assessment=assessment).values():
             answer.evidence_note = SCRIPT
             session.add(answer)
+        assessment.updated_at = utcnow()  # as assessments.save_answer does: drafts are cached on it
+        session.add(assessment)
         session.commit()
         users = {u.username: u for u in session.exec(select(User)).all()}
         party = {
