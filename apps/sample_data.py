@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
 from diagnose import workflow
 from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Provider, Role, User
+from diagnose.models.base import utcnow
 from diagnose.services import assessments, devices, orders, orgs, plant_records
+from scoring.china_time import china_today
 from scoring.uscc import make_uscc
 
 ACTOR = "system:demo"
@@ -139,8 +141,8 @@ def load(session: Session, *, history: History | None = None) -> list[DemoLogin]
         region: orders.create_batch(
             session=session,
             actor=users["wujin" if region == "320412" else "taicang"],
-            name=f"{date.today().year}年智改数转免费诊断第一批",
-            year=date.today().year,
+            name=f"{china_today(utcnow()).year}年智改数转免费诊断第一批",
+            year=china_today(utcnow()).year,
             budget_fen=300_000_000,
         )
         for region in bureaus

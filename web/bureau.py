@@ -202,7 +202,7 @@ def batches() -> str | Response:
             return render_template(
                 "bureau/batches.html",
                 batches=orders.list_batches(session=db, bureau_id=g.user.bureau_id),
-                year=date.today().year,
+                year=china_today(utcnow()).year,
                 form=request.form,
             ), 422  # type: ignore[return-value]
         db.commit()
@@ -211,7 +211,7 @@ def batches() -> str | Response:
     return render_template(
         "bureau/batches.html",
         batches=orders.list_batches(session=db, bureau_id=g.user.bureau_id),
-        year=date.today().year,
+        year=china_today(utcnow()).year,
         form={},
     )
 

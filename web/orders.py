@@ -22,7 +22,9 @@ from werkzeug.wrappers import Response
 
 from diagnose import workflow
 from diagnose.models import Attachment, Bureau, Enterprise, Provider
+from diagnose.models.base import utcnow
 from diagnose.services import assessments, orders, peer_standing, pool
+from scoring.china_time import china_today
 from web.auth import role_required
 from web.db import get_session
 from web.messages import explain
@@ -82,7 +84,7 @@ def show_order(order_id: int) -> str:
         timeline=orders.timeline(session=db, order=order),
         result=assessments.latest_result(session=db, order=order),
         attachments=assessments.attachments_of(session=db, order=order),
-        today=date.today().isoformat(),
+        today=china_today(utcnow()).isoformat(),
     )
 
 

@@ -8,7 +8,9 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from diagnose.models.base import utcnow
 from diagnose.services import orders, supervision_export, supervision_review
+from scoring.china_time import china_today
 from web.auth import role_required
 from web.db import get_session
 from web.messages import not_saved
@@ -19,7 +21,7 @@ STATUSES = ("open", "decided", "all")
 
 def _period() -> tuple[date, date]:
     """The ?from=&to= period, defaulting to the current calendar year; bad dates fall back too."""
-    today = date.today()
+    today = china_today(utcnow())
     try:
         start = (
             date.fromisoformat(request.args.get("from", ""))
@@ -127,7 +129,7 @@ def _outcomes_page(status: int = 200) -> tuple[str, int]:
             outcomes=supervision_review.list_outcomes(session=db, bureau_id=g.user.bureau_id),
             enterprises=supervision_review.outcome_enterprises(session=db, bureau_id=g.user.bureau_id),
             kinds=supervision_review.OUTCOME_KINDS,
-            today=date.today().isoformat(),
+            today=china_today(utcnow()).isoformat(),
         ),
         status,
     )

@@ -18,6 +18,7 @@ from diagnose.services import audit_log, policy_store, tailoring, telemetry_quer
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE
 from scoring import maturity, planning
+from scoring.china_time import china_today
 from scoring.indicators.model import Window
 from scoring.subsidy import Catalogue
 
@@ -292,7 +293,7 @@ def subsidy_of(
     """The clause-by-clause subsidy result for the investments under the policies in force `on` (today)."""
     return planning.subsidy_result(
         investments,
-        date=(on or date.today()).isoformat(),
+        date=(on or china_today(utcnow())).isoformat(),
         catalogue=catalogue,
         **_enterprise_terms(enterprise),
     )
@@ -300,7 +301,7 @@ def subsidy_of(
 
 def _subsidy_fn(enterprise: Enterprise, catalogue: Catalogue) -> Callable[[maturity.Investments], int]:
     return planning.subsidy_function(
-        date=date.today().isoformat(), catalogue=catalogue, **_enterprise_terms(enterprise)
+        date=china_today(utcnow()).isoformat(), catalogue=catalogue, **_enterprise_terms(enterprise)
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -44,55 +45,102 @@ def bureau_scope_of_region(*, session: Session, code: str) -> set[str]:
     return orgs.region_and_descendants(session=session, code=code)
 
 
-def _orders_in(session: Session, regions: set[str]) -> list[tuple[DiagnosisOrder, Enterprise]]:
-    statement = (
-        select(DiagnosisOrder, Enterprise)
-        .join(Enterprise, col(Enterprise.id) == DiagnosisOrder.enterprise_id)
-        .where(col(Enterprise.region_code).in_(regions), col(DiagnosisOrder.provider_id).is_not(None))
-        .order_by(col(DiagnosisOrder.id))
+def _scope(statement: Any, regions: set[str]) -> Any:
+    return statement.join(Enterprise, col(Enterprise.id) == DiagnosisOrder.enterprise_id).where(
+        col(Enterprise.region_code).in_(regions), col(DiagnosisOrder.provider_id).is_not(None)
     )
+
+
+def _orders_in(session: Session, regions: set[str]) -> list[tuple[DiagnosisOrder, Enterprise]]:
+    statement = _scope(select(DiagnosisOrder, Enterprise), regions).order_by(col(DiagnosisOrder.id))
     return [(o, e) for o, e in session.exec(statement).all()]
 
 
-def _return_reasons(session: Session, order_ids: list[int]) -> dict[int, list[str]]:
+def _return_reasons(session: Session, order_ids: set[int]) -> dict[int, list[str]]:
     # The workflow logs every return with its reason (order.return); the order keeps only the last one.
+    # Returns are few beside orders: read them all rather than name tens of thousands of ids in an IN list.
     rows = session.exec(
-        select(AuditLog).where(
-            AuditLog.action == "order.return", col(AuditLog.entity_id).in_([str(i) for i in order_ids])
-        )
+        select(AuditLog.entity_id, AuditLog.detail)
+        .where(AuditLog.action == "order.return")
+        .order_by(col(AuditLog.id))
     ).all()
     reasons: dict[int, list[str]] = defaultdict(list)
-    for row in rows:
-        reasons[int(row.entity_id)].append(str((row.detail or {}).get("reason", "")).strip() or "—")
+    for entity_id, detail in rows:
+        if entity_id is not None and str(entity_id).isdigit() and int(entity_id) in order_ids:
+            reasons[int(entity_id)].append(str((detail or {}).get("reason", "")).strip() or "—")
     return reasons
 
 
-def order_records(*, session: Session, regions: set[str]) -> list[OrderRecord]:
-    """Every assigned order of enterprises in these regions."""
-    pairs = _orders_in(session, regions)
-    reasons = _return_reasons(session, [o.id for o, _ in pairs if o.id is not None])
+_ORDER_COLUMNS = (
+    DiagnosisOrder.id,
+    DiagnosisOrder.provider_id,
+    DiagnosisOrder.enterprise_id,
+    DiagnosisOrder.kind,
+    DiagnosisOrder.fee_fen,
+    DiagnosisOrder.status,
+    DiagnosisOrder.batch_id,
+    DiagnosisOrder.assigned_at,
+    DiagnosisOrder.created_at,
+    DiagnosisOrder.due_date,
+    DiagnosisOrder.submitted_at,
+    DiagnosisOrder.accepted_at,
+    DiagnosisOrder.return_reason,
+    DiagnosisOrder.rating,
+)
+
+
+def order_records(
+    *, session: Session, regions: set[str], start: date | None = None, end: date | None = None
+) -> list[OrderRecord]:
+    """Every assigned order of enterprises in these regions; with `start`/`end`, only those assigned (or,
+    never assigned, created) in that China-calendar period. Plain columns, not ORM objects: a city has
+    tens of thousands of orders and the league table reads them all."""
+    statement = _scope(select(*_ORDER_COLUMNS), regions)
+    assigned = func.coalesce(DiagnosisOrder.assigned_at, DiagnosisOrder.created_at)
+    since = _day_start_or_none(start)
+    if since is not None:
+        statement = statement.where(assigned >= since)
+    until = _day_start_or_none(end + timedelta(days=1)) if end is not None and end < date.max else None
+    if until is not None:
+        statement = statement.where(assigned < until)
+    rows = session.exec(statement.order_by(col(DiagnosisOrder.id))).all()
+    reasons = _return_reasons(session, {row[0] for row in rows})
     records = []
-    for order, _ in pairs:
-        assert order.id is not None and order.provider_id is not None
-        own = reasons.get(order.id) or ([order.return_reason] if order.return_reason else [])
+    for (
+        order_id, provider_id, enterprise_id, kind, fee_fen, status, batch_id,
+        assigned_at, created_at, due_date, submitted_at, accepted_at, return_reason, rating,
+    ) in rows:  # fmt: skip
+        own = reasons.get(order_id) or ([return_reason] if return_reason else [])
         records.append(
             OrderRecord(
-                order_id=order.id,
-                provider_id=order.provider_id,
-                enterprise_id=order.enterprise_id,
-                kind=order.kind,
-                fee_fen=order.fee_fen,
-                status=order.status,
-                batch_id=order.batch_id,
-                assigned_on=china_date(order.assigned_at) or china_date(order.created_at),
-                due_date=order.due_date,
-                submitted_on=china_date(order.submitted_at),
-                accepted_on=china_date(order.accepted_at),
+                order_id=order_id,
+                provider_id=provider_id,
+                enterprise_id=enterprise_id,
+                kind=kind,
+                fee_fen=fee_fen,
+                status=str(status),
+                batch_id=batch_id,
+                assigned_on=china_date(assigned_at) or china_date(created_at),
+                due_date=due_date,
+                submitted_on=china_date(submitted_at),
+                accepted_on=china_date(accepted_at),
                 return_reasons=tuple(own),
-                rating=order.rating,
+                rating=rating,
             )
         )
     return records
+
+
+def orders_version(*, session: Session) -> tuple[Any, ...]:
+    """What changes whenever any order, return or outcome changes: it keys cached league tables. Every order
+    change goes through the workflow, which stamps updated_at, and orders are never deleted, so the newest
+    stamp and the highest id tell; both are index look-ups, not scans (a per-region figure would scan)."""
+    newest, top = session.exec(select(func.max(DiagnosisOrder.updated_at), func.max(DiagnosisOrder.id))).one()
+    returns = session.exec(select(func.max(AuditLog.id)).where(AuditLog.action == "order.return")).one()
+    outcomes = session.exec(
+        select(func.count(col(EnterpriseOutcome.id)), func.max(EnterpriseOutcome.id))
+    ).one()
+    return (str(newest), top, returns, tuple(outcomes))
 
 
 def outcome_records(*, session: Session, enterprise_ids: set[int]) -> list[OutcomeRecord]:
@@ -120,6 +168,16 @@ def fee_caps(*, session: Session, region_code: str) -> dict[str, FeeCap]:
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=CHINA_TZ).astimezone(UTC)
+
+
+def _day_start_or_none(day: date | None) -> datetime | None:
+    """The day's start in UTC; None for no day, or one at the calendar's edge (which bounds nothing)."""
+    if day is None:
+        return None
+    try:
+        return _day_start(day)
+    except OverflowError:
+        return None
 
 
 def evidence_for(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from diagnose.models import (
@@ -23,6 +27,7 @@ from diagnose.models import (
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log, supervision_records
+from scoring.china_time import china_today
 from scoring.subsidy import Line, load_catalogue
 from scoring.supervision import (
     AnomalyModel,
@@ -203,18 +208,64 @@ def review_flag(*, session: Session, flag: AnomalyFlag, actor: User, decision: s
     return flag
 
 
+# League tables by (bureau, period, scope, data version, caps, batches): a city's table reads every order of the
+# period, which takes seconds at tens of thousands of orders, so each process computes it once per version of
+# the data and every later view (and every worker thread at once) shares that. Any order change, return,
+# outcome, cap or batch change makes a new version, so a cached table is never stale.
+_TABLES: OrderedDict[tuple[Any, ...], tuple[list[ProviderPerformance], list[BatchUse]]] = OrderedDict()
+_TABLES_MAX = 64
+_TABLES_LOCK = threading.Lock()
+_KEY_LOCKS: dict[tuple[Any, ...], threading.Lock] = {}
+
+
+def _cached_table(
+    key: tuple[Any, ...], build: Callable[[], tuple[list[ProviderPerformance], list[BatchUse]]]
+) -> tuple[list[ProviderPerformance], list[BatchUse]]:
+    with _TABLES_LOCK:
+        if key in _TABLES:
+            _TABLES.move_to_end(key)
+            return _TABLES[key]
+        key_lock = _KEY_LOCKS.setdefault(key, threading.Lock())
+    with key_lock:  # one thread builds; the others wait for it rather than build the same table again
+        with _TABLES_LOCK:
+            if key in _TABLES:
+                return _TABLES[key]
+        built = build()
+        with _TABLES_LOCK:
+            _TABLES[key] = built
+            while len(_TABLES) > _TABLES_MAX:
+                _TABLES.popitem(last=False)
+            _KEY_LOCKS.pop(key, None)
+    return built
+
+
 def performance(*, session: Session, bureau_id: int, start: date, end: date) -> PerformanceReport:
     """The bureau's provider league table for orders assigned in [start, end]."""
     bureau = session.get(Bureau, bureau_id)
     if bureau is None:
         raise LookupError(f"no bureau {bureau_id}")
     regions = supervision_records.bureau_scope(session=session, bureau_id=bureau_id)
-    orders = supervision_records.order_records(session=session, regions=regions)
-    outcomes = supervision_records.outcome_records(
-        session=session, enterprise_ids={o.enterprise_id for o in orders}
-    )
     caps = supervision_records.fee_caps(session=session, region_code=bureau.region_code)
-    rows = league_table(orders, outcomes, caps, start, end)
+    batch_rows = supervision_records.batch_records(session=session, bureau_id=bureau_id)
+    key = (
+        bureau_id,
+        start,
+        end,
+        tuple(sorted(regions)),
+        supervision_records.orders_version(session=session),
+        tuple(sorted(caps.items())),
+        tuple(batch_rows),
+    )
+
+    def build() -> tuple[list[ProviderPerformance], list[BatchUse]]:
+        orders = supervision_records.order_records(session=session, regions=regions, start=start, end=end)
+        outcomes = supervision_records.outcome_records(
+            session=session, enterprise_ids={o.enterprise_id for o in orders}
+        )
+        own_orders = [o for o in orders if start <= (o.assigned_on or start) <= end]
+        return league_table(orders, outcomes, caps, start, end), batch_use(own_orders, batch_rows)
+
+    rows, batches = _cached_table(key, build)
     providers = {
         p.id: p
         for p in session.exec(
@@ -222,13 +273,24 @@ def performance(*, session: Session, bureau_id: int, start: date, end: date) -> 
         ).all()
         if p.id is not None
     }
-    own_orders = [o for o in orders if start <= (o.assigned_on or start) <= end]
-    batches = batch_use(own_orders, supervision_records.batch_records(session=session, bureau_id=bureau_id))
-    open_flags: dict[int, int] = {}
-    for flag, _, _ in list_flags(session=session, bureau_id=bureau_id, status="open"):
-        if flag.provider_id is not None:
-            open_flags[flag.provider_id] = open_flags.get(flag.provider_id, 0) + 1
-    return PerformanceReport(bureau_id, start, end, rows, providers, batches, open_flags)
+    return PerformanceReport(
+        bureau_id, start, end, rows, providers, batches, open_flags(session=session, regions=regions)
+    )
+
+
+def open_flags(*, session: Session, regions: set[str]) -> dict[int, int]:
+    """Undecided flags per provider on orders in these regions."""
+    statement = (
+        select(AnomalyFlag.provider_id, func.count(col(AnomalyFlag.id)))
+        .join(Enterprise, col(Enterprise.id) == AnomalyFlag.enterprise_id)
+        .where(
+            col(Enterprise.region_code).in_(regions),
+            col(AnomalyFlag.decision).is_(None),
+            col(AnomalyFlag.provider_id).is_not(None),
+        )
+        .group_by(AnomalyFlag.provider_id)
+    )
+    return {provider_id: count for provider_id, count in session.exec(statement).all()}
 
 
 def provider_in_scope(*, session: Session, bureau_id: int, provider_id: int) -> Provider | None:
@@ -394,7 +456,7 @@ def record_outcome(
         when = date.fromisoformat(on_date.strip())
     except ValueError as exc:
         raise FieldError("on_date", "must be a date (YYYY-MM-DD)") from exc
-    if when > (today or date.today()):
+    if when > (today or china_today(utcnow())):
         raise FieldError("on_date", "must not be in the future")
     source = source.strip()
     if not source or len(source) > 255:

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from apps import jobs
-from diagnose.models import AnomalyFlag, SupervisionSummary, User
+from diagnose.models import AnomalyFlag, DiagnosisOrder, OrderStatus, SupervisionSummary, User
+from diagnose.models.base import utcnow
 from diagnose.services import audit_log, supervision_export, supervision_model_store, supervision_review
 from diagnose.settings import Settings
 from scoring.supervision import train
@@ -109,6 +110,40 @@ def test_performance_and_exports_read_back_with_chinese_text(engine: Engine, wor
     assert [c.value for c in sheet[1]][:2] == ["服务商", "派单数"]
     assert sheet["A2"].value == "常州智造咨询有限公司" and sheet["B2"].value == 2
     assert sheet["O2"].value == 300000
+
+
+def _wujin_table(engine: Engine, world: World, start: date, end: date) -> list[tuple[int, int]]:
+    with Session(engine) as session:
+        report = supervision_review.performance(session=session, bureau_id=world.wujin, start=start, end=end)
+    return [(r.assigned, r.completed) for r in report.rows]
+
+
+def test_the_league_table_is_cached_yet_follows_every_order_change(engine: Engine, world: World) -> None:
+    year = (date(2026, 1, 1), date(2026, 12, 31))
+    assert _wujin_table(engine, world, *year) == [(2, 2)]
+    assert _wujin_table(engine, world, *year) == [(2, 2)]  # served from the cache: same figures
+    with Session(engine) as session:
+        order = session.get(DiagnosisOrder, world.dark_order)
+        assert order is not None
+        # What the workflow does on a return: the status and the stamp change together.
+        order.status, order.updated_at = OrderStatus.returned, utcnow()
+        session.add(order)
+        session.commit()
+    assert _wujin_table(engine, world, *year) == [(2, 1)]
+
+
+def test_the_period_is_china_calendar_days_and_any_date_is_accepted(engine: Engine, world: World) -> None:
+    with Session(engine) as session:
+        order = session.get(DiagnosisOrder, world.dark_order)
+        assert order is not None
+        # 2026-03-31 16:30 UTC is already 1 April in China.
+        order.assigned_at, order.updated_at = datetime(2026, 3, 31, 16, 30, tzinfo=UTC), utcnow()
+        session.add(order)
+        session.commit()
+    assert _wujin_table(engine, world, date(2026, 3, 1), date(2026, 3, 31)) == [(1, 1)]
+    assert _wujin_table(engine, world, date(2026, 4, 1), date(2026, 4, 30)) == [(1, 1)]
+    assert _wujin_table(engine, world, date.min, date.max) == [(2, 2)]
+    assert _wujin_table(engine, world, date(1, 1, 1), date(12, 1, 1)) == []
 
 
 def test_monthly_summary_job_writes_one_row_per_bureau_and_month(

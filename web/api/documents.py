@@ -12,6 +12,7 @@ from flask_openapi3.models import RawModel
 from pydantic import BaseModel, Field
 
 import reports
+from diagnose.models.base import utcnow
 from diagnose.schemas.common import PathId
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.policies import (
@@ -25,6 +26,7 @@ from diagnose.schemas.policies import (
 from diagnose.schemas.reports import ReportList, ReportVersionOut, VerificationOut
 from diagnose.schemas.supervision import FlagList, FlagOut, FlagQuery, LeagueOut, LeagueRow, PeriodQuery
 from diagnose.services import supervision_review
+from scoring.china_time import china_today
 from scoring.subsidy import PlanError, evaluate, load_catalogue, parse_plan
 from web.api.base import ALL, api_role, bp, not_found, ok, tag
 from web.db import get_session
@@ -128,7 +130,7 @@ def list_flags(query: FlagQuery) -> Response:
 @api_role("bureau")
 def league(query: PeriodQuery) -> Response:
     """The providers serving the bureau's regions over a period (the current year by default)."""
-    today = date.today()
+    today = china_today(utcnow())
     start, end = query.start or date(today.year, 1, 1), query.end or date(today.year, 12, 31)
     report = supervision_review.performance(
         session=get_session(), bureau_id=g.user.bureau_id, start=start, end=end
