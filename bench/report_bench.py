@@ -18,22 +18,56 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from unittest import mock
 
-from reports.data import ReportData, Stamp
+import matplotlib
+from matplotlib.patches import Patch
+
+from reports import charts
+from reports.data import DeviceEvidence, ReportData, Stamp
 from reports.render import render_html, render_pdf
 from reports.synthetic import make_report
 
 STAMP = Stamp("R-ZD2026-02-0001", 1, "zh", "2026-11-24T08:00:00+00:00", "0" * 64)
 
 
+def _vector_timeline(devices: Sequence[DeviceEvidence], hours: float, lang: str) -> str:
+    """The state timeline as it was before #13: every bar a vector rectangle (copied unchanged)."""
+    labels = charts.LABELS[lang]
+    with matplotlib.rc_context(charts.RC):
+        fig = charts._figure(6.5, 0.8 + 0.3 * len(devices))
+        ax = fig.add_subplot()
+        for row, device in enumerate(devices):
+            by_state: dict[str, list[tuple[float, float]]] = {}
+            for seg in device.timeline:
+                by_state.setdefault(seg.state, []).append((seg.start_h, seg.end_h - seg.start_h))
+            for state, spans in by_state.items():
+                colour = charts.STATE_COLOURS.get(state, "#000000")
+                ax.broken_barh(spans, (row - 0.38, 0.76), facecolors=colour)
+        ax.set_yticks(range(len(devices)))
+        ax.set_yticklabels([f"{d.external_id} {d.name}"[:24] for d in devices], fontsize=6)
+        ax.set_ylim(len(devices) - 0.5, -0.5)
+        ax.set_xlim(0, hours)
+        ax.set_xticks([h for h in range(0, int(hours) + 1, 24)])
+        ax.set_xlabel(labels["hours"], fontsize=7)
+        ax.grid(axis="y", visible=False)
+        handles = [Patch(color=c, label=labels["states"][s]) for s, c in charts.STATE_COLOURS.items()]
+        ax.legend(
+            handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=6, frameon=False, fontsize=6
+        )
+        return charts._svg(fig)
+
+
 def baseline_pdf(data: ReportData, lang: str, stamp: Stamp) -> bytes:
-    """Today's renderer (before #13), kept here as the baseline: SVG charts, WeasyPrint defaults."""
+    """Today's renderer (before #13), kept here as the baseline: vector SVG charts (the timelines' bars
+    included), WeasyPrint defaults."""
     import weasyprint
 
-    document = weasyprint.HTML(string=render_html(data, lang, stamp))
-    return bytes(document.write_pdf() or b"")
+    with mock.patch.object(charts, "timeline", _vector_timeline):
+        html = render_html(data, lang, stamp)
+    return bytes(weasyprint.HTML(string=html).write_pdf() or b"")
 
 
 def pages_of(pdf: bytes) -> int:

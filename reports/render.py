@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import logging
+import queue
 import shutil
 import threading
+from concurrent.futures import Future
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -16,6 +21,7 @@ from reports import charts, labels, policy, sections, verify_link
 from reports.data import ReportData, Stamp, Text
 from scoring.china_time import CHINA_TZ
 
+_log = logging.getLogger(__name__)
 TIMELINE_ROWS = 20  # devices per timeline chart: keeps each chart on one page
 
 
@@ -129,7 +135,7 @@ def render_html(data: ReportData, lang: str, stamp: Stamp | None = None) -> str:
     return _environment().get_template("report.html").render(context, body=body, css=Markup(_css()))
 
 
-PDF_ENGINES = ("weasyprint", "chromium")
+PDF_ENGINES = ("auto", "weasyprint", "chromium")
 # Chromium has no CSS running elements or string-set: the header and footer come from its print templates,
 # with the same text as report.html's running footer (pdftotext finds the number, version and hash there).
 _CHROMIUM_CSS = (
@@ -142,15 +148,37 @@ _MARGIN_BOX = (
 )
 
 
+def chromium_available() -> bool:
+    """True when headless Chromium can print: the browser (Debian package chromium) and Playwright to
+    drive it (the chromium-pdf extra) are both installed."""
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        return False
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def render_pdf(
     data: ReportData, lang: str, stamp: Stamp | None = None, *, pdf_engine: str = "weasyprint"
 ) -> bytes:
-    """The report as PDF bytes: WeasyPrint (default), or headless Chromium's print-to-PDF (several times
-    faster on a long report; fonts subset and embedded by both, chart text stays text)."""
+    """The report as PDF bytes, by WeasyPrint (the default) or headless Chromium's print-to-PDF; "auto"
+    takes Chromium where it is installed and WeasyPrint elsewhere or when the browser fails to start.
+    Chromium is several times faster on a long report, but its PDF carries the Noto CJK (CFF) fonts as
+    Type 3 fonts, which archives and print shops may refuse; WeasyPrint embeds them as CID fonts. Both
+    subset the fonts and keep chart text as text."""
+    if pdf_engine not in PDF_ENGINES:
+        raise ValueError(f"unknown PDF engine {pdf_engine!r}; use one of {', '.join(PDF_ENGINES)}")
     if pdf_engine == "chromium":
         return _chromium_pdf(data, lang, stamp)
-    if pdf_engine != "weasyprint":
-        raise ValueError(f"unknown PDF engine {pdf_engine!r}; use one of {', '.join(PDF_ENGINES)}")
+    if pdf_engine == "auto" and chromium_available():
+        try:
+            return _chromium_pdf(data, lang, stamp)
+        except Exception:  # the browser would not start or print: the report still comes out
+            _log.warning(
+                "headless Chromium failed to print the report; rendering with WeasyPrint", exc_info=True
+            )
     import weasyprint
 
     document = weasyprint.HTML(string=render_html(data, lang, stamp))
@@ -179,31 +207,74 @@ def _chromium_templates(data: ReportData, lang: str, stamp: Stamp | None) -> tup
     return header, footer
 
 
-_local = threading.local()
+class _Printer:
+    """One headless Chromium per process, owned by one thread that prints every report handed to it.
+
+    Playwright's sync objects belong to the thread that made them, so the browser lives in a thread of
+    its own (started on first use, a start costs about a second) and callers from any thread queue their
+    page to it; it is closed when the process exits. A browser that died is started again."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[str, str, str, Future[bytes]] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def print(self, html: str, header: str, footer: str) -> bytes:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                started: Future[None] = Future()
+                self._thread = threading.Thread(
+                    target=self._run, args=(started,), name="chromium-pdf", daemon=True
+                )
+                self._thread.start()
+                started.result()  # raises here when the browser cannot start
+        done: Future[bytes] = Future()
+        self._jobs.put((html, header, footer, done))
+        return done.result()
+
+    def close(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(timeout=10)
+
+    def _run(self, started: Future[None]) -> None:
+        from playwright.sync_api import sync_playwright
+
+        executable = shutil.which("chromium") or shutil.which("chromium-browser")
+        try:
+            if executable is None:
+                raise RuntimeError(
+                    "the chromium PDF engine needs Chromium installed (Debian package chromium)"
+                )
+            playwright = sync_playwright().start()
+            browser = playwright.chromium.launch(
+                executable_path=executable, args=["--no-sandbox", "--disable-background-networking"]
+            )
+        except BaseException as exc:
+            started.set_exception(exc)
+            return
+        started.set_result(None)
+        try:
+            while (job := self._jobs.get()) is not None:
+                html, header, footer, done = job
+                try:
+                    if not browser.is_connected():
+                        browser = playwright.chromium.launch(
+                            executable_path=executable,
+                            args=["--no-sandbox", "--disable-background-networking"],
+                        )
+                    done.set_result(_print_page(browser, html, header, footer))
+                except BaseException as exc:
+                    done.set_exception(exc)
+        finally:
+            with contextlib.suppress(Exception):
+                browser.close()
+            playwright.stop()
 
 
-def _browser() -> Any:
-    """This thread's headless Chromium, started once and kept (a start costs about a second)."""
-    browser = getattr(_local, "browser", None)
-    if browser is not None and browser.is_connected():
-        return browser
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        raise RuntimeError("the chromium PDF engine needs Chromium installed (Debian package chromium)")
-    if getattr(_local, "playwright", None) is None:
-        _local.playwright = sync_playwright().start()
-    _local.browser = _local.playwright.chromium.launch(
-        executable_path=executable, args=["--no-sandbox", "--disable-background-networking"]
-    )
-    return _local.browser
-
-
-def _chromium_pdf(data: ReportData, lang: str, stamp: Stamp | None) -> bytes:
-    html = render_html(data, lang, stamp).replace("</style>", f"{_CHROMIUM_CSS}</style>", 1)
-    header, footer = _chromium_templates(data, lang, stamp)
-    page = _browser().new_page()
+def _print_page(browser: Any, html: str, header: str, footer: str) -> bytes:
+    page = browser.new_page()
     try:
         page.set_content(html, wait_until="load")
         pdf = page.pdf(
@@ -217,3 +288,12 @@ def _chromium_pdf(data: ReportData, lang: str, stamp: Stamp | None) -> bytes:
     finally:
         page.close()
     return bytes(pdf)
+
+
+_printer = _Printer()
+
+
+def _chromium_pdf(data: ReportData, lang: str, stamp: Stamp | None) -> bytes:
+    html = render_html(data, lang, stamp).replace("</style>", f"{_CHROMIUM_CSS}</style>", 1)
+    header, footer = _chromium_templates(data, lang, stamp)
+    return _printer.print(html, header, footer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,30 @@ def test_draft_footer_says_draft(report_data: ReportData, tmp_path: Path) -> Non
     path = tmp_path / "draft.pdf"
     path.write_bytes(render_pdf(report_data, "zh", None, pdf_engine="chromium"))
     assert "草稿" in run("pdftotext", "-enc", "UTF-8", str(path), "-")
+
+
+def test_one_browser_prints_for_every_thread(report_data: ReportData) -> None:
+    """Reports printed from several threads at once all come out, through the one printer thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reports import render
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        pdfs = list(pool.map(lambda _: render_pdf(report_data, "zh", STAMP, pdf_engine="chromium"), range(3)))
+    assert all(pdf.startswith(b"%PDF-") for pdf in pdfs)
+    printers = [t for t in threading.enumerate() if t.name == "chromium-pdf"]
+    assert len(printers) == 1 and render._printer._thread is printers[0]
+
+
+def test_auto_prints_with_weasyprint_where_chromium_is_missing(
+    report_data: ReportData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reports import render
+
+    monkeypatch.setattr(render, "chromium_available", lambda: False)
+    path = tmp_path / "auto.pdf"
+    path.write_bytes(render_pdf(report_data, "zh", STAMP, pdf_engine="auto"))
+    fonts = run("pdffonts", str(path)).splitlines()[2:]
+    assert fonts and all(
+        "CID Type 0C" in row for row in fonts
+    )  # WeasyPrint's embedding, not Chromium's Type 3
