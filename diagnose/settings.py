@@ -113,11 +113,11 @@ class Settings(BaseSettings):
         description="Reverse proxies in front of the web (1 behind deploy/nginx.conf): their X-Forwarded-For "
         "gives the client address for rate limits and logs; 0 trusts no such header.",
     )
-    report_pdf_engine: Literal["weasyprint", "chromium", "auto"] = Field(
-        "weasyprint",
-        description="PDF engine of issued reports: WeasyPrint (CID-embedded fonts), or headless Chromium (the "
-        "chromium package and the chromium-pdf extra; several times faster on long reports, but its CJK "
-        "fonts are Type 3); auto takes Chromium where it is installed.",
+    report_pdf_engine: Literal["auto", "weasyprint", "chromium"] = Field(
+        "auto",
+        description="PDF engine of issued reports: auto takes headless Chromium where it is installed (the "
+        "chromium package and the chromium-pdf extra; about four times faster on long reports) and "
+        "WeasyPrint elsewhere; weasyprint or chromium forces one.",
     )
     web_threads: int = Field(
         8,

@@ -154,7 +154,7 @@ def run_pending(
     engine: Engine,
     *,
     silence_timeout_s: float = 600,
-    pdf_engine: str = "weasyprint",
+    pdf_engine: str = "auto",
     limit: int = 20,
     stale_after: timedelta = STALE_AFTER,
     clock: Callable[[], datetime] = utcnow,

@@ -160,14 +160,13 @@ def chromium_available() -> bool:
     return True
 
 
-def render_pdf(
-    data: ReportData, lang: str, stamp: Stamp | None = None, *, pdf_engine: str = "weasyprint"
-) -> bytes:
-    """The report as PDF bytes, by WeasyPrint (the default) or headless Chromium's print-to-PDF; "auto"
-    takes Chromium where it is installed and WeasyPrint elsewhere or when the browser fails to start.
-    Chromium is several times faster on a long report, but its PDF carries the Noto CJK (CFF) fonts as
-    Type 3 fonts, which archives and print shops may refuse; WeasyPrint embeds them as CID fonts. Both
-    subset the fonts and keep chart text as text."""
+def render_pdf(data: ReportData, lang: str, stamp: Stamp | None = None, *, pdf_engine: str = "auto") -> bytes:
+    """The report as PDF bytes, by headless Chromium's print-to-PDF or by WeasyPrint; "auto" (the default)
+    takes Chromium where it is installed, WeasyPrint elsewhere or when the browser fails to start.
+
+    Chromium is about four times faster on a long report (bench/report_bench.py). Both embed subsets of
+    the Noto CJK fonts and keep chart text as text; Chromium embeds them as Type 3 fonts (it does so with
+    every CFF font), WeasyPrint as CID fonts."""
     if pdf_engine not in PDF_ENGINES:
         raise ValueError(f"unknown PDF engine {pdf_engine!r}; use one of {', '.join(PDF_ENGINES)}")
     if pdf_engine == "chromium":

@@ -73,7 +73,7 @@ def issue_report(
     lang: str = "zh",
     silence_timeout_s: float = 600,
     now: datetime | None = None,
-    pdf_engine: str = "weasyprint",
+    pdf_engine: str = "auto",
     public_url: str | None = None,
 ) -> IssuedReport:
     """Render the order's report and store it as the next version (never overwriting an earlier one).

@@ -6,11 +6,11 @@ cd "$(dirname "$0")/.."
 kind="${1:-runtime}"           # runtime | dev
 VENV="${VENV:-.venv}"
 
-# Debian packages: mosquitto (broker), WeasyPrint's Pango, CJK fonts for the PDF report;
-# for the tests also chromium (browser tests), poppler-utils (pdftotext/pdftoppm) and redis-server (the
-# deployment test's shared rate limits).
-debs=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)
-[ "$kind" = dev ] && debs+=(mosquitto chromium poppler-utils redis-server)
+# Debian packages: WeasyPrint's Pango, CJK fonts and chromium (the faster PDF engine) for the report;
+# for the tests also mosquitto (the broker), poppler-utils (pdftotext/pdftoppm) and redis-server (the
+# deployment test's shared rate limits). chromium also runs the browser tests.
+debs=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk chromium)
+[ "$kind" = dev ] && debs+=(mosquitto poppler-utils redis-server)
 missing=()
 for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -42,7 +42,8 @@ stamp="$VENV/.installed-$kind"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
   # demo: the embedded broker (amqtt) `make demo` falls back to without Mosquitto; the tests cover it too.
-  extra="[demo]"; [ "$kind" = dev ] && extra="[dev,demo]"
+  # chromium-pdf: Playwright, which drives Debian's chromium to print reports (WeasyPrint without it).
+  extra="[demo,chromium-pdf]"; [ "$kind" = dev ] && extra="[dev,demo,chromium-pdf]"
   "$VENV/bin/python" -m pip install -q -c constraints.txt -e ".${extra}"
   touch "$stamp"
 fi

@@ -56,12 +56,22 @@ def test_chart_text_is_text_in_the_pdf(pdf_text: str) -> None:
     assert "达标线 0.8" in pdf_text and "计划停机" in pdf_text
 
 
-def test_every_font_is_embedded_noto_cjk(pdf_path: Path) -> None:
-    rows = run("pdffonts", str(pdf_path)).splitlines()[2:]
+def test_every_font_is_embedded_noto_cjk(report_data: ReportData, tmp_path: Path) -> None:
+    path = tmp_path / "weasyprint.pdf"
+    path.write_bytes(render_pdf(report_data, "zh", STAMP, pdf_engine="weasyprint"))
+    rows = run("pdffonts", str(path)).splitlines()[2:]
     assert rows, "no fonts listed"
     for row in rows:
         assert "Noto" in row and "CJK" in row, row
         assert row.split()[-5] == "yes", f"not embedded: {row}"
+
+
+def test_every_font_of_the_default_engine_is_embedded_with_its_text(pdf_path: Path) -> None:
+    rows = run("pdffonts", str(pdf_path)).splitlines()[2:]
+    assert rows
+    for row in rows:
+        emb, _sub, uni = row.split()[-5:-2]
+        assert (emb, uni) == ("yes", "yes"), f"not embedded or not searchable: {row}"
 
 
 def test_pages_rasterise(pdf_path: Path, tmp_path: Path) -> None:
