@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from diagnose.models.base import UTCDateTime, utcnow
+from diagnose.models.base import Fen, UTCDateTime, utcnow
 
 
 class OrderStatus(StrEnum):
@@ -32,7 +32,7 @@ class ProcurementBatch(SQLModel, table=True):
     bureau_id: int = Field(foreign_key="bureau.id", index=True)
     name: str = Field(max_length=128)
     year: int
-    budget_fen: int
+    budget_fen: int = Field(sa_column=Column(Fen, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
@@ -55,7 +55,7 @@ class DiagnosisOrder(SQLModel, table=True):
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
     provider_id: int | None = Field(default=None, foreign_key="provider.id", index=True)
     kind: str = Field(max_length=16)  # factory | workshop
-    fee_fen: int
+    fee_fen: int = Field(sa_column=Column(Fen, nullable=False))
     status: str = Field(default=OrderStatus.created, max_length=16, index=True)
     due_date: date | None = None
     visit_date: date | None = None

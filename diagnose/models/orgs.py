@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from diagnose.models.base import UTCDateTime, utcnow
+from diagnose.models.base import Fen, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -39,7 +39,7 @@ class Enterprise(SQLModel, table=True):
     industry_code: str = Field(max_length=8)  # GB/T 4754-2017 class, e.g. "3484"
     industry_type: str = Field(default="discrete", max_length=16)  # discrete | process
     scale: str = Field(default="medium", max_length=16)  # micro | small | medium | large
-    revenue_fen: int | None = Field(default=None)
+    revenue_fen: int | None = Field(default=None, sa_column=Column(Fen, nullable=True))
     strategic_emerging: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
