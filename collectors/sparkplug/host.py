@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,9 +20,9 @@ from collectors.sparkplug.codec import (
     rebirth_request_payload,
 )
 from collectors.sparkplug.topics import SparkplugTopic, StateTopic, TopicError, parse_topic
+from diagnose.services.broker_accounts import DEVICE_ID_RE  # the JSON topics' rule: one grammar
 from scoring.uscc import is_valid_uscc, validate_uscc
 
-DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")  # same rule as the JSON topics' device ids
 FLOAT_FIELDS = ("power_kw", "energy_kwh", "current_a")
 COUNTER_FIELDS = ("count_total", "count_good")
 BIRTH_FIELDS = ("kind", "model", "ideal_cycle_s")
@@ -130,7 +129,7 @@ class SparkplugHost:
         if isinstance(parsed_topic, StateTopic) or parsed_topic.message_type in ("NCMD", "DCMD"):
             return HostResult()  # other hosts' STATE and commands to edge nodes: not telemetry, not errors
         uscc = self._enterprise(parsed_topic.group_id, parsed_topic.edge_node_id)
-        if parsed_topic.device_id is not None and not DEVICE_ID_RE.match(parsed_topic.device_id):
+        if parsed_topic.device_id is not None and not DEVICE_ID_RE.fullmatch(parsed_topic.device_id):
             raise _Reject(f"device id {parsed_topic.device_id[:80]!r} must be 1-64 of A-Z a-z 0-9 _ . : -")
         try:
             message = decode_payload(payload)
@@ -166,7 +165,7 @@ class SparkplugHost:
         node = _Node(uscc=uscc, bd_seq=bd_seq, seq=message.seq, online=True, aliases=aliases)
         self._nodes[(topic.group_id, topic.edge_node_id)] = node
         named = [(m.name, m) for m in message.metrics if m.name and not _is_control(m.name)]
-        if not named or not DEVICE_ID_RE.match(topic.edge_node_id):
+        if not named or not DEVICE_ID_RE.fullmatch(topic.edge_node_id):
             return []  # a pure gateway (only bdSeq and controls) is not itself a device
         return _records(
             uscc, topic.edge_node_id, message, named, now, with_birth=True, edge_node=topic.edge_node_id
@@ -207,7 +206,7 @@ class SparkplugHost:
                 commands = self._request_rebirth(topic, node, now)
                 raise _Reject(f"DDATA for device {device_id!r} with no DBIRTH: rebirth requested", commands)
             aliases = device.aliases
-        elif not DEVICE_ID_RE.match(topic.edge_node_id):
+        elif not DEVICE_ID_RE.fullmatch(topic.edge_node_id):
             raise _Reject(f"edge node id {topic.edge_node_id[:80]!r} is not usable as a device id")
         named: list[tuple[str, pb.Payload.Metric]] = []
         for metric in message.metrics:
