@@ -187,10 +187,6 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, f
     migrate.upgrade(engine)
     from apps import sample_data
 
-    if url.startswith("postgresql"):
-        # enterprise.revenue_fen is a 32-bit INTEGER column: the sample revenues (in fen) overflow it on
-        # PostgreSQL (a schema bug outside this bench); revenues do not matter here, so cap them.
-        sample_data.ENTERPRISES = [(*row[:5], min(row[5], 2_000), row[6]) for row in sample_data.ENTERPRISES]
     with Session(engine) as session:
         sample_data.load(session)
         session.commit()

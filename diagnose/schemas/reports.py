@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from diagnose.schemas.common import Out
+from diagnose.schemas.common import In, Out
 
 
 class ReportVersionOut(Out):
@@ -37,3 +37,22 @@ class VerificationOut(Out):
     version: int = Field(title="版本")
     content_sha256: str = Field(title="内容摘要")
     pdf_sha256: str = Field(title="文件摘要")
+
+
+class ReportIssueIn(In):
+    """Issue the next version of the order's report (the jobs process renders it)."""
+
+    lang: Literal["zh", "en"] = Field("zh", title="语言")
+
+
+class ReportJobOut(Out):
+    """A queued report: queued → running → done (with the version it issued) or failed (with the error)."""
+
+    id: int = Field(title="任务编号")
+    order_id: int = Field(title="订单编号")
+    lang: Literal["zh", "en"] = Field(title="语言")
+    status: Literal["queued", "running", "done", "failed"] = Field(title="状态")
+    requested_at: datetime = Field(title="提交时间")
+    finished_at: datetime | None = Field(None, title="完成时间")
+    version: int | None = Field(None, title="出具的版本")
+    error: str | None = Field(None, title="失败原因")

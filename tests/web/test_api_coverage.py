@@ -12,7 +12,16 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from diagnose.models import Device, DeviceHour, Enterprise, IssuedReport, Telemetry
+from apps import jobs
+from diagnose.models import (
+    Device,
+    DeviceHour,
+    DiagnosisOrder,
+    Enterprise,
+    IssuedReport,
+    OrderStatus,
+    Telemetry,
+)
 from diagnose.services.broker_accounts import check_mosquitto_hash
 from scoring.uscc import make_uscc
 from web import create_app
@@ -233,3 +242,28 @@ def test_policies_and_subsidy_sizing(app: Flask, world) -> None:  # type: ignore
     bad = README_PLAN | {"enterprise": {"region": "999999"}}
     refused = call(app, world, "enterprise", "POST", "/api/v1/subsidy", json=bad)
     assert refused.status_code == 422 and refused.get_json()["field"] == "enterprise.region"
+
+
+def test_a_report_is_issued_through_the_api_once_and_followed_to_its_version(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    with db_of(app) as db:
+        order = db.exec(
+            select(DiagnosisOrder).where(
+                DiagnosisOrder.status == OrderStatus.accepted, DiagnosisOrder.provider_id == world.provider_id
+            )
+        ).first()
+        assert order is not None
+    url = f"/api/v1/orders/{order.id}/reports"
+    queued = call(app, world, "provider", "POST", url, json={"lang": "zh"})
+    assert queued.status_code == 202 and queued.get_json()["status"] == "queued"
+    again = call(app, world, "provider", "POST", url, json={})
+    assert again.get_json()["id"] == queued.get_json()["id"]  # one job while one waits, not two
+    bad = call(app, world, "provider", "POST", url, json={"lang": "fr"})
+    assert bad.status_code == 422
+    assert call(app, world, "enterprise", "POST", url, json={}).status_code == 403
+    with app.app_context():
+        assert jobs.render_reports(app_engine(), world.settings()) == 1
+    job_url = f"/api/v1/orders/{order.id}/report-jobs/{queued.get_json()['id']}"
+    done = call(app, world, "provider", "GET", job_url).get_json()
+    assert done["status"] == "done" and done["version"] >= 1
+    listed = call(app, world, "provider", "GET", url).get_json()["items"]
+    assert listed[-1]["version"] == done["version"]

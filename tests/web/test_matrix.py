@@ -213,6 +213,13 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ("api.indicators", "GET"): ("/api/v1/orders/{o}/indicators", None, api_party()),
     ("api.list_reports", "GET"): ("/api/v1/orders/{o}/reports", None, api_party()),
     ("api.download_report", "GET"): ("/api/v1/orders/{o}/reports/1.pdf", None, api_party(404)),
+    # The (on-site) order is not reportable yet: the issuers get 422, the other tenants 404.
+    ("api.issue_report", "POST"): (
+        "/api/v1/orders/{o}/reports",
+        {},
+        codes(403, anon=401, bureau=422, provider=422, bureau_other=404, provider_other=404),
+    ),
+    ("api.show_report_job", "GET"): ("/api/v1/orders/{o}/report-jobs/1", None, api_party(404)),
     ("api.verify_report", "POST"): ("/api/v1/reports/verify", None, codes(422, anon=401)),
     ("api.list_flags", "GET"): ("/api/v1/supervision/flags", None, api_role("bureau")),
     ("api.league", "GET"): ("/api/v1/supervision/league", None, api_role("bureau")),

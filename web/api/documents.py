@@ -12,6 +12,7 @@ from flask_openapi3.models import RawModel
 from pydantic import BaseModel, Field
 
 import reports
+from diagnose.models import ReportJob
 from diagnose.models.base import utcnow
 from diagnose.schemas.common import PathId
 from diagnose.schemas.errors import FieldError
@@ -23,12 +24,19 @@ from diagnose.schemas.policies import (
     SubsidyPlanIn,
     TargetOut,
 )
-from diagnose.schemas.reports import ReportList, ReportVersionOut, VerificationOut
+from diagnose.schemas.reports import (
+    ReportIssueIn,
+    ReportJobOut,
+    ReportList,
+    ReportVersionOut,
+    VerificationOut,
+)
 from diagnose.schemas.supervision import FlagList, FlagOut, FlagQuery, LeagueOut, LeagueRow, PeriodQuery
 from diagnose.services import supervision_review
+from reports import jobs as report_jobs
 from scoring.china_time import china_today
 from scoring.subsidy import PlanError, evaluate, load_catalogue, parse_plan
-from web.api.base import ALL, api_role, bp, not_found, ok, tag
+from web.api.base import ALL, api_role, bp, not_found, ok, tag, writing
 from web.db import get_session
 from web.scope import get_order
 
@@ -58,6 +66,38 @@ def list_reports(path: OrderPath) -> Response:
     """The issued versions of the order's report, oldest first."""
     rows = reports.versions(session=get_session(), order=get_order(path.order_id))
     return ok(ReportList(items=[ReportVersionOut.model_validate(r) for r in rows]))
+
+
+class JobPath(OrderPath):
+    job_id: PathId = Field(title="任务编号")
+
+
+@bp.post("/orders/<int:order_id>/reports", tags=REPORTS, responses={202: ReportJobOut})
+@api_role("bureau", "provider")
+def issue_report(path: OrderPath, body: ReportIssueIn) -> Response:
+    """Issue the next version of the report of a submitted or accepted diagnosis, as the report page's
+    button does: the jobs process renders it; follow the job for the version. A job already waiting for
+    the order is returned instead of a second one."""
+    order = get_order(path.order_id)
+    with writing() as db:
+        try:
+            job = report_jobs.queue_report(session=db, order=order, actor=g.user, lang=body.lang)
+        except reports.NotReportable as exc:
+            raise FieldError(
+                "order_id", "only a submitted or accepted, scored diagnosis can be reported"
+            ) from exc
+    return ok(ReportJobOut.model_validate(job), 202)
+
+
+@bp.get("/orders/<int:order_id>/report-jobs/<int:job_id>", tags=REPORTS, responses={200: ReportJobOut})
+@api_role(*ALL)
+def show_report_job(path: JobPath) -> Response:
+    """A report job's progress and, once done, the version it issued."""
+    order = get_order(path.order_id)
+    job = get_session().get(ReportJob, path.job_id)
+    if job is None or job.order_id != order.id:
+        not_found("no such report job")
+    return ok(ReportJobOut.model_validate(job))
 
 
 @bp.get(
