@@ -277,8 +277,11 @@ def main() -> None:
             "DIAGNOSE_SECRET_KEY": "bench-secret", "DIAGNOSE_LOGIN_RATE_LIMIT": "100000 per minute",
             "DIAGNOSE_ENV": "production",
         }  # fmt: skip
+        # The server's log goes to a file: a pipe nobody reads fills after a few hundred access-log lines
+        # and then blocks every worker on its next log write.
+        server_log = (folder / "serve.log").open("wb")
         server = subprocess.Popen(
-            [sys.executable, "-m", "apps", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [sys.executable, "-m", "apps", "serve"], env=env, stdout=server_log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         try:
@@ -330,6 +333,11 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait(timeout=30)
+            server_log.close()
+            log_lines = (folder / "serve.log").read_text(errors="replace").splitlines()
+            failures = [line for line in log_lines if '"status": 5' in line or "Traceback" in line]
+            if failures:
+                print(f"server log: {len(failures)} 5xx/traceback lines, first: {failures[0][:300]}")
     total = sum(len(v) for v in timings.values())
     print(
         f"{args.users} users, {elapsed:.0f} s: {total} requests, {total / elapsed:.1f} req/s, {len(errors)} errors"

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from apps.broker import LocalBroker, start_local_broker
 from diagnose import db, migrate
 from diagnose.db import dispose_all, make_engine
+from diagnose.services import versioned_cache
 from diagnose.settings import Settings, load_settings
 
 POSTGRES_URL = os.environ.get("DIAGNOSE_TEST_POSTGRES_URL", "")
@@ -30,6 +31,8 @@ def _close_database_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     monkeypatch.setattr(db, "_engines", set())
     yield
     dispose_all()
+    # Cached city figures are keyed on a data version; copies of one demo database share versions.
+    versioned_cache.clear()
 
 
 @pytest.fixture

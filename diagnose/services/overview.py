@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Region, Result
-from diagnose.services import orders, supervision_records
+from diagnose.services import orders, supervision_records, versioned_cache
 from scoring.china_time import CHINA_TZ
 
 STAGES = ("created", "in_progress", "submitted", "accepted", "cancelled")
@@ -112,7 +112,19 @@ def _stage(row: Any, moment: datetime) -> str | None:
 
 
 def status_over_time(*, session: Session, regions: set[str], today: date, months: int = 12) -> dict[str, Any]:
-    """How many of the bureau's orders stood at each stage at the end of each of the last months."""
+    """How many of the bureau's orders stood at each stage at the end of each of the last months (every order
+    of the regions is read: computed once per version of the orders' data)."""
+    key = (
+        "status_over_time",
+        tuple(sorted(regions)),
+        today,
+        months,
+        supervision_records.orders_version(session=session),
+    )
+    return versioned_cache.cached(key, lambda: _status_over_time(session, regions, today, months))
+
+
+def _status_over_time(session: Session, regions: set[str], today: date, months: int) -> dict[str, Any]:
     rows = session.exec(
         select(
             DiagnosisOrder.created_at,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,7 +23,7 @@ from diagnose.models import (
 )
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
-from diagnose.services import audit_log, supervision_records
+from diagnose.services import audit_log, supervision_records, versioned_cache
 from scoring.china_time import china_today
 from scoring.subsidy import Line, load_catalogue
 from scoring.supervision import (
@@ -208,37 +205,6 @@ def review_flag(*, session: Session, flag: AnomalyFlag, actor: User, decision: s
     return flag
 
 
-# League tables by (bureau, period, scope, data version, caps, batches): a city's table reads every order of the
-# period, which takes seconds at tens of thousands of orders, so each process computes it once per version of
-# the data and every later view (and every worker thread at once) shares that. Any order change, return,
-# outcome, cap or batch change makes a new version, so a cached table is never stale.
-_TABLES: OrderedDict[tuple[Any, ...], tuple[list[ProviderPerformance], list[BatchUse]]] = OrderedDict()
-_TABLES_MAX = 64
-_TABLES_LOCK = threading.Lock()
-_KEY_LOCKS: dict[tuple[Any, ...], threading.Lock] = {}
-
-
-def _cached_table(
-    key: tuple[Any, ...], build: Callable[[], tuple[list[ProviderPerformance], list[BatchUse]]]
-) -> tuple[list[ProviderPerformance], list[BatchUse]]:
-    with _TABLES_LOCK:
-        if key in _TABLES:
-            _TABLES.move_to_end(key)
-            return _TABLES[key]
-        key_lock = _KEY_LOCKS.setdefault(key, threading.Lock())
-    with key_lock:  # one thread builds; the others wait for it rather than build the same table again
-        with _TABLES_LOCK:
-            if key in _TABLES:
-                return _TABLES[key]
-        built = build()
-        with _TABLES_LOCK:
-            _TABLES[key] = built
-            while len(_TABLES) > _TABLES_MAX:
-                _TABLES.popitem(last=False)
-            _KEY_LOCKS.pop(key, None)
-    return built
-
-
 def performance(*, session: Session, bureau_id: int, start: date, end: date) -> PerformanceReport:
     """The bureau's provider league table for orders assigned in [start, end]."""
     bureau = session.get(Bureau, bureau_id)
@@ -247,7 +213,9 @@ def performance(*, session: Session, bureau_id: int, start: date, end: date) -> 
     regions = supervision_records.bureau_scope(session=session, bureau_id=bureau_id)
     caps = supervision_records.fee_caps(session=session, region_code=bureau.region_code)
     batch_rows = supervision_records.batch_records(session=session, bureau_id=bureau_id)
+    # A city's table reads every order of the period (seconds at tens of thousands): once per data version.
     key = (
+        "league",
         bureau_id,
         start,
         end,
@@ -265,7 +233,7 @@ def performance(*, session: Session, bureau_id: int, start: date, end: date) -> 
         own_orders = [o for o in orders if start <= (o.assigned_on or start) <= end]
         return league_table(orders, outcomes, caps, start, end), batch_use(own_orders, batch_rows)
 
-    rows, batches = _cached_table(key, build)
+    rows, batches = versioned_cache.cached(key, build)
     providers = {
         p.id: p
         for p in session.exec(
