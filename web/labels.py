@@ -95,6 +95,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_label(OUTCOME_KIND_LABELS), "outcome_kind_label")
     app.add_template_filter(_label(TAILORING_REASON_LABELS), "tailoring_reason_label")
     app.add_template_filter(yuan, "yuan")
+    app.add_template_filter(percent, "percent")
     app.add_template_filter(cn_time, "cn_time")
     app.add_template_filter(lambda table: {k: str(v) for k, v in table.items()}, "labels_dict")
     app.jinja_env.globals["STATUS_LABELS"] = STATUS_LABELS
@@ -127,3 +128,10 @@ OUTCOME_KIND_LABELS = {
     "retrofit": _l("Retrofit project"),
     "recognition": _l("Recognition"),
 }
+
+
+def percent(value: object) -> str:
+    """A share (0.667 or Decimal("0.667")) as "66.7%", or "—" for none."""
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.1f}%"  # type: ignore[arg-type]

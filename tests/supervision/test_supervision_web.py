@@ -66,6 +66,8 @@ def test_league_and_flags_pages(login: Callable[[str], FlaskClient], world: Worl
     client = login("wujin")
     page = client.get("/bureau/supervision/?from=2026-01-01&to=2026-12-31").get_data(as_text=True)
     assert "常州智造咨询有限公司" in page
+    # Both Wujin orders were delivered before their due dates: a rate a person reads, with its label for phones.
+    assert 'data-label="按时率">100.0%</td>' in page
     flags = client.get("/bureau/supervision/flags").get_data(as_text=True)
     assert "WJ-2026-0002" in flags and "TC-2026-0001" not in flags
 
