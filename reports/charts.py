@@ -55,6 +55,7 @@ LABELS = {
             "UNKNOWN": "无数据",
         },
         "hours": "自窗口开始的小时数",
+        "short": "数据不足",
         "indicators": ("联网率", "采集覆盖率", "可用率", "性能率", "质量率", "OEE", "利用率"),
     },
     "en": {
@@ -70,6 +71,7 @@ LABELS = {
             "UNKNOWN": "No data",
         },
         "hours": "hours from window start",
+        "short": "too little data",
         "indicators": (
             "Networking",
             "Coverage",
@@ -179,7 +181,8 @@ def indicators(evidence: Evidence, lang: str) -> str:
         evidence.availability,
         evidence.performance,
         evidence.quality,
-        evidence.oee,
+        # Below the OEE rule's minimum planned time the figure is not shown, as in the table beside it.
+        None if evidence.oee_note else evidence.oee,
         evidence.utilisation,
     )
     with matplotlib.rc_context(RC):
@@ -188,7 +191,8 @@ def indicators(evidence: Evidence, lang: str) -> str:
         colours = [SERIES[0]] * 2 + [SERIES[1]] * 3 + [SERIES[3], SERIES[2]]
         ax.bar(labels["indicators"], [v or 0.0 for v in values], color=colours, width=0.6)
         for x, value in enumerate(values):
-            text = "—" if value is None else f"{value * 100:.1f}%"
+            short = x == 5 and evidence.oee_note is not None
+            text = labels["short"] if short else "—" if value is None else f"{value * 100:.1f}%"
             ax.text(x, (value or 0.0) + 0.02, text, ha="center", fontsize=7)
         ax.set_ylim(0, 1.1)
         return _svg(fig)

@@ -88,10 +88,12 @@ def findings(
     else:
         first = Text("没有可评分的能力域。", "No domain could be scored.")
     mismatch_zh = (
-        f"{contradictions} 项自评与实测数据矛盾，已按实测修正。" if contradictions else "自评与实测一致。"
+        f"{contradictions} 项自评与实测数据矛盾：评分保留评估结果，须现场复核。"
+        if contradictions
+        else "自评与实测一致。"
     )
     mismatch_en = (
-        f"{contradictions} self-assessed ratings contradicted the data and were corrected."
+        f"{contradictions} self-assessed ratings contradicted the data: the ratings are kept and must be reviewed on site."
         if contradictions
         else "Self-assessment agrees with the data."
     )
@@ -212,7 +214,7 @@ def reconciled_texts(rows: Iterable[Mapping[str, Any]]) -> tuple[Text, ...]:
     return tuple(
         Text(
             f"{r['requirement_id']}：自评 {r.get('claimed')}，实测建议 {r.get('proposed')}，采用 {r.get('final')}"
-            + ("（矛盾，按实测修正）" if r.get("contradiction") else ""),
+            + ("（矛盾：保留评估评分，须复核）" if r.get("contradiction") else ""),
             r.get("message", ""),
         )
         for r in ordered

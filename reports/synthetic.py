@@ -164,7 +164,9 @@ def make_report(*, devices: int = 10, note: str = "现场查看点检记录与�
         energy_per_unit_kwh=1.234,
         devices=tuple(rows),
         reconciled=(
-            Text("DT-L2-01：自评 0.8，实测建议 0，采用 0.8（矛盾，按实测修正）", "CONTRADICTION: …"),
+            Text(
+                "DT-L2-01：自评 0.8，实测建议 0，采用 0.8（矛盾：保留评估评分，须复核）", "CONTRADICTION: …"
+            ),
         ),
     )
     summary = sections.summary(

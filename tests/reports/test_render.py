@@ -118,3 +118,17 @@ def test_english_variant(report_data: ReportData) -> None:
 def test_unknown_language_is_refused(report_data: ReportData) -> None:
     with pytest.raises(ValueError, match="language"):
         render_body(report_data, "fr")
+
+
+def test_indicator_chart_says_too_little_data_for_oee_like_the_table(report_data: ReportData) -> None:
+    import dataclasses
+
+    from reports.data import Text
+
+    short = dataclasses.replace(
+        report_data.evidence, oee=0.843, oee_note=Text("数据不足：已采集 12.0 小时，需 24 小时", "too little")
+    )
+    svg = charts.svg_source(charts.indicators(short, "zh"))
+    assert "数据不足" in svg and "84.3%" not in svg
+    full = charts.svg_source(charts.indicators(dataclasses.replace(short, oee_note=None), "zh"))
+    assert "84.3%" in full and "数据不足" not in full
