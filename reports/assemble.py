@@ -214,7 +214,7 @@ def assemble(
     )
     evidence = dataclasses.replace(
         evidence,
-        oee_note=evidence_notes.oee_note(detail.get("shortfalls") or []),
+        oee_note=evidence_notes.oee_note(detail.get("shortfalls") or [], reconciled),
         contradictions=evidence_notes.contradiction_rows(reconciled),
         checked=len(reconciled),
     )

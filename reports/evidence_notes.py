@@ -29,11 +29,42 @@ def contradiction_rows(reconciled: Iterable[Mapping[str, Any]]) -> tuple[Contrad
     for r in reconciled:
         if not r.get("contradiction") or r.get("claimed") is None:
             continue
-        measured = "；".join(str(p.get("message", "")).split(" → ")[0] for p in r.get("proposals", []))
+        measured = "；".join(measured_zh(p) for p in r.get("proposals", []))
         rows.append(
             ContradictionRow(r["requirement_id"], float(r["claimed"]), float(r["proposed"]), measured)
         )
     return tuple(sorted(rows, key=lambda row: row.requirement_id))
+
+
+INDICATOR_ZH = {
+    "networking_rate": "设备联网率",
+    "coverage": "数据采集覆盖率",
+    "availability": "可用率",
+    "performance": "性能率",
+    "quality": "质量率",
+    "oee": "设备综合效率（OEE）",
+    "utilisation": "设备利用率",
+    "energy_per_unit_kwh": "单位产品能耗",
+    "has_energy_metering": "能耗计量",
+}
+
+
+def measured_zh(proposal: Mapping[str, Any]) -> str:
+    """A proposal's measured value as the report says it: 数据采集覆盖率 100.0%, 单位产品能耗 0.160 kWh."""
+    indicator = str(proposal.get("indicator", ""))
+    value = proposal.get("measured")
+    if not indicator:  # a proposal stored with its message only: "networking_rate = 100.0% (2/2 devices) → …"
+        key, _, rest = str(proposal.get("message", "")).split(" → ")[0].partition(" = ")
+        rest = rest.replace(" devices)", " 台设备)").replace("yes", "有").replace("no", "无")
+        return f"{INDICATOR_ZH.get(key.strip(), '实测指标')} {rest}".strip()
+    name = INDICATOR_ZH.get(indicator, "实测指标")
+    if isinstance(value, bool):
+        return f"{name}：{'有' if value else '无'}"
+    if not isinstance(value, int | float):
+        return name
+    if indicator == "energy_per_unit_kwh":
+        return f"{name} {value:.3f} kWh"
+    return f"{name} {value * 100:.1f}%"
 
 
 def rating_zh(value: float) -> str:
@@ -41,8 +72,13 @@ def rating_zh(value: float) -> str:
     return RATING_ZH.get(round(value, 2), f"{value:g}")
 
 
-def oee_note(shortfalls: Iterable[Mapping[str, Any]]) -> Text | None:
-    """数据不足 (or flagged) for OEE when no OEE rule could use the data: the least demanding rule's reason."""
+def oee_note(
+    shortfalls: Iterable[Mapping[str, Any]], reconciled: Iterable[Mapping[str, Any]] = ()
+) -> Text | None:
+    """数据不足 (or flagged) for OEE when no OEE rule could use the data: the least demanding rule's reason.
+    When some OEE rule did use it (a proposal rests on OEE), the figure stands and there is no note."""
+    if any(p.get("indicator") == "oee" for r in reconciled for p in r.get("proposals", [])):
+        return None
     rows = [s for s in shortfalls if s.get("indicator") == "oee"]
     if not rows:
         return None

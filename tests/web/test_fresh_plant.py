@@ -150,7 +150,7 @@ def test_contradiction_is_shown_next_to_the_answer_and_listed_for_the_report(app
         ]
     )
     assert [(r.requirement_id, r.claimed, r.proposed, r.measured) for r in rows] == [
-        ("NW-L3-01", 0.0, 1.0, "networking_rate = 100.0%")
+        ("NW-L3-01", 0.0, 1.0, "设备联网率 100.0%")
     ]
     engine.dispose()
 
