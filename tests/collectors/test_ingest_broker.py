@@ -64,6 +64,8 @@ def collector(
     )
     running = Collector(settings, engine).start()
     assert running.client.connected.wait(10)
+    # Connected is not subscribed: a message published before the broker's SUBACK would miss the collector.
+    assert running.client.subscribed.wait(10)
     yield running
     running.stop()
 
