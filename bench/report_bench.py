@@ -23,7 +23,6 @@ from pathlib import Path
 from unittest import mock
 
 import matplotlib
-from matplotlib.patches import Patch
 
 from reports import charts
 from reports.data import DeviceEvidence, ReportData, Stamp
@@ -34,7 +33,8 @@ STAMP = Stamp("R-ZD2026-02-0001", 1, "zh", "2026-11-24T08:00:00+00:00", "0" * 64
 
 
 def _vector_timeline(devices: Sequence[DeviceEvidence], hours: float, lang: str) -> str:
-    """The state timeline as it was before #13: every bar a vector rectangle (copied unchanged)."""
+    """The state timeline as it was before #13: every bar a vector rectangle (the bars as they were drawn;
+    rows, axis and legend are the chart's own)."""
     labels = charts.LABELS[lang]
     with matplotlib.rc_context(charts.RC):
         fig = charts._figure(6.5, 0.8 + 0.3 * len(devices))
@@ -46,17 +46,7 @@ def _vector_timeline(devices: Sequence[DeviceEvidence], hours: float, lang: str)
             for state, spans in by_state.items():
                 colour = charts.STATE_COLOURS.get(state, "#000000")
                 ax.broken_barh(spans, (row - 0.38, 0.76), facecolors=colour)
-        ax.set_yticks(range(len(devices)))
-        ax.set_yticklabels([f"{d.external_id} {d.name}"[:24] for d in devices], fontsize=6)
-        ax.set_ylim(len(devices) - 0.5, -0.5)
-        ax.set_xlim(0, hours)
-        ax.set_xticks([h for h in range(0, int(hours) + 1, 24)])
-        ax.set_xlabel(labels["hours"], fontsize=7)
-        ax.grid(axis="y", visible=False)
-        handles = [Patch(color=c, label=labels["states"][s]) for s, c in charts.STATE_COLOURS.items()]
-        ax.legend(
-            handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=6, frameon=False, fontsize=6
-        )
+        charts._timeline_frame(ax, devices, hours, labels)
         return charts._svg(fig)
 
 

@@ -6,6 +6,7 @@ import base64
 import io
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -214,15 +215,20 @@ def timeline(devices: Sequence[DeviceEvidence], hours: float, lang: str) -> str:
                 boxes.append(((seg.start_h, y0), (seg.start_h, y1), (seg.end_h, y1), (seg.end_h, y0)))
                 colours.append(STATE_COLOURS.get(seg.state, "#000000"))
         ax.add_collection(PolyCollection(boxes, facecolors=colours, linewidths=0, rasterized=True))
-        ax.set_yticks(range(len(devices)))
-        ax.set_yticklabels([f"{d.external_id} {d.name}"[:24] for d in devices], fontsize=6)
-        ax.set_ylim(len(devices) - 0.5, -0.5)
-        ax.set_xlim(0, hours)
-        ax.set_xticks([h for h in range(0, int(hours) + 1, 24)])
-        ax.set_xlabel(labels["hours"], fontsize=7)
-        ax.grid(axis="y", visible=False)
-        handles = [Patch(color=c, label=labels["states"][s]) for s, c in STATE_COLOURS.items()]
-        ax.legend(
-            handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=6, frameon=False, fontsize=6
-        )
+        _timeline_frame(ax, devices, hours, labels)
         return _svg(fig)
+
+
+def _timeline_frame(ax: Any, devices: Sequence[DeviceEvidence], hours: float, labels: dict[str, Any]) -> None:
+    """A timeline's device rows, hour axis and state legend (whatever draws its bars)."""
+    ax.set_yticks(range(len(devices)))
+    ax.set_yticklabels([f"{d.external_id} {d.name}"[:24] for d in devices], fontsize=6)
+    ax.set_ylim(len(devices) - 0.5, -0.5)
+    ax.set_xlim(0, hours)
+    ax.set_xticks([h for h in range(0, int(hours) + 1, 24)])
+    ax.set_xlabel(labels["hours"], fontsize=7)
+    ax.grid(axis="y", visible=False)
+    handles = [Patch(color=c, label=labels["states"][s]) for s, c in STATE_COLOURS.items()]
+    ax.legend(
+        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=6, frameon=False, fontsize=6
+    )

@@ -53,10 +53,6 @@ def measured_zh(proposal: Mapping[str, Any]) -> str:
     """A proposal's measured value as the report says it: 数据采集覆盖率 100.0%, 单位产品能耗 0.160 kWh."""
     indicator = str(proposal.get("indicator", ""))
     value = proposal.get("measured")
-    if not indicator:  # a proposal stored with its message only: "networking_rate = 100.0% (2/2 devices) → …"
-        key, _, rest = str(proposal.get("message", "")).split(" → ")[0].partition(" = ")
-        rest = rest.replace(" devices)", " 台设备)").replace("yes", "有").replace("no", "无")
-        return f"{INDICATOR_ZH.get(key.strip(), '实测指标')} {rest}".strip()
     name = INDICATOR_ZH.get(indicator, "实测指标")
     if isinstance(value, bool):
         return f"{name}：{'有' if value else '无'}"

@@ -151,7 +151,7 @@ _MARGIN_BOX = (
 def chromium_available() -> bool:
     """True when headless Chromium can print: the browser (Debian package chromium) and Playwright to
     drive it (the chromium-pdf extra) are both installed."""
-    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+    if _chromium_executable() is None:
         return False
     try:
         import playwright.sync_api  # noqa: F401
@@ -240,17 +240,20 @@ class _Printer:
     def _run(self, started: Future[None]) -> None:
         from playwright.sync_api import sync_playwright
 
-        executable = shutil.which("chromium") or shutil.which("chromium-browser")
         try:
+            executable = _chromium_executable()
             if executable is None:
                 raise RuntimeError(
                     "the chromium PDF engine needs Chromium installed (Debian package chromium)"
                 )
             playwright = sync_playwright().start()
-            browser = playwright.chromium.launch(
-                executable_path=executable, args=["--no-sandbox", "--disable-background-networking"]
-            )
         except BaseException as exc:
+            started.set_exception(exc)
+            return
+        try:
+            browser = _launch(playwright, executable)
+        except BaseException as exc:
+            playwright.stop()
             started.set_exception(exc)
             return
         started.set_result(None)
@@ -259,10 +262,7 @@ class _Printer:
                 html, header, footer, done = job
                 try:
                     if not browser.is_connected():
-                        browser = playwright.chromium.launch(
-                            executable_path=executable,
-                            args=["--no-sandbox", "--disable-background-networking"],
-                        )
+                        browser = _launch(playwright, executable)
                     done.set_result(_print_page(browser, html, header, footer))
                 except BaseException as exc:
                     done.set_exception(exc)
@@ -270,6 +270,16 @@ class _Printer:
             with contextlib.suppress(Exception):
                 browser.close()
             playwright.stop()
+
+
+def _chromium_executable() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _launch(playwright: Any, executable: str) -> Any:
+    return playwright.chromium.launch(
+        executable_path=executable, args=["--no-sandbox", "--disable-background-networking"]
+    )
 
 
 def _print_page(browser: Any, html: str, header: str, footer: str) -> bytes:

@@ -27,15 +27,18 @@ def cached(key: Hashable, build: Callable[[], T]) -> T:
             return _entries[key]  # type: ignore[no-any-return]
         building = _building.setdefault(key, threading.Lock())
     with building:
-        with _lock:
-            if key in _entries:
-                return _entries[key]  # type: ignore[no-any-return]
-        value = build()
-        with _lock:
-            _entries[key] = value
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
-            _building.pop(key, None)
+        try:
+            with _lock:
+                if key in _entries:
+                    return _entries[key]  # type: ignore[no-any-return]
+            value = build()
+            with _lock:
+                _entries[key] = value
+                while len(_entries) > MAX_ENTRIES:
+                    _entries.popitem(last=False)
+        finally:
+            with _lock:
+                _building.pop(key, None)  # also when build() raised: the next caller tries again
     return value
 
 

@@ -138,7 +138,13 @@ def test_contradiction_is_shown_next_to_the_answer_and_listed_for_the_report(app
                 "claimed": 0.0,
                 "proposed": 1.0,
                 "contradiction": True,
-                "proposals": [{"message": "networking_rate = 100.0% → 全部满足: …"}],
+                "proposals": [
+                    {
+                        "indicator": "networking_rate",
+                        "measured": 1.0,
+                        "message": "networking_rate = 100.0% → 全部满足: …",
+                    }
+                ],
             },
             {
                 "requirement_id": "NW-L2-01",
