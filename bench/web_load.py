@@ -181,7 +181,9 @@ def order_ids(client: Client) -> list[int]:
 SKIP: tuple[str, ...] = ()
 
 
-def browse(client: Client, role: str, stop: threading.Event, report_orders: list[int]) -> None:
+def browse(
+    client: Client, role: str, stop: threading.Event, report_orders: list[int], think_s: float = 0.0
+) -> None:
     """One user's loop over its role's pages until `stop`."""
     rnd = random.Random(client.username)
     client.login()
@@ -210,6 +212,9 @@ def browse(client: Client, role: str, stop: threading.Event, report_orders: list
                 return
             if not path.startswith(SKIP or ("\0",)):
                 client.request("GET", path)
+                # A person reads the page before the next click: exponential think time around the mean.
+                if think_s > 0 and stop.wait(rnd.expovariate(1 / think_s)):
+                    return
 
 
 USERS = [
@@ -218,6 +223,16 @@ USERS = [
     ("ent4", "enterprise"), ("ent5", "enterprise"), ("ent6", "enterprise"), ("ent7", "enterprise"),
     ("ent8", "enterprise"), ("admin", "admin"),
 ]  # fmt: skip
+
+
+def redis_answers(url: str) -> bool:
+    """True when a Redis answers PING at the URL."""
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
 
 
 def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
@@ -248,6 +263,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--port", type=int, default=8113)
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="gunicorn workers (more than 1 needs Redis for the login limit)",
+    )
+    parser.add_argument(
+        "--redis", default="redis://127.0.0.1:6379/15", help="the workers' shared rate-limit store"
+    )
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds a user reads a page before the next (0: none)"
+    )
+    parser.add_argument(
         "--database-url", default="", help="an empty database; default: SQLite in a temp folder"
     )
     parser.add_argument(
@@ -265,9 +292,14 @@ def main() -> None:
             migrate.upgrade(make_engine(url=url))
         else:
             generate(url, orders=args.orders, enterprises=args.enterprises)
-        from apps.jobs import refresh_planner_statistics
+        from apps.jobs import refresh_figures, refresh_planner_statistics
 
         refresh_planner_statistics(make_engine(url=url), Settings())  # as `diagnose jobs` does every 6 h
+        figures_started = time.perf_counter()
+        refresh_figures(make_engine(url=url), Settings())  # as `diagnose jobs` does when the orders change
+        print(
+            f"figures built ahead (the jobs process's refresh_figures): {time.perf_counter() - figures_started:.1f} s"
+        )
         print(
             f"dataset: {args.orders:,} orders, {args.enterprises} enterprises in {time.perf_counter() - started:.0f} s"
         )
@@ -275,8 +307,15 @@ def main() -> None:
             **os.environ, "DIAGNOSE_DATABASE_URL": url, "DIAGNOSE_VAR_DIR": str(folder / "var"),
             "DIAGNOSE_WEB_HOST": "127.0.0.1", "DIAGNOSE_WEB_PORT": str(args.port),
             "DIAGNOSE_SECRET_KEY": "bench-secret", "DIAGNOSE_LOGIN_RATE_LIMIT": "100000 per minute",
-            "DIAGNOSE_ENV": "production",
+            "DIAGNOSE_ENV": "production", "DIAGNOSE_WEB_WORKERS": str(args.workers),
         }  # fmt: skip
+        if args.workers > 1:
+            if not redis_answers(args.redis):
+                raise SystemExit(
+                    f"web_load: {args.workers} workers share their login limit through Redis, and none answers at "
+                    f"{args.redis}; start one or pass --workers 1"
+                )
+            env["DIAGNOSE_RATELIMIT_STORAGE_URL"] = args.redis
         # The server's log goes to a file: a pipe nobody reads fills after a few hundred access-log lines
         # and then blocks every worker on its next log write.
         server_log = (folder / "serve.log").open("wb")
@@ -313,6 +352,7 @@ def main() -> None:
                         USERS[i % len(USERS)][1],
                         stop,
                         report_orders,
+                        args.think,
                     ),
                     daemon=True,
                 )
@@ -340,7 +380,7 @@ def main() -> None:
                 print(f"server log: {len(failures)} 5xx/traceback lines, first: {failures[0][:300]}")
     total = sum(len(v) for v in timings.values())
     print(
-        f"{args.users} users, {elapsed:.0f} s: {total} requests, {total / elapsed:.1f} req/s, {len(errors)} errors"
+        f"{args.users} users (think time {args.think:g} s), {args.workers} workers, {elapsed:.0f} s: {total} requests, {total / elapsed:.1f} req/s, {len(errors)} errors"
     )
     if errors:
         print("  errors:", ", ".join(f"{e} ×{errors.count(e)}" for e in sorted(set(errors))[:10]))

@@ -47,10 +47,8 @@ def form_int(name: str) -> int:
 def dashboard() -> str:
     """Progress: orders by status, the charts of the overview, and the batches' budgets."""
     db = get_session()
-    counts = {
-        s: orders.list_orders(session=db, user=g.user, status=s, per_page=1).total for s in orders.STATUSES
-    }
     regions = overview.bureau_regions(session=db, bureau_id=g.user.bureau_id)
+    counts = overview.status_counts(session=db, regions=regions)
     today = china_today(utcnow())
     league = supervision_review.performance(
         session=db, bureau_id=g.user.bureau_id, start=date(today.year, 1, 1), end=date(today.year, 12, 31)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
-from flask_babel import Babel
+from babel.support import NullTranslations
+from flask import Flask, g, request, session
+from flask_babel import Babel, get_locale, get_translations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -25,10 +26,28 @@ def select_locale() -> str:
     return session.get("lang", "zh")
 
 
+def request_translations() -> NullTranslations:
+    """The request's catalogue, looked up once per request and locale. flask-babel looks it up on every
+    call (about 10 µs; an order list translates some 140 strings)."""
+    cache: dict[str, NullTranslations] = g.setdefault("_translations", {})
+    locale = str(get_locale())
+    found = cache.get(locale)
+    if found is None:
+        found = cache[locale] = get_translations()
+    return found
+
+
 def init_app(app: Flask) -> None:
     """Register the extensions on the app."""
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+    )
     limiter.init_app(app)
 
     @app.context_processor

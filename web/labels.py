@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from scoring.china_time import to_china
+from web.extensions import request_translations
 
 STATE_LABELS = {
     "RUN": _l("Running"),
@@ -62,7 +65,15 @@ def _label(table: dict[str, object]):  # type: ignore[no-untyped-def]
     def lookup(code: str | None) -> object:
         if code is None:
             return "—"
-        return table.get(code, code)
+        label = table.get(code, code)
+        if (
+            isinstance(label, LazyString)
+            and label._func is gettext
+            and len(label._args) == 1
+            and not label._kwargs
+        ):
+            return request_translations().ugettext(label._args[0])  # the request's catalogue, looked up once
+        return label
 
     return lookup
 

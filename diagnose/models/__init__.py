@@ -10,6 +10,7 @@ from diagnose.models.diagnosis import (
     Result,
 )
 from diagnose.models.evidence import CalendarRule, DevicePresence, Equipment, StateModelRecord
+from diagnose.models.figures import FigureCache
 from diagnose.models.jobs import JobWatermark
 from diagnose.models.orgs import (
     Bureau,
@@ -46,6 +47,7 @@ __all__ = [
     "Enterprise",
     "EnterpriseOutcome",
     "Equipment",
+    "FigureCache",
     "FlagDecision",
     "IssuedReport",
     "JobWatermark",

@@ -46,6 +46,8 @@ class DiagnosisOrder(SQLModel, table=True):
         Index("ix_diagnosisorder_provider_updated", "provider_id", "updated_at"),
         Index("ix_diagnosisorder_provider_status", "provider_id", "status"),
         Index("ix_diagnosisorder_enterprise_status", "enterprise_id", "status"),
+        # A batch's committed and billed fees are summed from the index alone (budget checks, dashboards).
+        Index("ix_diagnosisorder_batch_status_fee", "batch_id", "status", "fee_fen"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -7,13 +7,17 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, time
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Region, Result
-from diagnose.services import orders, supervision_records, versioned_cache
+from diagnose.services import data_version, orders, supervision_records, versioned_cache
 from scoring.china_time import CHINA_TZ
 
+_FIGURES = versioned_cache.Shared("status_over_time", TypeAdapter(dict[str, Any]))
+_ROWS = versioned_cache.Shared("spend_by_batch", TypeAdapter(list[dict[str, Any]]))
+_COUNTS = versioned_cache.Shared("status_counts", TypeAdapter(dict[str, int]))
 STAGES = ("created", "in_progress", "submitted", "accepted", "cancelled")
 # GB/T 4754-2017 门类 C (manufacturing): division code → name, for the chart's axis.
 DIVISIONS = {
@@ -113,15 +117,11 @@ def _stage(row: Any, moment: datetime) -> str | None:
 
 def status_over_time(*, session: Session, regions: set[str], today: date, months: int = 12) -> dict[str, Any]:
     """How many of the bureau's orders stood at each stage at the end of each of the last months (every order
-    of the regions is read: computed once per version of the orders' data)."""
-    key = (
-        "status_over_time",
-        tuple(sorted(regions)),
-        today,
-        months,
-        supervision_records.orders_version(session=session),
+    of the regions is read: computed once per version of the orders' data, and shared by every process)."""
+    key = ("status_over_time", tuple(sorted(regions)), today, months, data_version.orders(session=session))
+    return versioned_cache.cached(
+        key, lambda: _status_over_time(session, regions, today, months), session=session, shared=_FIGURES
     )
-    return versioned_cache.cached(key, lambda: _status_over_time(session, regions, today, months))
 
 
 def _status_over_time(session: Session, regions: set[str], today: date, months: int) -> dict[str, Any]:
@@ -159,6 +159,14 @@ def _status_over_time(session: Session, regions: set[str], today: date, months: 
 
 def spend_by_batch(*, session: Session, bureau_id: int) -> list[dict[str, Any]]:
     """Each batch's budget, committed (the one batch_budget computation) and billed (accepted) fees."""
+    batches = tuple(supervision_records.batch_records(session=session, bureau_id=bureau_id))
+    key = ("spend_by_batch", bureau_id, batches, data_version.orders(session=session))
+    return versioned_cache.cached(
+        key, lambda: _spend_by_batch(session, bureau_id), session=session, shared=_ROWS
+    )
+
+
+def _spend_by_batch(session: Session, bureau_id: int) -> list[dict[str, Any]]:
     out = []
     for batch, _used in orders.list_batches(session=session, bureau_id=bureau_id):
         budget = orders.batch_budget(session=session, batch=batch)
@@ -177,6 +185,23 @@ def spend_by_batch(*, session: Session, bureau_id: int) -> list[dict[str, Any]]:
             }
         )
     return list(reversed(out))
+
+
+def status_counts(*, session: Session, regions: set[str]) -> dict[str, int]:
+    """The bureau's orders by status (every status, zeros included), in one grouped count."""
+    key = ("status_counts", tuple(sorted(regions)), data_version.orders(session=session))
+
+    def build() -> dict[str, int]:
+        rows = session.exec(
+            select(DiagnosisOrder.status, func.count())
+            .join(Enterprise, col(Enterprise.id) == DiagnosisOrder.enterprise_id)
+            .where(col(Enterprise.region_code).in_(regions))
+            .group_by(DiagnosisOrder.status)
+        ).all()
+        found = {str(status): int(n) for status, n in rows}
+        return {s.value: found.get(s.value, 0) for s in OrderStatus}
+
+    return versioned_cache.cached(key, build, session=session, shared=_COUNTS)
 
 
 def bureau_regions(*, session: Session, bureau_id: int) -> set[str]:

@@ -131,18 +131,6 @@ def order_records(
     return records
 
 
-def orders_version(*, session: Session) -> tuple[Any, ...]:
-    """What changes whenever any order, return or outcome changes: it keys cached league tables. Every order
-    change goes through the workflow, which stamps updated_at, and orders are never deleted, so the newest
-    stamp and the highest id tell; both are index look-ups, not scans (a per-region figure would scan)."""
-    newest, top = session.exec(select(func.max(DiagnosisOrder.updated_at), func.max(DiagnosisOrder.id))).one()
-    returns = session.exec(select(func.max(AuditLog.id)).where(AuditLog.action == "order.return")).one()
-    outcomes = session.exec(
-        select(func.count(col(EnterpriseOutcome.id)), func.max(EnterpriseOutcome.id))
-    ).one()
-    return (str(newest), top, returns, tuple(outcomes))
-
-
 def outcome_records(*, session: Session, enterprise_ids: set[int]) -> list[OutcomeRecord]:
     """Retrofits and recognitions of these enterprises."""
     rows = session.exec(

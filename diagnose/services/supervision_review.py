@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -23,7 +24,7 @@ from diagnose.models import (
 )
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
-from diagnose.services import audit_log, supervision_records, versioned_cache
+from diagnose.services import audit_log, data_version, supervision_records, versioned_cache
 from scoring.china_time import china_today
 from scoring.subsidy import Line, load_catalogue
 from scoring.supervision import (
@@ -40,6 +41,8 @@ from scoring.supervision import (
     load_rules,
     provider_year,
 )
+
+_LEAGUE = versioned_cache.Shared("league", TypeAdapter(tuple[list[ProviderPerformance], list[BatchUse]]))
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,7 @@ def performance(*, session: Session, bureau_id: int, start: date, end: date) -> 
         start,
         end,
         tuple(sorted(regions)),
-        supervision_records.orders_version(session=session),
+        data_version.orders(session=session),
         tuple(sorted(caps.items())),
         tuple(batch_rows),
     )
@@ -233,7 +236,7 @@ def performance(*, session: Session, bureau_id: int, start: date, end: date) -> 
         own_orders = [o for o in orders if start <= (o.assigned_on or start) <= end]
         return league_table(orders, outcomes, caps, start, end), batch_use(own_orders, batch_rows)
 
-    rows, batches = versioned_cache.cached(key, build)
+    rows, batches = versioned_cache.cached(key, build, session=session, shared=_LEAGUE)
     providers = {
         p.id: p
         for p in session.exec(

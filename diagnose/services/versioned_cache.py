@@ -1,16 +1,40 @@
-"""Figures over every order of a city, computed once per version of the data and shared by the threads of a
-process. The key names what the figures depend on, including a data version (for orders:
-`supervision_records.orders_version`), so an entry is never stale: a change makes a new key, and the old
-entry ages out. Each process (web worker) keeps its own, small, least-recently-used set; one thread builds
-a missing entry while the others wanting the same key wait for it."""
+"""Figures over every order of a city, computed once per version of the data and shared by every process.
+
+The key names what the figures depend on, including a data version (for orders: `data_version.orders`), so
+an entry is never stale: a change makes a new key, and the old entry ages out. Two layers:
+
+- each process (web worker, the jobs process) keeps a small least-recently-used set in memory; one thread
+  builds a missing entry while the others wanting the same key wait for it;
+- with `shared=` the entry is also kept in the database (`figurecache`, JSON through a pydantic
+  `TypeAdapter`), so what one process built every other process reads instead of building it again. The
+  jobs process builds the bureaus' default figures as soon as the data changes (`apps.jobs.refresh_figures`),
+  so a page view finds them built.
+
+Writing the shared entry is best effort: it runs in its own short transaction, and a busy database only
+means the next process builds the figure itself.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import Session
+
+from diagnose.models import FigureCache
+from diagnose.models.base import utcnow
+
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_ENTRIES = 128
@@ -19,8 +43,24 @@ _lock = threading.Lock()
 _building: dict[Hashable, threading.Lock] = {}
 
 
-def cached(key: Hashable, build: Callable[[], T]) -> T:
-    """The entry for `key`, built by `build()` when missing."""
+@dataclass(frozen=True)
+class Shared(Generic[T]):
+    """How a figure is kept in the database: its name (for pruning and inspection) and its type."""
+
+    name: str
+    adapter: TypeAdapter[T]
+
+
+def digest(key: Hashable) -> str:
+    """A key's stable name across processes: the SHA-256 of its repr (keys hold plain values only)."""
+    return hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+def cached(
+    key: Hashable, build: Callable[[], T], *, session: Session | None = None, shared: Shared[T] | None = None
+) -> T:
+    """The entry for `key`: from memory, else from the shared store (with `session` and `shared`), else
+    built by `build()` (and stored in both)."""
     with _lock:
         if key in _entries:
             _entries.move_to_end(key)
@@ -31,7 +71,12 @@ def cached(key: Hashable, build: Callable[[], T]) -> T:
             with _lock:
                 if key in _entries:
                     return _entries[key]  # type: ignore[no-any-return]
-            value = build()
+            engine = _engine(session) if shared is not None else None
+            value = _load(engine, key, shared) if engine is not None and shared is not None else None
+            if value is None:
+                value = build()
+                if engine is not None and shared is not None:
+                    _store(engine, key, shared, value)
             with _lock:
                 _entries[key] = value
                 while len(_entries) > MAX_ENTRIES:
@@ -42,7 +87,49 @@ def cached(key: Hashable, build: Callable[[], T]) -> T:
     return value
 
 
+def _engine(session: Session | None) -> Engine | None:
+    if session is None:
+        return None
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _load(engine: Engine, key: Hashable, shared: Shared[T]) -> T | None:
+    with engine.connect() as conn:
+        raw = conn.execute(select(FigureCache.value).where(FigureCache.key == digest(key))).scalar()  # type: ignore[arg-type]
+    if raw is None:
+        return None
+    try:
+        return shared.adapter.validate_json(raw)
+    except ValidationError:
+        log.warning("figure %s: the stored entry no longer reads as its type; building it again", shared.name)
+        return None
+
+
+def _store(engine: Engine, key: Hashable, shared: Shared[T], value: T) -> None:
+    row = {
+        "key": digest(key),
+        "name": shared.name,
+        "value": shared.adapter.dump_json(value).decode(),
+        "created_at": utcnow(),
+    }
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(FigureCache).values(**row))
+    except IntegrityError:
+        pass  # another process stored the same figure first
+    except DBAPIError as exc:  # a busy database: the figure is still served, just not shared
+        log.info("figure %s not shared: %s", shared.name, exc.orig)
+
+
+def prune(*, engine: Engine, now: datetime, keep: timedelta = timedelta(days=1)) -> int:
+    """Delete shared entries older than `keep` (their data has changed since, or nobody asks for them)."""
+    with engine.begin() as conn:
+        result = conn.execute(delete(FigureCache).where(FigureCache.created_at < now - keep))  # type: ignore[arg-type]
+    return int(result.rowcount or 0)
+
+
 def clear() -> None:
-    """Drop every entry (tests)."""
+    """Drop every entry held in memory (tests)."""
     with _lock:
         _entries.clear()

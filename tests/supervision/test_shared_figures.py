@@ -1,0 +1,172 @@
+"""City figures built once and shared by every process: the figure cache in the database, the data version
+that keys it, and the jobs process building the bureaus' figures ahead of page views."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, func, select
+
+from apps import jobs
+from diagnose.models import DiagnosisOrder, EnterpriseOutcome, FigureCache, OrderStatus, User
+from diagnose.models.base import utcnow
+from diagnose.services import audit_log, data_version, orders, overview, supervision_review, versioned_cache
+from diagnose.settings import Settings
+from tests.supervision.conftest import World
+
+YEAR = (date(2026, 1, 1), date(2026, 12, 31))
+
+
+def _league(engine: Engine, world: World) -> list[tuple[int, int, int]]:
+    with Session(engine) as session:
+        report = supervision_review.performance(
+            session=session, bureau_id=world.wujin, start=YEAR[0], end=YEAR[1]
+        )
+    return [(r.provider_id, r.assigned, r.completed) for r in report.rows]
+
+
+def _count(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(FigureCache)).one())
+
+
+def _refuse_to_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("built again although another process had built it")
+
+    monkeypatch.setattr(supervision_review, "league_table", refuse)
+
+
+def test_a_league_table_built_in_one_process_is_read_by_another(
+    engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = _league(engine, world)
+    assert built and built[0][1:] == (2, 2)
+    with Session(engine) as session:
+        stored = session.exec(select(FigureCache).where(FigureCache.name == "league")).all()
+    assert len(stored) == 1
+    versioned_cache.clear()  # another web worker: nothing in its memory
+    _refuse_to_build(monkeypatch)
+    assert _league(engine, world) == built  # the same figures, read back with their types (Decimal, tuples)
+
+
+def test_a_change_makes_a_new_entry_and_the_old_one_is_never_served(
+    engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _league(engine, world)[0][1:] == (2, 2)
+    with Session(engine) as session:
+        order = session.get(DiagnosisOrder, world.dark_order)
+        assert order is not None
+        order.status, order.updated_at = OrderStatus.returned, utcnow()
+        session.add(order)
+        session.commit()
+    versioned_cache.clear()
+    assert _league(engine, world)[0][1:] == (2, 1)
+    with Session(engine) as session:
+        assert (
+            session.exec(
+                select(func.count()).select_from(FigureCache).where(FigureCache.name == "league")
+            ).one()
+            == 2
+        )
+
+
+def test_a_stored_entry_that_no_longer_reads_is_built_again(engine: Engine, world: World) -> None:
+    built = _league(engine, world)
+    with Session(engine) as session:
+        entry = session.exec(select(FigureCache).where(FigureCache.name == "league")).one()
+        entry.value = '{"not": "a league table"}'
+        session.add(entry)
+        session.commit()
+    versioned_cache.clear()
+    assert _league(engine, world) == built
+
+
+def test_a_busy_database_still_serves_the_figures_unshared(
+    engine: Engine, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def busy(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT INTO figurecache", {}, Exception("database is locked"))
+
+    real_begin = Engine.begin
+    monkeypatch.setattr(Engine, "begin", busy)
+    try:
+        built = _league(engine, world)
+    finally:
+        monkeypatch.setattr(Engine, "begin", real_begin)
+    assert built[0][1:] == (2, 2)
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(FigureCache)).one() == 0
+
+
+def test_the_orders_version_moves_with_every_change_the_figures_show(engine: Engine, world: World) -> None:
+    def version() -> tuple[object, ...]:
+        with Session(engine) as session:
+            return data_version.orders(session=session)
+
+    seen = [version()]
+    with Session(engine) as session:
+        order = session.get(DiagnosisOrder, world.dark_order)
+        assert order is not None
+        order.rating, order.updated_at = 4, utcnow()
+        session.add(order)
+        session.commit()
+    seen.append(version())
+    with Session(engine) as session:
+        reviewer = session.exec(select(User).where(User.username == "wujin")).one()
+        audit_log.record(
+            session=session, actor=reviewer, action="order.return", entity="order", entity_id=world.dark_order,
+            detail={"reason": "缺少现场照片"},
+        )  # fmt: skip
+        session.commit()
+    seen.append(version())
+    with Session(engine) as session:
+        order = session.get(DiagnosisOrder, world.dark_order)
+        assert order is not None
+        session.add(
+            EnterpriseOutcome(
+                enterprise_id=order.enterprise_id, kind="retrofit", on_date=date(2026, 6, 1), source="test"
+            )
+        )
+        session.commit()
+    seen.append(version())
+    assert len(set(seen)) == 4
+    assert version() == seen[-1]  # and it stands still while nothing changes
+
+
+def test_status_counts_agree_with_the_order_list(engine: Engine, world: World) -> None:
+    with Session(engine) as session:
+        user = session.exec(select(User).where(User.username == "wujin")).one()
+        regions = overview.bureau_regions(session=session, bureau_id=world.wujin)
+        counts = overview.status_counts(session=session, regions=regions)
+        listed = {
+            s: orders.list_orders(session=session, user=user, status=s, per_page=1).total
+            for s in orders.STATUSES
+        }
+    assert counts == listed
+    assert sum(counts.values()) > 0
+
+
+def test_the_figures_job_builds_every_bureau_s_figures_ahead_of_the_page_views(
+    engine: Engine, world: World, db_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime(2026, 6, 1, 4, tzinfo=UTC)  # the league's default period is then 2026
+    assert jobs.refresh_figures(engine, db_settings, now=now) >= 2  # Wujin and Taicang
+    with Session(engine) as session:
+        names = set(session.exec(select(FigureCache.name)).all())
+    assert {"league", "status_over_time", "spend_by_batch", "status_counts"} <= names
+    versioned_cache.clear()  # a web worker that has built nothing
+    _refuse_to_build(monkeypatch)
+    monkeypatch.setattr(overview, "_status_over_time", lambda *a: pytest.fail("built again"))
+    assert _league(engine, world)[0][1:] == (2, 2)
+    with Session(engine) as session:
+        regions = overview.bureau_regions(session=session, bureau_id=world.wujin)
+        overview.status_over_time(session=session, regions=regions, today=date(2026, 6, 1))
+    # Entries older than a day are pruned; younger ones are kept.
+    stored = _count(engine)
+    assert versioned_cache.prune(engine=engine, now=utcnow() + timedelta(hours=1)) == 0
+    assert versioned_cache.prune(engine=engine, now=utcnow() + timedelta(days=2)) == stored
+    assert _count(engine) == 0
