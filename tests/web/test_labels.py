@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Flask, render_template_string
 from flask_babel import force_locale
 
-TEMPLATE = "{{ 'accepted'|status_label }} {{ _('Status') }} {{ 'nonsense'|status_label }} {{ None|status_label }}"
+TEMPLATE = (
+    "{{ 'accepted'|status_label }} {{ _('Status') }} {{ 'nonsense'|status_label }} {{ None|status_label }}"
+)
 
 
 def test_labels_follow_the_locale_even_when_it_changes_within_a_request(app: Flask) -> None:
