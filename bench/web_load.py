@@ -128,15 +128,25 @@ class Client:
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         started = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            text = response.read().decode("utf-8", "replace")
-        except (http.client.HTTPException, OSError) as exc:
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            self.errors.append(f"{path}: {type(exc).__name__}")
-            return 0, "", ""
+        for attempt in (1, 2):
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                text = response.read().decode("utf-8", "replace")
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+                # The server closed the idle keep-alive connection (gunicorn's keepalive is 2 s): a browser
+                # opens a new one and sends the request again, and so does this user, once.
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                if attempt == 2 or method != "GET":  # only a GET is sent again, as browsers do
+                    self.errors.append(f"{path}: {type(exc).__name__}")
+                    return 0, "", ""
+            except (http.client.HTTPException, OSError) as exc:
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                self.errors.append(f"{path}: {type(exc).__name__}")
+                return 0, "", ""
         elapsed = time.perf_counter() - started
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":

@@ -85,7 +85,7 @@ def _organisation_choices() -> dict[str, list[tuple[int, str]]]:
     """Organisations by kind, with names, for the new-user form's list."""
     db = get_session()
     return {
-        kind: [(o.id, o.name) for o in db.exec(select(model).order_by(model.name)).all()]  # type: ignore[misc]
+        kind: [(i, n) for i, n in db.exec(select(model.id, model.name).order_by(model.name)).all()]  # type: ignore[misc]
         for kind, model in ORG_MODELS.items()
     }
 

@@ -170,3 +170,30 @@ def test_the_figures_job_builds_every_bureau_s_figures_ahead_of_the_page_views(
     assert versioned_cache.prune(engine=engine, now=utcnow() + timedelta(hours=1)) == 0
     assert versioned_cache.prune(engine=engine, now=utcnow() + timedelta(days=2)) == stored
     assert _count(engine) == 0
+
+
+def test_order_list_totals_are_cached_yet_follow_a_new_order(engine: Engine, world: World) -> None:
+    def totals() -> tuple[int, int, int]:
+        with Session(engine) as session:
+            bureau = session.exec(select(User).where(User.username == "wujin")).one()
+            provider = session.exec(select(User).where(User.provider_id == world.provider)).first()
+            assert provider is not None
+            return (
+                orders.list_orders(session=session, user=bureau).total,
+                orders.list_orders(session=session, user=provider).total,
+                orders.list_orders(session=session, user=provider, status="created").total,
+            )
+
+    before = totals()
+    assert totals() == before
+    with Session(engine) as session:
+        template = session.get(DiagnosisOrder, world.dark_order)
+        assert template is not None
+        session.add(
+            DiagnosisOrder(
+                number="WJ-2026-9999", bureau_id=template.bureau_id, enterprise_id=template.enterprise_id,
+                provider_id=world.provider, kind="factory", fee_fen=1_000_000, status="created",
+            )
+        )  # fmt: skip
+        session.commit()
+    assert totals() == (before[0] + 1, before[1] + 1, before[2] + 1)
