@@ -48,38 +48,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   touch "$stamp"
 fi
 
-# PostgreSQL for the storage tests (dev): the suite runs them on SQLite and on a PostgreSQL answering on
-# 127.0.0.1:5432 (database `test`, user postgres, trust auth on loopback). When none answers, root installs
-# Debian's postgresql, starts its cluster with pg_ctlcluster and makes that database; others get told why
-# the PostgreSQL tests will be skipped.
-pg_answers() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
-if [ "$kind" = dev ] && [ -z "${DIAGNOSE_TEST_POSTGRES_URL:-}" ] && ! pg_answers; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    if ! command -v pg_lsclusters >/dev/null || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then
-      echo "installing PostgreSQL (Debian package postgresql) for the storage tests"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq >/dev/null
-      apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-    fi
-    read -r pg_version pg_cluster _ < <(pg_lsclusters -h | head -n 1)
-    pg_conf="/etc/postgresql/$pg_version/$pg_cluster"
-    hba="$pg_conf/pg_hba.conf"
-    if ! grep -q "^host all all 127.0.0.1/32 trust" "$hba"; then
-      # Loopback only, for the test database of a development machine: first matching line wins.
-      sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
-    fi
-    grep -q "^port = 5432" "$pg_conf/postgresql.conf" || echo "note: cluster $pg_version/$pg_cluster is not on port 5432" >&2
-    pg_ctlcluster "$pg_version" "$pg_cluster" start 2>/dev/null || pg_ctlcluster "$pg_version" "$pg_cluster" reload
-    for _ in $(seq 1 30); do pg_answers && break; sleep 1; done
-    if pg_answers; then
-      runuser -u postgres -- psql -h 127.0.0.1 -qtAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
-        || runuser -u postgres -- createdb -h 127.0.0.1 test
-      echo "PostgreSQL $pg_version/$pg_cluster answers on 127.0.0.1:5432 (database test): storage tests run on it too"
-    else
-      echo "note: PostgreSQL $pg_version/$pg_cluster did not start; PostgreSQL tests will be skipped" >&2
-    fi
-  else
-    echo "note: no PostgreSQL answers on 127.0.0.1:5432 and installing one needs root (apt-get):" \
-      "the PostgreSQL storage tests will be skipped (set DIAGNOSE_TEST_POSTGRES_URL to use another server)" >&2
-  fi
+# PostgreSQL for the storage tests (dev): installed and started when none answers (scripts/setup-postgres.sh).
+if [ "$kind" = dev ] && [ -z "${DIAGNOSE_TEST_POSTGRES_URL:-}" ]; then
+  scripts/setup-postgres.sh
 fi
+
