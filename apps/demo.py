@@ -95,7 +95,7 @@ def run_demo(settings: Settings) -> int:
     code = 1
     try:  # whatever fails from here on, the children and the broker we started are stopped
         for part in PARTS:
-            args = [sys.executable, "-m", "apps", part] + (["--dev"] if part == "serve" else [])
+            args = [sys.executable, "-m", "apps", part]  # the web as production serves it: gunicorn
             part_env = env | ({"DIAGNOSE_MQTT_URL": urls[part]} if part in urls else {})
             with (log_dir / f"{part}.log").open("ab") as log:
                 children[part] = subprocess.Popen(args, env=part_env, stdout=log, stderr=subprocess.STDOUT)

@@ -76,6 +76,9 @@ def run_web(settings: Settings, *, dev: bool = False) -> None:
             self.cfg.set("accesslog", None)  # web.access logs each request with its request id
             self.cfg.set("graceful_timeout", 5)
             self.cfg.set("child_exit", child_exit)
+            # gunicorn's control socket defaults to one path per user (~/.gunicorn): a second server on the
+            # machine (the demo beside a test run) would take it over. Nothing here uses it.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             app = create_app(settings, replay=replay)

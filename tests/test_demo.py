@@ -1,4 +1,4 @@
-"""`diagnose demo` end to end: the login page within 60 s, telemetry growing, Ctrl-C stops everything."""
+"""`diagnose demo` end to end: the login page served, telemetry growing, Ctrl-C stops everything."""
 
 from __future__ import annotations
 
@@ -73,10 +73,11 @@ def test_demo_serves_login_and_collects_telemetry(tmp_path: Path, broker: str) -
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
+        # Sample data, a backfilled week, then four processes start: a minute on an idle 2-core machine.
+        deadline = time.monotonic() + 150
         while not answers("127.0.0.1", web_port, 0.2):
             assert demo.poll() is None, demo.stdout.read() if demo.stdout else ""
-            assert time.monotonic() < deadline, "login page not served within 60 s"
+            assert time.monotonic() < deadline, "login page not served within 150 s"
             time.sleep(0.2)
         with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/login", timeout=10) as response:
             assert response.status == 200 and "登录" in response.read().decode()
