@@ -37,7 +37,7 @@ from diagnose.models import DiagnosisOrder, Enterprise, Provider, Telemetry, Use
 from diagnose.services import assessments, devices
 from diagnose.settings import load_settings
 
-WORKER_TIMEOUT_S = 1800  # fail with a message, never hang
+WORKER_TIMEOUT_S = 1800  # fail with a message, never hang (longer for more rows: at least 2,000 rows/s)
 READY_TIMEOUT_S = 120
 REFERENCE_S = 15
 STATES = ("RUN",) * 6 + ("IDLE", "IDLE", "DOWN", "PLANNED_STOP")
@@ -215,7 +215,7 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, f
         go_at = time.perf_counter()
         worker.stdin.write("go\n")
         worker.stdin.flush()
-        result = json.loads(_readline(worker, WORKER_TIMEOUT_S))
+        result = json.loads(_readline(worker, max(WORKER_TIMEOUT_S, rows / 2000)))
         stop.set()
         users.join(timeout=30)
         if probe:
