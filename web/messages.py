@@ -56,7 +56,8 @@ FIELD_LABELS = {
     "on_date": _l("Date"),
     "source": _l("Source"),
     "detail": _l("Details"),
-    # Fields of the other forms (shown under ?lang=en; Chinese pages name a field by its schema's title).
+    # Fields of the other forms. A field a schema refused is named by its schema's (Chinese) title on Chinese
+    # pages (web.messages.describe), by these labels on English ones.
     "code": _l("Code"),
     "level": _l("Level"),
     "parent_code": _l("Parent region"),
@@ -138,7 +139,6 @@ REASONS = {
     "give the reason for the decision": _l("give the reason"),
     "choose at least one device": _l("choose at least one device"),
     "choose pending devices of this plant": _l("choose devices of this plant that wait for confirmation"),
-    "unknown field": _l("is not a field of this form"),
 }
 PATTERNS = (
     (re.compile(r"^at most (\d+) characters$"), lambda m: _("may have at most %(n)s characters", n=m[1])),
