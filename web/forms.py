@@ -66,7 +66,7 @@ def _members(annotation: Any) -> tuple[Any, ...]:
     for member in members:
         if typing.get_origin(member) is typing.Annotated:
             inner, *metadata = typing.get_args(member)
-            member = str if any(m is Json or isinstance(m, Json) for m in metadata) else inner
+            member = str if any(m is Json or type(m) is Json for m in metadata) else inner
         found.append(member)
     return tuple(found)
 
