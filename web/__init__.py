@@ -66,13 +66,14 @@ def create_app(
     if replay is not None:
         app.extensions["diagnose_replay"] = replay
 
-    from web import db, errors, extensions, labels, messages, ops
+    from web import db, errors, extensions, forms, labels, messages, ops
 
     db.init_app(app, settings)
     ops.init_app(app)
     extensions.init_app(app)
     labels.init_app(app)
     messages.init_app(app)
+    forms.init_app(app)
 
     from web import (
         admin,

@@ -10,11 +10,14 @@ from sqlmodel import select
 from werkzeug.wrappers import Response
 
 from diagnose.models import Bureau, Enterprise, Provider, Region, Role, User
+from diagnose.schemas.accounts import PasswordReset, UserActive, UserCreate
+from diagnose.schemas.enterprises import BureauCreate, EnterpriseCreate, ProviderCreate, RegionUpsert
 from diagnose.services import accounts, audit_log, directory, orgs
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
 from web.auth import role_required
 from web.db import get_session
+from web.forms import parse_form, typed
 from web.messages import not_saved
 from web.scope import list_args
 
@@ -49,15 +52,15 @@ def users() -> str | Response:
     status = 200
     if request.method == "POST":
         try:
-            role = _chosen_role()
+            form = parse_form(UserCreate)
             orgs.create_user(
                 session=db,
                 actor=g.user,
-                username=request.form.get("username", "").strip()[:64],
-                password=request.form.get("password", ""),
-                display_name=request.form.get("display_name", "").strip()[:64],
-                role=role,
-                organisation_id=_chosen_organisation(role),
+                username=form.username,
+                password=form.password,
+                display_name=form.display_name,
+                role=Role(form.role),
+                organisation_id=_chosen_organisation(form),
             )
         except ValidationError as exc:
             db.rollback()
@@ -70,7 +73,7 @@ def users() -> str | Response:
         page=_page("users"),
         roles=[r.value for r in Role],
         organisations=_organisation_choices(),
-        form=request.form if request.method == "POST" else {},
+        form=typed(),
     ), status  # type: ignore[return-value]
 
 
@@ -90,28 +93,14 @@ def _organisation_choices() -> dict[str, list[tuple[int, str]]]:
     }
 
 
-def _chosen_role() -> Role:
-    """The role picked from the list (there is no default: none chosen is a form error)."""
-    try:
-        return Role(request.form.get("role", ""))
-    except ValueError:
-        raise ValidationError("role", "not a valid choice") from None
-
-
-def _chosen_organisation(role: Role) -> int | None:
-    """The organisation picked ('bureau:3'), checked to exist and to be of the kind the role needs."""
-    kind, _sep, ident = request.form.get("organisation_id", "").partition(":")
-    if role is Role.admin:
+def _chosen_organisation(form: UserCreate) -> int | None:
+    """The organisation picked ('bureau:3'; its kind already checked against the role), checked to exist."""
+    if form.organisation is None:
         return None
-    if not ident:
-        raise ValidationError("organisation_id", f"a {role.value} user needs an organisation")
-    if kind != role.value:
-        raise ValidationError("organisation_id", f"must be a {role.value} for this role")
-    if not ident.isdigit() or len(ident) > 12:
+    kind, ident = form.organisation
+    if get_session().get(ORG_MODELS[kind], ident) is None:
         raise ValidationError("organisation_id", "not a valid choice")
-    if get_session().get(ORG_MODELS[kind], int(ident)) is None:
-        raise ValidationError("organisation_id", "not a valid choice")
-    return int(ident)
+    return ident
 
 
 def _change_user(change: Callable[[], object]) -> Response:
@@ -131,18 +120,12 @@ def _change_user(change: Callable[[], object]) -> Response:
 @bp.post("/users/<int:user_id>/active")
 @role_required("admin")
 def set_active(user_id: int) -> Response:
-    """Deactivate (active=0) or reactivate (active=1) a user."""
-    value = request.form.get("active", "")
+    """Deactivate (active=0, with the reason) or reactivate (active=1) a user."""
 
     def change() -> object:
-        if value not in ("0", "1"):
-            raise ValidationError("active", "must be 0 or 1")
+        form = parse_form(UserActive)
         return orgs.set_user_active(
-            session=get_session(),
-            actor=g.user,
-            user_id=user_id,
-            active=value == "1",
-            reason=request.form.get("reason", "")[:500],
+            session=get_session(), actor=g.user, user_id=user_id, active=form.active, reason=form.reason
         )
 
     return _change_user(change)
@@ -166,10 +149,14 @@ def unlock(user_id: int) -> Response:
 @role_required("admin")
 def reset_password(user_id: int) -> Response:
     """Set a new password for a user (and revoke the user's API token)."""
-    password = request.form.get("password", "")
-    return _change_user(
-        lambda: orgs.reset_password(session=get_session(), actor=g.user, user_id=user_id, password=password)
-    )
+
+    def change() -> object:
+        form = parse_form(PasswordReset)
+        return orgs.reset_password(
+            session=get_session(), actor=g.user, user_id=user_id, password=form.password
+        )
+
+    return _change_user(change)
 
 
 @bp.route("/organisations/<kind>", methods=["GET", "POST"])
@@ -181,33 +168,18 @@ def organisations(kind: str) -> str | Response:
     db = get_session()
     status = 200
     if request.method == "POST":
-        form = {k: v.strip()[:128] for k, v in request.form.items() if k != "csrf_token"}
         try:
             if kind == "enterprises":
-                orgs.create_enterprise(
-                    session=db,
-                    actor=g.user,
-                    uscc=form.get("uscc", ""),
-                    name=form.get("name", ""),
-                    region_code=form.get("region_code", ""),
-                    industry_code=form.get("industry_code", "")[:8],
-                    industry_type=form.get("industry_type", "discrete"),
-                    scale=form.get("scale", "medium"),
-                )
+                enterprise = parse_form(EnterpriseCreate)
+                orgs.create_enterprise(session=db, actor=g.user, **enterprise.model_dump())
             elif kind == "providers":
-                orgs.create_provider(
-                    session=db,
-                    actor=g.user,
-                    uscc=form.get("uscc", ""),
-                    name=form.get("name", ""),
-                    region_code=form.get("region_code", ""),
-                )
+                provider = parse_form(ProviderCreate)
+                orgs.create_provider(session=db, actor=g.user, **provider.model_dump())
             else:
-                if db.get(Region, form.get("region_code", "")) is None:
+                bureau = parse_form(BureauCreate)
+                if db.get(Region, bureau.region_code) is None:
                     raise ValidationError("region_code", "unknown region")
-                orgs.create_bureau(
-                    session=db, actor=g.user, name=form.get("name", ""), region_code=form["region_code"]
-                )
+                orgs.create_bureau(session=db, actor=g.user, **bureau.model_dump())
         except ValidationError as exc:
             db.rollback()
             flash(not_saved(exc), "error")
@@ -220,7 +192,7 @@ def organisations(kind: str) -> str | Response:
         kinds=ORG_KINDS,
         page=_page(kind),
         regions=db.exec(select(Region).order_by(Region.code)).all(),
-        form=request.form if request.method == "POST" else {},
+        form=typed(),
     ), status  # type: ignore[return-value]
 
 
@@ -230,27 +202,22 @@ def regions() -> str | Response:
     """List regions (GB/T 2260 codes); on POST add or rename one."""
     db = get_session()
     if request.method == "POST":
-        code = request.form.get("code", "").strip()
-        parent = request.form.get("parent_code", "").strip() or None
-        if len(code) != 6 or not code.isdigit() or (parent and db.get(Region, parent) is None):
-            flash(
-                _("Not saved: %(reason)s", reason=_("a region code is 6 digits and its parent must exist")),
-                "error",
-            )
+        try:
+            region = parse_form(RegionUpsert)
+            if region.parent_code and db.get(Region, region.parent_code) is None:
+                raise ValidationError("parent_code", "unknown region")
+        except ValidationError as exc:
+            flash(not_saved(exc), "error")
             return render_template(
                 "admin/regions.html",
                 page=_page("regions"),
                 all_regions=db.exec(select(Region).order_by(Region.code)).all(),
-                form=request.form,
+                form=typed(),
             ), 422  # type: ignore[return-value]
-        orgs.upsert_region(
-            session=db,
-            code=code,
-            name=request.form.get("name", "").strip()[:64],
-            level=request.form.get("level", "district")[:16],
-            parent_code=parent,
+        orgs.upsert_region(session=db, **region.model_dump())
+        audit_log.record(
+            session=db, actor=g.user, action="region.upsert", entity="region", entity_id=region.code
         )
-        audit_log.record(session=db, actor=g.user, action="region.upsert", entity="region", entity_id=code)
         return _done("admin.regions")
     return render_template(
         "admin/regions.html",

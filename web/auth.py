@@ -25,12 +25,15 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import User
-from diagnose.schemas.errors import FieldError, validate
+from diagnose.schemas.accounts import LoginForm, PasswordChange
+from diagnose.schemas.errors import FieldError
 from diagnose.schemas.tokens import TokenIssue
 from diagnose.services import accounts, audit_log, orgs, tokens
 from scoring.china_time import to_china
 from web.db import get_session
 from web.extensions import limiter
+from web.forms import FormError, parse_form, typed
+from web.messages import not_saved, reason_of
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,12 +116,17 @@ def _login_limit() -> str:
 def login() -> str | Response:
     """Show the login form; on POST check the password and start a session."""
     if request.method == "POST":
+        try:
+            form = parse_form(LoginForm)
+        except FieldError as exc:
+            flash(reason_of(exc), "error")
+            return render_template("auth/login.html", form=typed()), 400  # type: ignore[return-value]
         db = get_session()
         settings = current_app.extensions["diagnose_settings"]
         outcome = accounts.attempt_login(
             session=db,
-            username=request.form.get("username", "")[:64],
-            password=request.form.get("password", ""),
+            username=form.username,
+            password=form.password,
             max_failures=settings.login_max_failures,
             lockout=timedelta(minutes=settings.login_lockout_min),
             address=request.remote_addr or "",
@@ -137,7 +145,7 @@ def login() -> str | Response:
                 )
             else:
                 flash(_("Wrong username or password."), "error")
-            return render_template("auth/login.html"), 401  # type: ignore[return-value]
+            return render_template("auth/login.html", form=typed()), 401  # type: ignore[return-value]
         lang = session.get("lang")
         session.clear()
         session.permanent = True
@@ -151,7 +159,7 @@ def login() -> str | Response:
         if target is not None:
             return redirect(target)
         return redirect(url_for("auth.home"))
-    return render_template("auth/login.html")
+    return render_template("auth/login.html", form={})
 
 
 @bp.post("/logout")
@@ -178,22 +186,19 @@ def home() -> str | Response:
 
 @bp.route("/account/token", methods=["GET", "POST"])
 @login_required
-def api_token() -> str:
+def api_token() -> str | tuple[str, int]:
     """Show whether the user has an API token; on POST issue a new one (scope, days) and show it once."""
     token = None
     if request.method == "POST":
         db = get_session()
         try:
-            wanted = validate(
-                TokenIssue, {k: v for k, v in request.form.items() if k in ("scope", "ttl_days")}
-            )
-            token = tokens.issue_token(session=db, user=g.user, scope=wanted.scope, ttl_days=wanted.ttl_days)
+            wanted = parse_form(TokenIssue)
         except FieldError as exc:
-            db.rollback()
-            flash(_("Not issued: %(reason)s", reason=exc.message), "error")
-        else:
-            db.commit()
-    return render_template("auth/token.html", token=token, scopes=tokens.SCOPES)
+            flash(_("Not issued: %(reason)s", reason=reason_of(exc)), "error")
+            return render_template("auth/token.html", token=None, scopes=tokens.SCOPES, form=typed()), 422
+        token = tokens.issue_token(session=db, user=g.user, scope=wanted.scope, ttl_days=wanted.ttl_days)
+        db.commit()
+    return render_template("auth/token.html", token=token, scopes=tokens.SCOPES, form={})
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -202,20 +207,18 @@ def change_password() -> str | tuple[str, int] | Response:
     """Change one's own password: the current one, then the new one twice. Other sessions end."""
     if request.method == "POST":
         db = get_session()
-        new = request.form.get("new_password", "")
-        if new != request.form.get("new_password_again", ""):
-            flash(_("The two new passwords differ."), "error")
-            return render_template("auth/password.html"), 400
         try:
+            form = parse_form(PasswordChange)
             orgs.change_own_password(
-                session=db, user=g.user, current=request.form.get("current_password", ""), new=new
+                session=db, user=g.user, current=form.current_password, new=form.new_password
             )
+        except FormError as exc:
+            flash(not_saved(exc), "error")
+            return render_template("auth/password.html"), 400
         except orgs.ValidationError as exc:
             db.rollback()
             message = (
-                _("The current password is wrong.")
-                if exc.field == "current_password"
-                else _("Not saved: %(reason)s", reason=str(exc))
+                _("The current password is wrong.") if exc.field == "current_password" else not_saved(exc)
             )
             flash(message, "error")
             return render_template("auth/password.html"), 400

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,33 +12,16 @@ from werkzeug.wrappers import Response
 
 from diagnose.models import Bureau, Provider
 from diagnose.models.base import utcnow
-from diagnose.schemas.errors import validate
-from diagnose.schemas.orders import BatchCreate, OrderCreate
+from diagnose.schemas.orders import BatchForm, OrderForm, PoolChange
 from diagnose.services import audit_view, orders, overview, pool, supervision_review
 from diagnose.services.orgs import ValidationError
 from scoring.china_time import china_today
 from web.auth import role_required
 from web.db import get_session
+from web.forms import parse_form, typed
 from web.messages import not_saved
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
-
-
-def yuan_to_fen(text: str, field: str) -> int:
-    """Parse a yuan amount typed by a person ('150000', '150,000.50') into integer fen, exactly."""
-    try:
-        amount = Decimal(text.replace(",", "").replace("，", "").strip())
-    except InvalidOperation:
-        raise ValidationError(field, "not an amount") from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError(field, "at most two decimals")
-    return int(amount * 100)
-
-
-def form_int(name: str) -> int:
-    """An id chosen in a form's list (0 when missing or not a number: the service refuses it by name)."""
-    text = request.form.get(name, "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else 0
 
 
 @bp.get("/dashboard")
@@ -112,14 +94,8 @@ def provider_pool() -> str | Response:
     status = 200
     if request.method == "POST":
         try:
-            pool.change_pool(
-                session=db,
-                actor=g.user,
-                provider_id=form_int("provider_id"),
-                year=year,
-                change=request.form.get("change", ""),
-                reason=request.form.get("reason", "")[:500],
-            )
+            change = parse_form(PoolChange)
+            pool.change_pool(session=db, actor=g.user, **change.model_dump())
         except ValidationError as exc:
             db.rollback()
             flash(not_saved(exc), "error")
@@ -127,14 +103,14 @@ def provider_pool() -> str | Response:
         else:
             db.commit()
             flash(_("Saved."), "ok")
-            return redirect(url_for("bureau.provider_pool", year=year))
+            return redirect(url_for("bureau.provider_pool", year=change.year))
     return render_template(
         "bureau/pool.html",
         year=year,
         rows=pool.pool_rows(session=db, bureau_id=g.user.bureau_id, year=year),
         providers=db.exec(select(Provider).order_by(Provider.name)).all(),
         status_labels=POOL_STATUS_LABELS,
-        form=request.form,
+        form=typed(),
     ), status  # type: ignore[return-value]
 
 
@@ -185,14 +161,7 @@ def batches() -> str | Response:
     db = get_session()
     if request.method == "POST":
         try:
-            batch = validate(
-                BatchCreate,
-                {
-                    "name": request.form.get("name", ""),
-                    "year": request.form.get("year", "").strip() or None,
-                    "budget_fen": yuan_to_fen(request.form.get("budget_yuan", ""), "budget_yuan"),
-                },
-            )
+            batch = parse_form(BatchForm).create()
             orders.create_batch(session=db, actor=g.user, **batch.model_dump())
         except ValidationError as exc:
             db.rollback()
@@ -201,7 +170,7 @@ def batches() -> str | Response:
                 "bureau/batches.html",
                 batches=orders.list_batches(session=db, bureau_id=g.user.bureau_id),
                 year=china_today(utcnow()).year,
-                form=request.form,
+                form=typed(),
             ), 422  # type: ignore[return-value]
         db.commit()
         flash(_("Batch created."), "ok")
@@ -226,16 +195,7 @@ def new_order() -> str | Response:
     enterprises = orders.enterprises_in_scope(session=db, user=g.user)
     if request.method == "POST":
         try:
-            form = validate(
-                OrderCreate,
-                {
-                    "batch_id": request.form.get("batch_id", "").strip() or None,
-                    "enterprise_id": request.form.get("enterprise_id", "").strip() or None,
-                    "kind": request.form.get("kind", ""),
-                    "fee_fen": yuan_to_fen(request.form.get("fee_yuan", ""), "fee_yuan"),
-                    "due_date": request.form.get("due_date", "").strip() or None,
-                },
-            )
+            form = parse_form(OrderForm).create()
             order = orders.create_order(session=db, actor=g.user, **form.model_dump())
         except ValidationError as exc:
             db.rollback()
@@ -255,5 +215,5 @@ def new_order() -> str | Response:
             for b, _used in orders.list_batches(session=db, bureau_id=g.user.bureau_id)
         ],
         caps=caps,
-        form=request.form,
+        form=typed(),
     ), status  # type: ignore[return-value]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from flask import Flask
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -55,6 +56,36 @@ FIELD_LABELS = {
     "on_date": _l("Date"),
     "source": _l("Source"),
     "detail": _l("Details"),
+    # Fields of the other forms. A field a schema refused is named by its schema's (Chinese) title on Chinese
+    # pages (web.messages.describe), by these labels on English ones.
+    "code": _l("Code"),
+    "level": _l("Level"),
+    "parent_code": _l("Parent region"),
+    "change": _l("Change"),
+    "decision": _l("Decision"),
+    "note": _l("Note"),
+    "subdomain": _l("Sub-domain"),
+    "weekday": _l("Weekday"),
+    "day": _l("Holiday date"),
+    "start": _l("From"),
+    "end": _l("To"),
+    "label": _l("Label"),
+    "lang": _l("Language"),
+    "reference": _l("Report number"),
+    "digest": _l("Content SHA-256"),
+    "scope": _l("Scope"),
+    "ttl_days": _l("Valid for (days)"),
+    "production": _l("Production equipment"),
+    "connected": _l("Connected"),
+    "networked": _l("Networked"),
+    "device_id": _l("Device"),
+    "letter_id": _l("Message"),
+    "rows_json": _l("Rows to store"),
+    "new_password_again": _l("New password again"),
+    "contact": _l("Contact"),
+    "scale": _l("Enterprise size"),
+    "comment": _l("Comment"),
+    "bottleneck": _l("Bottleneck device"),
 }
 
 ROLE_KINDS = {"bureau": _l("Bureau"), "provider": _l("Service provider"), "enterprise": _l("Enterprise")}
@@ -98,6 +129,16 @@ REASONS = {
     "choose an enterprise": _l("choose an enterprise"),
     "must be a date (YYYY-MM-DD)": _l("is not a valid date"),
     "must not be in the future": _l("may not be in the future"),
+    "the two new passwords differ": _l("differs from the new password"),
+    "nothing to store; check the file again": _l("nothing to store: check the file again"),
+    "choose a .csv or .xlsx file": _l("choose a .csv or .xlsx file"),
+    "not a time HH:MM": _l("is not a time HH:MM"),
+    "give the report number and hash as printed, or upload the file": _l(
+        "Give the report number and hash as printed, or upload the file."
+    ),
+    "give the reason for the decision": _l("give the reason"),
+    "choose at least one device": _l("choose at least one device"),
+    "choose pending devices of this plant": _l("choose devices of this plant that wait for confirmation"),
 }
 PATTERNS = (
     (re.compile(r"^at most (\d+) characters$"), lambda m: _("may have at most %(n)s characters", n=m[1])),
@@ -115,6 +156,38 @@ PATTERNS = (
     (
         re.compile(r"^an enterprise with code (\S+) is already registered$"),
         lambda m: _("an enterprise with code %(code)s is already registered", code=m[1]),
+    ),
+    (
+        re.compile(r"^USCC check character is '(.)', expected '(.)'$"),
+        lambda m: _(
+            "the check character (18th) should be %(expected)s, not %(typed)s", expected=m[2], typed=m[1]
+        ),
+    ),
+    (
+        re.compile(r"^USCC contains characters outside GB 32100's set"),
+        lambda m: _("may only have digits and capital letters other than I, O, Z, S, V (GB 32100)"),
+    ),
+    (
+        re.compile(r"^USCC positions 3-8 must be the 6-digit division code"),
+        lambda m: _("characters 3 to 8 must be the 6-digit region code"),
+    ),
+    (re.compile(r"^USCC must be 18 characters"), lambda m: _("must be 18 characters")),
+    (
+        re.compile(r"^not a GB/T 4754-2017 industry code"),
+        lambda m: _("is not a GB/T 4754-2017 industry code (for example C, C34 or 3484)"),
+    ),
+    (
+        re.compile(r"^division (\d+) is not in GB/T 4754-2017$"),
+        lambda m: _("division %(division)s is not in GB/T 4754-2017", division=m[1]),
+    ),
+    (
+        re.compile(r"^division (\d+) belongs to section (\w), not (\w)$"),
+        lambda m: _(
+            "division %(division)s belongs to section %(section)s, not %(typed)s",
+            division=m[1],
+            section=m[2],
+            typed=m[3],
+        ),
     ),
 )
 
@@ -310,23 +383,68 @@ def _fen(yuan_text: str) -> int:
 
 
 PYDANTIC = (
-    (re.compile(r"^Input should be a valid (integer|number)"), lambda m: _("is not a number")),
-    (re.compile(r"^Input should be a valid date"), lambda m: _("is not a valid date")),
-    (re.compile(r"^Input should be (greater|less) than"), lambda m: _("is out of range")),
-    (re.compile(r"^Input should be "), lambda m: _("is not a valid choice")),
     (re.compile(r"^Field required"), lambda m: _("is required")),
-    (re.compile(r"^String should have at least"), lambda m: _("is required")),
+    (re.compile(r"^String should have at least 1 character"), lambda m: _("is required")),
+    (
+        re.compile(r"^String should have at least (\d+) characters"),
+        lambda m: _("must have at least %(n)s characters", n=m[1]),
+    ),
     (
         re.compile(r"^String should have at most (\d+)"),
         lambda m: _("may have at most %(n)s characters", n=m[1]),
     ),
+    (re.compile(r"^String should match pattern"), lambda m: _("is not in the expected format")),
+    (re.compile(r"^List should have at least 1 item"), lambda m: _("choose at least one")),
+    (re.compile(r"^List should have at most (\d+) items"), lambda m: _("at most %(n)s at once", n=m[1])),
+    (re.compile(r"^Input should be a valid (integer|number|decimal)"), lambda m: _("is not a number")),
     (
-        re.compile(r"^Value error, at most ([\d,]+)\.(\d\d) 元$"),
+        re.compile(r"^(Input should be a finite number|Decimal input should be)"),
+        lambda m: _("is not a number"),
+    ),
+    (
+        re.compile(r"^(Input should be a valid date|Datetimes provided to dates)"),
+        lambda m: _("is not a valid date"),
+    ),
+    (
+        re.compile(r"^Input should be greater than or equal to (\S+)$"),
+        lambda m: _("must be at least %(n)s", n=m[1]),
+    ),
+    (re.compile(r"^Input should be greater than (\S+)$"), lambda m: _("must be more than %(n)s", n=m[1])),
+    (
+        re.compile(r"^Input should be less than or equal to (\S+)$"),
+        lambda m: _("may be at most %(n)s", n=m[1]),
+    ),
+    (re.compile(r"^Input should be less than (\S+)$"), lambda m: _("must be less than %(n)s", n=m[1])),
+    (re.compile(r"^Input should be (greater|less) than"), lambda m: _("is out of range")),
+    (re.compile(r"^Input should be "), lambda m: _("is not a valid choice")),
+    (re.compile(r"^Invalid JSON"), lambda m: _("could not be read")),
+    (
+        re.compile(r"^(?:Value error, )?at most ([\d,]+)\.(\d\d) 元$"),
         lambda m: _("may be at most %(limit)s", limit=f"¥{m[1]}.{m[2]}"),
     ),
-    (re.compile(r"^Value error, must not be negative"), lambda m: _("may not be negative")),
+    (re.compile(r"^(?:Value error, )?must not be negative"), lambda m: _("may not be negative")),
+    (re.compile(r"^(?:Value error, )?at most two decimals"), lambda m: _("may have at most two decimals")),
     (re.compile(r"^unknown field"), lambda m: _("is not a field of this form")),
 )
+# Patterns of the schemas, said in words: the whole sentence names the field.
+FORMAT_HINTS = {
+    "^[A-Za-z0-9_.:-]{1,64}$": _l(
+        "A device id is 1–64 letters, digits or _ . : - (no spaces, control characters, / + #)."
+    ),
+}
+PATTERN_REASONS = {
+    "^[0-9]{6}$": _l("is a 6-digit GB/T 2260 code"),
+    "^[0-9]{2}:[0-9]{2}$": _l("is not a time HH:MM"),
+}
+
+
+def _pydantic_reason(reason: str) -> str | None:
+    """A pydantic reason (or one of the schemas' own validators), translated; None if not one."""
+    for pattern, render in PYDANTIC:
+        match = pattern.match(reason)
+        if match:
+            return str(render(match))
+    return None
 
 
 def _schema_reason(message: str) -> str | None:
@@ -334,11 +452,36 @@ def _schema_reason(message: str) -> str | None:
     title, sep, reason = message.partition("：")
     if not sep:
         return None
-    for pattern, render in PYDANTIC:
-        match = pattern.match(reason)
-        if match:
-            return _("%(field)s: %(reason)s", field=title, reason=render(match))
-    return None
+    found = _pydantic_reason(reason)
+    return None if found is None else _("%(field)s: %(reason)s", field=title, reason=found)
+
+
+def _is_chinese() -> bool:
+    return str(get_locale() or "zh").startswith("zh")
+
+
+def describe(field: str, message: str) -> str:
+    """One field of a refused schema, for a person: '年度：须不小于 2000'.
+
+    `field` and `message` are as the API reports them (diagnose.schemas.field_errors: the message prefixed by
+    the field's Chinese title). Chinese pages name the field by that title; others by its label here.
+    """
+    title, sep, reason = message.partition("：")
+    if not sep:
+        title, reason = "", message
+    pattern = re.match(r"^String should match pattern '(.*)'$", reason)
+    if pattern and pattern[1] in FORMAT_HINTS:
+        return str(FORMAT_HINTS[pattern[1]])
+    if pattern and pattern[1] in PATTERN_REASONS:
+        text = str(PATTERN_REASONS[pattern[1]])
+    else:
+        text = _pydantic_reason(reason) or reason_text(reason)
+    top = field.partition(".")[0]
+    if _is_chinese():
+        label = title or (field_label(top) if top else "")
+    else:
+        label = field_label(top) if top in FIELD_LABELS else (title or top)
+    return _("%(field)s: %(reason)s", field=label, reason=text) if label else text
 
 
 def explain(field: str, message: str) -> str:
@@ -351,11 +494,21 @@ def explain(field: str, message: str) -> str:
     return _("%(field)s: %(reason)s", field=field_label(field), reason=reason_text(message))
 
 
-def not_saved(exc: Exception) -> str:
-    """The flash for a refused form (a ValidationError, or a ValueError reading 'field: reason')."""
+def reason_of(exc: Exception) -> str:
+    """What a refused input says: every field at fault for a form (web.forms.FormError), else the field and
+    reason of a service's ValidationError, or a ValueError reading 'field: reason'."""
+    from web.forms import FormError
+
+    if isinstance(exc, FormError):
+        return ("；" if _is_chinese() else "; ").join(e.message for e in exc.shown)
     if isinstance(exc, ValidationError):
-        return _("Not saved: %(reason)s", reason=explain(exc.field, exc.message))
+        return explain(exc.field, exc.message)
     field, _sep, message = str(exc).partition(": ")
     if not message:
         field, message = "", field
-    return _("Not saved: %(reason)s", reason=explain(field if field in FIELD_LABELS else "", message))
+    return explain(field if field in FIELD_LABELS else "", message)
+
+
+def not_saved(exc: Exception) -> str:
+    """The flash for a refused form (a FormError, a ValidationError, or a ValueError reading 'field: reason')."""
+    return _("Not saved: %(reason)s", reason=reason_of(exc))

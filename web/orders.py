@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import (
@@ -13,7 +12,6 @@ from flask import (
     g,
     redirect,
     render_template,
-    request,
     send_file,
     url_for,
 )
@@ -23,11 +21,13 @@ from werkzeug.wrappers import Response
 from diagnose import workflow
 from diagnose.models import Attachment, Bureau, Enterprise, Provider
 from diagnose.models.base import utcnow
+from diagnose.schemas.orders import ActionIn
 from diagnose.services import assessments, orders, peer_standing, pool
 from scoring.china_time import china_today
 from web.auth import role_required
 from web.db import get_session
-from web.messages import explain
+from web.forms import parse_form
+from web.messages import reason_of
 from web.scope import get_order, list_args
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
@@ -41,28 +41,6 @@ def list_orders() -> str:
     args = list_args()
     page = orders.list_orders(session=get_session(), user=g.user, **args)
     return render_template("orders/list.html", page=page, args=args)
-
-
-def inputs_from_form(form: Any) -> workflow.Inputs:
-    """Workflow inputs from a form or JSON body; bad numbers and dates become None (the workflow refuses)."""
-
-    def as_int(name: str) -> int | None:
-        try:
-            return int(form.get(name, ""))
-        except (TypeError, ValueError):
-            return None
-
-    try:
-        visit = date.fromisoformat(str(form.get("visit_date", "")))
-    except ValueError:
-        visit = None
-    return workflow.Inputs(
-        provider_id=as_int("provider_id"),
-        visit_date=visit,
-        reason=str(form.get("reason", ""))[:2000],
-        rating=as_int("rating"),
-        comment=str(form.get("comment", ""))[:2000],
-    )
 
 
 @bp.get("/<int:order_id>")
@@ -97,14 +75,13 @@ def act(order_id: int, action: str) -> Response:
     if action not in workflow.TRANSITIONS:
         abort(404)
     try:
-        workflow.apply(
-            session=db, order=order, action=action, actor=g.user, inputs=inputs_from_form(request.form)
-        )
+        inputs = workflow.Inputs(**parse_form(ActionIn).model_dump())  # the API's body for the same action
+        workflow.apply(session=db, order=order, action=action, actor=g.user, inputs=inputs)
     except workflow.WorkflowError as exc:
         db.rollback()
         if exc.code == "forbidden":
             abort(403)
-        flash(_("Not done: %(reason)s", reason=explain(exc.field, exc.message)), "error")
+        flash(_("Not done: %(reason)s", reason=reason_of(exc)), "error")
         return redirect(url_for("orders.show_order", order_id=order_id))
     db.commit()
     flash(_("Done."), "ok")

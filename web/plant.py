@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import DeadLetter, Enterprise
+from diagnose.schemas.devices import DeadLetterReplay, DeviceReview
 from diagnose.services import device_review
 from diagnose.services.orgs import ValidationError
 from web.auth import role_required
 from web.db import get_session
+from web.forms import FormError, parse_form
 from web.messages import not_saved
 from web.scope import get_order
 
@@ -29,10 +31,6 @@ Replayer = Callable[..., Any]  # (session=, letters=, max_payload_bytes=) → re
 
 def _replayer() -> Replayer | None:
     return current_app.extensions.get("diagnose_replay")
-
-
-def _ids(name: str) -> list[int]:
-    return [int(v) for v in request.form.getlist(name) if v.isdigit() and len(v) < 12]
 
 
 def _replay(letters: Sequence[DeadLetter]) -> str:
@@ -74,10 +72,15 @@ def replay_dead_letters(order_id: int) -> Response:
     order = get_order(order_id)
     db = get_session()
     enterprise = db.get(Enterprise, order.enterprise_id)
-    if request.form.get("all") == "1":
+    try:
+        chosen = parse_form(DeadLetterReplay)
+    except FormError as exc:
+        flash(not_saved(exc), "error")
+        return redirect(url_for("plant.dead_letters", order_id=order_id))
+    if chosen.all:
         letters = list(reversed(device_review.dead_letters(session=db, enterprise=enterprise)))  # type: ignore[arg-type]
     else:
-        letters = device_review.dead_letters_by_id(session=db, enterprise=enterprise, ids=_ids("letter_id"))  # type: ignore[arg-type]
+        letters = device_review.dead_letters_by_id(session=db, enterprise=enterprise, ids=chosen.letter_id)  # type: ignore[arg-type]
     if not letters:
         flash(_("Choose at least one message."), "error")
         return redirect(url_for("plant.dead_letters", order_id=order_id))
@@ -93,15 +96,15 @@ def review_devices(order_id: int) -> Response:
     """Confirm or reject the chosen pending devices; a confirmation replays what they sent meanwhile."""
     order = get_order(order_id)
     db = get_session()
-    decision = request.form.get("decision", "")
     try:
+        review = parse_form(DeviceReview)
         rows = device_review.review_devices(
             session=db,
             actor=g.user,
             enterprise_id=order.enterprise_id,
-            device_ids=_ids("device_id"),
-            decision=decision,
-            reason=request.form.get("reason", "")[:500],
+            device_ids=review.device_id,
+            decision=review.decision,
+            reason=review.reason,
         )
     except ValidationError as exc:
         db.rollback()
@@ -109,10 +112,10 @@ def review_devices(order_id: int) -> Response:
         return redirect(url_for("provider.plant_devices", order_id=order_id))
     message = (
         _("%(n)s devices confirmed.", n=len(rows))
-        if decision == "confirm"
+        if review.decision == "confirm"
         else _("%(n)s devices rejected.", n=len(rows))
     )
-    if decision == "confirm" and _replayer() is not None:
+    if review.decision == "confirm" and _replayer() is not None:
         enterprise = db.get(Enterprise, order.enterprise_id)
         names = {d.external_id for d in rows}
         letters = [

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import Enterprise
+from diagnose.schemas.plant_records import BottleneckForm, CalendarRuleForm, EquipmentForm, LedgerImport
 from diagnose.services import plant_records
 from diagnose.services.orgs import ValidationError
 from web.auth import role_required
 from web.db import get_session
+from web.forms import FormError, parse_form, typed
+from web.messages import not_saved, reason_of
 from web.scope import get_order
 
 bp = Blueprint("plant_records", __name__, url_prefix="/provider/orders/<int:order_id>")
@@ -36,6 +39,7 @@ def _ledger_page(
         production=len(production),
         connected=len(connected),
         report=report,
+        form=typed(),
         rows_json=json.dumps(
             [{k: v for k, v in r.items() if k != "device_id"} for r in report.rows], ensure_ascii=False
         )
@@ -58,14 +62,20 @@ def add_equipment(order_id: int) -> Response | tuple[str, int]:
     """Add one ledger line from the form."""
     order = get_order(order_id)
     db = get_session()
-    raw = {k: request.form.get(k, "") for k in ("code", "name", "kind", "device_id")}
-    raw["production"] = "1" if request.form.get("production") == "on" else "0"
-    raw["connected"] = "1" if request.form.get("connected") == "on" else ""
     try:
+        line = parse_form(EquipmentForm)
+        raw = {
+            "code": line.code,
+            "name": line.name,
+            "kind": line.kind,
+            "device_id": line.device_id or "",
+            "production": "1" if line.production else "0",
+            "connected": "1" if line.connected else "",  # unticked: connected when a device is linked
+        }
         plant_records.add_equipment(session=db, actor=g.user, enterprise_id=order.enterprise_id, raw=raw)
     except ValidationError as exc:
         db.rollback()
-        flash(_("Not added: %(field)s: %(message)s", field=exc.field, message=exc.message), "error")
+        flash(_("Not added: %(reason)s", reason=reason_of(exc)), "error")
         return _ledger_page(order_id, status=422)
     db.commit()
     return redirect(url_for("plant_records.ledger", order_id=order_id))
@@ -77,24 +87,19 @@ def import_ledger(order_id: int) -> Response | tuple[str, int]:
     """Check an uploaded CSV/XLSX ledger (dry run, every row's errors listed); store it when confirmed."""
     order = get_order(order_id)
     db = get_session()
-    confirmed = request.form.get("confirm") == "1"
     try:
-        if confirmed:
-            rows = json.loads(request.form.get("rows_json") or "[]")
-            if not isinstance(rows, list):
-                raise ValidationError("file", "nothing to store; check the file again")
-            rows = [dict(r, device_id=r.get("device_external_id") or "") for r in rows if isinstance(r, dict)]
+        wanted = parse_form(LedgerImport)
+        if wanted.confirm:
+            rows = [dict(r, device_id=r.get("device_external_id") or "") for r in wanted.rows_json or []]
         else:
-            upload = request.files.get("file")
-            if upload is None or not upload.filename:
-                raise ValidationError("file", "choose a .csv or .xlsx file")
-            rows = plant_records.read_rows(upload.filename, upload.read())
+            assert wanted.file is not None  # the schema asks for a file unless confirming
+            rows = plant_records.read_rows(wanted.file.filename, wanted.file.data)
         report = plant_records.import_equipment(
-            session=db, actor=g.user, enterprise_id=order.enterprise_id, rows=rows, dry_run=not confirmed
+            session=db, actor=g.user, enterprise_id=order.enterprise_id, rows=rows, dry_run=not wanted.confirm
         )
     except ValidationError as exc:
         db.rollback()
-        flash(_("Import refused: %(field)s: %(message)s", field=exc.field, message=exc.message), "error")
+        flash(_("Import refused: %(reason)s", reason=reason_of(exc)), "error")
         return _ledger_page(order_id, status=422)
     if report.stored:
         db.commit()
@@ -120,6 +125,7 @@ def _calendar_page(order_id: int, status: int = 200) -> tuple[str, int]:
         enterprise=db.get(Enterprise, order.enterprise_id),
         rules=plant_records.calendar_of(session=db, enterprise_id=order.enterprise_id),
         weekdays=[_(d) for d in WEEKDAYS],
+        form=typed(),
     )
     return html, status
 
@@ -130,12 +136,20 @@ def add_calendar_rule(order_id: int) -> Response | tuple[str, int]:
     """Add a shift, break or holiday."""
     order = get_order(order_id)
     db = get_session()
-    raw = {k: request.form.get(k, "") for k in ("kind", "weekday", "day", "start", "end", "label")}
     try:
+        rule = parse_form(CalendarRuleForm)
+        raw = {
+            "kind": rule.kind,
+            "weekday": rule.weekday,
+            "day": rule.day.isoformat() if rule.day else "",
+            "start": rule.start or "",
+            "end": rule.end or "",
+            "label": rule.label,
+        }
         plant_records.add_calendar_rule(session=db, actor=g.user, enterprise_id=order.enterprise_id, raw=raw)
     except ValidationError as exc:
         db.rollback()
-        flash(_("Not added: %(field)s: %(message)s", field=exc.field, message=exc.message), "error")
+        flash(_("Not added: %(reason)s", reason=reason_of(exc)), "error")
         return _calendar_page(order_id, 422)
     db.commit()
     return redirect(url_for("plant_records.calendar", order_id=order_id))
@@ -162,12 +176,17 @@ def set_bottleneck(order_id: int, external_id: str) -> Response:
     """Mark one device as the plant's bottleneck (its OEE is the plant's), or clear the mark."""
     order = get_order(order_id)
     db = get_session()
+    try:
+        mark = parse_form(BottleneckForm)
+    except FormError as exc:
+        flash(not_saved(exc), "error")
+        return redirect(url_for("provider.questionnaire", order_id=order_id))
     if not plant_records.set_bottleneck(
         session=db,
         actor=g.user,
         enterprise_id=order.enterprise_id,
         external_id=external_id,
-        on=request.form.get("bottleneck") == "1",
+        on=mark.bottleneck,
     ):
         flash(_("No such device."), "error")
     db.commit()

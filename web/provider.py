@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import (
@@ -22,9 +23,10 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from diagnose.models import Device, DiagnosisOrder, Enterprise
-from diagnose.schemas.answers import AnswerForm
+from diagnose.schemas.answers import AnswerForm, AttachmentForm, TailoringForm
+from diagnose.schemas.devices import DeviceCreate
 from diagnose.schemas.errors import FieldError, validate
-from diagnose.services import assessments, broker_accounts, devices, plant, tailoring
+from diagnose.services import assessments, devices, plant, tailoring
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE, PLANT_ACCESS
@@ -33,12 +35,14 @@ from scoring.china_time import to_china
 from scoring.maturity.evidence import load_evidence_rules
 from web.auth import role_required
 from web.db import get_session
+from web.forms import FormError, parse_form, typed
 from web.labels import RATING_LABELS
 from web.messages import not_saved
 from web.scope import get_order, list_args
 
 bp = Blueprint("provider", __name__, url_prefix="/provider/orders/<int:order_id>")
 DEVICES_PER_PAGE = 50
+REQUIREMENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")  # what may follow '#req-' in the questionnaire's address
 
 
 def _device(order: DiagnosisOrder, device_id: int) -> Device:
@@ -126,22 +130,17 @@ def add_device(order_id: int) -> Response:
     """Register one of the plant's devices: pending until the plant confirms it."""
     order = _plant_order(order_id)
     db = get_session()
-    external_id = request.form.get("external_id", "")
-    if not broker_accounts.valid_device_id(external_id):
-        flash(
-            _("A device id is 1–64 letters, digits or _ . : - (no spaces, control characters, / + #)."),
-            "error",
-        )
+    try:
+        device = parse_form(DeviceCreate)  # the API's body for registering a device
+    except FormError as exc:
+        flash(not_saved(exc), "error")
         return redirect(url_for("provider.plant_devices", order_id=order_id))
     devices.register_device(
         session=db,
         actor=g.user,
         enterprise_id=order.enterprise_id,
-        external_id=external_id,
-        name=request.form.get("name", "")[:128],
-        kind=request.form.get("kind", "")[:64],
-        networked=request.form.get("networked") == "on",
-        protocol="json" if request.form.get("networked") == "on" else "none",
+        **device.model_dump(exclude={"protocol"}),
+        protocol=device.protocol if device.networked else "none",
         registry_status="pending",
     )
     try:
@@ -227,15 +226,16 @@ def save_tailoring(order_id: int) -> Response:
     order = get_order(order_id)
     db = get_session()
     try:
+        form = parse_form(TailoringForm)
         tailoring.set_tailoring(
             session=db,
             actor=g.user,
             order=order,
             assessment=assessments.get_or_create(session=db, order=order),
-            subdomain=request.form.get("subdomain", "")[:32],
-            reason=request.form.get("reason", "")[:32],
-            note=request.form.get("note", ""),
+            **form.model_dump(),
         )
+    except FormError as exc:
+        flash(not_saved(exc), "error")
     except ValidationError as exc:
         db.rollback()
         flash(_("Not saved: %(reason)s", reason=exc.message), "error")
@@ -306,20 +306,17 @@ def save_answer(order_id: int) -> tuple[Response, int] | Response:
 def upload_attachment(order_id: int) -> Response:
     """Attach an evidence file to a requirement."""
     order = get_order(order_id)
-    upload = request.files.get("file")
-    requirement_id = request.form.get("requirement_id", "")
     db = get_session()
     try:
-        if upload is None or not upload.filename:
-            raise ValidationError("file", "choose a file")
+        form = parse_form(AttachmentForm)
         assessments.add_attachment(
             session=db,
             actor=g.user,
             order=order,
-            requirement_id=requirement_id,
-            filename=upload.filename,
-            content_type=upload.mimetype or "",
-            data=upload.read(),
+            requirement_id=form.requirement_id,
+            filename=form.file.filename,
+            content_type=form.file.content_type,
+            data=form.file.data,
             upload_dir=current_app.extensions["diagnose_settings"].var_dir / "uploads",
         )
     except ValidationError as exc:
@@ -328,7 +325,9 @@ def upload_attachment(order_id: int) -> Response:
     else:
         db.commit()
         flash(_("File attached."), "ok")
-    return redirect(url_for("provider.questionnaire", order_id=order_id) + f"#req-{requirement_id}")
+    requirement_id = typed().get("requirement_id", "")
+    anchor = f"#req-{requirement_id}" if REQUIREMENT_ID.fullmatch(requirement_id) else ""
+    return redirect(url_for("provider.questionnaire", order_id=order_id) + anchor)
 
 
 @bp.post("/score")

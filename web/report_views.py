@@ -22,10 +22,13 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 import reports
+from diagnose.schemas.reports import ReportIssueIn
 from diagnose.services import assessments
 from reports import jobs as report_jobs
 from web.auth import role_required
 from web.db import get_session
+from web.forms import FormError, parse_form
+from web.messages import reason_of
 from web.scope import get_order
 
 bp = Blueprint("reports", __name__, url_prefix="/orders")
@@ -92,11 +95,13 @@ def issue(order_id: int) -> Response:
     """Queue the next version of the report; the jobs process renders it (a new row; earlier ones stay)."""
     db = get_session()
     order = get_order(order_id)
-    lang = request.form.get("lang", "zh")
     try:
-        report_jobs.queue_report(
-            session=db, order=order, actor=g.user, lang=lang if lang in ("zh", "en") else "zh"
-        )
+        wanted = parse_form(ReportIssueIn)  # the API's body for issuing a report
+    except FormError as exc:
+        flash(_("Not done: %(reason)s", reason=reason_of(exc)), "error")
+        return redirect(url_for("reports.show_report", order_id=order_id))
+    try:
+        report_jobs.queue_report(session=db, order=order, actor=g.user, lang=wanted.lang)
     except reports.NotReportable:
         db.rollback()
         flash(_("Only a submitted or accepted diagnosis can be reported."), "error")

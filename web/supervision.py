@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models.base import utcnow
+from diagnose.schemas.supervision import FlagReview, OutcomeCreate
 from diagnose.services import orders, supervision_export, supervision_review
 from scoring.china_time import china_today
 from web.auth import role_required
 from web.db import get_session
+from web.forms import parse_form, typed
 from web.messages import not_saved
 
 bp = Blueprint("supervision", __name__, url_prefix="/bureau/supervision")
@@ -95,7 +97,7 @@ def _load_flag(flag_id: int):  # type: ignore[no-untyped-def]
 def show_flag(flag_id: int) -> str:
     """A flag's evidence and the review form."""
     flag, order, enterprise = _load_flag(flag_id)
-    return render_template("supervision/flag.html", flag=flag, order=order, enterprise=enterprise)
+    return render_template("supervision/flag.html", flag=flag, order=order, enterprise=enterprise, form={})
 
 
 @bp.post("/flags/<int:flag_id>/review")
@@ -105,17 +107,14 @@ def review_flag(flag_id: int) -> Response | tuple[str, int]:
     flag, order, enterprise = _load_flag(flag_id)
     db = get_session()
     try:
-        supervision_review.review_flag(
-            session=db,
-            flag=flag,
-            actor=g.user,
-            decision=request.form.get("decision", ""),
-            note=request.form.get("note", ""),
-        )
+        review = parse_form(FlagReview)
+        supervision_review.review_flag(session=db, flag=flag, actor=g.user, **review.model_dump())
     except ValueError as exc:
         db.rollback()
-        flash(str(exc), "error")
-        return render_template("supervision/flag.html", flag=flag, order=order, enterprise=enterprise), 400
+        flash(not_saved(exc), "error")
+        return render_template(
+            "supervision/flag.html", flag=flag, order=order, enterprise=enterprise, form=typed()
+        ), 400
     db.commit()
     flash(_("Decision recorded."), "info")
     return redirect(url_for("supervision.show_flag", flag_id=flag_id))
@@ -130,6 +129,7 @@ def _outcomes_page(status: int = 200) -> tuple[str, int]:
             enterprises=supervision_review.outcome_enterprises(session=db, bureau_id=g.user.bureau_id),
             kinds=supervision_review.OUTCOME_KINDS,
             today=china_today(utcnow()).isoformat(),
+            form=typed(),
         ),
         status,
     )
@@ -148,20 +148,18 @@ def record_outcome() -> Response | tuple[str, int]:
     """Record one outcome for an enterprise in the bureau's regions (404 outside them)."""
     db = get_session()
     try:
+        outcome = parse_form(OutcomeCreate)
         supervision_review.record_outcome(
             session=db,
             actor=g.user,
             bureau_id=g.user.bureau_id,
-            enterprise_id=int(request.form.get("enterprise_id", "0") or 0),
-            kind=request.form.get("kind", ""),
-            on_date=request.form.get("on_date", ""),
-            source=request.form.get("source", ""),
-            detail=request.form.get("detail", ""),
+            **outcome.model_dump(exclude={"on_date"}),
+            on_date=outcome.on_date.isoformat(),
         )
     except LookupError:
         db.rollback()
         abort(404)
-    except ValueError as exc:  # also a non-numeric enterprise id
+    except ValueError as exc:  # FieldError: the form's or the service's
         db.rollback()
         flash(not_saved(exc), "error")
         return _outcomes_page(400)

@@ -8,11 +8,13 @@ date and the maturity level, and only for an issued report; it is rate-limited p
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
-from flask_babel import gettext as _
 
 import reports
+from diagnose.schemas.reports import VerifyForm
 from web.db import get_session
 from web.extensions import csrf, limiter
+from web.forms import FormError, parse_form, typed
+from web.messages import reason_of
 
 bp = Blueprint("verify", __name__)
 
@@ -22,7 +24,7 @@ def _limit() -> str:
 
 
 def _page(result: reports.PublicVerdict | None, status: int = 200, error: str = "") -> tuple[str, int]:
-    return render_template("verify.html", result=result, error=error), status
+    return render_template("verify.html", result=result, error=error, form=typed()), status
 
 
 @bp.get("/v/<reference>/<digest>")
@@ -40,15 +42,13 @@ def check() -> tuple[str, int]:
     """A form: the report number and hash as printed, or the file itself."""
     if request.method == "GET":
         return _page(None)
-    upload = request.files.get("file")
-    if upload is not None and upload.filename:
-        try:
-            body = upload.read()
-        finally:
-            upload.close()
-        return _page(reports.verify_file(session=get_session(), pdf=body))
-    reference = request.form.get("reference", "").strip()
-    digest = request.form.get("digest", "").strip()
-    if not reference or not digest:
-        return _page(None, 400, _("Give the report number and hash as printed, or upload the file."))
-    return _page(reports.verify_reference(session=get_session(), reference=reference, digest=digest))
+    try:
+        form = parse_form(VerifyForm)
+    except FormError as exc:
+        return _page(None, 400, reason_of(exc))
+    if form.file is not None:
+        return _page(reports.verify_file(session=get_session(), pdf=form.file.data))
+    assert form.reference and form.digest  # the schema asks for both unless a file is sent
+    return _page(
+        reports.verify_reference(session=get_session(), reference=form.reference, digest=form.digest)
+    )

@@ -7,10 +7,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from diagnose.schemas.common import In, Out
+from diagnose.schemas.common import In, Out, Upload
 
 Rating = Literal["1", "0.8", "0.5", "0", "n/a", ""]
 MAX_NOTE_CHARS = 4000
+MAX_TAILORING_NOTE_CHARS = 1000  # diagnose.services.tailoring.MAX_NOTE_CHARS
 
 
 class AnswerIn(In):
@@ -25,6 +26,21 @@ class AnswerForm(AnswerIn):
     """The questionnaire page's autosave: the answer with its requirement id."""
 
     requirement_id: str = Field(min_length=1, max_length=32, title="要求项")
+
+
+class AttachmentForm(In):
+    """An evidence file for a requirement of the questionnaire."""
+
+    requirement_id: str = Field(min_length=1, max_length=32, title="要求项")
+    file: Upload = Field(title="证据文件")
+
+
+class TailoringForm(In):
+    """Tailor a sub-domain out of the assessment (a reason code from the fixed list) or back in (no reason)."""
+
+    subdomain: str = Field(min_length=1, max_length=32, title="能力子域")
+    reason: str = Field(default="", max_length=32, title="裁剪理由")
+    note: str = Field(default="", max_length=MAX_TAILORING_NOTE_CHARS, title="裁剪说明")
 
 
 class AnswerOut(Out):

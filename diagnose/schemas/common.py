@@ -13,6 +13,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     WithJsonSchema,
 )
 
@@ -26,10 +27,24 @@ class In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class Upload(BaseModel):
+    """A file sent with a form: its name as the browser gave it, its declared type and its bytes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=255, title="文件名")
+    content_type: str = Field(default="", max_length=255, title="文件类型")
+    data: bytes = Field(title="内容")
+
+
 class Out(BaseModel):
     """A response body."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+# A secret typed by a person (a password): kept exactly as typed, spaces included.
+Secret = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, max_length=256)]
 
 
 def no_null_default(schema: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from diagnose.schemas.common import In, Out
+from diagnose.schemas.common import Id, In, Out
 
 ExternalId = Annotated[
     str,
@@ -41,6 +41,21 @@ class DeviceImport(In):
 
     devices: list[DeviceCreate] = Field(min_length=1, max_length=MAX_IMPORT, title="设备清单")
     dry_run: bool = Field(default=False, title="仅校验")
+
+
+class DeviceReview(In):
+    """Confirm or reject (with the reason) pending devices of the plant, chosen in the list."""
+
+    decision: Literal["confirm", "reject"] = Field(title="处理")
+    device_id: list[Id] = Field(min_length=1, max_length=10_000, title="设备")
+    reason: str = Field(default="", max_length=500, title="理由")
+
+
+class DeadLetterReplay(In):
+    """Replay the chosen dead letters of the plant, or all of them."""
+
+    all: bool = Field(default=False, title="全部")
+    letter_id: list[Id] = Field(default_factory=list, max_length=10_000, title="消息")
 
 
 class DeviceOut(Out):

@@ -111,3 +111,19 @@ class ProviderList(Out):
     """Providers in scope."""
 
     items: list[ProviderOut] = Field(title="服务商")
+
+
+class BureauCreate(In):
+    """A bureau (主管部门) to register (admin): it buys diagnoses for its region and those under it."""
+
+    name: str = Field(min_length=1, max_length=128, title="主管部门名称")
+    region_code: RegionCode
+
+
+class RegionUpsert(In):
+    """A region to add or rename (admin), by its GB/T 2260 code; its parent must be registered."""
+
+    code: RegionCode
+    name: str = Field(min_length=1, max_length=64, title="地区名称")
+    level: Literal["province", "city", "district"] = Field(default="district", title="等级")
+    parent_code: RegionCode | None = Field(default=None, title="上级地区")

@@ -17,13 +17,21 @@ class FieldError(ValueError):
     """Bad input: `field` names what is at fault ('' for the request as a whole), `message` says why.
 
     `code` is 'invalid' (wrong value or state: 422) or 'forbidden' (the actor may not do this: 403).
+    `errors` lists every field at fault (a schema's validation may find several), the first being `field`.
     """
 
-    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
+    def __init__(
+        self,
+        field: str,
+        message: str,
+        code: str = "invalid",
+        errors: list[FieldMessage] | None = None,
+    ) -> None:
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.message = message
         self.code = code
+        self.errors = errors or [FieldMessage(field=field, message=message)]
 
 
 class FieldMessage(BaseModel):
@@ -82,14 +90,15 @@ def field_errors(exc: PydanticValidationError, model: type[BaseModel] | None = N
 
 
 def first_error(exc: PydanticValidationError, model: type[BaseModel] | None = None) -> FieldError:
-    """The first error of a pydantic validation as a FieldError (for code that reports one at a time)."""
+    """A pydantic validation as a FieldError: the first field at fault, and every one in `errors`."""
     errors = field_errors(exc, model)
     head = errors[0] if errors else FieldMessage(field="", message="invalid input")
-    return FieldError(head.field, head.message)
+    return FieldError(head.field, head.message, errors=errors or [head])
 
 
 def validate(model: type[BaseModel], data: Any) -> Any:
-    """`model.model_validate(data)`, raising FieldError (the first field at fault) instead of pydantic's error."""
+    """`model.model_validate(data)`, raising FieldError (every field at fault, the first as `field`) instead of
+    pydantic's error."""
     try:
         return model.model_validate(data)
     except PydanticValidationError as exc:

@@ -142,3 +142,12 @@ class BatchList(Out):
     """The bureau's batches."""
 
     items: list[BatchOut] = Field(title="批次")
+
+
+class PoolChange(In):
+    """Add a provider to the bureau's pool for a year, or suspend or remove it, with the reason."""
+
+    provider_id: Id = Field(title="服务商")
+    year: int = Field(ge=2000, le=2100, title="年度")
+    change: Literal["add", "suspend", "remove"] = Field(title="变更")
+    reason: str = Field(min_length=1, max_length=500, title="理由")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from diagnose.schemas.common import In, Out
+from diagnose.schemas.common import In, Out, Upload
 
 
 class ReportVersionOut(Out):
@@ -56,3 +56,17 @@ class ReportJobOut(Out):
     finished_at: datetime | None = Field(None, title="完成时间")
     version: int | None = Field(None, title="出具的版本")
     error: str | None = Field(None, title="失败原因")
+
+
+class VerifyForm(In):
+    """The public verification form: the report number and hash as printed, or the file itself."""
+
+    reference: str | None = Field(default=None, max_length=64, title="报告编号")
+    digest: str | None = Field(default=None, max_length=64, title="内容摘要")
+    file: Upload | None = Field(default=None, title="报告文件")
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> Self:
+        if self.file is None and not (self.reference and self.digest):
+            raise ValueError("give the report number and hash as printed, or upload the file")
+        return self

@@ -8,7 +8,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from diagnose.schemas.common import In, OptionalDate, Out, no_null_default
+from diagnose.schemas.common import Id, In, OptionalDate, Out, no_null_default
 
 
 class FlagQuery(In):
@@ -40,6 +40,23 @@ class FlagList(Out):
     """Flags on orders in the bureau's regions."""
 
     items: list[FlagOut] = Field(title="异常")
+
+
+class FlagReview(In):
+    """A reviewer's decision on a flag (diagnose.models.FlagDecision) with the reason."""
+
+    decision: Literal["confirmed", "dismissed"] = Field(title="复核结论")
+    note: str = Field(min_length=1, max_length=2000, title="复核说明")
+
+
+class OutcomeCreate(In):
+    """A retrofit or recognition an enterprise went on to (the service refuses a date in the future)."""
+
+    enterprise_id: Id = Field(title="企业")
+    kind: Literal["retrofit", "recognition"] = Field(title="成果类型")
+    on_date: dt.date = Field(title="日期")
+    source: str = Field(min_length=1, max_length=255, title="来源")
+    detail: str = Field(default="", max_length=2000, title="详情")
 
 
 class PeriodQuery(In):

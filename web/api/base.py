@@ -122,7 +122,7 @@ def _field_error(exc: FieldError) -> Response:
     get_session().rollback()
     if exc.code == "forbidden":
         return error_response(403, exc.message)
-    return error_response(422, exc.message, exc.field)
+    return error_response(422, exc.message, exc.field, exc.errors)
 
 
 @bp.errorhandler(IntegrityError)

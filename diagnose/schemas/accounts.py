@@ -1,0 +1,93 @@
+"""Accounts: logging in, one's own password, and the administrator's users (create, deactivate, reset).
+
+Passwords are `Secret`: kept exactly as typed (no trimming); their rules (length, classes, rarity) are the
+service's (diagnose.services.accounts), shared with the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+
+from diagnose.schemas.common import MAX_ID, In, Secret
+
+RoleName = Literal["admin", "bureau", "provider", "enterprise"]
+Username = Annotated[str, Field(min_length=1, max_length=64, title="用户名")]
+ORGANISATION_KINDS = ("bureau", "provider", "enterprise")
+
+
+def _organisation(value: str) -> str:
+    kind, sep, ident = value.partition(":")
+    if not sep or kind not in ORGANISATION_KINDS or not ident.isdigit() or not 1 <= int(ident) <= MAX_ID:
+        raise ValueError("not a valid choice")
+    return value
+
+
+# An organisation as the new-user form's list names it: 'bureau:3', 'provider:7', 'enterprise:12'.
+OrganisationRef = Annotated[str, Field(max_length=24, title="所属单位"), AfterValidator(_organisation)]
+
+
+class LoginForm(In):
+    """The login form."""
+
+    username: Username
+    password: Secret = Field(title="密码")
+
+
+class PasswordChange(In):
+    """One's own new password: the current one, then the new one twice."""
+
+    current_password: Secret = Field(title="当前密码")
+    new_password: Secret = Field(title="新密码")
+    new_password_again: Secret = Field(title="再次输入新密码")
+
+    @field_validator("new_password_again")
+    @classmethod
+    def _same(cls, value: str, info: ValidationInfo) -> str:
+        if "new_password" in info.data and value != info.data["new_password"]:
+            raise ValueError("the two new passwords differ")
+        return value
+
+
+class PasswordReset(In):
+    """The administrator's new password for a user."""
+
+    password: Secret = Field(title="新密码")
+
+
+class UserCreate(In):
+    """A user to create (admin): every role but the administrator's belongs to an organisation of its kind."""
+
+    username: Username
+    display_name: str = Field(min_length=1, max_length=64, title="显示名称")
+    password: Secret = Field(title="密码")
+    role: RoleName = Field(title="角色")
+    organisation_id: OrganisationRef | None = Field(default=None, validate_default=True, title="所属单位")
+
+    @field_validator("organisation_id")
+    @classmethod
+    def _fits_the_role(cls, value: str | None, info: ValidationInfo) -> str | None:
+        role = info.data.get("role")
+        if role is None or role == "admin":
+            return None  # a wrong role is reported on its own; an administrator has no organisation
+        if value is None:
+            raise ValueError(f"a {role} user needs an organisation")
+        if value.partition(":")[0] != role:
+            raise ValueError(f"must be a {role} for this role")
+        return value
+
+    @property
+    def organisation(self) -> tuple[str, int] | None:
+        """(kind, id) of the chosen organisation; None for an administrator."""
+        if self.organisation_id is None:
+            return None
+        kind, _sep, ident = self.organisation_id.partition(":")
+        return kind, int(ident)
+
+
+class UserActive(In):
+    """Deactivate (with the reason) or reactivate a user."""
+
+    active: bool = Field(title="启用")
+    reason: str = Field(default="", max_length=500, title="原因")
