@@ -76,8 +76,9 @@ def rollup_hours(engine: Engine, settings: Settings, now: datetime | None = None
 
 
 def maintain_partitions(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    """Job (PostgreSQL): create the coming days' telemetry partitions ahead; returns how many were made."""
-    return partitions.ensure_ahead(engine, now=now or datetime.now(UTC))
+    """Job (PostgreSQL): the coming days' telemetry partitions made ahead, and under pg_partman the rows of
+    its default partition moved into their days' partitions; returns how many partitions were made."""
+    return partitions.maintain(engine, now=now or datetime.now(UTC))
 
 
 def apply_retention(engine: Engine, settings: Settings, now: datetime | None = None) -> int:

@@ -2,27 +2,34 @@
 
 Mosquitto 2.0.11 does not restore `$share` subscriptions from its persistence file, so a shared group
 drops what arrives in the second after a broker restart. Plain subscriptions are restored with the
-session, so several collectors, each holding its own enterprises (`DIAGNOSE_COLLECTOR_ENTERPRISES`),
-stay lossless across a restart.
+session, so several collectors, each holding its own enterprises, stay lossless across a restart.
 
-A handover subscribes the new owner before the old one lets go: add the USCC to the new owner's list
-and restart it (from then on both receive the enterprise's messages; storage is idempotent on
-(device, seq, ts), so each is stored once), then remove it from the old owner's list and restart that
-one. On connecting, a collector unsubscribes the topics it held last time (recorded in
-`var_dir/subscriptions-<client id>.json`) that are no longer assigned to it, so the broker stops
-queueing them for its session.
+The assignment is kept in the database (`diagnose collectors assign|unassign|move`), and every running
+collector follows it (collectors/handover.py): on a change it subscribes to what it gained and waits for
+the SUBACK, then records that it holds it; it unsubscribes from what it lost only once another
+collector has recorded that it holds that enterprise. In between both receive the enterprise's
+messages, and storage is idempotent on (device, seq, ts), so each is stored once. No restart.
+
+`DIAGNOSE_COLLECTOR_ENTERPRISES` overrides the table for one collector (a static list, as before the
+table existed); while nothing is assigned to any collector, each takes every enterprise (or its share
+group's). What the collector's session held last time is noted in `var_dir/subscriptions-<client id>.json`,
+so after a restart it still lets go of what it lost only by the same rule.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from diagnose.settings import Settings
 
 log = logging.getLogger(__name__)
 TELEMETRY = "plant/{uscc}/+/telemetry"
+_ONE = re.compile(r"^plant/([^/+#]+)/\+/telemetry$")
 
 
 def assigned_enterprises(settings: Settings) -> list[str]:
@@ -35,34 +42,81 @@ def assigned_enterprises(settings: Settings) -> list[str]:
     return seen
 
 
-def telemetry_topics(settings: Settings) -> list[str]:
-    """One plain filter per assigned enterprise; else the share group's filter; else every enterprise."""
+def telemetry_topics(settings: Settings, assigned: Collection[str] | None = None) -> list[str]:
+    """One plain filter per enterprise of the static list, else of the table's assignment (`assigned`, None
+    while the table assigns nothing); with neither, the share group's filter or every enterprise's."""
     enterprises = assigned_enterprises(settings)
     if enterprises:
         return [TELEMETRY.format(uscc=uscc) for uscc in enterprises]
+    if assigned is not None:
+        return [TELEMETRY.format(uscc=uscc) for uscc in sorted(assigned)]
     everything = TELEMETRY.format(uscc="+")
     if settings.mqtt_share_group:
         return [f"$share/{settings.mqtt_share_group}/{everything}"]
     return [everything]
 
 
+def is_telemetry_filter(topic: str) -> bool:
+    """A telemetry filter (one enterprise's, every enterprise's, or a share group's), not births or status."""
+    return topic.endswith("/telemetry")
+
+
+def enterprise_of(topic: str) -> str | None:
+    """The USCC a telemetry filter is for; None for a filter covering every enterprise."""
+    match = _ONE.match(topic)
+    return match[1] if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """What a collector may let go of now, and what it must keep until another collector holds it."""
+
+    topics: tuple[str, ...]
+    waiting: tuple[str, ...]
+
+
+def plan_release(
+    *,
+    wanted: Collection[str],
+    held: Collection[str],
+    collector_id: str,
+    holders: Mapping[str, Collection[str]],
+    enterprises: Collection[str],
+) -> Release:
+    """Pure: which held filters that are no longer wanted may be unsubscribed.
+
+    One enterprise's filter: once another collector holds that enterprise. A filter covering every
+    enterprise: once each registered enterprise is held by a filter of its own, this collector's included
+    (its own filters are recorded in `holders` too).
+    """
+    release: list[str] = []
+    waiting: list[str] = []
+    for topic in sorted(set(held) - set(wanted)):
+        uscc = enterprise_of(topic)
+        if uscc is not None:
+            ready = bool(set(holders.get(uscc, ())) - {collector_id})
+        else:
+            ready = all(holders.get(each) for each in enterprises)
+        (release if ready else waiting).append(topic)
+    return Release(tuple(release), tuple(waiting))
+
+
 class SubscriptionLedger:
-    """Remembers what this collector's persistent session was subscribed to, to let go of what it lost."""
+    """Remembers what this collector's persistent session was subscribed to, across restarts."""
 
     def __init__(self, settings: Settings) -> None:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in settings.mqtt_client_id)
         self.path: Path = settings.var_dir / f"subscriptions-{safe}.json"
-        self.current = telemetry_topics(settings)
 
-    def released(self) -> list[str]:
-        """Topics held last time and no longer assigned."""
+    def previous(self) -> list[str]:
+        """The telemetry filters held when last recorded."""
         try:
-            previous = json.loads(self.path.read_text())
+            topics = json.loads(self.path.read_text())
         except (OSError, ValueError):
-            previous = []
-        return [topic for topic in previous if topic not in self.current]
+            return []
+        return [topic for topic in topics if isinstance(topic, str)]
 
-    def record(self) -> None:
-        """Note the current topics as held (after the broker has them)."""
+    def record(self, topics: Sequence[str]) -> None:
+        """Note the filters as held (after the broker has them)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self.current))
+        self.path.write_text(json.dumps(list(topics)))

@@ -18,6 +18,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 10.0
+SUBACK_TIMEOUT_S = 10.0  # a SUBSCRIBE or UNSUBSCRIBE not acknowledged by then is tried again later
 KEEPALIVE_S = 30
 RECEIVE_MAXIMUM = 2_000
 
@@ -117,11 +118,23 @@ def _new_client(client_id: str, protocol: str, *, manual_ack: bool, clean: bool 
     )
 
 
+@dataclass(slots=True)
+class _Waiter:
+    """A SUBSCRIBE or UNSUBSCRIBE in flight: its filters, and whether the broker granted them all."""
+
+    topics: tuple[str, ...]
+    done: threading.Event
+    ok: bool = False
+
+
 class CollectorClient:
     """A persistent-session subscriber that hands messages on and acknowledges them only when told to.
 
     paho's own loop reconnects; every CONNACK re-subscribes everything (a broker that lost our
     session must not leave us deaf). `on_delivery` may block: that is the collector's backpressure.
+    `subscribe` and `unsubscribe` change the filters while connected and wait for the broker's
+    SUBACK or UNSUBACK by message id; `granted` is what the broker has acknowledged (our session
+    keeps it across reconnects).
     """
 
     def __init__(
@@ -142,7 +155,9 @@ class CollectorClient:
     ) -> None:
         self.address = BrokerAddress.from_url(url)
         self.protocol = protocol
-        self.subscriptions = tuple(subscriptions)
+        self._topics: dict[str, int] = {s.topic: s.qos for s in subscriptions}  # re-subscribed on CONNACK
+        self.granted: set[str] = set()
+        self._waiters: dict[int, _Waiter] = {}
         self.session_expiry_s = 0 if clean_start else session_expiry_s
         self.clean_start = clean_start
         self.channel = channel
@@ -165,7 +180,14 @@ class CollectorClient:
         self._client.on_connect = self._handle_connect
         self._client.on_disconnect = self._handle_disconnect
         self._client.on_message = self._handle_message
-        self._client.on_subscribe = lambda *_args: self.subscribed.set()
+        self._client.on_subscribe = self._handle_suback
+        self._client.on_unsubscribe = self._handle_unsuback
+
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        """The filters this client holds (or is subscribing to)."""
+        with self._lock:
+            return tuple(Subscription(topic, qos) for topic, qos in self._topics.items())
 
     def set_will(self, topic: str, payload: bytes) -> None:
         """Register the retained QoS 1 will sent with the next CONNECT (Sparkplug STATE death)."""
@@ -209,9 +231,52 @@ class CollectorClient:
                 return False
             return self._client.ack(delivery.mid, delivery.qos) == mqtt.MQTT_ERR_SUCCESS
 
-    def unsubscribe(self, topics: Sequence[str]) -> None:
-        """Drop these filters from our session (a collector letting go of enterprises handed over)."""
-        self._client.unsubscribe(list(topics))
+    def subscribe(
+        self, subscriptions: Sequence[Subscription], *, timeout_s: float = SUBACK_TIMEOUT_S
+    ) -> bool:
+        """Add filters and wait for the SUBACK; True if the broker granted every one.
+
+        Not from paho's network thread (it delivers the SUBACK). Whatever the outcome, the filters stay
+        ours: the next CONNACK subscribes them again.
+        """
+        with self._lock:
+            self._topics.update({s.topic: s.qos for s in subscriptions})
+        return self._request(
+            lambda: self._client.subscribe([(s.topic, s.qos) for s in subscriptions]),
+            tuple(s.topic for s in subscriptions),
+            timeout_s,
+        )
+
+    def unsubscribe(self, topics: Sequence[str], *, timeout_s: float = SUBACK_TIMEOUT_S) -> bool:
+        """Drop filters from our session and wait for the UNSUBACK; True once the broker confirmed.
+
+        They are not subscribed again on the next CONNACK; if the broker did not confirm, call again.
+        """
+        with self._lock:
+            for topic in topics:
+                self._topics.pop(topic, None)
+        ok = self._request(lambda: self._client.unsubscribe(list(topics)), tuple(topics), timeout_s)
+        if ok:
+            with self._lock:
+                self.granted.difference_update(topics)
+        return ok
+
+    def _request(
+        self, send: Callable[[], tuple[int, int | None]], topics: tuple[str, ...], timeout_s: float
+    ) -> bool:
+        waiter = _Waiter(topics, threading.Event())
+        with self._lock:  # held until the mid is known: its ACK cannot be handled before that
+            if not self.connected.is_set():
+                return False
+            result, mid = send()
+            if result != mqtt.MQTT_ERR_SUCCESS or mid is None:
+                return False
+            self._waiters[mid] = waiter
+        if not waiter.done.wait(timeout_s):
+            log.warning("no acknowledgement for %s in %.0f s", ", ".join(topics), timeout_s)
+        with self._lock:
+            self._waiters.pop(mid, None)
+        return waiter.ok
 
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
         """Publish on the collector's own connection (Sparkplug STATE and rebirth NCMDs)."""
@@ -238,16 +303,47 @@ class CollectorClient:
             self.address.port,
             getattr(flags, "session_present", "?"),
         )
-        if self.subscriptions:
-            client.subscribe([(s.topic, s.qos) for s in self.subscriptions])
-        self.connected.set()
+        with self._lock:
+            topics = tuple(self._topics.items())
+            if topics:
+                _, mid = client.subscribe(list(topics))
+                if mid is not None:
+                    self._waiters[mid] = _Waiter(tuple(topic for topic, _ in topics), threading.Event())
+            self.connected.set()
         if self._on_connected is not None:
             self._on_connected(self)
+
+    def _handle_suback(
+        self, _c: mqtt.Client, _u: object, mid: int, reasons: list[ReasonCode], _p: object
+    ) -> None:
+        with self._lock:
+            waiter = self._waiters.pop(mid, None)
+            if waiter is not None:
+                granted = [t for t, r in zip(waiter.topics, reasons, strict=False) if not r.is_failure]
+                self.granted.update(granted)
+                waiter.ok = len(granted) == len(waiter.topics)
+                if not waiter.ok:
+                    log.warning("broker refused subscriptions: %s", sorted(set(waiter.topics) - set(granted)))
+                waiter.done.set()
+        self.subscribed.set()
+
+    def _handle_unsuback(
+        self, _c: mqtt.Client, _u: object, mid: int, reasons: list[ReasonCode], _p: object
+    ) -> None:
+        with self._lock:
+            waiter = self._waiters.pop(mid, None)
+            if waiter is not None:
+                waiter.ok = not any(r.is_failure for r in reasons)  # MQTT 3.1.1 has no reason codes
+                waiter.done.set()
 
     def _handle_disconnect(
         self, _c: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object
     ) -> None:
         self.connected.clear()
+        with self._lock:  # their acknowledgements will not come on this connection: answer "not done" now
+            for waiter in self._waiters.values():
+                waiter.done.set()
+            self._waiters.clear()
         log.warning("disconnected from broker: %s", reason)
         if self._on_disconnected is not None:
             self._on_disconnected(self)

@@ -8,8 +8,8 @@ import time
 
 from sqlalchemy.engine import Engine
 
-from collectors.assignment import SubscriptionLedger, telemetry_topics
 from collectors.client import CollectorClient, Delivery, Subscription
+from collectors.handover import AssignmentFollower
 from collectors.metrics import CollectorMetrics
 from collectors.models import Parsed, Rejected
 from collectors.payloads import parse_message
@@ -21,10 +21,10 @@ log = logging.getLogger(__name__)
 STATS_EVERY_S = 10.0
 
 
-def json_subscriptions(settings: Settings) -> list[Subscription]:
+def json_subscriptions(telemetry: list[str]) -> list[Subscription]:
     """Telemetry of the assigned enterprises (or of all, or through the share group); births and status
     to every collector."""
-    return [Subscription(topic, 1) for topic in telemetry_topics(settings)] + [
+    return [Subscription(topic, 1) for topic in telemetry] + [
         Subscription("plant/+/+/birth", 1),
         Subscription("plant/+/+/status", 1),
     ]
@@ -44,14 +44,13 @@ class Collector:
             pending_per_hour=settings.pending_devices_per_hour,
         )
         self.stop_event = threading.Event()
-        self.ledger = SubscriptionLedger(settings)
+        self.assignment = AssignmentFollower(settings, engine)
         self.client = CollectorClient(
             url=settings.mqtt_url,
             client_id=settings.mqtt_client_id,
             protocol=settings.mqtt_protocol,
-            subscriptions=json_subscriptions(settings),
+            subscriptions=json_subscriptions(self.assignment.initial_topics()),
             on_delivery=self._on_json,
-            on_connected=self._on_json_connected,
             session_expiry_s=settings.mqtt_session_expiry_s,
             # In flight towards us, unacked until committed: also the bound on what this process holds.
             receive_maximum=min(settings.queue_max, max(10 * settings.batch_max_rows, 100)),
@@ -63,18 +62,14 @@ class Collector:
         self._writer_thread = threading.Thread(
             target=self.writer.run, args=(self.stop_event,), name="writer", daemon=True
         )
+        self._assignment_thread = threading.Thread(
+            target=self.assignment.run, args=(self.client, self.stop_event), name="assignment", daemon=True
+        )
 
     def _ack(self, delivery: Delivery) -> bool:
         if delivery.channel == "sparkplug" and self.sparkplug is not None:
             return self.sparkplug.client.ack(delivery)
         return self.client.ack(delivery)
-
-    def _on_json_connected(self, client: CollectorClient) -> None:
-        released = self.ledger.released()
-        if released:
-            client.unsubscribe(released)  # after our SUBSCRIBE on this connection: the new ones come first
-            log.info("released subscriptions no longer assigned: %s", ", ".join(released))
-        self.ledger.record()
 
     def _on_json(self, delivery: Delivery) -> None:
         if delivery.topic.startswith("plant/"):
@@ -100,17 +95,19 @@ class Collector:
         return ready and (self.sparkplug is None or self.sparkplug.client.connected.is_set())
 
     def start(self) -> Collector:
-        """Start the writer, then the MQTT clients."""
+        """Start the writer, then the MQTT clients and the assignment follower."""
         self._writer_thread.start()
         self.client.start()
         if self.sparkplug is not None:
             self.sparkplug.start()
+        self._assignment_thread.start()
         return self
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop intake, let the writer drain what it has, then disconnect (keeping the JSON session)."""
         self.stop_event.set()
         self._writer_thread.join(timeout_s)
+        self._assignment_thread.join(timeout_s)
         if self.sparkplug is not None:
             self.sparkplug.stop()
         self.client.stop()

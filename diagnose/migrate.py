@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from diagnose.services.partition_catalog import is_partition_name
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -47,3 +49,11 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision() -> str | None:
     """The newest revision shipped with the code (there must be exactly one head)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    """Schema comparisons leave out telemetry's partitions: pg_partman keeps them beside their parent."""
+    return not (type_ == "table" and name is not None and is_partition_name(name))
+
+
+COMPARE_OPTIONS = {"include_name": include_name}

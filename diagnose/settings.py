@@ -48,7 +48,14 @@ class Settings(BaseSettings):
     collector_enterprises: str = Field(
         "",
         description="Comma-separated USCCs whose JSON telemetry this collector takes, by plain persistent "
-        "subscriptions (lossless across broker restarts, unlike a share group); empty means every enterprise.",
+        "subscriptions (lossless across broker restarts, unlike a share group), overriding the collectors "
+        "table (`diagnose collectors assign`); empty means the table's assignment, or every enterprise "
+        "while the table assigns none.",
+    )
+    collector_assignment_poll_s: float = Field(
+        5.0,
+        description="How often a collector re-reads its assignment and hands enterprises over (subscribes "
+        "to what it gained; lets go of what it lost once another collector holds it), seconds.",
     )
     mqtt_session_expiry_s: int = Field(
         7 * 24 * 3600, description="How long the broker keeps our session offline."

@@ -7,18 +7,41 @@ kind="${1:-runtime}"           # runtime | dev
 VENV="${VENV:-.venv}"
 
 # Debian packages: WeasyPrint's Pango, CJK fonts and chromium (the faster PDF engine) for the report;
-# for the tests also mosquitto (the broker), poppler-utils (pdftotext/pdftoppm) and redis-server (the
-# deployment test's shared rate limits). chromium also runs the browser tests.
+# for the tests also mosquitto (the broker), poppler-utils (pdftotext/pdftoppm), redis-server (the
+# deployment test's shared rate limits) and nginx-light (`nginx -t` checks deploy/nginx.conf). chromium
+# also runs the browser tests.
 debs=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk chromium)
-[ "$kind" = dev ] && debs+=(mosquitto poppler-utils redis-server)
+[ "$kind" = dev ] && debs+=(mosquitto poppler-utils redis-server nginx-light)
+
+deb_missing() { ! dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
+can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
+
+# apt-get install, without letting a package start its daemon where that would be in the way: nginx would
+# take port 80 for a config check. A policy-rc.d answering 101 ("forbidden") stops invoke-rc.d and
+# deb-systemd-invoke from starting it; one the machine has already (Docker images ship one) decides instead.
+apt_install() {
+  local policy=/usr/sbin/policy-rc.d own_policy="" status=0
+  if [ ! -e "$policy" ]; then
+    printf '%s\n' '#!/bin/sh' '# scripts/setup.sh of diagnose, while it installs packages: nginx is not started' \
+      'for arg in "$@"; do [ "$arg" = nginx ] && exit 101; done' 'exit 0' > "$policy"
+    chmod 755 "$policy"
+    own_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null || status=$?
+  [ -n "$own_policy" ] && rm -f "$policy"
+  # Not started now, and not at the next boot either (the package enables its unit).
+  if [[ " $* " == *" nginx-light "* ]] && [ -d /run/systemd/system ]; then systemctl disable --quiet nginx || true; fi
+  return "$status"
+}
+
 missing=()
-for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+for p in "${debs[@]}"; do deb_missing "$p" && missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  if can_apt; then
     echo "installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    apt_install "${missing[@]}"
   else
     echo "note: missing Debian packages (${missing[*]}); run as root or install them to use every feature" >&2
   fi
@@ -53,3 +76,20 @@ if [ "$kind" = dev ] && [ -z "${DIAGNOSE_TEST_POSTGRES_URL:-}" ]; then
   scripts/setup-postgres.sh
 fi
 
+# pg_partman for a PostgreSQL of this machine (the tests' in dev; in runtime, one the installation runs
+# here): it manages telemetry's day partitions (migration 0016). Without it they fall back to diagnose's
+# own management, which works but is not a maintained tool.
+if command -v pg_lsclusters >/dev/null; then
+  for pg_version in $(pg_lsclusters -h 2>/dev/null | awk '{print $1}' | sort -u); do
+    partman="postgresql-$pg_version-partman"
+    deb_missing "$partman" || continue
+    if can_apt; then
+      echo "installing Debian package $partman (pg_partman manages telemetry's day partitions)"
+      apt_install "$partman"
+    else
+      echo "note: Debian package $partman is missing and installing it needs root (apt-get):" \
+        "telemetry partitions of PostgreSQL $pg_version stay under diagnose's own fallback management;" \
+        "install it, then run \`diagnose partitions adopt\`" >&2
+    fi
+  done
+fi

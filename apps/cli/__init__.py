@@ -164,6 +164,8 @@ def _register_commands() -> None:
     """Commands that live in their own modules, one per part of the product."""
     from apps.cli.audit import audit_log_group
     from apps.cli.collect import register as register_collect_commands
+    from apps.cli.collectors import collectors_group
+    from apps.cli.partitions import partitions_group
     from apps.cli.policies import policies_command
     from apps.cli.report import report_command
     from apps.cli.scoring import model_command, score_command
@@ -178,7 +180,7 @@ def _register_commands() -> None:
         report_command,
         policies_command,
     )
-    for command in (*commands, audit_log_group):
+    for command in (*commands, audit_log_group, partitions_group, collectors_group):
         main.add_command(command)
     register_collect_commands(main)
 

@@ -1,6 +1,7 @@
 """SQLModel tables of the platform; every schema change goes through an Alembic migration."""
 
 from diagnose.models.audit_log import AuditLog
+from diagnose.models.collectors import CollectorAssignment
 from diagnose.models.diagnosis import (
     Answer,
     Assessment,
@@ -38,6 +39,7 @@ __all__ = [
     "Bureau",
     "BureauProvider",
     "CalendarRule",
+    "CollectorAssignment",
     "DeadLetter",
     "Device",
     "DeviceHour",

@@ -1,85 +1,69 @@
-"""Telemetry partitions on PostgreSQL: one native range partition per UTC day of `ts`.
+"""Telemetry partitions on PostgreSQL: one native range partition per UTC day of `ts`, managed by pg_partman
+where the extension is installed (migration 0016; see partman.py), else by this module, the fallback.
 
-Created ahead by the jobs process (`ensure_ahead`) and on first sight by the collector for any other day
-(`ensure_days`: replays and store-and-forward history), dropped whole past the retention once every row
-in them is rolled up (`drop_expired`). SQLite keeps one plain table: every function here is a no-op there.
+The fallback creates partitions ahead from the jobs process (`maintain`) and on first sight from the
+collector for any other day (`ensure_days`: replays, store-and-forward history), and drops them whole past
+the retention once every row in them is rolled up (`drop_expired`). Under pg_partman `ensure_days` does
+nothing (such rows land in the default partition until the jobs move them) and `maintain` and
+`drop_expired` call pg_partman. SQLite keeps one plain table: every function here is a no-op there.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 
+from diagnose.services import partman
+from diagnose.services.partition_catalog import (
+    children,
+    create_sql,
+    day_start,
+    holds_parent_lock,
+    is_partitioned,
+    lock_and_check_rolled_up,
+    partition_name,
+)
+
 log = logging.getLogger(__name__)
 
-PARENT = "telemetry"
-SCHEMA = "telemetry_partitions"  # apart from the models' tables, so schema comparisons see only the parent
 DAYS_AHEAD = 7
 LOCK_WAIT = "2s"
-_NAME = re.compile(r"^telemetry_p(\d{4})_(\d{2})_(\d{2})$")
-_known: dict[str, set[date]] = {}  # engine url → days known to have a partition (per process)
+Manager = Literal["partman", "native", "none"]
+_known: dict[
+    str, set[date]
+] = {}  # engine url → days known to have a partition, or to need none (per process)
+_said_fallback: set[str] = set()
 
 
-def partition_name(day: date) -> str:
-    """telemetry_pYYYY_MM_DD."""
-    return f"{PARENT}_p{day:%Y_%m_%d}"
-
-
-def create_sql(day: date) -> str:
-    """DDL for one day's partition (idempotent)."""
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    end = start + timedelta(days=1)
-    return (
-        f'CREATE TABLE IF NOT EXISTS {SCHEMA}."{partition_name(day)}" PARTITION OF {PARENT} '
-        f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
-    )
-
-
-def is_partitioned(connection: Connection) -> bool:
-    """True on PostgreSQL when telemetry is a partitioned table (migration 0014)."""
-    if connection.dialect.name != "postgresql":
-        return False
-    found = connection.execute(
-        text(
-            "SELECT 1 FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid WHERE c.relname = :t"
-        ),
-        {"t": PARENT},
-    ).first()
-    return found is not None
+def manager(connection: Connection) -> Manager:
+    """Who manages telemetry's partitions: pg_partman, this module ("native"), or nobody (SQLite, one table)."""
+    if not is_partitioned(connection):
+        return "none"
+    return "partman" if partman.manages_telemetry(connection) else "native"
 
 
 def existing_days(connection: Connection) -> set[date]:
     """Days that have a partition."""
-    rows = connection.execute(
-        text(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = :t"
-        ),
-        {"t": PARENT},
-    ).scalars()
-    days = set()
-    for name in rows:
-        match = _NAME.match(name)
-        if match:
-            days.add(date(int(match[1]), int(match[2]), int(match[3])))
-    return days
+    return {child.day for child in children(connection) if child.day is not None}
 
 
 def ensure_days(bind: Engine | Connection, days: Iterable[date], *, in_caller: bool = False) -> int:
-    """Create the missing partitions for these days; returns how many.
+    """Create the missing partitions for these days (fallback only); returns how many.
 
-    Each is made in its own short transaction when it can be: CREATE TABLE … PARTITION OF locks the
-    parent, which must not be held for a whole batch. If `bind` is a connection whose transaction
-    already holds a lock on telemetry (its own inserts), waiting for that lock elsewhere would wait for
-    ever, so after `LOCK_WAIT` the partition is made in `bind`'s own transaction instead.
-    Two collectors racing on the same day are both fine.
+    CREATE TABLE … PARTITION OF takes an exclusive lock on telemetry, so each is made in its own short
+    transaction when it can be, not held for a whole batch. When `bind` is a connection whose transaction
+    already holds a lock on telemetry (it read or wrote it), another connection would wait for that very
+    transaction until LOCK_WAIT ran out, on every call: then, as with `in_caller`, the partitions are made
+    in `bind`'s own transaction, where they are seen at once (and not cached: they exist only if it
+    commits). Two collectors racing on the same day are both fine.
     """
     engine = bind.engine
     if engine.dialect.name != "postgresql":
@@ -89,22 +73,28 @@ def ensure_days(bind: Engine | Connection, days: Iterable[date], *, in_caller: b
     known = _known.setdefault(key, set())
     if wanted <= known:
         return 0
+    if isinstance(bind, Connection) and (in_caller or holds_parent_lock(bind)):
+        if manager(bind) != "native":
+            known.update(wanted)
+            return 0
+        missing = sorted(wanted - existing_days(bind))
+        for day in missing:
+            bind.execute(text(create_sql(day)))
+        return len(missing)
     created = 0
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if not is_partitioned(connection):
+        if manager(connection) != "native":  # nothing to make: one plain table, or pg_partman's default
             known.update(wanted)
             return 0
         known.update(existing_days(connection))
         connection.execute(text(f"SET lock_timeout = '{LOCK_WAIT}'"))
-        in_bind = (
-            in_caller  # once the caller's transaction holds the lock, make the rest there without waiting
-        )
+        in_bind = False  # once the caller's transaction holds the lock, make the rest there without waiting
         for day in sorted(wanted - known):
             try:
                 if in_bind:
                     raise OperationalError(create_sql(day), {}, Exception("caller holds the lock"))
                 connection.execute(text(create_sql(day)))
-            except OperationalError:  # lock not granted in time: our caller may be holding it
+            except OperationalError:  # lock not granted in time: another transaction holds telemetry
                 if not isinstance(bind, Connection):
                     raise
                 bind.execute(text(create_sql(day)))
@@ -123,46 +113,119 @@ def ensure_days(bind: Engine | Connection, days: Iterable[date], *, in_caller: b
     return created
 
 
-def ensure_ahead(engine: Engine, *, now: datetime, days_ahead: int = DAYS_AHEAD) -> int:
-    """Job: yesterday's, today's and the next `days_ahead` days' partitions exist; returns how many were made."""
-    today = now.astimezone(UTC).date()
+def maintain(engine: Engine, *, now: datetime, days_ahead: int = DAYS_AHEAD) -> int:
+    """Job: yesterday's, today's and the next `days_ahead` days' partitions exist (pg_partman: rows in the
+    default partition moved to their days, the week ahead premade from the database's clock); returns how
+    many partitions were made."""
+    if engine.dialect.name != "postgresql":
+        return 0
     _known.pop(str(engine.url), None)  # someone may have dropped some: look again
+    with engine.connect() as connection:
+        kind = manager(connection)
+    if kind == "partman":
+        return partman.maintain(engine).created
+    if kind == "native":
+        _say_fallback(engine)
+    today = now.astimezone(UTC).date()
     return ensure_days(engine, (today + timedelta(days=n) for n in range(-1, days_ahead + 1)))
 
 
 def drop_expired(engine: Engine, *, now: datetime, retention_days: int) -> list[str]:
     """Drop every partition wholly older than the retention whose rows are all rolled up; returns their names.
 
-    "Rolled up" is the row-by-row rule of `delete_rolled_up_raw`: the row's device-hour was computed
-    after the row arrived. A partition with one row that is not stays until the roll-up catches up.
+    A partition with one row that is not rolled up stays until the roll-up catches up; under pg_partman so
+    does every newer one (retention there ends at the oldest such partition: see partman.py).
     """
     if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as connection:
+        kind = manager(connection)
+    if kind == "partman":
+        by_partman = partman.drop_rolled_up(engine, now=now, retention_days=retention_days)
+        _known.pop(str(engine.url), None)
+        return by_partman
+    if kind == "none":
         return []
     cutoff = (now - timedelta(days=retention_days)).astimezone(UTC)
     dropped: list[str] = []
     with engine.connect() as connection:
-        if not is_partitioned(connection):
-            return []
-        for day in sorted(existing_days(connection)):
-            end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
-            if end > cutoff:
-                continue
-            name = partition_name(day)
-            unrolled = connection.execute(
-                text(
-                    f'SELECT 1 FROM {SCHEMA}."{name}" t WHERE NOT EXISTS (SELECT 1 FROM devicehour h '
-                    "WHERE h.device_id = t.device_id AND h.hour_start <= t.ts AND h.hour_end > t.ts "
-                    "AND h.computed_at >= t.received_at) LIMIT 1"
+        candidates = [
+            child
+            for child in children(connection)
+            if child.day is not None and day_start(child.day) + timedelta(days=1) <= cutoff
+        ]
+        connection.commit()
+        for child in candidates:  # each in its own transaction: a lock held no longer than one drop
+            try:
+                with connection.begin():
+                    connection.execute(
+                        text("SELECT set_config('lock_timeout', :w, true)"), {"w": partman.LOCK_TIMEOUT}
+                    )
+                    if not lock_and_check_rolled_up(connection, child):
+                        log.info("partition %s is past retention but not fully rolled up; kept", child.name)
+                        continue
+                    connection.execute(text(f"DROP TABLE {child.qualified}"))
+            except OperationalError as exc:
+                if "lock timeout" not in str(exc.orig):
+                    raise
+                log.warning(
+                    "partition %s: lock not granted in %s; next run", child.name, partman.LOCK_TIMEOUT
                 )
-            ).first()
-            if unrolled is not None:
-                log.info("partition %s is past retention but not fully rolled up; kept", name)
                 continue
-            connection.execute(text(f'DROP TABLE {SCHEMA}."{name}"'))
-            connection.commit()
-            dropped.append(name)
+            dropped.append(child.name)
     _known.pop(str(engine.url), None)
     return dropped
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What `diagnose partitions status` prints."""
+
+    manager: Manager
+    days: int
+    first_day: date | None
+    last_day: date | None
+    rows_in_default: int
+
+
+def summary(engine: Engine) -> Summary:
+    """Who manages the partitions, the days they cover, and the rows in pg_partman's default partition."""
+    with engine.connect() as connection:
+        kind = manager(connection) if engine.dialect.name == "postgresql" else "none"
+        if kind == "none":
+            return Summary("none", 0, None, None, 0)
+        parts = children(connection)
+        days = [child.day for child in parts if child.day is not None]
+        default = [child for child in parts if child.day is None]
+        waiting = (
+            int(connection.execute(text(f"SELECT count(*) FROM {default[0].qualified}")).scalar_one())
+            if default
+            else 0
+        )
+    return Summary(kind, len(days), min(days, default=None), max(days, default=None), waiting)
+
+
+def adopt(engine: Engine) -> bool:
+    """Hand the partitions to pg_partman now (the extension installed after migration 0016 ran); False if it
+    cannot be had here (the reason is logged)."""
+    if engine.dialect.name != "postgresql":
+        return False
+    with engine.begin() as connection:
+        if not is_partitioned(connection):
+            return False
+        done = partman.adopt(connection)
+    _known.pop(str(engine.url), None)
+    return done
+
+
+def _say_fallback(engine: Engine) -> None:
+    key = str(engine.url)
+    if key not in _said_fallback:
+        _said_fallback.add(key)
+        log.warning(
+            "telemetry partitions are managed by diagnose itself (the fallback): pg_partman does not manage "
+            "them; install postgresql-15-partman on the database server and run `diagnose partitions adopt`"
+        )
 
 
 @event.listens_for(OrmSession, "before_flush")

@@ -27,7 +27,9 @@ def test_upgrade_from_empty_to_head_and_back(db_url: str) -> None:
 
 def test_models_and_migrations_agree(engine) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(connection, opts=migrate.COMPARE_OPTIONS), SQLModel.metadata
+        )
     assert diff == [], f"models changed without a migration: {diff}"
 
 

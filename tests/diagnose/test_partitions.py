@@ -1,27 +1,34 @@
-"""Telemetry partitioned by day on PostgreSQL: idempotent redelivery, partitions made on first sight and ahead,
-retention by dropping whole rolled-up partitions, existing rows carried over by the migration."""
+"""Telemetry partitioned by day on PostgreSQL, managed by pg_partman or by the fallback: idempotent redelivery,
+a row for any day stored, partitions made ahead, retention by dropping whole rolled-up partitions, existing rows
+carried over by the migrations both ways."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.script import ScriptDirectory
+from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from apps import jobs
+from apps.cli import main
 from collectors.models import Reading
 from collectors.store import Incoming, store_batch
 from diagnose import migrate
 from diagnose.db import make_engine
 from diagnose.models import Device, Telemetry
-from diagnose.services import partitions, rollups
+from diagnose.services import partitions, partman, rollups
 from diagnose.settings import Settings
 from tests import factories
 
 NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+OLD = datetime(2025, 3, 7, 12, 0, tzinfo=UTC)  # store-and-forward history, long before the migration
 
 
 def _plant(engine: Engine) -> tuple[str, int]:
@@ -33,13 +40,16 @@ def _plant(engine: Engine) -> tuple[str, int]:
         return enterprise.uscc, int(device.id)  # type: ignore[arg-type]
 
 
-def _store(engine: Engine, uscc: str, readings: list[tuple[int, datetime]]) -> int:
-    items = [
+def _items(uscc: str, readings: list[tuple[int, datetime]]) -> list[Incoming]:
+    return [
         Incoming("t", b"{}", Reading(uscc=uscc, device_id="D01", seq=seq, ts=ts, state="RUN"))
         for seq, ts in readings
     ]
+
+
+def _store(engine: Engine, uscc: str, readings: list[tuple[int, datetime]]) -> int:
     with Session(engine) as session:
-        report = store_batch(session=session, items=items, device_ids={})
+        report = store_batch(session=session, items=_items(uscc, readings), device_ids={})
         session.commit()
     return report.inserted
 
@@ -47,6 +57,51 @@ def _store(engine: Engine, uscc: str, readings: list[tuple[int, datetime]]) -> i
 def _rows(engine: Engine) -> int:
     with Session(engine) as session:
         return int(session.exec(select(func.count()).select_from(Telemetry)).one())
+
+
+def _where(engine: Engine, seq: int) -> str:
+    """The partition holding the row with this seq."""
+    with engine.connect() as connection:
+        return str(
+            connection.execute(
+                text("SELECT tableoid::regclass::text FROM telemetry WHERE seq = :s"), {"s": seq}
+            ).scalar_one()
+        )
+
+
+def _days(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return {partitions.partition_name(d) for d in partitions.existing_days(connection)}
+
+
+def _migrated(url: str, kind: str, monkeypatch: pytest.MonkeyPatch, revision: str = "heads") -> Engine:
+    """A database migrated with pg_partman ("partman") or as if the server lacked it ("native")."""
+    engine = make_engine(url=url)
+    if kind == "native":
+        monkeypatch.setattr(partman, "available", lambda _connection: False)
+    else:
+        with engine.connect() as connection:
+            if not partman.available(connection):
+                pytest.skip("pg_partman is not installed on this PostgreSQL (postgresql-15-partman)")
+    migrate.upgrade(engine, revision)
+    return engine
+
+
+@pytest.fixture(params=["native", "partman"])
+def managed(request: pytest.FixtureRequest, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A migrated PostgreSQL database whose partitions pg_partman or the fallback manages."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("partitioning is PostgreSQL's; SQLite keeps one table")
+    engine = _migrated(db_url, request.param, monkeypatch)
+    with engine.connect() as connection:
+        assert partitions.manager(connection) == request.param
+    yield engine
+    engine.dispose()
+
+
+def _kind(engine: Engine) -> str:
+    with engine.connect() as connection:
+        return partitions.manager(connection)
 
 
 def test_redeliveries_are_stored_once_on_every_backend(engine: Engine) -> None:
@@ -57,58 +112,88 @@ def test_redeliveries_are_stored_once_on_every_backend(engine: Engine) -> None:
     assert _rows(engine) == 20
 
 
-@pytest.fixture
-def pg_engine(engine: Engine) -> Engine:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("partitioning is PostgreSQL's; SQLite keeps one table")
-    return engine
+def test_a_row_for_any_day_finds_its_partition(managed: Engine, db_settings: Settings) -> None:
+    uscc, _ = _plant(managed)
+    assert _store(managed, uscc, [(1, OLD), (2, OLD + timedelta(days=1)), (3, NOW)]) == 3
+    if _kind(managed) == "partman":
+        # No DDL in the collector: the old days wait in pg_partman's default partition…
+        assert _where(managed, 1) == "telemetry_default"
+        assert _store(managed, uscc, [(1, OLD)]) == 0  # … where a redelivery conflicts too
+        assert "telemetry_p2025_03_07" not in _days(managed)
+        jobs.maintain_partitions(managed, db_settings)  # … until the jobs move them into their days
+        assert _where(managed, 1) == "telemetry_p2025_03_07"
+    else:
+        assert _where(managed, 1) == "telemetry_partitions.telemetry_p2025_03_07"
+    assert {"telemetry_p2025_03_07", "telemetry_p2025_03_08"} <= _days(managed)
+    assert _store(managed, uscc, [(1, OLD), (2, OLD + timedelta(days=1))]) == 0  # still once, in its day
+    assert _rows(managed) == 3
 
 
-def _days(engine: Engine) -> set[str]:
-    with engine.connect() as connection:
-        return {partitions.partition_name(d) for d in partitions.existing_days(connection)}
+def test_a_transaction_that_read_telemetry_stores_new_days_without_lock_waits(managed: Engine) -> None:
+    """A replay reads telemetry, then stores message by message in the same transaction: making a partition
+    from another connection would wait for this very transaction, LOCK_WAIT per message."""
+    uscc, _ = _plant(managed)
+    started = time.monotonic()
+    with Session(managed) as session:
+        assert session.exec(select(func.count()).select_from(Telemetry)).one() == 0  # holds a lock now
+        for seq in range(1, 6):
+            day = OLD + timedelta(days=seq)  # a day without a partition each time
+            assert store_batch(session=session, items=_items(uscc, [(seq, day)]), device_ids={}).inserted == 1
+        session.commit()
+    assert time.monotonic() - started < 2  # one LOCK_WAIT is 2 s; before the fix this took 10 s
+    assert _rows(managed) == 5
 
 
-def test_a_row_for_any_day_finds_its_partition(pg_engine: Engine) -> None:
-    uscc, _ = _plant(pg_engine)
-    old = datetime(2025, 3, 7, 12, 0, tzinfo=UTC)  # store-and-forward history, long before the migration
-    assert _store(pg_engine, uscc, [(1, old), (2, old + timedelta(days=1)), (3, NOW)]) == 3
-    assert {"telemetry_p2025_03_07", "telemetry_p2025_03_08"} <= _days(pg_engine)
-    with pg_engine.connect() as connection:
-        where = connection.execute(
-            text("SELECT tableoid::regclass::text FROM telemetry WHERE seq = 1")
-        ).scalar_one()
-    assert where == "telemetry_partitions.telemetry_p2025_03_07"
-    assert _store(pg_engine, uscc, [(1, old)]) == 0  # a redelivery still conflicts inside its partition
+def test_the_jobs_make_partitions_ahead(
+    managed: Engine, db_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="diagnose.services.partitions"):
+        if _kind(managed) == "partman":  # premade from the database's clock
+            now = datetime.now(UTC)
+            jobs.maintain_partitions(managed, db_settings)
+        else:
+            now = datetime(2027, 6, 1, tzinfo=UTC)
+            assert jobs.maintain_partitions(managed, db_settings, now=now) == 9
+        ahead = {partitions.partition_name((now + timedelta(days=n)).date()) for n in range(-1, 8)}
+        assert ahead <= _days(managed)
+        assert jobs.maintain_partitions(managed, db_settings, now=now) == 0
+    fallback = [r for r in caplog.records if "managed by diagnose itself" in r.getMessage()]
+    assert len(fallback) == (1 if _kind(managed) == "native" else 0)  # said once, by the fallback only
 
 
-def test_the_jobs_make_partitions_ahead(pg_engine: Engine, db_settings: Settings) -> None:
-    far = datetime(2027, 6, 1, tzinfo=UTC)
-    jobs.maintain_partitions(pg_engine, db_settings, now=far)
-    assert {partitions.partition_name((far + timedelta(days=n)).date()) for n in range(-1, 8)} <= _days(
-        pg_engine
-    )
-    assert jobs.maintain_partitions(pg_engine, db_settings, now=far) == 0
-
-
-def test_retention_drops_only_rolled_up_partitions(pg_engine: Engine, db_settings: Settings) -> None:
-    uscc, device_id = _plant(pg_engine)
+@pytest.mark.parametrize("rolled_up_days", [(1,), (1, 3)])
+def test_retention_drops_only_rolled_up_partitions(
+    managed: Engine, db_settings: Settings, rolled_up_days: tuple[int, ...]
+) -> None:
+    uscc, device_id = _plant(managed)
     start = datetime(2026, 8, 1, tzinfo=UTC)
-    _store(pg_engine, uscc, [(n, start + timedelta(days=n // 4, hours=n % 4)) for n in range(12)])
+    _store(managed, uscc, [(n, start + timedelta(days=n // 4, hours=n % 4)) for n in range(12)])  # 1–3 Aug
     settings = db_settings.model_copy(update={"raw_retention_days": 30})
-    assert partitions.drop_expired(pg_engine, now=NOW, retention_days=30) == []  # nothing rolled up
-    with Session(pg_engine) as session:  # roll up 1 August only
+    jobs.maintain_partitions(managed, settings)  # pg_partman's own maintenance never drops by age
+    assert {"telemetry_p2026_08_01", "telemetry_p2026_08_02", "telemetry_p2026_08_03"} <= _days(managed)
+    assert partitions.drop_expired(managed, now=NOW, retention_days=30) == []  # nothing rolled up
+    with Session(managed) as session:
         device = session.get(Device, device_id)
         assert device is not None
-        for hour in range(24):
-            rollups.rollup_device_hour(
-                session=session, device=device, hour=start + timedelta(hours=hour), silence_timeout_s=600
-            )
+        for day in rolled_up_days:
+            for hour in range(24):
+                rollups.rollup_device_hour(
+                    session=session,
+                    device=device,
+                    hour=start + timedelta(days=day - 1, hours=hour),
+                    silence_timeout_s=600,
+                )
         session.commit()
-    removed = jobs.apply_retention(pg_engine, settings, now=NOW)
-    assert "telemetry_p2026_08_01" not in _days(pg_engine)
-    assert {"telemetry_p2026_08_02", "telemetry_p2026_08_03"} <= _days(pg_engine)
-    assert removed == 1 and _rows(pg_engine) == 8
+    removed = jobs.apply_retention(managed, settings, now=NOW)
+    dropped = {f"telemetry_p2026_08_0{day}" for day in rolled_up_days}
+    if _kind(managed) == "partman" and rolled_up_days == (1, 3):
+        # Retention ends at the roll-up watermark: 2 August is not rolled up, so it and all after it stay.
+        dropped = {"telemetry_p2026_08_01"}
+    assert not dropped & _days(managed)
+    assert {f"telemetry_p2026_08_0{day}" for day in (1, 2, 3)} - dropped <= _days(managed)
+    # Rolled-up rows of a partition that stays are deleted row by row, as on SQLite.
+    deleted = 4 * (len(rolled_up_days) - len(dropped))
+    assert removed == len(dropped) + deleted and _rows(managed) == 12 - 4 * len(rolled_up_days)
 
 
 def test_the_migration_carries_rows_into_partitions(db_url: str) -> None:
@@ -132,3 +217,65 @@ def test_the_migration_carries_rows_into_partitions(db_url: str) -> None:
     migrate.downgrade(engine, before)
     assert _rows(engine) == 6
     engine.dispose()
+
+
+def test_pg_partman_takes_over_the_partitions_and_hands_them_back(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("partitioning is PostgreSQL's")
+    engine = _migrated(db_url, "partman", monkeypatch, revision="0015")
+    uscc, _ = _plant(engine)
+    assert _store(engine, uscc, [(1, OLD), (2, NOW), (3, NOW + timedelta(days=2))]) == 3
+    assert _where(engine, 1) == "telemetry_partitions.telemetry_p2025_03_07"
+    kept = _days(engine)
+
+    migrate.upgrade(engine)  # 0016: pg_partman takes the partitions over, rows and all
+    assert _kind(engine) == "partman" and _rows(engine) == 3
+    assert kept <= _days(engine)
+    assert _where(engine, 1) == "telemetry_p2025_03_07"  # same partition, now beside its parent
+    assert _store(engine, uscc, [(1, OLD), (4, OLD - timedelta(days=30))]) == 1  # a new old day
+    assert _where(engine, 4) == "telemetry_default"
+
+    migrate.downgrade(engine, "0015")  # back to the fallback: the default partition's row gets its day
+    assert _kind(engine) == "native" and _rows(engine) == 4
+    assert _where(engine, 4) == "telemetry_partitions.telemetry_p2025_02_05"
+    assert _where(engine, 1) == "telemetry_partitions.telemetry_p2025_03_07"
+    migrate.upgrade(engine)
+    assert _kind(engine) == "partman" and _rows(engine) == 4
+    engine.dispose()
+
+
+def test_without_pg_partman_the_migration_keeps_the_fallback_and_says_so(
+    db_url: str, db_settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("partitioning is PostgreSQL's")
+    with caplog.at_level(logging.WARNING, logger="diagnose.services.partman"):
+        engine = _migrated(db_url, "native", monkeypatch)
+    assert any("stay managed by diagnose itself" in r.getMessage() for r in caplog.records)
+    runner = CliRunner()
+    status = runner.invoke(main, ["partitions", "status"], obj=db_settings)
+    assert status.exit_code == 0 and "managed by: native" in status.output, status.output
+    assert runner.invoke(main, ["partitions", "adopt"], obj=db_settings).exit_code == 1
+    monkeypatch.undo()  # the extension installed on the server later
+    with engine.connect() as connection:
+        if not partman.available(connection):
+            pytest.skip("pg_partman is not installed on this PostgreSQL")
+    adopted = runner.invoke(main, ["partitions", "adopt"], obj=db_settings)
+    assert adopted.exit_code == 0, adopted.output
+    status = runner.invoke(main, ["partitions", "status"], obj=db_settings)
+    assert "managed by: partman" in status.output and "default partition (moved by the jobs hourly): 0" in (
+        status.output
+    )
+    assert _kind(engine) == "partman"
+    engine.dispose()
+
+
+def test_partitions_status_on_sqlite_says_there_are_none(settings: Settings) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["init-db"], obj=settings).exit_code == 0
+    status = runner.invoke(main, ["partitions", "status"], obj=settings)
+    assert status.exit_code == 0 and "managed by: none" in status.output
+    adopted = runner.invoke(main, ["partitions", "adopt"], obj=settings)
+    assert adopted.exit_code == 1 and "cannot manage" in adopted.output

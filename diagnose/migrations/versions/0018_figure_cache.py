@@ -4,8 +4,8 @@
 worker and the jobs process; `ix_diagnosisorder_batch_status_fee` makes a batch's committed and billed
 fees an index range instead of a scan of every order.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-01
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 from diagnose.models.base import UTCDateTime
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

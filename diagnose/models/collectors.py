@@ -1,0 +1,30 @@
+"""Which enterprises' telemetry each collector takes: assigned by `diagnose collectors`, held by the collector."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from diagnose.models.base import UTCDateTime
+
+
+class CollectorAssignment(SQLModel, table=True):
+    """One collector and one enterprise: assigned to it (the operator's wish) and/or held by it (its broker
+    session has the enterprise's plain subscription, recorded by the collector after the SUBACK).
+
+    A row that is neither assigned nor held is deleted: held and no longer assigned means the collector has
+    not let go yet (it waits until another collector holds the enterprise). `seen_at` is when the collector
+    last followed the table: a holder that has not been seen lately does not count for another's release.
+    """
+
+    __table_args__ = (UniqueConstraint("collector_id", "uscc", name="uq_collectorassignment_collector_uscc"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    collector_id: str = Field(max_length=128, index=True)  # the collector's DIAGNOSE_MQTT_CLIENT_ID
+    uscc: str = Field(max_length=18, index=True)
+    assigned: bool = Field(default=True)
+    assigned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    held_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
