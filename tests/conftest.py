@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -51,22 +52,82 @@ def postgres_admin_url() -> str:
     return POSTGRES_URL
 
 
-def _fresh_postgres_database(admin_url: str) -> tuple[str, Engine]:
+def _fresh_postgres_database(admin_url: str, template: str | None = None) -> tuple[str, Engine]:
     name = f"diagnose_t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     base, _, _ = admin_url.rpartition("/")
     return f"{base}/{name}", admin
 
 
+class MigratedTemplates:
+    """Databases migrated to head once per session (per xdist worker) and UTC day, which the `engine`
+    fixture's databases copy: a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL. A copy is
+    the same schema, rows and sequences as migrating afresh (the PostgreSQL migration makes partitions
+    around today, hence one template a day). Migration tests take `db_url` alone and still migrate."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._made: dict[tuple[str, date], str] = {}
+
+    def sqlite(self) -> Path:
+        """A migrated SQLite file to copy."""
+        key = ("sqlite", datetime.now(UTC).date())
+        if key not in self._made:
+            path = self.folder / f"migrated-{key[1]}.db"
+            eng = make_engine(url=f"sqlite:///{path}")
+            migrate.upgrade(eng)
+            eng.dispose()  # the last connection closing checkpoints the WAL into the file
+            assert not path.with_name(path.name + "-wal").exists()
+            self._made[key] = str(path)
+        return Path(self._made[key])
+
+    def postgres(self) -> str:
+        """The name of a migrated PostgreSQL database to use as a template (nobody stays connected)."""
+        key = ("postgresql", datetime.now(UTC).date())
+        if key not in self._made:
+            url, admin = _fresh_postgres_database(POSTGRES_URL)
+            admin.dispose()
+            eng = make_engine(url=url)
+            migrate.upgrade(eng)
+            eng.dispose()
+            self._made[key] = url.rpartition("/")[2]
+        return self._made[key]
+
+    def drop(self) -> None:
+        """Drop the PostgreSQL templates."""
+        names = [name for (backend, _), name in self._made.items() if backend == "postgresql"]
+        if not names:
+            return
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("migrated"))
+    yield templates
+    templates.drop()
+
+
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database URL: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+) -> Iterator[str]:
+    """A database URL: a SQLite file, or a new PostgreSQL database dropped afterwards. Empty, unless the
+    test also takes `engine` (which would migrate this same database): then a copy of a migrated one."""
+    migrated = "engine" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        path = tmp_path / "test.db"
+        if migrated:
+            shutil.copyfile(migrated_templates.sqlite(), path)
+        yield f"sqlite:///{path}"
         return
-    url, admin = _fresh_postgres_database(POSTGRES_URL)
+    url, admin = _fresh_postgres_database(POSTGRES_URL, migrated_templates.postgres() if migrated else None)
     try:
         yield url
     finally:
@@ -77,9 +138,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    """A migrated database on every configured backend."""
+    """A migrated database on every configured backend (`db_url`'s, copied from a migrated template)."""
     eng = make_engine(url=db_url)
-    migrate.upgrade(eng)
+    if migrate.current_revision(eng) is None:  # only if `engine` was asked for after `db_url` was made
+        migrate.upgrade(eng)
     yield eng
     eng.dispose()
 
