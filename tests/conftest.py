@@ -153,6 +153,14 @@ def db_settings(settings: Settings, db_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def world_copies(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Copies of the demo world of tests/web/world.py, which is built once per session."""
+    from tests.web.world import WorldCopies
+
+    return WorldCopies(tmp_path_factory.mktemp("worlds"))
+
+
+@pytest.fixture(scope="session")
 def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
     """A real Mosquitto with the shipped configuration, on a free port, for the whole session."""
     if not shutil.which("mosquitto"):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -13,6 +16,7 @@ from diagnose.db import make_engine
 from diagnose.models import AnomalyFlag, DiagnosisOrder, Enterprise, OrderStatus, User
 from diagnose.services import assessments, tokens
 from diagnose.settings import Settings, load_settings
+from scoring.china_time import china_today
 
 # Actors of the matrix: the party of the chosen order, and another tenant of the same role.
 ACTORS = {
@@ -119,6 +123,31 @@ def build(folder: Path) -> World:
         )
     engine.dispose()
     return world
+
+
+class WorldCopies:
+    """`build` once per session (per xdist worker), copied into a folder of each module that asks: the
+    copy's database and files are byte for byte the built ones, so modules share nothing. Built again
+    when the UTC or China date has changed since (the demo data's dates follow the clock)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._built: dict[tuple[date, date], World] = {}
+
+    def copy(self, folder: Path) -> World:
+        """A copy of today's world in `folder` (an empty folder)."""
+        now = datetime.now(UTC)
+        key = (now.date(), china_today(now))
+        if key not in self._built:
+            built_in = self.folder / f"built-{len(self._built)}"
+            built_in.mkdir()
+            self._built[key] = build(built_in)
+        built = self._built[key]
+        assert not built.db_path.with_name(built.db_path.name + "-wal").exists()
+        shutil.copytree(built.db_path.parent, folder, dirs_exist_ok=True)
+        return dataclasses.replace(
+            built, db_path=folder / built.db_path.name, var_dir=folder / built.var_dir.name
+        )
 
 
 def _policy_draft(session: Session, bureau_user: User) -> int:
