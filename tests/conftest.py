@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -14,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from apps.broker import LocalBroker, start_local_broker
+from apps.broker import LocalBroker, answers, free_port, start_local_broker
 from diagnose import db, migrate
 from diagnose.db import dispose_all, make_engine
 from diagnose.services import versioned_cache
@@ -178,3 +180,28 @@ def own_mosquitto(tmp_path: Path) -> Iterator[LocalBroker]:
     broker = start_local_broker(workdir=tmp_path / "mosquitto")
     yield broker
     broker.stop(kill=True)
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A Redis of this test's own (no persistence) on a free port: nothing shared with another test, an
+    xdist worker or the machine's Redis."""
+    binary = shutil.which("redis-server")
+    if not binary:
+        pytest.skip("redis-server is not installed (make test installs it when run as root)")
+    port = free_port()
+    with (tmp_path / "redis.log").open("ab") as log:
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 15
+        while not answers("127.0.0.1", port, 0.2):
+            assert process.poll() is None and time.monotonic() < deadline, "redis did not start"
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
