@@ -3,6 +3,7 @@ and a real Mosquitto on a free port."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -13,17 +14,37 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import werkzeug.security
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from apps.broker import LocalBroker, answers, free_port, start_local_broker
 from diagnose import db, migrate
 from diagnose.db import dispose_all, make_engine
-from diagnose.services import versioned_cache
+from diagnose.services import orgs, versioned_cache
 from diagnose.settings import Settings, load_settings
 
 POSTGRES_URL = os.environ.get("DIAGNOSE_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+# The password hashes this test process makes: scrypt with a 32× smaller work factor than werkzeug's
+# default (scrypt:32768:8:1, about 0.1 s of CPU each and far more on a loaded machine, which hundreds of test
+# users and logins paid). Checking reads the parameters from the hash, so logins behave the same; processes a
+# test starts (gunicorn, the demo, the CLI in a subprocess) and the unknown-user dummy hash keep the default.
+# tests/diagnose/test_orgs.py::test_passwords_are_stored_with_werkzeugs_default_scrypt checks the product's own.
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheaper_password_hashes() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            orgs,
+            "generate_password_hash",
+            functools.partial(werkzeug.security.generate_password_hash, method=TEST_PASSWORD_METHOD),
+        )
+        yield
 
 
 @pytest.fixture(autouse=True)
