@@ -10,6 +10,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 import werkzeug.security
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 from apps.broker import LocalBroker, answers, free_port, start_local_broker
 from diagnose import db, migrate
@@ -75,71 +77,118 @@ def postgres_admin_url() -> str:
     return POSTGRES_URL
 
 
-def _fresh_postgres_database(admin_url: str, template: str | None = None) -> tuple[str, Engine]:
-    name = f"diagnose_t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-    base, _, _ = admin_url.rpartition("/")
-    return f"{base}/{name}", admin
+def _database_name() -> str:
+    return f"diagnose_t_{uuid.uuid4().hex[:10]}"
 
 
-class MigratedTemplates:
-    """Databases migrated to head once per session (per xdist worker) and UTC day, which the `engine`
-    fixture's databases copy: a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL. A copy is
-    the same schema, rows and sequences as migrating afresh (the PostgreSQL migration makes partitions
-    around today, hence one template a day). Migration tests take `db_url` alone and still migrate."""
+def _url_of(name: str) -> str:
+    return f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+
+
+class SessionDatabases:
+    """The test databases of this session (per xdist worker).
+
+    SQLite: a file migrated once per UTC day, which `engine`'s databases copy. PostgreSQL: a database
+    migrated once per UTC day (the migration makes partitions around today), which is the TEMPLATE of
+    `engine`'s databases. A copy is the same schema, rows and sequences as migrating afresh; `db_url` alone
+    stays an empty database, so the migration tests still migrate for real.
+
+    On a busy PostgreSQL server CREATE and DROP DATABASE each take a second or more, so one background
+    thread makes the next test's copy while a test runs and drops the databases of finished tests; a test
+    waits only if its copy is not ready yet. Every database has a name of its own: none is shared.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._made: dict[tuple[str, date], str] = {}
+        self._sqlite: dict[date, Path] = {}
+        self._templates: dict[date, str] = {}
+        self._ahead: dict[str, Future[str]] = {}  # template → the next copy of it, being made
+        self._drops: list[Future[None]] = []
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-databases")
+        # NullPool: a connection of its own for each statement, whichever thread runs it.
+        self._admin = (
+            create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+            if POSTGRES_URL
+            else None
+        )
 
-    def sqlite(self) -> Path:
+    def sqlite_template(self) -> Path:
         """A migrated SQLite file to copy."""
-        key = ("sqlite", datetime.now(UTC).date())
-        if key not in self._made:
-            path = self.folder / f"migrated-{key[1]}.db"
+        day = datetime.now(UTC).date()
+        if day not in self._sqlite:
+            path = self.folder / f"migrated-{day}.db"
             eng = make_engine(url=f"sqlite:///{path}")
             migrate.upgrade(eng)
             eng.dispose()  # the last connection closing checkpoints the WAL into the file
             assert not path.with_name(path.name + "-wal").exists()
-            self._made[key] = str(path)
-        return Path(self._made[key])
+            self._sqlite[day] = path
+        return self._sqlite[day]
 
-    def postgres(self) -> str:
-        """The name of a migrated PostgreSQL database to use as a template (nobody stays connected)."""
-        key = ("postgresql", datetime.now(UTC).date())
-        if key not in self._made:
-            url, admin = _fresh_postgres_database(POSTGRES_URL)
-            admin.dispose()
-            eng = make_engine(url=url)
+    def postgres(self, *, migrated: bool) -> str:
+        """The URL of a new PostgreSQL database of the caller's own: empty, or a migrated copy."""
+        if not migrated:
+            return _url_of(self._create(None))
+        template = self._template()
+        ready = self._ahead.pop(template, None)
+        name = ready.result() if ready is not None else self._create(template)
+        self._ahead[template] = self._thread.submit(self._create, template)
+        return _url_of(name)
+
+    def drop_later(self, url: str) -> None:
+        """Drop this database (WITH FORCE: connections a test left are cut) in the background."""
+        self._drops.append(self._thread.submit(self._drop, url.rpartition("/")[2]))
+
+    def close(self) -> None:
+        """Drop what is left: copies made ahead, then the templates; raise what a background step raised."""
+        for ready in self._ahead.values():
+            self._drops.append(self._thread.submit(self._drop_made, ready))
+        self._thread.shutdown(wait=True)
+        try:
+            for name in self._templates.values():
+                self._drop(name)
+            for dropped in self._drops:
+                dropped.result()
+        finally:
+            if self._admin is not None:
+                self._admin.dispose()
+
+    def _template(self) -> str:
+        day = datetime.now(UTC).date()
+        if day not in self._templates:
+            name = self._create(None)
+            eng = make_engine(url=_url_of(name))
             migrate.upgrade(eng)
-            eng.dispose()
-            self._made[key] = url.rpartition("/")[2]
-        return self._made[key]
+            eng.dispose()  # CREATE DATABASE … TEMPLATE needs nobody connected to the template
+            self._templates[day] = name
+        return self._templates[day]
 
-    def drop(self) -> None:
-        """Drop the PostgreSQL templates."""
-        names = [name for (backend, _), name in self._made.items() if backend == "postgresql"]
-        if not names:
-            return
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    def _execute(self, statement: str) -> None:
+        assert self._admin is not None, "DIAGNOSE_TEST_POSTGRES_URL is not set"
+        with self._admin.connect() as conn:
+            conn.execute(text(statement))
+
+    def _create(self, template: str | None) -> str:
+        name = _database_name()
+        self._execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        return name
+
+    def _drop(self, name: str) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _drop_made(self, made: Future[str]) -> None:
+        self._drop(made.result())
 
 
 @pytest.fixture(scope="session")
-def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
-    templates = MigratedTemplates(tmp_path_factory.mktemp("migrated"))
-    yield templates
-    templates.drop()
+def session_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionDatabases]:
+    databases = SessionDatabases(tmp_path_factory.mktemp("databases"))
+    yield databases
+    databases.close()
 
 
 @pytest.fixture(params=BACKENDS)
 def db_url(
-    request: pytest.FixtureRequest, tmp_path: Path, migrated_templates: MigratedTemplates
+    request: pytest.FixtureRequest, tmp_path: Path, session_databases: SessionDatabases
 ) -> Iterator[str]:
     """A database URL: a SQLite file, or a new PostgreSQL database dropped afterwards. Empty, unless the
     test also takes `engine` (which would migrate this same database): then a copy of a migrated one."""
@@ -147,16 +196,14 @@ def db_url(
     if request.param == "sqlite":
         path = tmp_path / "test.db"
         if migrated:
-            shutil.copyfile(migrated_templates.sqlite(), path)
+            shutil.copyfile(session_databases.sqlite_template(), path)
         yield f"sqlite:///{path}"
         return
-    url, admin = _fresh_postgres_database(POSTGRES_URL, migrated_templates.postgres() if migrated else None)
+    url = session_databases.postgres(migrated=migrated)
     try:
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)'))
-        admin.dispose()
+        session_databases.drop_later(url)
 
 
 @pytest.fixture
