@@ -25,6 +25,7 @@ from diagnose import db, migrate
 from diagnose.db import dispose_all, make_engine
 from diagnose.services import orgs, versioned_cache
 from diagnose.settings import Settings, load_settings
+from tests import once
 
 POSTGRES_URL = os.environ.get("DIAGNOSE_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -223,11 +224,23 @@ def db_settings(settings: Settings, db_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def world_copies(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """Copies of the demo world of tests/web/world.py, which is built once per session."""
+def built_once_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this run keeps what it builds once for all its xdist workers (tests/once.py)."""
+    return once.run_folder(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def demo_db(built_once_folder: Path) -> Path:
+    """A migrated SQLite file with the demo data (built once per run; tests copy it, none writes it)."""
+    return once.demo_database(built_once_folder)
+
+
+@pytest.fixture(scope="session")
+def world_copies(built_once_folder: Path):  # type: ignore[no-untyped-def]
+    """Copies of the demo world of tests/web/world.py, which is built once per run."""
     from tests.web.world import WorldCopies
 
-    return WorldCopies(tmp_path_factory.mktemp("worlds"))
+    return WorldCopies(built_once_folder)
 
 
 @pytest.fixture(scope="session")
