@@ -25,4 +25,6 @@ fi
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
 "$VENV/bin/python" scripts/i18n.py --check
-exec "$VENV/bin/pytest" -q -p no:cacheprovider "$@"
+# pytest-xdist workers: most tests wait on brokers, sockets, subprocesses and PostgreSQL, so more workers than
+# the 2 cores of the CI machine pay off. Tests that must not overlap share an xdist_group (--dist loadgroup).
+exec "$VENV/bin/pytest" -q -p no:cacheprovider -n "${DIAGNOSE_TEST_WORKERS:-3}" --dist loadgroup "$@"

@@ -3,24 +3,51 @@ and a real Mosquitto on a free port."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import werkzeug.security
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
-from apps.broker import LocalBroker, start_local_broker
+from apps.broker import LocalBroker, answers, free_port, start_local_broker
 from diagnose import db, migrate
 from diagnose.db import dispose_all, make_engine
-from diagnose.services import versioned_cache
+from diagnose.services import orgs, versioned_cache
 from diagnose.settings import Settings, load_settings
+from tests import once
 
 POSTGRES_URL = os.environ.get("DIAGNOSE_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+# The password hashes this test process makes: scrypt with a 32× smaller work factor than werkzeug's
+# default (scrypt:32768:8:1, about 0.1 s of CPU each and far more on a loaded machine, which hundreds of test
+# users and logins paid). Checking reads the parameters from the hash, so logins behave the same; processes a
+# test starts (gunicorn, the demo, the CLI in a subprocess) and the unknown-user dummy hash keep the default.
+# tests/diagnose/test_orgs.py::test_passwords_are_stored_with_werkzeugs_default_scrypt checks the product's own.
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheaper_password_hashes() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            orgs,
+            "generate_password_hash",
+            functools.partial(werkzeug.security.generate_password_hash, method=TEST_PASSWORD_METHOD),
+        )
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -51,35 +78,141 @@ def postgres_admin_url() -> str:
     return POSTGRES_URL
 
 
-def _fresh_postgres_database(admin_url: str) -> tuple[str, Engine]:
-    name = f"diagnose_t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, _ = admin_url.rpartition("/")
-    return f"{base}/{name}", admin
+def _database_name() -> str:
+    return f"diagnose_t_{uuid.uuid4().hex[:10]}"
+
+
+def _url_of(name: str) -> str:
+    return f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+
+
+class SessionDatabases:
+    """The test databases of this session (per xdist worker).
+
+    SQLite: a file migrated once per UTC day, which `engine`'s databases copy. PostgreSQL: a database
+    migrated once per UTC day (the migration makes partitions around today), which is the TEMPLATE of
+    `engine`'s databases. A copy is the same schema, rows and sequences as migrating afresh; `db_url` alone
+    stays an empty database, so the migration tests still migrate for real.
+
+    On a busy PostgreSQL server CREATE and DROP DATABASE each take a second or more, so one background
+    thread makes the next test's copy while a test runs and drops the databases of finished tests; a test
+    waits only if its copy is not ready yet. Every database has a name of its own: none is shared.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sqlite: dict[date, Path] = {}
+        self._templates: dict[date, str] = {}
+        self._ahead: dict[str, Future[str]] = {}  # template → the next copy of it, being made
+        self._drops: list[Future[None]] = []
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-databases")
+        # NullPool: a connection of its own for each statement, whichever thread runs it.
+        self._admin = (
+            create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+            if POSTGRES_URL
+            else None
+        )
+
+    def sqlite_template(self) -> Path:
+        """A migrated SQLite file to copy."""
+        day = datetime.now(UTC).date()
+        if day not in self._sqlite:
+            path = self.folder / f"migrated-{day}.db"
+            eng = make_engine(url=f"sqlite:///{path}")
+            migrate.upgrade(eng)
+            eng.dispose()  # the last connection closing checkpoints the WAL into the file
+            assert not path.with_name(path.name + "-wal").exists()
+            self._sqlite[day] = path
+        return self._sqlite[day]
+
+    def postgres(self, *, migrated: bool) -> str:
+        """The URL of a new PostgreSQL database of the caller's own: empty, or a migrated copy."""
+        if not migrated:
+            return _url_of(self._create(None))
+        template = self._template()
+        ready = self._ahead.pop(template, None)
+        name = ready.result() if ready is not None else self._create(template)
+        self._ahead[template] = self._thread.submit(self._create, template)
+        return _url_of(name)
+
+    def drop_later(self, url: str) -> None:
+        """Drop this database (WITH FORCE: connections a test left are cut) in the background."""
+        self._drops.append(self._thread.submit(self._drop, url.rpartition("/")[2]))
+
+    def close(self) -> None:
+        """Drop what is left: copies made ahead, then the templates; raise what a background step raised."""
+        for ready in self._ahead.values():
+            self._drops.append(self._thread.submit(self._drop_made, ready))
+        self._thread.shutdown(wait=True)
+        try:
+            for name in self._templates.values():
+                self._drop(name)
+            for dropped in self._drops:
+                dropped.result()
+        finally:
+            if self._admin is not None:
+                self._admin.dispose()
+
+    def _template(self) -> str:
+        day = datetime.now(UTC).date()
+        if day not in self._templates:
+            name = self._create(None)
+            eng = make_engine(url=_url_of(name))
+            migrate.upgrade(eng)
+            eng.dispose()  # CREATE DATABASE … TEMPLATE needs nobody connected to the template
+            self._templates[day] = name
+        return self._templates[day]
+
+    def _execute(self, statement: str) -> None:
+        assert self._admin is not None, "DIAGNOSE_TEST_POSTGRES_URL is not set"
+        with self._admin.connect() as conn:
+            conn.execute(text(statement))
+
+    def _create(self, template: str | None) -> str:
+        name = _database_name()
+        self._execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        return name
+
+    def _drop(self, name: str) -> None:
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _drop_made(self, made: Future[str]) -> None:
+        self._drop(made.result())
+
+
+@pytest.fixture(scope="session")
+def session_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionDatabases]:
+    databases = SessionDatabases(tmp_path_factory.mktemp("databases"))
+    yield databases
+    databases.close()
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database URL: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, session_databases: SessionDatabases
+) -> Iterator[str]:
+    """A database URL: a SQLite file, or a new PostgreSQL database dropped afterwards. Empty, unless the
+    test also takes `engine` (which would migrate this same database): then a copy of a migrated one."""
+    migrated = "engine" in request.fixturenames
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+        path = tmp_path / "test.db"
+        if migrated:
+            shutil.copyfile(session_databases.sqlite_template(), path)
+        yield f"sqlite:///{path}"
         return
-    url, admin = _fresh_postgres_database(POSTGRES_URL)
+    url = session_databases.postgres(migrated=migrated)
     try:
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)'))
-        admin.dispose()
+        session_databases.drop_later(url)
 
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
-    """A migrated database on every configured backend."""
+    """A migrated database on every configured backend (`db_url`'s, copied from a migrated template)."""
     eng = make_engine(url=db_url)
-    migrate.upgrade(eng)
+    if migrate.current_revision(eng) is None:  # only if `engine` was asked for after `db_url` was made
+        migrate.upgrade(eng)
     yield eng
     eng.dispose()
 
@@ -88,6 +221,26 @@ def engine(db_url: str) -> Iterator[Engine]:
 def db_settings(settings: Settings, db_url: str) -> Settings:
     """Settings whose database is the parametrized test database."""
     return settings.model_copy(update={"database_url": db_url})
+
+
+@pytest.fixture(scope="session")
+def built_once_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this run keeps what it builds once for all its xdist workers (tests/once.py)."""
+    return once.run_folder(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def demo_db(built_once_folder: Path) -> Path:
+    """A migrated SQLite file with the demo data (built once per run; tests copy it, none writes it)."""
+    return once.demo_database(built_once_folder)
+
+
+@pytest.fixture(scope="session")
+def world_copies(built_once_folder: Path):  # type: ignore[no-untyped-def]
+    """Copies of the demo world of tests/web/world.py, which is built once per run."""
+    from tests.web.world import WorldCopies
+
+    return WorldCopies(built_once_folder)
 
 
 @pytest.fixture(scope="session")
@@ -108,3 +261,28 @@ def own_mosquitto(tmp_path: Path) -> Iterator[LocalBroker]:
     broker = start_local_broker(workdir=tmp_path / "mosquitto")
     yield broker
     broker.stop(kill=True)
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A Redis of this test's own (no persistence) on a free port: nothing shared with another test, an
+    xdist worker or the machine's Redis."""
+    binary = shutil.which("redis-server")
+    if not binary:
+        pytest.skip("redis-server is not installed (make test installs it when run as root)")
+    port = free_port()
+    with (tmp_path / "redis.log").open("ab") as log:
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 15
+        while not answers("127.0.0.1", port, 0.2):
+            assert process.poll() is None and time.monotonic() < deadline, "redis did not start"
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -20,7 +20,9 @@ import pytest
 
 from apps.broker import answers, free_port
 
-pytestmark = pytest.mark.slow
+# Each variant runs a whole demo process tree and must serve the login page within 60 s: never both at once
+# on two xdist workers.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
 def _status(env: dict[str, str]) -> dict[str, object]:

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import LocalBroker, answers, free_port
+from apps.broker import LocalBroker, free_port
 from diagnose.models import Device, Enterprise, Telemetry
 from tests import factories
 from tests.collectors.brokerkit import durable_broker, messages, publish_reliably, telemetry_count, wait_until
@@ -47,27 +47,6 @@ def _metric(body: str, name: str) -> float | None:
         if line.startswith(name + " ") or line.startswith(name + "{"):
             return float(line.rsplit(" ", 1)[1])
     return None
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A Redis of this test's own (no persistence), for the web workers' shared rate limits."""
-    binary = shutil.which("redis-server")
-    if not binary:
-        pytest.skip("redis-server is not installed (make test installs it when run as root)")
-    port = free_port()
-    with (tmp_path / "redis.log").open("ab") as log:
-        process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until(lambda: answers("127.0.0.1", port, 0.2), what="redis up")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def _login_attempts(base: str, attempts: int) -> list[int]:

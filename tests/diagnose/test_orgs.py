@@ -89,3 +89,27 @@ def test_audit_log_is_append_only(engine) -> None:  # type: ignore[no-untyped-de
                 session.exec(text(statement))  # type: ignore[call-overload]
             session.rollback()
         assert session.exec(select(AuditLog.action)).all() == ["x.test"]
+
+
+def test_passwords_are_stored_with_werkzeugs_default_scrypt(engine, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The product hashes with werkzeug's default, scrypt:32768:8:1 (tests/conftest.py makes the other tests'
+    hashes cheaper): every way a password is set, and each hash salted apart."""
+    import werkzeug.security
+
+    monkeypatch.setattr(orgs, "generate_password_hash", werkzeug.security.generate_password_hash)
+    with Session(engine) as session:
+        factories.regions(session)
+        enterprise = factories.enterprise(session)
+        admin = factories.user(session, "admin", Role.admin, password="correct-horse-9")
+        user = factories.user(session, "ent1", Role.enterprise, enterprise.id, password="correct-horse-9")
+        hashes = [admin.password_hash, user.password_hash]
+        orgs.reset_password(session=session, actor=admin, user_id=user.id or 0, password="battery-staple-7")
+        hashes.append(user.password_hash)
+        orgs.change_own_password(
+            session=session, user=user, current="battery-staple-7", new="tr0ub4dor-and-3"
+        )
+        hashes.append(user.password_hash)
+        session.commit()
+    assert all(h.startswith("scrypt:32768:8:1$") for h in hashes), hashes
+    assert len(set(hashes)) == len(hashes)
+    assert werkzeug.security.check_password_hash(hashes[-1], "tr0ub4dor-and-3")

@@ -20,8 +20,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    world = world_module.build(tmp_path_factory.mktemp("docs"))
+def server(tmp_path_factory: pytest.TempPathFactory, world_copies: world_module.WorldCopies) -> Iterator[str]:
+    world = world_copies.copy(tmp_path_factory.mktemp("docs"))
     app = create_app(world.settings(), {"RATELIMIT_ENABLED": False})
     port = free_port()
     httpd = make_server("127.0.0.1", port, app, threaded=True)

@@ -25,9 +25,9 @@ PROVIDER = "江苏智造云联信息技术有限公司"  # provider1, in wujin's
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, world_copies: world_module.WorldCopies) -> Iterator[str]:
     """The app on a migrated temp database with the demo data, served by werkzeug in a thread."""
-    world = world_module.build(tmp_path_factory.mktemp("e2e"))
+    world = world_copies.copy(tmp_path_factory.mktemp("e2e"))
     settings = world.settings()
     app = create_app(settings, {"RATELIMIT_ENABLED": False})
     port = free_port()

@@ -61,8 +61,8 @@ def _plant_messages(uscc: str, known: str) -> list[Incoming]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    built = world_module.build(tmp_path_factory.mktemp("screens"))
+def world(tmp_path_factory: pytest.TempPathFactory, world_copies: world_module.WorldCopies):  # type: ignore[no-untyped-def]
+    built = world_copies.copy(tmp_path_factory.mktemp("screens"))
     engine = make_engine(url=f"sqlite:///{built.db_path}")
     with Session(engine) as session:
         order = session.get(DiagnosisOrder, built.order_id)

@@ -22,8 +22,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, world_module.World]]:
-    world = world_module.build(tmp_path_factory.mktemp("e2e-security"))
+def served(
+    tmp_path_factory: pytest.TempPathFactory, world_copies: world_module.WorldCopies
+) -> Iterator[tuple[str, world_module.World]]:
+    world = world_copies.copy(tmp_path_factory.mktemp("e2e-security"))
     settings = world.settings().model_copy(
         update={"mqtt_url": "mqtt://diagnose-collector-1:TopSecret-9@10.0.0.5:1883"}
     )

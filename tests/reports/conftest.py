@@ -9,10 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from apps import sample_data
-from diagnose import migrate
 from diagnose.db import make_engine
 from reports.data import ReportData, Stamp
 from reports.synthetic import make_report
@@ -32,19 +29,6 @@ def run(*command: str) -> str:
 def report_data() -> ReportData:
     """A synthetic report with 12 devices and an evidence note that is a script tag."""
     return make_report(devices=12, note=SCRIPT)
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file with the demo data (built once; tests copy it)."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    engine = make_engine(url=f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        sample_data.load(session)
-        session.commit()
-    engine.dispose()
-    return path
 
 
 @pytest.fixture

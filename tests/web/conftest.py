@@ -55,11 +55,9 @@ def login(app: Flask) -> Callable[[str], FlaskClient]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The demo world, built once per test module."""
-    from tests.web import world as world_module
-
-    return world_module.build(tmp_path_factory.mktemp("world"))
+def world(tmp_path_factory: pytest.TempPathFactory, world_copies):  # type: ignore[no-untyped-def]
+    """The demo world, a copy of its own for each test module."""
+    return world_copies.copy(tmp_path_factory.mktemp("world"))
 
 
 def client_as(app: Flask, world, role: str) -> FlaskClient:  # type: ignore[no-untyped-def]

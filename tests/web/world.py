@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from diagnose.db import make_engine
 from diagnose.models import AnomalyFlag, DiagnosisOrder, Enterprise, OrderStatus, User
 from diagnose.services import assessments, tokens
 from diagnose.settings import Settings, load_settings
+from tests import once
 
 # Actors of the matrix: the party of the chosen order, and another tenant of the same role.
 ACTORS = {
@@ -54,13 +58,17 @@ class World:
         )
 
 
-def build(folder: Path) -> World:
-    """Create the world in `folder`."""
+def build(folder: Path, demo_db: Path | None = None) -> World:
+    """Create the world in `folder`: on a copy of `demo_db` (migrated, with the sample data) if given."""
     db_path, var_dir = folder / "demo.db", folder / "var"
+    if demo_db is not None:
+        shutil.copyfile(demo_db, db_path)
     engine = make_engine(url=f"sqlite:///{db_path}")
-    migrate.upgrade(engine)
+    if demo_db is None:
+        migrate.upgrade(engine)
     with Session(engine, expire_on_commit=False) as session:
-        sample_data.load(session)
+        if demo_db is None:
+            sample_data.load(session)
         order = session.exec(
             select(DiagnosisOrder).join(Enterprise).where(DiagnosisOrder.status == OrderStatus.on_site)
         ).one()
@@ -121,10 +129,39 @@ def build(folder: Path) -> World:
     return world
 
 
+class WorldCopies:
+    """The world built once per run (for all xdist workers, on the run's demo database) and again when the
+    UTC or China date changes (the demo data's dates follow the clock); each module that asks gets a copy
+    of its own: database and files byte for byte the built ones, so modules share nothing."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def copy(self, folder: Path) -> World:
+        """A copy of today's world in `folder` (an empty folder)."""
+        day = once.today()
+        demo_db = once.demo_database(self.root, day)
+
+        def make(built_in: Path) -> None:
+            built = build(built_in, demo_db)
+            fields = dataclasses.asdict(built) | {
+                "db_path": built.db_path.name,
+                "var_dir": built.var_dir.name,
+            }
+            (built_in / "world.json").write_text(json.dumps(fields), encoding="utf-8")
+
+        built_in = once.built_once(self.root, f"world-{day}", make)
+        fields = json.loads((built_in / "world.json").read_text(encoding="utf-8"))
+        shutil.copytree(built_in, folder, dirs_exist_ok=True)
+        (folder / "world.json").unlink()
+        assert not (folder / f"{fields['db_path']}-wal").exists()
+        return World(
+            **fields | {"db_path": folder / fields["db_path"], "var_dir": folder / fields["var_dir"]}
+        )
+
+
 def _policy_draft(session: Session, bureau_user: User) -> int:
     """The sample 2026 Wujin policy (tests/policies), imported as a draft by the Wujin bureau."""
-    import json
-
     from diagnose.services import policy_store
 
     folder = Path(__file__).resolve().parents[1] / "policies"
