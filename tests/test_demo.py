@@ -20,7 +20,7 @@ import pytest
 
 from apps.broker import answers, free_port
 
-# Each variant runs a whole demo process tree and must serve the login page within 60 s: never both at once
+# Each variant runs a whole demo process tree and must serve the login page in time: never both at once
 # on two xdist workers.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 

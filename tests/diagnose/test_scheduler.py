@@ -20,6 +20,7 @@ def test_the_scheduler_carries_every_platform_job() -> None:
         "maintain_partitions",
         "apply_retention",
         "render_reports",
+        "refresh_figures",
         "refresh_planner_statistics",
         "detect_anomalies",
         "monthly_summaries",
