@@ -4,7 +4,9 @@ The dataset is the demo's sample data plus 500 generated enterprises and 100,000
 (bulk inserted, spread over the demo's bureaus, providers and statuses), and one issued report. The server
 is the real `diagnose serve` (gunicorn gthread workers) on loopback, started in its own process; the bench
 waits for it to answer (a ready signal, not a sleep), then 20 user threads (bureaus, providers, enterprises,
-an admin) log in and browse their pages for a bounded time. Printed: requests/s and p50/p95/p99 per page
+an admin) log in and browse their pages for a bounded time, reading each page for an exponentially distributed
+think time (mean 1 s, far quicker than people; `--think 0` gives the saturation figures), after a warm-up that
+is not recorded. Printed: requests/s and p50/p95/p99 per page
 pattern. Target: p95 ≤ 150 ms for every pattern, report pages included.
 
     python bench/web_load.py [--orders 100000 --enterprises 500 --users 20 --seconds 60 --port 8113]
@@ -152,7 +154,7 @@ class Client:
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
                 self.cookies[name] = rest.split(";", 1)[0]
-        if record:
+        if record and RECORDING.is_set():
             self.timings[pattern(path)].append(elapsed)
             if response.status >= 400:
                 self.errors.append(f"{pattern(path)} {response.status}")
@@ -189,6 +191,8 @@ def order_ids(client: Client) -> list[int]:
 
 
 SKIP: tuple[str, ...] = ()
+RECORDING = threading.Event()
+RECORDING.set()
 
 
 def browse(
@@ -281,8 +285,9 @@ def main() -> None:
     parser.add_argument(
         "--redis", default="redis://127.0.0.1:6379/15", help="the workers' shared rate-limit store"
     )
+    parser.add_argument("--warmup", type=float, default=10, help="seconds browsed before recording starts")
     parser.add_argument(
-        "--think", type=float, default=0.0, help="mean seconds a user reads a page before the next (0: none)"
+        "--think", type=float, default=1.0, help="mean seconds a user reads a page before the next (0: none)"
     )
     parser.add_argument(
         "--database-url", default="", help="an empty database; default: SQLite in a temp folder"
@@ -370,6 +375,12 @@ def main() -> None:
             ]
             for thread in threads:
                 thread.start()
+            # Warm-up, not recorded: each worker's first views compile templates and read the shared figures.
+            RECORDING.clear()
+            stop.wait(args.warmup)
+            timings.clear()
+            errors.clear()
+            RECORDING.set()
             began = time.perf_counter()
             stop.wait(args.seconds)
             stop.set()
@@ -390,7 +401,7 @@ def main() -> None:
                 print(f"server log: {len(failures)} 5xx/traceback lines, first: {failures[0][:300]}")
     total = sum(len(v) for v in timings.values())
     print(
-        f"{args.users} users (think time {args.think:g} s), {args.workers} workers, {elapsed:.0f} s: {total} requests, {total / elapsed:.1f} req/s, {len(errors)} errors"
+        f"{args.users} users (think time {args.think:g} s, after {args.warmup:g} s warm-up), {args.workers} workers, {elapsed:.0f} s: {total} requests, {total / elapsed:.1f} req/s, {len(errors)} errors"
     )
     if errors:
         print("  errors:", ", ".join(f"{e} ×{errors.count(e)}" for e in sorted(set(errors))[:10]))
