@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -134,8 +134,6 @@ def refresh_figures(engine: Engine, settings: Settings, now: datetime | None = N
     """Job: build every bureau's dashboard figures and this year's league table as soon as the orders change,
     into the shared figure cache, so page views read them instead of building them (seconds at a city's
     scale); unchanged data is a memory hit here. Old shared entries are pruned. Returns bureaus refreshed."""
-    from datetime import date
-
     from diagnose.services import overview, versioned_cache
 
     now = now or datetime.now(UTC)

@@ -5,12 +5,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, func, select
 
 from diagnose.models import AuditLog, DiagnosisOrder, EnterpriseOutcome, Result
 
+_MEMO = "data_version.orders"
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget(session: OrmSession, _context: object) -> None:
+    session.info.pop(_MEMO, None)  # this session changed data: read the version afresh
+
 
 def orders(*, session: Session) -> tuple[Any, ...]:
+    """The orders' version, read once per transaction of the session (a dashboard asks for it four times);
+    a flush of the session's own changes, or a new transaction, reads it again."""
+    transaction = session.get_transaction()
+    memo = session.info.get(_MEMO)
+    if transaction is not None and memo is not None and memo[0] is transaction:
+        return memo[1]  # type: ignore[no-any-return]
+    version = _orders(session)
+    if transaction is not None:
+        session.info[_MEMO] = (transaction, version)
+    return version
+
+
+def _orders(session: Session) -> tuple[Any, ...]:
     """Changes whenever any order, return or outcome changes. Every order change goes through the workflow,
     which stamps updated_at, and orders are never deleted, so the newest stamp and the highest id tell.
 
