@@ -14,12 +14,12 @@ from apps import jobs
 from apps.broker import free_port
 from apps.sample_data import DEMO_PASSWORD
 from diagnose.db import make_engine
+from tests.e2e.shots import ARTIFACTS, capture
 from tests.web import world as world_module
 from web import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 ENTERPRISE = "常州市新瑞汽车零部件有限公司"  # ent3, in Wujin
 PROVIDER = "江苏智造云联信息技术有限公司"  # provider1, in wujin's pool
 
@@ -78,8 +78,7 @@ def login(browser, server: str, username: str):  # type: ignore[no-untyped-def]
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=name not in ("04-questionnaire",))
+    capture(page, ARTIFACTS / f"{name}.png", full_page=name not in ("04-questionnaire",))
 
 
 def act(page, action: str) -> None:  # type: ignore[no-untyped-def]

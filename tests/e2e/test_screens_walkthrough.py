@@ -29,12 +29,12 @@ from collectors.replay import replay
 from collectors.store import Incoming, store_batch
 from diagnose.db import make_engine
 from diagnose.models import Answer, Device, DiagnosisOrder, Enterprise
+from tests.e2e.shots import ARTIFACTS, capture
 from tests.web import world as world_module
 from web import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -111,9 +111,8 @@ def login(browser, server: str, username: str, viewport: dict[str, int] = DESKTO
 
 
 def shot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(exist_ok=True)
     width = "390" if page.viewport_size["width"] <= 400 else "desktop"
-    page.screenshot(path=str(ARTIFACTS / f"screens-{name}-{width}.png"), full_page=full_page)
+    capture(page, ARTIFACTS / f"screens-{name}-{width}.png", full_page=full_page)
 
 
 def overflow(page) -> tuple[int, int, list[str]]:  # type: ignore[no-untyped-def]
