@@ -390,7 +390,10 @@ class Publisher:
         self._client.on_connect = self._handle_connect
         self._client.on_disconnect = lambda *_a: self.connected.clear()
         self._client.on_message = self._handle_message
+        self._client.on_subscribe = self._handle_suback
         self._handlers: list[Callable[[str, bytes], None]] = []
+        self._lock = threading.Lock()
+        self._subacks: dict[int, _Waiter] = {}
 
     def _handle_connect(
         self, _c: mqtt.Client, _u: object, _f: object, reason: ReasonCode, _p: object
@@ -403,10 +406,37 @@ class Publisher:
             self.connected.set()
         self._answered.set()
 
-    def subscribe(self, topic: str, handler: Callable[[str, bytes], None], *, qos: int = 0) -> None:
-        """Receive messages on `topic` (the simulated edge node listens for rebirth NCMDs)."""
+    def subscribe(
+        self,
+        topic: str,
+        handler: Callable[[str, bytes], None],
+        *,
+        qos: int = 0,
+        timeout_s: float = SUBACK_TIMEOUT_S,
+    ) -> bool:
+        """Receive messages on `topic` (the simulated edge node listens for rebirth NCMDs).
+
+        Waits for the SUBACK: True once the broker granted the filter, False if it refused it or did not
+        answer within `timeout_s` (then nothing published to it so far is on its way to us). Not from paho's
+        network thread, which delivers the SUBACK.
+        """
         self._handlers.append(handler)
-        self._client.subscribe(topic, qos)
+        with self._lock:  # the SUBACK handler takes the lock too, so it finds the mid registered
+            _rc, mid = self._client.subscribe(topic, qos)
+            waiter = self._subacks[mid] = _Waiter((topic,), threading.Event())
+        granted = waiter.done.wait(timeout_s) and waiter.ok
+        with self._lock:
+            self._subacks.pop(mid, None)
+        return granted
+
+    def _handle_suback(
+        self, _c: mqtt.Client, _u: object, mid: int, reasons: list[ReasonCode], _p: object
+    ) -> None:
+        with self._lock:
+            waiter = self._subacks.get(mid)
+        if waiter is not None:
+            waiter.ok = all(not reason.is_failure for reason in reasons)
+            waiter.done.set()
 
     def _handle_message(self, _c: mqtt.Client, _u: object, message: mqtt.MQTTMessage) -> None:
         for handler in self._handlers:

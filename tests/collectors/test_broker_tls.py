@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -77,8 +76,7 @@ def test_publisher_speaks_mqtts_with_the_ca(tmp_path: Path, pki: dict[str, Path]
     arrived = threading.Event()
     listener = Publisher(url=broker.url, client_id="plain-listener").start(timeout_s=5)
     try:
-        listener.subscribe("plant/#", lambda topic, _p: (got.append(topic), arrived.set()), qos=1)
-        time.sleep(0.3)
+        assert listener.subscribe("plant/#", lambda topic, _p: (got.append(topic), arrived.set()), qos=1)  # SUBACK
         secure = Publisher(url=_tls_url(broker, f"cafile={pki['ca.crt']}"), client_id="tls-pub").start(
             timeout_s=5
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -62,8 +61,7 @@ def test_a_credential_issued_in_the_ui_works_on_mosquitto(world, tmp_path: Path)
         timeout_s=5
     )
     try:
-        listener.subscribe("plant/#", lambda _t, _p: got.set(), qos=1)
-        time.sleep(0.3)
+        assert listener.subscribe("plant/#", lambda _t, _p: got.set(), qos=1)  # SUBACK
         username = f"{uscc}.{external_id}"
         plant = Publisher(url=broker.url_for(username, password), client_id=username).start(timeout_s=5)
         plant.publish(telemetry_topic(uscc, external_id), b'{"ts": 1, "seq": 1}').wait_for_publish(5)
