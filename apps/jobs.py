@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -131,7 +131,7 @@ def refresh_planner_statistics(engine: Engine, settings: Settings) -> int:
 
 
 def refresh_figures(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    """Job: build every bureau's dashboard figures and this year's league table as soon as the orders change,
+    """Job: build every bureau's dashboard figures (this year's league table among them) as soon as the data changes,
     into the shared figure cache, so page views read them instead of building them (seconds at a city's
     scale); unchanged data is a memory hit here. Old shared entries are pruned. Returns bureaus refreshed."""
     from diagnose.services import overview, versioned_cache
@@ -141,16 +141,7 @@ def refresh_figures(engine: Engine, settings: Settings, now: datetime | None = N
     with Session(engine) as session:
         bureau_ids = [b.id for b in session.exec(select(Bureau)).all() if b.id is not None]
         for bureau_id in bureau_ids:
-            regions = overview.bureau_regions(session=session, bureau_id=bureau_id)
-            overview.status_counts(session=session, regions=regions)
-            overview.status_over_time(session=session, regions=regions, today=today)
-            overview.spend_by_batch(session=session, bureau_id=bureau_id)
-            supervision_review.performance(
-                session=session,
-                bureau_id=bureau_id,
-                start=date(today.year, 1, 1),
-                end=date(today.year, 12, 31),
-            )
+            overview.dashboard_figures(session=session, bureau_id=bureau_id, today=today)
             session.rollback()  # end the read transaction between bureaus
     versioned_cache.prune(engine=engine, now=now)
     return len(bureau_ids)

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from diagnose.models import Bureau, Provider
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import BatchForm, OrderForm, PoolChange
-from diagnose.services import audit_view, orders, overview, pool, supervision_review
+from diagnose.services import audit_view, orders, overview, pool
 from diagnose.services.orgs import ValidationError
 from scoring.china_time import china_today
 from web.auth import role_required
@@ -29,16 +29,12 @@ bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 def dashboard() -> str:
     """Progress: orders by status, the charts of the overview, and the batches' budgets."""
     db = get_session()
-    regions = overview.bureau_regions(session=db, bureau_id=g.user.bureau_id)
-    counts = overview.status_counts(session=db, regions=regions)
-    today = china_today(utcnow())
-    league = supervision_review.performance(
-        session=db, bureau_id=g.user.bureau_id, start=date(today.year, 1, 1), end=date(today.year, 12, 31)
-    )
+    figures = overview.dashboard_figures(session=db, bureau_id=g.user.bureau_id, today=china_today(utcnow()))
+    league = figures.league
     charts = {
-        "levels": overview.level_distribution(session=db, regions=regions),
-        "status": overview.status_over_time(session=db, regions=regions, today=today),
-        "spend": overview.spend_by_batch(session=db, bureau_id=g.user.bureau_id),
+        "levels": figures.levels,
+        "status": figures.status,
+        "spend": figures.spend,
         "league": [
             {
                 "name": league.providers[r.provider_id].name,
@@ -64,7 +60,7 @@ def dashboard() -> str:
     return render_template(
         "bureau/dashboard.html",
         bureau=db.get(Bureau, g.user.bureau_id),
-        counts=counts,
+        counts=figures.counts,
         batches=orders.list_batches(session=db, bureau_id=g.user.bureau_id),
         charts=charts,
     )

@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, func, select
 
-from diagnose.models import AuditLog, DiagnosisOrder, EnterpriseOutcome, Result
+from diagnose.models import AuditLog, DiagnosisOrder, Enterprise, EnterpriseOutcome, Result
 
 _MEMO = "data_version.orders"
 
@@ -47,6 +47,10 @@ def _orders(session: Session) -> tuple[Any, ...]:
     return (str(newest), top, returns, outcomes, outcome_count)
 
 
-def results(*, session: Session) -> tuple[Any, ...]:
-    """Changes whenever a scoring result is stored (maturity levels): results are only ever added."""
-    return (session.exec(select(func.max(Result.id))).one(),)
+def levels(*, session: Session) -> tuple[Any, ...]:
+    """Changes whenever a scoring result is stored or an enterprise registered (the maturity charts count
+    enterprises by district and industry): both are only ever added, never edited in place."""
+    return (
+        session.exec(select(func.max(Result.id))).one(),
+        session.exec(select(func.max(Enterprise.id))).one(),
+    )

@@ -4,6 +4,7 @@ status over time, spend against budget by batch. (The provider league comes from
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -12,12 +13,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Region, Result
-from diagnose.services import data_version, orders, supervision_records, versioned_cache
+from diagnose.services import data_version, orders, supervision_records, supervision_review, versioned_cache
 from scoring.china_time import CHINA_TZ
 
 _FIGURES = versioned_cache.Shared("status_over_time", TypeAdapter(dict[str, Any]))
 _ROWS = versioned_cache.Shared("spend_by_batch", TypeAdapter(list[dict[str, Any]]))
 _COUNTS = versioned_cache.Shared("status_counts", TypeAdapter(dict[str, int]))
+_LEVELS = versioned_cache.Shared("level_distribution", TypeAdapter(dict[str, dict[str, Any]]))
 STAGES = ("created", "in_progress", "submitted", "accepted", "cancelled")
 # GB/T 4754-2017 门类 C (manufacturing): division code → name, for the chart's axis.
 DIVISIONS = {
@@ -90,7 +92,15 @@ def _by(groups: dict[str, Counter[int]]) -> dict[str, Any]:
 
 
 def level_distribution(*, session: Session, regions: set[str]) -> dict[str, dict[str, Any]]:
-    """Enterprises by maturity level, per district (region name) and per industry (GB/T 4754 division)."""
+    """Enterprises by maturity level, per district (region name) and per industry (GB/T 4754 division):
+    computed once per version of the results and enterprises, and shared by every process."""
+    key = ("level_distribution", tuple(sorted(regions)), data_version.levels(session=session))
+    return versioned_cache.cached(
+        key, lambda: _level_distribution(session, regions), session=session, shared=_LEVELS
+    )
+
+
+def _level_distribution(session: Session, regions: set[str]) -> dict[str, dict[str, Any]]:
     names = dict(session.exec(select(Region.code, Region.name).where(col(Region.code).in_(regions))).all())
     by_district: dict[str, Counter[int]] = defaultdict(Counter)
     by_industry: dict[str, Counter[int]] = defaultdict(Counter)
@@ -207,3 +217,29 @@ def status_counts(*, session: Session, regions: set[str]) -> dict[str, int]:
 def bureau_regions(*, session: Session, bureau_id: int) -> set[str]:
     """The regions a bureau governs."""
     return supervision_records.bureau_scope(session=session, bureau_id=bureau_id)
+
+
+@dataclass(frozen=True)
+class DashboardFigures:
+    """Everything the bureau's dashboard draws, for the year of `today`."""
+
+    counts: dict[str, int]
+    levels: dict[str, dict[str, Any]]
+    status: dict[str, Any]
+    spend: list[dict[str, Any]]
+    league: supervision_review.PerformanceReport
+
+
+def dashboard_figures(*, session: Session, bureau_id: int, today: date) -> DashboardFigures:
+    """The bureau's dashboard figures: the page draws them and the jobs process builds them ahead of the page
+    views (`refresh_figures`), one list for both so that no figure is left for a page view to build."""
+    regions = bureau_regions(session=session, bureau_id=bureau_id)
+    return DashboardFigures(
+        counts=status_counts(session=session, regions=regions),
+        levels=level_distribution(session=session, regions=regions),
+        status=status_over_time(session=session, regions=regions, today=today),
+        spend=spend_by_batch(session=session, bureau_id=bureau_id),
+        league=supervision_review.performance(
+            session=session, bureau_id=bureau_id, start=date(today.year, 1, 1), end=date(today.year, 12, 31)
+        ),
+    )

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
 from apps import jobs
-from diagnose.models import DiagnosisOrder, EnterpriseOutcome, FigureCache, OrderStatus, User
+from diagnose.models import DiagnosisOrder, EnterpriseOutcome, FigureCache, OrderStatus, Result, User
 from diagnose.models.base import utcnow
 from diagnose.services import audit_log, data_version, orders, overview, supervision_review, versioned_cache
 from diagnose.settings import Settings
@@ -157,14 +157,25 @@ def test_the_figures_job_builds_every_bureau_s_figures_ahead_of_the_page_views(
     assert jobs.refresh_figures(engine, db_settings, now=now) >= 2  # Wujin and Taicang
     with Session(engine) as session:
         names = set(session.exec(select(FigureCache.name)).all())
-    assert {"league", "status_over_time", "spend_by_batch", "status_counts"} <= names
+    assert {"league", "status_over_time", "spend_by_batch", "status_counts", "level_distribution"} <= names
     versioned_cache.clear()  # a web worker that has built nothing
     _refuse_to_build(monkeypatch)
     monkeypatch.setattr(overview, "_status_over_time", lambda *a: pytest.fail("built again"))
     assert _league(engine, world)[0][1:] == (2, 2)
+    load = versioned_cache._load
+    missed: list[object] = []
+
+    def spy(engine_: Engine, key: object, shared: object) -> object:
+        value = load(engine_, key, shared)  # type: ignore[arg-type]
+        if value is None:
+            missed.append(key)
+        return value
+
+    monkeypatch.setattr(versioned_cache, "_load", spy)
     with Session(engine) as session:
-        regions = overview.bureau_regions(session=session, bureau_id=world.wujin)
-        overview.status_over_time(session=session, regions=regions, today=date(2026, 6, 1))
+        figures = overview.dashboard_figures(session=session, bureau_id=world.wujin, today=date(2026, 6, 1))
+    assert missed == []  # every figure the dashboard draws was built ahead by the job
+    assert figures.league.rows and sum(figures.counts.values()) > 0
     # Entries older than a day are pruned; younger ones are kept.
     stored = _count(engine)
     assert versioned_cache.prune(engine=engine, now=utcnow() + timedelta(hours=1)) == 0
@@ -197,3 +208,23 @@ def test_order_list_totals_are_cached_yet_follow_a_new_order(engine: Engine, wor
         )  # fmt: skip
         session.commit()
     assert totals() == (before[0] + 1, before[1] + 1, before[2] + 1)
+
+
+def test_the_maturity_charts_follow_a_new_result(engine: Engine, world: World) -> None:
+    def at_level_5() -> int:
+        with Session(engine) as session:
+            regions = overview.bureau_regions(session=session, bureau_id=world.wujin)
+            figure = overview.level_distribution(session=session, regions=regions)["district"]
+        return sum(sum(row["counts"]) for row in figure["series"] if row["level"] == 5)
+
+    before = at_level_5()
+    assert at_level_5() == before
+    with Session(engine) as session:  # the dark order's enterprise is now rated level 5 (its latest result)
+        session.add(
+            Result(
+                order_id=world.dark_order, level=5, score="5.0000", level_scores=[], detail={},
+                model_version="t", weights_version="t", rule_version="t", input_hash="0" * 64,
+            )
+        )  # fmt: skip
+        session.commit()
+    assert at_level_5() == before + 1  # a new version of the results: built again, not served stale
