@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 from sqlmodel import Session
@@ -12,6 +14,7 @@ from diagnose.db import session_scope
 from diagnose.services import collector_assignments
 
 CLI_ACTOR = "system:cli"
+T = TypeVar("T")
 
 
 @click.group("collectors")
@@ -23,14 +26,21 @@ def collectors_group() -> None:
     """
 
 
-def _change(action: str, collector_id: str, usccs: tuple[str, ...]) -> list[str]:
+def _in_session(change: Callable[[Session], T]) -> T:
+    """Run one change of the assignments in its own transaction; a refused change is a clear CLI error."""
     _, engine = command_engine()
     try:
         with session_scope(engine) as session:
-            change = collector_assignments.assign if action == "assign" else collector_assignments.unassign
-            return change(session=session, actor=CLI_ACTOR, collector_id=collector_id, usccs=usccs)
+            return change(session)
     except collector_assignments.AssignmentError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _change(action: str, collector_id: str, usccs: tuple[str, ...]) -> list[str]:
+    change = collector_assignments.assign if action == "assign" else collector_assignments.unassign
+    return _in_session(
+        lambda session: change(session=session, actor=CLI_ACTOR, collector_id=collector_id, usccs=usccs)
+    )
 
 
 @collectors_group.command("assign")
@@ -56,12 +66,9 @@ def unassign_command(collector_id: str, usccs: tuple[str, ...]) -> None:
 @click.option("--to", "to", required=True, metavar="COLLECTOR", help="The collector that takes it over.")
 def move_command(uscc: str, to: str) -> None:
     """Hand an enterprise over to one collector: assigned to it, unassigned from every other."""
-    _, engine = command_engine()
-    try:
-        with session_scope(engine) as session:
-            previous = collector_assignments.move(session=session, actor=CLI_ACTOR, uscc=uscc, to=to)
-    except collector_assignments.AssignmentError as exc:
-        raise click.ClickException(str(exc)) from exc
+    previous = _in_session(
+        lambda session: collector_assignments.move(session=session, actor=CLI_ACTOR, uscc=uscc, to=to)
+    )
     click.echo(f"{uscc} → {to}" + (f" (from {', '.join(previous)})" if previous else ""))
 
 

@@ -38,6 +38,20 @@ def _known_enterprises(session: Session, usccs: Iterable[str]) -> list[str]:
     return wanted
 
 
+def _record(session: Session, actor: User | str, action: str, collector_id: str, usccs: list[str]) -> None:
+    """Write the changed rows and the audit entry naming them (nothing when nothing changed)."""
+    if usccs:
+        session.flush()
+        audit_log.record(
+            session=session,
+            actor=actor,
+            action=action,
+            entity="collector",
+            entity_id=collector_id,
+            detail={"usccs": usccs},
+        )
+
+
 def assign(*, session: Session, actor: User | str, collector_id: str, usccs: Iterable[str]) -> list[str]:
     """Assign enterprises to a collector; returns those newly assigned. The caller commits."""
     added = []
@@ -48,16 +62,7 @@ def assign(*, session: Session, actor: User | str, collector_id: str, usccs: Ite
         row.assigned, row.assigned_at = True, utcnow()
         session.add(row)
         added.append(uscc)
-    if added:
-        session.flush()
-        audit_log.record(
-            session=session,
-            actor=actor,
-            action="collector.assign",
-            entity="collector",
-            entity_id=collector_id,
-            detail={"usccs": added},
-        )
+    _record(session, actor, "collector.assign", collector_id, added)
     return added
 
 
@@ -75,16 +80,7 @@ def unassign(*, session: Session, actor: User | str, collector_id: str, usccs: I
         else:
             row.assigned = False
             session.add(row)
-    if removed:
-        session.flush()
-        audit_log.record(
-            session=session,
-            actor=actor,
-            action="collector.unassign",
-            entity="collector",
-            entity_id=collector_id,
-            detail={"usccs": removed},
-        )
+    _record(session, actor, "collector.unassign", collector_id, removed)
     return removed
 
 
