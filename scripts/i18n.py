@@ -31,6 +31,8 @@ def extract() -> None:
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "N_",
             "--no-location",
             "--sort-output",
             "-o",

@@ -5,77 +5,79 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 
 from scoring.china_time import to_china
 from web.extensions import request_translations
 
+
+def N_(msgid: str) -> str:  # the gettext_noop marker, extracted by scripts/i18n.py (-k N_)
+    """Mark a msgid for the catalogue without translating it here: the tables hold msgids, and the filters
+    translate them with the request's catalogue when a page shows them."""
+    return msgid
+
+
 STATE_LABELS = {
-    "RUN": _l("Running"),
-    "IDLE": _l("Idle"),
-    "DOWN": _l("Down"),
-    "PLANNED_STOP": _l("Planned stop"),
-    "OFF": _l("Off"),
-    "UNKNOWN": _l("Unknown"),
+    "RUN": N_("Running"),
+    "IDLE": N_("Idle"),
+    "DOWN": N_("Down"),
+    "PLANNED_STOP": N_("Planned stop"),
+    "OFF": N_("Off"),
+    "UNKNOWN": N_("Unknown"),
 }
 ROLE_LABELS = {
-    "admin": _l("Administrator"),
-    "bureau": _l("Bureau"),
-    "provider": _l("Service provider"),
-    "enterprise": _l("Enterprise"),
+    "admin": N_("Administrator"),
+    "bureau": N_("Bureau"),
+    "provider": N_("Service provider"),
+    "enterprise": N_("Enterprise"),
 }
-REGISTRY_LABELS = {"active": _l("Active"), "pending": _l("Pending confirmation"), "retired": _l("Retired")}
+REGISTRY_LABELS = {"active": N_("Active"), "pending": N_("Pending confirmation"), "retired": N_("Retired")}
 STATUS_LABELS = {
-    "created": _l("Created"),
-    "assigned": _l("Assigned"),
-    "scheduled": _l("Visit scheduled"),
-    "on_site": _l("On site"),
-    "submitted": _l("Submitted"),
-    "returned": _l("Returned"),
-    "accepted": _l("Accepted"),
-    "cancelled": _l("Cancelled"),
+    "created": N_("Created"),
+    "assigned": N_("Assigned"),
+    "scheduled": N_("Visit scheduled"),
+    "on_site": N_("On site"),
+    "submitted": N_("Submitted"),
+    "returned": N_("Returned"),
+    "accepted": N_("Accepted"),
+    "cancelled": N_("Cancelled"),
 }
 ACTION_LABELS = {
-    "create": _l("Create order"),
-    "assign": _l("Assign provider"),
-    "schedule": _l("Schedule visit"),
-    "start_visit": _l("Start on-site visit"),
-    "submit": _l("Submit diagnosis"),
-    "accept": _l("Accept"),
-    "return": _l("Return"),
-    "cancel": _l("Cancel order"),
-    "confirm": _l("Confirm the visit took place"),
-    "rate": _l("Rate the service"),
-    "score": _l("Scoring run"),
+    "create": N_("Create order"),
+    "assign": N_("Assign provider"),
+    "schedule": N_("Schedule visit"),
+    "start_visit": N_("Start on-site visit"),
+    "submit": N_("Submit diagnosis"),
+    "accept": N_("Accept"),
+    "return": N_("Return"),
+    "cancel": N_("Cancel order"),
+    "confirm": N_("Confirm the visit took place"),
+    "rate": N_("Rate the service"),
+    "score": N_("Scoring run"),
 }
-KIND_LABELS = {"factory": _l("Factory"), "workshop": _l("Workshop")}
-INDUSTRY_TYPE_LABELS = {"discrete": _l("Discrete manufacturing"), "process": _l("Process manufacturing")}
+KIND_LABELS = {"factory": N_("Factory"), "workshop": N_("Workshop")}
+INDUSTRY_TYPE_LABELS = {"discrete": N_("Discrete manufacturing"), "process": N_("Process manufacturing")}
 RATING_LABELS = {
-    "1": _l("Fully met"),
-    "0.8": _l("Mostly met"),
-    "0.5": _l("Partly met"),
-    "0": _l("Not met"),
-    "n/a": _l("Not applicable (tailored)"),
+    "1": N_("Fully met"),
+    "0.8": N_("Mostly met"),
+    "0.5": N_("Partly met"),
+    "0": N_("Not met"),
+    "n/a": N_("Not applicable (tailored)"),
 }
 
 
-def _label(table: dict[str, object]):  # type: ignore[no-untyped-def]
-    def lookup(code: str | None) -> object:
+def label_of(table: dict[str, str]):  # type: ignore[no-untyped-def]
+    def lookup(code: str | None) -> str:
         if code is None:
             return "—"
-        label = table.get(code, code)
-        if (
-            isinstance(label, LazyString)
-            and label._func is gettext
-            and len(label._args) == 1
-            and not label._kwargs
-        ):
-            return request_translations().ugettext(label._args[0])  # the request's catalogue, looked up once
-        return label
+        msgid = table.get(code)
+        return code if msgid is None else translated(msgid)
 
     return lookup
+
+
+def translated(msgid: str) -> str:
+    """A label's msgid in the request's language (the catalogue looked up once per request)."""
+    return request_translations().ugettext(msgid)  # type: ignore[no-any-return]
 
 
 def yuan(amount_fen: int | None) -> str:
@@ -93,51 +95,50 @@ def cn_time(iso: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the label filters: {{ d.last_state|state_label }}."""
-    app.add_template_filter(_label(STATE_LABELS), "state_label")
-    app.add_template_filter(_label(ROLE_LABELS), "role_label")
-    app.add_template_filter(_label(REGISTRY_LABELS), "registry_label")
-    app.add_template_filter(_label(STATUS_LABELS), "status_label")
-    app.add_template_filter(_label(ACTION_LABELS), "action_label")
-    app.add_template_filter(_label(KIND_LABELS), "kind_label")
-    app.add_template_filter(_label(INDUSTRY_TYPE_LABELS), "industry_type_label")
-    app.add_template_filter(_label(RATING_LABELS), "rating_label")
-    app.add_template_filter(_label(FLAG_KIND_LABELS), "flag_kind_label")
-    app.add_template_filter(_label(FLAG_DECISION_LABELS), "flag_decision_label")
-    app.add_template_filter(_label(OUTCOME_KIND_LABELS), "outcome_kind_label")
-    app.add_template_filter(_label(TAILORING_REASON_LABELS), "tailoring_reason_label")
+    app.add_template_filter(label_of(STATE_LABELS), "state_label")
+    app.add_template_filter(label_of(ROLE_LABELS), "role_label")
+    app.add_template_filter(label_of(REGISTRY_LABELS), "registry_label")
+    app.add_template_filter(label_of(STATUS_LABELS), "status_label")
+    app.add_template_filter(label_of(ACTION_LABELS), "action_label")
+    app.add_template_filter(label_of(KIND_LABELS), "kind_label")
+    app.add_template_filter(label_of(INDUSTRY_TYPE_LABELS), "industry_type_label")
+    app.add_template_filter(label_of(RATING_LABELS), "rating_label")
+    app.add_template_filter(label_of(FLAG_KIND_LABELS), "flag_kind_label")
+    app.add_template_filter(label_of(FLAG_DECISION_LABELS), "flag_decision_label")
+    app.add_template_filter(label_of(OUTCOME_KIND_LABELS), "outcome_kind_label")
+    app.add_template_filter(label_of(TAILORING_REASON_LABELS), "tailoring_reason_label")
     app.add_template_filter(yuan, "yuan")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(cn_time, "cn_time")
-    app.add_template_filter(lambda table: {k: str(v) for k, v in table.items()}, "labels_dict")
+    app.add_template_filter(lambda table: {k: translated(v) for k, v in table.items()}, "labels_dict")
     app.jinja_env.globals["STATUS_LABELS"] = STATUS_LABELS
     app.jinja_env.globals["STATE_LABELS"] = STATE_LABELS
-    app.jinja_env.globals["RATING_LABELS"] = RATING_LABELS
 
 
 FLAG_KIND_LABELS = {
-    "claim_contradicted": _l("Claim contradicted by telemetry"),
-    "visit_without_telemetry": _l("On-site visit without telemetry"),
-    "duplicate_answers": _l("Near-identical answers across enterprises"),
-    "duplicate_report": _l("Near-identical report text across enterprises"),
-    "short_delivery": _l("Implausibly short delivery"),
-    "score_mismatch": _l("Score far from what the measurements predict"),
-    "heavy_tailoring": _l("Many sub-domains tailored out of the self-assessment"),
+    "claim_contradicted": N_("Claim contradicted by telemetry"),
+    "visit_without_telemetry": N_("On-site visit without telemetry"),
+    "duplicate_answers": N_("Near-identical answers across enterprises"),
+    "duplicate_report": N_("Near-identical report text across enterprises"),
+    "short_delivery": N_("Implausibly short delivery"),
+    "score_mismatch": N_("Score far from what the measurements predict"),
+    "heavy_tailoring": N_("Many sub-domains tailored out of the self-assessment"),
 }
 TAILORING_REASON_LABELS = {  # the fixed list of scoring/maturity/data/tailoring.json
-    "business_not_involved": _l("The enterprise's business does not involve it"),
-    "fully_outsourced": _l("The activity is fully outsourced"),
-    "done_by_group": _l("Carried out centrally by the group or parent company"),
+    "business_not_involved": N_("The enterprise's business does not involve it"),
+    "fully_outsourced": N_("The activity is fully outsourced"),
+    "done_by_group": N_("Carried out centrally by the group or parent company"),
 }
 FLAG_DECISION_LABELS = {
-    "open": _l("open"),
-    "decided": _l("decided"),
-    "all": _l("all"),
-    "confirmed": _l("Confirmed: not a real diagnosis"),
-    "dismissed": _l("Dismissed: explained"),
+    "open": N_("open"),
+    "decided": N_("decided"),
+    "all": N_("all"),
+    "confirmed": N_("Confirmed: not a real diagnosis"),
+    "dismissed": N_("Dismissed: explained"),
 }
 OUTCOME_KIND_LABELS = {
-    "retrofit": _l("Retrofit project"),
-    "recognition": _l("Recognition"),
+    "retrofit": N_("Retrofit project"),
+    "recognition": N_("Recognition"),
 }
 
 

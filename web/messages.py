@@ -276,9 +276,10 @@ def audit_action(action: str) -> str:
     if action in AUDIT_ACTION_LABELS:
         return str(AUDIT_ACTION_LABELS[action])
     if action.startswith("order."):
-        from web.labels import ACTION_LABELS
+        from web.labels import ACTION_LABELS, translated
 
-        return str(ACTION_LABELS.get(action.removeprefix("order."), action))
+        msgid = ACTION_LABELS.get(action.removeprefix("order."))
+        return action if msgid is None else translated(msgid)
     return action
 
 

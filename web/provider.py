@@ -36,7 +36,7 @@ from scoring.maturity.evidence import load_evidence_rules
 from web.auth import role_required
 from web.db import get_session
 from web.forms import FormError, parse_form, typed
-from web.labels import RATING_LABELS
+from web.labels import RATING_LABELS, label_of
 from web.messages import not_saved
 from web.scope import get_order, list_args
 
@@ -276,7 +276,7 @@ def proposal_text(p: maturity.Proposal, evidence: Any) -> dict[str, str]:
         "indicator": str(INDICATOR_LABELS.get(p.indicator, p.indicator)),
         "figure": figure,
         "reason": reason,
-        "proposed": str(RATING_LABELS.get(f"{float(p.proposed):g}", f"{float(p.proposed):g}")),
+        "proposed": label_of(RATING_LABELS)(f"{float(p.proposed):g}"),
     }
 
 
