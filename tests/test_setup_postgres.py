@@ -4,6 +4,7 @@ of its own (loopback only, empty cluster folders), so the machine's own server i
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -65,3 +66,65 @@ def test_without_root_it_says_the_postgresql_tests_are_skipped_and_why() -> None
     assert done.returncode == 0
     assert "installing one needs root" in done.stderr
     assert "PostgreSQL storage tests will be skipped" in done.stderr
+
+
+# Debian's PostgreSQL packages, removed from a copy of this machine to make it one that never had them.
+PACKAGES = (
+    "postgresql postgresql-15 postgresql-contrib postgresql-15-partman postgresql-common "
+    "postgresql-client postgresql-client-15 postgresql-client-common"
+)
+ARCHIVES = Path("/var/cache/apt/archives")
+
+
+def _cached_debs() -> bool:
+    """apt-get can install postgresql offline: the namespace has no network, so its .debs must be at hand."""
+    return all(
+        any(ARCHIVES.glob(f"{name}_*.deb")) for name in ("postgresql", "postgresql-15", "postgresql-common")
+    )
+
+
+def _overlay_supported() -> bool:
+    return "overlay" in Path("/proc/filesystems").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not _cached_debs() or not _overlay_supported() or not shutil.which("chroot"),
+    reason="needs overlayfs, chroot and Debian's postgresql .debs in /var/cache/apt/archives (no network there)",
+)
+def test_root_installs_postgresql_on_a_machine_that_has_none(tmp_path: Path) -> None:
+    """The install branch, for real: the machine's root seen through an overlay (writes go to a tmpfs), every
+    PostgreSQL package purged in it, then the script run there installs Debian's postgresql, starts its cluster
+    and makes the test database. apt-get has no network in the namespace and installs from the archive cache."""
+    root = tmp_path / "root"
+    inside = f"""
+set -e
+export DEBIAN_FRONTEND=noninteractive
+trap 'pg_ctlcluster 15 main stop -m immediate >/dev/null 2>&1 || true' EXIT
+apt-get purge -y -qq {PACKAGES} >/dev/null 2>&1
+rm -rf /etc/postgresql /var/lib/postgresql/15
+dpkg-query -W -f='${{Status}}\\n' postgresql 2>/dev/null | grep -q 'ok installed' && echo 'still installed' && exit 3
+command -v pg_lsclusters >/dev/null && echo 'tools left' && exit 3
+bash {SCRIPT}
+runuser -u postgres -- psql -h 127.0.0.1 -d test -qtAc 'SELECT current_database()'
+"""
+    script = f"""
+set -e
+ip link set lo up
+mount -t tmpfs tmpfs {tmp_path}
+mkdir {tmp_path}/upper {tmp_path}/work {root}
+mount -t overlay overlay -o lowerdir=/,upperdir={tmp_path}/upper,workdir={tmp_path}/work {root}
+for d in proc sys dev; do mount --rbind /$d {root}/$d; done
+mount -t tmpfs tmpfs {root}/run
+mkdir -p {root}{ROOT} && mount --bind {ROOT} {root}{ROOT}
+chroot {root} bash -c {shlex.quote(inside)}
+"""
+    done = subprocess.run(
+        ["unshare", "--net", "--mount", "--fork", "bash", "-c", script],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert "installing PostgreSQL (Debian package postgresql) for the storage tests" in lines
+    assert any("answers on 127.0.0.1:5432 (database test)" in line for line in lines)
+    assert lines[-1] == "test"
