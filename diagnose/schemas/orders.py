@@ -19,7 +19,7 @@ Action = Literal[
 MAX_FEE_FEN = 10_000_000 * 100  # far above any cap: the caps themselves are checked by the service
 MAX_BUDGET_FEN = 20_000_000 * 100  # the column is a 32-bit INTEGER on PostgreSQL (at most 21,474,836.47 元)
 
-Fee = fen_field(MAX_FEE_FEN, title="诊断费用", description="Fee of the order.")
+Fee = fen_field(MAX_FEE_FEN, title="诊断服务费", description="Fee of the order.")
 Budget = fen_field(MAX_BUDGET_FEN, title="批次预算", description="Budget of the batch.")
 
 
@@ -58,7 +58,7 @@ class OrderOut(Out):
     number: str = Field(title="订单号")
     status: OrderStatus = Field(title="状态")
     kind: OrderKind = Field(title="诊断类型")
-    fee_fen: int = Field(title="诊断费用（分）")
+    fee_fen: int = Field(title="诊断服务费（分）")
     bureau_id: int = Field(title="主管部门")
     batch_id: int | None = Field(title="采购批次")
     provider_id: int | None = Field(title="服务商")
@@ -99,7 +99,7 @@ class BatchCreate(In):
 
 
 BudgetYuan = yuan_field(MAX_BUDGET_FEN, title="批次预算")
-FeeYuan = yuan_field(MAX_FEE_FEN, title="诊断费用")
+FeeYuan = yuan_field(MAX_FEE_FEN, title="诊断服务费")
 
 
 class BatchForm(In):

@@ -175,7 +175,7 @@ def test_new_order_keeps_what_was_typed_and_the_corrected_submit_uses_it(server:
     bureau.fill('input[name="due_date"]', "2026-12-31")
     bureau.click("#new-order button[type=submit]")
     message = flash(bureau)
-    assert "服务费" in message and "¥200,000.00" in message, message
+    assert "诊断服务费" in message and "¥200,000.00" in message, message
     for english in ("fee_fen", "must be", "yuan", ".txt", "种子文件"):
         assert english not in bureau.inner_text("main")
     assert bureau.input_value('select[name="batch_id"]') == batch_value

@@ -208,7 +208,7 @@ BAD: dict[str, tuple[str, str, dict[str, Any], int, str]] = {
         "/bureau/orders/new",
         {"batch_id": "1", "enterprise_id": "1", "kind": "factory", "fee_yuan": ""},
         422,
-        "诊断费用：为必填项",
+        "诊断服务费：为必填项",
     ),
     "pool: unknown change": (
         "bureau",
@@ -666,7 +666,7 @@ def test_the_helper_reads_a_form_as_a_form_means_it(world, copy) -> None:  # typ
         with pytest.raises(FormError) as missing:
             parse_form(OrderForm, MultiDict({"batch_id": "", "enterprise_id": "4", "kind": "factory"}), None)
         assert [e.field for e in missing.value.errors] == ["batch_id", "fee_yuan"]
-        assert [e.message for e in missing.value.shown] == ["采购批次：为必填项", "诊断费用：为必填项"]
+        assert [e.message for e in missing.value.shown] == ["采购批次：为必填项", "诊断服务费：为必填项"]
         unticked = parse_form(DeviceCreate, MultiDict({"external_id": "M1"}), None)
         ticked = parse_form(DeviceCreate, MultiDict({"external_id": "M1", "networked": "on"}), None)
         assert (unticked.networked, ticked.networked) == (False, True)

@@ -67,7 +67,7 @@ def test_other_errors_are_branded_pages(app: Flask, world) -> None:  # type: ign
 def test_messages_name_the_field_and_state_limits_in_yuan(app: Flask) -> None:
     with app.test_request_context():
         over = ValidationError("fee_fen", "must be above 0 and at most 200000 yuan")
-        assert not_saved(over) == "未保存：服务费：须大于 ¥0.00 且不超过 ¥200,000.00"
+        assert not_saved(over) == "未保存：诊断服务费：须大于 ¥0.00 且不超过 ¥200,000.00"
         assert not_saved(ValueError("on_date: must not be in the future")) == "未保存：日期：不能晚于今天"
         assert ".txt" not in citation(
             "003_74b73599fef7a29c.txt (太政发〔2021〕3号) 第（六）条：不高于 20 万元"
@@ -94,7 +94,7 @@ def test_new_order_error_keeps_the_choices(app: Flask, world) -> None:  # type: 
     text = page.get_data(as_text=True)
     assert page.status_code == 422
     assert f'<option value="{chosen}" selected>' in text and f'<option value="{batch}" selected>' in text
-    assert 'value="2026-12-31"' in text and "fee_fen" not in text and "服务费" in text
+    assert 'value="2026-12-31"' in text and "fee_fen" not in text and "诊断服务费" in text
     bad_date = client.post("/bureau/orders/new", data=data | {"fee_yuan": "100", "due_date": "31.12.2026"})
     assert bad_date.status_code == 422 and "完成期限：不是有效日期" in bad_date.get_data(as_text=True)
 
