@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,6 +22,9 @@ from web.forms import parse_form, typed
 from web.messages import not_saved
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
+# After a change, the dashboard shows the figures built before it (at most this old) while the jobs process
+# builds the new ones (every 10 s), rather than building them in the request (seconds at a city's scale).
+FIGURES_STALE_FOR = timedelta(seconds=60)
 
 
 @bp.get("/dashboard")
@@ -29,7 +32,9 @@ bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 def dashboard() -> str:
     """Progress: orders by status, the charts of the overview, and the batches' budgets."""
     db = get_session()
-    figures = overview.dashboard_figures(session=db, bureau_id=g.user.bureau_id, today=china_today(utcnow()))
+    figures = overview.dashboard_figures(
+        session=db, bureau_id=g.user.bureau_id, today=china_today(utcnow()), stale_for=FIGURES_STALE_FOR
+    )
     league = figures.league
     charts = {
         "levels": figures.levels,
@@ -63,6 +68,7 @@ def dashboard() -> str:
         counts=figures.counts,
         batches=orders.list_batches(session=db, bureau_id=g.user.bureau_id),
         charts=charts,
+        figures_as_of=figures.as_of,
     )
 
 

@@ -4,8 +4,9 @@ status over time, spend against budget by batch. (The provider league comes from
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -94,9 +95,13 @@ def _by(groups: dict[str, Counter[int]]) -> dict[str, Any]:
 def level_distribution(*, session: Session, regions: set[str]) -> dict[str, dict[str, Any]]:
     """Enterprises by maturity level, per district (region name) and per industry (GB/T 4754 division):
     computed once per version of the results and enterprises, and shared by every process."""
-    key = ("level_distribution", tuple(sorted(regions)), data_version.levels(session=session))
+    scope = ("level_distribution", tuple(sorted(regions)))
     return versioned_cache.cached(
-        key, lambda: _level_distribution(session, regions), session=session, shared=_LEVELS
+        (*scope, data_version.levels(session=session)),
+        lambda: _level_distribution(session, regions),
+        session=session,
+        shared=_LEVELS,
+        scope=scope,
     )
 
 
@@ -128,9 +133,13 @@ def _stage(row: Any, moment: datetime) -> str | None:
 def status_over_time(*, session: Session, regions: set[str], today: date, months: int = 12) -> dict[str, Any]:
     """How many of the bureau's orders stood at each stage at the end of each of the last months (every order
     of the regions is read: computed once per version of the orders' data, and shared by every process)."""
-    key = ("status_over_time", tuple(sorted(regions)), today, months, data_version.orders(session=session))
+    scope = ("status_over_time", tuple(sorted(regions)), today, months)
     return versioned_cache.cached(
-        key, lambda: _status_over_time(session, regions, today, months), session=session, shared=_FIGURES
+        (*scope, data_version.orders(session=session)),
+        lambda: _status_over_time(session, regions, today, months),
+        session=session,
+        shared=_FIGURES,
+        scope=scope,
     )
 
 
@@ -172,7 +181,7 @@ def spend_by_batch(*, session: Session, bureau_id: int) -> list[dict[str, Any]]:
     batches = tuple(supervision_records.batch_records(session=session, bureau_id=bureau_id))
     key = ("spend_by_batch", bureau_id, batches, data_version.orders(session=session))
     return versioned_cache.cached(
-        key, lambda: _spend_by_batch(session, bureau_id), session=session, shared=_ROWS
+        key, lambda: _spend_by_batch(session, bureau_id), session=session, shared=_ROWS, scope=key[:2]
     )
 
 
@@ -211,7 +220,7 @@ def status_counts(*, session: Session, regions: set[str]) -> dict[str, int]:
         found = {str(status): int(n) for status, n in rows}
         return {s.value: found.get(s.value, 0) for s in OrderStatus}
 
-    return versioned_cache.cached(key, build, session=session, shared=_COUNTS)
+    return versioned_cache.cached(key, build, session=session, shared=_COUNTS, scope=key[:2])
 
 
 def bureau_regions(*, session: Session, bureau_id: int) -> set[str]:
@@ -228,18 +237,30 @@ class DashboardFigures:
     status: dict[str, Any]
     spend: list[dict[str, Any]]
     league: supervision_review.PerformanceReport
+    as_of: datetime | None = None  # when the oldest figure shown was built, if one is from before a change
 
 
-def dashboard_figures(*, session: Session, bureau_id: int, today: date) -> DashboardFigures:
+def dashboard_figures(
+    *, session: Session, bureau_id: int, today: date, stale_for: timedelta | None = None
+) -> DashboardFigures:
     """The bureau's dashboard figures: the page draws them and the jobs process builds them ahead of the page
-    views (`refresh_figures`), one list for both so that no figure is left for a page view to build."""
+    views (`refresh_figures`), one list for both so that no figure is left for a page view to build.
+
+    With `stale_for`, a figure whose data changed since the jobs process last built it is shown as it was
+    built (at most that long ago, noted in `as_of`) rather than built in the caller's request."""
     regions = bureau_regions(session=session, bureau_id=bureau_id)
-    return DashboardFigures(
-        counts=status_counts(session=session, regions=regions),
-        levels=level_distribution(session=session, regions=regions),
-        status=status_over_time(session=session, regions=regions, today=today),
-        spend=spend_by_batch(session=session, bureau_id=bureau_id),
-        league=supervision_review.performance(
-            session=session, bureau_id=bureau_id, start=date(today.year, 1, 1), end=date(today.year, 12, 31)
-        ),
-    )
+    allowed = versioned_cache.stale_allowed(stale_for) if stale_for else nullcontext(None)
+    with allowed as window:
+        figures = DashboardFigures(
+            counts=status_counts(session=session, regions=regions),
+            levels=level_distribution(session=session, regions=regions),
+            status=status_over_time(session=session, regions=regions, today=today),
+            spend=spend_by_batch(session=session, bureau_id=bureau_id),
+            league=supervision_review.performance(
+                session=session,
+                bureau_id=bureau_id,
+                start=date(today.year, 1, 1),
+                end=date(today.year, 12, 31),
+            ),
+        )
+    return replace(figures, as_of=window.as_of if window is not None else None)

@@ -236,7 +236,7 @@ def performance(*, session: Session, bureau_id: int, start: date, end: date) -> 
         own_orders = [o for o in orders if start <= (o.assigned_on or start) <= end]
         return league_table(orders, outcomes, caps, start, end), batch_use(own_orders, batch_rows)
 
-    rows, batches = versioned_cache.cached(key, build, session=session, shared=_LEAGUE)
+    rows, batches = versioned_cache.cached(key, build, session=session, shared=_LEAGUE, scope=key[:4])
     providers = {
         p.id: p
         for p in session.exec(

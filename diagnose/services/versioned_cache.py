@@ -12,6 +12,12 @@ an entry is never stale: a change makes a new key, and the old entry ages out. T
 
 Writing the shared entry is best effort: it runs in its own short transaction, and a busy database only
 means the next process builds the figure itself.
+
+A page may rather show the figures of a moment ago than build them in its request (seconds at a city's
+scale): inside `stale_allowed(max_age)`, a figure whose data has just changed is served from the newest
+shared entry of the same `scope` (its key without the data version) if that was built within `max_age`, and
+the window records when it was built so the page can say "统计截至 …". The jobs process builds the new one
+within seconds; without it, or past `max_age`, the page builds it as before.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -51,32 +59,72 @@ class Shared(Generic[T]):
     adapter: TypeAdapter[T]
 
 
+@dataclass
+class StaleWindow:
+    """How old a stand-in figure may be, and when each one served under this window was built."""
+
+    max_age: timedelta
+    served: list[datetime] = field(default_factory=list)
+
+    @property
+    def as_of(self) -> datetime | None:
+        """When the oldest figure served was built; None if every figure was current."""
+        return min(self.served, default=None)
+
+
+_window: ContextVar[StaleWindow | None] = ContextVar("versioned_cache_window", default=None)
+
+
+@contextmanager
+def stale_allowed(max_age: timedelta) -> Iterator[StaleWindow]:
+    """Within this block, a figure whose data changed since it was last built is served as it was, if that
+    was at most `max_age` ago and the figure was given a `scope`, instead of being built now."""
+    window = StaleWindow(max_age)
+    token = _window.set(window)
+    try:
+        yield window
+    finally:
+        _window.reset(token)
+
+
 def digest(key: Hashable) -> str:
     """A key's stable name across processes: the SHA-256 of its repr (keys hold plain values only)."""
     return hashlib.sha256(repr(key).encode()).hexdigest()
 
 
 def cached(
-    key: Hashable, build: Callable[[], T], *, session: Session | None = None, shared: Shared[T] | None = None
+    key: Hashable,
+    build: Callable[[], T],
+    *,
+    session: Session | None = None,
+    shared: Shared[T] | None = None,
+    scope: Hashable | None = None,
 ) -> T:
     """The entry for `key`: from memory, else from the shared store (with `session` and `shared`), else
-    built by `build()` (and stored in both)."""
+    built by `build()` (and stored in both). `scope` is the key without its data version: within
+    `stale_allowed`, the newest shared entry of the scope stands in for a missing one."""
     with _lock:
         if key in _entries:
             _entries.move_to_end(key)
             return _entries[key]  # type: ignore[no-any-return]
+    window = _window.get()
+    engine = _engine(session) if shared is not None else None
+    if window is not None and scope is not None and engine is not None and shared is not None:
+        stand_in = _stand_in(engine, key, scope, shared, window)
+        if stand_in is not None:
+            return stand_in
+    with _lock:
         building = _building.setdefault(key, threading.Lock())
     with building:
         try:
             with _lock:
                 if key in _entries:
                     return _entries[key]  # type: ignore[no-any-return]
-            engine = _engine(session) if shared is not None else None
             value = _load(engine, key, shared) if engine is not None and shared is not None else None
             if value is None:
                 value = build()
                 if engine is not None and shared is not None:
-                    _store(engine, key, shared, value)
+                    _store(engine, key, shared, value, scope)
             with _lock:
                 _entries[key] = value
                 while len(_entries) > MAX_ENTRIES:
@@ -106,9 +154,37 @@ def _load(engine: Engine, key: Hashable, shared: Shared[T]) -> T | None:
         return None
 
 
-def _store(engine: Engine, key: Hashable, shared: Shared[T], value: T) -> None:
+def _stand_in(
+    engine: Engine, key: Hashable, scope: Hashable, shared: Shared[T], window: StaleWindow
+) -> T | None:
+    """The entry for `key` if another process stored it, else the scope's newest entry within the window's
+    age (noted in the window), else None: the caller builds it."""
+    current = _load(engine, key, shared)
+    if current is not None:
+        with _lock:
+            _entries[key] = current
+        return current
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(FigureCache.value, FigureCache.created_at)  # type: ignore[call-overload]
+            .where(FigureCache.scope == digest(scope), FigureCache.created_at >= utcnow() - window.max_age)
+            .order_by(FigureCache.created_at.desc())  # type: ignore[attr-defined]
+            .limit(1)
+        ).first()
+    if row is None:
+        return None
+    try:
+        value = shared.adapter.validate_json(row.value)
+    except ValidationError:
+        return None
+    window.served.append(row.created_at)
+    return value
+
+
+def _store(engine: Engine, key: Hashable, shared: Shared[T], value: T, scope: Hashable | None = None) -> None:
     row = {
         "key": digest(key),
+        "scope": digest(scope) if scope is not None else None,
         "name": shared.name,
         "value": shared.adapter.dump_json(value).decode(),
         "created_at": utcnow(),

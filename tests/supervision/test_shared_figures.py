@@ -228,3 +228,86 @@ def test_the_maturity_charts_follow_a_new_result(engine: Engine, world: World) -
         )  # fmt: skip
         session.commit()
     assert at_level_5() == before + 1  # a new version of the results: built again, not served stale
+
+
+def _add_order(engine: Engine, world: World) -> None:
+    with Session(engine) as session:
+        template = session.get(DiagnosisOrder, world.dark_order)
+        assert template is not None
+        session.add(
+            DiagnosisOrder(
+                number=f"WJ-2026-{9000 + _count(engine)}", bureau_id=template.bureau_id,
+                enterprise_id=template.enterprise_id, provider_id=world.provider, kind="factory",
+                fee_fen=1_000_000, status="created",
+            )
+        )  # fmt: skip
+        session.commit()
+
+
+def _no_building(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every figure built and stored from now on."""
+    built: list[str] = []
+    store = versioned_cache._store
+    monkeypatch.setattr(
+        versioned_cache,
+        "_store",
+        lambda engine, key, shared, *a: (built.append(shared.name), store(engine, key, shared, *a)),
+    )
+    return built
+
+
+def test_after_a_change_the_page_shows_the_figures_of_a_moment_ago_instead_of_building_them(
+    engine: Engine, world: World, db_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = date(2026, 6, 1)
+    jobs.refresh_figures(engine, db_settings, now=datetime(2026, 6, 1, 4, tzinfo=UTC))
+    with Session(engine) as session:
+        before = overview.dashboard_figures(session=session, bureau_id=world.wujin, today=today)
+    assert before.as_of is None  # current figures: nothing to say
+    _add_order(engine, world)
+    versioned_cache.clear()  # another web worker
+    built = _no_building(monkeypatch)
+    with Session(engine) as session:
+        shown = overview.dashboard_figures(
+            session=session, bureau_id=world.wujin, today=today, stale_for=timedelta(seconds=60)
+        )
+    assert built == []  # nothing was built in the page's request
+    assert shown.counts == before.counts and shown.as_of is not None
+    assert utcnow() - shown.as_of < timedelta(seconds=60)
+    # The jobs process builds the new figures; the next page view shows them, current.
+    jobs.refresh_figures(engine, db_settings, now=datetime(2026, 6, 1, 4, tzinfo=UTC))
+    with Session(engine) as session:
+        after = overview.dashboard_figures(
+            session=session, bureau_id=world.wujin, today=today, stale_for=timedelta(seconds=60)
+        )
+    assert after.as_of is None
+    assert after.counts["created"] == before.counts["created"] + 1
+
+
+def test_figures_older_than_the_window_or_asked_without_one_are_built_afresh(
+    engine: Engine, world: World, db_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = date(2026, 6, 1)
+    jobs.refresh_figures(engine, db_settings, now=datetime(2026, 6, 1, 4, tzinfo=UTC))
+    with Session(engine) as session:
+        created = overview.dashboard_figures(session=session, bureau_id=world.wujin, today=today).counts[
+            "created"
+        ]
+    _add_order(engine, world)
+    versioned_cache.clear()
+    with Session(engine) as session:  # without a window (the jobs process, the API): always current
+        assert (
+            overview.dashboard_figures(session=session, bureau_id=world.wujin, today=today).counts["created"]
+            == created + 1
+        )
+    _add_order(engine, world)
+    versioned_cache.clear()
+    later = utcnow() + timedelta(minutes=2)  # the stored figures are now two minutes old
+    monkeypatch.setattr(versioned_cache, "utcnow", lambda: later)
+    built = _no_building(monkeypatch)
+    with Session(engine) as session:
+        shown = overview.dashboard_figures(
+            session=session, bureau_id=world.wujin, today=today, stale_for=timedelta(seconds=60)
+        )
+    assert shown.as_of is None and shown.counts["created"] == created + 2
+    assert {"status_counts", "status_over_time", "spend_by_batch", "league"} <= set(built)
