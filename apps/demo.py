@@ -61,6 +61,8 @@ def run_demo(settings: Settings) -> int:
     engine = make_engine(settings)
     migrate.upgrade(engine)
     with session_scope(engine) as session:
+        if not sample_data.is_loaded(session):
+            click.echo("preparing the sample data: four diagnoses scored on a simulated week of telemetry…")
         # The sample diagnoses are scored as they load: give their evidence window a simulated past week.
         logins = sample_data.load(session, history=_history)
     broker_logins = {part: new_password() for part in ("collect", "simulate")}

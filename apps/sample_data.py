@@ -82,13 +82,18 @@ def _uscc(region: str, serial: int) -> str:
 History = Callable[[Session, int, datetime], object]
 
 
+def is_loaded(session: Session) -> bool:
+    """Whether this database already holds the demo data."""
+    return session.exec(select(User).where(User.username == "admin")).first() is not None
+
+
 def load(session: Session, *, history: History | None = None) -> list[DemoLogin]:
     """Insert the demo data once (idempotent: does nothing if the demo enterprises exist).
 
     `history(session, enterprise_id, end)` is called before a sample diagnosis is scored, to store the
     telemetry its evidence window measures (the demo passes the collector's backfill; tests pass none).
     """
-    if session.exec(select(User).where(User.username == "admin")).first():
+    if is_loaded(session):
         return logins(session)
     for code, name, level, parent in REGIONS:
         orgs.upsert_region(session=session, code=code, name=name, level=level, parent_code=parent)
