@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask
+from flask import Flask, g, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -511,5 +511,21 @@ def reason_of(exc: Exception) -> str:
 
 
 def not_saved(exc: Exception) -> str:
-    """The flash for a refused form (a FormError, a ValidationError, or a ValueError reading 'field: reason')."""
-    return _("Not saved: %(reason)s", reason=reason_of(exc))
+    """The flash for a refused form (a FormError, a ValidationError, or a ValueError reading 'field: reason').
+
+    A service's refusal naming one field is also shown by that field's input (`field_error`), as a schema's
+    is: an amount in fen is typed in yuan (`fee_fen` → the input `fee_yuan`)."""
+    from web.forms import FormError
+
+    reason = reason_of(exc)
+    if (
+        isinstance(exc, ValidationError)
+        and not isinstance(exc, FormError)
+        and exc.field
+        and has_request_context()
+    ):
+        field = exc.field.partition(".")[0]
+        name = field.removesuffix("_fen") + "_yuan" if field.endswith("_fen") else field
+        errors = g.setdefault("form_errors", {})
+        errors.setdefault(name, reason)
+    return _("Not saved: %(reason)s", reason=reason)

@@ -198,3 +198,24 @@ def test_admin_wrong_choices_are_form_errors(app: Flask, world) -> None:  # type
         data={"csrf_token": token, "name": "x", "uscc": "x", "region_code": "999999"},
     )
     assert region.status_code == 422
+
+
+def test_a_fee_over_the_cap_is_shown_by_the_fee_input_too(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    """The cap is the service's rule, not the schema's: its refusal still stands next to the field at fault."""
+    client = client_as(app, world, "bureau")
+    form = client.get("/bureau/orders/new").get_data(as_text=True)
+    enterprise = re.findall(
+        r'<option value="(\d+)"', form.split('name="enterprise_id"')[1].split("</select>")[0]
+    )[0]
+    batch = re.findall(r'<option value="(\d+)"', form.split('name="batch_id"')[1].split("</select>")[0])[-1]
+    data = {"csrf_token": csrf_from(form), "batch_id": batch, "enterprise_id": enterprise, "kind": "workshop"}
+    page = client.post("/bureau/orders/new", data=data | {"fee_yuan": "60000"})  # a workshop's cap is ¥50,000
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    by_input = re.search(
+        r'name="fee_yuan"[^>]*>\s*<span class="field-error" role="alert">([^<]+)</span>', text
+    )
+    assert by_input and by_input.group(1).startswith("诊断服务费："), text[text.find("fee_yuan") - 200 :][
+        :600
+    ]
+    assert "¥50,000.00" in by_input.group(1)
