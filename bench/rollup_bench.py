@@ -236,6 +236,7 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, f
         "rows_per_s": rows / result["elapsed_s"],
         "longest_write_s": result["longest_write_s"],
         "probe_max_wait_s": max(probe.waits) if probe and probe.waits else float("nan"),
+        "probe_p99_wait_s": percentile(probe.waits, 99) if probe and probe.waits else float("nan"),
         "login_before_p99_s": percentile(
             [s for s, t in zip(users.login_s, users.login_at, strict=True) if t < go_at], 99
         ),
@@ -337,6 +338,7 @@ def main() -> None:
         ("rows_per_s", "roll-up raw rows/s", "{:>14,.0f}"),
         ("longest_write_s", "longest write transaction (s)", "{:>14.3f}"),
         ("probe_max_wait_s", "longest write-lock wait, probe (s)", "{:>14.3f}"),
+        ("probe_p99_wait_s", "write-lock wait p99, probe (s)", "{:>14.3f}"),
         ("login_before_p99_s", "login p99 before roll-up (s)", "{:>14.3f}"),
         ("login_p50_s", "login p50 during roll-up (s)", "{:>14.3f}"),
         ("login_p99_s", "login p99 during roll-up (s)", "{:>14.3f}"),

@@ -101,8 +101,12 @@ def test_root_installs_postgresql_on_a_machine_that_has_none(tmp_path: Path) -> 
 set -e
 export DEBIAN_FRONTEND=noninteractive
 trap 'pg_ctlcluster 15 main stop -m immediate >/dev/null 2>&1 || true' EXIT
-apt-get purge -y -qq {PACKAGES} >/dev/null 2>&1
+# The machine's own cluster as the overlay shows it (its postmaster.pid names the real server, which /proc
+# shows alive): gone first, and no service started or stopped, so the purge cannot signal the real server.
 rm -rf /etc/postgresql /var/lib/postgresql/15
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+apt-get purge -y -qq {PACKAGES} >/dev/null 2>&1
+rm /usr/sbin/policy-rc.d
 dpkg-query -W -f='${{Status}}\\n' postgresql 2>/dev/null | grep -q 'ok installed' && echo 'still installed' && exit 3
 command -v pg_lsclusters >/dev/null && echo 'tools left' && exit 3
 bash {SCRIPT}

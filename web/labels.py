@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
@@ -65,7 +66,9 @@ RATING_LABELS = {
 }
 
 
-def label_of(table: dict[str, str]):  # type: ignore[no-untyped-def]
+def label_of(table: dict[str, str]) -> Callable[[str | None], str]:
+    """A filter: a stored code in the request's language ('—' for none, the code itself if unknown)."""
+
     def lookup(code: str | None) -> str:
         if code is None:
             return "—"

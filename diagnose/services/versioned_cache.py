@@ -125,14 +125,18 @@ def cached(
                 value = build()
                 if engine is not None and shared is not None:
                     _store(engine, key, shared, value, scope)
-            with _lock:
-                _entries[key] = value
-                while len(_entries) > MAX_ENTRIES:
-                    _entries.popitem(last=False)
+            _remember(key, value)
         finally:
             with _lock:
                 _building.pop(key, None)  # also when build() raised: the next caller tries again
     return value
+
+
+def _remember(key: Hashable, value: object) -> None:
+    with _lock:
+        _entries[key] = value
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
 
 
 def _engine(session: Session | None) -> Engine | None:
@@ -161,8 +165,7 @@ def _stand_in(
     age (noted in the window), else None: the caller builds it."""
     current = _load(engine, key, shared)
     if current is not None:
-        with _lock:
-            _entries[key] = current
+        _remember(key, current)
         return current
     with engine.connect() as conn:
         row = conn.execute(
