@@ -67,7 +67,9 @@ def test_each_device_publishes_only_its_own_topics(kind: str, engine: Engine, tm
 
     try:
         listener = connect(*LISTENER, "listener")
-        assert listener.subscribe("plant/#", lambda topic, _p: (received.append(topic), arrived.set()), qos=1)  # SUBACK
+        assert listener.subscribe(
+            "plant/#", lambda topic, _p: (received.append(topic), arrived.set()), qos=1
+        )  # SUBACK
         device = connect(one.username, one.password, one.username)
         assert not device.subscribe("plant/#", lambda _t, _p: None, qos=1)  # it may not listen to the plant
         device.publish(telemetry_topic(uscc, "D02"), b'{"spoofed": true}').wait_for_publish(5)
@@ -229,7 +231,9 @@ def test_an_edge_node_speaks_only_for_its_own_group_and_node(tmp_path: Path) -> 
     listener = _connect(broker, *LISTENER, "listener", v5=True)
     node = _connect(broker, edge, edge_password, edge, v5=True)
     try:
-        assert listener.subscribe("spBv1.0/#", lambda topic, _p: (received.append(topic), arrived.set()), qos=1)  # SUBACK
+        assert listener.subscribe(
+            "spBv1.0/#", lambda topic, _p: (received.append(topic), arrived.set()), qos=1
+        )  # SUBACK
         for topic in ("spBv1.0/GRP2/NBIRTH/EDGE1", "spBv1.0/GRP1/NBIRTH/EDGE2", "spBv1.0/GRP1/NBIRTH/EDGE1"):
             node.publish(topic, b"x").wait_for_publish(5)
         assert arrived.wait(5)

@@ -76,7 +76,9 @@ def test_publisher_speaks_mqtts_with_the_ca(tmp_path: Path, pki: dict[str, Path]
     arrived = threading.Event()
     listener = Publisher(url=broker.url, client_id="plain-listener").start(timeout_s=5)
     try:
-        assert listener.subscribe("plant/#", lambda topic, _p: (got.append(topic), arrived.set()), qos=1)  # SUBACK
+        assert listener.subscribe(
+            "plant/#", lambda topic, _p: (got.append(topic), arrived.set()), qos=1
+        )  # SUBACK
         secure = Publisher(url=_tls_url(broker, f"cafile={pki['ca.crt']}"), client_id="tls-pub").start(
             timeout_s=5
         )
