@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from diagnose.services.orgs import ValidationError
-from web.labels import yuan
+from web.labels import STATUS_LABELS, label_of, yuan
 
 FIELD_LABELS = {
     "fee_fen": _l("Fee"),
@@ -90,7 +90,13 @@ FIELD_LABELS = {
 
 ROLE_KINDS = {"bureau": _l("Bureau"), "provider": _l("Service provider"), "enterprise": _l("Enterprise")}
 
+
 # Exact English reasons from the services and the workflow, and their translations.
+def _status(code: str) -> str:
+    """An order status in words (已验收), for a reason that names it."""
+    return label_of(STATUS_LABELS)(code)
+
+
 REASONS = {
     "required": _l("is required"),
     "not an amount": _l("is not an amount (for example 150000 or 150,000.50)"),
@@ -139,6 +145,23 @@ REASONS = {
     "give the reason for the decision": _l("give the reason"),
     "choose at least one device": _l("choose at least one device"),
     "choose pending devices of this plant": _l("choose devices of this plant that wait for confirmation"),
+    "only an administrator or a bureau may load policies": _l(
+        "only an administrator or a bureau can do this"
+    ),
+    "the user's bureau is missing": _l("your account belongs to no bureau"),
+    "no such policy version": _l("this policy version does not exist"),
+    "must be read or write": _l("choose read or write"),
+    "an asset number of 1-64 characters is required": _l("give an asset number of 1 to 64 characters"),
+    "a name of 1-128 characters is required": _l("give a name of 1 to 128 characters"),
+    "the file is empty": _l("the file is empty"),
+    "upload a .csv or .xlsx file": _l("choose a .csv or .xlsx file"),
+    "the CSV file is neither UTF-8 nor GB18030 text": _l("the CSV file is neither UTF-8 nor GB18030 text"),
+    "say where it is published (1-255 characters), e.g. a notice or document number": _l(
+        "say where it is published (1 to 255 characters), for example a notice or document number"
+    ),
+    "tailoring is recorded before scoring; this order is already scored": _l(
+        "tailoring is recorded before the scoring; this diagnosis is already scored"
+    ),
 }
 PATTERNS = (
     (re.compile(r"^at most (\d+) characters$"), lambda m: _("may have at most %(n)s characters", n=m[1])),
@@ -153,6 +176,56 @@ PATTERNS = (
         lambda m: _("must be of the kind the role needs (%(kind)s)", kind=ROLE_KINDS[m[1]]),
     ),
     (re.compile(r"^cannot score an order that is (\w+)$"), lambda m: _("not possible in the order's status")),
+    (
+        re.compile(r"^the questionnaire cannot be edited while the order is (\w+)$"),
+        lambda m: _(
+            "the questionnaire cannot be edited in the order's status (%(status)s)", status=_status(m[1])
+        ),
+    ),
+    (re.compile(r"^unknown action (\S+)$"), lambda m: _("this action does not exist")),
+    (
+        re.compile(r"^(\S+) may not (\w+) order (\S+)$"),
+        lambda m: _("you may not do this with order %(number)s", number=m[3]),
+    ),
+    (
+        re.compile(r"^version (\d+) of (\S+) is (\w+), not a draft$"),
+        lambda m: _("version %(version)s of %(policy)s is no longer a draft", version=m[1], policy=m[2]),
+    ),
+    (
+        re.compile(r"^(\S+) (.+) is not stored$"),
+        lambda m: _("%(policy)s %(label)s is not stored", policy=m[1], label=m[2]),
+    ),
+    (
+        re.compile(r"^(\S+) is not a shipped policy$"),
+        lambda m: _("%(policy)s is not a policy the platform ships", policy=m[1]),
+    ),
+    (re.compile(r"^must be 1 to (\d+) days$"), lambda m: _("must be 1 to %(n)s days", n=m[1])),
+    (
+        re.compile(r"^asset number (.+) is already in the ledger$"),
+        lambda m: _("asset number %(code)s is already in the ledger", code=m[1]),
+    ),
+    (
+        re.compile(r"^asset number (.+) is a duplicate$"),
+        lambda m: _("asset number %(code)s appears twice", code=m[1]),
+    ),
+    (re.compile(r"^at most (\d+) rows per import$"), lambda m: _("at most %(n)s rows per import", n=m[1])),
+    (
+        re.compile(r"^no registered device (.+) in this plant$"),
+        lambda m: _("no registered device %(device)s in this plant", device=m[1]),
+    ),
+    (re.compile(r"^not a readable XLSX workbook"), lambda m: _("the file is not a readable XLSX workbook")),
+    (
+        re.compile(r"^device (\S+) is already registered$"),
+        lambda m: _("device %(device)s is already registered", device=m[1]),
+    ),
+    (
+        re.compile(r"^device (\S+) appears twice$"),
+        lambda m: _("device %(device)s appears twice", device=m[1]),
+    ),
+    (
+        re.compile(r"^a provider with code (\S+) is already registered$"),
+        lambda m: _("a provider with code %(code)s is already registered", code=m[1]),
+    ),
     (
         re.compile(r"^an enterprise with code (\S+) is already registered$"),
         lambda m: _("an enterprise with code %(code)s is already registered", code=m[1]),
