@@ -154,6 +154,8 @@ REASONS = {
     "an asset number of 1-64 characters is required": _l("give an asset number of 1 to 64 characters"),
     "a name of 1-128 characters is required": _l("give a name of 1 to 128 characters"),
     "the file is empty": _l("the file is empty"),
+    "the file is too large": _l("the file is too large"),
+    "must be UTF-8 text": _l("must be UTF-8 text"),
     "upload a .csv or .xlsx file": _l("choose a .csv or .xlsx file"),
     "the CSV file is neither UTF-8 nor GB18030 text": _l("the CSV file is neither UTF-8 nor GB18030 text"),
     "say where it is published (1-255 characters), e.g. a notice or document number": _l(
@@ -214,6 +216,10 @@ PATTERNS = (
         lambda m: _("no registered device %(device)s in this plant", device=m[1]),
     ),
     (re.compile(r"^not a readable XLSX workbook"), lambda m: _("the file is not a readable XLSX workbook")),
+    (
+        re.compile(r"^not valid JSON \((.+) at line (\d+)\)$"),
+        lambda m: _("is not valid JSON (line %(line)s)", line=m[2]),
+    ),
     (
         re.compile(r"^device (\S+) is already registered$"),
         lambda m: _("device %(device)s is already registered", device=m[1]),

@@ -29,7 +29,7 @@ def _sample(expression: ast.expr) -> str:
     source = ast.unparse(expression)
     if source in SAMPLES:
         return SAMPLES[source]
-    if re.search(r"MAX|yuan|fen|version|number", source):
+    if re.search(r"MAX|yuan|fen|version|number|line|days", source):
         return "12"
     return "D01"
 
@@ -43,9 +43,13 @@ def _message(call: ast.Call) -> ast.expr | None:
 
 
 def service_messages() -> list[tuple[str, str]]:
-    """(where, message) for every refusal raised in diagnose/ with a message written in its source."""
+    """(where, message) for every refusal raised in diagnose/ and the page modules of web/ (the JSON API
+    answers in the contract's English) with a message written in its source."""
     found = []
-    for path in sorted((ROOT / "diagnose").rglob("*.py")):
+    pages = [
+        path for path in (ROOT / "web").rglob("*.py") if "api" not in path.relative_to(ROOT / "web").parts
+    ]
+    for path in sorted([*(ROOT / "diagnose").rglob("*.py"), *pages]):
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Call):
                 continue
