@@ -448,3 +448,26 @@ def test_admin_picks_from_lists_and_a_wrong_choice_is_a_form_error(server: str, 
     admin.set_viewport_size(PHONE)
     admin.goto(f"{server}/admin/users")
     shot(admin, "admin-users")
+
+
+def test_admin_narrows_the_organisations_by_typing(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    """A city has thousands of organisations: typing part of a name keeps only those that match."""
+    admin = login(browser, server, "admin", PHONE)
+    admin.goto(f"{server}/admin/users")
+    options = 'select[name="organisation_id"] option'
+    everything = admin.locator(options).count()
+    box = admin.locator('#new-user input.select-filter[data-filters="organisation_id"]')
+    assert box.is_visible() and box.get_attribute("placeholder") == "输入名称中的几个字筛选"
+    box.fill("太仓")
+    names = [n for n in admin.locator(options).all_inner_texts() if n]
+    assert names and all("太仓" in n for n in names[1:]) and admin.locator(options).count() < everything
+    box.fill("新瑞汽车")  # one match: it is chosen
+    assert admin.locator(f"{options}:checked").inner_text() == "常州市新瑞汽车零部件有限公司"
+    chosen = admin.input_value('select[name="organisation_id"]')
+    assert chosen.startswith("enterprise:")
+    box.fill("")  # cleared: every organisation again, the choice kept
+    assert admin.locator(options).count() == everything
+    assert admin.input_value('select[name="organisation_id"]') == chosen
+    shot(admin, "admin-users-filter")
+    overflow_width, viewport, wide = overflow(admin)
+    assert overflow_width <= viewport, wide

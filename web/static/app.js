@@ -4,6 +4,34 @@
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var T = JSON.parse(document.getElementById("i18n").textContent);
 
+  /* ---- a long <select> narrowed by typing (the organisations of a city): matching options are kept, the
+     rest taken out (phones ignore hidden options); one match is chosen; clearing the box restores all ---- */
+  Array.prototype.forEach.call(document.querySelectorAll("input.select-filter"), function (box) {
+    var select = box.form.querySelector('select[name="' + box.dataset.filters + '"]');
+    if (!select) { return; }
+    var all = Array.prototype.map.call(select.children, function (node) { return node.cloneNode(true); });
+    box.hidden = false;
+    box.addEventListener("input", function () {
+      var q = box.value.trim().toLowerCase();
+      var chosen = select.value;
+      var kept = [];
+      select.textContent = "";
+      all.forEach(function (node) {
+        var copy = node.cloneNode(true);
+        if (copy.tagName === "OPTGROUP") {
+          Array.prototype.slice.call(copy.children).forEach(function (o) {
+            if (q && o.textContent.toLowerCase().indexOf(q) < 0) { copy.removeChild(o); } else { kept.push(o); }
+          });
+          if (copy.children.length) { select.appendChild(copy); }
+        } else if (!q || !copy.value) {
+          select.appendChild(copy);  // the empty choice stays
+        }
+      });
+      if (q && kept.length === 1) { select.value = kept[0].value; }
+      else if (Array.prototype.some.call(select.options, function (o) { return o.value === chosen; })) { select.value = chosen; }
+    });
+  });
+
   /* ---- questionnaire: every answer is POSTed as typed (debounced); unsent ones wait in localStorage ---- */
   var form = document.getElementById("questionnaire");
   if (form) {
