@@ -128,8 +128,11 @@ def list_orders(
         total = session.exec(counted.where(*where)).one()
     else:  # a list without a search: counted once per version of the orders' data
         scope = (user.role, user.bureau_id, user.provider_id, user.enterprise_id)
-        key = ("order_count", scope, status, data_version.orders(session=session))
-        total = versioned_cache.cached(key, lambda: session.exec(counted.where(*where)).one())
+        total = versioned_cache.cached(
+            ("order_count", scope, status),
+            lambda: session.exec(counted.where(*where)).one(),
+            version=data_version.orders(session=session),
+        )
     page = min(max(page, 1), max(1, -(-int(total) // per_page)))  # past the end shows the last page
     order_by = SORTS.get(sort, SORTS["updated"])
     statement = (

@@ -95,13 +95,12 @@ def _by(groups: dict[str, Counter[int]]) -> dict[str, Any]:
 def level_distribution(*, session: Session, regions: set[str]) -> dict[str, dict[str, Any]]:
     """Enterprises by maturity level, per district (region name) and per industry (GB/T 4754 division):
     computed once per version of the results and enterprises, and shared by every process."""
-    scope = ("level_distribution", tuple(sorted(regions)))
     return versioned_cache.cached(
-        (*scope, data_version.levels(session=session)),
+        ("level_distribution", tuple(sorted(regions))),
         lambda: _level_distribution(session, regions),
+        version=data_version.levels(session=session),
         session=session,
         shared=_LEVELS,
-        scope=scope,
     )
 
 
@@ -133,13 +132,12 @@ def _stage(row: Any, moment: datetime) -> str | None:
 def status_over_time(*, session: Session, regions: set[str], today: date, months: int = 12) -> dict[str, Any]:
     """How many of the bureau's orders stood at each stage at the end of each of the last months (every order
     of the regions is read: computed once per version of the orders' data, and shared by every process)."""
-    scope = ("status_over_time", tuple(sorted(regions)), today, months)
     return versioned_cache.cached(
-        (*scope, data_version.orders(session=session)),
+        ("status_over_time", tuple(sorted(regions)), today, months),
         lambda: _status_over_time(session, regions, today, months),
+        version=data_version.orders(session=session),
         session=session,
         shared=_FIGURES,
-        scope=scope,
     )
 
 
@@ -179,9 +177,12 @@ def _status_over_time(session: Session, regions: set[str], today: date, months: 
 def spend_by_batch(*, session: Session, bureau_id: int) -> list[dict[str, Any]]:
     """Each batch's budget, committed (the one batch_budget computation) and billed (accepted) fees."""
     batches = tuple(supervision_records.batch_records(session=session, bureau_id=bureau_id))
-    key = ("spend_by_batch", bureau_id, batches, data_version.orders(session=session))
     return versioned_cache.cached(
-        key, lambda: _spend_by_batch(session, bureau_id), session=session, shared=_ROWS, scope=key[:2]
+        ("spend_by_batch", bureau_id),
+        lambda: _spend_by_batch(session, bureau_id),
+        version=(batches, data_version.orders(session=session)),
+        session=session,
+        shared=_ROWS,
     )
 
 
@@ -208,7 +209,6 @@ def _spend_by_batch(session: Session, bureau_id: int) -> list[dict[str, Any]]:
 
 def status_counts(*, session: Session, regions: set[str]) -> dict[str, int]:
     """The bureau's orders by status (every status, zeros included), in one grouped count."""
-    key = ("status_counts", tuple(sorted(regions)), data_version.orders(session=session))
 
     def build() -> dict[str, int]:
         rows = session.exec(
@@ -220,7 +220,13 @@ def status_counts(*, session: Session, regions: set[str]) -> dict[str, int]:
         found = {str(status): int(n) for status, n in rows}
         return {s.value: found.get(s.value, 0) for s in OrderStatus}
 
-    return versioned_cache.cached(key, build, session=session, shared=_COUNTS, scope=key[:2])
+    return versioned_cache.cached(
+        ("status_counts", tuple(sorted(regions))),
+        build,
+        version=data_version.orders(session=session),
+        session=session,
+        shared=_COUNTS,
+    )
 
 
 def bureau_regions(*, session: Session, bureau_id: int) -> set[str]:

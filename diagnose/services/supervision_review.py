@@ -217,11 +217,7 @@ def performance(*, session: Session, bureau_id: int, start: date, end: date) -> 
     caps = supervision_records.fee_caps(session=session, region_code=bureau.region_code)
     batch_rows = supervision_records.batch_records(session=session, bureau_id=bureau_id)
     # A city's table reads every order of the period (seconds at tens of thousands): once per data version.
-    key = (
-        "league",
-        bureau_id,
-        start,
-        end,
+    version = (
         tuple(sorted(regions)),
         data_version.orders(session=session),
         tuple(sorted(caps.items())),
@@ -236,7 +232,9 @@ def performance(*, session: Session, bureau_id: int, start: date, end: date) -> 
         own_orders = [o for o in orders if start <= (o.assigned_on or start) <= end]
         return league_table(orders, outcomes, caps, start, end), batch_use(own_orders, batch_rows)
 
-    rows, batches = versioned_cache.cached(key, build, session=session, shared=_LEAGUE, scope=key[:4])
+    rows, batches = versioned_cache.cached(
+        ("league", bureau_id, start, end), build, version=version, session=session, shared=_LEAGUE
+    )
     providers = {
         p.id: p
         for p in session.exec(

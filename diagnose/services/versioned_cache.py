@@ -1,7 +1,8 @@
 """Figures over every order of a city, computed once per version of the data and shared by every process.
 
-The key names what the figures depend on, including a data version (for orders: `data_version.orders`), so
-an entry is never stale: a change makes a new key, and the old entry ages out. Two layers:
+An entry is named by its key and the version of the data it is built from (for orders:
+`data_version.orders`), so it is never stale: a change makes a new version, and the old entry ages out.
+Two layers:
 
 - each process (web worker, the jobs process) keeps a small least-recently-used set in memory; one thread
   builds a missing entry while the others wanting the same key wait for it;
@@ -15,7 +16,7 @@ means the next process builds the figure itself.
 
 A page may rather show the figures of a moment ago than build them in its request (seconds at a city's
 scale): inside `stale_allowed(max_age)`, a figure whose data has just changed is served from the newest
-shared entry of the same `scope` (its key without the data version) if that was built within `max_age`, and
+shared entry of the same key at another version (column `scope`) if that was built within `max_age`, and
 the window records when it was built so the page can say "统计截至 …". The jobs process builds the new one
 within seconds; without it, or past `max_age`, the page builds it as before.
 """
@@ -77,8 +78,8 @@ _window: ContextVar[StaleWindow | None] = ContextVar("versioned_cache_window", d
 
 @contextmanager
 def stale_allowed(max_age: timedelta) -> Iterator[StaleWindow]:
-    """Within this block, a figure whose data changed since it was last built is served as it was, if that
-    was at most `max_age` ago and the figure was given a `scope`, instead of being built now."""
+    """Within this block, a shared figure whose data changed since it was last built is served as it was, if
+    that was at most `max_age` ago, instead of being built now."""
     window = StaleWindow(max_age)
     token = _window.set(window)
     try:
@@ -96,39 +97,47 @@ def cached(
     key: Hashable,
     build: Callable[[], T],
     *,
+    version: Hashable = None,
     session: Session | None = None,
     shared: Shared[T] | None = None,
-    scope: Hashable | None = None,
 ) -> T:
-    """The entry for `key`: from memory, else from the shared store (with `session` and `shared`), else
-    built by `build()` (and stored in both). `scope` is the key without its data version: within
-    `stale_allowed`, the newest shared entry of the scope stands in for a missing one."""
+    """The entry for `key` at `version` (the version of the data it is built from): from memory, else from
+    the shared store (with `session` and `shared`), else built by `build()` and stored in both. Within
+    `stale_allowed`, a missing entry is stood in for by the newest shared entry of `key` at another version."""
+    full = (key, version)
     with _lock:
-        if key in _entries:
-            _entries.move_to_end(key)
-            return _entries[key]  # type: ignore[no-any-return]
-    window = _window.get()
+        if full in _entries:
+            _entries.move_to_end(full)
+            return _entries[full]  # type: ignore[no-any-return]
     engine = _engine(session) if shared is not None else None
-    if window is not None and scope is not None and engine is not None and shared is not None:
-        stand_in = _stand_in(engine, key, scope, shared, window)
+    value: T | None = None
+    loaded = False  # the shared store was asked for this entry (and had none)
+    window = _window.get()
+    if window is not None and engine is not None and shared is not None:
+        value, loaded = _load(engine, full, shared), True
+        if value is not None:
+            _remember(full, value)
+            return value
+        stand_in = _newest(engine, key, shared, window)
         if stand_in is not None:
             return stand_in
     with _lock:
-        building = _building.setdefault(key, threading.Lock())
+        building = _building.setdefault(full, threading.Lock())
     with building:
         try:
             with _lock:
-                if key in _entries:
-                    return _entries[key]  # type: ignore[no-any-return]
-            value = _load(engine, key, shared) if engine is not None and shared is not None else None
+                if full in _entries:
+                    return _entries[full]  # type: ignore[no-any-return]
+            if engine is not None and shared is not None and not loaded:
+                value = _load(engine, full, shared)
             if value is None:
                 value = build()
                 if engine is not None and shared is not None:
-                    _store(engine, key, shared, value, scope)
-            _remember(key, value)
+                    _store(engine, full, key, shared, value)
+            _remember(full, value)
         finally:
             with _lock:
-                _building.pop(key, None)  # also when build() raised: the next caller tries again
+                _building.pop(full, None)  # also when build() raised: the next caller tries again
     return value
 
 
@@ -146,11 +155,7 @@ def _engine(session: Session | None) -> Engine | None:
     return bind if isinstance(bind, Engine) else bind.engine
 
 
-def _load(engine: Engine, key: Hashable, shared: Shared[T]) -> T | None:
-    with engine.connect() as conn:
-        raw = conn.execute(select(FigureCache.value).where(FigureCache.key == digest(key))).scalar()  # type: ignore[arg-type]
-    if raw is None:
-        return None
+def _parse(shared: Shared[T], raw: str) -> T | None:
     try:
         return shared.adapter.validate_json(raw)
     except ValidationError:
@@ -158,36 +163,31 @@ def _load(engine: Engine, key: Hashable, shared: Shared[T]) -> T | None:
         return None
 
 
-def _stand_in(
-    engine: Engine, key: Hashable, scope: Hashable, shared: Shared[T], window: StaleWindow
-) -> T | None:
-    """The entry for `key` if another process stored it, else the scope's newest entry within the window's
-    age (noted in the window), else None: the caller builds it."""
-    current = _load(engine, key, shared)
-    if current is not None:
-        _remember(key, current)
-        return current
+def _load(engine: Engine, full: Hashable, shared: Shared[T]) -> T | None:
+    with engine.connect() as conn:
+        raw = conn.execute(select(FigureCache.value).where(FigureCache.key == digest(full))).scalar()  # type: ignore[arg-type]
+    return None if raw is None else _parse(shared, raw)
+
+
+def _newest(engine: Engine, key: Hashable, shared: Shared[T], window: StaleWindow) -> T | None:
+    """The newest shared entry of `key` at any version, built within the window's age (noted in the window)."""
     with engine.connect() as conn:
         row = conn.execute(
             select(FigureCache.value, FigureCache.created_at)  # type: ignore[call-overload]
-            .where(FigureCache.scope == digest(scope), FigureCache.created_at >= utcnow() - window.max_age)
+            .where(FigureCache.scope == digest(key), FigureCache.created_at >= utcnow() - window.max_age)
             .order_by(FigureCache.created_at.desc())  # type: ignore[attr-defined]
             .limit(1)
         ).first()
-    if row is None:
-        return None
-    try:
-        value = shared.adapter.validate_json(row.value)
-    except ValidationError:
-        return None
-    window.served.append(row.created_at)
+    value = None if row is None else _parse(shared, row.value)
+    if value is not None:
+        window.served.append(row.created_at)
     return value
 
 
-def _store(engine: Engine, key: Hashable, shared: Shared[T], value: T, scope: Hashable | None = None) -> None:
+def _store(engine: Engine, full: Hashable, key: Hashable, shared: Shared[T], value: T) -> None:
     row = {
-        "key": digest(key),
-        "scope": digest(scope) if scope is not None else None,
+        "key": digest(full),
+        "scope": digest(key),
         "name": shared.name,
         "value": shared.adapter.dump_json(value).decode(),
         "created_at": utcnow(),

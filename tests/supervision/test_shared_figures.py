@@ -172,8 +172,7 @@ def test_the_figures_job_builds_every_bureau_s_figures_ahead_of_the_page_views(
         return value
 
     monkeypatch.setattr(versioned_cache, "_load", spy)
-    with Session(engine) as session:
-        figures = overview.dashboard_figures(session=session, bureau_id=world.wujin, today=date(2026, 6, 1))
+    figures = _dashboard(engine, world)
     assert missed == []  # every figure the dashboard draws was built ahead by the job
     assert figures.league.rows and sum(figures.counts.values()) > 0
     # Entries older than a day are pruned; younger ones are kept.
@@ -197,16 +196,7 @@ def test_order_list_totals_are_cached_yet_follow_a_new_order(engine: Engine, wor
 
     before = totals()
     assert totals() == before
-    with Session(engine) as session:
-        template = session.get(DiagnosisOrder, world.dark_order)
-        assert template is not None
-        session.add(
-            DiagnosisOrder(
-                number="WJ-2026-9999", bureau_id=template.bureau_id, enterprise_id=template.enterprise_id,
-                provider_id=world.provider, kind="factory", fee_fen=1_000_000, status="created",
-            )
-        )  # fmt: skip
-        session.commit()
+    _add_order(engine, world)
     assert totals() == (before[0] + 1, before[1] + 1, before[2] + 1)
 
 
@@ -231,17 +221,31 @@ def test_the_maturity_charts_follow_a_new_result(engine: Engine, world: World) -
 
 
 def _add_order(engine: Engine, world: World) -> None:
+    """A new order of the provider, just created, for the enterprise of the dark order (in Wujin)."""
     with Session(engine) as session:
         template = session.get(DiagnosisOrder, world.dark_order)
         assert template is not None
+        serial = 9000 + session.exec(select(func.count()).select_from(DiagnosisOrder)).one()
         session.add(
             DiagnosisOrder(
-                number=f"WJ-2026-{9000 + _count(engine)}", bureau_id=template.bureau_id,
+                number=f"WJ-2026-{serial}", bureau_id=template.bureau_id,
                 enterprise_id=template.enterprise_id, provider_id=world.provider, kind="factory",
                 fee_fen=1_000_000, status="created",
             )
         )  # fmt: skip
         session.commit()
+
+
+TODAY = date(2026, 6, 1)
+WINDOW = timedelta(seconds=60)
+
+
+def _dashboard(engine: Engine, world: World, stale_for: timedelta | None = None) -> overview.DashboardFigures:
+    """Wujin's dashboard figures as a page view in a session of its own reads them."""
+    with Session(engine) as session:
+        return overview.dashboard_figures(
+            session=session, bureau_id=world.wujin, today=TODAY, stale_for=stale_for
+        )
 
 
 def _no_building(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -251,7 +255,10 @@ def _no_building(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(
         versioned_cache,
         "_store",
-        lambda engine, key, shared, *a: (built.append(shared.name), store(engine, key, shared, *a)),
+        lambda engine, full, key, shared, value: (
+            built.append(shared.name),
+            store(engine, full, key, shared, value),
+        ),
     )
     return built
 
@@ -259,27 +266,19 @@ def _no_building(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_after_a_change_the_page_shows_the_figures_of_a_moment_ago_instead_of_building_them(
     engine: Engine, world: World, db_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    today = date(2026, 6, 1)
     jobs.refresh_figures(engine, db_settings, now=datetime(2026, 6, 1, 4, tzinfo=UTC))
-    with Session(engine) as session:
-        before = overview.dashboard_figures(session=session, bureau_id=world.wujin, today=today)
+    before = _dashboard(engine, world)
     assert before.as_of is None  # current figures: nothing to say
     _add_order(engine, world)
     versioned_cache.clear()  # another web worker
     built = _no_building(monkeypatch)
-    with Session(engine) as session:
-        shown = overview.dashboard_figures(
-            session=session, bureau_id=world.wujin, today=today, stale_for=timedelta(seconds=60)
-        )
+    shown = _dashboard(engine, world, WINDOW)
     assert built == []  # nothing was built in the page's request
     assert shown.counts == before.counts and shown.as_of is not None
     assert utcnow() - shown.as_of < timedelta(seconds=60)
     # The jobs process builds the new figures; the next page view shows them, current.
     jobs.refresh_figures(engine, db_settings, now=datetime(2026, 6, 1, 4, tzinfo=UTC))
-    with Session(engine) as session:
-        after = overview.dashboard_figures(
-            session=session, bureau_id=world.wujin, today=today, stale_for=timedelta(seconds=60)
-        )
+    after = _dashboard(engine, world, WINDOW)
     assert after.as_of is None
     assert after.counts["created"] == before.counts["created"] + 1
 
@@ -287,27 +286,17 @@ def test_after_a_change_the_page_shows_the_figures_of_a_moment_ago_instead_of_bu
 def test_figures_older_than_the_window_or_asked_without_one_are_built_afresh(
     engine: Engine, world: World, db_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    today = date(2026, 6, 1)
     jobs.refresh_figures(engine, db_settings, now=datetime(2026, 6, 1, 4, tzinfo=UTC))
-    with Session(engine) as session:
-        created = overview.dashboard_figures(session=session, bureau_id=world.wujin, today=today).counts[
-            "created"
-        ]
+    created = _dashboard(engine, world).counts["created"]
     _add_order(engine, world)
     versioned_cache.clear()
-    with Session(engine) as session:  # without a window (the jobs process, the API): always current
-        assert (
-            overview.dashboard_figures(session=session, bureau_id=world.wujin, today=today).counts["created"]
-            == created + 1
-        )
+    # Without a window (the jobs process, the API): always current.
+    assert _dashboard(engine, world).counts["created"] == created + 1
     _add_order(engine, world)
     versioned_cache.clear()
     later = utcnow() + timedelta(minutes=2)  # the stored figures are now two minutes old
     monkeypatch.setattr(versioned_cache, "utcnow", lambda: later)
     built = _no_building(monkeypatch)
-    with Session(engine) as session:
-        shown = overview.dashboard_figures(
-            session=session, bureau_id=world.wujin, today=today, stale_for=timedelta(seconds=60)
-        )
+    shown = _dashboard(engine, world, WINDOW)
     assert shown.as_of is None and shown.counts["created"] == created + 2
     assert {"status_counts", "status_over_time", "spend_by_batch", "league"} <= set(built)
