@@ -98,18 +98,8 @@ def cn_time(iso: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the label filters: {{ d.last_state|state_label }}."""
-    app.add_template_filter(label_of(STATE_LABELS), "state_label")
-    app.add_template_filter(label_of(ROLE_LABELS), "role_label")
-    app.add_template_filter(label_of(REGISTRY_LABELS), "registry_label")
-    app.add_template_filter(label_of(STATUS_LABELS), "status_label")
-    app.add_template_filter(label_of(ACTION_LABELS), "action_label")
-    app.add_template_filter(label_of(KIND_LABELS), "kind_label")
-    app.add_template_filter(label_of(INDUSTRY_TYPE_LABELS), "industry_type_label")
-    app.add_template_filter(label_of(RATING_LABELS), "rating_label")
-    app.add_template_filter(label_of(FLAG_KIND_LABELS), "flag_kind_label")
-    app.add_template_filter(label_of(FLAG_DECISION_LABELS), "flag_decision_label")
-    app.add_template_filter(label_of(OUTCOME_KIND_LABELS), "outcome_kind_label")
-    app.add_template_filter(label_of(TAILORING_REASON_LABELS), "tailoring_reason_label")
+    for name, table in LABEL_FILTERS.items():
+        app.add_template_filter(label_of(table), name)
     app.add_template_filter(yuan, "yuan")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(cn_time, "cn_time")
@@ -142,6 +132,22 @@ FLAG_DECISION_LABELS = {
 OUTCOME_KIND_LABELS = {
     "retrofit": N_("Retrofit project"),
     "recognition": N_("Recognition"),
+}
+
+
+LABEL_FILTERS = {  # {{ code|state_label }}
+    "state_label": STATE_LABELS,
+    "role_label": ROLE_LABELS,
+    "registry_label": REGISTRY_LABELS,
+    "status_label": STATUS_LABELS,
+    "action_label": ACTION_LABELS,
+    "kind_label": KIND_LABELS,
+    "industry_type_label": INDUSTRY_TYPE_LABELS,
+    "rating_label": RATING_LABELS,
+    "flag_kind_label": FLAG_KIND_LABELS,
+    "flag_decision_label": FLAG_DECISION_LABELS,
+    "outcome_kind_label": OUTCOME_KIND_LABELS,
+    "tailoring_reason_label": TAILORING_REASON_LABELS,
 }
 
 

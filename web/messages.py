@@ -92,9 +92,7 @@ ROLE_KINDS = {"bureau": _l("Bureau"), "provider": _l("Service provider"), "enter
 
 
 # Exact English reasons from the services and the workflow, and their translations.
-def _status(code: str) -> str:
-    """An order status in words (已验收), for a reason that names it."""
-    return label_of(STATUS_LABELS)(code)
+_status = label_of(STATUS_LABELS)  # an order status in words (已验收), for a reason that names it
 
 
 REASONS = {
