@@ -14,6 +14,7 @@ from collectors.metrics import CollectorMetrics
 from collectors.models import Parsed, Rejected
 from collectors.payloads import parse_message
 from collectors.sparkplug_bridge import SparkplugBridge, parse_groups
+from collectors.store import DeadLetterPolicy
 from collectors.writer import BatchWriter, Envelope
 from diagnose.settings import Settings
 
@@ -42,6 +43,11 @@ class Collector:
             max_wait_ms=settings.batch_max_wait_ms,
             queue_max=settings.queue_max,
             pending_per_hour=settings.pending_devices_per_hour,
+            dead_letters=DeadLetterPolicy(
+                max_bytes=settings.dead_letter_max_bytes,
+                per_device_hour=settings.dead_letters_per_device_hour,
+                enterprise_bytes_day=settings.dead_letter_bytes_per_enterprise_day,
+            ),
         )
         self.stop_event = threading.Event()
         self.assignment = AssignmentFollower(settings, engine)
