@@ -22,13 +22,9 @@ log = logging.getLogger(__name__)
 STATS_EVERY_S = 10.0
 
 
-def json_subscriptions(telemetry: list[str]) -> list[Subscription]:
-    """Telemetry of the assigned enterprises (or of all, or through the share group); births and status
-    to every collector."""
-    return [Subscription(topic, 1) for topic in telemetry] + [
-        Subscription("plant/+/+/birth", 1),
-        Subscription("plant/+/+/status", 1),
-    ]
+def json_subscriptions(topics: list[str]) -> list[Subscription]:
+    """The plant filters (telemetry, births, status) of the enterprises this collector holds, at QoS 1."""
+    return [Subscription(topic, 1) for topic in topics]
 
 
 class Collector:
