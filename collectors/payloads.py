@@ -95,6 +95,10 @@ def parse_ts(value: object) -> datetime:
             raise _Bad(f"ts: epoch milliseconds out of range (2000-2100): {_shown(value)}")
         return datetime.fromtimestamp(value / 1000, tz=UTC)
     if isinstance(value, str):
+        # RFC 3339 is printable ASCII; CPython 3.11's fromisoformat stops reading at a NUL and would take
+        # "2026-11-24T08:00:00\x00junk" for a time.
+        if len(value) > 40 or not (value.isascii() and value.isprintable()):
+            raise _Bad(f"ts: not RFC 3339: {value[:40]!r}")
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError as exc:

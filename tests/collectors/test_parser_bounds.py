@@ -56,6 +56,9 @@ TS = '"ts": "2026-11-24T08:00:00+08:00", "seq": 1'
         ("telemetry", b"[" * 5_000 + b"]" * 5_000, "bad JSON: nested too deeply"),
         ("telemetry", b"\xed\xa0\x80", "bad JSON: 'utf-8' codec can't decode"),  # UTF-8 of a surrogate
         ("status", b'{"online": "yes\\u0000"}', "online: required, true or false"),
+        # CPython 3.11's fromisoformat stops at a NUL: this would read as 08:00 without the ASCII check.
+        ("status", b'{"online": true, "ts": "2026-11-24T08:00:00\\u0000Z"}', "ts: not RFC 3339"),
+        ("telemetry", b'{"ts": "2026-11-24T08:00:00\\u0000junk", "seq": 1}', "ts: not RFC 3339"),
     ],
 )
 def test_json_payloads_a_store_could_not_take_are_rejected_with_the_reason(
