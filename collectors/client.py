@@ -354,6 +354,8 @@ class CollectorClient:
                 if mid is not None:
                     self._waiters[mid] = _Waiter((topic,), threading.Event())
                     self._connect_mids.add(mid)
+            if not self._connect_mids:
+                self.subscribed.set()  # nothing to wait for
             self.connected.set()
         if self._on_connected is not None:
             self._on_connected(self)

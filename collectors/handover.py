@@ -20,7 +20,7 @@ from collectors.assignment import (
     plan_release,
     plant_topics,
 )
-from collectors.client import CollectorClient, Subscription
+from collectors.client import SUBACK_TIMEOUT_S, CollectorClient, Subscription
 from diagnose.models.base import utcnow
 from diagnose.services import collector_assignments
 from diagnose.settings import Settings
@@ -78,6 +78,9 @@ class AssignmentFollower:
         """One round: subscribe what is gained, record holdings, let go of what another collector holds."""
         if not client.connected.is_set():
             return None
+        # The CONNACK's re-subscriptions first: a second SUBSCRIBE for a filter whose SUBACK is on its way
+        # would (under MQTT 3.1.1) bring its retained messages twice.
+        client.subscribed.wait(SUBACK_TIMEOUT_S)
         wanted = self.wanted()
         missing = [topic for topic in wanted if topic not in client.granted]
         if missing and client.subscribe([Subscription(topic, 1) for topic in missing]):
