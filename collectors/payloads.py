@@ -24,6 +24,7 @@ MIN_EPOCH_MS, MAX_EPOCH_MS = 946_684_800_000, 4_102_444_800_000
 MIN_TS = datetime.fromtimestamp(MIN_EPOCH_MS / 1000, tz=UTC)
 MAX_TS = datetime.fromtimestamp(MAX_EPOCH_MS / 1000, tz=UTC)
 MAX_NAME_CHARS = 64
+MAX_JSON_CONTAINERS = 256  # "[" and "{" bytes in a payload, strings included (a bound on nesting)
 MAX_COUNTER = 2**62  # counters and seq are BIGINT columns; 2^62 leaves headroom for sums
 
 
@@ -67,6 +68,11 @@ def _parse_topic(topic: str) -> tuple[str, str, str]:
 
 
 def _load_object(payload: bytes) -> dict[str, Any]:
+    # The decoder recurses once per level, and how deep it may go depends on the thread's stack at the call:
+    # bounding the brackets (every level needs one) makes the verdict the same everywhere. No stored field
+    # is nested; 256 leaves room for a gateway's metadata in a birth.
+    if payload.count(b"[") + payload.count(b"{") > MAX_JSON_CONTAINERS:
+        raise _Bad(f"bad JSON: more than {MAX_JSON_CONTAINERS} arrays and objects")
     try:
         body = _DECODER.decode(payload.decode("utf-8"))
     except RecursionError as exc:  # the decoder's own bound on nesting (no stored field is nested)

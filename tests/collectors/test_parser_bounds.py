@@ -53,7 +53,12 @@ TS = '"ts": "2026-11-24T08:00:00+08:00", "seq": 1'
         ("telemetry", b'{"ts": "0001-01-01T00:00:00+14:00", "seq": 1}', "ts: out of range"),
         ("telemetry", b'{"ts": 1e300, "seq": 1}', "ts: epoch milliseconds out of range"),
         ("telemetry", b'{"a": ' * 100_000 + b"1" + b"}" * 100_000, "payload too large"),
-        ("telemetry", b"[" * 5_000 + b"]" * 5_000, "bad JSON: nested too deeply"),
+        ("telemetry", b"[" * 5_000 + b"]" * 5_000, "bad JSON: more than 256 arrays and objects"),
+        (
+            "birth",
+            b'{"kind": "CNC", "meta": %s}' % (b"[" * 256 + b"]" * 256),
+            "more than 256 arrays and objects",
+        ),
         ("telemetry", b"\xed\xa0\x80", "bad JSON: 'utf-8' codec can't decode"),  # UTF-8 of a surrogate
         ("status", b'{"online": "yes\\u0000"}', "online: required, true or false"),
         # CPython 3.11's fromisoformat stops at a NUL: this would read as 08:00 without the ASCII check.

@@ -44,7 +44,7 @@ POISON = [
     ("telemetry", HUGE, True, "power_kw: must be a finite number, got an integer of 401 digits"),
     ("birth", b'{"kind": "CNC\\u0000"}', False, "U+0000 (NUL) is not allowed in names"),
     ("birth", b'{"kind": "\xed\xa0\x80"}', False, "bad JSON: 'utf-8' codec can't decode"),
-    ("telemetry", DEEP, False, "bad JSON: nested too deeply"),
+    ("telemetry", DEEP, False, "bad JSON: more than 256 arrays and objects"),
     ("telemetry", LONG, False, "payload too large: 200047 bytes > 65536"),
 ]
 TOPICS = {"birth": birth_topic, "status": status_topic, "telemetry": telemetry_topic}
