@@ -138,11 +138,11 @@ class CollectorClient:
     SUBACK or UNSUBACK by message id; `granted` is what the broker has acknowledged (our session
     keeps it across reconnects).
 
-    MQTT 5: each filter is its own SUBSCRIBE with a Subscription Identifier of its own, and Retain
-    Handling 1, so a re-subscription on reconnect does not bring the retained births and statuses again
-    (§3.8.3.1). A publish matching two of our filters (every enterprise's, and one enterprise's during a
-    handover) comes as two consecutive copies, each carrying only its own filter's identifier (§3.3.4):
-    the second is acknowledged and dropped, so each message is handled (and dead-lettered) once.
+    MQTT 5: each filter is its own SUBSCRIBE with Retain Handling 1, so a re-subscription on reconnect does
+    not bring the retained births and statuses again (§3.8.3.1). A publish matching two of our filters (every
+    enterprise's, and one enterprise's, during a move to assignments) comes as consecutive copies, each
+    carrying only its own filter's Subscription Identifier (§3.3.4), which overlapping filters get: the
+    further copies are acknowledged and dropped, so each message is handled (and dead-lettered) once.
     """
 
     def __init__(
@@ -164,13 +164,17 @@ class CollectorClient:
         self.address = BrokerAddress.from_url(url)
         self.protocol = protocol
         self._topics: dict[str, int] = {s.topic: s.qos for s in subscriptions}  # re-subscribed on CONNACK
-        self._ids: dict[str, int] = {}  # filter → its MQTT 5 Subscription Identifier (1, 2, …)
+        self._ids: dict[
+            str, int
+        ] = {}  # filter → its MQTT 5 Subscription Identifier, once it overlapped another
         self.granted: set[str] = set()
         self._waiters: dict[int, _Waiter] = {}
         self._connect_mids: set[int] = (
             set()
         )  # the re-subscriptions of the latest CONNACK not acknowledged yet
-        self._previous: tuple[str, bytes, frozenset[int]] | None = None  # last delivery: topic, payload, ids
+        self._previous: tuple[str, bytes, frozenset[int]] | None = (
+            None  # last publish: topic, payload, ids seen
+        )
         self.copies_dropped = 0  # second copies of one publish through overlapping filters of ours
         self.session_expiry_s = 0 if clean_start else session_expiry_s
         self.clean_start = clean_start
@@ -276,18 +280,20 @@ class CollectorClient:
         return ok
 
     def _send_subscribe(self, topic: str, qos: int) -> int | None:
-        """One SUBSCRIBE for one filter (MQTT 5: with its own identifier, retain handling 1); its mid, or None.
+        """One SUBSCRIBE for one filter; its mid, or None. The caller holds the lock.
 
-        The caller holds the lock."""
+        MQTT 5: retain handling 1, and a Subscription Identifier of its own only while the filter overlaps
+        another of ours (every enterprise's and one enterprise's, during a move to assignments): copies of one
+        publish can then be told apart, and in the steady state no PUBLISH carries a property to decode."""
         if self.protocol != "5":
             result, mid = self._client.subscribe(topic, qos)
-        else:
-            if topic not in self._ids:
-                self._ids[topic] = len(self._ids) + 1
-            props = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
+            return mid if result == mqtt.MQTT_ERR_SUCCESS else None
+        props = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
+        if any(filters_overlap(topic, other) for other in self._topics if other != topic):
+            self._ids.setdefault(topic, len(self._ids) + 1)
             props.SubscriptionIdentifier = self._ids[topic]
-            options = SubscribeOptions(qos=qos, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
-            result, mid = self._client.subscribe(topic, options=options, properties=props)
+        options = SubscribeOptions(qos=qos, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+        result, mid = self._client.subscribe(topic, options=options, properties=props)
         return mid if result == mqtt.MQTT_ERR_SUCCESS else None
 
     def unsubscribe(self, topics: Sequence[str], *, timeout_s: float = SUBACK_TIMEOUT_S) -> bool:
@@ -418,22 +424,39 @@ class CollectorClient:
             )
 
     def _is_copy(self, delivery: Delivery, message: mqtt.MQTTMessage) -> bool:
-        """A second copy of the previous publish, sent for another of our filters (MQTT 5 §3.3.4).
+        """A further copy of the publish just handled, sent for another of our filters (MQTT 5 §3.3.4).
 
-        The broker queues the copies of one publish for one client one after the other; each names only
-        the identifier of the filter it was sent for. A device publishing the same bytes twice comes through
-        the same filter(s), so never looks like a copy. Only on paho's network thread."""
-        ids = frozenset(getattr(message.properties, "SubscriptionIdentifier", None) or ())
+        The broker queues the copies of one publish for one client one after the other, each naming the
+        identifier of the filter it was sent for (0 here: a filter without one). A device publishing the same
+        bytes twice comes through the same filter(s) again, so is never taken for a copy. Only on paho's
+        network thread."""
+        ids = frozenset(getattr(message.properties, "SubscriptionIdentifier", None) or (0,))
         previous = self._previous
-        self._previous = (delivery.topic, delivery.payload, ids)
-        return (
+        if (
             previous is not None
-            and bool(ids)
             and previous[0] == delivery.topic
             and previous[2].isdisjoint(ids)
-            and bool(previous[2])
             and previous[1] == delivery.payload
-        )
+        ):
+            self._previous = (delivery.topic, delivery.payload, previous[2] | ids)
+            return True
+        self._previous = (delivery.topic, delivery.payload, ids)
+        return False
+
+
+def filters_overlap(first: str, second: str) -> bool:
+    """Whether some topic matches both MQTT filters (a shared subscription's `$share/<group>/` set aside)."""
+    a, b = (_unshared(f).split("/") for f in (first, second))
+    for level_a, level_b in zip(a, b, strict=False):
+        if "#" in (level_a, level_b):
+            return True
+        if level_a != level_b and "+" not in (level_a, level_b):
+            return False
+    return len(a) == len(b) or a[len(b) :] == ["#"] or b[len(a) :] == ["#"]
+
+
+def _unshared(topic: str) -> str:
+    return topic.split("/", 2)[2] if topic.startswith("$share/") else topic
 
 
 class Publisher:

@@ -93,13 +93,17 @@ def test_overlapping_filters_make_one_dead_letter_per_delivery(
         for uscc in (e1, e2):
             _publish(broker.url, telemetry_topic(uscc, "D01"), b"not json")
             _publish(broker.url, birth_topic(uscc, "D01"), POISON)
+        # The same bytes twice in a row are two deliveries (each with its copy), not one.
+        _publish(broker.url, telemetry_topic(e1, "D02"), b"again")
+        _publish(broker.url, telemetry_topic(e1, "D02"), b"again")
         publish_reliably(broker.url, messages(e1, range(1, 51)), client_id=f"q-{uuid.uuid4().hex[:6]}")
         wait_until(lambda: len(stored_seqs(engine)) == 50, what="the readings")
         wait_until(lambda: _letters(engine, birth_topic(e2, "D01")) == 1, what="e2's poison")
         for uscc in (e1, e2):
             assert _letters(engine, telemetry_topic(uscc, "D01")) == 1
             assert _letters(engine, birth_topic(uscc, "D01")) == 1
-        assert collector.client.copies_dropped == 52  # e1's two junk messages and 50 readings, once each
+        assert _letters(engine, telemetry_topic(e1, "D02")) == 2
+        assert collector.client.copies_dropped == 54  # e1's four junk messages and 50 readings, once each
         assert sorted(stored_seqs(engine)) == list(range(1, 51))
     finally:
         collector.stop(timeout_s=5)
