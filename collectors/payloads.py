@@ -71,7 +71,7 @@ def _load_object(payload: bytes) -> dict[str, Any]:
     # The decoder recurses once per level, and how deep it may go depends on the thread's stack at the call:
     # bounding the brackets (every level needs one) makes the verdict the same everywhere. No stored field
     # is nested; 256 leaves room for a gateway's metadata in a birth.
-    if payload.count(b"[") + payload.count(b"{") > MAX_JSON_CONTAINERS:
+    if len(payload) > MAX_JSON_CONTAINERS and payload.count(b"[") + payload.count(b"{") > MAX_JSON_CONTAINERS:
         raise _Bad(f"bad JSON: more than {MAX_JSON_CONTAINERS} arrays and objects")
     try:
         body = _DECODER.decode(payload.decode("utf-8"))
@@ -144,7 +144,7 @@ def _float_field(body: dict[str, Any], name: str) -> float | None:
 
 def _finite(value: object) -> float | None:
     """The value as a finite float (what a REAL / double precision column holds), or None."""
-    if isinstance(value, float):
+    if type(value) is float:
         return value if math.isfinite(value) else None
     if isinstance(value, int) and not isinstance(value, bool):
         try:
