@@ -23,6 +23,7 @@ CONNECT_TIMEOUT_S = 10.0
 SUBACK_TIMEOUT_S = 10.0  # a SUBSCRIBE or UNSUBSCRIBE not acknowledged by then is tried again later
 KEEPALIVE_S = 30
 RECEIVE_MAXIMUM = 2_000
+_NO_IDENTIFIER = frozenset((0,))  # a delivery for a filter subscribed without a Subscription Identifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,7 +431,8 @@ class CollectorClient:
         identifier of the filter it was sent for (0 here: a filter without one). A device publishing the same
         bytes twice comes through the same filter(s) again, so is never taken for a copy. Only on paho's
         network thread."""
-        ids = frozenset(getattr(message.properties, "SubscriptionIdentifier", None) or (0,))
+        sent_for = getattr(message.properties, "SubscriptionIdentifier", None)
+        ids = frozenset(sent_for) if sent_for else _NO_IDENTIFIER
         previous = self._previous
         if (
             previous is not None
