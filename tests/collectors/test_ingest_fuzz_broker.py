@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +31,7 @@ from collectors.sparkplug.codec import MetricSpec, encode_payload, nbirth_payloa
 from collectors.sparkplug.host import SparkplugHost, reading_key
 from diagnose.models import DeadLetter, Device, Telemetry
 from tests import factories
-from tests.collectors.brokerkit import durable_broker, wait_until
+from tests.collectors.brokerkit import wait_until
 from tests.collectors.processkit import CollectProcess
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -212,13 +210,8 @@ FIXED = [
 
 # -- the run ----------------------------------------------------------------------------------------------------
 @pytest.fixture
-def broker() -> Iterator[LocalBroker]:
-    if not shutil.which("mosquitto"):
-        pytest.skip("mosquitto is not installed")
-    local = durable_broker()
-    yield local
-    local.stop(kill=True)
-    shutil.rmtree(local.workdir, ignore_errors=True)
+def broker(durable_mosquitto: LocalBroker) -> LocalBroker:
+    return durable_mosquitto
 
 
 class Ledger:

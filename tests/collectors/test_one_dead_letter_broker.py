@@ -4,9 +4,7 @@ handed over again when the collector reconnects; and a collector takes no other 
 
 from __future__ import annotations
 
-import shutil
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -20,34 +18,21 @@ from collectors.service import Collector
 from diagnose.models import DeadLetter, Device, Enterprise
 from diagnose.services import collector_assignments
 from diagnose.settings import Settings
-from tests import factories
-from tests.collectors.brokerkit import durable_broker, messages, publish_reliably, stored_seqs, wait_until
+from tests.collectors.brokerkit import make_plants, messages, publish_reliably, stored_seqs, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 POISON = b'{"kind": "\\ud800"}'
 
 
 @pytest.fixture
-def broker() -> Iterator[LocalBroker]:
-    if not shutil.which("mosquitto"):
-        pytest.skip("mosquitto is not installed")
-    local = durable_broker()
-    yield local
-    local.stop(kill=True)
-    shutil.rmtree(local.workdir, ignore_errors=True)
+def broker(durable_mosquitto: LocalBroker) -> LocalBroker:
+    return durable_mosquitto
 
 
 @pytest.fixture
 def two_plants(engine: Engine) -> tuple[str, str]:
-    with Session(engine) as session:
-        factories.regions(session)
-        usccs = []
-        for serial in (1, 2):
-            enterprise = factories.enterprise(session, serial=serial, name=f"企业{serial}")
-            factories.device(session, enterprise.id, "D01")
-            usccs.append(enterprise.uscc)
-        session.commit()
-    return usccs[0], usccs[1]
+    e1, e2 = make_plants(engine, 2)
+    return e1, e2
 
 
 def _settings(db_settings: Settings, broker: LocalBroker, **extra: object) -> Settings:

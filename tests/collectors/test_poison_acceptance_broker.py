@@ -28,8 +28,7 @@ from collectors.payloads import birth_topic, status_topic, telemetry_topic
 from diagnose.models import DeadLetter, Device, Enterprise, Telemetry
 from diagnose.services import broker_accounts
 from diagnose.settings import Settings
-from tests import factories
-from tests.collectors.brokerkit import messages, wait_until
+from tests.collectors.brokerkit import make_plants, messages, wait_until
 from tests.collectors.processkit import PROCESS_START_S, CollectProcess
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -59,18 +58,6 @@ def workdir() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _plant(engine: Engine) -> tuple[str, str]:
-    with Session(engine) as session:
-        factories.regions(session)
-        usccs = []
-        for serial in (1, 2):
-            enterprise = factories.enterprise(session, serial=serial, name=f"企业{serial}")
-            factories.device(session, enterprise.id, "D01")
-            usccs.append(enterprise.uscc)
-        session.commit()
-    return usccs[0], usccs[1]
-
-
 def _seqs(engine: Engine, uscc: str) -> list[int]:
     with Session(engine) as session:
         rows = session.exec(
@@ -89,7 +76,7 @@ def test_one_devices_poison_stops_nobody(
 ) -> None:
     if not shutil.which("mosquitto"):
         pytest.skip("mosquitto is not installed")
-    e1, e2 = _plant(engine)
+    e1, e2 = make_plants(engine, 2)
     run = uuid.uuid4().hex[:6]
     devices = {uscc: (broker_accounts.device_username(uscc, "D01"), f"pw-{uscc}") for uscc in (e1, e2)}
     collectors = {name: (f"{name}-{run}", f"secret-{name}") for name in ("a", "b")}
