@@ -49,9 +49,8 @@ class WriterStats:
     messages: int = 0
     inserted: int = 0
     dead_lettered: int = 0
-    dead_letters_dropped: int = (
-        0  # dead letters only counted, beyond a device's rate or an enterprise's volume
-    )
+    # Of the dead letters, those only counted: beyond a device's rate or an enterprise's volume.
+    dead_letters_dropped: int = 0
     isolated: int = 0  # messages the database refused, isolated from their batch and dead-lettered
     acked: int = 0
     ack_dropped: int = 0
