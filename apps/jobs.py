@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel, select
 
 from diagnose.models import Bureau
 from diagnose.observability import log_context
-from diagnose.services import devices, partitions, supervision_model_store, supervision_review
+from diagnose.services import dead_letters, devices, partitions, supervision_model_store, supervision_review
 from diagnose.services.rollups import retention_in_batches, rollup_in_batches
 from diagnose.settings import Settings
 from scoring.china_time import china_today
@@ -102,6 +102,15 @@ def apply_retention(engine: Engine, settings: Settings, now: datetime | None = N
         run.longest_write_s,
     )
     return len(dropped) + run.written
+
+
+def prune_dead_letters(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Job: delete dead letters, and their per-device counts, older than `dead_letter_retention_days`; returns
+    the rows deleted. In batches of a few thousand rows, each its own short transaction."""
+    before = (now or datetime.now(UTC)) - timedelta(days=settings.dead_letter_retention_days)
+    deleted = dead_letters.prune(engine=engine, before=before)
+    log.info("dead-letter retention deleted %d rows received before %s", deleted, before.isoformat())
+    return deleted
 
 
 def render_reports(engine: Engine, settings: Settings) -> int:
@@ -196,6 +205,7 @@ JOBS: list[JobSpec] = [
     JobSpec("rollup_hours", rollup_hours, 300),
     JobSpec("maintain_partitions", maintain_partitions, 3600),
     JobSpec("apply_retention", apply_retention, 3600),
+    JobSpec("prune_dead_letters", prune_dead_letters, 3600),
     JobSpec("render_reports", render_reports, 5),
     # Cheap when nothing changed (a few index look-ups); after a change, the figures are built here first.
     JobSpec("refresh_figures", refresh_figures, 10),

@@ -1,4 +1,5 @@
-"""Which enterprises' telemetry this collector takes: plain persistent subscriptions, one per assigned USCC.
+"""Which enterprises' messages this collector takes: plain persistent subscriptions to the telemetry, births and
+status of each assigned USCC, and to nothing else (another enterprise's device cannot reach it).
 
 Mosquitto 2.0.11 does not restore `$share` subscriptions from its persistence file, so a shared group
 drops what arrives in the second after a broker restart. Plain subscriptions are restored with the
@@ -13,7 +14,9 @@ messages, and storage is idempotent on (device, seq, ts), so each is stored once
 `DIAGNOSE_COLLECTOR_ENTERPRISES` overrides the table for one collector (a static list, as before the
 table existed); while nothing is assigned to any collector, each takes every enterprise (or its share
 group's). What the collector's session held last time is noted in `var_dir/subscriptions-<client id>.json`,
-so after a restart it still lets go of what it lost only by the same rule.
+so after a restart it still lets go of what it lost only by the same rule. A note written before births and
+status followed the assignment lists telemetry filters only; the session then also holds every enterprise's
+births and status, which are let go of by the same rule.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from diagnose.settings import Settings
 
 log = logging.getLogger(__name__)
 TELEMETRY = "plant/{uscc}/+/telemetry"
-_ONE = re.compile(r"^plant/([^/+#]+)/\+/telemetry$")
+KINDS = ("telemetry", "birth", "status")  # the topics of a JSON device (collectors/payloads.py)
+_ONE = re.compile(r"^plant/([^/+#]+)/\+/(?:telemetry|birth|status)$")
+_PLANT = re.compile(r"^(?:\$share/[^/]+/)?plant/[^/]+/\+/(?:telemetry|birth|status)$")
 
 
 def assigned_enterprises(settings: Settings) -> list[str]:
@@ -56,13 +61,29 @@ def telemetry_topics(settings: Settings, assigned: Collection[str] | None = None
     return [everything]
 
 
-def is_telemetry_filter(topic: str) -> bool:
-    """A telemetry filter (one enterprise's, every enterprise's, or a share group's), not births or status."""
-    return topic.endswith("/telemetry")
+def enterprise_filters(uscc: str) -> list[str]:
+    """An enterprise's filters (`+`: every enterprise's): telemetry, births, status."""
+    return [f"plant/{uscc}/+/{kind}" for kind in KINDS]
+
+
+def plant_topics(settings: Settings, assigned: Collection[str] | None = None) -> list[str]:
+    """Every JSON filter this collector should hold: `telemetry_topics`' enterprises, each with its births and
+    status. With a share group, births and status go to every collector of the group unshared: MQTT 5 sends
+    no retained message to a shared subscription (§4.8.2), and births are retained."""
+    telemetry = telemetry_topics(settings, assigned)
+    if telemetry and telemetry[0].startswith("$share/"):
+        return [*telemetry, "plant/+/+/birth", "plant/+/+/status"]
+    scopes = [enterprise_of(topic) or "+" for topic in telemetry]
+    return [topic for uscc in scopes for topic in enterprise_filters(uscc)]
+
+
+def is_plant_filter(topic: str) -> bool:
+    """A JSON plant filter (one enterprise's, every enterprise's, or a share group's), not Sparkplug's."""
+    return bool(_PLANT.match(topic))
 
 
 def enterprise_of(topic: str) -> str | None:
-    """The USCC a telemetry filter is for; None for a filter covering every enterprise."""
+    """The USCC a plant filter is for; None for a filter covering every enterprise."""
     match = _ONE.match(topic)
     return match[1] if match else None
 
@@ -109,12 +130,16 @@ class SubscriptionLedger:
         self.path: Path = settings.var_dir / f"subscriptions-{safe}.json"
 
     def previous(self) -> list[str]:
-        """The telemetry filters held when last recorded."""
+        """The plant filters held when last recorded (with every enterprise's births and status, which a
+        note of the older, telemetry-only kind implies)."""
         try:
             topics = json.loads(self.path.read_text())
         except (OSError, ValueError):
             return []
-        return [topic for topic in topics if isinstance(topic, str)]
+        held = [topic for topic in topics if isinstance(topic, str)]
+        if held and all(topic.endswith("/telemetry") for topic in held):
+            held += ["plant/+/+/birth", "plant/+/+/status"]
+        return held
 
     def record(self, topics: Sequence[str]) -> None:
         """Note the filters as held (after the broker has them)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote, urlparse
@@ -14,6 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,7 @@ CONNECT_TIMEOUT_S = 10.0
 SUBACK_TIMEOUT_S = 10.0  # a SUBSCRIBE or UNSUBSCRIBE not acknowledged by then is tried again later
 KEEPALIVE_S = 30
 RECEIVE_MAXIMUM = 2_000
+_NO_IDENTIFIER = frozenset((0,))  # a delivery for a filter subscribed without a Subscription Identifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,12 @@ class CollectorClient:
     `subscribe` and `unsubscribe` change the filters while connected and wait for the broker's
     SUBACK or UNSUBACK by message id; `granted` is what the broker has acknowledged (our session
     keeps it across reconnects).
+
+    MQTT 5: each filter is its own SUBSCRIBE with Retain Handling 1, so a re-subscription on reconnect does
+    not bring the retained births and statuses again (§3.8.3.1). A publish matching two of our filters (every
+    enterprise's, and one enterprise's, during a move to assignments) comes as consecutive copies, each
+    carrying only its own filter's Subscription Identifier (§3.3.4), which overlapping filters get: the
+    further copies are acknowledged and dropped, so each message is handled (and dead-lettered) once.
     """
 
     def __init__(
@@ -156,8 +165,18 @@ class CollectorClient:
         self.address = BrokerAddress.from_url(url)
         self.protocol = protocol
         self._topics: dict[str, int] = {s.topic: s.qos for s in subscriptions}  # re-subscribed on CONNACK
+        self._ids: dict[
+            str, int
+        ] = {}  # filter → its MQTT 5 Subscription Identifier, once it overlapped another
         self.granted: set[str] = set()
         self._waiters: dict[int, _Waiter] = {}
+        self._connect_mids: set[int] = (
+            set()
+        )  # the re-subscriptions of the latest CONNACK not acknowledged yet
+        self._previous: tuple[str, bytes, frozenset[int]] | None = (
+            None  # last publish: topic, payload, ids seen
+        )
+        self.copies_dropped = 0  # second copies of one publish through overlapping filters of ours
         self.session_expiry_s = 0 if clean_start else session_expiry_s
         self.clean_start = clean_start
         self.channel = channel
@@ -170,7 +189,7 @@ class CollectorClient:
         self._generation = 0
         self._lock = threading.Lock()
         self.connected = threading.Event()
-        self.subscribed = threading.Event()  # set on SUBACK: deliveries can flow (a ready signal for benches)
+        self.subscribed = threading.Event()  # set once a CONNACK's re-subscriptions are all acknowledged
         self._client = _new_client(client_id, protocol, manual_ack=True, clean=clean_start)
         self._client.reconnect_delay_set(min_delay=1, max_delay=10)
         self._client.max_inflight_messages_set(100)
@@ -234,18 +253,49 @@ class CollectorClient:
     def subscribe(
         self, subscriptions: Sequence[Subscription], *, timeout_s: float = SUBACK_TIMEOUT_S
     ) -> bool:
-        """Add filters and wait for the SUBACK; True if the broker granted every one.
+        """Add filters and wait for their SUBACKs; True if the broker granted every one.
 
         Not from paho's network thread (it delivers the SUBACK). Whatever the outcome, the filters stay
         ours: the next CONNACK subscribes them again.
         """
-        with self._lock:
+        waiters: list[tuple[int, _Waiter]] = []
+        with self._lock:  # held until the mids are known: their ACKs cannot be handled before that
             self._topics.update({s.topic: s.qos for s in subscriptions})
-        return self._request(
-            lambda: self._client.subscribe([(s.topic, s.qos) for s in subscriptions]),
-            tuple(s.topic for s in subscriptions),
-            timeout_s,
-        )
+            if not self.connected.is_set():
+                return False
+            for subscription in subscriptions:
+                mid = self._send_subscribe(subscription.topic, subscription.qos)
+                if mid is None:
+                    break
+                waiters.append((mid, _Waiter((subscription.topic,), threading.Event())))
+                self._waiters[mid] = waiters[-1][1]
+        deadline = time.monotonic() + timeout_s
+        ok = len(waiters) == len(subscriptions)
+        for _mid, waiter in waiters:
+            if not waiter.done.wait(max(0.0, deadline - time.monotonic())):
+                log.warning("no acknowledgement for %s in %.0f s", ", ".join(waiter.topics), timeout_s)
+            ok = ok and waiter.ok
+        with self._lock:
+            for mid, _waiter in waiters:
+                self._waiters.pop(mid, None)
+        return ok
+
+    def _send_subscribe(self, topic: str, qos: int) -> int | None:
+        """One SUBSCRIBE for one filter; its mid, or None. The caller holds the lock.
+
+        MQTT 5: retain handling 1, and a Subscription Identifier of its own only while the filter overlaps
+        another of ours (every enterprise's and one enterprise's, during a move to assignments): copies of one
+        publish can then be told apart, and in the steady state no PUBLISH carries a property to decode."""
+        if self.protocol != "5":
+            result, mid = self._client.subscribe(topic, qos)
+            return mid if result == mqtt.MQTT_ERR_SUCCESS else None
+        props = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
+        if any(filters_overlap(topic, other) for other in self._topics if other != topic):
+            self._ids.setdefault(topic, len(self._ids) + 1)
+            props.SubscriptionIdentifier = self._ids[topic]
+        options = SubscribeOptions(qos=qos, retainHandling=SubscribeOptions.RETAIN_SEND_IF_NEW_SUB)
+        result, mid = self._client.subscribe(topic, options=options, properties=props)
+        return mid if result == mqtt.MQTT_ERR_SUCCESS else None
 
     def unsubscribe(self, topics: Sequence[str], *, timeout_s: float = SUBACK_TIMEOUT_S) -> bool:
         """Drop filters from our session and wait for the UNSUBACK; True once the broker confirmed.
@@ -304,11 +354,15 @@ class CollectorClient:
             getattr(flags, "session_present", "?"),
         )
         with self._lock:
-            topics = tuple(self._topics.items())
-            if topics:
-                _, mid = client.subscribe(list(topics))
+            self.subscribed.clear()
+            self._connect_mids.clear()
+            for topic, qos in self._topics.items():
+                mid = self._send_subscribe(topic, qos)
                 if mid is not None:
-                    self._waiters[mid] = _Waiter(tuple(topic for topic, _ in topics), threading.Event())
+                    self._waiters[mid] = _Waiter((topic,), threading.Event())
+                    self._connect_mids.add(mid)
+            if not self._connect_mids:
+                self.subscribed.set()  # nothing to wait for
             self.connected.set()
         if self._on_connected is not None:
             self._on_connected(self)
@@ -325,7 +379,9 @@ class CollectorClient:
                 if not waiter.ok:
                     log.warning("broker refused subscriptions: %s", sorted(set(waiter.topics) - set(granted)))
                 waiter.done.set()
-        self.subscribed.set()
+            self._connect_mids.discard(mid)
+            if not self._connect_mids:
+                self.subscribed.set()
 
     def _handle_unsuback(
         self, _c: mqtt.Client, _u: object, mid: int, reasons: list[ReasonCode], _p: object
@@ -357,12 +413,52 @@ class CollectorClient:
             generation=self._generation,
             channel=self.channel,
         )
+        if self._is_copy(delivery, message):
+            self.copies_dropped += 1
+            self.ack(delivery)  # its twin, just before it, is handled (and acknowledged once stored)
+            return
         try:
             self._on_delivery(delivery)
         except Exception:  # one bad message is logged and skipped, never kills the network loop
             log.exception(
                 "delivery handler failed for topic %s payload %r", message.topic, message.payload[:200]
             )
+
+    def _is_copy(self, delivery: Delivery, message: mqtt.MQTTMessage) -> bool:
+        """A further copy of the publish just handled, sent for another of our filters (MQTT 5 §3.3.4).
+
+        The broker queues the copies of one publish for one client one after the other, each naming the
+        identifier of the filter it was sent for (0 here: a filter without one). A device publishing the same
+        bytes twice comes through the same filter(s) again, so is never taken for a copy. Only on paho's
+        network thread."""
+        sent_for = getattr(message.properties, "SubscriptionIdentifier", None)
+        ids = frozenset(sent_for) if sent_for else _NO_IDENTIFIER
+        previous = self._previous
+        if (
+            previous is not None
+            and previous[0] == delivery.topic
+            and previous[2].isdisjoint(ids)
+            and previous[1] == delivery.payload
+        ):
+            self._previous = (delivery.topic, delivery.payload, previous[2] | ids)
+            return True
+        self._previous = (delivery.topic, delivery.payload, ids)
+        return False
+
+
+def filters_overlap(first: str, second: str) -> bool:
+    """Whether some topic matches both MQTT filters (a shared subscription's `$share/<group>/` set aside)."""
+    a, b = (_unshared(f).split("/") for f in (first, second))
+    for level_a, level_b in zip(a, b, strict=False):
+        if "#" in (level_a, level_b):
+            return True
+        if level_a != level_b and "+" not in (level_a, level_b):
+            return False
+    return len(a) == len(b) or a[len(b) :] == ["#"] or b[len(a) :] == ["#"]
+
+
+def _unshared(topic: str) -> str:
+    return topic.split("/", 2)[2] if topic.startswith("$share/") else topic
 
 
 class Publisher:
@@ -423,6 +519,8 @@ class Publisher:
         self._handlers.append(handler)
         with self._lock:  # the SUBACK handler takes the lock too, so it finds the mid registered
             _rc, mid = self._client.subscribe(topic, qos)
+            if mid is None:  # not connected
+                return False
             waiter = self._subacks[mid] = _Waiter((topic,), threading.Event())
         granted = waiter.done.wait(timeout_s) and waiter.ok
         with self._lock:

@@ -14,12 +14,13 @@ from collectors.assignment import (
     Release,
     SubscriptionLedger,
     assigned_enterprises,
+    enterprise_filters,
     enterprise_of,
-    is_telemetry_filter,
+    is_plant_filter,
     plan_release,
-    telemetry_topics,
+    plant_topics,
 )
-from collectors.client import CollectorClient, Subscription
+from collectors.client import SUBACK_TIMEOUT_S, CollectorClient, Subscription
 from diagnose.models.base import utcnow
 from diagnose.services import collector_assignments
 from diagnose.settings import Settings
@@ -29,7 +30,8 @@ HOLDER_FRESH_S = 60.0  # a holder not seen following the table for longer (or 3 
 
 
 class AssignmentFollower:
-    """Every `collector_assignment_poll_s`, brings this collector's telemetry subscriptions to its assignment.
+    """Every `collector_assignment_poll_s`, brings this collector's plant subscriptions (telemetry, births,
+    status) to its assignment.
 
     Gained enterprises are subscribed and, once the broker's SUBACK is in, recorded as held; lost ones are
     unsubscribed only once another collector holds them (`plan_release`), then forgotten. A static list
@@ -46,12 +48,12 @@ class AssignmentFollower:
         self.last: Release | None = None  # the latest plan, for logs and tests
 
     def wanted(self) -> list[str]:
-        """The telemetry filters this collector should hold now."""
+        """The plant filters this collector should hold now."""
         if self.static:
-            return telemetry_topics(self.settings)
+            return plant_topics(self.settings)
         with Session(self.engine) as session:
             assigned = collector_assignments.assigned_to(session=session, collector_id=self.collector_id)
-        return telemetry_topics(self.settings, assigned)
+        return plant_topics(self.settings, assigned)
 
     def initial_topics(self) -> list[str]:
         """What to subscribe on the first CONNACK: the assignment, and what the session held last time (it
@@ -60,7 +62,7 @@ class AssignmentFollower:
             wanted = self.wanted()
         except SQLAlchemyError as exc:  # the database is away: take more rather than less; the loop narrows
             log.warning("collector assignment not read (%s); starting with every enterprise", exc)
-            wanted = telemetry_topics(self.settings)
+            wanted = plant_topics(self.settings)
         return list(dict.fromkeys([*wanted, *self.ledger.previous()]))
 
     def run(self, client: CollectorClient, stop: threading.Event) -> None:
@@ -76,13 +78,20 @@ class AssignmentFollower:
         """One round: subscribe what is gained, record holdings, let go of what another collector holds."""
         if not client.connected.is_set():
             return None
+        # The CONNACK's re-subscriptions first: a second SUBSCRIBE for a filter whose SUBACK is on its way
+        # would (under MQTT 3.1.1) bring its retained messages twice.
+        client.subscribed.wait(SUBACK_TIMEOUT_S)
         wanted = self.wanted()
         missing = [topic for topic in wanted if topic not in client.granted]
         if missing and client.subscribe([Subscription(topic, 1) for topic in missing]):
             log.info("subscribed to %s", ", ".join(missing))
-        held = {topic for topic in client.granted if is_telemetry_filter(topic)}
+        held = {topic for topic in client.granted if is_plant_filter(topic)}
+        # An enterprise is held once all its filters are granted: its births and status as well as telemetry.
+        holding = {
+            u for u in map(enterprise_of, held) if u is not None and held >= set(enterprise_filters(u))
+        }
         with Session(self.engine) as session:
-            new = {u for u in map(enterprise_of, held) if u is not None} - self._recorded
+            new = holding - self._recorded
             collector_assignments.record_held(session=session, collector_id=self.collector_id, usccs=new)
             collector_assignments.seen(session=session, collector_id=self.collector_id)
             session.commit()
@@ -114,5 +123,5 @@ class AssignmentFollower:
         if plan.waiting and plan != self.last:
             log.info("keeping %s until another collector holds it", ", ".join(plan.waiting))
         self.last = plan
-        self.ledger.record(sorted(topic for topic in client.granted if is_telemetry_filter(topic)))
+        self.ledger.record(sorted(topic for topic in client.granted if is_plant_filter(topic)))
         return plan

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from collectors.models import DEVICE_STATES, DeviceBirth, DeviceStatus, Parsed, Reading, Rejected
+from collectors.text import name_problem
 from diagnose.services.broker_accounts import DEVICE_ID_RE, DEVICE_ID_RULE, DEVICE_ID_RULE_ZH
 from scoring.uscc import is_valid_uscc
 
@@ -17,8 +18,14 @@ KNOWN_FLOATS = ("power_kw", "energy_kwh", "current_a")
 KNOWN_COUNTERS = ("count_total", "count_good")
 RESERVED = {"ts", "seq", "state", *KNOWN_FLOATS, *KNOWN_COUNTERS}
 MAX_METRICS = 64
-# Epoch-ms bounds: 2000-01-01 .. 2100-01-01; outside is almost surely seconds or garbage.
+# Epoch-ms bounds: 2000-01-01 .. 2100-01-01; outside is almost surely seconds or garbage (and, on
+# PostgreSQL, a telemetry partition for a far-off day). RFC 3339 text is held to the same bounds.
 MIN_EPOCH_MS, MAX_EPOCH_MS = 946_684_800_000, 4_102_444_800_000
+MIN_TS = datetime.fromtimestamp(MIN_EPOCH_MS / 1000, tz=UTC)
+MAX_TS = datetime.fromtimestamp(MAX_EPOCH_MS / 1000, tz=UTC)
+MAX_NAME_CHARS = 64
+MAX_JSON_CONTAINERS = 256  # "[" and "{" bytes in a payload, strings included (a bound on nesting)
+MAX_COUNTER = 2**62  # counters and seq are BIGINT columns; 2^62 leaves headroom for sums
 
 
 class _Bad(Exception):
@@ -61,9 +68,16 @@ def _parse_topic(topic: str) -> tuple[str, str, str]:
 
 
 def _load_object(payload: bytes) -> dict[str, Any]:
+    # The decoder recurses once per level, and how deep it may go depends on the thread's stack at the call:
+    # bounding the brackets (every level needs one) makes the verdict the same everywhere. No stored field
+    # is nested; 256 leaves room for a gateway's metadata in a birth.
+    if len(payload) > MAX_JSON_CONTAINERS and payload.count(b"[") + payload.count(b"{") > MAX_JSON_CONTAINERS:
+        raise _Bad(f"bad JSON: more than {MAX_JSON_CONTAINERS} arrays and objects")
     try:
         body = _DECODER.decode(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except RecursionError as exc:  # the decoder's own bound on nesting (no stored field is nested)
+        raise _Bad("bad JSON: nested too deeply") from exc
+    except ValueError as exc:  # invalid UTF-8, JSON syntax, an integer of more than 4,300 digits
         raise _Bad(f"bad JSON: {exc}"[:300]) from exc
     if not isinstance(body, dict):
         raise _Bad("bad JSON: payload must be an object")
@@ -83,17 +97,27 @@ def parse_ts(value: object) -> datetime:
     if isinstance(value, bool):
         raise _Bad("ts: must be RFC 3339 text or epoch milliseconds")
     if isinstance(value, int | float):
-        if not math.isfinite(value) or not MIN_EPOCH_MS <= value <= MAX_EPOCH_MS:
-            raise _Bad(f"ts: epoch milliseconds out of range: {value!r}")
+        if not MIN_EPOCH_MS <= value <= MAX_EPOCH_MS:  # NaN fails it too; no float() of a huge integer
+            raise _Bad(f"ts: epoch milliseconds out of range (2000-2100): {_shown(value)}")
         return datetime.fromtimestamp(value / 1000, tz=UTC)
     if isinstance(value, str):
+        # RFC 3339 is printable ASCII; CPython 3.11's fromisoformat stops reading at a NUL and would take
+        # "2026-11-24T08:00:00\x00junk" for a time.
+        if len(value) > 40 or not (value.isascii() and value.isprintable()):
+            raise _Bad(f"ts: not RFC 3339: {value[:40]!r}")
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError as exc:
             raise _Bad(f"ts: not RFC 3339: {value[:40]!r}") from exc
         if parsed.tzinfo is None:
             raise _Bad("ts: RFC 3339 needs a time zone offset (e.g. Z or +08:00)")
-        return parsed.astimezone(UTC)
+        try:
+            moment = parsed.astimezone(UTC)
+        except OverflowError as exc:
+            raise _Bad(f"ts: out of range: {value[:40]!r}") from exc
+        if not MIN_TS <= moment <= MAX_TS:
+            raise _Bad(f"ts: out of range (2000-2100): {value[:40]!r}")
+        return moment
     raise _Bad("ts: must be RFC 3339 text or epoch milliseconds")
 
 
@@ -103,8 +127,8 @@ def _int_field(body: dict[str, Any], name: str, *, required: bool = False) -> in
         if required:
             raise _Bad(f"{name}: required")
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 2**62:
-        raise _Bad(f"{name}: must be a non-negative integer, got {str(value)[:40]!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > MAX_COUNTER:
+        raise _Bad(f"{name}: must be an integer from 0 to 2^62, got {_shown(value)}")
     return value
 
 
@@ -112,9 +136,29 @@ def _float_field(body: dict[str, Any], name: str) -> float | None:
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _Bad(f"{name}: must be a finite number, got {str(value)[:40]!r}")
-    return float(value)
+    number = _finite(value)
+    if number is None:
+        raise _Bad(f"{name}: must be a finite number, got {_shown(value)}")
+    return number
+
+
+def _finite(value: object) -> float | None:
+    """The value as a finite float (what a REAL / double precision column holds), or None."""
+    if type(value) is float:
+        return value if math.isfinite(value) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond ±1.8e308
+            return None
+    return None
+
+
+def _shown(value: object) -> str:
+    """A value quoted in a reason: short, and escaped (repr), whatever characters it holds."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**40:
+        return f"an integer of {len(str(abs(value)))} digits"
+    return repr(value)[:40]
 
 
 def _reading(uscc: str, device_id: str, body: dict[str, Any]) -> Reading:
@@ -124,21 +168,21 @@ def _reading(uscc: str, device_id: str, body: dict[str, Any]) -> Reading:
     seq = _int_field(body, "seq", required=True)
     state = body.get("state")
     if state is not None and state not in DEVICE_STATES:
-        raise _Bad(f"state: must be one of {', '.join(DEVICE_STATES)}, got {str(state)[:20]!r}")
+        raise _Bad(f"state: must be one of {', '.join(DEVICE_STATES)}, got {_shown(state)}")
     metrics: dict[str, float] = {}
     for name, value in body.items():
         if name in RESERVED:
             continue
-        if (
-            len(name) > 64
-            or isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        number = _finite(value)
+        if number is None or len(name) > MAX_NAME_CHARS:
             raise _Bad(
-                f"{name[:64]}: extra metrics must be finite numbers with names of at most 64 characters"
+                f"{name[:MAX_NAME_CHARS]!r}: extra metrics must be finite numbers with names of at most "
+                f"{MAX_NAME_CHARS} characters"
             )
-        metrics[name] = float(value)
+        problem = name_problem(name)
+        if problem is not None:
+            raise _Bad(f"metric name {name!r}: {problem}")
+        metrics[name] = number
     if len(metrics) > MAX_METRICS:
         raise _Bad(f"too many metrics: {len(metrics)} > {MAX_METRICS}")
     return Reading(
@@ -160,8 +204,13 @@ def _reading(uscc: str, device_id: str, body: dict[str, Any]) -> Reading:
 def _birth(uscc: str, device_id: str, body: dict[str, Any]) -> DeviceBirth:
     def text(name: str) -> str | None:
         value = body.get(name)
-        if value is not None and (not isinstance(value, str) or len(value) > 64):
-            raise _Bad(f"{name}: must be text of at most 64 characters")
+        if value is None:
+            return None
+        if not isinstance(value, str) or len(value) > MAX_NAME_CHARS:
+            raise _Bad(f"{name}: must be text of at most {MAX_NAME_CHARS} characters")
+        problem = name_problem(value)
+        if problem is not None:
+            raise _Bad(f"{name} {value!r}: {problem}")
         return value
 
     def positive(name: str) -> float | None:

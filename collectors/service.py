@@ -14,6 +14,7 @@ from collectors.metrics import CollectorMetrics
 from collectors.models import Parsed, Rejected
 from collectors.payloads import parse_message
 from collectors.sparkplug_bridge import SparkplugBridge, parse_groups
+from collectors.store import DeadLetterPolicy
 from collectors.writer import BatchWriter, Envelope
 from diagnose.settings import Settings
 
@@ -21,13 +22,9 @@ log = logging.getLogger(__name__)
 STATS_EVERY_S = 10.0
 
 
-def json_subscriptions(telemetry: list[str]) -> list[Subscription]:
-    """Telemetry of the assigned enterprises (or of all, or through the share group); births and status
-    to every collector."""
-    return [Subscription(topic, 1) for topic in telemetry] + [
-        Subscription("plant/+/+/birth", 1),
-        Subscription("plant/+/+/status", 1),
-    ]
+def json_subscriptions(topics: list[str]) -> list[Subscription]:
+    """The plant filters (telemetry, births, status) of the enterprises this collector holds, at QoS 1."""
+    return [Subscription(topic, 1) for topic in topics]
 
 
 class Collector:
@@ -42,6 +39,11 @@ class Collector:
             max_wait_ms=settings.batch_max_wait_ms,
             queue_max=settings.queue_max,
             pending_per_hour=settings.pending_devices_per_hour,
+            dead_letters=DeadLetterPolicy(
+                max_bytes=settings.dead_letter_max_bytes,
+                per_device_hour=settings.dead_letters_per_device_hour,
+                enterprise_bytes_day=settings.dead_letter_bytes_per_enterprise_day,
+            ),
         )
         self.stop_event = threading.Event()
         self.assignment = AssignmentFollower(settings, engine)

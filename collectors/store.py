@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select, update
 
 from collectors.models import DeviceBirth, DeviceDeath, DeviceStatus, Parsed, Reading, Rejected
-from diagnose.models import DeadLetter, Device, DevicePresence, Enterprise, Telemetry
+from collectors.text import storable
+from diagnose.models import DeadLetter, DeadLetterCount, Device, DevicePresence, Enterprise, Telemetry
 from diagnose.models.base import utcnow
 from diagnose.services.partitions import ensure_days
 
 SYSTEM_ACTOR = "system:collector"
 DEFAULT_PENDING_PER_HOUR = 50
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterPolicy:
+    """How much of what devices send wrong is kept (the settings `DIAGNOSE_DEAD_LETTER_*`).
+
+    A payload longer than `max_bytes` is kept cut, with its length and SHA-256. A device keeps at most
+    `per_device_hour` dead letters an hour, and an enterprise `enterprise_bytes_day` payload bytes in 24
+    hours; beyond either, a dead letter is only counted (`deadlettercount`), never stored.
+    """
+
+    max_bytes: int = 8_192
+    per_device_hour: int = 3_600
+    enterprise_bytes_day: int = 64 * 1024 * 1024
+
+
+DEFAULT_DEAD_LETTER_POLICY = DeadLetterPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +54,8 @@ class StoreReport:
 
     offered: int = 0
     inserted: int = 0
-    dead_lettered: int = 0
+    dead_lettered: int = 0  # dead letters of this batch: kept ones and those only counted beyond the caps
+    dead_letters_dropped: int = 0  # of which only counted
     births: int = 0
     deaths: int = 0
     pending_registered: list[tuple[str, str]] = field(default_factory=list)
@@ -56,23 +76,25 @@ def store_batch(
     items: Sequence[Incoming],
     device_ids: dict[tuple[str, str], int],
     pending_per_hour: int = DEFAULT_PENDING_PER_HOUR,
+    dead_letters: DeadLetterPolicy = DEFAULT_DEAD_LETTER_POLICY,
 ) -> StoreReport:
     """Store a batch in the session's transaction; the caller commits, then acknowledges the messages.
 
     `device_ids` is the caller's (USCC, external id) → row id cache; it is filled in as devices appear.
     Unknown devices register as pending, at most `pending_per_hour` per enterprise per hour; beyond
     that their messages are dead-lettered with that reason (a flood of made-up ids stays bounded).
+    Dead letters are kept within `dead_letters`' bounds, and counted per device and hour.
     """
     report = StoreReport(offered=len(items))
     caps = _PendingCap(pending_per_hour)
+    letters = _DeadLetters(dead_letters)
     rows: list[dict[str, object]] = []
     received_at = utcnow()  # when this batch reached the store (one clock read, not one per row)
     latest: dict[int, Reading] = {}
     for item in items:
         parsed = item.parsed
         if isinstance(parsed, Rejected):
-            _dead_letter(session, item, parsed.reason)
-            report.dead_lettered += 1
+            letters.add(item, parsed.reason)
         elif isinstance(parsed, Reading):
             device_id = _resolve(session, device_ids, parsed.uscc, parsed.device_id)
             if device_id is None:
@@ -80,8 +102,7 @@ def store_batch(
                 # A Sparkplug DATA cannot be decoded again without the birth it came under (aliases,
                 # seq): the reading is held decoded beside the raw bytes, for the replay on confirmation.
                 held = reading_to_json(parsed) if parsed.source == "sparkplug" else None
-                _dead_letter(session, item, reason, held=held)
-                report.dead_lettered += 1
+                letters.add(item, reason, held=held)
                 continue
             rows.append(_row(device_id, parsed, received_at))
             if not parsed.is_historical and (device_id not in latest or latest[device_id].ts <= parsed.ts):
@@ -91,13 +112,11 @@ def store_batch(
             if refused is None:
                 report.births += 1
             else:
-                _dead_letter(session, item, refused)
-                report.dead_lettered += 1
+                letters.add(item, refused)
         elif isinstance(parsed, DeviceDeath):
             report.deaths += _apply_death(session, device_ids, parsed)
         elif isinstance(parsed, DeviceStatus) and not _apply_status(session, device_ids, parsed, received_at):
-            _dead_letter(session, item, f"unknown device {parsed.device_id} of {parsed.uscc}: status ignored")
-            report.dead_lettered += 1
+            letters.add(item, f"unknown device {parsed.device_id} of {parsed.uscc}: status ignored")
     if rows:
         ensure_days(session.connection(), {row["ts"].astimezone(UTC).date() for row in rows})  # type: ignore[attr-defined]
         # Core on the session's connection (no ORM bulk bookkeeping); SQLAlchemy batches the rows
@@ -118,6 +137,7 @@ def store_batch(
             .where(device_table.c.last_seen_at.is_(None) | (device_table.c.last_seen_at <= reading.ts))
             .values(**values)
         )
+    report.dead_lettered, report.dead_letters_dropped = letters.flush(session, received_at)
     return report
 
 
@@ -295,14 +315,14 @@ def _apply_status(
 
 def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: DeviceDeath) -> int:
     statement = select(Device.id).where(
-        Device.enterprise_id == select(Enterprise.id).where(Enterprise.uscc == death.uscc).scalar_subquery()  # type: ignore[arg-type]
+        Device.enterprise_id == select(Enterprise.id).where(Enterprise.uscc == death.uscc).scalar_subquery()
     )
     if death.device_id is not None:
-        statement = statement.where(Device.external_id == death.device_id)  # type: ignore[arg-type]
+        statement = statement.where(Device.external_id == death.device_id)
     else:
         # An NDEATH kills its edge node's devices (recorded from their DBIRTH). A Sparkplug device
         # whose edge node is not known (born before it was recorded) is marked too: it may be one.
-        statement = statement.where(Device.protocol == "sparkplug")  # type: ignore[arg-type]
+        statement = statement.where(Device.protocol == "sparkplug")
         if death.edge_node is not None:
             statement = statement.where(
                 (col(Device.edge_node) == death.edge_node) | col(Device.edge_node).is_(None)
@@ -316,13 +336,145 @@ def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: Dev
     return len(ids)
 
 
-def _dead_letter(
-    session: Session, item: Incoming, reason: str, *, held: dict[str, Any] | None = None
-) -> None:
-    # PostgreSQL text cannot hold NUL; MQTT forbids it in topics, but a dead letter must always store.
-    topic = item.topic.replace("\x00", "\\x00")[:512]
-    reason = reason.replace("\x00", "")[:512]
-    session.add(DeadLetter(topic=topic, payload=item.payload, reason=reason, held=held))
+def dead_letter_key(topic: str) -> tuple[str, str]:
+    """(scope, device) a dead letter is counted under: `plant/{scope}/{device}/…`,
+    `spBv1.0/{scope}/{type}/{edge}[/{device}]` (the edge node when no device); ("", "") for other topics."""
+    parts = topic.split("/", 5)
+    if parts[0] == "plant" and len(parts) >= 3:
+        scope, device = parts[1], parts[2]
+    elif parts[0] == "spBv1.0" and len(parts) >= 4:
+        scope, device = parts[1], parts[4] if len(parts) >= 5 else parts[3]
+    else:
+        scope, device = "", ""
+    return storable(scope, 64), storable(device, 64)
+
+
+@dataclass(slots=True)
+class _Count:
+    kept: int = 0
+    dropped: int = 0
+    kept_bytes: int = 0
+    received_bytes: int = 0
+    last_reason: str = ""
+
+
+class _DeadLetters:
+    """The dead letters of one batch: kept within the policy's bounds at flush, and counted per device-hour."""
+
+    def __init__(self, policy: DeadLetterPolicy) -> None:
+        self.policy = policy
+        self.pending: list[tuple[Incoming, str, dict[str, Any] | None]] = []
+
+    def add(self, item: Incoming, reason: str, *, held: dict[str, Any] | None = None) -> None:
+        """A dead letter for this message (one per call)."""
+        self.pending.append((item, reason, held))
+
+    def flush(self, session: Session, now: datetime) -> tuple[int, int]:
+        """Write the kept letters and add to the counters; (dead letters, of which only counted)."""
+        if not self.pending:
+            return 0, 0
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        keyed = [(dead_letter_key(item.topic), item, reason, held) for item, reason, held in self.pending]
+        device_kept, scope_bytes = self._usage(session, {key[0] for key, *_ in keyed}, hour)
+        counts: dict[tuple[str, str], _Count] = {}
+        rows: list[dict[str, object]] = []
+        for key, item, reason, held in keyed:
+            payload = item.payload
+            kept_payload = payload[: self.policy.max_bytes]
+            count = counts.setdefault(key, _Count())
+            count.received_bytes += len(payload)
+            count.last_reason = reason
+            if (
+                device_kept.get(key, 0) >= self.policy.per_device_hour
+                or scope_bytes.get(key[0], 0) + len(kept_payload) > self.policy.enterprise_bytes_day
+            ):
+                count.dropped += 1
+                continue
+            device_kept[key] = device_kept.get(key, 0) + 1
+            scope_bytes[key[0]] = scope_bytes.get(key[0], 0) + len(kept_payload)
+            count.kept += 1
+            count.kept_bytes += len(kept_payload)
+            rows.append(
+                {
+                    "received_at": now,
+                    # The collector's own text about the message: NUL and lone surrogates written as escapes.
+                    "topic": storable(item.topic, 512),
+                    "payload": kept_payload,
+                    "reason": storable(reason, 512),
+                    "held": held,
+                    "replayed_at": None,
+                    "payload_size": len(payload),
+                    "payload_sha256": hashlib.sha256(payload).hexdigest(),
+                }
+            )
+        connection = session.connection()
+        if rows:
+            connection.execute(insert(DeadLetter.__table__), rows)  # type: ignore[attr-defined]
+        self._add_counts(session, hour, now, counts)
+        return len(keyed), sum(c.dropped for c in counts.values())
+
+    @staticmethod
+    def _usage(
+        session: Session, scopes: set[str], hour: datetime
+    ) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+        """Dead letters kept this hour per (scope, device), and payload bytes kept in the last 24 h per scope."""
+        rows = session.exec(
+            select(  # type: ignore[call-overload]
+                DeadLetterCount.scope,
+                DeadLetterCount.device,
+                DeadLetterCount.window_start,
+                DeadLetterCount.kept,
+                DeadLetterCount.kept_bytes,
+            ).where(
+                col(DeadLetterCount.scope).in_(sorted(scopes)),
+                col(DeadLetterCount.window_start) > hour - timedelta(hours=24),
+            )
+        ).all()
+        device_kept: dict[tuple[str, str], int] = {}
+        scope_bytes: dict[str, int] = {}
+        for scope, device, window_start, kept, kept_bytes in rows:
+            if window_start == hour:
+                device_kept[(scope, device)] = kept
+            scope_bytes[scope] = scope_bytes.get(scope, 0) + kept_bytes
+        return device_kept, scope_bytes
+
+    @staticmethod
+    def _add_counts(
+        session: Session, hour: datetime, now: datetime, counts: dict[tuple[str, str], _Count]
+    ) -> None:
+        table = DeadLetterCount.__table__  # type: ignore[attr-defined]
+        module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        values = [
+            {
+                "scope": scope,
+                "device": device,
+                "window_start": hour,
+                "kept": count.kept,
+                "dropped": count.dropped,
+                "kept_bytes": count.kept_bytes,
+                "received_bytes": count.received_bytes,
+                "last_reason": storable(count.last_reason, 512),
+                "last_at": now,
+            }
+            for (scope, device), count in sorted(
+                counts.items()
+            )  # one order: concurrent upserts never deadlock
+        ]
+        statement = module.insert(table).values(values)
+        added = statement.excluded
+        session.connection().execute(
+            statement.on_conflict_do_update(
+                index_elements=["scope", "device", "window_start"],
+                set_={
+                    "kept": table.c.kept + added.kept,
+                    "dropped": table.c.dropped + added.dropped,
+                    "kept_bytes": table.c.kept_bytes + added.kept_bytes,
+                    "received_bytes": table.c.received_bytes + added.received_bytes,
+                    "last_reason": added.last_reason,
+                    "last_at": added.last_at,
+                },
+            )
+        )
 
 
 def reading_to_json(reading: Reading) -> dict[str, Any]:

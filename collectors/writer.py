@@ -11,12 +11,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from collectors.client import Delivery
+from collectors.failures import describe, is_transient
 from collectors.models import Parsed, Rejected
-from collectors.store import DEFAULT_PENDING_PER_HOUR, Incoming, StoreReport, store_batch
+from collectors.store import (
+    DEFAULT_DEAD_LETTER_POLICY,
+    DEFAULT_PENDING_PER_HOUR,
+    DeadLetterPolicy,
+    Incoming,
+    StoreReport,
+    store_batch,
+)
 from diagnose.observability import log_context
 
 log = logging.getLogger(__name__)
@@ -42,6 +49,9 @@ class WriterStats:
     messages: int = 0
     inserted: int = 0
     dead_lettered: int = 0
+    # Of the dead letters, those only counted: beyond a device's rate or an enterprise's volume.
+    dead_letters_dropped: int = 0
+    isolated: int = 0  # messages the database refused, isolated from their batch and dead-lettered
     acked: int = 0
     ack_dropped: int = 0
     db_retries: int = 0
@@ -59,9 +69,11 @@ class BatchWriter:
         max_wait_ms: int = 200,
         queue_max: int = 20_000,
         pending_per_hour: int = DEFAULT_PENDING_PER_HOUR,
+        dead_letters: DeadLetterPolicy = DEFAULT_DEAD_LETTER_POLICY,
     ) -> None:
         self._engine = engine
         self._pending_per_hour = pending_per_hour
+        self._dead_letters = dead_letters
         self._ack = ack
         self._max_rows = max_rows
         self._max_wait_s = max_wait_ms / 1000
@@ -102,10 +114,10 @@ class BatchWriter:
             with log_context(batch_id=uuid.uuid4().hex[:12]):  # every log line about this batch carries it
                 while True:
                     try:
-                        if not self._write_with_retry(batch, stop):
+                        if not self._write(batch, stop):
                             return  # stopping while the database is away: the broker keeps what we did not ack
                         break
-                    except Exception:  # never let the one writer die: log, wait, try the batch again
+                    except Exception:  # a bug of the writer itself (not a message's: _write isolates those)
                         log.exception("writer failed on a batch of %d; retrying", len(batch))
                         if stop.wait(RETRY_MAX_S):
                             return
@@ -126,38 +138,85 @@ class BatchWriter:
                 break
         return batch
 
-    def _write_with_retry(self, batch: list[Envelope], stop: threading.Event) -> bool:
+    def _write(self, batch: list[Envelope], stop: threading.Event) -> bool:
+        """Store the batch, committing then acknowledging; False if `stop` came while the database was away.
+
+        One transaction for the whole batch: the happy path costs nothing more. A failure the database is to
+        blame for (`failures.is_transient`) keeps the part and retries it with backoff. Any other failure is
+        a message's: the part is split in halves until the message at fault stands alone, and that one is
+        dead-lettered with the reason (log2 of the batch size extra transactions); every other part is
+        stored and acknowledged as soon as it commits, so a poison message never holds the others back.
+        """
+        parts = [batch]  # a stack: the next part to store is the last one
         delay = RETRY_MIN_S
-        while True:
+        while parts:
+            part = parts.pop()
             try:
-                report = self._store(batch)
-                break
-            except OperationalError as exc:
-                # The database is away: keep the batch (unacked, so nothing is lost) and try again.
-                self.stats.db_retries += 1
-                self._device_ids.clear()
-                log.warning("database unavailable (%s); retrying in %.1fs", exc.orig, delay)
-                if stop.wait(delay):
-                    return False
-                delay = min(delay * 2, RETRY_MAX_S)
-            except DBAPIError:
-                log.exception("batch refused by the database; storing message by message")
-                report = self._store_one_by_one(batch)
-                break
+                report = self._store(part)
+            except Exception as exc:
+                if is_transient(exc):
+                    parts.append(part)
+                    if not self._wait_for_database(describe(exc), delay, stop):
+                        return False
+                    delay = min(delay * 2, RETRY_MAX_S)
+                    continue
+                self._device_ids.clear()  # a refused transaction may have seen rows that are not there
+                if len(part) > 1:
+                    if part is batch:
+                        log.warning(
+                            "batch of %d refused (%s); isolating the message at fault",
+                            len(part),
+                            describe(exc),
+                        )
+                    half = len(part) // 2
+                    parts += [part[half:], part[:half]]
+                    continue
+                try:
+                    report = self._dead_letter(part[0], exc)
+                except Exception as failure:  # a dead letter is our own clean row: the database is at fault
+                    parts.append(part)
+                    if not self._wait_for_database(
+                        f"dead letter not stored: {describe(failure)}", delay, stop
+                    ):
+                        return False
+                    delay = min(delay * 2, RETRY_MAX_S)
+                    continue
+            delay = RETRY_MIN_S
+            self._committed(part, report)
         self.stats.batches += 1
-        self.stats.messages += len(batch)
+        return True
+
+    def _wait_for_database(self, reason: str, delay: float, stop: threading.Event) -> bool:
+        """Log, then wait `delay`; False if `stop` was set meanwhile."""
+        self.stats.db_retries += 1
+        self._device_ids.clear()
+        log.warning("database unavailable (%s); retrying in %.1fs", reason, delay)
+        return not stop.wait(delay)
+
+    def _dead_letter(self, envelope: Envelope, exc: Exception) -> StoreReport:
+        """Store one delivery the database refused as a single dead letter with the reason."""
+        delivery = envelope.delivery
+        reason = describe(exc)
+        log.warning("dead-lettered a message the database refused: %s %s", delivery.topic[:200], reason)
+        report = self._store([Envelope(delivery, (Rejected(delivery.topic, delivery.payload, reason),))])
+        self.stats.isolated += 1
+        return report
+
+    def _committed(self, part: Sequence[Envelope], report: StoreReport) -> None:
+        """Count a committed part and acknowledge its messages."""
+        self.stats.messages += len(part)
         self.stats.inserted += report.inserted
         self.stats.dead_lettered += report.dead_lettered
+        self.stats.dead_letters_dropped += report.dead_letters_dropped
         if report.pending_registered:
             log.warning("unknown devices registered as pending: %s", report.pending_registered)
-        for envelope in batch:
+        for envelope in part:
             if self._ack(envelope.delivery):
                 self.stats.acked += 1
             else:
                 self.stats.ack_dropped += 1
         if self.on_stored is not None:
             self.on_stored(report)
-        return True
 
     def _store(self, batch: Sequence[Envelope]) -> StoreReport:
         incoming = [Incoming(e.delivery.topic, e.delivery.payload, item) for e in batch for item in e.items]
@@ -167,23 +226,7 @@ class BatchWriter:
                 items=incoming,
                 device_ids=self._device_ids,
                 pending_per_hour=self._pending_per_hour,
+                dead_letters=self._dead_letters,
             )
             session.commit()
         return report
-
-    def _store_one_by_one(self, batch: Sequence[Envelope]) -> StoreReport:
-        total = StoreReport()
-        for envelope in batch:
-            try:
-                report = self._store([envelope])
-            except OperationalError:
-                raise
-            except DBAPIError as exc:
-                reason = f"database refused the message: {exc.orig}"[:500]
-                rejected = Envelope(
-                    envelope.delivery, (Rejected(envelope.delivery.topic, envelope.delivery.payload, reason),)
-                )
-                report = self._store([rejected])
-            total.inserted += report.inserted
-            total.dead_lettered += report.dead_lettered
-        return total

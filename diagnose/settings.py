@@ -75,6 +75,22 @@ class Settings(BaseSettings):
         20_000, description="Collector: bounded in-memory queue; a full queue pauses intake."
     )
     max_payload_bytes: int = Field(65_536, description="Larger payloads are dead-lettered.")
+    dead_letter_max_bytes: int = Field(
+        8_192,
+        description="A dead letter keeps at most this many bytes of its payload, with the payload's length "
+        "and SHA-256 (a cut one cannot be replayed).",
+    )
+    dead_letters_per_device_hour: int = Field(
+        3_600,
+        description="Dead letters kept per device (topic) per hour; beyond, they are only counted.",
+    )
+    dead_letter_bytes_per_enterprise_day: int = Field(
+        64 * 1024 * 1024,
+        description="Dead-letter payload bytes kept per enterprise in 24 hours; beyond, they are only counted.",
+    )
+    dead_letter_retention_days: int = Field(
+        30, description="Dead letters and their counts older than this are deleted (hourly job)."
+    )
     pending_devices_per_hour: int = Field(
         50,
         description="Collector: unknown devices registered as pending per enterprise per hour; beyond, "

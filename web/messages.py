@@ -395,6 +395,18 @@ DEAD_LETTER_REASONS = (
     ),
     (re.compile(r"^too many metrics"), lambda m: _("The payload has too many metrics.")),
     (
+        re.compile(r"^could not be stored: (.*)$"),
+        lambda m: _("The database refused the message: %(error)s", error=m[1]),
+    ),
+    (
+        re.compile(r".*(U\+[0-9A-F]{4,6}) \([^)]*\) is not allowed in names"),
+        lambda m: _("A name in the payload holds a character that cannot be stored (%(char)s).", char=m[1]),
+    ),
+    (
+        re.compile(r"^payload kept cut"),
+        lambda m: _("Only the start of this payload was kept: it cannot be replayed."),
+    ),
+    (
         re.compile(r"^(\w+): (required|must be .*)$"),
         lambda m: _("The field %(name)s is missing or invalid.", name=m[1]),
     ),

@@ -61,6 +61,7 @@ def dead_letters(order_id: int) -> str:
         order=order,
         enterprise=enterprise,
         letters=device_review.dead_letters(session=db, enterprise=enterprise),  # type: ignore[arg-type]
+        counts=device_review.dead_letter_counts(session=db, enterprise=enterprise),  # type: ignore[arg-type]
         can_replay=_replayer() is not None,
     )
 

@@ -18,7 +18,7 @@ from collectors.client import BrokerAddress
 from collectors.replay import list_dead_letters, replay, replay_device
 from diagnose.db import session_scope
 from diagnose.models import DeadLetter, Device, Enterprise
-from diagnose.services import broker_accounts, telemetry_queries
+from diagnose.services import broker_accounts, dead_letters, telemetry_queries
 from diagnose.services import devices as device_service
 from diagnose.settings import Settings
 from scoring.indicators import OeeResult, Window
@@ -188,29 +188,73 @@ def deadletters_group() -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--topic-prefix", default=None, help="Only topics starting with this.")
 @click.option("--all", "include_replayed", is_flag=True, help="Include dead letters already replayed.")
+@click.option(
+    "--counts",
+    "only_counts",
+    is_flag=True,
+    help="Only the counts per device: kept, and only counted beyond the caps (no payloads).",
+)
+@click.option("--enterprise", "scope", default=None, help="Counts of this USCC (or Sparkplug group) only.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_context
 def list_command(
-    ctx: click.Context, limit: int, topic_prefix: str | None, include_replayed: bool, as_json: bool
+    ctx: click.Context,
+    limit: int,
+    topic_prefix: str | None,
+    include_replayed: bool,
+    only_counts: bool,
+    scope: str | None,
+    as_json: bool,
 ) -> None:
-    """Newest dead letters first."""
+    """Newest dead letters first, then the counts per device (kept, and only counted beyond
+    DIAGNOSE_DEAD_LETTERS_PER_DEVICE_HOUR or DIAGNOSE_DEAD_LETTER_BYTES_PER_ENTERPRISE_DAY)."""
     _, engine = _engine(ctx)
     with Session(engine) as session:
-        for letter in list_dead_letters(
-            session=session, limit=limit, topic_prefix=topic_prefix, include_replayed=include_replayed
-        ):
-            row = {
-                "id": letter.id,
-                "received_at": letter.received_at.isoformat(),
-                "topic": letter.topic,
-                "reason": letter.reason,
-                "payload": bytes(letter.payload[:200]).decode("utf-8", "replace"),
-            }
+        if not only_counts:
+            for letter in list_dead_letters(
+                session=session, limit=limit, topic_prefix=topic_prefix, include_replayed=include_replayed
+            ):
+                row = {
+                    "id": letter.id,
+                    "received_at": letter.received_at.isoformat(),
+                    "topic": letter.topic,
+                    "reason": letter.reason,
+                    "payload": bytes(letter.payload[:200]).decode("utf-8", "replace"),
+                    "payload_size": letter.payload_size or len(letter.payload),
+                    "payload_sha256": letter.payload_sha256,
+                }
+                click.echo(
+                    json.dumps(row, ensure_ascii=False)
+                    if as_json
+                    else f"{row['id']} {row['topic']} {row['reason']}"
+                )
+            if as_json:
+                return  # one kind of object per line; the counts are `--counts --json`
+        counts = dead_letters.counts(session=session, scope=scope)
+    if as_json:
+        for count in counts:
             click.echo(
-                json.dumps(row, ensure_ascii=False)
-                if as_json
-                else f"{row['id']} {row['topic']} {row['reason']}"
+                json.dumps(
+                    {
+                        "enterprise": count.scope,
+                        "device": count.device,
+                        "kept": count.kept,
+                        "dropped": count.dropped,
+                        "received_bytes": count.received_bytes,
+                        "last_at": count.last_at.isoformat(),
+                        "last_reason": count.last_reason,
+                    },
+                    ensure_ascii=False,
+                )
             )
+        return
+    if counts:
+        click.echo("per device: enterprise device kept dropped(only counted) last_at last_reason")
+    for count in counts:
+        click.echo(
+            f"{count.scope} {count.device} {count.kept} {count.dropped} "
+            f"{count.last_at.isoformat(timespec='seconds')} {count.last_reason}"
+        )
 
 
 @deadletters_group.command("replay")

@@ -114,7 +114,8 @@ def metric_value(metric: pb.Payload.Metric) -> MetricValue:
     if field == "boolean_value":
         return bool(metric.boolean_value)
     if field == "string_value":
-        return str(metric.string_value)
+        text: str | bytes = metric.string_value  # bytes, not str, when the wire holds invalid UTF-8 (proto2)
+        return text
     if field == "bytes_value":
         return bytes(metric.bytes_value)
     return None  # DataSet, Template and extensions carry no scalar this host uses

@@ -20,6 +20,7 @@ from collectors.sparkplug.codec import (
     rebirth_request_payload,
 )
 from collectors.sparkplug.topics import SparkplugTopic, StateTopic, TopicError, parse_topic
+from collectors.text import name_problem
 from diagnose.services.broker_accounts import DEVICE_ID_RE  # the JSON topics' rule: one grammar
 from scoring.uscc import is_valid_uscc, validate_uscc
 
@@ -28,6 +29,7 @@ COUNTER_FIELDS = ("count_total", "count_good")
 BIRTH_FIELDS = ("kind", "model", "ideal_cycle_s")
 CONTROL_PREFIXES = ("Node Control/", "Device Control/", "Properties/")
 MAX_EXTRA_METRICS = 64
+MAX_NAME_CHARS = 64  # names stored (metric names, kind, model, edge node) are VARCHAR(64) or JSON keys
 # Project default: an integer "state" metric is the index into collectors.models.DEVICE_STATES
 # (0 RUN, 1 IDLE, 2 DOWN, 3 PLANNED_STOP, 4 OFF); the simulator encodes it the same way.
 STATE_CODES = dict(enumerate(DEVICE_STATES))
@@ -135,6 +137,9 @@ class SparkplugHost:
             message = decode_payload(payload)
         except PayloadDecodeError as exc:
             raise _Reject(str(exc)) from exc
+        for metric in message.metrics:
+            if not isinstance(metric.name, str):  # proto2 strings arrive as bytes when not valid UTF-8
+                raise _Reject(f"metric name {bytes(metric.name)[:40]!r} is not valid UTF-8")
         handler = {
             "NBIRTH": self._nbirth,
             "NDEATH": self._ndeath,
@@ -190,6 +195,12 @@ class SparkplugHost:
     def _dbirth(self, topic: SparkplugTopic, uscc: str, message: pb.Payload, now: datetime) -> list[Parsed]:
         node = self._checked_node(topic, message, now)
         assert topic.device_id is not None
+        # The edge node id is kept on the device (its NDEATH kills it): a name like any other.
+        problem = name_problem(topic.edge_node_id)
+        if problem is not None or len(topic.edge_node_id) > MAX_NAME_CHARS:
+            raise _Reject(
+                f"edge node id {topic.edge_node_id[:80]!r}: {problem or 'longer than 64 characters'}"
+            )
         node.devices[topic.device_id] = _Device(aliases=_alias_table(message.metrics))
         named = [(metric.name, metric) for metric in message.metrics if metric.name]
         return _records(
@@ -229,7 +240,8 @@ class SparkplugHost:
         device = node.devices.get(topic.device_id)
         if device is not None:
             device.online = False
-        ts = _ms_to_datetime(message.timestamp) if message.HasField("timestamp") else now
+        ms = message.timestamp if message.HasField("timestamp") else None
+        ts = _ms_to_datetime(ms) if ms is not None and MIN_EPOCH_MS <= ms <= MAX_EPOCH_MS else now
         return [DeviceDeath(uscc=uscc, device_id=topic.device_id, ts=ts, edge_node=topic.edge_node_id)]
 
     def _checked_node(self, topic: SparkplugTopic, message: pb.Payload, now: datetime) -> _Node:
@@ -323,8 +335,11 @@ def _birth(
     texts: dict[str, str | None] = {}
     for name in ("kind", "model"):
         value = values.get(name)
-        if value is not None and (not isinstance(value, str) or len(value) > 64):
-            raise _Reject(f"{name}: must be text of at most 64 characters")
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_NAME_CHARS):
+            raise _Reject(f"{name}: must be text (valid UTF-8) of at most {MAX_NAME_CHARS} characters")
+        problem = name_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise _Reject(f"{name} {value!r}: {problem}")
         texts[name] = value
     cycle = values.get("ideal_cycle_s")
     if cycle is not None:
@@ -348,8 +363,11 @@ def _reading(
     for name, value in values.items():
         if isinstance(value, str | bytes) or not math.isfinite(float(value or 0)):
             continue  # text, blobs and NaN/inf of metrics this platform does not model are dropped
-        if len(name) > 64:
-            raise _Reject(f"metric name too long (max 64): {name[:64]!r}")
+        if len(name) > MAX_NAME_CHARS:
+            raise _Reject(f"metric name too long (max {MAX_NAME_CHARS}): {name[:MAX_NAME_CHARS]!r}")
+        problem = name_problem(name)
+        if problem is not None:
+            raise _Reject(f"metric name {name!r}: {problem}")
         extras[name] = float(value or 0)
     if len(extras) > MAX_EXTRA_METRICS:
         raise _Reject(f"too many metrics: {len(extras)} > {MAX_EXTRA_METRICS}")

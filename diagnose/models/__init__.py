@@ -27,7 +27,7 @@ from diagnose.models.policies import PolicyVersion, SubdomainTailoring
 from diagnose.models.reports import IssuedReport, ReportJob
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
 from diagnose.models.supervision import AnomalyFlag, EnterpriseOutcome, FlagDecision, SupervisionSummary
-from diagnose.models.telemetry import DeadLetter, Device, Telemetry
+from diagnose.models.telemetry import DeadLetter, DeadLetterCount, Device, Telemetry
 from diagnose.models.workflow import Attachment
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "CalendarRule",
     "CollectorAssignment",
     "DeadLetter",
+    "DeadLetterCount",
     "Device",
     "DeviceHour",
     "DevicePresence",

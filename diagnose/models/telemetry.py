@@ -74,13 +74,46 @@ class Telemetry(SQLModel, table=True):
 
 
 class DeadLetter(SQLModel, table=True):
-    """A message the collector could not use, kept with its raw bytes and the reason."""
+    """A message the collector could not use, kept with its raw bytes (cut to `DIAGNOSE_DEAD_LETTER_MAX_BYTES`)
+    and the reason."""
+
+    __table_args__ = (Index("ix_deadletter_received_at", "received_at"),)  # retention deletes by age
 
     id: int | None = Field(default=None, primary_key=True)
     received_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     topic: str = Field(max_length=512)
     payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     reason: str = Field(max_length=512)
+    # The payload as received: its length and SHA-256 (hex), also when `payload` holds only its first bytes.
+    # NULL on dead letters stored before migration 0020 (their payload is whole).
+    payload_size: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    payload_sha256: str | None = Field(default=None, max_length=64)
     # A Sparkplug reading of a pending device, decoded under the birth it arrived with (replayable).
     held: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     replayed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class DeadLetterCount(SQLModel, table=True):
+    """Dead letters of one device in one hour: how many were kept, and how many were only counted because the
+    device's rate (`DIAGNOSE_DEAD_LETTERS_PER_DEVICE_HOUR`) or its enterprise's volume
+    (`DIAGNOSE_DEAD_LETTER_BYTES_PER_ENTERPRISE_DAY`) was reached.
+
+    `scope` is the enterprise's USCC as the topic names it (`plant/{USCC}/…`, a Sparkplug group id), `device`
+    the topic's device (or edge node) id; both cut to 64 characters. Several collectors add to the same row.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("scope", "device", "window_start", name="uq_deadlettercount_scope_device_window"),
+        Index("ix_deadlettercount_window_start", "window_start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=64)
+    device: str = Field(max_length=64)
+    window_start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))  # the hour, UTC
+    kept: int = Field(default=0)
+    dropped: int = Field(default=0)
+    kept_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    received_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    last_reason: str = Field(default="", max_length=512)
+    last_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from diagnose.models import DeadLetter, Device, Enterprise, User
 from diagnose.services import audit_log, devices
+from diagnose.services.dead_letters import DeviceDeadLetters, counts
 from diagnose.services.orgs import ValidationError
 
 DECISIONS = ("confirm", "reject")
@@ -79,3 +80,9 @@ def dead_letters_by_id(*, session: Session, enterprise: Enterprise, ids: list[in
     """The chosen dead letters, oldest first, only those on this enterprise's topics."""
     mine = {d.id: d for d in dead_letters(session=session, enterprise=enterprise, limit=10_000)}
     return sorted((mine[i] for i in set(ids) if i in mine), key=lambda d: d.id or 0)
+
+
+def dead_letter_counts(*, session: Session, enterprise: Enterprise) -> list[DeviceDeadLetters]:
+    """Per device of the enterprise's topics: dead letters kept, and only counted beyond the caps (the
+    retention period's hours), the most recent first."""
+    return counts(session=session, scope=enterprise.uscc)

@@ -176,3 +176,17 @@ class TcpProxy:
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+def make_plants(engine: Engine, count: int, devices: Sequence[str] = ("D01",)) -> list[str]:
+    """`count` enterprises (serials 1…count), each with these active devices; their USCCs."""
+    with Session(engine) as session:
+        factories.regions(session)
+        usccs = []
+        for serial in range(1, count + 1):
+            enterprise = factories.enterprise(session, serial=serial, name=f"企业{serial}")
+            for external_id in devices:
+                factories.device(session, enterprise.id, external_id)
+            usccs.append(enterprise.uscc)
+        session.commit()
+    return usccs

@@ -19,6 +19,7 @@ def test_the_scheduler_carries_every_platform_job() -> None:
         "rollup_hours",
         "maintain_partitions",
         "apply_retention",
+        "prune_dead_letters",
         "render_reports",
         "refresh_figures",
         "refresh_planner_statistics",
