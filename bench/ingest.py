@@ -126,6 +126,8 @@ def bare_subscriber_rate(broker: LocalBroker, total: int, workers: int) -> float
 
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
     client.on_message = on_message
+    assert broker.login is not None  # the bench's broker is closed like production: the subscriber logs in
+    client.username_pw_set(*broker.login)
     subscribed = threading.Event()
     client.on_subscribe = lambda *_a: subscribed.set()
     client.connect("127.0.0.1", broker.port, clean_start=False)
