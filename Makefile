@@ -31,6 +31,7 @@ bench:
 	$(VENV)/bin/python bench/state_inference_bench.py
 	$(VENV)/bin/python bench/partition_bench.py
 	$(VENV)/bin/python bench/web_load.py
+	$(VENV)/bin/python bench/startup_bench.py
 
 i18n:
 	$(VENV)/bin/python scripts/i18n.py

@@ -53,6 +53,12 @@ SMALLEST: list[tuple[str, list[str], str, tuple[pytest.MarkDecorator, ...]]] = [
     ),
     ("report_bench.py", ["--devices", "1", "--runs", "1"], "fastest new engine", (pytest.mark.browser,)),
     (
+        "startup_bench.py",
+        ["--runs", "1", "--no-fresh-demo"],
+        "demo to login page (second start)",
+        (pytest.mark.broker, pytest.mark.xdist_group("demo")),  # a whole demo: never beside the demo tests
+    ),
+    (
         "web_load.py",
         ["--orders", "200", "--enterprises", "3", "--users", "2", "--seconds", "2", "--warmup", "0.5"],
         "req/s",
