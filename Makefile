@@ -25,11 +25,13 @@ bench:
 	$(VENV)/bin/python bench/ingest.py
 	$(VENV)/bin/python bench/rollup_bench.py
 	$(VENV)/bin/python bench/score_bench.py
+	$(VENV)/bin/python bench/roadmap_bench.py
 	$(VENV)/bin/python bench/report_bench.py
 	$(VENV)/bin/python bench/anomaly_model_bench.py
 	$(VENV)/bin/python bench/state_inference_bench.py
 	$(VENV)/bin/python bench/partition_bench.py
 	$(VENV)/bin/python bench/web_load.py
+	$(VENV)/bin/python bench/startup_bench.py
 
 i18n:
 	$(VENV)/bin/python scripts/i18n.py

@@ -1,7 +1,11 @@
-"""Anomaly detection on held-out generated data: the model and the rules against baselines, precision and recall."""
+"""Anomaly detection on held-out generated data: the model and the rules against baselines, precision and recall.
+
+python bench/anomaly_model_bench.py [--train 800 --test 1000]
+"""
 
 from __future__ import annotations
 
+import argparse
 import random
 import time
 
@@ -17,7 +21,7 @@ from scoring.supervision.synthetic import (
     inject_visit_without_telemetry,
 )
 
-TRAIN, TEST, SHARE = 800, 1000, 0.05  # records; share of test records planted with each anomaly kind
+SHARE = 0.05  # share of test records planted with each anomaly kind
 
 
 def _plant(records: list, rng: random.Random, kinds: tuple[str, ...] = KINDS) -> set[tuple[int, str]]:  # type: ignore[type-arg]
@@ -54,21 +58,28 @@ def _pr(found: set[tuple[int, str]], truth: set[tuple[int, str]]) -> tuple[float
 
 def main() -> None:
     """Train on clean records, test on a held-out set with planted anomalies, print figures and ratios."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--train", type=int, default=800, help="clean records to train on")
+    parser.add_argument("--test", type=int, default=1000, help="held-out records, anomalies planted")
+    args = parser.parse_args()
+    train_n, test_n = args.train, args.test
     rng = random.Random(2026)
     started = time.perf_counter()
-    model = train(generate_clean(TRAIN, seed=1), random_state=0)
+    model = train(generate_clean(train_n, seed=1), random_state=0)
     fit_s = time.perf_counter() - started
-    test = generate_clean(TEST, seed=2, first_id=100_000)
+    test = generate_clean(test_n, seed=2, first_id=100_000)
     truth = _plant(test, rng)
     started = time.perf_counter()
     flags = detect(test, load_rules(), model)
     detect_s = time.perf_counter() - started
     found = {(f.order_id, f.kind) for f in flags}
     print(
-        f"model: trained on {TRAIN} clean records in {fit_s:.2f} s; validation MAE {model.validation_mae:.3f}, "
+        f"model: trained on {train_n} clean records in {fit_s:.2f} s; validation MAE {model.validation_mae:.3f}, "
         f"R² {model.validation_r2:.3f}, residual σ {model.residual_sigma:.3f}"
     )
-    print(f"held-out: {TEST} records, {len(truth)} planted anomalies; detection took {detect_s:.2f} s")
+    print(f"held-out: {test_n} records, {len(truth)} planted anomalies; detection took {detect_s:.2f} s")
     print(f"{'kind':26} {'precision':>9} {'recall':>7} {'F1':>6}")
     for kind in KINDS:
         p, r, f = _pr({x for x in found if x[1] == kind}, {x for x in truth if x[1] == kind})
@@ -81,7 +92,7 @@ def main() -> None:
     print(f"{'per order (any kind)':26} {orders_p:9.3f} {orders_r:7.3f} {orders_f:6.3f}")
 
     # Score mismatch alone on a second held-out set: the model against two baselines, same run, same records.
-    test = generate_clean(TEST, seed=3, first_id=200_000)
+    test = generate_clean(test_n, seed=3, first_id=200_000)
     truth = _plant(test, rng, ("score_mismatch",))
     mismatch_truth = {x[0] for x in truth}
     model_found = {f.order_id for f in detect(test, load_rules(), model) if f.kind == "score_mismatch"}
@@ -92,7 +103,7 @@ def main() -> None:
     zrule = {r.order_id for r in test if abs(r.score - mean) > 2 * sd}
     # Baseline 2, the majority classifier: nothing is anomalous.
     majority: set[int] = set()
-    print(f"\nscore_mismatch only: {TEST} records, {len(mismatch_truth)} planted (shift 1.0-2.0 points)")
+    print(f"\nscore_mismatch only: {test_n} records, {len(mismatch_truth)} planted (shift 1.0-2.0 points)")
     print("detector                    precision  recall     F1")
     results = {}
     for name, got in (

@@ -1,14 +1,16 @@
-"""Bench: Gaussian-mixture state inference vs a fixed-threshold baseline, agreement and throughput."""
+"""Bench: Gaussian-mixture state inference vs a fixed-threshold baseline, agreement and throughput.
+
+python bench/state_inference_bench.py [--samples 20000 --seeds 20 --machines 10]
+"""
 
 from __future__ import annotations
 
+import argparse
 import time
 
 from scoring.ml.state_inference import agreement, fit_state_model, generate_current_signal, infer_states
 from scoring.ml.state_store import dumps, generate_machine_signal, loads
 
-N = 20_000
-SEEDS = range(20)
 # Baseline: one fixed pair of cuts for every machine (the usual hand rule), in amperes.
 OFF_BELOW_A, RUN_ABOVE_A = 0.5, 10.0
 
@@ -18,13 +20,13 @@ def baseline(values: list[float]) -> list[str]:
     return ["OFF" if v < OFF_BELOW_A else "RUN" if v > RUN_ABOVE_A else "IDLE" for v in values]
 
 
-def main() -> None:
+def main(n: int, seeds: int) -> None:
     """Print per-seed agreement and overall throughput of both methods, and their ratios."""
     gmm_s = base_s = 0.0
     gmm_agree: list[float] = []
     base_agree: list[float] = []
-    for seed in SEEDS:
-        values, truth = generate_current_signal(N, seed)
+    for seed in range(seeds):
+        values, truth = generate_current_signal(n, seed)
         start = time.perf_counter()
         predicted = infer_states(fit_state_model(values), values)
         gmm_s += time.perf_counter() - start
@@ -36,7 +38,7 @@ def main() -> None:
         print(
             f"seed {seed}: gmm agreement {gmm_agree[-1]:.4f}  fixed-threshold agreement {base_agree[-1]:.4f}"
         )
-    samples = N * len(SEEDS)
+    samples = n * seeds
     print(
         f"mean agreement: gmm {sum(gmm_agree) / len(gmm_agree):.4f}, fixed {sum(base_agree) / len(base_agree):.4f}"
     )
@@ -47,14 +49,14 @@ def main() -> None:
     print(f"gmm time / fixed time: {gmm_s / base_s:.2f}x")
 
 
-def realistic() -> None:
+def realistic(machines: int) -> None:
     """Machining centres (idle draw with a cycling coolant pump, spindle load per job, start-up surges, off
     at night): fit once on day 1 (the training window), apply the stored model to days 2-7, against the
     fixed thresholds on the same days; and a query with the stored model against refitting per query."""
     model_agree: list[float] = []
     base_agree: list[float] = []
     stored_s = refit_s = 0.0
-    for seed in range(10):
+    for seed in range(machines):
         values, truth = generate_machine_signal(7, seed, step_s=10)
         day = len(values) // 7
         blob = dumps(fit_state_model(values[:day]))  # once per device and training window
@@ -75,5 +77,12 @@ def realistic() -> None:
 
 
 if __name__ == "__main__":
-    main()
-    realistic()
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--samples", type=int, default=20_000, help="samples per generated signal")
+    parser.add_argument("--seeds", type=int, default=20, help="generated signals")
+    parser.add_argument("--machines", type=int, default=10, help="realistic machine weeks")
+    args = parser.parse_args()
+    main(args.samples, args.seeds)
+    realistic(args.machines)

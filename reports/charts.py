@@ -6,17 +6,13 @@ import base64
 import io
 import math
 from collections.abc import Sequence
-from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")  # no display: charts are written to SVG strings only
-
-from matplotlib.collections import PolyCollection
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 from reports.data import DeviceEvidence, Evidence, NodeRow, Summary
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FONT = "Noto Sans CJK SC"
 STATE_COLOURS = {
@@ -90,9 +86,18 @@ LABELS = {
 RASTER_DPI = 200
 
 
+def _rc() -> AbstractContextManager[Any]:
+    """matplotlib's settings for the report's charts; matplotlib is imported by the first chart drawn, not by
+    every process that imports the reports package (the web workers draw none until a report is rendered)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: charts are written to SVG strings only
+    return matplotlib.rc_context(RC)
+
+
 def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
-    with matplotlib.rc_context(RC):
+    with _rc():
         fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight", dpi=RASTER_DPI)
     # An <img> of a data: URI keeps each chart's element ids and styles to itself (inline SVGs would clash).
     encoded = base64.b64encode(buffer.getvalue().encode("utf-8")).decode("ascii")
@@ -106,7 +111,9 @@ def svg_source(img_tag: str) -> str:
 
 
 def _figure(width_in: float, height_in: float, **kwargs: object) -> Figure:
-    with matplotlib.rc_context(RC):
+    from matplotlib.figure import Figure
+
+    with _rc():
         return Figure(figsize=(width_in, height_in), **kwargs)  # type: ignore[arg-type]
 
 
@@ -117,7 +124,7 @@ def _name(node: NodeRow, lang: str) -> str:
 def level_scores(summary: Summary, lang: str) -> str:
     """Bar chart of the level scores L1..L5 with the 0.8 pass line (GB/T 39117 cumulative rule)."""
     labels = LABELS[lang]
-    with matplotlib.rc_context(RC):
+    with _rc():
         fig = _figure(3.4, 2.1)
         ax = fig.add_subplot()
         names = [labels["level"].format(i) for i in range(1, 6)]
@@ -133,7 +140,7 @@ def level_scores(summary: Summary, lang: str) -> str:
 def radar(domains: Sequence[NodeRow], levels: Sequence[int], lang: str) -> str:
     """Radar of the domains' scores at the given levels (one polygon per level)."""
     labels = LABELS[lang]
-    with matplotlib.rc_context(RC):
+    with _rc():
         fig = _figure(4.6, 4.0)
         ax = fig.add_subplot(projection="polar")
         count = max(1, len(domains))
@@ -155,7 +162,7 @@ def radar(domains: Sequence[NodeRow], levels: Sequence[int], lang: str) -> str:
 def grouped_bars(nodes: Sequence[NodeRow], levels: Sequence[int], lang: str) -> str:
     """Horizontal grouped bars: each node's score at each of the given levels."""
     labels = LABELS[lang]
-    with matplotlib.rc_context(RC):
+    with _rc():
         height = 0.6 + 0.28 * len(nodes) * max(1, len(levels)) ** 0.5
         fig = _figure(6.3, height)
         ax = fig.add_subplot()
@@ -186,7 +193,7 @@ def indicators(evidence: Evidence, lang: str) -> str:
         None if evidence.oee_note else evidence.oee,
         evidence.utilisation,
     )
-    with matplotlib.rc_context(RC):
+    with _rc():
         fig = _figure(6.3, 2.2)
         ax = fig.add_subplot()
         colours = [SERIES[0]] * 2 + [SERIES[1]] * 3 + [SERIES[3], SERIES[2]]
@@ -201,8 +208,10 @@ def indicators(evidence: Evidence, lang: str) -> str:
 
 def timeline(devices: Sequence[DeviceEvidence], hours: float, lang: str) -> str:
     """State timeline of several devices over the evidence window, one row each."""
+    from matplotlib.collections import PolyCollection
+
     labels = LABELS[lang]
-    with matplotlib.rc_context(RC):
+    with _rc():
         fig = _figure(6.5, 0.8 + 0.3 * len(devices))
         ax = fig.add_subplot()
         # One collection for every bar of the chart, drawn as an image inside the SVG (labels, ticks and
@@ -221,6 +230,8 @@ def timeline(devices: Sequence[DeviceEvidence], hours: float, lang: str) -> str:
 
 def _timeline_frame(ax: Any, devices: Sequence[DeviceEvidence], hours: float, labels: dict[str, Any]) -> None:
     """A timeline's device rows, hour axis and state legend (whatever draws its bars)."""
+    from matplotlib.patches import Patch
+
     ax.set_yticks(range(len(devices)))
     ax.set_yticklabels([f"{d.external_id} {d.name}"[:24] for d in devices], fontsize=6)
     ax.set_ylim(len(devices) - 0.5, -0.5)

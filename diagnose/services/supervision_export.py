@@ -7,9 +7,6 @@ import io
 from collections.abc import Sequence
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from diagnose.services.supervision_review import PerformanceReport
 from scoring.subsidy import fen_to_cny
 
@@ -87,6 +84,9 @@ def to_csv_bytes(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> byte
 
 def to_xlsx_bytes(headers: Sequence[str], rows: Sequence[Sequence[Cell]], title: str) -> bytes:
     """An XLSX workbook with one sheet: bold header row, numbers as numbers."""
+    from openpyxl import Workbook  # only for an XLSX export, not in every process importing the exports
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None

@@ -8,8 +8,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import skops.io as sio
-
 from scoring.supervision import FEATURES, MODEL_VERSION, AnomalyModel
 
 MODEL_FILE = "audit_score_model.skops"
@@ -34,6 +32,8 @@ def _sha256(path: Path) -> str:
 
 def save_model(model: AnomalyModel, var_dir: Path) -> Path:
     """Write the estimator with skops and a JSON sidecar: versions, features, data hash, validation, file hash."""
+    import skops.io as sio  # skops (and scikit-learn behind it) only when a model is read or written
+
     folder = model_dir(var_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / MODEL_FILE
@@ -66,6 +66,8 @@ def load_model(var_dir: Path) -> AnomalyModel | None:
         raise ModelArtefactError(
             "the stored model was trained for another feature list; run `diagnose supervision train-model`"
         )
+    import skops.io as sio  # skops (and scikit-learn behind it) only when a model is read
+
     untrusted = set(sio.get_untrusted_types(file=path))
     if not untrusted <= TRUSTED_TYPES:
         raise ModelArtefactError(f"{path} holds unexpected types {sorted(untrusted - TRUSTED_TYPES)}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -172,6 +172,84 @@ def rollup(
                     nodes.setdefault(eid, [None] * 5)[level - 1] = elem
         result.append(_mean("level", element_scores, weights) if element_scores else None)
     return tuple(result)
+
+
+class MetRollup:
+    """`rollup` of a fixed set of ratings with some requirements raised to 1, for planners that try many.
+
+    The same arithmetic as `rollup` (sub-domain = exact mean of its tenths, weighted means above), but a
+    variant only re-adds the integer tenths of the sub-domains it touches, and a level's exact Fractions are
+    computed once per distinct set of sub-domain totals of that level. Tailored requirements stay excluded.
+    """
+
+    def __init__(
+        self, ratings: Mapping[str, Fraction | None], model: MaturityModel, industry_type: str
+    ) -> None:
+        self._weights = model.weights
+        # Per level: (element id, ((domain id, ((sub-domain id, cell index), ...)), ...)) and the base totals.
+        self._levels: list[tuple[tuple[str, tuple[tuple[str, tuple[tuple[str, int], ...]], ...]], ...]] = []
+        self._base: list[list[int]] = []
+        self._counts: list[list[int]] = []
+        self._cell_of: dict[str, tuple[int, int, int]] = {}  # rid → (level index, cell, tenths now)
+        for li, (_level, elements) in enumerate(model.index(industry_type).tree):
+            totals: list[int] = []
+            counts: list[int] = []
+            shaped = []
+            for eid, domains in elements:
+                shaped_domains = []
+                for did, subs in domains:
+                    cells = []
+                    for sid, rids in subs:
+                        cell = len(totals)
+                        total = count = 0
+                        for rid in rids:
+                            tenths = _TENTHS[ratings.get(rid, _ZERO)]
+                            if tenths is not None:
+                                total += tenths
+                                count += 1
+                                self._cell_of[rid] = (li, cell, tenths)
+                        totals.append(total)
+                        counts.append(count)
+                        cells.append((sid, cell))
+                    shaped_domains.append((did, tuple(cells)))
+                shaped.append((eid, tuple(shaped_domains)))
+            self._levels.append(tuple(shaped))
+            self._base.append(totals)
+            self._counts.append(counts)
+        self._memo: dict[tuple[int, tuple[int, ...]], Fraction | None] = {}
+
+    def levels(self, met: Iterable[str]) -> tuple[Fraction | None, ...]:
+        """Level scores L1..L5 with every requirement of `met` rated 1 (tailored ones stay excluded)."""
+        raised: dict[int, dict[int, int]] = {}
+        for rid in set(met):
+            where = self._cell_of.get(rid)
+            if where is not None:
+                li, cell, tenths = where
+                if tenths != 10:
+                    by_cell = raised.setdefault(li, {})
+                    by_cell[cell] = by_cell.get(cell, 0) + 10 - tenths
+        out: list[Fraction | None] = []
+        for li, base in enumerate(self._base):
+            delta = raised.get(li)
+            totals = tuple(base) if not delta else tuple(t + delta.get(c, 0) for c, t in enumerate(base))
+            key = (li, totals)
+            if key not in self._memo:
+                self._memo[key] = self._level_score(li, totals)
+            out.append(self._memo[key])
+        return tuple(out)
+
+    def _level_score(self, li: int, totals: tuple[int, ...]) -> Fraction | None:
+        counts = self._counts[li]
+        element_scores = []
+        for eid, domains in self._levels[li]:
+            domain_scores = []
+            for did, cells in domains:
+                sub_scores = [(sid, Fraction(totals[c], 10 * counts[c])) for sid, c in cells if counts[c]]
+                if sub_scores:
+                    domain_scores.append((did, _mean(did, sub_scores, self._weights)))
+            if domain_scores:
+                element_scores.append((eid, _mean(eid, domain_scores, self._weights)))
+        return _mean("level", element_scores, self._weights) if element_scores else None
 
 
 def ratings_of(assessment: Assessment) -> dict[str, Fraction | None]:

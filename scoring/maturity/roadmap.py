@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from scoring.maturity.assessment import Assessment
-from scoring.maturity.engine import ratings_of, rollup, score
+from scoring.maturity.engine import MetRollup, ratings_of, score
 from scoring.maturity.model import MaturityModel, read_json
 from scoring.maturity.rule import total_score
 
@@ -179,7 +179,12 @@ def investments_of(actions: Sequence[Action], scale: str, level: int | None = No
 
 
 class _Planner:
-    """Evaluates candidate plans (S, level, net cost) against one assessment."""
+    """Evaluates candidate plans (S, level, net cost) against one assessment.
+
+    A plan's state depends only on the set of its actions, so each set is evaluated once; the roll-up of a
+    variant re-adds only the sub-domains its actions touch (`MetRollup`), and the subsidy engine runs once
+    per distinct investment total. The roadmap is verified at the end by the public scorer.
+    """
 
     def __init__(
         self,
@@ -188,23 +193,31 @@ class _Planner:
         scale: str,
         subsidy_fn: Callable[[Investments], int],
     ) -> None:
-        self.base = ratings_of(assessment)
         self.model = model
-        self.industry = assessment.industry_type
         self.scale = scale
         self.subsidy_fn = subsidy_fn
+        self._rollup = MetRollup(ratings_of(assessment), model, assessment.industry_type)
+        self._states: dict[frozenset[Action], tuple[Fraction, int, int, int]] = {}
+        self._subsidies: dict[Investments, int] = {}
 
     def state(self, plan: Sequence[Action]) -> tuple[Fraction, int, int, int]:
         """(S, level, cost, subsidy) after carrying out `plan`."""
-        ratings = dict(self.base)
-        for action in plan:
-            for rid in action.satisfies:
-                if ratings.get(rid, Fraction(0)) is not None:  # tailored stays excluded
-                    ratings[rid] = Fraction(1)
-        levels = rollup(ratings, self.model, self.industry)
+        key = frozenset(plan)
+        known = self._states.get(key)
+        if known is None:
+            known = self._states[key] = self._evaluate(plan)
+        return known
+
+    def _evaluate(self, plan: Sequence[Action]) -> tuple[Fraction, int, int, int]:
+        levels = self._rollup.levels(rid for action in plan for rid in action.satisfies)
         total = total_score([x if x is not None else Fraction(0) for x in levels], self.model.thresholds)
         cost = sum(a.cost_cny(self.scale) for a in plan)
-        subsidy = int(self.subsidy_fn(investments_of(plan, self.scale, total.level))) if plan else 0
+        subsidy = 0
+        if plan:
+            investments = investments_of(plan, self.scale, total.level)
+            if investments not in self._subsidies:
+                self._subsidies[investments] = int(self.subsidy_fn(investments))
+            subsidy = self._subsidies[investments]
         return total.score, total.level, cost, subsidy
 
     def net(self, plan: Sequence[Action]) -> int:

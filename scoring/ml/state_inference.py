@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.mixture import GaussianMixture
+
+if TYPE_CHECKING:
+    from sklearn.mixture import GaussianMixture
 
 FloatArray = NDArray[np.float64]
 RANDOM_STATE = 0  # fixed so the same signal always gives the same model
@@ -39,6 +42,8 @@ def fit_state_model(values: Sequence[float] | FloatArray, *, random_state: int =
     # Fit on log(1 + A): RUN's spread grows with its level, the log makes the three levels' spreads
     # comparable so the mixture does not split a wide, drifting RUN level into two components.
     column = np.log1p(np.clip(signal, 0.0, None)).reshape(-1, 1)
+    from sklearn.mixture import GaussianMixture  # scikit-learn only where a model is fitted
+
     fits = [GaussianMixture(k, random_state=random_state, n_init=3).fit(column) for k in (2, 3)]
     distinct = [fit for fit in fits if float(np.diff(np.sort(fit.means_.ravel())).min()) >= MIN_LOG_GAP]
     best = min(distinct or fits[:1], key=lambda model: float(model.bic(column)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import skops.io as sio
 from numpy.typing import NDArray
 
 from scoring.ml.state_inference import StateModel
@@ -14,6 +13,8 @@ STATE_MODEL_VERSION = "gmm-log1p-2024.1"
 
 def dumps(model: StateModel) -> bytes:
     """The model's levels, states and cut points with its version, as skops bytes."""
+    import skops.io as sio  # skops (and scikit-learn behind it) only when a model is read or written
+
     return bytes(
         sio.dumps(
             {
@@ -28,6 +29,8 @@ def dumps(model: StateModel) -> bytes:
 
 def loads(blob: bytes) -> tuple[str, StateModel]:
     """(version, model) from stored bytes; only built-in types are trusted."""
+    import skops.io as sio  # skops (and scikit-learn behind it) only when a model is read or written
+
     data = sio.loads(blob, trusted=[])
     model = StateModel(
         means=tuple(float(m) for m in data["means"]),

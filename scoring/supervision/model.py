@@ -6,17 +6,17 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sklearn
 from numpy.typing import NDArray
-from sklearn.ensemble import GradientBoostingRegressor
-from sklearn.model_selection import KFold, cross_val_predict
 
 from scoring.supervision.config import AuditRules
 from scoring.supervision.records import DiagnosisRecord, Flag
 from scoring.supervision.rules import SCORE_MISMATCH
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import GradientBoostingRegressor
 
 MODEL_VERSION = "audit-score-gbr-1"
 FEATURES = (
@@ -92,6 +92,9 @@ def training_hash(records: Sequence[DiagnosisRecord]) -> str:
 
 
 def _estimator(random_state: int) -> GradientBoostingRegressor:
+    # scikit-learn is imported where a model is fitted, not by every process that imports this package.
+    from sklearn.ensemble import GradientBoostingRegressor
+
     return GradientBoostingRegressor(
         n_estimators=200, max_depth=3, learning_rate=0.05, subsample=0.8, random_state=random_state
     )
@@ -103,6 +106,9 @@ def train(records: Sequence[DiagnosisRecord], random_state: int = 0) -> AnomalyM
         raise ValueError(
             f"need at least {MIN_TRAINING_RECORDS} accepted diagnoses to train, got {len(records)}"
         )
+    import sklearn
+    from sklearn.model_selection import KFold, cross_val_predict
+
     x = feature_matrix(records)
     y = np.asarray([r.score for r in records], dtype=np.float64)
     folds = KFold(n_splits=5, shuffle=True, random_state=random_state)
