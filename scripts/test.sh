@@ -24,6 +24,7 @@ fi
 
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
+"$VENV/bin/mypy" scoring collectors  # strict on the pure core and the collectors (pyproject.toml)
 "$VENV/bin/python" scripts/i18n.py --check
 # pytest-xdist workers: most tests wait on brokers, sockets, subprocesses and PostgreSQL, so more workers than
 # the 2 cores of the CI machine pay off. Tests that must not overlap share an xdist_group (--dist loadgroup).
