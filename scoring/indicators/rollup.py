@@ -69,6 +69,7 @@ def hourly_aggregates(
         sample_count=sum(1 for ts in heard if window.start <= ts < window.end),
         downtime_by_reason=dict(measures.downtime_by_reason),
         performance_count=performance_count(counters, window, unknown),
+        unknown_planned_s=measures.unknown_planned_s,
     )
 
 
@@ -91,6 +92,8 @@ def oee_from_aggregates(
         by_state={state: by_state.get(state, Fraction(0)) for state in STATES},
         downtime_by_state={},  # not kept per hour: the roll-up stores state times, not their overlap with plans
         downtime_by_reason=_merge(a.downtime_by_reason for a in aggregates),
+        # Roll-ups stored before unknown time was kept apart carry None: read as none of it planned.
+        unknown_planned_s=_sum(a.unknown_planned_s or Fraction(0) for a in aggregates),
     )
     total = sum(a.count_total for a in aggregates)
     good = sum(a.count_good for a in aggregates)

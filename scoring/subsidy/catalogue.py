@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -184,7 +184,7 @@ def _read(name: str) -> Any:
 
 
 def build_catalogue(
-    documents: list[Mapping[str, Any]], targets_doc: Mapping[str, Any], regions_doc: Mapping[str, Any]
+    documents: Sequence[Mapping[str, Any]], targets_doc: Mapping[str, Any], regions_doc: Mapping[str, Any]
 ) -> Catalogue:
     """Build and validate a Catalogue from already-parsed JSON documents."""
     targets = {t["id"]: Target(t["id"], t["name_zh"], t["kind"]) for t in targets_doc["targets"]}
@@ -248,7 +248,7 @@ def build_catalogue(
     )
 
 
-def catalogue_version(documents: list[Mapping[str, Any]]) -> str:
+def catalogue_version(documents: Sequence[Mapping[str, Any]]) -> str:
     """A short sha256 of the canonical policy documents: equal documents, equal version."""
     text = json.dumps(
         sorted(documents, key=lambda d: str(d.get("policy"))), sort_keys=True, ensure_ascii=False
