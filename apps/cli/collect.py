@@ -17,11 +17,13 @@ from apps.cli.context import command_engine
 from collectors.client import BrokerAddress
 from collectors.replay import list_dead_letters, replay, replay_device
 from diagnose.db import session_scope
-from diagnose.models import DeadLetter, Device, Enterprise
-from diagnose.services import broker_accounts, telemetry_queries
+from diagnose.models import DeadLetter, Device, DiagnosisOrder, Enterprise
+from diagnose.services import assessments, broker_accounts, evidence_snapshot, telemetry_queries
 from diagnose.services import devices as device_service
 from diagnose.settings import Settings
 from scoring.indicators import OeeResult, Window
+from scoring.indicators.figures import Figure, figure_text
+from scoring.indicators.snapshot import EvidenceSnapshot
 
 CLI_ACTOR = "system:cli"
 
@@ -67,60 +69,134 @@ def oee_dict(result: OeeResult) -> dict[str, Any]:
         "good_count",
     )
     out: dict[str, Any] = {key: _number(getattr(result, key)) for key in keys}
+    out["unknown_planned_s"] = float(result.unknown_planned_s)  # 无数据: not downtime, not in any reason
     out["downtime_by_reason_s"] = {code: float(s) for code, s in result.downtime_by_reason.items()}
     return out
 
 
+def figure_dict(figure: Figure) -> dict[str, Any]:
+    """A snapshot figure as `diagnose oee --json` prints it: value only when ok, status, words, data."""
+    return {
+        "value": _number(figure.value) if figure.ok else None,
+        "status": figure.status,
+        "text": figure_text(figure),
+        "population": list(figure.population),
+        "have_hours": round(figure.have_hours, 6),
+        "need_hours": figure.need_hours,
+    }
+
+
+def snapshot_dict(snapshot: EvidenceSnapshot) -> dict[str, Any]:
+    """An evidence snapshot as `diagnose oee --json` prints it (the same figures as the pages and report)."""
+    production = [line for line in snapshot.ledger if line.production]
+
+    def ok(name: str) -> float | None:
+        figure = snapshot.figures[name]
+        return _number(figure.value) if figure.ok else None  # type: ignore[return-value]
+
+    return {
+        "window": [snapshot.window.start.isoformat(), snapshot.window.end.isoformat()],
+        "devices_total": len(production),
+        "devices_networked": sum(1 for line in production if line.connected or line.device_external_id),
+        "networking_rate": ok("networking_rate"),
+        "coverage": ok("coverage"),
+        "oee": ok("oee"),
+        "utilisation": ok("utilisation"),
+        "energy_per_good_unit_kwh": ok("energy_per_unit_kwh"),
+        "oee_basis": snapshot.oee_basis,
+        "figures": {name: figure_dict(f) for name, f in sorted(snapshot.figures.items())},
+        "devices": {
+            d.external_id: {
+                "observed_s": float(d.observed_s),
+                "known_s": float(d.known_s),
+                "planned_s": float(d.planned_s),
+                "unknown_planned_s": float(d.unknown_planned_s),
+                "run_s": float(d.run_s),
+                "total_count": d.total_count,
+                "good_count": d.good_count,
+                "coverage_basis": d.coverage_basis,
+                "downtime_by_reason_s": {k: float(v) for k, v in d.downtime_by_reason.items()},
+                "figures": {name: figure_dict(f) for name, f in sorted(d.figures.items())},
+            }
+            for d in snapshot.devices
+        },
+    }
+
+
 @click.command("oee")
-@click.option("--enterprise", "uscc", required=True, help="USCC of the enterprise.")
+@click.option("--enterprise", "uscc", default=None, help="USCC of the enterprise.")
 @click.option("--device", "external_id", default=None, help="Device id (omit for the enterprise's evidence).")
-@click.option("--from", "start", required=True, help="Window start, ISO 8601 with offset.")
-@click.option("--to", "end", required=True, help="Window end (exclusive), ISO 8601 with offset.")
+@click.option("--from", "start", default=None, help="Window start, ISO 8601 with offset.")
+@click.option("--to", "end", default=None, help="Window end (exclusive), ISO 8601 with offset.")
+@click.option(
+    "--order", "order_number", default=None, help="An order: print the evidence its latest scoring used."
+)
 @click.option("--raw", is_flag=True, help="Ignore hourly roll-ups and read raw samples only.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def oee_command(
-    ctx: click.Context, uscc: str, external_id: str | None, start: str, end: str, raw: bool, as_json: bool
+    ctx: click.Context,
+    uscc: str | None,
+    external_id: str | None,
+    start: str | None,
+    end: str | None,
+    order_number: str | None,
+    raw: bool,
+    as_json: bool,
 ) -> None:
-    """OEE of a device over a window (availability, performance, quality), or an enterprise's evidence."""
+    """OEE of a device over a window (availability, performance, quality), an enterprise's evidence snapshot
+    over a window, or (--order) the snapshot a scoring stored: every figure with its status and data."""
     settings, engine = _engine(ctx)
-    window = Window(_when(start), _when(end))
     with Session(engine) as session:
-        if external_id is None:
-            enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
-            if enterprise is None or enterprise.id is None:
-                raise click.ClickException(f"no enterprise {uscc}")
-            evidence = telemetry_queries.enterprise_evidence(
-                session=session,
-                enterprise_id=enterprise.id,
-                window=window,
-                silence_timeout_s=settings.silence_timeout_s,
-            )
-            data: dict[str, Any] = {
-                "devices_total": evidence.devices_total,
-                "devices_networked": evidence.devices_networked,
-                "networking_rate": _number(evidence.networking_rate),
-                "coverage": _number(evidence.coverage),
-                "oee": _number(evidence.oee),
-                "utilisation": _number(evidence.utilisation),
-                "energy_per_good_unit_kwh": _number(evidence.energy_per_good_unit_kwh),
-                "devices": {key: oee_dict(value) for key, value in evidence.oee_by_device.items()},
-            }
+        if order_number is not None:
+            data = _scored_evidence(session, order_number, settings.silence_timeout_s)
         else:
-            device = _device_or_fail(session, uscc, external_id)
-            result = telemetry_queries.device_oee(
-                session=session,
-                device=device,
-                window=window,
-                silence_timeout_s=settings.silence_timeout_s,
-                use_rollups=not raw,
-            )
-            data = oee_dict(result)
+            if uscc is None or start is None or end is None:
+                raise click.UsageError("give --enterprise, --from and --to (or --order)")
+            window = Window(_when(start), _when(end))
+            if external_id is None:
+                enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+                if enterprise is None or enterprise.id is None:
+                    raise click.ClickException(f"no enterprise {uscc}")
+                snapshot = evidence_snapshot.compute(
+                    session=session,
+                    enterprise_id=enterprise.id,
+                    window=window,
+                    silence_timeout_s=settings.silence_timeout_s,
+                    use_rollups=not raw,
+                )
+                data = snapshot_dict(snapshot)
+            else:
+                device = _device_or_fail(session, uscc, external_id)
+                result = telemetry_queries.device_oee(
+                    session=session,
+                    device=device,
+                    window=window,
+                    silence_timeout_s=settings.silence_timeout_s,
+                    use_rollups=not raw,
+                )
+                data = oee_dict(result)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
     else:
         for key, value in data.items():
             click.echo(f"{key}: {value}")
+
+
+def _scored_evidence(session: Session, number: str, silence_timeout_s: float) -> dict[str, Any]:
+    order = session.exec(select(DiagnosisOrder).where(DiagnosisOrder.number == number)).first()
+    if order is None and number.isdigit():
+        order = session.get(DiagnosisOrder, int(number))
+    if order is None:
+        raise click.ClickException(f"no order {number}")
+    result = assessments.latest_result(session=session, order=order)
+    if result is None:
+        raise click.ClickException(f"order {order.number} has not been scored")
+    record = evidence_snapshot.record_of(session=session, result=result)
+    snapshot = evidence_snapshot.of_result(
+        session=session, result=result, silence_timeout_s=silence_timeout_s
+    )
+    return {**snapshot_dict(snapshot), "snapshot_sha256": record.sha256 if record else None}
 
 
 @click.group("devices")

@@ -17,6 +17,11 @@ UNAVAILABLE = "unavailable"  # nothing to compute it from (no ledger, no counts,
 STATUSES = (OK, INSUFFICIENT, OUT_OF_BOUNDS, UNAVAILABLE)
 STATUS_ZH = {OK: "正常", INSUFFICIENT: "数据不足", OUT_OF_BOUNDS: "越界", UNAVAILABLE: "无数据"}
 BASIS_ZH = {"observed": "实测时间", "known": "已知状态时间", "known_planned": "已知状态的计划生产时间"}
+BASIS_EN = {
+    "observed": "observed time",
+    "known": "time of known state",
+    "known_planned": "planned time of known state",
+}
 REASON_ZH = {
     "no_ledger": "未录入设备台账",
     "no_production_lines": "设备台账中没有生产设备",
@@ -28,6 +33,18 @@ REASON_ZH = {
     "no_state": "没有已知状态",
     "no_energy": "没有能耗计量",
     "no_good_parts": "没有合格品",
+}
+REASON_EN = {
+    "no_ledger": "no equipment ledger",
+    "no_production_lines": "no production equipment in the ledger",
+    "no_devices": "no networked devices",
+    "no_cycle_time": "no ideal cycle time",
+    "no_counts": "no production counts",
+    "no_run": "no running time",
+    "nothing_planned": "no planned production time",
+    "no_state": "no known state",
+    "no_energy": "no energy metering",
+    "no_good_parts": "no good parts",
 }
 FLAG_ZH = {
     "performance_above_tolerance": "性能率超过105%（理想节拍或产量计数有误）",
@@ -185,13 +202,60 @@ def flags_text(flags: Iterable[str]) -> str:
     return "；".join(out)
 
 
-def figure_text(figure: Figure) -> str:
+def figure_text(figure: Figure, lang: str = "zh") -> str:
     """What a page, the report and the API's `text` say for a figure: its number, or why there is none."""
     if figure.status == OK:
         return value_text(figure.name, figure.value)
+    shown = "" if figure.value is None else f" {value_text(figure.name, figure.value)}"
+    if lang != "zh":
+        if figure.status == INSUFFICIENT:
+            have, need = hours_text(figure.have_hours), hours_text(figure.need_hours)
+            return f"insufficient data: {have} h collected, {need} h needed ({BASIS_EN[figure.basis]})"
+        if figure.status == OUT_OF_BOUNDS:
+            return f"out of bounds{shown}: {', '.join(figure.flags)}"
+        return f"no data: {REASON_EN.get(figure.reason, figure.reason)}"
     if figure.status == INSUFFICIENT:
         return f"{insufficient_text(figure.have_hours, figure.need_hours)}（{BASIS_ZH[figure.basis]}）"
     if figure.status == OUT_OF_BOUNDS:
-        shown = "" if figure.value is None else f" {value_text(figure.name, figure.value)}"
         return f"越界{shown}：{flags_text(figure.flags)}"
     return f"无数据：{REASON_ZH.get(figure.reason, figure.reason)}"
+
+
+def status_label(status: str, lang: str = "zh") -> str:
+    """The status word: 正常 / 数据不足 / 越界 / 无数据."""
+    if lang != "zh":
+        return {OK: "ok", INSUFFICIENT: "insufficient data", OUT_OF_BOUNDS: "out of bounds"}.get(
+            status, "no data"
+        )
+    return STATUS_ZH[status]
+
+
+def definition_text(name: str, figure: Figure, *, oee_basis: str = "pooled", lang: str = "zh") -> str:
+    """How a plant figure is defined, with the devices (or ledger lines) it pools: shown beside it on every
+    page and in the report (docs/scoring.md, "Plant figures")."""
+    who = "、".join(figure.population) if lang == "zh" else ", ".join(figure.population)
+    if lang != "zh":
+        return {
+            "networking_rate": f"connected production equipment of the ledger over its production equipment ({who})",
+            "coverage": f"device coverages weighted by observed time ({who}): known-state time over observed "
+            "time for a device reporting by exception, samples received over expected for a sampling device",
+            "oee": f"OEE of the bottleneck device {who}"
+            if oee_basis == "bottleneck"
+            else f"availability × performance × quality, each pooled over the same devices ({who}): Σ run ÷ "
+            "Σ planned time of known state, Σ ideal cycle × parts ÷ Σ run, Σ good ÷ Σ parts",
+            "teep": f"Σ run ÷ Σ time of known state × performance × quality, over the OEE's devices ({who})",
+            "utilisation": f"Σ run ÷ Σ time of known state over the devices listed ({who})",
+            "energy_per_unit_kwh": f"Σ energy ÷ Σ good parts over the metered devices ({who})",
+        }.get(name, "")
+    return {
+        "networking_rate": f"设备台账中已联网的生产设备 ÷ 台账中的生产设备（{who}）",
+        "coverage": f"各设备覆盖率按实测时间加权（{who}）：按例外上报的设备为已知状态时间 ÷ 实测时间，"
+        "按采样上报的设备为收到的样本 ÷ 应收样本",
+        "oee": f"取瓶颈设备 {who} 的 OEE"
+        if oee_basis == "bottleneck"
+        else f"可用率 × 性能率 × 质量率，三者按同一组设备合并（{who}）：Σ运行时间 ÷ Σ已知状态的计划生产时间，"
+        "Σ（理想节拍 × 产量）÷ Σ运行时间，Σ合格品 ÷ Σ产量",
+        "teep": f"Σ运行时间 ÷ Σ已知状态时间 × 性能率 × 质量率，设备同 OEE（{who}）",
+        "utilisation": f"Σ运行时间 ÷ Σ已知状态时间，按所列设备合并（{who}）",
+        "energy_per_unit_kwh": f"Σ能耗 ÷ Σ合格品，按有能耗计量的设备合并（{who}）",
+    }.get(name, "")

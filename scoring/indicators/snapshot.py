@@ -29,7 +29,7 @@ from scoring.indicators.figures import (
     load_figure_rules,
 )
 from scoring.indicators.intervals import seconds
-from scoring.indicators.model import STATES, UNKNOWN, CalendarEntry, Segment, Window
+from scoring.indicators.model import STATES, UNKNOWN, CalendarEntry, OeeResult, Segment, Window
 from scoring.indicators.oee import bound_flags
 
 SNAPSHOT_VERSION = "evidence-snapshot-1"
@@ -434,6 +434,39 @@ def _daily(
             pairs.append((replace(device, figures=figures), sums))
         out.append((day, _plant_card(card, pairs, bottleneck)["oee"]))
     return tuple(out)
+
+
+def device_oee(
+    device: DeviceInput, calendar: Sequence[CalendarRuleSpec], *, silence_timeout_s: float | Fraction
+) -> OeeResult:
+    """One device's OEE over its observed period, from the same atoms as the snapshot (the CLI's per-device
+    figures). Without an ideal cycle time performance, OEE and TEEP are None."""
+    if device.observed is None:
+        raise ValueError("the device was not observed in the window")
+    stops = [*device.planned_stops, *planned_stops(calendar, device.observed)]
+    atoms = device_atoms(device, stops, silence_timeout_s=silence_timeout_s)
+    sums = _sums(atoms)
+    values = _device_values(sums, device.ideal_cycle_s)
+    a, p, q, oee = (values[n][0] for n in ("availability", "performance", "quality", "oee"))
+    return OeeResult(
+        availability=a,
+        performance=p,
+        quality=q,
+        oee=oee,
+        planned_s=sums.planned_s,
+        run_s=sums.run_s,
+        total_count=sums.total,
+        good_count=sums.good,
+        downtime_s=sums.known_planned_s - sums.run_s,
+        downtime_by_state=_merged(x.downtime_by_state for x in atoms),
+        downtime_by_reason=_merged(x.downtime_by_reason for x in atoms),
+        teep=values["teep"][0],
+        window_s=sums.observed_s,
+        performance_count=sums.counted,
+        flags=bound_flags(a, p, q, oee),
+        unknown_planned_s=sums.unknown_planned_s,
+        unknown_s=sums.observed_s - sums.known_s,
+    )
 
 
 def window_s(window: Window) -> Fraction:
