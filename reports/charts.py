@@ -74,7 +74,11 @@ LABELS = {
         },
         "hours": "hours from window start",
         "short": "too little data",
-        "status": {"insufficient": "too little data", "out_of_bounds": "out of bounds", "unavailable": "no data"},
+        "status": {
+            "insufficient": "too little data",
+            "out_of_bounds": "out of bounds",
+            "unavailable": "no data",
+        },
         "indicators": (
             "Networking",
             "Coverage",
@@ -183,7 +187,15 @@ def indicators(evidence: Evidence, lang: str) -> str:
     labels = LABELS[lang]
     if evidence.figures:
         shown = {f.name: f for f in evidence.figures}
-        names = ("networking_rate", "coverage", "availability", "performance", "quality", "oee", "utilisation")
+        names = (
+            "networking_rate",
+            "coverage",
+            "availability",
+            "performance",
+            "quality",
+            "oee",
+            "utilisation",
+        )
         figures = [shown[n] for n in names]
         with matplotlib.rc_context(RC):
             fig = _figure(6.3, 2.2)
