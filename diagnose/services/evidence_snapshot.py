@@ -83,13 +83,20 @@ def _explicit_stops(session: Session, device: Device, window: Window) -> tuple[C
 def _raw_part(session: Session, device: Device, window: Window, by_exception: bool) -> RawPart:
     samples = tq.load_samples(session=session, device=device, window=window)
     heard = list(samples.heard)
-    if by_exception:  # births, deaths and status messages keep a heartbeat alive too
+    if by_exception:  # births, deaths, status messages and heartbeats just before keep a heartbeat alive too
         reach = timedelta(seconds=float(device.heartbeat_s or 0) * HEARTBEAT_MARGIN)
         heard += session.exec(
             select(DevicePresence.ts).where(
                 DevicePresence.device_id == device.id,
                 col(DevicePresence.ts) >= window.start - reach,
                 col(DevicePresence.ts) < window.end,
+            )
+        ).all()
+        heard += session.exec(
+            select(Telemetry.ts).where(
+                Telemetry.device_id == device.id,
+                col(Telemetry.ts) >= window.start - reach,
+                col(Telemetry.ts) < window.start,
             )
         ).all()
     return RawPart(window, samples.states, samples.counters, samples.energy, tuple(sorted(set(heard))))
@@ -133,7 +140,9 @@ def device_input(
     stops = [*explicit, *planned_stops(rules, observed)]
     first, last = tq.ceil_hour(observed.start), tq.floor_hour(observed.end)
     hours = [first + i * HOUR for i in range(max(0, int((last - first) / HOUR)))]
-    allowed = rolled_up_hours(base, stops, hours) if use_rollups else set()
+    # Hours whose raw samples retention has deleted can only be read from their roll-ups.
+    raw_since = session.exec(select(func.min(Telemetry.ts)).where(Telemetry.device_id == device.id)).one()
+    allowed = rolled_up_hours(base, stops, hours, raw_since=raw_since) if use_rollups else set()
     rolled: dict[datetime, HourlyAggregate] = {}
     if allowed:
         rows = session.exec(

@@ -261,6 +261,7 @@ def aggregate_from_row(row: DeviceHour) -> HourlyAggregate:
         sample_count=row.sample_count,
         downtime_by_reason=reasons,
         performance_count=row.performance_count,
+        unknown_planned_s=None if row.unknown_planned_us is None else Fraction(row.unknown_planned_us, US),
     )
 
 

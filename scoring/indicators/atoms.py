@@ -89,7 +89,7 @@ class Atom:
     good_count: int = 0
     performance_count: int = 0
     energy_kwh: Fraction = Fraction(0)
-    metered: bool = False  # an energy reading lies in the slice (or the roll-up used energy)
+    metered: bool = False  # energy was used in the slice (a meter reports; raw and roll-ups agree)
 
     @property
     def length_s(self) -> Fraction:
@@ -175,7 +175,7 @@ def raw_atoms(
                 good_count=int(good),
                 performance_count=int(max(counted, Fraction(0))),
                 energy_kwh=max(energy, Fraction(0)),
-                metered=any(piece.start <= ts < piece.end for ts, _ in energy_points),
+                metered=energy > 0,  # as a roll-up can tell: energy was used in the slice
             )
         )
     return atoms
@@ -191,23 +191,33 @@ def calendar_cover(stops: Sequence[CalendarEntry], hour: Window) -> str:
 
 
 def rolled_up_hours(
-    device: DeviceInput, stops: Sequence[CalendarEntry], hours: Iterable[datetime]
+    device: DeviceInput,
+    stops: Sequence[CalendarEntry],
+    hours: Iterable[datetime],
+    *,
+    raw_since: datetime | None = None,
 ) -> set[datetime]:
     """Which of these complete hours may be read from their roll-ups: the calendar plans all of the hour or
-    none of it, no downtime reason touches it, and the device does not report by exception (roll-ups hold the
-    silence timeout's timeline, not the presence history's)."""
-    if device.by_exception:
-        return set()
+    none of it and no downtime reason touches it (else raw samples give the exact figures), or its raw samples
+    are gone (retention: an hour ending before `raw_since`, the oldest raw sample kept). A device reporting by
+    exception is read raw while its samples are kept (roll-ups hold the silence timeout's timeline)."""
     out = set()
     for hour in hours:
         window = Window(hour, hour + HOUR)
-        if calendar_cover(stops, window) != "part" and not _overlapping(device.reasons, window):
+        if (raw_since is not None and window.end <= raw_since) or (
+            not device.by_exception
+            and calendar_cover(stops, window) != "part"
+            and not _overlapping(device.reasons, window)
+        ):
             out.add(hour)
     return out
 
 
 def aggregate_atom(aggregate: HourlyAggregate, stops: Sequence[CalendarEntry]) -> Atom:
-    """An atom from an hour's roll-up, its planned time recomputed from the calendar (see `rolled_up_hours`)."""
+    """An atom from an hour's roll-up. Where the calendar plans all of the hour or none of it, its planned time
+    is recomputed from today's calendar (which the roll-up may predate), exactly; otherwise (an hour whose raw
+    samples are gone) the roll-up's own planned time stands. Reason codes are the roll-up's; the rest of the
+    known downtime is UNSPECIFIED."""
     hour = Window(aggregate.hour_start, aggregate.hour_start + HOUR)
     by_state = {
         "RUN": aggregate.run_s,
@@ -218,14 +228,24 @@ def aggregate_atom(aggregate: HourlyAggregate, stops: Sequence[CalendarEntry]) -
         UNKNOWN: aggregate.unknown_s,
     }
     cover = calendar_cover(stops, hour)
-    if cover == "part":
-        raise ValueError(f"hour {hour.start.isoformat()} is partly planned: read it from raw samples")
+    lost: dict[str, Fraction] = {}
     if cover == "none":  # all planned but the device's own planned stops
         planned, unknown_planned = Fraction(3600) - aggregate.planned_stop_s, aggregate.unknown_s
         lost = {s: by_state[s] for s in ("IDLE", "DOWN", "OFF") if by_state[s]}
-    else:  # the calendar stops the whole hour: only time run through it stays planned
-        planned, unknown_planned, lost = aggregate.run_s, Fraction(0), {}
+    elif cover == "all":  # the calendar stops the whole hour: only time run through it stays planned
+        planned, unknown_planned = aggregate.run_s, Fraction(0)
+    else:  # kept as rolled up (roll-ups before migration 0022 did not keep unknown planned time apart)
+        planned = aggregate.planned_s
+        kept = aggregate.unknown_planned_s
+        unknown_planned = min(aggregate.unknown_s, planned - aggregate.run_s) if kept is None else kept
     downtime = planned - aggregate.run_s - unknown_planned
+    reasons: dict[str, Fraction] = {}
+    for code, seconds_ in aggregate.downtime_by_reason.items():
+        if code != UNSPECIFIED and seconds_ and sum(reasons.values(), Fraction(0)) < downtime:
+            reasons[code] = min(seconds_, downtime - sum(reasons.values(), Fraction(0)))
+    rest = downtime - sum(reasons.values(), Fraction(0))
+    if rest:
+        reasons[UNSPECIFIED] = rest
     return Atom(
         start=hour.start,
         end=hour.end,
@@ -234,7 +254,7 @@ def aggregate_atom(aggregate: HourlyAggregate, stops: Sequence[CalendarEntry]) -
         run_s=aggregate.run_s,
         unknown_planned_s=unknown_planned,
         downtime_by_state=lost,
-        downtime_by_reason={UNSPECIFIED: downtime} if downtime else {},
+        downtime_by_reason=reasons,
         total_count=aggregate.count_total,
         good_count=aggregate.count_good,
         performance_count=aggregate.count_total

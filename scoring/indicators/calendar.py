@@ -77,13 +77,16 @@ def _span(day: date, rule: CalendarRuleSpec) -> Interval:
 
 
 def rules_of_day(rules: Sequence[CalendarRuleSpec], day: date) -> tuple[list[CalendarRuleSpec], str]:
-    """The shifts and breaks that apply on `day`, and why: "holiday", "dated" (an exception) or "weekly"."""
+    """The shifts and breaks that apply on `day`, and why: "holiday" (nothing), "dated" (the date's own shifts
+    and breaks replace its weekday's: a makeup working day, a shortened day) or "weekly" (its weekday's pattern,
+    with any break dated to it added)."""
     if any(r.kind == "holiday" and r.day == day for r in rules):
         return [], "holiday"
     dated = [r for r in rules if r.kind in ("shift", "break") and r.day == day]
-    if dated:
+    if any(r.kind == "shift" for r in dated):
         return dated, "dated"
-    return [r for r in rules if r.day is None and r.weekday == day.weekday()], "weekly"
+    weekly = [r for r in rules if r.day is None and r.weekday == day.weekday()]
+    return weekly + dated, "weekly"
 
 
 def has_shifts(rules: Iterable[CalendarRuleSpec]) -> bool:

@@ -40,10 +40,12 @@ def hourly_aggregates(
     silence_timeout_s: float | Fraction,
     calendar: Iterable[CalendarEntry] = (),
     reasons: Iterable[DowntimeReason] = (),
+    heard: Iterable[datetime] | None = None,
 ) -> HourlyAggregate:
     """Roll up [hour, hour + 1 h); pass samples from before the hour too so state and counters carry in.
 
-    `sample_count` is the number of distinct timestamps heard inside the hour, over all three inputs.
+    `sample_count` is the number of distinct message times inside the hour: of `heard` (every message, as
+    the evidence snapshot's coverage counts raw), else over the three inputs.
     """
     if hour.minute or hour.second or hour.microsecond:
         raise ValueError(f"hour must start on the hour, got {hour.isoformat()}")
@@ -53,7 +55,8 @@ def hourly_aggregates(
     measures = time_measures(timeline, window, calendar, reasons)
     total, good = production_counts(counters, window)
     unknown = [(s.start, s.end) for s in timeline if s.state == UNKNOWN]
-    heard = {s.ts for s in states} | {c.ts for c in counters} | {e.ts for e in energy}
+    if heard is None:
+        heard = {s.ts for s in states} | {c.ts for c in counters} | {e.ts for e in energy}
     return HourlyAggregate(
         hour_start=hour,
         run_s=measures.by_state["RUN"],

@@ -1,7 +1,8 @@
 """one evidence snapshot per scoring result; the ledger's serial numbers
 
 `evidencesnapshot` keeps the measured evidence a result used (canonical JSON, SHA-256, window, function and
-rules versions, data versions); `equipment.serial` lets a ledger import match a line by the maker's serial.
+rules versions, data versions); `equipment.serial` lets a ledger import match a line by the maker's serial;
+`devicehour.unknown_planned_us` keeps a roll-up's planned time of unknown state apart from downtime.
 
 Revision ID: 0022
 Revises: 0019
@@ -40,9 +41,13 @@ def upgrade() -> None:
     op.create_index("ix_evidencesnapshot_order_id", "evidencesnapshot", ["order_id"])
     with op.batch_alter_table("equipment") as batch:
         batch.add_column(sa.Column("serial", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("devicehour") as batch:
+        batch.add_column(sa.Column("unknown_planned_us", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("devicehour") as batch:
+        batch.drop_column("unknown_planned_us")
     with op.batch_alter_table("equipment") as batch:
         batch.drop_column("serial")
     op.drop_index("ix_evidencesnapshot_order_id", table_name="evidencesnapshot")
