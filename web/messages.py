@@ -234,7 +234,7 @@ PATTERNS = (
         lambda m: _("the same equipment as row %(row)s", row=m[1]),
     ),
     (
-        re.compile(r"^already in the ledger as '(.+)'$"),
+        re.compile(r"^already in the ledger as '?(.+?)'?$"),
         lambda m: _("this equipment is already in the ledger as %(code)s", code=m[1]),
     ),
     (

@@ -181,11 +181,13 @@ def questionnaire(order_id: int) -> str:
     db.commit()
     settings = current_app.extensions["diagnose_settings"]
     result = assessments.latest_result(session=db, order=order)
-    # Once scored, the page shows the snapshot the result used (as the result page, the report and the API
-    # do); before, the same function over the last week. Scoring again measures afresh.
+    # While the questionnaire is open the page measures the last week with the same function the scoring
+    # uses, so a ledger, calendar or bottleneck change shows at once; once submitted it shows the snapshot
+    # the result used, as the result page, the report and the API do.
+    editable = order.status in EDITABLE
     snapshot = (
         evidence_snapshot.of_result(session=db, result=result, silence_timeout_s=settings.silence_timeout_s)
-        if result is not None
+        if result is not None and not editable
         else assessments.live_snapshot(session=db, order=order, silence_timeout_s=settings.silence_timeout_s)
     )
     evidence = assessments.measured_from(snapshot)
@@ -217,13 +219,14 @@ def questionnaire(order_id: int) -> str:
         shortfalls=shortfalls,
         contradictions=contradictions,
         files=files,
-        editable=order.status in EDITABLE,
+        editable=editable,
         # Tailoring is per sub-domain (the card below), so a single requirement is never "n/a" here.
         ratings=[r for r in assessments.RATING_CHOICES if r != "n/a"],
         tailoring={t.subdomain: t for t in tailoring.of_assessment(session=db, assessment=assessment)},
         tailorable=[s for s in the_model.subdomains if s.id in tailoring.tailorable()],
         tailoring_reasons=tailoring.reasons(),
         scored=result is not None,
+        as_scored=result is not None and not editable,
     )
 
 
