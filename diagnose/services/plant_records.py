@@ -300,17 +300,19 @@ def load_holiday_notice(
 ) -> tuple[int, int]:
     """Add a year's national holiday notice (scoring/indicators/data) to the plant's calendar: its days off as
     holidays, its makeup working days with the shifts and breaks of the plant's own `workday_like` weekday.
-    Rules already there are kept, not doubled; returns (holidays added, dated shifts and breaks added)."""
+    A date the plant already planned (a day off or its own shifts) is left as it is, so loading twice adds
+    nothing; returns (holidays added, dated shifts and breaks added)."""
     try:
         notice = holiday_notice(year)
     except KeyError:
         raise ValidationError("year", f"no holiday notice of {year} is available") from None
     rows = calendar_of(session=session, enterprise_id=enterprise_id)
     weekly = [CalendarRuleSpec(r.kind, r.weekday, r.day, r.start, r.end, r.label) for r in rows]
-    have = {(r.kind, r.day, r.start, r.end) for r in rows if r.day is not None}
+    # A date the plant already planned (a day off, or its own shifts) keeps the plant's plan.
+    planned = {r.day for r in rows if r.day is not None}
     added = [0, 0]
     for spec in notice_rules(notice, weekly, workday_like=workday_like):
-        if (spec.kind, spec.day, spec.start, spec.end) in have:
+        if spec.day in planned:
             continue
         session.add(
             CalendarRule(
