@@ -58,7 +58,7 @@ LABELS = {
         "hours": "自窗口开始的小时数",
         "short": "数据不足",
         "status": {"insufficient": "数据不足", "out_of_bounds": "越界", "unavailable": "无数据"},
-        "indicators": ("联网率", "采集覆盖率", "可用率", "性能率", "质量率", "OEE", "利用率"),
+        "indicators": ("联网率", "采集覆盖率", "时间开动率", "性能开动率", "合格品率", "OEE", "利用率"),
     },
     "en": {
         "level": "L{}",

@@ -39,9 +39,9 @@ def contradiction_rows(reconciled: Iterable[Mapping[str, Any]]) -> tuple[Contrad
 INDICATOR_ZH = {
     "networking_rate": "设备联网率",
     "coverage": "数据采集覆盖率",
-    "availability": "可用率",
-    "performance": "性能率",
-    "quality": "质量率",
+    "availability": "时间开动率",
+    "performance": "性能开动率",
+    "quality": "合格品率",
     "oee": "设备综合效率（OEE）",
     "utilisation": "设备利用率",
     "energy_per_unit_kwh": "单位产品能耗",

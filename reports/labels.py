@@ -53,9 +53,9 @@ WORDS: dict[str, dict[str, str]] = {
         "networking_rate": "设备联网率",
         "coverage": "数据采集覆盖率",
         "oee": "设备综合效率 OEE",
-        "availability": "可用率",
-        "performance": "性能率",
-        "quality": "质量率",
+        "availability": "时间开动率",
+        "performance": "性能开动率",
+        "quality": "合格品率",
         "utilisation": "设备利用率",
         "energy_per_unit": "单位产品能耗（kWh/件）",
         "s3_devices": "3.1 分设备指标",
@@ -81,7 +81,7 @@ WORDS: dict[str, dict[str, str]] = {
         "not_connected": "未联网",
         "daily_oee": "每日工厂 OEE",
         "day": "日期",
-        "unknown_note": "无数据（设备离线、心跳超时或超过静默时限，状态未知）单独列示，不计为停机，也不计入可用率和利用率的分母。",
+        "unknown_note": "无数据（设备离线、心跳超时或超过静默时限，状态未知）单独列示，不计为停机，也不计入时间开动率和利用率的分母。",
         "snapshot": "实测证据快照",
         "status_words": {
             "ok": "正常",
@@ -355,7 +355,8 @@ METHOD = {
         "总分 S 自一级起累加各级得分，仅当下一级以下各级得分均不低于 0.8 时继续累加；"
         "等级由 S 按 0.8 / 1.8 / 2.8 / 3.8 / 4.8 的阈值确定。",
         "实测证据取评分前 {days} 天的设备遥测数据：设备静默超过 {timeout:g} 秒视为状态未知；"
-        "OEE 按 ISO 22400-2 计算为可用率 × 性能率 × 质量率，企业 OEE 为有数据设备的平均值。",
+        "OEE 按 ISO 22400-2 计算为时间开动率 × 性能开动率 × 合格品率；状态未知（无数据）的时间不计为停机，也不计入分母；"
+        "工厂 OEE 为同一组设备合并计算的三项之积，每项指标只计入数据满足最低要求（见 3 节）的设备，不足时显示数据不足。",
         "自评与实测不一致时，以实测数据修正评分，并在 3.3 节列出。",
         "改进路线图按最小净投入（投入减去补贴）选择措施，每一步重新评分；补贴由政策引擎逐条款测算，"
         "金额以分为单位精确计算，引用条款出自各地政策原文。",
@@ -369,8 +370,9 @@ METHOD = {
         "The total score S adds the level scores from level 1 upward while every lower level scores at "
         "least 0.8; the level follows from S by the thresholds 0.8 / 1.8 / 2.8 / 3.8 / 4.8.",
         "Measured evidence covers the {days} days before scoring: a device silent for more than "
-        "{timeout:g} s is in an unknown state; OEE is availability × performance × quality (ISO 22400-2), "
-        "and the plant OEE is the mean over devices with data.",
+        "{timeout:g} s is in an unknown state, which is not downtime and in no denominator; OEE is availability × "
+        "performance × quality (ISO 22400-2), and the plant OEE the product of the three pooled over the same "
+        "devices, each counting only devices with the minimum of data (section 3).",
         "Where the self-assessment contradicts the data, the data corrects the rating (section 3.3).",
         "The roadmap picks actions by least net cost (cost minus subsidy), re-scoring after each step; the "
         "subsidy engine sizes every clause in exact fen and cites the policy text.",

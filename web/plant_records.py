@@ -21,13 +21,23 @@ from diagnose.services import devices, evidence_snapshot, plant_records
 from diagnose.services.orgs import ValidationError
 from scoring.indicators.calendar import shipped_notice_years
 from web.auth import role_required
+from web.labels import N_
 from web.db import get_session
 from web.forms import FormError, parse_form, typed
 from web.messages import not_saved, reason_of
 from web.scope import get_order
 
 bp = Blueprint("plant_records", __name__, url_prefix="/provider/orders/<int:order_id>")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# msgids for the catalogue (the extractor knows N_), translated when the page is drawn.
+WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 
 
 def _ledger_page(

@@ -125,7 +125,7 @@ class IndicatorsOut(Out):
     devices_networked: int = Field(title="台账已联网生产设备数")
     networking_rate: float | None = Field(title="设备联网率（正常时）")
     coverage: float | None = Field(title="数据采集覆盖率（正常时）")
-    oee: float | None = Field(title="工厂设备综合效率：可用率×性能率×质量率（正常时）")
+    oee: float | None = Field(title="工厂设备综合效率：时间开动率×性能开动率×合格品率（正常时）")
     utilisation: float | None = Field(title="设备利用率（正常时）")
     energy_per_good_unit_kwh: float | None = Field(title="单位良品能耗（kWh，正常时）")
     figures: dict[str, FigureOut] = Field(default_factory=dict, title="工厂各指标")

@@ -259,17 +259,20 @@ def subsidy_of(
     )
 
 
-def _subsidy_fn(enterprise: Enterprise, catalogue: Catalogue) -> Callable[[maturity.Investments], int]:
+def _subsidy_fn(
+    enterprise: Enterprise, catalogue: Catalogue, on: date | None = None
+) -> Callable[[maturity.Investments], int]:
     return planning.subsidy_function(
-        date=china_today(utcnow()).isoformat(), catalogue=catalogue, **_enterprise_terms(enterprise)
+        date=(on or china_today(utcnow())).isoformat(), catalogue=catalogue, **_enterprise_terms(enterprise)
     )
 
 
 def subsidy_detail(
-    enterprise: Enterprise, investments: maturity.Investments, catalogue: Catalogue
+    enterprise: Enterprise, investments: maturity.Investments, catalogue: Catalogue, on: date | None = None
 ) -> dict[str, Any]:
-    """The result's subsidy section: lines, sure total and ceilings apart, and the catalogue it used."""
-    detail: dict[str, Any] = subsidy_of(enterprise, investments, catalogue=catalogue).to_dict()
+    """The result's subsidy section (applied for `on`, the scoring's day): lines, sure total and ceilings
+    apart, and the catalogue it used."""
+    detail: dict[str, Any] = subsidy_of(enterprise, investments, on=on, catalogue=catalogue).to_dict()
     detail["policy_versions"] = policy_store.policy_versions_of(catalogue)
     return detail
 
@@ -318,10 +321,11 @@ def run_scoring(
     assert enterprise is not None
     target = target_level or min(scored.level + 1, 5)
     policies = policy_store.catalogue(session=session)
+    scored_on = china_today(scored_at)
     roadmap = maturity.plan_roadmap(
-        final, the_model, target, enterprise.scale, _subsidy_fn(enterprise, policies)
+        final, the_model, target, enterprise.scale, _subsidy_fn(enterprise, policies, scored_on)
     )
-    subsidy = subsidy_detail(enterprise, roadmap.investments, policies)
+    subsidy = subsidy_detail(enterprise, roadmap.investments, policies, scored_on)
     result = Result(
         order_id=order.id,  # type: ignore[arg-type]
         level=scored.level,

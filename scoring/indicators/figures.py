@@ -47,17 +47,17 @@ REASON_EN = {
     "no_good_parts": "no good parts",
 }
 FLAG_ZH = {
-    "performance_above_tolerance": "性能率超过105%（理想节拍或产量计数有误）",
+    "performance_above_tolerance": "性能开动率超过105%（理想节拍或产量计数有误）",
     "oee_out_of_bounds": "OEE超过105%",
-    "availability_out_of_bounds": "可用率超出0–100%",
-    "quality_out_of_bounds": "质量率超出0–100%",
+    "availability_out_of_bounds": "时间开动率超出0–100%",
+    "quality_out_of_bounds": "合格品率超出0–100%",
 }
 NAME_ZH = {
     "networking_rate": "设备联网率",
     "coverage": "数据采集覆盖率",
-    "availability": "可用率",
-    "performance": "性能率",
-    "quality": "质量率",
+    "availability": "时间开动率",
+    "performance": "性能开动率",
+    "quality": "合格品率",
     "oee": "设备综合效率（OEE）",
     "teep": "完全有效生产率（TEEP）",
     "utilisation": "设备利用率",
@@ -253,9 +253,9 @@ def definition_text(name: str, figure: Figure, *, oee_basis: str = "pooled", lan
         "按采样上报的设备为收到的样本 ÷ 应收样本",
         "oee": f"取瓶颈设备 {who} 的 OEE"
         if oee_basis == "bottleneck"
-        else f"可用率 × 性能率 × 质量率，三者按同一组设备合并（{who}）：Σ运行时间 ÷ Σ已知状态的计划生产时间，"
+        else f"时间开动率 × 性能开动率 × 合格品率，三者按同一组设备合并（{who}）：Σ运行时间 ÷ Σ已知状态的计划生产时间，"
         "Σ（理想节拍 × 产量）÷ Σ运行时间，Σ合格品 ÷ Σ产量",
-        "teep": f"Σ运行时间 ÷ Σ已知状态时间 × 性能率 × 质量率，设备同 OEE（{who}）",
+        "teep": f"Σ运行时间 ÷ Σ已知状态时间 × 性能开动率 × 合格品率，设备同 OEE（{who}）",
         "utilisation": f"Σ运行时间 ÷ Σ已知状态时间，按所列设备合并（{who}）",
         "energy_per_unit_kwh": f"Σ能耗 ÷ Σ合格品，按有能耗计量的设备合并（{who}）",
     }.get(name, "")

@@ -126,8 +126,12 @@ def test_a_figure_the_snapshot_cannot_state_contradicts_no_claim() -> None:
     from scoring.supervision.rules import CLAIM_CONTRADICTED, claims_contradicted
 
     record = generate_clean(1, seed=3)[0]
-    claims = tuple((rid, "1" if rid in ("DT-L2-01", "DT-L3-01") else rating) for rid, rating in record.answers)
-    short = replace(record, answers=claims, evidence=replace(record.evidence, coverage=None, networking_rate=None))
+    claims = tuple(
+        (rid, "1" if rid in ("DT-L2-01", "DT-L3-01") else rating) for rid, rating in record.answers
+    )
+    short = replace(
+        record, answers=claims, evidence=replace(record.evidence, coverage=None, networking_rate=None)
+    )
     assert claims_contradicted(short, load_rules()) == []
     low = replace(short, evidence=replace(short.evidence, coverage=0.1))
     assert [f.kind for f in claims_contradicted(low, load_rules())] == [CLAIM_CONTRADICTED]

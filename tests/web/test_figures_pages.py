@@ -60,7 +60,7 @@ def test_device_table_says_the_coverage_basis_and_keeps_unknown_apart(scene) -> 
         )
         assert oee and oee.group(1) == "77.3%"
         assert (
-            "可用率 × 性能率 × 质量率，三者按同一组设备合并（A、B）" in page
+            "时间开动率 × 性能开动率 × 合格品率，三者按同一组设备合并（A、B）" in page
         )  # defined, with its population
         assert "无数据（设备离线、心跳超时或超过静默时限，状态未知）既不算运行也不算停机" in page
 

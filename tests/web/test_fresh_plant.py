@@ -169,7 +169,7 @@ def test_provider_marks_the_bottleneck_device_and_the_list_shows_each_device(app
     client = client_as(app, world, "provider")
     url = f"/provider/orders/{world.order_id}/questionnaire"
     page = client.get(url).get_data(as_text=True)
-    assert 'id="device-figures"' in page and "同一组设备的可用率 × 性能率 × 质量率" in page
+    assert 'id="device-figures"' in page and "同一组设备的时间开动率 × 性能开动率 × 合格品率" in page
     marked = client.post(
         f"/provider/orders/{world.order_id}/devices/D01/bottleneck",
         data={"csrf_token": csrf_from(page), "bottleneck": "1"},
