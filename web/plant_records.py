@@ -21,9 +21,9 @@ from diagnose.services import devices, evidence_snapshot, plant_records
 from diagnose.services.orgs import ValidationError
 from scoring.indicators.calendar import shipped_notice_years
 from web.auth import role_required
-from web.labels import N_
 from web.db import get_session
 from web.forms import FormError, parse_form, typed
+from web.labels import N_
 from web.messages import not_saved, reason_of
 from web.scope import get_order
 
