@@ -73,7 +73,7 @@ class Scenario:
 WEEK_H = 7 * 24.0
 # Every date in order: created ≤ assigned ≤ visit (scored on site, on the evidence of the days before it)
 # ≤ submitted ≤ confirmed ≤ accepted (issue #22). Wujin: a scored diagnosis on a full week (its roadmap earns
-# Changzhou's award, in force), one scored on 0.2 h (数据不足 everywhere), one on site, one scheduled.
+# Changzhou's award, in force), one scored on 0.2 h (数据不足 everywhere), one on site, one scheduled, one new.
 SCENARIOS: dict[int, tuple[Scenario, ...]] = {
     1: (
         Scenario(
@@ -82,7 +82,7 @@ SCENARIOS: dict[int, tuple[Scenario, ...]] = {
         Scenario(OrderStatus.cancelled, -15, -14, None, (("cancel", -13),)),
     ),
     2: (Scenario(OrderStatus.submitted, -10, -9, -3, (("submit", -3),), 0.2),),
-    3: (Scenario(OrderStatus.scheduled, -6, -5, 3),),
+    3: (Scenario(OrderStatus.scheduled, -6, -5, 3), Scenario(OrderStatus.created, -1, kind="workshop")),
     4: (Scenario(OrderStatus.on_site, -8, -7, 0, live_h=WEEK_H),),
     5: (Scenario(OrderStatus.submitted, -12, -11, -5, (("submit", -5), ("confirm", -4)), WEEK_H),),
     6: (

@@ -25,7 +25,7 @@ from diagnose.models import (
 )
 from diagnose.services import telemetry_queries as tq
 from scoring.indicators.atoms import HEARTBEAT_MARGIN, HOUR, DeviceInput, RawPart, rolled_up_hours
-from scoring.indicators.calendar import planned_stops
+from scoring.indicators.calendar import CalendarRuleSpec, planned_stops
 from scoring.indicators.figures import Figure
 from scoring.indicators.intervals import to_fraction
 from scoring.indicators.model import CalendarEntry, HourlyAggregate, Window
@@ -107,7 +107,7 @@ def device_input(
     session: Session,
     device: Device,
     window: Window,
-    rules: tuple[Any, ...],
+    rules: tuple[CalendarRuleSpec, ...],
     use_rollups: bool = True,
     observed: Window | None = None,
 ) -> DeviceInput:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from fractions import Fraction
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -73,3 +74,31 @@ def test_scoring_stores_its_snapshot_and_every_reader_gets_it_back(engine: Engin
     assert record.data_versions["telemetry_rows"] > 0 and record.data_versions["calendar_rules"]
     check(stored, CASE["expected"])
     assert order_row is not None and order_row.enterprise_id == eid
+
+
+def test_the_cli_prints_the_stored_snapshot_of_an_order(engine: Engine, db_settings) -> None:  # type: ignore[no-untyped-def]
+    import click
+    from click.testing import CliRunner
+
+    from apps.cli.collect import register
+
+    with Session(engine) as session:
+        eid = evidence_case.store(session, CASE)
+        order, provider_user = factories.order_on_site(session, eid)
+        result = assessments.run_scoring(session=session, actor=provider_user, order=order, now=WINDOW.end)
+        session.commit()
+        record = session.exec(
+            select(EvidenceSnapshotRecord).where(EvidenceSnapshotRecord.result_id == result.id)
+        ).one()
+        number = order.number
+    group = click.Group("diagnose")
+    register(group)
+    printed = CliRunner().invoke(group, ["oee", "--order", number, "--json"], obj=db_settings)
+    assert printed.exit_code == 0, printed.output
+    data = json.loads(printed.output)
+    assert data["snapshot_sha256"] == record.sha256 and data["oee"] == float(Fraction(4847, 6270))
+    assert data["figures"]["energy_per_unit_kwh"]["text"] == "无数据：没有能耗计量"
+    assert (
+        data["devices"]["B"]["unknown_planned_s"] == 5400
+        and data["devices"]["B"]["coverage_basis"] == "exception"
+    )
