@@ -26,8 +26,10 @@ from diagnose.settings import Settings
 PARTS = ("collect", "simulate", "jobs", "serve")
 
 
-def _history(session: Session, enterprise_id: int, end: datetime) -> int:
-    return enterprise_history(session=session, enterprise_id=enterprise_id, end=end)
+def _history(session: Session, enterprise_id: int, start: datetime, end: datetime) -> int:
+    return enterprise_history(
+        session=session, enterprise_id=enterprise_id, start=start, end=end, step_s=300.0
+    )
 
 
 SIMULATOR_USER = "diagnose-simulator"
@@ -62,7 +64,10 @@ def run_demo(settings: Settings) -> int:
     migrate.upgrade(engine)
     with session_scope(engine) as session:
         if not sample_data.is_loaded(session):
-            click.echo("preparing the sample data: four diagnoses scored on a simulated week of telemetry…")
+            click.echo(
+                "preparing the sample data: five diagnoses scored on simulated telemetry (four on a week, one "
+                "on 0.2 h), two plants with a week to score…"
+            )
         # The sample diagnoses are scored as they load: give their evidence window a simulated past week.
         logins = sample_data.load(session, history=_history)
     broker_logins = {part: new_password() for part in ("collect", "simulate")}
@@ -108,7 +113,7 @@ def run_demo(settings: Settings) -> int:
         click.echo(f"\n智诊 demo running: {url}   (logs in {log_dir}; Ctrl-C stops everything)")
         click.echo(f"demo logins (password {sample_data.DEMO_PASSWORD}):")
         for login in logins:
-            click.echo(f"  {login.username:<10} {login.role:<10} {login.organisation}")
+            click.echo(f"  {login.username:<10} {login.role:<10} {login.organisation} — {login.task}")
         stopping = False
 
         def _stop(*_args: object) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
@@ -12,7 +12,7 @@ from diagnose import workflow
 from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Provider, Role, User
 from diagnose.models.base import utcnow
 from diagnose.services import assessments, devices, orders, orgs, plant_records
-from scoring.china_time import china_today
+from scoring.china_time import CHINA_TZ, china_today, to_china
 from scoring.uscc import make_uscc
 
 ACTOR = "system:demo"
@@ -53,33 +53,74 @@ DEVICE_KINDS = [
     ("老式车床", 90.0, False, "none", "full"),
 ]
 
-ORDER_STATUSES = [
-    OrderStatus.created,
-    OrderStatus.assigned,
-    OrderStatus.scheduled,
-    OrderStatus.on_site,
-    OrderStatus.submitted,
-    OrderStatus.returned,
-    OrderStatus.accepted,
-    OrderStatus.accepted,
-]
+
+@dataclass(frozen=True)
+class Scenario:
+    """One demo order's life, in days from today (China time; negative: past): created, assigned, the visit on
+    which the provider scores, then the later steps. `evidence_h` hours of telemetry end at the scoring (a
+    week, or 0.2 h for the plant with too little data); `live_h` hours end now (the order still to be scored)."""
+
+    status: OrderStatus
+    created: int
+    assigned: int | None = None
+    visit: int | None = None
+    steps: tuple[tuple[str, int], ...] = ()  # later actions and their day
+    evidence_h: float = 0.0
+    live_h: float = 0.0
+    kind: str = ""  # factory | workshop (default by enterprise)
+
+
+WEEK_H = 7 * 24.0
+# Every date in order: created ≤ assigned ≤ visit (scored on site, on the evidence of the days before it)
+# ≤ submitted ≤ confirmed ≤ accepted (issue #22). Wujin: a scored diagnosis on a full week (its roadmap earns
+# Changzhou's award, in force), one scored on 0.2 h (数据不足 everywhere), one on site, one scheduled, one new.
+SCENARIOS: dict[int, tuple[Scenario, ...]] = {
+    1: (
+        Scenario(
+            OrderStatus.accepted, -30, -29, -20, (("submit", -20), ("confirm", -19), ("accept", -18)), WEEK_H
+        ),
+        Scenario(OrderStatus.cancelled, -15, -14, None, (("cancel", -13),)),
+    ),
+    2: (Scenario(OrderStatus.submitted, -10, -9, -3, (("submit", -3),), 0.2),),
+    3: (Scenario(OrderStatus.scheduled, -6, -5, 3), Scenario(OrderStatus.created, -1, kind="workshop")),
+    4: (Scenario(OrderStatus.on_site, -8, -7, 0, live_h=WEEK_H),),
+    5: (Scenario(OrderStatus.submitted, -12, -11, -5, (("submit", -5), ("confirm", -4)), WEEK_H),),
+    6: (
+        Scenario(
+            OrderStatus.returned, -25, -24, -10, (("submit", -10), ("confirm", -9), ("return", -8)), WEEK_H
+        ),
+    ),
+    7: (
+        Scenario(
+            OrderStatus.accepted,
+            -28,
+            -27,
+            -14,
+            (("submit", -14), ("confirm", -13), ("accept", -12), ("rate", -11)),
+            WEEK_H,
+        ),
+        Scenario(OrderStatus.assigned, -2, -1, kind="workshop"),
+    ),
+    8: (Scenario(OrderStatus.created, -1),),
+}
 
 
 @dataclass(frozen=True)
 class DemoLogin:
-    """A login printed by `diagnose demo`."""
+    """A login printed by `diagnose demo`, with what there is to do."""
 
     username: str
     role: str
     organisation: str
+    task: str = ""
 
 
 def _uscc(region: str, serial: int) -> str:
     return make_uscc(f"91{region}MA{serial:06d}X")
 
 
-# Stores an enterprise's telemetry history up to a moment (see `load`).
-History = Callable[[Session, int, datetime], object]
+# Stores an enterprise's telemetry history over [start, end) (see `load`).
+History = Callable[[Session, int, datetime, datetime], object]
 
 
 def is_loaded(session: Session) -> bool:
@@ -90,8 +131,9 @@ def is_loaded(session: Session) -> bool:
 def load(session: Session, *, history: History | None = None) -> list[DemoLogin]:
     """Insert the demo data once (idempotent: does nothing if the demo enterprises exist).
 
-    `history(session, enterprise_id, end)` is called before a sample diagnosis is scored, to store the
-    telemetry its evidence window measures (the demo passes the collector's backfill; tests pass none).
+    `history(session, enterprise_id, start, end)` stores the telemetry a sample diagnosis measures before it
+    is scored, and the week up to now of the plants still to be scored (the demo passes the collector's
+    backfill; tests pass none).
     """
     if is_loaded(session):
         return logins(session)
@@ -152,7 +194,7 @@ def load(session: Session, *, history: History | None = None) -> list[DemoLogin]
         )
         for region in bureaus
     }
-    now = datetime.now(UTC)
+    now = datetime.now(UTC).replace(microsecond=0)
     for index, (name, region, industry, itype, scale, revenue_wan, emerging) in enumerate(
         ENTERPRISES, start=1
     ):
@@ -193,23 +235,15 @@ def load(session: Session, *, history: History | None = None) -> list[DemoLogin]
                 protocol=protocol,
                 sensor=sensor,
             )
-        _order(
-            session,
-            index,
-            enterprise,
-            batches[region].id,
-            users,
-            providers,
-            now,
-            ORDER_STATUSES[index - 1],
-            history,
-        )  # type: ignore[arg-type]
-        if index == 1:
-            _order(
-                session, index, enterprise, batches[region].id, users, providers, now, OrderStatus.cancelled
-            )  # type: ignore[arg-type]
+        for scenario in SCENARIOS[index]:
+            _order(session, index, enterprise, batches[region].id, users, providers, now, scenario, history)  # type: ignore[arg-type]
     session.flush()
     return logins(session)
+
+
+# Enterprises further along: levels 1 and 2 met, level 3 in part (a level-2 plant whose roadmap to level 3
+# can earn Changzhou's provincial smart-factory award, 常工信综合〔2021〕62号 clause 3, in force).
+ADVANCED = {1}
 
 
 def _answers(session: Session, provider_user: User, order: DiagnosisOrder, index: int) -> None:
@@ -218,7 +252,10 @@ def _answers(session: Session, provider_user: User, order: DiagnosisOrder, index
     for number, requirement in enumerate(assessments.requirements_for(industry_type)):
         if requirement.level > 3:
             continue
-        rating = ("1", "0.8", "0.5", "0")[min(3, requirement.level - 1 + (number + index) % 2)]
+        if index in ADVANCED:
+            rating = "1" if requirement.level < 3 else ("0.8", "0.5", "0.5")[number % 3]
+        else:
+            rating = ("1", "0.8", "0.5", "0")[min(3, requirement.level - 1 + (number + index) % 2)]
         note = "现场查看相关记录与系统截图" if number % 7 == 0 else None
         assessments.save_answer(
             session=session,
@@ -256,6 +293,12 @@ def _plant_records(
             )
 
 
+def _at(now: datetime, day: int, clock: str) -> datetime:
+    """`day` days from today at a China-time clock, as UTC."""
+    today = to_china(now).date() + timedelta(days=day)
+    return datetime.combine(today, time.fromisoformat(clock), CHINA_TZ).astimezone(UTC)
+
+
 def _order(
     session: Session,
     index: int,
@@ -264,15 +307,16 @@ def _order(
     users: dict[str, User],
     providers: list[Provider],
     now: datetime,
-    status: OrderStatus,
+    scenario: Scenario,
     history: History | None = None,
 ) -> None:
-    """Create one order and walk it through the workflow service to `status`, so the audit log is real."""
+    """Create one order and walk it through the workflow service on its scenario's dates, so the audit log is
+    real (its rows say when the demo wrote them) and the order's own dates are in order."""
     bureau_user = users["wujin" if enterprise.region_code == "320412" else "taicang"]
     provider = providers[index % len(providers)]
     provider_user = users[PROVIDERS[index % len(PROVIDERS)][2]]
     enterprise_user = users[f"ent{index}"]
-    kind = "factory" if index % 3 else "workshop"
+    kind = scenario.kind or ("factory" if index % 3 else "workshop")
     order = orders.create_order(
         session=session,
         actor=bureau_user,
@@ -280,54 +324,115 @@ def _order(
         enterprise_id=enterprise.id,  # type: ignore[arg-type]
         kind=kind,
         fee_fen=(150_000 if kind == "factory" else 45_000) * 100,
-        due_date=(now + timedelta(days=30)).date(),
+        due_date=max(_at(now, scenario.created + 40, "17:00"), now + timedelta(days=1)).date(),
     )
+    order.created_at = order.updated_at = min(_at(now, scenario.created, "09:00"), now)
+    session.add(order)
 
-    def step(action: str, actor: User, **inputs: object) -> None:
+    def step(action: str, actor: User, when: datetime, **inputs: object) -> None:
         workflow.apply(
-            session=session, order=order, action=action, actor=actor, inputs=workflow.Inputs(**inputs)
-        )  # type: ignore[arg-type]
+            session=session,
+            order=order,
+            action=action,
+            actor=actor,
+            inputs=workflow.Inputs(**inputs),  # type: ignore[arg-type]
+            now=min(when, now),
+        )
 
-    path = PATHS[status]
-    for action in path:
-        if action == "assign":
-            step("assign", bureau_user, provider_id=provider.id)
-        elif action == "schedule":
-            step("schedule", provider_user, visit_date=(now - timedelta(days=10)).date())
-        elif action == "start_visit":
-            step("start_visit", provider_user)
-            _answers(session, provider_user, order, index)
-        elif action == "submit":
-            if history is not None:
-                history(session, enterprise.id, datetime.now(UTC))  # type: ignore[arg-type]
-            assessments.run_scoring(session=session, actor=provider_user, order=order)
-            step("submit", provider_user)
+    if scenario.assigned is not None:
+        step("assign", bureau_user, _at(now, scenario.assigned, "10:00"), provider_id=provider.id)
+    if scenario.visit is not None:
+        visit = _at(now, scenario.visit, "09:00")
+        planned_on = _at(now, scenario.assigned or scenario.created, "15:00")
+        step("schedule", provider_user, planned_on, visit_date=to_china(visit).date())
+    if history is not None and scenario.live_h:
+        history(session, enterprise.id, now - timedelta(hours=scenario.live_h), now)  # type: ignore[arg-type]
+    if scenario.visit is not None and scenario.visit <= 0:
+        step("start_visit", provider_user, _at(now, scenario.visit, "09:00"))
+        _answers(session, provider_user, order, index)
+    if any(action == "submit" for action, _ in scenario.steps):
+        scored = _at(now, scenario.visit or 0, "11:00")
+        if history is not None:
+            history(session, enterprise.id, scored - timedelta(hours=scenario.evidence_h), scored)  # type: ignore[arg-type]
+        assessments.run_scoring(session=session, actor=provider_user, order=order, now=scored)
+    for action, day in scenario.steps:
+        when = _at(now, day, "16:00" if action == "submit" else "10:00")
+        if action == "submit":
+            step("submit", provider_user, when)
         elif action == "confirm":
-            step("confirm", enterprise_user)
+            step("confirm", enterprise_user, when)
         elif action == "return":
-            step("return", bureau_user, reason="问卷证据不足：设备管理部分缺少点检记录，请补充后重新提交。")
+            step(
+                "return",
+                bureau_user,
+                when,
+                reason="问卷证据不足：设备管理部分缺少点检记录，请补充后重新提交。",
+            )
         elif action == "cancel":
-            step("cancel", bureau_user, reason="企业年内搬迁，本批次不再诊断。")
+            step("cancel", bureau_user, when, reason="企业年内搬迁，本批次不再诊断。")
         elif action == "rate":
-            step("rate", enterprise_user, rating=4 + index % 2, comment="诊断细致，建议切实可行。")
+            step("rate", enterprise_user, when, rating=4 + index % 2, comment="诊断细致，建议切实可行。")
         else:
-            step(action, bureau_user)
-
-
-# The workflow path that brings a new order to each demo status.
-PATHS: dict[OrderStatus, tuple[str, ...]] = {
-    OrderStatus.created: (),
-    OrderStatus.assigned: ("assign",),
-    OrderStatus.scheduled: ("assign", "schedule"),
-    OrderStatus.on_site: ("assign", "schedule", "start_visit"),
-    OrderStatus.submitted: ("assign", "schedule", "start_visit", "submit", "confirm"),
-    OrderStatus.returned: ("assign", "schedule", "start_visit", "submit", "confirm", "return"),
-    OrderStatus.accepted: ("assign", "schedule", "start_visit", "submit", "confirm", "accept", "rate"),
-    OrderStatus.cancelled: ("assign", "cancel"),
-}
+            step(action, bureau_user, when)
+    if order.status != scenario.status:
+        raise RuntimeError(f"demo order of ent{index} ended {order.status}, not {scenario.status}")
 
 
 def logins(session: Session) -> list[DemoLogin]:
-    """The demo users, for printing."""
+    """The demo users, for printing, each with what there is for them to do."""
     users = session.exec(select(User).order_by(User.id)).all()  # type: ignore[arg-type]
-    return [DemoLogin(u.username, u.role, u.display_name) for u in users]
+    return [DemoLogin(u.username, u.role, u.display_name, task_of(session, u)) for u in users]
+
+
+def task_of(session: Session, user: User) -> str:
+    """What a demo login has to do or read (a bureau's, provider's and enterprise's orders by status)."""
+    if user.role == Role.admin:
+        return "管理用户、机构与行政区"
+    column, organisation = {
+        Role.bureau: (DiagnosisOrder.bureau_id, user.bureau_id),
+        Role.provider: (DiagnosisOrder.provider_id, user.provider_id),
+        Role.enterprise: (DiagnosisOrder.enterprise_id, user.enterprise_id),
+    }[Role(user.role)]
+    found: list[str] = []
+    for order in session.exec(
+        select(DiagnosisOrder).where(column == organisation).order_by(DiagnosisOrder.id)
+    ):  # type: ignore[arg-type]
+        if (
+            user.role == Role.enterprise
+            and order.status == OrderStatus.submitted
+            and order.confirmed_at is None
+        ):
+            found.append("确认现场诊断")
+        if user.role == Role.enterprise and order.status == OrderStatus.accepted and order.rating is None:
+            found.append("评价服务")
+        task = TASKS[Role(user.role)].get(order.status)
+        if task:
+            found.append(task)
+    return "；".join(dict.fromkeys(found)) or "查看订单进度"
+
+
+TASKS: dict[Role, dict[OrderStatus, str]] = {
+    Role.bureau: {
+        OrderStatus.created: "为新订单指派服务商",
+        OrderStatus.submitted: "验收已提交的诊断",
+        OrderStatus.accepted: "阅读已验收的诊断报告，查看监管",
+        OrderStatus.returned: "跟进退回的诊断",
+    },
+    Role.provider: {
+        OrderStatus.assigned: "安排现场诊断日期",
+        OrderStatus.scheduled: "开始现场诊断",
+        OrderStatus.on_site: "填写问卷并评分",
+        OrderStatus.returned: "补充证据后重新提交",
+        OrderStatus.submitted: "出具诊断报告",
+        OrderStatus.accepted: "出具诊断报告",
+    },
+    Role.enterprise: {
+        OrderStatus.submitted: "阅读诊断结果",
+        OrderStatus.accepted: "阅读诊断结果与报告",
+        OrderStatus.returned: "阅读退回的诊断结果",
+        OrderStatus.on_site: "查看现场诊断与设备实时状态",
+        OrderStatus.scheduled: "查看诊断安排与设备实时状态",
+        OrderStatus.assigned: "查看订单进度与设备实时状态",
+        OrderStatus.created: "查看订单进度与设备实时状态",
+    },
+}

@@ -102,7 +102,8 @@ class Settings(BaseSettings):
         description="Public base URL of the web UI, printed with each report's verification QR code and short link.",
     )
     silence_timeout_s: int = Field(
-        600, description="Indicators: silence longer than this is unknown downtime."
+        600,
+        description="Indicators: a device without presence or heartbeat silent longer than this has an unknown state (无数据), never downtime.",
     )
     raw_retention_days: int = Field(
         90, description="Raw telemetry older than this is deleted once rolled up."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from fractions import Fraction
 
 from sqlmodel import Session, select
@@ -19,7 +19,7 @@ from diagnose.models import (
     Result,
     User,
 )
-from diagnose.services import assessments, peer_standing
+from diagnose.services import assessments, evidence_snapshot, peer_standing
 from reports import evidence_notes, policy, sections
 from reports.data import (
     AnswerRow,
@@ -27,14 +27,19 @@ from reports.data import (
     Cover,
     DeviceEvidence,
     Evidence,
+    FigureRow,
     Methodology,
     Peers,
     ReportData,
+    Segment,
     Signatures,
     Text,
 )
 from scoring import planning
 from scoring.china_time import CHINA_TZ
+from scoring.indicators import snapshot_json
+from scoring.indicators.figures import Figure, definition_text, figure_text
+from scoring.indicators.snapshot import DeviceFigures, EvidenceSnapshot
 from scoring.maturity.tailoring import load_tailoring_rules
 
 REPORTABLE = (OrderStatus.submitted, OrderStatus.accepted)
@@ -79,73 +84,121 @@ def _cover(session: Session, order: DiagnosisOrder, enterprise: Enterprise, resu
     )
 
 
-def measure(
-    *,
-    session: Session,
-    enterprise_id: int,
-    end: datetime,
-    silence_timeout_s: float,
-    contradictions: tuple[Text, ...],
-) -> Evidence:
-    """Measured evidence over the week before `end` (the moment the diagnosis was scored)."""
-    from diagnose.services import telemetry_queries
-    from scoring.indicators import Window, state_timeline
+LABELS = {
+    "networking_rate": Text("设备联网率", "Device networking rate"),
+    "coverage": Text("数据采集覆盖率", "Data-capture coverage"),
+    "oee": Text("设备综合效率（OEE）", "OEE"),
+    "availability": Text("时间开动率", "Availability"),
+    "performance": Text("性能开动率", "Performance"),
+    "quality": Text("合格品率", "Quality"),
+    "teep": Text("完全有效生产率（TEEP）", "TEEP"),
+    "utilisation": Text("设备利用率", "Utilisation"),
+    "energy_per_unit_kwh": Text("单位产品能耗", "Energy per good unit"),
+}
+ORDER = tuple(LABELS)
 
-    window = Window(end - timedelta(days=EVIDENCE_WINDOW_DAYS), end)
-    hours = (window.end - window.start).total_seconds() / 3600
-    found = telemetry_queries.enterprise_evidence(
-        session=session, enterprise_id=enterprise_id, window=window, silence_timeout_s=silence_timeout_s
+
+def _row(figure: Figure, oee_basis: str) -> FigureRow:
+    return FigureRow(
+        name=figure.name,
+        label=LABELS[figure.name],
+        status=figure.status,
+        value=_f(figure.value) if figure.ok else None,
+        text=Text(figure_text(figure, "zh"), figure_text(figure, "en")),
+        population=figure.population,
+        have_hours=round(figure.have_hours, 4),
+        need_hours=figure.need_hours,
+        definition=Text(
+            definition_text(figure.name, figure, oee_basis=oee_basis, lang="zh"),
+            definition_text(figure.name, figure, oee_basis=oee_basis, lang="en"),
+        )
+        if figure.ok
+        else Text("", ""),
     )
+
+
+def _ok(figure: Figure) -> float | None:
+    return _f(figure.value) if figure.ok else None
+
+
+def _device_note(device: DeviceFigures) -> Text:
+    zh: list[str] = []
+    en: list[str] = []
+    for name in ("oee", "utilisation", "coverage"):
+        figure = device.figures[name]
+        if figure.status != "ok" and figure_text(figure, "zh") not in zh:
+            zh.append(figure_text(figure, "zh"))
+            en.append(figure_text(figure, "en"))
+    return Text("；".join(zh), "; ".join(en))
+
+
+def evidence_of(snapshot: EvidenceSnapshot, *, sha: str, contradictions: tuple[Text, ...]) -> Evidence:
+    """The report's measured evidence: the snapshot the scoring used, as it states it (nothing computed)."""
+    window = snapshot.window
+    hours = (window.end - window.start).total_seconds() / 3600
+    figures = snapshot.figures
+    production = [line for line in snapshot.ledger if line.production]
     rows = []
-    for device in telemetry_queries.enterprise_devices(session=session, enterprise_id=enterprise_id):
-        result = found.oee_by_device.get(device.external_id)
-        timeline: tuple[sections.Segment, ...] = ()
-        if result is not None:
-            samples = telemetry_queries.load_samples(session=session, device=device, window=window)
-            segments = state_timeline(samples.states, window, silence_timeout_s)
-            timeline = sections.coarse_timeline(
-                ((s.start, s.end, s.state) for s in segments), window.start, hours
+    for d in snapshot.devices:
+        segments = [
+            Segment(
+                round((seg.start - window.start).total_seconds() / 3600, 4),
+                round((seg.end - window.start).total_seconds() / 3600, 4),
+                seg.state,
             )
-        window_s = Fraction(int((window.end - window.start).total_seconds()))
+            for seg in d.timeline
+        ]
         rows.append(
             DeviceEvidence(
-                external_id=device.external_id,
-                name=device.name,
-                kind=device.kind,
-                networked=device.networked and device.protocol != "none",
-                protocol=device.protocol,
-                availability=_f(result.availability) if result else None,
-                performance=_f(result.performance) if result else None,
-                quality=_f(result.quality) if result else None,
-                oee=_f(result.oee) if result else None,
-                utilisation=_f(result.run_s / window_s) if result and window_s else None,
-                total_count=result.total_count if result else 0,
-                good_count=result.good_count if result else 0,
-                timeline=timeline,
+                external_id=d.external_id,
+                name=d.name,
+                kind=d.kind,
+                networked=True,
+                protocol="",
+                availability=_ok(d.figures["availability"]),
+                performance=_ok(d.figures["performance"]),
+                quality=_ok(d.figures["quality"]),
+                oee=_ok(d.figures["oee"]),
+                utilisation=_ok(d.figures["utilisation"]),
+                total_count=d.total_count,
+                good_count=d.good_count,
+                timeline=tuple(segments),
+                observed_hours=round(float(d.observed_s) / 3600, 4),
+                known_hours=round(float(d.known_s) / 3600, 4),
+                known_planned_hours=round(float(d.known_planned_s) / 3600, 4),
+                unknown_planned_hours=round(float(d.unknown_planned_s) / 3600, 4),
+                coverage=_ok(d.figures["coverage"]),
+                coverage_basis=d.coverage_basis,
+                statuses=tuple(
+                    (name, f.status, figure_text(f, "zh")) for name, f in sorted(d.figures.items())
+                ),
+                note=_device_note(d),
             )
         )
-
-    def mean(name: str) -> float | None:
-        values = [getattr(r, name) for r in rows if r.oee is not None and getattr(r, name) is not None]
-        return round(sum(values) / len(values), 6) if values else None
-
     return Evidence(
         window_start=window.start.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
         window_end=window.end.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M"),
         window_hours=hours,
-        devices_total=found.devices_total,
-        devices_networked=found.devices_networked,
-        networking_rate=_f(found.networking_rate),
-        coverage=_f(found.coverage),
-        oee=_f(found.oee),
-        availability=mean("availability"),
-        performance=mean("performance"),
-        quality=mean("quality"),
-        utilisation=_f(found.utilisation),
-        energy_per_unit_kwh=_f(found.energy_per_good_unit_kwh),
-        teep=_f(getattr(found, "teep", None)),
+        devices_total=len(production),
+        devices_networked=sum(1 for line in production if line.connected or line.device_external_id),
+        networking_rate=_ok(figures["networking_rate"]),
+        coverage=_ok(figures["coverage"]),
+        oee=_ok(figures["oee"]),
+        availability=_ok(figures["availability"]),
+        performance=_ok(figures["performance"]),
+        quality=_ok(figures["quality"]),
+        utilisation=_ok(figures["utilisation"]),
+        energy_per_unit_kwh=_ok(figures["energy_per_unit_kwh"]),
+        teep=_ok(figures["teep"]),
         devices=tuple(rows),
         reconciled=contradictions,
+        figures=tuple(_row(figures[name], snapshot.oee_basis) for name in ORDER),
+        snapshot_sha256=sha,
+        oee_basis=snapshot.oee_basis,
+        networking_lines=tuple(
+            (line.code, line.name, bool(line.connected or line.device_external_id)) for line in production
+        ),
+        daily=tuple((day, figure_text(f, "zh"), _ok(f)) for day, f in snapshot.daily),
     )
 
 
@@ -205,16 +258,17 @@ def assemble(
     parents = {n.id: n.parent for n in (*model.elements, *model.domains, *model.subdomains)}
     sub_names = {n.id: Text(n.name_zh, n.name_en) for n in model.subdomains}
     reconciled = detail.get("reconciled") or []
-    evidence = measure(
-        session=session,
-        enterprise_id=enterprise.id,  # type: ignore[arg-type]
-        end=result.created_at,
-        silence_timeout_s=silence_timeout_s,
+    snapshot = evidence_snapshot.of_result(
+        session=session, result=result, silence_timeout_s=silence_timeout_s
+    )
+    record = evidence_snapshot.record_of(session=session, result=result)
+    evidence = evidence_of(
+        snapshot,
+        sha=record.sha256 if record else snapshot_json.sha256(snapshot),
         contradictions=sections.reconciled_texts(reconciled),
     )
     evidence = dataclasses.replace(
         evidence,
-        oee_note=evidence_notes.oee_note(detail.get("shortfalls") or [], reconciled),
         contradictions=evidence_notes.contradiction_rows(reconciled),
         checked=len(reconciled),
     )
@@ -240,14 +294,8 @@ def assemble(
         evidence.oee,
         sum(1 for r in reconciled if r.get("contradiction")),
         roadmap,
-        measured=evidence_notes.measured_sentence(
-            evidence.networking_rate,
-            evidence.coverage,
-            evidence.oee,
-            evidence.teep,
-            evidence.oee_note,
-            len(evidence.contradictions),
-            evidence.checked,
+        measured=evidence_notes.measured_sentence_of(
+            evidence.figures, len(evidence.contradictions), evidence.checked
         ),
     )
     assessment = assessments.get_or_create(session=session, order=order)
@@ -296,7 +344,7 @@ def assemble(
             unanswered=int(counts.get("unanswered_counted_as_zero", 0)),
             tailored=int(counts.get("tailored", 0)),
             evidence_window_days=EVIDENCE_WINDOW_DAYS,
-            silence_timeout_s=float(silence_timeout_s),
+            silence_timeout_s=float(snapshot.silence_timeout_s),
             tailoring=_tailoring_rows(detail, sub_names),
         ),
         peers=_peers(session, order, result),

@@ -53,7 +53,8 @@ LABELS = {
         },
         "hours": "自窗口开始的小时数",
         "short": "数据不足",
-        "indicators": ("联网率", "采集覆盖率", "可用率", "性能率", "质量率", "OEE", "利用率"),
+        "status": {"insufficient": "数据不足", "out_of_bounds": "越界", "unavailable": "无数据"},
+        "indicators": ("联网率", "采集覆盖率", "时间开动率", "性能开动率", "合格品率", "OEE", "利用率"),
     },
     "en": {
         "level": "L{}",
@@ -69,6 +70,11 @@ LABELS = {
         },
         "hours": "hours from window start",
         "short": "too little data",
+        "status": {
+            "insufficient": "too little data",
+            "out_of_bounds": "out of bounds",
+            "unavailable": "no data",
+        },
         "indicators": (
             "Networking",
             "Coverage",
@@ -181,8 +187,35 @@ def grouped_bars(nodes: Sequence[NodeRow], levels: Sequence[int], lang: str) -> 
 
 
 def indicators(evidence: Evidence, lang: str) -> str:
-    """Plant indicators as bars: networking, coverage, availability, performance, quality, OEE, utilisation."""
+    """Plant indicators as bars: networking, coverage, availability, performance, quality, OEE, utilisation.
+
+    From the evidence snapshot's figures: a figure that is not ok has no bar and is labelled with its status
+    (数据不足 / 越界 / 无数据), as in the table beside it."""
     labels = LABELS[lang]
+    if evidence.figures:
+        shown = {f.name: f for f in evidence.figures}
+        names = (
+            "networking_rate",
+            "coverage",
+            "availability",
+            "performance",
+            "quality",
+            "oee",
+            "utilisation",
+        )
+        figures = [shown[n] for n in names]
+        with _rc():
+            fig = _figure(6.3, 2.2)
+            ax = fig.add_subplot()
+            colours = [SERIES[0]] * 2 + [SERIES[1]] * 3 + [SERIES[3], SERIES[2]]
+            heights = [f.value if f.status == "ok" and f.value is not None else 0.0 for f in figures]
+            ax.bar(labels["indicators"], heights, color=colours, width=0.6)
+            for x, f in enumerate(figures):
+                ok = f.status == "ok" and f.value is not None
+                text = f"{(f.value or 0.0) * 100:.1f}%" if ok else labels["status"].get(f.status, "—")
+                ax.text(x, heights[x] + 0.02, text, ha="center", fontsize=7)
+            ax.set_ylim(0, 1.1)
+            return _svg(fig)
     values = (
         evidence.networking_rate,
         evidence.coverage,

@@ -75,8 +75,24 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class FigureRow:
+    """One measured figure as the evidence snapshot states it (issue #22): the number only when its status is
+    ok, else the reason, in the words every page and the API use."""
+
+    name: str
+    label: Text
+    status: str  # ok | insufficient | out_of_bounds | unavailable
+    value: float | None
+    text: Text
+    population: tuple[str, ...]
+    have_hours: float
+    need_hours: float
+    definition: Text = Text("", "")
+
+
+@dataclass(frozen=True)
 class DeviceEvidence:
-    """Measured figures of one device over the evidence window."""
+    """Measured figures of one device over the evidence window (ratios set only where the figure is ok)."""
 
     external_id: str
     name: str
@@ -91,6 +107,16 @@ class DeviceEvidence:
     total_count: int
     good_count: int
     timeline: tuple[Segment, ...]
+    # Issue #22: the snapshot's hours and every figure's status and words (a status word in the table where
+    # the figure is not ok, the reason once in the note).
+    observed_hours: float = 0.0
+    known_hours: float = 0.0
+    known_planned_hours: float = 0.0
+    unknown_planned_hours: float = 0.0
+    coverage: float | None = None
+    coverage_basis: str = ""
+    statuses: tuple[tuple[str, str, str], ...] = ()  # (figure, status, text)
+    note: Text = Text("", "")
 
 
 @dataclass(frozen=True)
@@ -118,6 +144,12 @@ class Evidence:
     oee_note: Text | None = None
     contradictions: tuple[Any, ...] = ()
     checked: int = 0
+    # Issue #22: the plant figures of the evidence snapshot the scoring used, with status and definition.
+    figures: tuple[FigureRow, ...] = ()
+    snapshot_sha256: str = ""
+    oee_basis: str = "pooled"
+    networking_lines: tuple[tuple[str, str, bool], ...] = ()  # (code, name, connected) of production lines
+    daily: tuple[tuple[str, str, float | None], ...] = ()  # (day, text, OEE when ok)
 
 
 @dataclass(frozen=True)

@@ -249,10 +249,72 @@ def _nodes(
     return header, body
 
 
+def _snapshot_evidence(w: _Writer, data: ReportData, t: Any, tx: Any) -> None:
+    """The evidence snapshot's figures as the PDF shows them: status words where a figure is not ok."""
+    ev = data.evidence
+    w.table(
+        [t["figure"], t["result"], t["definition"]],
+        [(tx(f.label), tx(f.text), tx(f.definition) if f.status == "ok" else "") for f in ev.figures],
+    )
+    w.para(t["unknown_note"])
+    if ev.networking_lines:
+        lines = "；".join(
+            f"{code} {name}（{t['connected'] if connected else t['not_connected']}）"
+            for code, name, connected in ev.networking_lines
+        )
+        w.para(f"{t['ledger_lines']}{t['colon']}{lines}")
+    w.heading(t["s3_devices"], 2)
+
+    def cell(statuses: tuple[tuple[str, str, str], ...], name: str) -> str:
+        found = next((s for s in statuses if s[0] == name), None)
+        if found is None:
+            return "—"
+        return found[2] if found[1] == "ok" else t["status_words"][found[1]]
+
+    names = ("availability", "performance", "quality", "oee", "utilisation", "coverage")
+    w.table(
+        [
+            t["device"],
+            t["observed_h"],
+            t["known_h"],
+            t["planned_known_h"],
+            t["unknown_planned_h"],
+            t["availability"],
+            t["performance"],
+            t["quality"],
+            "OEE",
+            t["utilisation"],
+            t["coverage"],
+            t["device_note"],
+        ],
+        [
+            (
+                f"{d.external_id} {d.name}",
+                f"{d.observed_hours:.1f}",
+                f"{d.known_hours:.1f}",
+                f"{d.known_planned_hours:.1f}",
+                f"{d.unknown_planned_hours:.1f}",
+                *(cell(d.statuses, n) for n in names),
+                tx(d.note) or "—",
+            )
+            for d in ev.devices
+        ],
+    )
+    if ev.daily:
+        w.heading(t["daily_oee"], 2)
+        w.table([t["day"], "OEE"], [(day, text) for day, text, _ in ev.daily])
+
+
 def _evidence(w: _Writer, data: ReportData, t: dict[str, str], tx: Any) -> None:
     ev, pct = data.evidence, sections.pct
     w.heading(t["s3"], 1)
     w.para(f"{t['window']}{t['colon']}{ev.window_start} — {ev.window_end}")
+    if ev.figures:
+        _snapshot_evidence(w, data, t, tx)
+        w.heading(t["s3_reconciled"], 2)
+        for item in ev.reconciled or (Text("—", "—"),):
+            w.para(tx(item))
+        return
     energy = "—" if ev.energy_per_unit_kwh is None else f"{ev.energy_per_unit_kwh:.3f}"
     w.table(
         None,

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reports.data import Text
+from reports.data import FigureRow, Text
 from reports.sections import pct
 
 RATING_ZH = {1.0: "全部满足", 0.8: "大部分满足", 0.5: "部分满足", 0.0: "不满足"}
@@ -39,9 +39,9 @@ def contradiction_rows(reconciled: Iterable[Mapping[str, Any]]) -> tuple[Contrad
 INDICATOR_ZH = {
     "networking_rate": "设备联网率",
     "coverage": "数据采集覆盖率",
-    "availability": "可用率",
-    "performance": "性能率",
-    "quality": "质量率",
+    "availability": "时间开动率",
+    "performance": "性能开动率",
+    "quality": "合格品率",
     "oee": "设备综合效率（OEE）",
     "utilisation": "设备利用率",
     "energy_per_unit_kwh": "单位产品能耗",
@@ -113,3 +113,32 @@ def measured_sentence(
         f"Device networking rate {pct(networking_rate)}, data-capture coverage {pct(coverage)}, {oee_en}; "
         f"{verdict.en}",
     )
+
+
+def measured_sentence_of(figures: Iterable[FigureRow], contradictions: int, checked: int) -> Text:
+    """The findings' sentence on the measured data, each figure as the snapshot states it (数据不足 with its
+    hours where it is short, never a number); says 一致 only when some sufficient data was checked."""
+    shown = {f.name: f for f in figures}
+    parts_zh, parts_en = [], []
+    for name in ("networking_rate", "coverage", "oee", "teep"):
+        figure = shown.get(name)
+        if figure is None:
+            continue
+        sep = " " if figure.status == "ok" else "："
+        parts_zh.append(f"{figure.label.zh}{sep}{figure.text.zh}")
+        parts_en.append(f"{figure.label.en} {figure.text.en}")
+    if contradictions:
+        verdict = Text(
+            f"{contradictions} 项自评与实测相差一档以上，见自评与实测不一致表。",
+            f"{contradictions} self-ratings differ from the data by more than one step (see the table).",
+        )
+    elif checked:
+        verdict = Text(
+            "有足够实测数据的要求项，自评与实测一致。",
+            "Where the data suffice, they agree with the self-assessment.",
+        )
+    else:
+        verdict = Text(
+            "实测数据不足，未能核对自评。", "Too little measured data to check the self-assessment."
+        )
+    return Text("，".join(parts_zh) + f"；{verdict.zh}", ", ".join(parts_en) + f"; {verdict.en}")

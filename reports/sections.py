@@ -98,9 +98,9 @@ def findings(
         else "Self-assessment agrees with the data."
     )
     second = measured or Text(
-        f"设备联网率 {pct(networking_rate)}，数据采集覆盖率 {pct(coverage)}，平均 OEE {pct(oee)}；{mismatch_zh}",
+        f"设备联网率 {pct(networking_rate)}，数据采集覆盖率 {pct(coverage)}，工厂 OEE {pct(oee)}；{mismatch_zh}",
         f"Device networking rate {pct(networking_rate)}, data-capture coverage {pct(coverage)}, "
-        f"mean OEE {pct(oee)}; {mismatch_en}",
+        f"plant OEE {pct(oee)}; {mismatch_en}",
     )
     third = Text(
         f"实施 {len(roadmap.steps)} 项改进可{'达到' if roadmap.reached else '接近'} {roadmap.final_level} 级，"

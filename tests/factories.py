@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlmodel import Session
 
-from diagnose.models import Device, Enterprise, Role, User
-from diagnose.services import devices, orgs
+from diagnose import workflow
+from diagnose.models import Device, DiagnosisOrder, Enterprise, Role, User
+from diagnose.services import devices, orders, orgs
 from scoring.uscc import make_uscc
 
 ACTOR = "system:test"
@@ -67,3 +70,41 @@ def user(
         role=role,
         organisation_id=organisation_id,
     )
+
+
+def order_on_site(
+    session: Session, enterprise_id: int, *, visit: date | None = None
+) -> tuple[DiagnosisOrder, User]:
+    """An order of the enterprise, assigned to a provider and on site (its questionnaire open): the order and
+    the provider's user. Bureau, provider and users are made here (region Wujin)."""
+    bureau = orgs.create_bureau(session=session, actor=ACTOR, name="武进区工信局", region_code="320412")
+    provider = orgs.create_provider(
+        session=session, actor=ACTOR, uscc=uscc("320412", 90), name="测试服务商", region_code="320412"
+    )
+    orgs.admit_provider(session=session, actor=ACTOR, bureau_id=bureau.id, provider_id=provider.id)  # type: ignore[arg-type]
+    bureau_user = user(session, "bureau-o", Role.bureau, bureau.id)
+    provider_user = user(session, "provider-o", Role.provider, provider.id)
+    batch = orders.create_batch(
+        session=session, actor=bureau_user, name="批次", year=2026, budget_fen=25_000_000
+    )
+    order = orders.create_order(
+        session=session,
+        actor=bureau_user,
+        batch_id=batch.id,  # type: ignore[arg-type]
+        enterprise_id=enterprise_id,
+        kind="factory",
+        fee_fen=20_000_000,
+    )
+    for action, actor in (
+        ("assign", bureau_user),
+        ("schedule", provider_user),
+        ("start_visit", provider_user),
+    ):
+        workflow.apply(
+            session=session,
+            order=order,
+            action=action,
+            actor=actor,
+            inputs=workflow.Inputs(provider_id=provider.id, visit_date=visit or date(2026, 11, 20)),
+        )
+    return order, provider_user

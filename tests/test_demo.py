@@ -93,7 +93,7 @@ def test_demo_serves_login_and_collects_telemetry(tmp_path: Path, broker: str) -
         assert set(current["diagnoses"]) >= {"created", "assigned", "submitted", "accepted"}  # type: ignore[arg-type]
         _closed_and_quiet(tmp_path / "var", web_port, mqtt_port, broker)
         measured = _measured_indicators(tmp_path / "var" / "diagnose.db")
-        assert measured.keys() >= {"coverage", "oee", "availability"}, measured  # the week before scoring
+        assert measured.keys() >= {"coverage", "oee", "utilisation"}, measured  # the week before scoring
         assert measured["coverage"] > 0.5 and 0 < measured["oee"] < 1, measured
     finally:
         demo.send_signal(signal.SIGINT)

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import Flask
 
 from scoring.china_time import to_china
+from scoring.indicators.figures import Figure, definition_text, figure_text, status_label
 from web.extensions import request_translations
 
 
@@ -23,7 +24,7 @@ STATE_LABELS = {
     "DOWN": N_("Down"),
     "PLANNED_STOP": N_("Planned stop"),
     "OFF": N_("Off"),
-    "UNKNOWN": N_("Unknown"),
+    "UNKNOWN": N_("No data"),  # unknown time is its own category, never downtime (无数据)
 }
 ROLE_LABELS = {
     "admin": N_("Administrator"),
@@ -96,6 +97,43 @@ def cn_time(iso: str) -> str:
     return to_china(datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M")
 
 
+def _lang() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "zh")[:2]
+
+
+def figure_words(figure: Figure) -> str:
+    """A snapshot figure as the page says it: its number, or 数据不足 / 越界 / 无数据 with why."""
+    return figure_text(figure, _lang())
+
+
+def figure_status(figure: Figure) -> str:
+    """A figure's status word (正常 / 数据不足 / 越界 / 无数据)."""
+    return status_label(figure.status, _lang())
+
+
+def figure_definition(figure: Figure, oee_basis: str = "pooled") -> str:
+    """How a plant figure is defined, with the devices it pools."""
+    return definition_text(figure.name, figure, oee_basis=oee_basis, lang=_lang())
+
+
+def device_notes(device: object) -> str:
+    """Why a device's cards show no number (each reason once): the table prints the status word only."""
+    notes: list[str] = []
+    for name in ("oee", "utilisation", "coverage"):
+        figure = device.figures[name]  # type: ignore[attr-defined]
+        text = figure_words(figure)
+        if figure.status != "ok" and text not in notes:
+            notes.append(text)
+    return "；".join(notes)
+
+
+def hours(seconds: object) -> str:
+    """Seconds as hours to one decimal."""
+    return f"{float(seconds) / 3600:.1f}"  # type: ignore[arg-type]
+
+
 def init_app(app: Flask) -> None:
     """Register the label filters: {{ d.last_state|state_label }}."""
     for name, table in LABEL_FILTERS.items():
@@ -103,6 +141,14 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(yuan, "yuan")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(cn_time, "cn_time")
+    for name, function in (
+        ("figure_text", figure_words),
+        ("figure_status", figure_status),
+        ("figure_definition", figure_definition),
+        ("hours", hours),
+        ("device_notes", device_notes),
+    ):
+        app.add_template_filter(function, name)
     app.add_template_filter(lambda table: {k: translated(v) for k, v in table.items()}, "labels_dict")
     app.jinja_env.globals["STATUS_LABELS"] = STATUS_LABELS
     app.jinja_env.globals["STATE_LABELS"] = STATE_LABELS

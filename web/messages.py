@@ -209,6 +209,38 @@ PATTERNS = (
         lambda m: _("asset number %(code)s appears twice", code=m[1]),
     ),
     (re.compile(r"^at most (\d+) rows per import$"), lambda m: _("at most %(n)s rows per import", n=m[1])),
+    (re.compile(r"^new ledger line$"), lambda m: _("a new ledger line")),
+    (
+        re.compile(r"^no holiday notice of (\S+) is available$"),
+        lambda m: _("no national holiday notice of %(year)s is available", year=m[1]),
+    ),
+    (
+        re.compile(r"^names two ledger lines \((.+)\)$"),
+        lambda m: _("names two different ledger lines (%(lines)s): check the row", lines=m[1]),
+    ),
+    (
+        re.compile(r"^the same equipment as '(.+)' \((.+?)\)(?:; its asset number becomes '(.+)')?$"),
+        lambda m: (
+            _(
+                "the same equipment as %(line)s in the ledger (same %(by)s): that line is updated, none is added",
+                line=m[1],
+                by="、".join(_identifier(part) for part in m[2].split(", ")),
+            )
+            + (_("; its asset number becomes %(code)s", code=m[3]) if m[3] else "")
+        ),
+    ),
+    (
+        re.compile(r"^the same equipment as row (\d+)$"),
+        lambda m: _("the same equipment as row %(row)s", row=m[1]),
+    ),
+    (
+        re.compile(r"^already in the ledger as '?(.+?)'?$"),
+        lambda m: _("this equipment is already in the ledger as %(code)s", code=m[1]),
+    ),
+    (
+        re.compile(r"^a serial number has at most (\d+) characters$"),
+        lambda m: _("a serial number has at most %(n)s characters", n=m[1]),
+    ),
     (
         re.compile(r"^no registered device (.+) in this plant$"),
         lambda m: _("no registered device %(device)s in this plant", device=m[1]),
@@ -436,6 +468,7 @@ def filesize(size: int | None) -> str:
 def init_app(app: Flask) -> None:
     """Register the `citation` and audit-log template filters."""
     app.add_template_filter(citation, "citation")
+    app.add_template_filter(reason_text, "reason")
     app.add_template_filter(filesize, "filesize")
     app.add_template_filter(dead_letter_reason, "dead_letter_reason")
     app.add_template_filter(audit_action, "audit_action_label")
@@ -446,6 +479,15 @@ def init_app(app: Flask) -> None:
 def field_label(field: str) -> str:
     """A field's name in words (its code name only if it has none)."""
     return str(FIELD_LABELS.get(field, field))
+
+
+def _identifier(name: str) -> str:
+    """A ledger identifier named in an import's reason."""
+    return {
+        "asset number": _("asset number"),
+        "serial number": _("serial number"),
+        "platform device": _("platform device"),
+    }.get(name, name)
 
 
 def reason_text(message: str) -> str:

@@ -22,11 +22,12 @@ from diagnose import workflow
 from diagnose.models import Attachment, Bureau, Enterprise, Provider
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import ActionIn
-from diagnose.services import assessments, orders, peer_standing, pool
+from diagnose.services import assessments, evidence_snapshot, orders, peer_standing, pool
 from scoring.china_time import china_today
 from web.auth import role_required
 from web.db import get_session
 from web.forms import parse_form
+from web.labels import figure_words
 from web.messages import reason_of
 from web.scope import get_order, list_args
 
@@ -104,12 +105,16 @@ def show_result(order_id: int) -> str:
     result = assessments.latest_result(session=db, order=order)
     if result is None:
         abort(404)
+    settings = current_app.extensions["diagnose_settings"]
     return render_template(
         "orders/result.html",
         order=order,
         result=result,
         enterprise=db.get(Enterprise, order.enterprise_id),
         peers=peer_standing.standing(session=db, order=order, result=result),
+        snapshot=evidence_snapshot.of_result(
+            session=db, result=result, silence_timeout_s=settings.silence_timeout_s
+        ),
     )
 
 
@@ -136,9 +141,25 @@ def download_attachment(order_id: int, attachment_id: int) -> Response:
 @bp.get("/<int:order_id>/oee.json")
 @role_required(*PARTIES)
 def oee_json(order_id: int) -> dict[str, Any]:
-    """Daily plant OEE over the last week, for the trend chart."""
+    """The plant OEE of each day of the latest scoring's evidence window (its snapshot), for the trend chart;
+    a day below the OEE card's minimum has no number, and says why."""
+    db = get_session()
+    order = get_order(order_id)
+    result = assessments.latest_result(session=db, order=order)
+    if result is None:
+        return {"points": []}
     settings = current_app.extensions["diagnose_settings"]
-    points = assessments.oee_trend(
-        session=get_session(), order=get_order(order_id), silence_timeout_s=settings.silence_timeout_s
+    snapshot = evidence_snapshot.of_result(
+        session=db, result=result, silence_timeout_s=settings.silence_timeout_s
     )
-    return {"points": points}
+    return {
+        "points": [
+            {
+                "day": day,
+                "oee": float(figure.value) if figure.ok and figure.value is not None else None,
+                "status": figure.status,
+                "text": figure_words(figure),
+            }
+            for day, figure in snapshot.daily
+        ]
+    }

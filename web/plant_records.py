@@ -10,17 +10,34 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import Enterprise
-from diagnose.schemas.plant_records import BottleneckForm, CalendarRuleForm, EquipmentForm, LedgerImport
-from diagnose.services import plant_records
+from diagnose.schemas.plant_records import (
+    BottleneckForm,
+    CalendarRuleForm,
+    EquipmentForm,
+    HolidayNoticeForm,
+    LedgerImport,
+)
+from diagnose.services import devices, evidence_snapshot, plant_records
 from diagnose.services.orgs import ValidationError
+from scoring.indicators.calendar import shipped_notice_years
 from web.auth import role_required
 from web.db import get_session
 from web.forms import FormError, parse_form, typed
+from web.labels import N_
 from web.messages import not_saved, reason_of
 from web.scope import get_order
 
 bp = Blueprint("plant_records", __name__, url_prefix="/provider/orders/<int:order_id>")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# msgids for the catalogue (the extractor knows N_), translated when the page is drawn.
+WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
 
 
 def _ledger_page(
@@ -29,15 +46,15 @@ def _ledger_page(
     order = get_order(order_id)
     db = get_session()
     equipment = plant_records.equipment_of(session=db, enterprise_id=order.enterprise_id)
-    production = [e for e in equipment if e.production]
-    connected = [e for e in production if e.connected or e.device_id is not None]
     html = render_template(
         "provider/ledger.html",
         order=order,
         enterprise=db.get(Enterprise, order.enterprise_id),
         equipment=equipment,
-        production=len(production),
-        connected=len(connected),
+        networking=evidence_snapshot.networking(session=db, enterprise_id=order.enterprise_id),
+        devices={
+            d.id: d.external_id for d in devices.list_devices(session=db, enterprise_id=order.enterprise_id)
+        },
         report=report,
         form=typed(),
         rows_json=json.dumps(
@@ -69,6 +86,7 @@ def add_equipment(order_id: int) -> Response | tuple[str, int]:
             "name": line.name,
             "kind": line.kind,
             "device_id": line.device_id or "",
+            "serial": line.serial,
             "production": "1" if line.production else "0",
             "connected": "1" if line.connected else "",  # unticked: connected when a device is linked
         }
@@ -101,9 +119,12 @@ def import_ledger(order_id: int) -> Response | tuple[str, int]:
         db.rollback()
         flash(_("Import refused: %(reason)s", reason=reason_of(exc)), "error")
         return _ledger_page(order_id, status=422)
-    if report.stored:
+    if report.stored or report.updated:
         db.commit()
-        flash(_("%(n)d ledger lines stored.", n=report.stored), "info")
+        flash(
+            _("%(n)d ledger lines added, %(m)d updated.", n=report.stored, m=report.updated),
+            "info",
+        )
         return redirect(url_for("plant_records.ledger", order_id=order_id))
     db.rollback()
     return _ledger_page(order_id, report, 422 if report.errors else 200)
@@ -126,6 +147,7 @@ def _calendar_page(order_id: int, status: int = 200) -> tuple[str, int]:
         rules=plant_records.calendar_of(session=db, enterprise_id=order.enterprise_id),
         weekdays=[_(d) for d in WEEKDAYS],
         form=typed(),
+        notice_years=shipped_notice_years(),
     )
     return html, status
 
@@ -152,6 +174,37 @@ def add_calendar_rule(order_id: int) -> Response | tuple[str, int]:
         flash(_("Not added: %(reason)s", reason=reason_of(exc)), "error")
         return _calendar_page(order_id, 422)
     db.commit()
+    return redirect(url_for("plant_records.calendar", order_id=order_id))
+
+
+@bp.post("/calendar/notice")
+@role_required("provider")
+def load_holiday_notice(order_id: int) -> Response | tuple[str, int]:
+    """Add a year's national holiday notice to the plant's calendar (days off; makeup working days)."""
+    order = get_order(order_id)
+    db = get_session()
+    try:
+        wanted = parse_form(HolidayNoticeForm)
+        holidays, dated = plant_records.load_holiday_notice(
+            session=db,
+            actor=g.user,
+            enterprise_id=order.enterprise_id,
+            year=wanted.year,
+            workday_like=wanted.workday_like,
+        )
+    except ValidationError as exc:
+        db.rollback()
+        flash(_("Not added: %(reason)s", reason=reason_of(exc)), "error")
+        return _calendar_page(order_id, 422)
+    db.commit()
+    flash(
+        _(
+            "Holiday notice added: %(holidays)d days off and %(dated)d shifts or breaks of makeup working days.",
+            holidays=holidays,
+            dated=dated,
+        ),
+        "ok",
+    )
     return redirect(url_for("plant_records.calendar", order_id=order_id))
 
 

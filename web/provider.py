@@ -26,7 +26,7 @@ from diagnose.models import Device, DiagnosisOrder, Enterprise
 from diagnose.schemas.answers import AnswerForm, AttachmentForm, TailoringForm
 from diagnose.schemas.devices import DeviceCreate
 from diagnose.schemas.errors import FieldError, validate
-from diagnose.services import assessments, devices, plant, tailoring
+from diagnose.services import assessments, devices, evidence_snapshot, plant, tailoring
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE, PLANT_ACCESS
@@ -179,11 +179,22 @@ def questionnaire(order_id: int) -> str:
     db = get_session()
     assessment = assessments.get_or_create(session=db, order=order)
     db.commit()
-    evidence, plant_figures = assessments.plant_figures(session=db, order=order)
+    settings = current_app.extensions["diagnose_settings"]
+    result = assessments.latest_result(session=db, order=order)
+    # While the questionnaire is open the page measures the last week with the same function the scoring
+    # uses, so a ledger, calendar or bottleneck change shows at once; once submitted it shows the snapshot
+    # the result used, as the result page, the report and the API do.
+    editable = order.status in EDITABLE
+    snapshot = (
+        evidence_snapshot.of_result(session=db, result=result, silence_timeout_s=settings.silence_timeout_s)
+        if result is not None and not editable
+        else assessments.live_snapshot(session=db, order=order, silence_timeout_s=settings.silence_timeout_s)
+    )
+    evidence = assessments.measured_from(snapshot)
     proposals: dict[str, list[maturity.Proposal]] = {}
     for p in maturity.propose_ratings(evidence, assessments.model()):
         proposals.setdefault(p.requirement_id, []).append(p)
-    shortfalls, indicator_notes, contradictions = assessments.evidence_notes(
+    shortfalls, contradictions = assessments.evidence_notes(
         session=db, assessment=assessment, evidence=evidence
     )
     files: dict[str, list[Any]] = {}
@@ -203,19 +214,19 @@ def questionnaire(order_id: int) -> str:
         answered=sum(1 for r in requirements if r.id in answers and answers[r.id].rating),
         total=len(requirements),
         evidence=evidence,
-        plant_figures=plant_figures,
+        snapshot=snapshot,
         proposals={k: [proposal_text(p, evidence) for p in v] for k, v in proposals.items()},
         shortfalls=shortfalls,
-        indicator_notes=indicator_notes,
         contradictions=contradictions,
         files=files,
-        editable=order.status in EDITABLE,
+        editable=editable,
         # Tailoring is per sub-domain (the card below), so a single requirement is never "n/a" here.
         ratings=[r for r in assessments.RATING_CHOICES if r != "n/a"],
         tailoring={t.subdomain: t for t in tailoring.of_assessment(session=db, assessment=assessment)},
         tailorable=[s for s in the_model.subdomains if s.id in tailoring.tailorable()],
         tailoring_reasons=tailoring.reasons(),
-        scored=assessments.latest_result(session=db, order=order) is not None,
+        scored=result is not None,
+        as_scored=result is not None and not editable,
     )
 
 
@@ -254,6 +265,7 @@ INDICATOR_LABELS = {
     "oee": _l("OEE"),
     "quality": _l("Quality"),
     "performance": _l("Performance"),
+    "utilisation": _l("Utilisation"),
 }
 
 
@@ -337,7 +349,12 @@ def run_scoring(order_id: int) -> tuple[Response, int] | Response:
     order = get_order(order_id)
     db = get_session()
     try:
-        result = assessments.run_scoring(session=db, actor=g.user, order=order)
+        result = assessments.run_scoring(
+            session=db,
+            actor=g.user,
+            order=order,
+            silence_timeout_s=current_app.extensions["diagnose_settings"].silence_timeout_s,
+        )
     except ValidationError as exc:
         db.rollback()
         return jsonify(error=exc.message), 422

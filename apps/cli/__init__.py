@@ -163,6 +163,7 @@ def demo(ctx: click.Context) -> None:
 def _register_commands() -> None:
     """Commands that live in their own modules, one per part of the product."""
     from apps.cli.audit import audit_log_group
+    from apps.cli.calendar import calendar_group
     from apps.cli.collect import register as register_collect_commands
     from apps.cli.collectors import collectors_group
     from apps.cli.partitions import partitions_group
@@ -180,7 +181,7 @@ def _register_commands() -> None:
         report_command,
         policies_command,
     )
-    for command in (*commands, audit_log_group, partitions_group, collectors_group):
+    for command in (*commands, audit_log_group, partitions_group, collectors_group, calendar_group):
         main.add_command(command)
     register_collect_commands(main)
 

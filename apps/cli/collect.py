@@ -14,11 +14,12 @@ from sqlmodel import Session, select
 
 from apps.broker import write_accounts
 from apps.cli.context import command_engine
+from apps.cli.evidence import scored_evidence, snapshot_dict
 from collectors.client import BrokerAddress
 from collectors.replay import list_dead_letters, replay, replay_device
 from diagnose.db import session_scope
 from diagnose.models import DeadLetter, Device, Enterprise
-from diagnose.services import broker_accounts, dead_letters, telemetry_queries
+from diagnose.services import broker_accounts, dead_letters, evidence_snapshot, telemetry_queries
 from diagnose.services import devices as device_service
 from diagnose.settings import Settings
 from scoring.indicators import OeeResult, Window
@@ -67,55 +68,64 @@ def oee_dict(result: OeeResult) -> dict[str, Any]:
         "good_count",
     )
     out: dict[str, Any] = {key: _number(getattr(result, key)) for key in keys}
+    out["unknown_planned_s"] = float(result.unknown_planned_s)  # 无数据: not downtime, not in any reason
     out["downtime_by_reason_s"] = {code: float(s) for code, s in result.downtime_by_reason.items()}
     return out
 
 
 @click.command("oee")
-@click.option("--enterprise", "uscc", required=True, help="USCC of the enterprise.")
+@click.option("--enterprise", "uscc", default=None, help="USCC of the enterprise.")
 @click.option("--device", "external_id", default=None, help="Device id (omit for the enterprise's evidence).")
-@click.option("--from", "start", required=True, help="Window start, ISO 8601 with offset.")
-@click.option("--to", "end", required=True, help="Window end (exclusive), ISO 8601 with offset.")
+@click.option("--from", "start", default=None, help="Window start, ISO 8601 with offset.")
+@click.option("--to", "end", default=None, help="Window end (exclusive), ISO 8601 with offset.")
+@click.option(
+    "--order", "order_number", default=None, help="An order: print the evidence its latest scoring used."
+)
 @click.option("--raw", is_flag=True, help="Ignore hourly roll-ups and read raw samples only.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def oee_command(
-    ctx: click.Context, uscc: str, external_id: str | None, start: str, end: str, raw: bool, as_json: bool
+    ctx: click.Context,
+    uscc: str | None,
+    external_id: str | None,
+    start: str | None,
+    end: str | None,
+    order_number: str | None,
+    raw: bool,
+    as_json: bool,
 ) -> None:
-    """OEE of a device over a window (availability, performance, quality), or an enterprise's evidence."""
+    """OEE of a device over a window (availability, performance, quality), an enterprise's evidence snapshot
+    over a window, or (--order) the snapshot a scoring stored: every figure with its status and data."""
     settings, engine = _engine(ctx)
-    window = Window(_when(start), _when(end))
     with Session(engine) as session:
-        if external_id is None:
-            enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
-            if enterprise is None or enterprise.id is None:
-                raise click.ClickException(f"no enterprise {uscc}")
-            evidence = telemetry_queries.enterprise_evidence(
-                session=session,
-                enterprise_id=enterprise.id,
-                window=window,
-                silence_timeout_s=settings.silence_timeout_s,
-            )
-            data: dict[str, Any] = {
-                "devices_total": evidence.devices_total,
-                "devices_networked": evidence.devices_networked,
-                "networking_rate": _number(evidence.networking_rate),
-                "coverage": _number(evidence.coverage),
-                "oee": _number(evidence.oee),
-                "utilisation": _number(evidence.utilisation),
-                "energy_per_good_unit_kwh": _number(evidence.energy_per_good_unit_kwh),
-                "devices": {key: oee_dict(value) for key, value in evidence.oee_by_device.items()},
-            }
+        if order_number is not None:
+            data = scored_evidence(session, order_number, settings.silence_timeout_s)
         else:
-            device = _device_or_fail(session, uscc, external_id)
-            result = telemetry_queries.device_oee(
-                session=session,
-                device=device,
-                window=window,
-                silence_timeout_s=settings.silence_timeout_s,
-                use_rollups=not raw,
-            )
-            data = oee_dict(result)
+            if uscc is None or start is None or end is None:
+                raise click.UsageError("give --enterprise, --from and --to (or --order)")
+            window = Window(_when(start), _when(end))
+            if external_id is None:
+                enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+                if enterprise is None or enterprise.id is None:
+                    raise click.ClickException(f"no enterprise {uscc}")
+                snapshot = evidence_snapshot.compute(
+                    session=session,
+                    enterprise_id=enterprise.id,
+                    window=window,
+                    silence_timeout_s=settings.silence_timeout_s,
+                    use_rollups=not raw,
+                )
+                data = snapshot_dict(snapshot)
+            else:
+                device = _device_or_fail(session, uscc, external_id)
+                result = telemetry_queries.device_oee(
+                    session=session,
+                    device=device,
+                    window=window,
+                    silence_timeout_s=settings.silence_timeout_s,
+                    use_rollups=not raw,
+                )
+                data = oee_dict(result)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
     else:

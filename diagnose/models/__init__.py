@@ -10,7 +10,13 @@ from diagnose.models.diagnosis import (
     ProcurementBatch,
     Result,
 )
-from diagnose.models.evidence import CalendarRule, DevicePresence, Equipment, StateModelRecord
+from diagnose.models.evidence import (
+    CalendarRule,
+    DevicePresence,
+    Equipment,
+    EvidenceSnapshotRecord,
+    StateModelRecord,
+)
 from diagnose.models.figures import FigureCache
 from diagnose.models.jobs import JobWatermark
 from diagnose.models.orgs import (
@@ -50,6 +56,7 @@ __all__ = [
     "Enterprise",
     "EnterpriseOutcome",
     "Equipment",
+    "EvidenceSnapshotRecord",
     "FigureCache",
     "FlagDecision",
     "IssuedReport",

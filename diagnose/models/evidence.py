@@ -1,11 +1,12 @@
 """What measured evidence rests on beyond telemetry: presence history, equipment ledger, production calendar,
-fitted state models of dumb devices."""
+fitted state models of dumb devices; and the evidence snapshot stored with each scoring result."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from diagnose.models.base import UTCDateTime, utcnow
@@ -32,6 +33,7 @@ class Equipment(SQLModel, table=True):
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
     code: str = Field(max_length=64)  # the plant's asset number
     name: str = Field(max_length=128)
+    serial: str | None = Field(default=None, max_length=64)  # the maker's serial number (出厂编号), if known
     kind: str = Field(default="", max_length=64)
     production: bool = Field(default=True)  # production equipment counts in the networking rate
     connected: bool = Field(default=False)
@@ -40,7 +42,8 @@ class Equipment(SQLModel, table=True):
 
 
 class CalendarRule(SQLModel, table=True):
-    """The enterprise's planned production calendar: a shift or break on a weekday, or a holiday.
+    """The enterprise's planned production calendar: a shift or break on a weekday (the weekly pattern) or on
+    a date (a dated exception: a makeup working day, a shortened day), or a holiday (a non-working day).
 
     Times are China local "HH:MM"; a shift whose end is not after its start runs past midnight.
     """
@@ -48,8 +51,8 @@ class CalendarRule(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
     kind: str = Field(max_length=16)  # shift | break | holiday
-    weekday: int | None = Field(default=None)  # 0 = Monday … 6 = Sunday (shift, break)
-    day: date | None = Field(default=None)  # holiday
+    weekday: int | None = Field(default=None)  # 0 = Monday … 6 = Sunday (weekly shift, break)
+    day: date | None = Field(default=None)  # holiday, or the date of a dated shift or break
     start: str | None = Field(default=None, max_length=5)
     end: str | None = Field(default=None, max_length=5)
     label: str = Field(default="", max_length=64)
@@ -66,4 +69,24 @@ class StateModelRecord(SQLModel, table=True):
     train_end: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     version: str = Field(max_length=32)
     blob: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class EvidenceSnapshotRecord(SQLModel, table=True):
+    """The measured evidence a scoring result used: the snapshot's canonical JSON and its SHA-256, the window,
+    the versions of the function and rules, and the versions of the data it read. Written once, never edited."""
+
+    __tablename__ = "evidencesnapshot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    result_id: int = Field(foreign_key="result.id", unique=True)
+    order_id: int = Field(foreign_key="diagnosisorder.id", index=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id")
+    version: str = Field(max_length=32)  # scoring.indicators.snapshot.SNAPSHOT_VERSION
+    rules_version: str = Field(max_length=32)  # figure_rules.json
+    window_start: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    window_end: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    data_versions: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    content: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON (snapshot_json.canonical)
+    sha256: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

@@ -37,6 +37,8 @@ class DeviceHour(SQLModel, table=True):
     # parts performance counts (none made across unknown time); None in rows rolled up before 0007
     performance_count: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     downtime_by_reason_us: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # planned time of unknown state (无数据, not downtime); None in rows rolled up before 0022
+    unknown_planned_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     computed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 

@@ -32,6 +32,7 @@ class EquipmentForm(In):
     name: str = Field(min_length=1, max_length=128, title="设备名称")
     kind: str = Field(default="", max_length=64, title="设备类型")
     device_id: ExternalId | None = Field(default=None, title="平台设备ID")
+    serial: str = Field(default="", max_length=64, title="出厂编号")
     production: bool = Field(default=False, title="生产设备")
     connected: bool = Field(default=False, title="已联网")
 
@@ -62,12 +63,13 @@ class LedgerImport(In):
 
 
 class CalendarRuleForm(In):
-    """A shift or a planned break on a weekday (China time; an end before the start runs past midnight), or a
-    holiday on a date."""
+    """A shift or a planned break on a weekday (the weekly pattern) or on a date (a dated exception: a makeup
+    working day, a shortened day), in China time (an end before the start runs past midnight); or a holiday
+    (a non-working day) on a date."""
 
     kind: Literal["shift", "break", "holiday"] = Field(title="类型")
     weekday: int | None = Field(default=None, ge=0, le=6, title="星期")
-    day: date | None = Field(default=None, title="节假日日期")
+    day: date | None = Field(default=None, title="日期（节假日或专门安排的日期）")
     start: Clock | None = Field(default=None, title="开始时间")
     end: Clock | None = Field(default=None, title="结束时间")
     label: str = Field(default="", max_length=64, title="说明")
@@ -77,3 +79,10 @@ class BottleneckForm(In):
     """Mark a device as the plant's bottleneck, or clear the mark."""
 
     bottleneck: bool = Field(default=False, title="瓶颈设备")
+
+
+class HolidayNoticeForm(In):
+    """Load a year's national holiday notice into the plant's calendar."""
+
+    year: int = Field(ge=2000, le=2100, title="年份")
+    workday_like: int = Field(default=0, ge=0, le=6, title="调休上班日按星期几的班次")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -14,18 +14,19 @@ from sqlmodel import Session, col, select
 
 from diagnose.models import Answer, Assessment, Attachment, DiagnosisOrder, Enterprise, Result, User
 from diagnose.models.base import utcnow
-from diagnose.services import audit_log, policy_store, tailoring, telemetry_queries
+from diagnose.services import audit_log, evidence_snapshot, policy_store, tailoring
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE
 from scoring import maturity, planning
 from scoring.china_time import china_today
-from scoring.indicators.model import Window
+from scoring.indicators import snapshot_json
+from scoring.indicators.snapshot import EvidenceSnapshot
 from scoring.subsidy import Catalogue
 
 RATING_CHOICES = ("1", "0.8", "0.5", "0", "n/a")
 MAX_NOTE_CHARS = 4000
 ALLOWED_UPLOADS = {".pdf", ".jpg", ".jpeg", ".png", ".heic", ".webp", ".xlsx", ".docx", ".csv", ".txt"}
-EVIDENCE_WINDOW_DAYS = 7
+EVIDENCE_WINDOW_DAYS = evidence_snapshot.EVIDENCE_WINDOW_DAYS
 
 
 def model() -> maturity.MaturityModel:
@@ -162,98 +163,57 @@ def attachments_of(*, session: Session, order: DiagnosisOrder) -> list[Attachmen
     return list(session.exec(statement))
 
 
-def _ratio(value: Fraction | None) -> float | None:
-    return None if value is None else float(value)
+def live_snapshot(
+    *, session: Session, order: DiagnosisOrder, now: datetime | None = None, silence_timeout_s: float = 600
+) -> EvidenceSnapshot:
+    """The plant's evidence snapshot over the week before `now` (a live page before scoring): the same
+    function the scoring stores."""
+    return evidence_snapshot.compute(
+        session=session,
+        enterprise_id=order.enterprise_id,
+        window=evidence_snapshot.evidence_window(now or datetime.now(UTC)),
+        silence_timeout_s=silence_timeout_s,
+    )
+
+
+def measured_from(snapshot: EvidenceSnapshot) -> maturity.MeasuredEvidence:
+    """The scoring's measured evidence: the snapshot's plant figures, each with its status and data."""
+    production = [line for line in snapshot.ledger if line.production]
+    connected = [line for line in production if line.connected or line.device_external_id]
+    return maturity.from_figures(
+        snapshot.figures,
+        devices_total=len(production) if production else None,
+        devices_networked=len(connected) if production else None,
+        # Connected meters prove metering; none connected proves nothing (the plant may meter off-line).
+        has_energy_metering=True if any(d.metered for d in snapshot.devices) else None,
+        window_days=EVIDENCE_WINDOW_DAYS,
+    )
 
 
 def measured_evidence(
     *, session: Session, order: DiagnosisOrder, now: datetime | None = None, silence_timeout_s: float = 600
 ) -> maturity.MeasuredEvidence:
-    """Measured indicators of the order's enterprise over the last week (device counts if telemetry is absent)."""
-    return plant_figures(session=session, order=order, now=now, silence_timeout_s=silence_timeout_s)[0]
-
-
-def plant_figures(
-    *, session: Session, order: DiagnosisOrder, now: datetime | None = None, silence_timeout_s: float = 600
-) -> tuple[maturity.MeasuredEvidence, Any]:
-    """The scoring's measured evidence and the plant figures behind it (per-device list, basis, flags)."""
-    end = now or datetime.now(UTC)
-    found = telemetry_queries.enterprise_evidence(
-        session=session,
-        enterprise_id=order.enterprise_id,
-        window=Window(end - timedelta(days=EVIDENCE_WINDOW_DAYS), end),
-        silence_timeout_s=silence_timeout_s,
+    """Measured indicators of the order's enterprise over the last week, from its live snapshot."""
+    return measured_from(
+        live_snapshot(session=session, order=order, now=now, silence_timeout_s=silence_timeout_s)
     )
-    evidence = maturity.MeasuredEvidence(
-        devices_total=found.devices_total,
-        devices_networked=found.devices_networked,
-        networking_rate=_ratio(found.networking_rate),
-        coverage=_ratio(found.coverage),
-        oee=_ratio(found.oee),
-        availability=_ratio(found.availability),
-        performance=_ratio(found.performance),
-        quality=_ratio(found.quality),
-        energy_per_unit_kwh=_ratio(found.energy_per_good_unit_kwh),
-        window_days=EVIDENCE_WINDOW_DAYS,
-        observed_hours=float(found.observed_s) / 3600,
-        planned_hours=float(found.planned_s) / 3600,
-        flags=dict(found.flags),
-    )
-    return evidence, found
 
 
 def evidence_notes(
     *, session: Session, assessment: Assessment, evidence: maturity.MeasuredEvidence
-) -> tuple[
-    dict[str, list[maturity.Shortfall]], dict[str, maturity.Shortfall], dict[str, maturity.Reconciled]
-]:
+) -> tuple[dict[str, list[maturity.Shortfall]], dict[str, maturity.Reconciled]]:
     """What the questionnaire shows beside the answers: per requirement the rules that propose nothing
-    (数据不足 or flagged), per indicator the first such reason, and the claims that contradict the data."""
+    (数据不足, flagged, or the rule asking for more data than the figure has), and the claims that contradict
+    the data. The figures themselves are shown as the snapshot states them."""
     the_model = model()
     proposals = maturity.propose_ratings(evidence, the_model)
-    proposing = {p.indicator for p in proposals}
     by_requirement: dict[str, list[maturity.Shortfall]] = {}
-    by_indicator: dict[str, maturity.Shortfall] = {}
     for shortfall in maturity.shortfalls(evidence, the_model):
         by_requirement.setdefault(shortfall.requirement_id, []).append(shortfall)
-        known = by_indicator.get(shortfall.indicator)
-        # An indicator is shown as 数据不足 only when none of its rules may use it (the least demanding one).
-        if shortfall.indicator not in proposing and (
-            known is None or shortfall.need_hours < known.need_hours
-        ):
-            by_indicator[shortfall.indicator] = shortfall
     claimed = to_assessment(session=session, assessment=assessment)
     reconciled = maturity.reconcile(claimed, proposals)
     contradictions = {r.requirement_id: r for r in reconciled if r.contradiction}
-    return by_requirement, by_indicator, contradictions
-
-
-def oee_trend(
-    *,
-    session: Session,
-    order: DiagnosisOrder,
-    days: int = 7,
-    now: datetime | None = None,
-    silence_timeout_s: float = 600,
-) -> list[dict[str, Any]]:
-    """Daily plant OEE (mean over devices) for the last `days` days, oldest first; None where unmeasured."""
-    try:
-        from diagnose.services import telemetry_queries
-        from scoring.indicators.model import Window
-    except ImportError:
-        return []
-    end = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
-    points = []
-    for back in range(days, 0, -1):
-        window = Window(end - timedelta(days=back), end - timedelta(days=back - 1))
-        found = telemetry_queries.enterprise_evidence(
-            session=session,
-            enterprise_id=order.enterprise_id,
-            window=window,
-            silence_timeout_s=silence_timeout_s,
-        )
-        points.append({"day": window.start.date().isoformat(), "oee": _ratio(found.oee)})
-    return points
+    return by_requirement, contradictions
 
 
 def to_assessment(*, session: Session, assessment: Assessment) -> maturity.Assessment:
@@ -299,17 +259,20 @@ def subsidy_of(
     )
 
 
-def _subsidy_fn(enterprise: Enterprise, catalogue: Catalogue) -> Callable[[maturity.Investments], int]:
+def _subsidy_fn(
+    enterprise: Enterprise, catalogue: Catalogue, on: date | None = None
+) -> Callable[[maturity.Investments], int]:
     return planning.subsidy_function(
-        date=china_today(utcnow()).isoformat(), catalogue=catalogue, **_enterprise_terms(enterprise)
+        date=(on or china_today(utcnow())).isoformat(), catalogue=catalogue, **_enterprise_terms(enterprise)
     )
 
 
 def subsidy_detail(
-    enterprise: Enterprise, investments: maturity.Investments, catalogue: Catalogue
+    enterprise: Enterprise, investments: maturity.Investments, catalogue: Catalogue, on: date | None = None
 ) -> dict[str, Any]:
-    """The result's subsidy section: lines, sure total and ceilings apart, and the catalogue it used."""
-    detail: dict[str, Any] = subsidy_of(enterprise, investments, catalogue=catalogue).to_dict()
+    """The result's subsidy section (applied for `on`, the scoring's day): lines, sure total and ceilings
+    apart, and the catalogue it used."""
+    detail: dict[str, Any] = subsidy_of(enterprise, investments, on=on, catalogue=catalogue).to_dict()
     detail["policy_versions"] = policy_store.policy_versions_of(catalogue)
     return detail
 
@@ -333,15 +296,24 @@ def roadmap_ceilings(subsidy: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_scoring(
-    *, session: Session, actor: User, order: DiagnosisOrder, target_level: int | None = None
+    *,
+    session: Session,
+    actor: User,
+    order: DiagnosisOrder,
+    target_level: int | None = None,
+    silence_timeout_s: float = 600,
+    now: datetime | None = None,
 ) -> Result:
-    """Score the questionnaire with measured evidence, plan the roadmap and size its subsidy; store a Result."""
+    """Score the questionnaire with measured evidence, plan the roadmap and size its subsidy; store a Result
+    with the evidence snapshot it used (the week before `now`, the moment of scoring)."""
     if order.status not in EDITABLE:
         raise ValidationError("status", f"cannot score an order that is {order.status}")
     the_model = model()
+    scored_at = now or utcnow()
     assessment = get_or_create(session=session, order=order)
     claimed = to_assessment(session=session, assessment=assessment)
-    evidence = measured_evidence(session=session, order=order)
+    snapshot = live_snapshot(session=session, order=order, now=scored_at, silence_timeout_s=silence_timeout_s)
+    evidence = measured_from(snapshot)
     reconciled = maturity.reconcile(claimed, maturity.propose_ratings(evidence, the_model))
     final = maturity.apply_reconciled(claimed, reconciled)
     scored = maturity.score(final, the_model)
@@ -349,10 +321,11 @@ def run_scoring(
     assert enterprise is not None
     target = target_level or min(scored.level + 1, 5)
     policies = policy_store.catalogue(session=session)
+    scored_on = china_today(scored_at)
     roadmap = maturity.plan_roadmap(
-        final, the_model, target, enterprise.scale, _subsidy_fn(enterprise, policies)
+        final, the_model, target, enterprise.scale, _subsidy_fn(enterprise, policies, scored_on)
     )
-    subsidy = subsidy_detail(enterprise, roadmap.investments, policies)
+    subsidy = subsidy_detail(enterprise, roadmap.investments, policies, scored_on)
     result = Result(
         order_id=order.id,  # type: ignore[arg-type]
         level=scored.level,
@@ -367,14 +340,30 @@ def run_scoring(
             "subsidy": subsidy,
             "assessment_kind": "self_assessment",
             "tailoring": [t.to_dict() for t in final.tailoring],
+            "evidence": {
+                "snapshot_sha256": snapshot_json.sha256(snapshot),
+                "snapshot_version": snapshot.version,
+                "figure_rules_version": snapshot.rules_version,
+                "window": [snapshot.window.start.isoformat(), snapshot.window.end.isoformat()],
+            },
         },
         model_version=the_model.version,
         weights_version=the_model.table_version,
         rule_version=maturity.RULE_VERSION,
         input_hash=scored.input_hash,
+        created_at=scored_at,
     )
     session.add(result)
     session.flush()
+    evidence_snapshot.store(
+        session=session,
+        result=result,
+        order=order,
+        snapshot=snapshot,
+        versions=evidence_snapshot.data_versions(
+            session=session, enterprise_id=order.enterprise_id, window=snapshot.window
+        ),
+    )
     audit_log.record(
         session=session,
         actor=actor,

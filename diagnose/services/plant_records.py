@@ -1,5 +1,6 @@
-"""The provider's records of a plant: the equipment ledger (设备台账, form and CSV/XLSX import with a dry run)
-and the planned production calendar (shifts by weekday, planned breaks, holidays)."""
+"""The provider's records of a plant: the equipment ledger (设备台账, form and CSV/XLSX import with a dry run
+that matches rows to lines already there) and the planned production calendar (the weekly pattern of shifts
+and breaks, dated exceptions, holidays, and a year's national holiday notice)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 from diagnose.models import CalendarRule, Device, Equipment, User
 from diagnose.services import audit_log
 from diagnose.services.orgs import ValidationError
-from scoring.indicators.calendar import CalendarRuleSpec, validate
+from scoring.indicators.calendar import CalendarRuleSpec, holiday_notice, notice_rules, validate
 
 # Column headers accepted in an import file (English or Chinese) → field.
 HEADERS = {
@@ -30,6 +31,9 @@ HEADERS = {
     "已联网": "connected",
     "device_id": "device_id",
     "平台设备id": "device_id",
+    "serial": "serial",
+    "出厂编号": "serial",
+    "序列号": "serial",
 }
 TRUE = {"1", "true", "yes", "y", "是", "√"}
 FALSE = {"0", "false", "no", "n", "否", "", "×"}
@@ -45,14 +49,27 @@ class RowError:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """What an import does with one row: add a new line, update the line it names (`matched`), or refuse it."""
+
+    row: int
+    action: str  # add | update | refuse
+    code: str
+    message: str
+    line_code: str = ""  # update: the ledger line it matched
+
+
 @dataclass(slots=True)
 class ImportReport:
-    """What an import did or, in a dry run, would do."""
+    """What an import did or, in a dry run, would do, row by row."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     stored: int = 0
     dry_run: bool = True
+    outcomes: list[RowOutcome] = field(default_factory=list)
+    updated: int = 0
 
 
 def equipment_of(*, session: Session, enterprise_id: int) -> list[Equipment]:
@@ -82,6 +99,9 @@ def _clean(session: Session, enterprise_id: int, raw: dict[str, Any]) -> dict[st
         raise ValidationError("name", "a name of 1-128 characters is required")
     kind = str(raw.get("kind") or "").strip()[:64]
     external = str(raw.get("device_id") or "").strip()
+    serial = str(raw.get("serial") or "").strip()
+    if len(serial) > 64:
+        raise ValidationError("serial", "a serial number has at most 64 characters")
     device_id = None
     if external:
         device = session.exec(
@@ -98,6 +118,7 @@ def _clean(session: Session, enterprise_id: int, raw: dict[str, Any]) -> dict[st
         "connected": _flag(raw.get("connected"), "connected", device_id is not None),
         "device_id": device_id,
         "device_external_id": external or None,
+        "serial": serial or None,
     }
 
 
@@ -110,6 +131,10 @@ def add_equipment(
         select(Equipment.id).where(Equipment.enterprise_id == enterprise_id, Equipment.code == values["code"])
     ).first():
         raise ValidationError("code", f"asset number {values['code']!r} is already in the ledger")
+    same = _matches(equipment_of(session=session, enterprise_id=enterprise_id), values)
+    if same:
+        field_name, line = same[0]
+        raise ValidationError(field_name, f"already in the ledger as {line.code!r}")
     values.pop("device_external_id")
     equipment = Equipment(enterprise_id=enterprise_id, **values)
     session.add(equipment)
@@ -164,47 +189,152 @@ def read_rows(filename: str, data: bytes) -> list[dict[str, Any]]:
     return rows
 
 
+def _matches(lines: list[Equipment], values: dict[str, Any]) -> list[tuple[str, Equipment]]:
+    """The ledger lines a row names, and by what: the same asset number, serial number or platform device."""
+    found = []
+    for line in lines:
+        if line.code == values["code"]:
+            found.append(("code", line))
+        if values.get("serial") and line.serial == values["serial"]:
+            found.append(("serial", line))
+        if values.get("device_id") is not None and line.device_id == values["device_id"]:
+            found.append(("device_id", line))
+    return found
+
+
+_BY = {"code": "asset number", "serial": "serial number", "device_id": "platform device"}
+
+
+def _outcome(number: int, values: dict[str, Any], lines: list[Equipment]) -> RowOutcome:
+    """Add, update (one line named, by any of its identifiers) or refuse (two lines named) one checked row."""
+    found = _matches(lines, values)
+    code = values["code"]
+    named = {line.id for _, line in found}
+    if not found:
+        return RowOutcome(number, "add", code, "new ledger line")
+    if len(named) > 1:
+        which = ", ".join(sorted({repr(line.code) for _, line in found}))
+        return RowOutcome(number, "refuse", code, f"names two ledger lines ({which})")
+    line = found[0][1]
+    how = ", ".join(sorted({_BY[k] for k, _ in found}))
+    renamed = f"; its asset number becomes {code!r}" if line.code != code else ""
+    return RowOutcome(
+        number, "update", code, f"the same equipment as {line.code!r} ({how}){renamed}", line.code
+    )
+
+
 def import_equipment(
     *, session: Session, actor: User | str, enterprise_id: int, rows: list[dict[str, Any]], dry_run: bool
 ) -> ImportReport:
-    """Check every row; store them all only when not a dry run and no row has an error."""
+    """Check every row; store them all only when not a dry run and no row is refused.
+
+    A row naming equipment already in the ledger (the same asset number, serial number or platform device)
+    updates that line instead of adding one, so a re-listed machine is never counted twice; a row naming
+    two different lines, or the same equipment as an earlier row of the file, is refused. The dry run says
+    which, row by row (issue #22).
+    """
     report = ImportReport(dry_run=dry_run)
-    existing = {e.code for e in equipment_of(session=session, enterprise_id=enterprise_id)}
-    seen: set[str] = set()
+    lines = equipment_of(session=session, enterprise_id=enterprise_id)
+    taken: dict[str, int] = {}  # identifier → the row that used it
     for number, raw in enumerate(rows, start=2):
         try:
             values = _clean(session, enterprise_id, raw)
         except ValidationError as exc:
             report.errors.append(RowError(number, exc.field, exc.message))
+            report.outcomes.append(RowOutcome(number, "refuse", str(raw.get("code") or ""), exc.message))
             continue
-        if values["code"] in existing or values["code"] in seen:
-            report.errors.append(RowError(number, "code", f"asset number {values['code']!r} is a duplicate"))
-            continue
-        seen.add(values["code"])
-        report.rows.append(values)
+        keys = [f"code:{values['code']}"]
+        keys += [f"serial:{values['serial']}"] if values.get("serial") else []
+        keys += [f"device:{values['device_id']}"] if values.get("device_id") is not None else []
+        outcome = _outcome(number, values, lines)
+        if outcome.action == "update":
+            keys.append(f"line:{outcome.line_code}")
+        earlier = next((taken[k] for k in keys if k in taken), None)
+        if earlier is not None and outcome.action != "refuse":
+            outcome = RowOutcome(number, "refuse", values["code"], f"the same equipment as row {earlier}")
+        if outcome.action == "refuse":
+            report.errors.append(RowError(number, "code", outcome.message))
+        else:
+            taken.update(dict.fromkeys(keys, number))
+            report.rows.append({**values, "match": outcome.line_code or None})
+        report.outcomes.append(outcome)
     if dry_run or report.errors:
         return report
+    by_code = {line.code: line for line in lines}
     for values in report.rows:
         values = dict(values)
         values.pop("device_external_id")
-        session.add(Equipment(enterprise_id=enterprise_id, **values))
+        match = values.pop("match")
+        if match is None:
+            session.add(Equipment(enterprise_id=enterprise_id, **values))
+            report.stored += 1
+            continue
+        line = by_code[match]
+        for name, value in values.items():
+            setattr(line, name, value)
+        session.add(line)
+        report.updated += 1
     session.flush()
-    report.stored = len(report.rows)
     audit_log.record(
         session=session,
         actor=actor,
         action="equipment.import",
         entity="enterprise",
         entity_id=enterprise_id,
-        detail={"rows": report.stored},
+        detail={"rows": report.stored, "updated": report.updated},
     )
     return report
 
 
 def calendar_of(*, session: Session, enterprise_id: int) -> list[CalendarRule]:
-    """The enterprise's calendar rules: shifts and breaks by weekday and time, then holidays by date."""
+    """The enterprise's calendar rules: the weekly pattern by weekday and time, then dated exceptions and
+    holidays by date."""
     rows = session.exec(select(CalendarRule).where(CalendarRule.enterprise_id == enterprise_id)).all()
-    return sorted(rows, key=lambda r: (r.kind == "holiday", r.weekday or 0, r.start or "", r.day or date.min))
+    return sorted(
+        rows, key=lambda r: (r.day is not None, r.day or date.min, r.weekday or 0, r.start or "", r.kind)
+    )
+
+
+def load_holiday_notice(
+    *, session: Session, actor: User | str, enterprise_id: int, year: int, workday_like: int = 0
+) -> tuple[int, int]:
+    """Add a year's national holiday notice (scoring/indicators/data) to the plant's calendar: its days off as
+    holidays, its makeup working days with the shifts and breaks of the plant's own `workday_like` weekday.
+    A date the plant already planned (a day off or its own shifts) is left as it is, so loading twice adds
+    nothing; returns (holidays added, dated shifts and breaks added)."""
+    try:
+        notice = holiday_notice(year)
+    except KeyError:
+        raise ValidationError("year", f"no holiday notice of {year} is available") from None
+    rows = calendar_of(session=session, enterprise_id=enterprise_id)
+    weekly = [CalendarRuleSpec(r.kind, r.weekday, r.day, r.start, r.end, r.label) for r in rows]
+    # A date the plant already planned (a day off, or its own shifts) keeps the plant's plan.
+    planned = {r.day for r in rows if r.day is not None}
+    added = [0, 0]
+    for spec in notice_rules(notice, weekly, workday_like=workday_like):
+        if spec.day in planned:
+            continue
+        session.add(
+            CalendarRule(
+                enterprise_id=enterprise_id,
+                kind=spec.kind,
+                day=spec.day,
+                start=spec.start,
+                end=spec.end,
+                label=spec.label[:64],
+            )
+        )
+        added[0 if spec.kind == "holiday" else 1] += 1
+    session.flush()
+    audit_log.record(
+        session=session,
+        actor=actor,
+        action="calendar.notice",
+        entity="enterprise",
+        entity_id=enterprise_id,
+        detail={"year": year, "version": notice.version, "holidays": added[0], "dated": added[1]},
+    )
+    return added[0], added[1]
 
 
 def add_calendar_rule(
@@ -213,11 +343,16 @@ def add_calendar_rule(
     """Add a shift, break or holiday; refused with the field's name when it cannot be laid on the calendar."""
     kind = str(raw.get("kind") or "")
     weekday = raw.get("weekday")
+    day = raw.get("day")
     try:
+        dated = date.fromisoformat(str(day)) if day not in (None, "") else None
         spec = CalendarRuleSpec(
             kind=kind,
-            weekday=int(weekday) if weekday not in (None, "") and kind != "holiday" else None,
-            day=date.fromisoformat(str(raw["day"])) if kind == "holiday" and raw.get("day") else None,
+            # A date makes a shift or break a dated exception (the weekly pattern does not apply that day).
+            weekday=int(weekday)
+            if weekday not in (None, "") and kind != "holiday" and dated is None
+            else None,
+            day=dated,
             start=(str(raw.get("start") or "") or None) if kind != "holiday" else None,
             end=(str(raw.get("end") or "") or None) if kind != "holiday" else None,
             label=str(raw.get("label") or "")[:64],

@@ -172,6 +172,7 @@ def compute_device_hour(
         silence_timeout_s=silence_timeout_s,
         calendar=samples.calendar,
         reasons=samples.reasons,
+        heard=samples.heard,
     )
 
 
@@ -199,6 +200,7 @@ def store_device_hour(
     row.sample_count = aggregate.sample_count
     row.performance_count = aggregate.performance_count
     row.downtime_by_reason_us = {code: _us(s) for code, s in aggregate.downtime_by_reason.items()}
+    row.unknown_planned_us = None if aggregate.unknown_planned_s is None else _us(aggregate.unknown_planned_s)
     row.computed_at = computed_at or utcnow()
     session.add(row)
     session.flush()

@@ -22,10 +22,9 @@ from diagnose.models import (
     SubdomainTailoring,
     Telemetry,
 )
+from diagnose.services import evidence_snapshot, orgs, telemetry_queries
 from diagnose.services import orders as order_service
-from diagnose.services import orgs, telemetry_queries
 from scoring.china_time import CHINA_TZ, china_today
-from scoring.indicators import Window
 from scoring.supervision import BatchRecord, DiagnosisRecord, Evidence, FeeCap, OrderRecord, OutcomeRecord
 
 
@@ -192,17 +191,7 @@ def evidence_for(
             .where(col(Telemetry.device_id).in_([d.id for d in devices]))
             .where(col(Telemetry.ts) >= low, col(Telemetry.ts) < high)
         ).one()
-    coverage = run_share = 0.0
-    start = order.assigned_at or order.created_at
-    if devices and end > start:
-        measured = telemetry_queries.enterprise_evidence(
-            session=session,
-            enterprise_id=order.enterprise_id,
-            window=Window(start, end),
-            silence_timeout_s=silence_timeout_s,
-        )
-        coverage = float(measured.coverage or 0)
-        run_share = float(measured.utilisation or 0)
+    figures = _scored_figures(session, order, silence_timeout_s)
     networked = [d for d in devices if d.networked and d.protocol != "none"]
     return Evidence(
         production_devices=len(production),
@@ -211,9 +200,27 @@ def evidence_for(
         never_seen=tuple(d.external_id for d in networked if counts.get(d.id, 0) == 0),
         telemetry_messages=sum(counts.values()),
         visit_window_messages=int(visit_messages),
-        coverage=coverage,
-        run_share=run_share,
+        networking_rate=figures.get("networking_rate"),
+        coverage=figures.get("coverage"),
+        run_share=figures.get("utilisation"),
     )
+
+
+def _scored_figures(session: Session, order: DiagnosisOrder, silence_timeout_s: float) -> dict[str, float]:
+    """The ok figures of the evidence snapshot the order's latest scoring used (nothing computed here)."""
+    result = session.exec(
+        select(Result).where(Result.order_id == order.id).order_by(col(Result.id).desc())
+    ).first()
+    if result is None:
+        return {}
+    snapshot = evidence_snapshot.of_result(
+        session=session, result=result, silence_timeout_s=silence_timeout_s
+    )
+    return {
+        name: float(figure.value)
+        for name, figure in snapshot.figures.items()
+        if figure.ok and figure.value is not None
+    }
 
 
 def diagnosis_records(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -22,8 +21,6 @@ from diagnose.models import (
     Telemetry,
 )
 from scoring.indicators import (
-    STATES,
-    UNKNOWN,
     CalendarEntry,
     CounterSample,
     DowntimeReason,
@@ -33,13 +30,7 @@ from scoring.indicators import (
     StateSample,
     TimeMeasures,
     Window,
-    energy_used_kwh,
     known_periods,
-    oee_from_parts,
-    performance_count,
-    production_counts,
-    state_timeline,
-    time_measures,
 )
 from scoring.indicators.calendar import CalendarRuleSpec, planned_stops
 from scoring.indicators.intervals import Interval
@@ -62,6 +53,7 @@ class DeviceSamples:
     calendar: tuple[CalendarEntry, ...]
     reasons: tuple[DowntimeReason, ...]
     known: tuple[Interval, ...] | None = None  # report by exception: when the last state still holds
+    heard: tuple[datetime, ...] = ()  # every message time read (inside, and the rows carried in)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +115,7 @@ def load_samples(
         tuple(load_calendar(session=session, device=device, window=window)),
         tuple(load_reasons(session=session, device_id=_id(device), window=window)),
         None if known is None else tuple(known),
+        tuple(r[0] for r in rows),
     )
 
 
@@ -250,16 +243,6 @@ def load_reasons(*, session: Session, device_id: int, window: Window) -> list[Do
     return [DowntimeReason(r.start, r.end, r.code, r.label) for r in rows]
 
 
-def raw_figures(samples: DeviceSamples, window: Window, *, silence_timeout_s: float) -> DeviceFigures:
-    """Figures of a window straight from raw samples (pure functions)."""
-    timeline = state_timeline(samples.states, window, silence_timeout_s, known=samples.known)
-    measures = time_measures(timeline, window, samples.calendar, samples.reasons)
-    total, good = production_counts(samples.counters, window)
-    unknown = [(s.start, s.end) for s in timeline if s.state == UNKNOWN]
-    counted = performance_count(samples.counters, window, unknown)
-    return DeviceFigures(measures, total, good, energy_used_kwh(samples.energy, window), counted)
-
-
 def aggregate_from_row(row: DeviceHour) -> HourlyAggregate:
     """A stored roll-up back as the pure HourlyAggregate."""
     reasons = {code: Fraction(us, US) for code, us in (row.downtime_by_reason_us or {}).items()}
@@ -278,119 +261,24 @@ def aggregate_from_row(row: DeviceHour) -> HourlyAggregate:
         sample_count=row.sample_count,
         downtime_by_reason=reasons,
         performance_count=row.performance_count,
+        unknown_planned_s=None if row.unknown_planned_us is None else Fraction(row.unknown_planned_us, US),
     )
-
-
-def _aggregate_figures(aggregate: HourlyAggregate) -> DeviceFigures:
-    by_state = {state: getattr(aggregate, STATE_FIELD[state].replace("_us", "_s")) for state in STATES}
-    measures = TimeMeasures(
-        window_s=Fraction(3600),
-        planned_s=aggregate.planned_s,
-        run_s=aggregate.run_s,
-        by_state=by_state,
-        downtime_by_state={},
-        downtime_by_reason=dict(aggregate.downtime_by_reason),
-    )
-    return DeviceFigures(
-        measures,
-        aggregate.count_total,
-        aggregate.count_good,
-        aggregate.energy_kwh,
-        aggregate.performance_count,
-    )
-
-
-def combine(parts: Iterable[DeviceFigures]) -> DeviceFigures:
-    """Sum figures of disjoint consecutive windows (every figure is additive)."""
-    parts = list(parts)
-
-    def merged(maps: Iterable[Any]) -> dict[str, Fraction]:
-        out: dict[str, Fraction] = {}
-        for mapping in maps:
-            for key, value in mapping.items():
-                out[key] = out.get(key, Fraction(0)) + value
-        return out
-
-    measures = TimeMeasures(
-        window_s=sum((p.measures.window_s for p in parts), Fraction(0)),
-        planned_s=sum((p.measures.planned_s for p in parts), Fraction(0)),
-        run_s=sum((p.measures.run_s for p in parts), Fraction(0)),
-        by_state=merged(p.measures.by_state for p in parts),
-        downtime_by_state=merged(p.measures.downtime_by_state for p in parts),
-        downtime_by_reason=merged(p.measures.downtime_by_reason for p in parts),
-    )
-    return DeviceFigures(
-        measures,
-        sum(p.total_count for p in parts),
-        sum(p.good_count for p in parts),
-        sum((p.energy_kwh for p in parts), Fraction(0)),
-        sum(p.total_count if p.performance_count is None else p.performance_count for p in parts),
-    )
-
-
-def device_figures(
-    *, session: Session, device: Device, window: Window, silence_timeout_s: float, use_rollups: bool = True
-) -> DeviceFigures:
-    """Figures over the window: stored hourly roll-ups for complete hours, raw samples for the rest."""
-    rolled: dict[datetime, DeviceHour] = {}
-    first, last = ceil_hour(window.start), floor_hour(window.end)
-    # Roll-ups are computed with the silence timeout: a device reporting by exception is read raw.
-    if use_rollups and first < last and not reports_by_exception(session=session, device=device):
-        rows = session.exec(
-            select(DeviceHour).where(
-                DeviceHour.device_id == device.id,
-                col(DeviceHour.hour_start) >= first,
-                col(DeviceHour.hour_start) < last,
-            )
-        ).all()
-        rolled = {row.hour_start: row for row in rows}
-    parts: list[DeviceFigures] = []
-    raw_start = window.start
-    hour = first
-    while hour < last:
-        row = rolled.get(hour)
-        if row is not None:
-            if raw_start < hour:
-                parts.append(_raw(session, device, Window(raw_start, hour), silence_timeout_s))
-            parts.append(_aggregate_figures(aggregate_from_row(row)))
-            raw_start = hour + HOUR
-        hour += HOUR
-    if raw_start < window.end or not parts:
-        parts.append(_raw(session, device, Window(raw_start, window.end), silence_timeout_s))
-    return combine(parts)
-
-
-def _raw(session: Session, device: Device, window: Window, silence_timeout_s: float) -> DeviceFigures:
-    samples = load_samples(session=session, device=device, window=window)
-    return raw_figures(samples, window, silence_timeout_s=silence_timeout_s)
-
-
-def oee_of(figures: DeviceFigures, ideal_cycle_s: float | None) -> OeeResult:
-    """OEE from figures; without an ideal cycle time performance (and so OEE) is unknown."""
-    result = oee_from_parts(
-        figures.measures,
-        figures.total_count,
-        figures.good_count,
-        ideal_cycle_s or 0,
-        performance_count=figures.performance_count,
-    )
-    if ideal_cycle_s is None:
-        result = dataclasses.replace(result, performance=None, oee=None, teep=None, flags=())
-    return result
 
 
 def device_oee(
     *, session: Session, device: Device, window: Window, silence_timeout_s: float, use_rollups: bool = True
 ) -> OeeResult:
-    """OEE of one device over a window through the database."""
-    figures = device_figures(
-        session=session,
-        device=device,
-        window=window,
-        silence_timeout_s=silence_timeout_s,
-        use_rollups=use_rollups,
+    """OEE of one device over exactly this window through the database: the evidence snapshot's own
+    computation (stored roll-ups for the complete hours the calendar plans wholly or not at all, raw samples
+    for the rest; `use_rollups=False` reads raw samples only)."""
+    from diagnose.services import evidence_snapshot
+    from scoring.indicators.snapshot import device_oee as pure_device_oee
+
+    rules = tuple(calendar_rules(session=session, enterprise_id=device.enterprise_id))
+    inputs = evidence_snapshot.device_input(
+        session=session, device=device, window=window, rules=rules, use_rollups=use_rollups, observed=window
     )
-    return oee_of(figures, device.ideal_cycle_s)
+    return pure_device_oee(inputs, rules, silence_timeout_s=silence_timeout_s)
 
 
 def enterprise_devices(*, session: Session, enterprise_id: int) -> list[Device]:
@@ -400,17 +288,6 @@ def enterprise_devices(*, session: Session, enterprise_id: int) -> list[Device]:
     )
     devices = session.exec(statement.order_by(col(Device.external_id))).all()
     return [d for d in devices if d.registry_status != "retired" or d.retired_at is not None]
-
-
-def enterprise_evidence(
-    *, session: Session, enterprise_id: int, window: Window, silence_timeout_s: float
-) -> Any:
-    """See diagnose.services.plant_evidence.enterprise_evidence (kept here for callers)."""
-    from diagnose.services import plant_evidence
-
-    return plant_evidence.enterprise_evidence(
-        session=session, enterprise_id=enterprise_id, window=window, silence_timeout_s=silence_timeout_s
-    )
 
 
 def _id(device: Device) -> int:

@@ -1,10 +1,16 @@
-"""The enterprise's planned production calendar (shifts by weekday, planned breaks, holidays) as planned stops."""
+"""The enterprise's planned production calendar as planned stops: a weekly pattern (shifts and planned breaks by
+weekday), dated exceptions on top of it (a working day with its own shifts, 调休; a shortened day; a non-working
+day), and the national holiday notice of a year loaded as data (`holiday_notice`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
 
 from scoring.china_time import CHINA_TZ
 from scoring.indicators.intervals import Interval, intersect, subtract, union
@@ -15,7 +21,14 @@ KINDS = ("shift", "break", "holiday")
 
 @dataclass(frozen=True, slots=True)
 class CalendarRuleSpec:
-    """A shift or planned break on a weekday (China time "HH:MM"; end ≤ start runs past midnight), or a holiday."""
+    """One calendar rule (China time "HH:MM"; an end at or before the start runs past midnight).
+
+    * weekly: a shift or planned break on a weekday (`weekday`, 0 = Monday);
+    * dated exception: a shift or planned break on one date (`day`). A date with any dated shift or break
+      follows only its dated rules, not its weekday's: a makeup working day (调休) with its own shifts, or a
+      shortened day;
+    * holiday (`day`): a non-working day, nothing planned (it wins over dated shifts of the same date).
+    """
 
     kind: str
     weekday: int | None = None  # 0 = Monday
@@ -23,6 +36,11 @@ class CalendarRuleSpec:
     start: str | None = None
     end: str | None = None
     label: str = ""
+
+    @property
+    def dated(self) -> bool:
+        """Whether the rule is a dated exception (or a holiday) rather than part of the weekly pattern."""
+        return self.day is not None
 
 
 def _clock(text: str | None, what: str) -> time:
@@ -42,8 +60,10 @@ def validate(rule: CalendarRuleSpec) -> None:
         if rule.day is None:
             raise ValueError("day: a holiday needs a date")
         return
-    if rule.weekday is None or not 0 <= rule.weekday <= 6:
-        raise ValueError("weekday: 0 (Monday) to 6 (Sunday)")
+    if rule.day is None and (rule.weekday is None or not 0 <= rule.weekday <= 6):
+        raise ValueError("weekday: 0 (Monday) to 6 (Sunday), or a date for a dated exception")
+    if rule.day is not None and rule.weekday is not None:
+        raise ValueError("day: a rule is either weekly (weekday) or dated (day), not both")
     if _clock(rule.start, "start") == _clock(rule.end, "end") and rule.kind == "break":
         raise ValueError("end: a break must end after it starts")
 
@@ -56,26 +76,41 @@ def _span(day: date, rule: CalendarRuleSpec) -> Interval:
     return (start, end)
 
 
+def rules_of_day(rules: Sequence[CalendarRuleSpec], day: date) -> tuple[list[CalendarRuleSpec], str]:
+    """The shifts and breaks that apply on `day`, and why: "holiday" (nothing), "dated" (the date's own shifts
+    and breaks replace its weekday's: a makeup working day, a shortened day) or "weekly" (its weekday's pattern,
+    with any break dated to it added)."""
+    if any(r.kind == "holiday" and r.day == day for r in rules):
+        return [], "holiday"
+    dated = [r for r in rules if r.kind in ("shift", "break") and r.day == day]
+    if any(r.kind == "shift" for r in dated):
+        return dated, "dated"
+    weekly = [r for r in rules if r.day is None and r.weekday == day.weekday()]
+    return weekly + dated, "weekly"
+
+
+def has_shifts(rules: Iterable[CalendarRuleSpec]) -> bool:
+    """Whether the calendar plans anything (a weekly or dated shift); without one every hour is planned."""
+    return any(r.kind == "shift" for r in rules)
+
+
 def planned_periods(rules: Iterable[CalendarRuleSpec], window: Window) -> list[Interval] | None:
-    """Planned production time inside the window: shifts minus breaks, none on holidays.
+    """Planned production time inside the window: each day's shifts minus its breaks, none on holidays.
 
     None when the calendar has no shift at all: then every hour counts as planned (OEE equals TEEP).
     """
     rules = list(rules)
-    shifts = [r for r in rules if r.kind == "shift"]
-    if not shifts:
+    if not has_shifts(rules):
         return None
-    holidays = {r.day for r in rules if r.kind == "holiday"}
-    breaks = [r for r in rules if r.kind == "break"]
     first = window.start.astimezone(CHINA_TZ).date() - timedelta(days=1)
     last = window.end.astimezone(CHINA_TZ).date()
     on: list[Interval] = []
     off: list[Interval] = []
     day = first
     while day <= last:
-        if day not in holidays:
-            on += [_span(day, r) for r in shifts if r.weekday == day.weekday()]
-            off += [_span(day, r) for r in breaks if r.weekday == day.weekday()]
+        todays, _ = rules_of_day(rules, day)
+        on += [_span(day, r) for r in todays if r.kind == "shift"]
+        off += [_span(day, r) for r in todays if r.kind == "break"]
         day += timedelta(days=1)
     return intersect(subtract(union(on), off), [(window.start, window.end)])
 
@@ -89,3 +124,94 @@ def planned_stops(rules: Iterable[CalendarRuleSpec], window: Window) -> list[Cal
         CalendarEntry(a, b, "planned_stop", "calendar")
         for a, b in subtract([(window.start, window.end)], planned)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class HolidayNotice:
+    """A year's national holiday arrangement (放假调休) as published by the General Office of the State Council."""
+
+    year: int
+    version: str
+    title: str
+    issued_on: date
+    citation: str
+    verified: str  # how the dates were checked against the published text
+    days_off: tuple[tuple[date, str], ...]  # (date, festival) — every day off, weekends of the break included
+    workdays: tuple[tuple[date, str], ...]  # (date, festival) — makeup working days (调休上班)
+
+
+def parse_holiday_notice(raw: dict[str, Any]) -> HolidayNotice:
+    """A notice from its JSON form, checked: dates in its year, no date both off and worked, citation given."""
+    for name in ("year", "version", "title", "issued_on", "citation", "verified", "festivals"):
+        if name not in raw:
+            raise ValueError(f"{name}: required in a holiday notice")
+    year = int(raw["year"])
+    off: list[tuple[date, str]] = []
+    work: list[tuple[date, str]] = []
+    for festival in raw["festivals"]:
+        name = str(festival["name"])
+        first, last = date.fromisoformat(festival["off"][0]), date.fromisoformat(festival["off"][1])
+        if last < first:
+            raise ValueError(f"festivals.{name}.off: ends before it starts")
+        day = first
+        while day <= last:
+            off.append((day, name))
+            day += timedelta(days=1)
+        work += [(date.fromisoformat(d), name) for d in festival.get("workdays", [])]
+    both = {d for d, _ in off} & {d for d, _ in work}
+    if both:
+        raise ValueError(f"festivals: {min(both).isoformat()} is both a day off and a working day")
+    stray = [d for d, _ in (*off, *work) if d.year not in (year, year - 1, year + 1)]
+    if stray:
+        raise ValueError(f"festivals: {stray[0].isoformat()} is far from the notice's year {year}")
+    if not str(raw["citation"]).strip():
+        raise ValueError("citation: a holiday notice names its source")
+    return HolidayNotice(
+        year=year,
+        version=str(raw["version"]),
+        title=str(raw["title"]),
+        issued_on=date.fromisoformat(raw["issued_on"]),
+        citation=str(raw["citation"]),
+        verified=str(raw["verified"]),
+        days_off=tuple(sorted(off)),
+        workdays=tuple(sorted(work)),
+    )
+
+
+NOTICE_PREFIX = "holidays_cn_"
+
+
+def shipped_notice_years() -> tuple[int, ...]:
+    """The years whose notice ships with the package (scoring/indicators/data/holidays_cn_YYYY.json)."""
+    folder = resources.files("scoring.indicators.data")
+    names = [
+        p.name for p in folder.iterdir() if p.name.startswith(NOTICE_PREFIX) and p.name.endswith(".json")
+    ]
+    return tuple(sorted(int(name[len(NOTICE_PREFIX) : -5]) for name in names))
+
+
+@cache
+def holiday_notice(year: int) -> HolidayNotice:
+    """The shipped national holiday notice of a year; KeyError when none ships (see docs/scoring.md)."""
+    if year not in shipped_notice_years():
+        raise KeyError(year)
+    path = resources.files("scoring.indicators.data").joinpath(f"{NOTICE_PREFIX}{year}.json")
+    return parse_holiday_notice(json.loads(path.read_text(encoding="utf-8")))
+
+
+def notice_rules(
+    notice: HolidayNotice, weekly: Sequence[CalendarRuleSpec], *, workday_like: int = 0
+) -> list[CalendarRuleSpec]:
+    """The rules a notice adds to a plant's calendar: a holiday for each day off, and for each makeup working
+    day the shifts and breaks of the plant's own `workday_like` weekday (0 = Monday) as dated rules."""
+    pattern = [r for r in weekly if r.day is None and r.weekday == workday_like]
+    out = [
+        CalendarRuleSpec("holiday", day=d, label=f"{festival}（{notice.year}年节假日安排）")
+        for d, festival in notice.days_off
+    ]
+    for day, festival in notice.workdays:
+        out += [
+            CalendarRuleSpec(r.kind, day=day, start=r.start, end=r.end, label=f"{festival}调休上班")
+            for r in pattern
+        ]
+    return out

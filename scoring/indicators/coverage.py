@@ -1,4 +1,4 @@
-"""Device networking rate and data-capture coverage with per-device silences."""
+"""Device networking rate and data-capture coverage: per-device silences, expected samples of a sampling device."""
 
 from __future__ import annotations
 
@@ -72,3 +72,40 @@ def expected_sample_coverage(
     expected = -(-length // step) if length > timedelta(0) else 0
     slots = {(ts - observed.start) // step for ts in timestamps if observed.start <= ts < observed.end}
     return len(slots), int(expected)
+
+
+def sampled_coverage(
+    heard: Iterable[datetime],
+    observed: Window,
+    interval_s: float | Fraction,
+    rolled: Mapping[datetime, int] | None = None,
+) -> tuple[int, int]:
+    """(received, expected) samples of a sampling device over its observed period, raw and rolled up together.
+
+    The period is cut into slots of `interval_s` from its start (the last one partial counts as one). A slot
+    belongs to the hour its start lies in. In an hour read from its roll-up (`rolled`: hour start → messages
+    that hour) a slot counts as received up to the roll-up's message count; elsewhere a slot with at least one
+    message of `heard` is received. Each slot is counted at most once, so received ≤ expected by construction.
+    """
+    step = timedelta(seconds=float(interval_s))
+    if step <= timedelta(0):
+        raise ValueError("interval_s must be positive")
+    length = observed.end - observed.start
+    expected = int(-(-length // step)) if length > timedelta(0) else 0
+    rolled = dict(rolled or {})
+
+    def slot_hour(index: int) -> datetime:
+        start = observed.start + index * step
+        return start.replace(minute=0, second=0, microsecond=0)
+
+    slots = {
+        k
+        for k in ((ts - observed.start) // step for ts in heard if observed.start <= ts < observed.end)
+        if slot_hour(k) not in rolled
+    }
+    received = len(slots)
+    for hour, messages in rolled.items():
+        first = max(0, -(-(hour - observed.start) // step))
+        last = min(expected, -(-(hour + timedelta(hours=1) - observed.start) // step))
+        received += min(messages, max(0, last - first))
+    return received, expected

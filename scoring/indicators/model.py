@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
-UNKNOWN = "UNKNOWN"  # no message for longer than the silence timeout: the state is not known
+# The state is not known (offline by its will, past 2 x its heartbeat, or silent past the silence timeout).
+# Unknown time is its own category, shown as 无数据: it is never downtime (docs/scoring.md, "Unknown time").
+UNKNOWN = "UNKNOWN"
 STATES: tuple[str, ...] = ("RUN", "IDLE", "DOWN", "PLANNED_STOP", "OFF", UNKNOWN)
-UNSPECIFIED = "UNSPECIFIED"  # downtime no DowntimeReason covers
+UNSPECIFIED = "UNSPECIFIED"  # known downtime no DowntimeReason covers
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +90,26 @@ class TimeMeasures:
     planned_s: Fraction
     run_s: Fraction
     by_state: Mapping[str, Fraction]
-    downtime_by_state: Mapping[str, Fraction]
-    downtime_by_reason: Mapping[str, Fraction]
+    downtime_by_state: Mapping[str, Fraction]  # known downtime by the state the device was in (never UNKNOWN)
+    downtime_by_reason: Mapping[str, Fraction]  # known downtime by reason code (UNSPECIFIED: no code)
+    unknown_planned_s: Fraction = Fraction(0)  # planned time whose state is unknown: neither run nor downtime
+
+    @property
+    def known_planned_s(self) -> Fraction:
+        """Planned time whose state is known: availability's denominator."""
+        return self.planned_s - self.unknown_planned_s
+
+    @property
+    def known_s(self) -> Fraction:
+        """Time of the window whose state is known: utilisation's and TEEP's denominator."""
+        return self.window_s - self.by_state.get(UNKNOWN, Fraction(0))
 
 
 @dataclass(frozen=True, slots=True)
 class OeeResult:
     """OEE of a device over a window (ISO 22400-2 KPIs: availability, effectiveness, quality)."""
 
-    availability: Fraction | None
+    availability: Fraction | None  # run time over known planned time (unknown planned time is left out)
     performance: Fraction | None
     quality: Fraction | None
     oee: Fraction | None
@@ -104,13 +117,15 @@ class OeeResult:
     run_s: Fraction
     total_count: int
     good_count: int
-    downtime_s: Fraction = Fraction(0)
+    downtime_s: Fraction = Fraction(0)  # known planned time not run (unknown time is not downtime)
     downtime_by_state: Mapping[str, Fraction] = field(default_factory=dict)
     downtime_by_reason: Mapping[str, Fraction] = field(default_factory=dict)
     teep: Fraction | None = None  # run time over the whole observed window (calendar time) × P × Q
     window_s: Fraction = Fraction(0)  # the observed time the figures cover
     performance_count: int | None = None  # parts performance counted (none made across unknown time)
     flags: tuple[str, ...] = ()  # physically implausible figures (kept, shown, excluded from evidence)
+    unknown_planned_s: Fraction = Fraction(0)  # planned time of unknown state (无数据), apart from downtime
+    unknown_s: Fraction = Fraction(0)  # all time of unknown state in the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +146,9 @@ class HourlyAggregate:
     sample_count: int
     downtime_by_reason: Mapping[str, Fraction] = field(default_factory=dict)
     performance_count: int | None = None  # None: all of count_total (roll-ups stored before this field)
+    unknown_planned_s: Fraction | None = (
+        None  # None: not kept (stored roll-ups; see scoring.indicators.atoms)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,14 +129,20 @@ def time_measures(
     calendar: Iterable[CalendarEntry] = (),
     reasons: Iterable[DowntimeReason] = (),
 ) -> TimeMeasures:
-    """Planned time, run time and downtime breakdowns of a window from its state timeline."""
+    """Planned time, run time, unknown planned time and the known downtime's breakdowns from a state timeline.
+
+    Unknown time (UNKNOWN segments) is its own category: planned time of unknown state is neither run nor
+    downtime, so it is in no downtime breakdown and no reason code claims it (docs/scoring.md).
+    """
     whole: list[Interval] = [(window.start, window.end)]
     run = [(s.start, s.end) for s in timeline if s.state == "RUN"]
+    unknown = [(s.start, s.end) for s in timeline if s.state == UNKNOWN]
     stops = [(s.start, s.end) for s in timeline if s.state == "PLANNED_STOP"]
     stops += [(c.start, c.end) for c in calendar if c.kind == "planned_stop"]
     # A scheduled break the device ran through was not taken: that time stays planned (and RUN).
     planned = subtract(whole, subtract(intersect(stops, whole), run))
-    downtime = subtract(planned, run)
+    not_run = subtract(planned, run)
+    downtime = subtract(not_run, unknown)
     by_state = dict.fromkeys(STATES, Fraction(0))
     downtime_by_state: dict[str, Fraction] = {}
     for segment in timeline:
@@ -152,11 +158,12 @@ def time_measures(
         by_state=by_state,
         downtime_by_state=downtime_by_state,
         downtime_by_reason=_by_reason(downtime, reasons),
+        unknown_planned_s=length_s(intersect(not_run, unknown)),
     )
 
 
 def _by_reason(downtime: list[Interval], reasons: Iterable[DowntimeReason]) -> dict[str, Fraction]:
-    """Downtime per reason code; where reasons overlap the one listed first keeps the time."""
+    """Known downtime per reason code; where reasons overlap the one listed first keeps the time."""
     left = union(downtime)
     out: dict[str, Fraction] = {}
     for reason in reasons:
@@ -200,19 +207,22 @@ def oee_from_parts(
     """Combine time measures and counts into OEE and TEEP; a zero denominator gives None, never an error.
 
     `performance_count` (default: all parts) is what performance counts (see `performance_count`).
-    OEE is over planned production time; TEEP over the whole (observed) window.
+    Availability is run time over known planned time, TEEP's time share run time over known time: time of
+    unknown state is out of every denominator, as out of performance's (docs/scoring.md, "Unknown time").
     """
     cycle = to_fraction(ideal_cycle_s)
     counted = total_count if performance_count is None else performance_count
-    availability = measures.run_s / measures.planned_s if measures.planned_s else None
+    known_planned = measures.known_planned_s
+    known = measures.known_s
+    availability = measures.run_s / known_planned if known_planned else None
     performance = cycle * counted / measures.run_s if measures.run_s else None
     quality = Fraction(good_count, total_count) if total_count else None
     product: Fraction | None = None
     teep: Fraction | None = None
     if availability is not None and performance is not None and quality is not None:
         product = availability * performance * quality
-    if measures.window_s and performance is not None and quality is not None:
-        teep = measures.run_s / measures.window_s * performance * quality
+    if known and performance is not None and quality is not None:
+        teep = measures.run_s / known * performance * quality
     return OeeResult(
         availability=availability,
         performance=performance,
@@ -222,13 +232,15 @@ def oee_from_parts(
         run_s=measures.run_s,
         total_count=total_count,
         good_count=good_count,
-        downtime_s=measures.planned_s - measures.run_s,
+        downtime_s=known_planned - measures.run_s,
         downtime_by_state=measures.downtime_by_state,
         downtime_by_reason=measures.downtime_by_reason,
         teep=teep,
         window_s=measures.window_s,
         performance_count=counted,
         flags=bound_flags(availability, performance, quality, product),
+        unknown_planned_s=measures.unknown_planned_s,
+        unknown_s=measures.by_state.get(UNKNOWN, Fraction(0)),
     )
 
 

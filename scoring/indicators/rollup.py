@@ -40,10 +40,12 @@ def hourly_aggregates(
     silence_timeout_s: float | Fraction,
     calendar: Iterable[CalendarEntry] = (),
     reasons: Iterable[DowntimeReason] = (),
+    heard: Iterable[datetime] | None = None,
 ) -> HourlyAggregate:
     """Roll up [hour, hour + 1 h); pass samples from before the hour too so state and counters carry in.
 
-    `sample_count` is the number of distinct timestamps heard inside the hour, over all three inputs.
+    `sample_count` is the number of distinct message times inside the hour: of `heard` (every message, as
+    the evidence snapshot's coverage counts raw), else over the three inputs.
     """
     if hour.minute or hour.second or hour.microsecond:
         raise ValueError(f"hour must start on the hour, got {hour.isoformat()}")
@@ -53,7 +55,8 @@ def hourly_aggregates(
     measures = time_measures(timeline, window, calendar, reasons)
     total, good = production_counts(counters, window)
     unknown = [(s.start, s.end) for s in timeline if s.state == UNKNOWN]
-    heard = {s.ts for s in states} | {c.ts for c in counters} | {e.ts for e in energy}
+    if heard is None:
+        heard = {s.ts for s in states} | {c.ts for c in counters} | {e.ts for e in energy}
     return HourlyAggregate(
         hour_start=hour,
         run_s=measures.by_state["RUN"],
@@ -69,6 +72,7 @@ def hourly_aggregates(
         sample_count=sum(1 for ts in heard if window.start <= ts < window.end),
         downtime_by_reason=dict(measures.downtime_by_reason),
         performance_count=performance_count(counters, window, unknown),
+        unknown_planned_s=measures.unknown_planned_s,
     )
 
 
@@ -91,6 +95,8 @@ def oee_from_aggregates(
         by_state={state: by_state.get(state, Fraction(0)) for state in STATES},
         downtime_by_state={},  # not kept per hour: the roll-up stores state times, not their overlap with plans
         downtime_by_reason=_merge(a.downtime_by_reason for a in aggregates),
+        # Roll-ups stored before unknown time was kept apart carry None: read as none of it planned.
+        unknown_planned_s=_sum(a.unknown_planned_s or Fraction(0) for a in aggregates),
     )
     total = sum(a.count_total for a in aggregates)
     good = sum(a.count_good for a in aggregates)

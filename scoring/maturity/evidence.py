@@ -8,6 +8,17 @@ from fractions import Fraction
 from functools import cache
 from typing import Any
 
+from scoring.indicators.figures import (
+    BASIS_ZH,
+    INSUFFICIENT,
+    OUT_OF_BOUNDS,
+    REASON_ZH,
+    UNAVAILABLE,
+    Figure,
+    flags_text,
+    hours_text,
+)
+from scoring.indicators.figures import insufficient_text as insufficient_text
 from scoring.maturity.assessment import Assessment, rating_text
 from scoring.maturity.model import MaturityModel, read_json
 
@@ -23,7 +34,11 @@ def rating_step(rating: Fraction) -> int:
 
 @dataclass(frozen=True)
 class MeasuredEvidence:
-    """Indicators measured over a window (all optional; rates and OEE as fractions 0..1)."""
+    """Indicators measured over a window (all optional; rates and OEE as fractions 0..1).
+
+    Built from an evidence snapshot (`from_figures`), it carries the snapshot's plant figures: each rule is
+    then judged on its figure's own status and data (a figure that is 数据不足 on the page proposes nothing).
+    """
 
     devices_total: int | None = None
     devices_networked: int | None = None
@@ -39,10 +54,12 @@ class MeasuredEvidence:
     observed_hours: float | None = None  # longest a device was observed in the window (default: window)
     planned_hours: float | None = None  # planned production time behind the OEE figures
     flags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # indicator → why implausible
+    utilisation: float | None = None
+    figures: Mapping[str, Figure] = field(default_factory=dict)  # the snapshot's plant figures, by indicator
 
     def hours(self, basis: str) -> float:
         """Hours of data behind the figures: observed time, or planned production time ("planned")."""
-        if basis == "planned":
+        if basis in ("planned", "known_planned"):
             return self.planned_hours or 0.0
         if self.observed_hours is not None:
             return self.observed_hours
@@ -69,7 +86,7 @@ class EvidenceRule:
     bands: tuple[tuple[Fraction, Fraction], ...]
     present_rating: Fraction
     min_hours: float
-    min_basis: str  # observed | planned
+    min_basis: str  # observed | known | known_planned (legacy: planned)
     reason_zh: str
     reason_en: str
     source: str
@@ -148,6 +165,44 @@ def load_evidence_rules() -> tuple[EvidenceRule, ...]:
     )
 
 
+def from_figures(
+    figures: Mapping[str, Figure],
+    *,
+    devices_total: int | None,
+    devices_networked: int | None,
+    has_energy_metering: bool | None,
+    window_days: int,
+) -> MeasuredEvidence:
+    """The scoring's measured evidence from an evidence snapshot's plant figures: a figure's value only when
+    it is ok (or out of bounds, with its flags, which propose nothing)."""
+
+    def value(name: str) -> float | None:
+        figure = figures.get(name)
+        if figure is None or figure.value is None or figure.status not in ("ok", OUT_OF_BOUNDS):
+            return None
+        return float(figure.value)
+
+    hours = [f.have_hours for f in figures.values()]
+    return MeasuredEvidence(
+        devices_total=devices_total,
+        devices_networked=devices_networked,
+        networking_rate=value("networking_rate"),
+        coverage=value("coverage"),
+        oee=value("oee"),
+        availability=value("availability"),
+        performance=value("performance"),
+        quality=value("quality"),
+        utilisation=value("utilisation"),
+        energy_per_unit_kwh=value("energy_per_unit_kwh"),
+        has_energy_metering=has_energy_metering,
+        window_days=window_days,
+        observed_hours=max(hours, default=0.0),
+        planned_hours=figures["oee"].have_hours if "oee" in figures else None,
+        flags={k: f.flags for k, f in figures.items() if f.status == OUT_OF_BOUNDS},
+        figures=dict(figures),
+    )
+
+
 def _shown(indicator: str, value: float | bool, evidence: MeasuredEvidence) -> str:
     """The measured number as an assessor reads it."""
     if isinstance(value, bool):
@@ -199,20 +254,48 @@ class Shortfall:
         }
 
 
-def insufficient_text(have_hours: float, need_hours: float) -> str:
-    """ "数据不足：已采集 X 小时，需 Y 小时" (hours to one decimal, trailing .0 dropped)."""
+def _assess_figure(rule: EvidenceRule, figure: Figure) -> Shortfall | None:
+    """Why a rule may not propose a rating from a snapshot figure: the figure's own status, or the rule asking
+    for more data than the figure's card (never less); None when it may."""
+    have, basis_zh = figure.have_hours, BASIS_ZH.get(figure.basis, figure.basis)
+    need = max(rule.min_hours, figure.need_hours)
 
-    def h(value: float) -> str:
-        return f"{value:.1f}".removesuffix(".0")
+    def shortfall(reason: str, zh: str, en: str, flags: tuple[str, ...] = ()) -> Shortfall:
+        return Shortfall(rule.requirement, rule.id, rule.indicator, reason, have, need, flags, zh, en)
 
-    return f"数据不足：已采集 {h(have_hours)} 小时，需 {h(need_hours)} 小时"
+    if figure.status == OUT_OF_BOUNDS:
+        return shortfall(
+            "flagged",
+            f"数据异常，不据此评分：{flags_text(figure.flags)}",
+            f"{rule.indicator} flagged as implausible ({', '.join(figure.flags)}): no rating proposed",
+            figure.flags,
+        )
+    if figure.status == INSUFFICIENT:
+        return shortfall(
+            "insufficient",
+            f"{insufficient_text(have, need)}（{basis_zh}）",
+            f"insufficient data: {have:.1f} h of {figure.basis} time collected, {need:.1f} h needed",
+        )
+    if figure.status == UNAVAILABLE:
+        what = REASON_ZH.get(figure.reason, figure.reason)
+        return shortfall("missing", f"无实测数据：{what}", f"no measured {rule.indicator} ({figure.reason})")
+    if have < rule.min_hours:
+        return shortfall(
+            "rule_minimum",
+            f"此项评定需 {hours_text(rule.min_hours)} 小时数据（{basis_zh}），已有 {hours_text(have)} 小时：未据此建议评分",
+            f"this rating needs {rule.min_hours:.1f} h of {figure.basis} time, {have:.1f} h collected: no rating proposed",
+        )
+    return None
 
 
 def _assess(rule: EvidenceRule, evidence: MeasuredEvidence) -> Shortfall | None:
     """Why a rule whose indicator has a value may not propose a rating; None when it may."""
+    figure = evidence.figures.get(rule.indicator)
+    if figure is not None:
+        return _assess_figure(rule, figure)
     flags = tuple(evidence.flags.get(rule.indicator, ()))
     have = evidence.hours(rule.min_basis)
-    basis_zh = "计划生产时间" if rule.min_basis == "planned" else "实测时间"
+    basis_zh = BASIS_ZH.get(rule.min_basis, "计划生产时间" if rule.min_basis == "planned" else "实测时间")
     if flags:
         return Shortfall(
             rule.requirement,
@@ -276,6 +359,12 @@ def shortfalls(
     """Rules whose indicator was measured but which propose nothing, each with the reason in Chinese."""
     out = []
     for rule in _rules(model, rules):
+        figure = evidence.figures.get(rule.indicator)
+        if figure is not None:
+            found = _assess_figure(rule, figure)
+            if found is not None:
+                out.append(found)
+            continue
         if evidence.indicator(rule.indicator) is None:
             # Measured but no figure yet (a plant connected today): say how much data is still missing.
             if evidence.observed_hours is not None:

@@ -66,9 +66,10 @@ def features(record: DiagnosisRecord) -> tuple[float, ...]:
     ev = record.evidence
     per_device = ev.telemetry_messages / ev.production_devices if ev.production_devices else 0.0
     return (
-        ev.networking_rate,
-        ev.coverage,
-        ev.run_share,
+        # A figure the snapshot could not state is encoded as 0 (the model's "nothing measured").
+        ev.networking_rate or 0.0,
+        ev.coverage or 0.0,
+        ev.run_share or 0.0,
         math.log1p(ev.production_devices),
         math.log1p(per_device),
         _SCALES.get(record.scale, 2.0),

@@ -55,13 +55,11 @@ class Evidence:
     never_seen: tuple[str, ...] = ()  # external ids of networked devices never heard from
     telemetry_messages: int = 0  # up to submission
     visit_window_messages: int = 0  # within the visit window around the on-site visit
-    coverage: float = 0.0  # share of production devices reporting during the order
-    run_share: float = 0.0  # share of state samples in RUN during the order
-
-    @property
-    def networking_rate(self) -> float:
-        """Devices seen over production devices (0 when there are none)."""
-        return self.devices_seen / self.production_devices if self.production_devices else 0.0
+    # The figures of the evidence snapshot the diagnosis was scored with (issue #22), when they are ok;
+    # None when the snapshot says 数据不足 or 无数据 (never read as 0 %).
+    networking_rate: float | None = None
+    coverage: float | None = None
+    run_share: float | None = None  # the snapshot's utilisation: RUN over time of known state
 
 
 @dataclass(frozen=True)

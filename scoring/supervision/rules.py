@@ -44,6 +44,9 @@ def claims_contradicted(record: DiagnosisRecord, rules: AuditRules) -> list[Flag
     for check in rules.claims:
         claimed = _RATING_VALUES.get(record.rating(check.requirement) or "")
         value = measured[check.indicator]
+        # A figure the snapshot could not state (数据不足, no ledger) contradicts nothing: no data is not 0 %.
+        if value is None:
+            continue
         if claimed is not None and claimed >= check.claimed_at_least and value < check.measured_below:
             contradictions.append(
                 {

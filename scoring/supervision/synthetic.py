@@ -96,10 +96,10 @@ def _report(rng: random.Random, name: str, trade: str, provider_id: int, ev: Evi
         "trade": trade,
         "seen": ev.devices_seen,
         "dark": ev.production_devices - ev.devices_seen,
-        "cov": round(ev.coverage * 100),
+        "cov": round((ev.coverage or 0.0) * 100),
         "hours": rng.randint(2, 48),
         "diff": rng.randint(1, 9),
-        "run": round(ev.run_share * 100),
+        "run": round((ev.run_share or 0.0) * 100),
         "lines": rng.randint(1, 6),
         "days": rng.randint(5, 30),
         "staff": rng.randint(0, 4),
@@ -137,6 +137,7 @@ def clean_record(rng: random.Random, order_id: int, provider_id: int, start: dt.
         devices_seen=seen,
         telemetry_messages=messages,
         visit_window_messages=max(1, messages // 20),
+        networking_rate=seen / production,
         coverage=coverage,
         run_share=run_share,
     )
@@ -144,7 +145,7 @@ def clean_record(rng: random.Random, order_id: int, provider_id: int, start: dt.
     for rid in REQUIREMENTS:
         band = _BANDS.get(rid)
         if band is not None:
-            value = evidence.networking_rate if band[0] == "networking_rate" else coverage
+            value = seen / production if band[0] == "networking_rate" else coverage
             answers.append((rid, _band(value, band[1])))
         else:
             answers.append((rid, _rating_for(rng, maturity, int(rid[4]))))
@@ -187,6 +188,7 @@ def inject_claim_contradicted(records: list[DiagnosisRecord], index: int) -> Pla
         networked_devices_registered=r.evidence.production_devices,
         devices_seen=seen,
         never_seen=never,
+        networking_rate=seen / r.evidence.production_devices,
         coverage=seen / r.evidence.production_devices * 0.9,
         telemetry_messages=seen * 2000,
         visit_window_messages=seen * 100,

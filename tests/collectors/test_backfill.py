@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from collectors.backfill import backfill, enterprise_history
 from collectors.simulator import SimDevice
 from diagnose.models import Device, Telemetry
-from diagnose.services import telemetry_queries
+from diagnose.services import evidence_snapshot
 from scoring.indicators import Window
 from tests import factories
 
@@ -59,16 +59,18 @@ def test_a_day_of_history_for_networked_json_devices_only(engine) -> None:  # ty
         device = session.exec(select(Device).where(Device.external_id == "D01")).one()
         assert device.online and device.last_seen_at is not None
 
-        found = telemetry_queries.enterprise_evidence(
+        found = evidence_snapshot.compute(
             session=session,
             enterprise_id=enterprise_id,
             window=Window(END - timedelta(days=1), END),
             silence_timeout_s=900,
         )
         # Issue #11: the networking rate's denominator is the equipment ledger; none was recorded here.
-        assert found.networking_rate is None and found.networking_basis == "none"
+        networking = found.figures["networking_rate"]
+        assert networking.value is None and networking.reason == "no_ledger"
         assert len([d for d in found.devices if d.observed is not None]) == 2  # D01, D02 were heard
-        assert found.oee is not None and 0 < found.oee < 1
+        oee = found.figures["oee"]
+        assert oee.status == "ok" and oee.value is not None and 0 < oee.value < 1
 
 
 def test_running_it_again_stores_nothing_twice(engine) -> None:  # type: ignore[no-untyped-def]

@@ -101,9 +101,18 @@ def test_oee_json_prints_the_db_figures(
     figures = json.loads(evidence.output)
     assert figures["devices_total"] == 1 and figures["networking_rate"] == 1.0
     # Coverage counts expected samples (one per silence timeout of 600 s without a declared rate) over the
-    # observed period, 00:01 (first reading) to 04:00: 24 slots, of which the readings to 03:19 fill 20.
-    assert figures["coverage"] == pytest.approx(20 / 24)
-    assert figures["energy_per_good_unit_kwh"] > 0 and 0 < figures["utilisation"] <= 1
+    # observed period, 00:01 (first reading) to 04:00: 24 slots, of which the readings to 03:19 fill 20; but
+    # 4 hours are below the coverage card's 24: the figure is 数据不足, with no number (issue #22).
+    device = figures["devices"]["D01"]
+    assert (device["figures"]["coverage"]["status"], device["coverage_basis"]) == ("insufficient", "sampling")
+    coverage = figures["figures"]["coverage"]
+    assert figures["coverage"] is None and coverage["value"] is None and coverage["status"] == "insufficient"
+    assert coverage["text"] == "数据不足：已采集 4 小时，需 24 小时（实测时间）"
+    assert figures["energy_per_good_unit_kwh"] is None and figures["utilisation"] is None
+    # The printed OEE card follows one rule: 3.3 h of known planned time is below 8 h for every figure of it.
+    assert {figures["figures"][n]["status"] for n in ("availability", "performance", "quality", "oee")} == {
+        "insufficient"
+    }
 
 
 def test_confirming_a_pending_device_replays_its_dead_letters(

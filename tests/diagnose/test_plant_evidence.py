@@ -1,5 +1,6 @@
-"""Stored figures on SQLite and PostgreSQL (issue #11): observed period, ledger networking rate, expected-sample
-coverage, production calendar, planned-time-weighted and bottleneck OEE, flagged devices kept out."""
+"""Stored figures on SQLite and PostgreSQL (issues #11, #22): observed period, ledger networking rate,
+expected-sample coverage, production calendar, unknown time apart from downtime, one minimum per card, bottleneck
+OEE, flagged devices kept out; the ledger import's matching."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from diagnose.models import Device, Telemetry
-from diagnose.services import plant_evidence, plant_records
+from diagnose.services import evidence_snapshot, plant_records
 from diagnose.services.orgs import ValidationError
 from scoring.indicators import Window
+from scoring.indicators.figures import INSUFFICIENT, OK, OUT_OF_BOUNDS
 from tests import factories
 
 # Monday 2026-11-23, 00:00 China time = Sunday 16:00 UTC.
@@ -79,27 +81,42 @@ def plant(engine: Engine) -> int:
         return eid
 
 
-def test_plant_figures_from_ledger_calendar_and_planned_time(engine: Engine, plant: int) -> None:
+def _snapshot(engine: Engine, plant: int):  # type: ignore[no-untyped-def]
     with Session(engine) as session:
-        found = plant_evidence.enterprise_evidence(
+        return evidence_snapshot.compute(
             session=session, enterprise_id=plant, window=WINDOW, silence_timeout_s=7200
         )
-    assert found.networking_basis == "ledger" and found.networking_rate == Fraction(2, 4)
-    assert found.has_calendar
-    a, b = found.oee_by_device["A"], found.oee_by_device["B"]
+
+
+def test_plant_figures_from_ledger_calendar_and_unknown_time(engine: Engine, plant: int) -> None:
+    found = _snapshot(engine, plant)
+    assert found.figures["networking_rate"].value == Fraction(2, 4) and found.has_calendar
+    assert found.figures["networking_rate"].population == ("E1", "E2", "E3", "E4")  # not the forklift
+    a, b = found.device("A"), found.device("B")
+    assert a is not None and b is not None
     # Planned: 8 h shift - 30 min break = 27,000 s. A ran through the break (a break not taken stays planned):
-    # 28,800 s planned and run, 479 parts of 1 ideal minute. B ran 2 h (119 parts of 30 s), idled, went unknown.
-    assert a.planned_s == 8 * 3600 and a.availability == 1 and a.oee == Fraction(60 * 479, 28800)
-    assert b.planned_s == 27000 and b.availability == Fraction(7200, 27000)
-    assert b.performance == Fraction(30 * 119, 7200)
-    # Weighted by planned time, not the plain mean of the two.
-    expected = (a.oee * a.planned_s + b.oee * b.planned_s) / (a.planned_s + b.planned_s)
-    assert found.oee == expected and found.oee != (a.oee + b.oee) / 2
-    # TEEP over the 24 observed hours, weighted by them (docs/scoring.md works it by hand: 0.18698).
-    assert found.teep == (Fraction(28800, 86400) * a.performance + Fraction(7200, 86400) * b.performance) / 2
+    # 28,800 s planned and run, 479 parts of 1 ideal minute.
+    assert a.planned_s == 8 * 3600 and a.figures["availability"].value == 1
+    assert a.figures["oee"].value == Fraction(60 * 479, 28800)
+    # B ran 2 h, idled 2 h (the 7,200 s timeout), then its state is unknown: 12:00-16:00 less the break is
+    # 12,600 s of planned time with no data, neither run nor downtime (issue #22).
+    assert b.planned_s == 27000 and b.unknown_planned_s == 12600 and b.known_planned_s == 14400
+    assert dict(b.downtime_by_reason) == {"UNSPECIFIED": 7200} and dict(b.downtime_by_state) == {"IDLE": 7200}
+    # 4 h of known planned time is below the OEE card's 8 h: every figure of the card is 数据不足 for B.
+    assert {b.figures[n].status for n in ("availability", "performance", "quality", "oee", "teep")} == {
+        INSUFFICIENT
+    }
+    assert all(b.figures[n].value is None for n in ("availability", "performance", "quality", "oee"))
+    # So the plant's OEE card pools A alone, and says so.
+    plant = found.figures
+    assert plant["oee"].population == ("A",) and plant["oee"].value == a.figures["oee"].value
+    assert (
+        plant["oee"].value
+        == plant["availability"].value * plant["performance"].value * plant["quality"].value
+    )  # type: ignore[operator]
     # Coverage: one message a minute declared; A sent in 481 and B in 122 of the 1,440 minutes each observed.
-    assert found.coverage == Fraction(481 + 122, 2 * 1440)
-    assert found.observed_s == 24 * 3600 and found.planned_s == 8 * 3600
+    assert (a.received, a.expected, b.received, b.expected) == (481, 1440, 122, 1440)
+    assert plant["coverage"].value == Fraction(481 + 122, 2 * 1440) and plant["coverage"].status == OK
 
 
 def test_bottleneck_device_gives_the_plant_oee(engine: Engine, plant: int) -> None:
@@ -109,10 +126,10 @@ def test_bottleneck_device_gives_the_plant_oee(engine: Engine, plant: int) -> No
         assert row is not None
         row.bottleneck = True
         session.commit()
-        found = plant_evidence.enterprise_evidence(
-            session=session, enterprise_id=plant, window=WINDOW, silence_timeout_s=7200
-        )
-    assert found.oee_basis == "bottleneck" and found.oee == found.oee_by_device["B"].oee
+    found = _snapshot(engine, plant)
+    # The bottleneck is short of data: the plant OEE is 数据不足 (its 4 h of 8), not A's figure.
+    assert found.oee_basis == "bottleneck" and found.figures["oee"].status == INSUFFICIENT
+    assert found.figures["oee"].value is None and found.figures["oee"].have_s == 14400
 
 
 def test_observed_period_starts_at_registration(engine: Engine, plant: int) -> None:
@@ -121,13 +138,11 @@ def test_observed_period_starts_at_registration(engine: Engine, plant: int) -> N
         late.created_at = DAY + timedelta(hours=20)
         session.add(Telemetry(device_id=late.id or 0, seq=1, ts=DAY + timedelta(hours=20), state="OFF"))
         session.commit()
-        found = plant_evidence.enterprise_evidence(
-            session=session, enterprise_id=plant, window=WINDOW, silence_timeout_s=7200
-        )
-    c = next(d for d in found.devices if d.external_id == "C")
+    c = _snapshot(engine, plant).device("C")
+    assert c is not None
     assert c.observed == Window(DAY + timedelta(hours=20), WINDOW.end) and c.observed_s == 4 * 3600
     # Its 4 observed hours lie outside the shift: nothing planned, so no OEE, and no 0 % either.
-    assert c.result is not None and c.result.planned_s == 0 and c.result.oee is None
+    assert c.planned_s == 0 and c.figures["oee"].status == INSUFFICIENT and c.figures["oee"].value is None
 
 
 def test_implausible_device_is_kept_flagged_and_left_out(engine: Engine, plant: int) -> None:
@@ -137,12 +152,16 @@ def test_implausible_device_is_kept_flagged_and_left_out(engine: Engine, plant: 
         assert row is not None
         row.ideal_cycle_s = 600.0  # ten times too slow: performance about 10
         session.commit()
-        found = plant_evidence.enterprise_evidence(
-            session=session, enterprise_id=plant, window=WINDOW, silence_timeout_s=7200
-        )
-    flagged = found.oee_by_device["A"]
-    assert "performance_above_tolerance" in flagged.flags and flagged.performance > 9  # kept, flagged
-    assert found.oee == found.oee_by_device["B"].oee  # the plant figure rests on B alone
+    found = _snapshot(engine, plant)
+    flagged = found.device("A")
+    assert flagged is not None and "performance_above_tolerance" in flagged.flags
+    performance = flagged.figures["performance"]
+    assert (
+        performance.status == OUT_OF_BOUNDS and performance.value is not None and performance.value > 9
+    )  # kept
+    # B is short of data and A out of bounds: the plant states no OEE, and says why.
+    assert found.figures["oee"].status == OUT_OF_BOUNDS and found.figures["oee"].value is None
+    assert found.figures["oee"].flags == ("A: performance_above_tolerance",)
 
 
 def test_ledger_import_dry_run_lists_every_bad_row_and_stores_nothing(engine: Engine, plant: int) -> None:
@@ -153,12 +172,9 @@ def test_ledger_import_dry_run_lists_every_bad_row_and_stores_nothing(engine: En
         report = plant_records.import_equipment(
             session=session, actor="test", enterprise_id=plant, rows=rows, dry_run=False
         )
-        assert [(e.row, e.field) for e in report.errors] == [
-            (3, "name"),
-            (4, "code"),
-            (5, "production"),
-            (6, "device_id"),
-        ]
+        assert [(e.row, e.field) for e in report.errors] == [(3, "name"), (5, "production"), (6, "device_id")]
+        # E1 is already in the ledger: the row updates that line (issue #22), and the dry run says so.
+        assert [(o.row, o.action, o.line_code) for o in report.outcomes][2] == (4, "update", "E1")
         assert (
             report.stored == 0
             and len(plant_records.equipment_of(session=session, enterprise_id=plant)) == before
@@ -200,3 +216,64 @@ def test_calendar_refuses_a_bad_rule_with_the_field(engine: Engine, plant: int) 
         assert bad.value.field == "start"
         rules = plant_records.calendar_of(session=session, enterprise_id=plant)
         assert [r.kind for r in rules] == ["shift", "break", "holiday"] and rules[2].day == date(2026, 11, 24)
+
+
+def test_ledger_rows_naming_registered_equipment_are_matched_never_counted_twice(
+    engine: Engine, plant: int
+) -> None:
+    """Issue #22: a file re-listing the plant's machines under new asset numbers (by platform device or serial)
+    updates their lines; the networking rate keeps its population; conflicting rows are refused with a reason."""
+    with Session(engine) as session:
+        plant_records.add_equipment(
+            session=session,
+            actor="t",
+            enterprise_id=plant,
+            raw={"code": "E5", "name": "钻床", "serial": "SN-5"},
+        )
+        before = evidence_snapshot.networking(session=session, enterprise_id=plant)
+        csv = (
+            "资产编号,设备名称,出厂编号,平台设备ID\n"
+            "A-100,加工中心,,A\n"  # platform device A: the line E1, re-listed under a new asset number
+            "A-200,钻床,SN-5,\n"  # serial SN-5: the line E5
+            "A-300,加工中心二,,A\n"  # the same platform device as row 2
+            "E3,车床,SN-5,\n"  # asset number E3, serial of E5: two different lines
+            "N9,新磨床,,\n"  # a new line
+        ).replace("资产编号", "设备编号")
+        rows = plant_records.read_rows("ledger.csv", csv.encode("utf-8"))
+        report = plant_records.import_equipment(
+            session=session, actor="t", enterprise_id=plant, rows=rows, dry_run=True
+        )
+        actions = [(o.row, o.action, o.line_code) for o in report.outcomes]
+        assert actions == [
+            (2, "update", "E1"),
+            (3, "update", "E5"),
+            (4, "refuse", ""),
+            (5, "refuse", ""),
+            (6, "add", ""),
+        ]
+        reasons = {o.row: o.message for o in report.outcomes}
+        assert "platform device" in reasons[2] and "'A-100'" in reasons[2]
+        assert reasons[4] == "the same equipment as row 2" and "two ledger lines" in reasons[5]
+        # Refused rows store nothing; without them the file updates two lines and adds one.
+        stored = plant_records.import_equipment(
+            session=session, actor="t", enterprise_id=plant, rows=[rows[0], rows[1], rows[4]], dry_run=False
+        )
+        session.commit()
+        assert (stored.stored, stored.updated) == (1, 2)
+        after = evidence_snapshot.networking(session=session, enterprise_id=plant)
+        codes = {e.code for e in plant_records.equipment_of(session=session, enterprise_id=plant)}
+    assert codes == {"A-100", "E2", "E3", "E4", "A-200", "N9", "O1"}
+    # One machine more in the ledger (N9), none counted twice: 2 of 5 before, 2 of 6 after.
+    assert (before.value, after.value) == (Fraction(2, 5), Fraction(2, 6))
+    assert len(after.population) == 6
+
+
+def test_form_refuses_equipment_already_in_the_ledger(engine: Engine, plant: int) -> None:
+    with Session(engine) as session, pytest.raises(ValidationError) as twice:
+        plant_records.add_equipment(
+            session=session,
+            actor="t",
+            enterprise_id=plant,
+            raw={"code": "X1", "name": "again", "device_id": "A"},
+        )
+    assert twice.value.field == "device_id" and "E1" in twice.value.message

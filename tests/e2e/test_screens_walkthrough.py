@@ -261,6 +261,8 @@ def test_every_provider_page_fits_a_phone(server: str, browser, world) -> None: 
         "questionnaire": f"/provider/orders/{o}/questionnaire",
         "devices": f"/provider/orders/{o}/devices",
         "dead-letters": f"/provider/orders/{o}/dead-letters",
+        "ledger": f"/provider/orders/{o}/ledger",
+        "calendar": f"/provider/orders/{o}/calendar",
         "result": f"/orders/{o}/result",
         "report": f"/orders/{o}/report",
         "token": "/account/token",

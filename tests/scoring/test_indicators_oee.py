@@ -56,6 +56,9 @@ def assert_matches(result: OeeResult, expected: dict[str, Any], *, with_state_br
     assert dict(result.downtime_by_reason) == {
         k: Fraction(v) for k, v in expected["downtime_by_reason"].items()
     }
+    # Unknown planned time is its own category (issue #22): never in a downtime breakdown.
+    assert result.unknown_planned_s == Fraction(expected["unknown_planned_s"])
+    assert "UNKNOWN" not in result.downtime_by_state
     if with_state_breakdown:
         assert dict(result.downtime_by_state) == {
             k: Fraction(v) for k, v in expected["downtime_by_state"].items()

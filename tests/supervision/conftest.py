@@ -83,6 +83,7 @@ def _order(
             weights_version="t",
             rule_version="t",
             input_hash="x",
+            created_at=order.submitted_at,  # scored when submitted: its evidence is the week before
         )
     )
     return order
@@ -118,7 +119,10 @@ def world(engine: Engine) -> World:
         device.sample_interval_s = 8 * 3600
         device.created_at = datetime(2026, 3, 1, tzinfo=UTC)
         for n in range(2):
-            factories.device(session, e_dark.id or 0, f"D0{n + 1}", name=f"注塑机{n + 1}号", kind="IMM")
+            dark = factories.device(
+                session, e_dark.id or 0, f"D0{n + 1}", name=f"注塑机{n + 1}号", kind="IMM"
+            )
+            dark.created_at = datetime(2026, 3, 1, tzinfo=UTC)  # registered, then never heard from
         factories.device(session, e_tc.id or 0, "D01", name="织机", kind="LOOM")
         start = datetime(2026, 3, 2, 2, tzinfo=UTC)
         for seq in range(60):

@@ -118,3 +118,20 @@ def test_every_rule_record_names_its_source() -> None:
     ):
         assert raw[key]["source"], key
     assert load_rules().version == raw["version"]
+
+
+def test_a_figure_the_snapshot_cannot_state_contradicts_no_claim() -> None:
+    """Issue #22: supervision reads the scoring's evidence snapshot. Coverage that is 数据不足 (None there) is no
+    data, not 0 %: claiming full data capture is not contradicted by it; a measured 10 % is."""
+    from scoring.supervision.rules import CLAIM_CONTRADICTED, claims_contradicted
+
+    record = generate_clean(1, seed=3)[0]
+    claims = tuple(
+        (rid, "1" if rid in ("DT-L2-01", "DT-L3-01") else rating) for rid, rating in record.answers
+    )
+    short = replace(
+        record, answers=claims, evidence=replace(record.evidence, coverage=None, networking_rate=None)
+    )
+    assert claims_contradicted(short, load_rules()) == []
+    low = replace(short, evidence=replace(short.evidence, coverage=0.1))
+    assert [f.kind for f in claims_contradicted(low, load_rules())] == [CLAIM_CONTRADICTED]

@@ -52,7 +52,8 @@ def test_report_of_a_plant_without_history_names_oee_and_teep_and_says_insuffici
         ).first()
         assert order is not None
         data = assemble(session=session, order=order)
-    assert data.evidence.oee_note is not None and data.evidence.oee_note.zh.startswith("数据不足")
+    oee = next(f for f in data.evidence.figures if f.name == "oee")
+    assert oee.status == "insufficient" and oee.value is None and oee.text.zh.startswith("数据不足")
     sentence = data.summary.findings[1].zh
     assert "数据不足" in sentence and "平均 OEE" not in sentence
     assert all("oee" not in r.measured for r in data.evidence.contradictions)  # nothing proposed from OEE
@@ -168,10 +169,12 @@ def test_provider_marks_the_bottleneck_device_and_the_list_shows_each_device(app
     client = client_as(app, world, "provider")
     url = f"/provider/orders/{world.order_id}/questionnaire"
     page = client.get(url).get_data(as_text=True)
-    assert 'id="device-figures"' in page and "按计划生产时间加权" in page
+    assert 'id="device-figures"' in page and "同一组设备的时间开动率 × 性能开动率 × 合格品率" in page
     marked = client.post(
         f"/provider/orders/{world.order_id}/devices/D01/bottleneck",
         data={"csrf_token": csrf_from(page), "bottleneck": "1"},
     )
     assert marked.status_code == 302
-    assert "取自瓶颈设备" in client.get(url).get_data(as_text=True)
+    after = client.get(url).get_data(as_text=True)
+    basis = re.search(r'<p id="oee-basis">(.*?)</p>', after, re.DOTALL)
+    assert basis is not None and "取自瓶颈设备" in basis.group(1), basis

@@ -131,6 +131,12 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         None,
         ui_role("provider", 422, 404),
     ),
+    # No form body: the year is missing, so the provider is told so (422); others never reach the form.
+    ("plant_records.load_holiday_notice", "POST"): (
+        "/provider/orders/{o}/calendar/notice",
+        None,
+        ui_role("provider", 422, 404),
+    ),
     ("plant_records.delete_calendar_rule", "POST"): (
         "/provider/orders/{o}/calendar/999999/delete",
         None,

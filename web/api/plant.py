@@ -23,15 +23,19 @@ from diagnose.schemas.devices import (
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.telemetry import (
     MAX_WINDOW,
+    DailyOee,
     DeviceOee,
+    FigureOut,
     IndicatorQuery,
     IndicatorsOut,
     SeriesOut,
     SeriesPoint,
     SeriesQuery,
 )
-from diagnose.services import device_import, devices, plant, telemetry_queries
+from diagnose.services import assessments, device_import, devices, evidence_snapshot, plant, telemetry_queries
 from scoring.indicators import Window
+from scoring.indicators.figures import Figure, definition_text, figure_text
+from scoring.indicators.snapshot import EvidenceSnapshot
 from web.api.base import ALL, api_role, bp, ok, tag, writing
 from web.db import get_session
 from web.scope import get_order, get_order_device
@@ -221,43 +225,91 @@ def _f(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
 
 
+def figure_out(figure: Figure, oee_basis: str = "pooled") -> FigureOut:
+    """A snapshot figure as the API answers it (the page's words in `text`)."""
+    return FigureOut(
+        name=figure.name,
+        value=_f(figure.value),
+        status=figure.status,  # type: ignore[arg-type]
+        text=figure_text(figure),
+        population=list(figure.population),
+        have_hours=figure.have_hours,
+        need_hours=figure.need_hours,
+        basis=figure.basis,
+        reason=figure.reason,
+        flags=list(figure.flags),
+        definition=definition_text(figure.name, figure, oee_basis=oee_basis) if figure.ok else "",
+    )
+
+
+def _ok(figure: Figure) -> float | None:
+    return _f(figure.value) if figure.ok else None
+
+
+def indicators_out(snapshot: EvidenceSnapshot, *, source: str, sha: str | None) -> IndicatorsOut:
+    """The API's answer from an evidence snapshot: nothing computed here."""
+    production = [line for line in snapshot.ledger if line.production]
+    figures = snapshot.figures
+    return IndicatorsOut(
+        start=snapshot.window.start,
+        end=snapshot.window.end,
+        source=source,  # type: ignore[arg-type]
+        snapshot_sha256=sha,
+        devices_total=len(production),
+        devices_networked=sum(1 for line in production if line.connected or line.device_external_id),
+        networking_rate=_ok(figures["networking_rate"]),
+        coverage=_ok(figures["coverage"]),
+        oee=_ok(figures["oee"]),
+        utilisation=_ok(figures["utilisation"]),
+        energy_per_good_unit_kwh=_ok(figures["energy_per_unit_kwh"]),
+        figures={name: figure_out(f, snapshot.oee_basis) for name, f in figures.items()},
+        oee_basis=snapshot.oee_basis,
+        devices=[
+            DeviceOee(
+                external_id=d.external_id,
+                availability=_ok(d.figures["availability"]),
+                performance=_ok(d.figures["performance"]),
+                quality=_ok(d.figures["quality"]),
+                oee=_ok(d.figures["oee"]),
+                planned_s=float(d.planned_s),
+                run_s=float(d.run_s),
+                total_count=d.total_count,
+                good_count=d.good_count,
+                observed_s=float(d.observed_s),
+                known_s=float(d.known_s),
+                unknown_planned_s=float(d.unknown_planned_s),
+                coverage_basis=d.coverage_basis,
+                seconds_by_state={k: float(v) for k, v in d.by_state.items()},
+                downtime_by_reason_s={k: float(v) for k, v in d.downtime_by_reason.items()},
+                figures={name: figure_out(f) for name, f in d.figures.items()},
+            )
+            for d in snapshot.devices
+        ],
+        daily=[DailyOee(day=day, figure=figure_out(f)) for day, f in snapshot.daily],
+    )
+
+
 @bp.get("/orders/<int:order_id>/indicators", tags=PLANT, responses={200: IndicatorsOut})
 @api_role(*ALL)
 def indicators(path: OrderPath, query: IndicatorQuery) -> Response:
-    """Networking rate, data-capture coverage and OEE of the order's plant over [start, end) (the last 7 days by
-    default, at most 92), with each device's OEE; the window is in the answer."""
+    """The plant's measured indicators, each with its status (ok / insufficient / out of bounds / no data),
+    population and data: without start and end, the evidence snapshot the order's latest scoring used
+    (`source: scoring`, as the result page and the report), else the last 7 days; with a window [start, end)
+    (at most 92 days), the same function over it (`source: live`)."""
     order = get_order(path.order_id)
+    db = get_session()
+    result = assessments.latest_result(session=db, order=order)
+    if query.start is None and query.end is None and result is not None:
+        record = evidence_snapshot.record_of(session=db, result=result)
+        snapshot = evidence_snapshot.of_result(
+            session=db, result=result, silence_timeout_s=_settings().silence_timeout_s
+        )
+        return ok(indicators_out(snapshot, source="scoring", sha=record.sha256 if record else None))
     window = _window(query.start, query.end, MAX_WINDOW["hour"], timedelta(days=EVIDENCE_DAYS))
-    found = telemetry_queries.enterprise_evidence(
-        session=get_session(),
+    snapshot = evidence_snapshot.compute(
+        session=db,
         enterprise_id=order.enterprise_id,
         window=window,
         silence_timeout_s=_settings().silence_timeout_s,
     )
-    return ok(
-        IndicatorsOut(
-            start=window.start,
-            end=window.end,
-            devices_total=found.devices_total,
-            devices_networked=found.devices_networked,
-            networking_rate=_f(found.networking_rate),
-            coverage=_f(found.coverage),
-            oee=_f(found.oee),
-            utilisation=_f(found.utilisation),
-            energy_per_good_unit_kwh=_f(found.energy_per_good_unit_kwh),
-            devices=[
-                DeviceOee(
-                    external_id=external_id,
-                    availability=_f(r.availability),
-                    performance=_f(r.performance),
-                    quality=_f(r.quality),
-                    oee=_f(r.oee),
-                    planned_s=float(r.planned_s),
-                    run_s=float(r.run_s),
-                    total_count=r.total_count,
-                    good_count=r.good_count,
-                )
-                for external_id, r in sorted(found.oee_by_device.items())
-            ],
-        )
-    )
+    return ok(indicators_out(snapshot, source="live", sha=None))

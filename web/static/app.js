@@ -3,6 +3,7 @@
   "use strict";
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var T = JSON.parse(document.getElementById("i18n").textContent);
+  function esc(text) { return String(text).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); }
 
   /* ---- a long <select> narrowed by typing (the organisations of a city): matching options are kept, the
      rest taken out (phones ignore hidden options); one match is chosen; clearing the box restores all ---- */
@@ -219,7 +220,8 @@
     } else if (kind === "oee") {
       fetch(el.dataset.src, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (j) {
         chart.setOption({
-          tooltip: { trigger: "axis" },
+          // A day below the OEE card's minimum has no point: the tooltip says why (数据不足 …), as the page does.
+          tooltip: { trigger: "axis", formatter: function (ps) { var p = j.points[ps[0].dataIndex]; return esc(p.day) + "<br>" + esc(p.text); } },
           xAxis: { type: "category", data: j.points.map(function (p) { return p.day; }) },
           yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: function (v) { return Math.round(v * 100) + "%"; } } },
           series: [{ type: "line", name: T.oee, connectNulls: false, data: j.points.map(function (p) { return p.oee; }) }]

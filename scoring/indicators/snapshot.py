@@ -1,0 +1,474 @@
+"""The evidence snapshot of a diagnosis: every device and plant figure of one window, computed in one place.
+
+`evidence_snapshot(SnapshotInput) -> EvidenceSnapshot` is the only code that computes a plant figure; pages,
+the report, the API, the CLI, supervision and the scoring read its result (docs/scoring.md, "Measured
+evidence"). A plant figure pools the devices whose own figure is ok under the card's one minimum of data
+(data/figure_rules.json), over the same devices and weights for every figure of a card, so the plant OEE is
+the product of the plant availability, performance and quality shown beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from scoring.china_time import CHINA_TZ
+from scoring.indicators.atoms import Atom, DeviceInput, device_atoms
+from scoring.indicators.calendar import CalendarRuleSpec, has_shifts, planned_stops
+from scoring.indicators.coverage import sampled_coverage
+from scoring.indicators.figures import (
+    INSUFFICIENT,
+    OK,
+    OUT_OF_BOUNDS,
+    UNAVAILABLE,
+    Card,
+    Figure,
+    FigureRules,
+    load_figure_rules,
+)
+from scoring.indicators.intervals import seconds
+from scoring.indicators.model import STATES, UNKNOWN, CalendarEntry, OeeResult, Segment, Window
+from scoring.indicators.oee import bound_flags
+
+SNAPSHOT_VERSION = "evidence-snapshot-1"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """One line of the plant's equipment ledger (设备台账)."""
+
+    code: str
+    name: str
+    production: bool = True
+    connected: bool = False  # marked connected, or naming a registered platform device
+    device_external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInput:
+    """Everything a snapshot is computed from: plain data gathered at the edge (diagnose/services)."""
+
+    window: Window
+    devices: tuple[DeviceInput, ...]  # the plant's networked devices
+    calendar: tuple[CalendarRuleSpec, ...] = ()
+    ledger: tuple[LedgerLine, ...] = ()
+    silence_timeout_s: Fraction = Fraction(600)
+    rules: FigureRules | None = None  # default: the packaged figure rules
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFigures:
+    """One device's figures over its observed period, with the time and counts they rest on (seconds exact)."""
+
+    external_id: str
+    name: str
+    kind: str
+    bottleneck: bool
+    observed: Window | None
+    observed_s: Fraction
+    known_s: Fraction  # observed time whose state is known
+    planned_s: Fraction
+    unknown_planned_s: Fraction  # planned time of unknown state: 无数据, neither run nor downtime
+    run_s: Fraction
+    by_state: Mapping[str, Fraction]
+    downtime_by_state: Mapping[str, Fraction]
+    downtime_by_reason: Mapping[str, Fraction]
+    total_count: int
+    good_count: int
+    performance_count: int
+    energy_kwh: Fraction
+    metered: bool
+    coverage_basis: str  # exception (known-state time) | sampling (samples received over expected)
+    received: int
+    expected: int
+    flags: tuple[str, ...]
+    figures: Mapping[str, Figure]
+    timeline: tuple[Segment, ...] = ()  # the longest state of each hour, runs merged
+    ideal_cycle_s: Fraction | None = None
+
+    @property
+    def known_planned_s(self) -> Fraction:
+        """Availability's denominator."""
+        return self.planned_s - self.unknown_planned_s
+
+    @property
+    def downtime_s(self) -> Fraction:
+        """Known planned time not run."""
+        return self.known_planned_s - self.run_s
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceSnapshot:
+    """The measured evidence of one window: per-device figures, plant figures, the OEE of each day."""
+
+    version: str
+    rules_version: str
+    window: Window
+    silence_timeout_s: Fraction
+    has_calendar: bool
+    oee_basis: str  # pooled | bottleneck
+    devices: tuple[DeviceFigures, ...]
+    figures: Mapping[str, Figure]
+    ledger: tuple[LedgerLine, ...] = ()
+    daily: tuple[tuple[str, Figure], ...] = ()  # (China date, plant OEE of that day)
+
+    def device(self, external_id: str) -> DeviceFigures | None:
+        """One device's figures."""
+        return next((d for d in self.devices if d.external_id == external_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sums:
+    observed_s: Fraction
+    known_s: Fraction
+    planned_s: Fraction
+    unknown_planned_s: Fraction
+    run_s: Fraction
+    total: int
+    good: int
+    counted: int
+    energy: Fraction
+    metered: bool
+
+    @property
+    def known_planned_s(self) -> Fraction:
+        return self.planned_s - self.unknown_planned_s
+
+
+def _sums(atoms: Sequence[Atom]) -> _Sums:
+    zero = Fraction(0)
+    return _Sums(
+        observed_s=sum((a.length_s for a in atoms), zero),
+        known_s=sum((a.length_s - a.by_state.get(UNKNOWN, zero) for a in atoms), zero),
+        planned_s=sum((a.planned_s for a in atoms), zero),
+        unknown_planned_s=sum((a.unknown_planned_s for a in atoms), zero),
+        run_s=sum((a.run_s for a in atoms), zero),
+        total=sum(a.total_count for a in atoms),
+        good=sum(a.good_count for a in atoms),
+        counted=sum(a.performance_count for a in atoms),
+        energy=sum((a.energy_kwh for a in atoms), zero),
+        metered=any(a.metered for a in atoms),
+    )
+
+
+def _merged(maps: Iterable[Mapping[str, Fraction]]) -> dict[str, Fraction]:
+    out: dict[str, Fraction] = {}
+    for mapping in maps:
+        for key, value in mapping.items():
+            out[key] = out.get(key, Fraction(0)) + value
+    return {k: v for k, v in out.items() if v}
+
+
+def _have(card: Card, sums: _Sums) -> Fraction:
+    if card.basis == "known_planned":
+        return sums.known_planned_s
+    return sums.known_s if card.basis == "known" else sums.observed_s
+
+
+def _device_values(sums: _Sums, cycle: Fraction | None) -> dict[str, tuple[Fraction | None, str]]:
+    """Each figure's value, or None with the reason."""
+    a = sums.run_s / sums.known_planned_s if sums.known_planned_s else None
+    if cycle is None:
+        p, p_why = None, "no_cycle_time"
+    else:
+        p, p_why = (cycle * sums.counted / sums.run_s, "") if sums.run_s else (None, "no_run")
+    q = Fraction(sums.good, sums.total) if sums.total else None
+    why = "nothing_planned" if a is None else p_why if p is None else "no_counts" if q is None else ""
+    oee = a * p * q if a is not None and p is not None and q is not None else None
+    teep = sums.run_s / sums.known_s * p * q if sums.known_s and p is not None and q is not None else None
+    energy = sums.energy / sums.good if sums.metered and sums.good else None
+    return {
+        "availability": (a, "nothing_planned"),
+        "performance": (p, p_why),
+        "quality": (q, "no_counts"),
+        "oee": (oee, why),
+        "teep": (teep, why or "no_state"),
+        "utilisation": (sums.run_s / sums.known_s if sums.known_s else None, "no_state"),
+        "energy_per_unit_kwh": (energy, "no_energy" if not sums.metered else "no_good_parts"),
+    }
+
+
+def _flagged(flags: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Which figures a device's bound flags concern."""
+    out: dict[str, list[str]] = {}
+    for flag in flags:
+        names = {
+            "performance_above_tolerance": ("performance", "oee", "teep"),
+            "oee_out_of_bounds": ("oee", "teep"),
+            "availability_out_of_bounds": ("availability", "oee", "teep"),
+            "quality_out_of_bounds": ("quality", "oee", "teep"),
+        }.get(flag, ())
+        for name in names:
+            out.setdefault(name, []).append(flag)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _device_figures(
+    external_id: str, sums: _Sums, cycle: Fraction | None, coverage: Fraction | None, rules: FigureRules
+) -> tuple[dict[str, Figure], tuple[str, ...]]:
+    values = _device_values(sums, cycle)
+    values["coverage"] = (coverage, "no_state")
+    v = {k: x[0] for k, x in values.items()}
+    flags = bound_flags(v["availability"], v["performance"], v["quality"], v["oee"])
+    flagged = _flagged(flags)
+    out: dict[str, Figure] = {}
+    for card in rules.cards:
+        if card.id == "networking":
+            continue
+        have = _have(card, sums)
+        for name in card.figures:
+            value, why = values[name]
+            base = (name, (external_id,), have, card.need_s, card.basis)
+            if have < card.need_s:
+                out[name] = Figure(name, None, INSUFFICIENT, *base[1:])
+            elif value is None:
+                out[name] = Figure(name, None, UNAVAILABLE, *base[1:], reason=why)
+            elif name in flagged:
+                out[name] = Figure(name, value, OUT_OF_BOUNDS, *base[1:], flags=flagged[name])
+            else:
+                out[name] = Figure(name, value, OK, *base[1:])
+    return out, flags
+
+
+def _card_status(card: Card, device: Mapping[str, Figure]) -> Figure:
+    """The device's one status for a whole card (the worst of its figures: insufficient, out of bounds,
+    unavailable), as a figure carrying the card's have and reason."""
+    figures = [device[name] for name in card.figures]
+    for status in (INSUFFICIENT, OUT_OF_BOUNDS, UNAVAILABLE):
+        hit = next((f for f in figures if f.status == status), None)
+        if hit is not None:
+            return hit
+    return figures[0]
+
+
+def _pooled(card: Card, pop: Sequence[tuple[DeviceFigures, _Sums]]) -> dict[str, Fraction]:
+    """The plant value of each figure of a card over its population (same devices, same weights)."""
+    s = [x[1] for x in pop]
+    run = sum((x.run_s for x in s), Fraction(0))
+    if card.id == "oee":
+        a = run / sum((x.known_planned_s for x in s), Fraction(0))
+        cycled = sum(((d.ideal_cycle_s or Fraction(0)) * x.counted for d, x in pop), Fraction(0))
+        p = cycled / run
+        q = Fraction(sum(x.good for x in s), sum(x.total for x in s))
+        known = sum((x.known_s for x in s), Fraction(0))
+        return {
+            "availability": a,
+            "performance": p,
+            "quality": q,
+            "oee": a * p * q,
+            "teep": run / known * p * q,
+        }
+    if card.id == "utilisation":
+        return {"utilisation": run / sum((x.known_s for x in s), Fraction(0))}
+    if card.id == "coverage":
+        observed = sum((x.observed_s for x in s), Fraction(0))
+        covered = sum(
+            ((d.figures["coverage"].value or Fraction(0)) * x.observed_s for d, x in pop), Fraction(0)
+        )
+        return {"coverage": covered / observed}
+    energy = sum((x.energy for x in s), Fraction(0))
+    return {"energy_per_unit_kwh": energy / sum(x.good for x in s)}
+
+
+def _plant_card(
+    card: Card, devices: Sequence[tuple[DeviceFigures, _Sums]], bottleneck: str | None
+) -> dict[str, Figure]:
+    """The plant figures of one card: pooled over the devices whose whole card is ok, or why there are none."""
+    chosen = [d for d in devices if d[0].external_id == bottleneck] if bottleneck else list(devices)
+    pop = [d for d in chosen if all(d[0].figures[n].status == OK for n in card.figures)]
+    names = tuple(d.external_id for d, _ in pop)
+    if pop:
+        values = _pooled(card, pop)
+        have = max(_have(card, x) for _, x in pop)
+        return {n: Figure(n, values[n], OK, names, have, card.need_s, card.basis) for n in card.figures}
+    statuses = [(d, _card_status(card, d.figures)) for d, _ in chosen]
+    bad = [(d, f) for d, f in statuses if f.status == OUT_OF_BOUNDS]
+    short = [(d, f) for d, f in statuses if f.status == INSUFFICIENT]
+    if bad:
+        flags = tuple(f"{d.external_id}: {flag}" for d, f in bad for flag in f.flags)
+        have = max(f.have_s for _, f in bad)
+        status, reason = OUT_OF_BOUNDS, ""
+    elif short:
+        flags, have, status, reason = (), max(f.have_s for _, f in short), INSUFFICIENT, ""
+    else:
+        flags, have, status = (), max((f.have_s for _, f in statuses), default=Fraction(0)), UNAVAILABLE
+        reason = statuses[0][1].reason if statuses else "no_devices"
+    return {
+        n: Figure(n, None, status, (), have, card.need_s, card.basis, reason, flags) for n in card.figures
+    }
+
+
+def networking_figure(ledger: Sequence[LedgerLine], rules: FigureRules | None = None) -> Figure:
+    """Connected production equipment of the ledger over production equipment of the ledger."""
+    card = (rules or load_figure_rules()).card("networking")
+    production = [line for line in ledger if line.production]
+    names = tuple(line.code for line in production)
+    if not production:
+        reason = "no_production_lines" if ledger else "no_ledger"
+        return Figure("networking_rate", None, UNAVAILABLE, (), Fraction(0), card.need_s, card.basis, reason)
+    connected = sum(1 for line in production if line.connected or line.device_external_id)
+    value = Fraction(connected, len(production))
+    return Figure("networking_rate", value, OK, names, Fraction(0), card.need_s, card.basis)
+
+
+def _timeline(atoms: Sequence[Atom]) -> tuple[Segment, ...]:
+    runs: list[Segment] = []
+    for atom in atoms:
+        state = max(STATES, key=lambda s: (atom.by_state.get(s, Fraction(0)), -STATES.index(s)))
+        if runs and runs[-1].state == state and runs[-1].end == atom.start:
+            runs[-1] = Segment(runs[-1].start, atom.end, state)
+        else:
+            runs.append(Segment(atom.start, atom.end, state))
+    return tuple(runs)
+
+
+def _coverage(
+    device: DeviceInput, atoms: Sequence[Atom], sums: _Sums, timeout: Fraction
+) -> tuple[str, int, int, Fraction | None]:
+    """(basis, received, expected, ratio): known-state time over observed time for a device reporting by
+    exception; samples received over expected at its declared interval (else the silence timeout) otherwise."""
+    if device.by_exception:
+        ratio = sums.known_s / sums.observed_s if sums.observed_s else None
+        return "exception", 0, 0, ratio
+    if device.observed is None:
+        return "sampling", 0, 0, None
+    heard = [ts for part in device.raw for ts in part.heard if part.window.start <= ts < part.window.end]
+    rolled = {a.hour_start: a.sample_count for a in device.hours}
+    received, expected = sampled_coverage(heard, device.observed, device.sample_interval_s or timeout, rolled)
+    return "sampling", received, expected, Fraction(received, expected) if expected else None
+
+
+def _days(window: Window) -> list[tuple[str, Window]]:
+    out: list[tuple[str, Window]] = []
+    day = window.start.astimezone(CHINA_TZ).date()
+    while True:
+        start = datetime.combine(day, datetime.min.time(), CHINA_TZ)
+        if start >= window.end:
+            return out
+        piece = Window(max(start, window.start), min(start + timedelta(days=1), window.end))
+        if piece.end > piece.start:
+            out.append((day.isoformat(), piece))
+        day += timedelta(days=1)
+
+
+def evidence_snapshot(inp: SnapshotInput) -> EvidenceSnapshot:
+    """Every figure of the window: per device over its observed period, then the plant's (see module doc)."""
+    rules = inp.rules or load_figure_rules()
+    rows: list[tuple[DeviceFigures, _Sums, list[Atom]]] = []
+    for device in sorted(inp.devices, key=lambda d: d.external_id):
+        stops: list[CalendarEntry] = list(device.planned_stops)
+        if device.observed is not None:
+            stops += planned_stops(inp.calendar, device.observed)
+        atoms = (
+            device_atoms(device, stops, silence_timeout_s=inp.silence_timeout_s) if device.observed else []
+        )
+        sums = _sums(atoms)
+        basis, received, expected, ratio = _coverage(device, atoms, sums, inp.silence_timeout_s)
+        figures, flags = _device_figures(device.external_id, sums, device.ideal_cycle_s, ratio, rules)
+        by_state = {s: sum((a.by_state.get(s, Fraction(0)) for a in atoms), Fraction(0)) for s in STATES}
+        row = DeviceFigures(
+            external_id=device.external_id,
+            name=device.name,
+            kind=device.kind,
+            bottleneck=device.bottleneck,
+            observed=device.observed,
+            observed_s=sums.observed_s,
+            known_s=sums.known_s,
+            planned_s=sums.planned_s,
+            unknown_planned_s=sums.unknown_planned_s,
+            run_s=sums.run_s,
+            by_state=by_state,
+            downtime_by_state=_merged(a.downtime_by_state for a in atoms),
+            downtime_by_reason=_merged(a.downtime_by_reason for a in atoms),
+            total_count=sums.total,
+            good_count=sums.good,
+            performance_count=sums.counted,
+            energy_kwh=sums.energy,
+            metered=sums.metered,
+            coverage_basis=basis,
+            received=received,
+            expected=expected,
+            flags=flags,
+            figures=figures,
+            timeline=_timeline(atoms),
+            ideal_cycle_s=device.ideal_cycle_s,
+        )
+        rows.append((row, sums, atoms))
+    bottleneck = next((d.external_id for d, _, _ in rows if d.bottleneck), None)
+    plant: dict[str, Figure] = {"networking_rate": networking_figure(inp.ledger, rules)}
+    pairs = [(d, s) for d, s, _ in rows]
+    for card in rules.cards:
+        if card.id != "networking":
+            plant.update(_plant_card(card, pairs, bottleneck if card.id == "oee" else None))
+    return EvidenceSnapshot(
+        version=SNAPSHOT_VERSION,
+        rules_version=rules.version,
+        window=inp.window,
+        silence_timeout_s=inp.silence_timeout_s,
+        has_calendar=has_shifts(inp.calendar),
+        oee_basis="bottleneck" if bottleneck else "pooled",
+        devices=tuple(d for d, _, _ in rows),
+        figures=plant,
+        ledger=tuple(inp.ledger),
+        daily=_daily(inp.window, rows, rules, bottleneck),
+    )
+
+
+def _daily(
+    window: Window,
+    rows: Sequence[tuple[DeviceFigures, _Sums, list[Atom]]],
+    rules: FigureRules,
+    bottleneck: str | None,
+) -> tuple[tuple[str, Figure], ...]:
+    """The plant OEE of each China day of the window, by the same card rule applied to that day's data."""
+    card = rules.card("oee")
+    out: list[tuple[str, Figure]] = []
+    for day, piece in _days(window):
+        pairs = []
+        for device, _, atoms in rows:
+            mine = [a for a in atoms if piece.start <= a.start < piece.end]
+            sums = _sums(mine)
+            figures, _ = _device_figures(device.external_id, sums, device.ideal_cycle_s, None, rules)
+            pairs.append((replace(device, figures=figures), sums))
+        out.append((day, _plant_card(card, pairs, bottleneck)["oee"]))
+    return tuple(out)
+
+
+def device_oee(
+    device: DeviceInput, calendar: Sequence[CalendarRuleSpec], *, silence_timeout_s: float | Fraction
+) -> OeeResult:
+    """One device's OEE over its observed period, from the same atoms as the snapshot (the CLI's per-device
+    figures). Without an ideal cycle time performance, OEE and TEEP are None."""
+    if device.observed is None:
+        raise ValueError("the device was not observed in the window")
+    stops = [*device.planned_stops, *planned_stops(calendar, device.observed)]
+    atoms = device_atoms(device, stops, silence_timeout_s=silence_timeout_s)
+    sums = _sums(atoms)
+    values = _device_values(sums, device.ideal_cycle_s)
+    a, p, q, oee = (values[n][0] for n in ("availability", "performance", "quality", "oee"))
+    return OeeResult(
+        availability=a,
+        performance=p,
+        quality=q,
+        oee=oee,
+        planned_s=sums.planned_s,
+        run_s=sums.run_s,
+        total_count=sums.total,
+        good_count=sums.good,
+        downtime_s=sums.known_planned_s - sums.run_s,
+        downtime_by_state=_merged(x.downtime_by_state for x in atoms),
+        downtime_by_reason=_merged(x.downtime_by_reason for x in atoms),
+        teep=values["teep"][0],
+        window_s=sums.observed_s,
+        performance_count=sums.counted,
+        flags=bound_flags(a, p, q, oee),
+        unknown_planned_s=sums.unknown_planned_s,
+        unknown_s=sums.observed_s - sums.known_s,
+    )
+
+
+def window_s(window: Window) -> Fraction:
+    """The window's length in seconds."""
+    return seconds(window.end - window.start)
