@@ -94,6 +94,24 @@ class Settings(BaseSettings):
     secret_key: str = Field(
         "", description="Flask session signing key; generated into var/secret_key if unset."
     )
+    audit_key: str = Field(
+        "",
+        description="HMAC-SHA256 key of the audit chain, kept outside the database (or DIAGNOSE_AUDIT_KEY_FILE); "
+        "empty: the development key, which production refuses.",
+    )
+    audit_key_file: Path | None = Field(
+        None,
+        description="File holding the audit chain's HMAC key (read once; instead of DIAGNOSE_AUDIT_KEY).",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        None,
+        description="Append-only JSONL file the audit chain's head is checkpointed to (`diagnose audit-log "
+        "checkpoint`, the jobs process); empty means <var_dir>/audit-checkpoints.jsonl. Put it where the "
+        "database's users cannot write (another host, an append-only mount).",
+    )
+    audit_checkpoint_interval_min: int = Field(
+        15, description="How often the jobs process checkpoints the audit chain's head, minutes."
+    )
     session_lifetime_min: int = Field(120, description="Idle web session expiry, minutes.")
     login_rate_limit: str = Field(
         "10 per minute", description="Rate limit on login attempts per client address."
@@ -156,6 +174,10 @@ class Settings(BaseSettings):
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.env == "production" and not self.secret_key:
             raise ValueError("DIAGNOSE_SECRET_KEY must be set in production")
+        if self.env == "production" and not (self.audit_key or self.audit_key_file):
+            raise ValueError("DIAGNOSE_AUDIT_KEY or DIAGNOSE_AUDIT_KEY_FILE must be set in production")
+        if self.audit_key and len(self.audit_key.encode("utf-8")) < MIN_AUDIT_KEY_BYTES:
+            raise ValueError(f"DIAGNOSE_AUDIT_KEY must be at least {MIN_AUDIT_KEY_BYTES} bytes")
         return self
 
     @property
@@ -184,6 +206,31 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def effective_audit_key(self) -> bytes:
+        """The audit chain's HMAC key: the setting, the key file's contents, or the development key."""
+        if self.audit_key:
+            return self.audit_key.encode("utf-8")
+        if self.audit_key_file is not None:
+            key = self.audit_key_file.read_bytes().strip()
+            if len(key) < MIN_AUDIT_KEY_BYTES:
+                raise ValueError(
+                    f"DIAGNOSE_AUDIT_KEY_FILE {self.audit_key_file} holds {len(key)} bytes; "
+                    f"at least {MIN_AUDIT_KEY_BYTES} are needed"
+                )
+            return key
+        return DEVELOPMENT_AUDIT_KEY
+
+    @property
+    def effective_audit_checkpoint_file(self) -> Path:
+        """Where the audit chain's checkpoints are appended."""
+        return self.audit_checkpoint_file or self.var_dir / "audit-checkpoints.jsonl"
+
+
+# The audit chain's key when none is configured: public, so only for development and tests (production refuses
+# to start without one). A key file must hold at least this many bytes.
+DEVELOPMENT_AUDIT_KEY = b"diagnose-development-audit-key (not secret; production refuses it)"
+MIN_AUDIT_KEY_BYTES = 32
 
 
 def redact_url(url: str) -> str:

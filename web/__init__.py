@@ -54,6 +54,9 @@ def create_app(
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_TRANSLATION_DIRECTORIES="translations",
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+        # A sliding window: a fixed one lets twice the limit through around its boundary (10 at 12:00:59,
+        # 10 more at 12:01:00); the moving window counts every hit of the last minute, in Redis for all workers.
+        RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_HEADERS_ENABLED=True,
     )
     if test_config:

@@ -67,6 +67,7 @@ def test_content_hash_recomputes_from_stored_data(issued: tuple[IssuedReport, Is
             version=stamp.version,
             lang=stamp.lang,
             issued_at=stamp.issued_at,
+            audit_head={"rows": stamp.audit_rows, "value": stamp.audit_value},
         )
         assert again == row.content_sha256
 

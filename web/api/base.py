@@ -84,8 +84,10 @@ def _authenticate() -> Response | None:
     roles = ROLES.get(name)
     if roles is None:
         return None
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    found = tokens.token_holder(session=get_session(), token=token.strip()) if scheme == "Bearer" else None
+    # RFC 9110 §11.1: the scheme name is case-insensitive ("bearer …" is as good as "Bearer …").
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    bearer = scheme.lower() == "bearer"
+    found = tokens.token_holder(session=get_session(), token=token.strip()) if bearer else None
     if found is None:
         return error_response(401, "a valid, unexpired Bearer token is required")
     g.user, g.token_scope = found
