@@ -69,7 +69,7 @@ def create_app(
     if replay is not None:
         app.extensions["diagnose_replay"] = replay
 
-    from web import db, errors, extensions, forms, labels, messages, ops
+    from web import db, errors, extensions, forms, labels, messages, ops, scope
 
     db.init_app(app, settings)
     ops.init_app(app)
@@ -77,6 +77,7 @@ def create_app(
     labels.init_app(app)
     messages.init_app(app)
     forms.init_app(app)
+    scope.init_app(app)
 
     from web import (
         admin,

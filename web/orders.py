@@ -28,7 +28,7 @@ from web.auth import role_required
 from web.db import get_session
 from web.forms import parse_form
 from web.messages import reason_of
-from web.scope import get_order, list_args
+from web.scope import get_order, get_plant_order, list_args
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 PARTIES = ("bureau", "provider", "enterprise", "admin")
@@ -139,6 +139,6 @@ def oee_json(order_id: int) -> dict[str, Any]:
     """Daily plant OEE over the last week, for the trend chart."""
     settings = current_app.extensions["diagnose_settings"]
     points = assessments.oee_trend(
-        session=get_session(), order=get_order(order_id), silence_timeout_s=settings.silence_timeout_s
+        session=get_session(), order=get_plant_order(order_id), silence_timeout_s=settings.silence_timeout_s
     )
     return {"points": points}

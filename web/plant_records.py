@@ -17,9 +17,10 @@ from web.auth import role_required
 from web.db import get_session
 from web.forms import FormError, parse_form, typed
 from web.messages import not_saved, reason_of
-from web.scope import get_order
+from web.scope import get_order, guard_plant
 
 bp = Blueprint("plant_records", __name__, url_prefix="/provider/orders/<int:order_id>")
+guard_plant(bp)  # the plant of the order: only while the order is open
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 

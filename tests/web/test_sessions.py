@@ -285,3 +285,54 @@ def test_two_gunicorn_workers_share_the_login_limit_in_redis(
         server.terminate()
         server.wait(15)
         client.close()
+
+
+def test_the_login_limit_is_a_sliding_window_shared_by_two_gunicorn_workers(
+    engine: Engine, db_settings: Settings, tmp_path: Path, redis_url: str
+) -> None:
+    """14 tries straddling the end of a fixed window: 1 at t0, 6 at t0+50 s, 7 at t0+61 s. A fixed window of
+    10 per minute (counted from its first hit, as limits' fixed window in Redis does) starts afresh at t0+60 and
+    lets all 14 through; the moving window counts the 6 of t0+50 with the 7 of t0+61 and refuses the last 3."""
+    pytest.importorskip("redis")
+    port = free_port()
+    env = dict(os.environ) | {
+        "DIAGNOSE_DATABASE_URL": db_settings.effective_database_url,
+        "DIAGNOSE_VAR_DIR": str(tmp_path),
+        "DIAGNOSE_WEB_PORT": str(port),
+        "DIAGNOSE_WEB_WORKERS": "2",
+        "DIAGNOSE_RATELIMIT_STORAGE_URL": redis_url,
+        "DIAGNOSE_LOGIN_RATE_LIMIT": "10 per minute",
+        "DIAGNOSE_SECRET_KEY": "test-secret",
+    }
+    server = subprocess.Popen([sys.executable, "-m", "apps", "serve"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not answers("127.0.0.1", port, 0.2):
+            assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
+            time.sleep(0.1)
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        base = f"http://127.0.0.1:{port}/login"
+        csrf = csrf_from(opener.open(base, timeout=10).read().decode())
+        codes: list[int] = []
+
+        def tries(n: int) -> None:
+            for _ in range(n):  # each on a new connection: gunicorn spreads them over both workers
+                name = f"stranger-{len(codes)}"  # a name of its own: the per-name lock stays out of the way
+                form = urllib.parse.urlencode(
+                    {"username": name, "password": "y", "csrf_token": csrf}
+                ).encode()
+                try:
+                    codes.append(opener.open(urllib.request.Request(base, data=form), timeout=30).status)
+                except urllib.error.HTTPError as exc:
+                    codes.append(exc.code)
+
+        t0 = time.monotonic()
+        tries(1)
+        time.sleep(max(0.0, t0 + 50 - time.monotonic()))
+        tries(6)
+        time.sleep(max(0.0, t0 + 61 - time.monotonic()))
+        tries(7)
+        assert codes == [401] * 11 + [429] * 3
+    finally:
+        server.terminate()
+        server.wait(15)

@@ -21,6 +21,7 @@ from diagnose.schemas.errors import ErrorOut, FieldError, FieldMessage, field_er
 from diagnose.services import tokens
 from web.db import get_session
 from web.extensions import csrf
+from web.scope import get_plant_order
 
 F = TypeVar("F", bound=Callable[..., Any])
 ALL = ("admin", "bureau", "provider", "enterprise")
@@ -40,16 +41,21 @@ csrf.exempt(bp)  # no cookies are used here: a Bearer token cannot be sent by a 
 # endpoint name (the view's __name__) → roles allowed; views without an entry are public (the document).
 ROLES: dict[str, tuple[str, ...]] = {}
 COMPUTES: set[str] = set()  # POSTs that store nothing (sizing, verifying): a read-scope token may call them
+PLANT: set[str] = set()  # endpoints that show or change the plant of `order_id`: only while the order is open
 
 
-def api_role(*roles: str, stores: bool = True) -> Callable[[F], F]:
+def api_role(*roles: str, stores: bool = True, plant: bool = False) -> Callable[[F], F]:
     """Allow only these roles (403); the token is checked before anything else (401), see `_authenticate`.
-    `stores=False` marks a POST that changes nothing, so a read-scope token may call it."""
+    `stores=False` marks a POST that changes nothing, so a read-scope token may call it; `plant=True` an
+    endpoint on the order's plant (devices, telemetry, indicators, the questionnaire), which a provider reaches
+    only while that order is open (`web.scope.get_plant_order`)."""
 
     def decorator(view: F) -> F:
         ROLES[view.__name__] = roles
         if not stores:
             COMPUTES.add(view.__name__)
+        if plant:
+            PLANT.add(view.__name__)
         return view
 
     return decorator
@@ -95,6 +101,8 @@ def _authenticate() -> Response | None:
         return error_response(403, f"this operation is for: {', '.join(roles)}")
     if request.method not in READ_METHODS and g.token_scope != "write" and name not in COMPUTES:
         return error_response(403, "this token is read-only: issue a token with the write scope")
+    if name in PLANT:
+        get_plant_order((request.view_args or {})["order_id"])  # 404 out of scope, 403 once the order ended
     return _check_body()
 
 
