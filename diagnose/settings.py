@@ -81,6 +81,38 @@ class Settings(BaseSettings):
         "their messages are dead-lettered with that reason.",
     )
     offline_after_s: int = Field(300, description="A device silent this long is shown offline.")
+    upload_max_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1024,
+        description="Largest web request body (Flask MAX_CONTENT_LENGTH: photos, reports to verify); larger "
+        "answers 413 before anything is read.",
+    )
+    import_max_bytes: int = Field(
+        2 * 1024 * 1024,
+        ge=1024,
+        description="Largest imported file (ledger CSV/XLSX, policy file and its text, a device list) and JSON "
+        "API body, checked before parsing.",
+    )
+    import_max_unpacked_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="XLSX imports: what the workbook's parts may unpack to, all together (zip bombs).",
+    )
+    import_max_rows: int = Field(
+        5000,
+        ge=1,
+        le=5000,
+        description="Data rows per import file, counted while reading (at most 5000, what the ledger's "
+        "confirm step carries); 10,000 blank rows more are read past.",
+    )
+    import_max_columns: int = Field(
+        50, ge=1, description="Columns per row of an import file, counted while reading."
+    )
+    import_max_cell_chars: int = Field(
+        2000,
+        ge=1,
+        description="Characters per cell of an import file; a CSV line may be this × columns long.",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000",
         description="Public base URL of the web UI, printed with each report's verification QR code and short link.",

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import Enterprise
 from diagnose.schemas.plant_records import BottleneckForm, CalendarRuleForm, EquipmentForm, LedgerImport
 from diagnose.services import plant_records
+from diagnose.services.import_files import ImportLimits
 from diagnose.services.orgs import ValidationError
 from web.auth import role_required
 from web.db import get_session
@@ -88,13 +89,14 @@ def import_ledger(order_id: int) -> Response | tuple[str, int]:
     """Check an uploaded CSV/XLSX ledger (dry run, every row's errors listed); store it when confirmed."""
     order = get_order(order_id)
     db = get_session()
+    limits = ImportLimits.of(current_app.extensions["diagnose_settings"])
     try:
         wanted = parse_form(LedgerImport)
         if wanted.confirm:
             rows = [dict(r, device_id=r.get("device_external_id") or "") for r in wanted.rows_json or []]
         else:
             assert wanted.file is not None  # the schema asks for a file unless confirming
-            rows = plant_records.read_rows(wanted.file.filename, wanted.file.data)
+            rows = plant_records.read_rows(wanted.file.filename, wanted.file.data, limits)
         report = plant_records.import_equipment(
             session=db, actor=g.user, enterprise_id=order.enterprise_id, rows=rows, dry_run=not wanted.confirm
         )

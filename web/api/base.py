@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, g, jsonify, request
+from flask import Flask, Response, abort, current_app, g, jsonify, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -109,12 +109,16 @@ def _authenticate() -> Response | None:
 def _check_body() -> Response | None:
     if request.method in READ_METHODS or request.mimetype not in ("", "application/json"):
         return None  # a file upload (application/pdf) is the body itself
+    # A JSON body is parsed whole: capped like an import file (413 above), so parsing it stays bounded.
+    request.max_content_length = current_app.extensions["diagnose_settings"].import_max_bytes
     if not request.get_data(cache=True):
         return None
     try:
         parsed = json.loads(request.get_data(cache=True))
     except (ValueError, UnicodeDecodeError) as exc:
         return error_response(400, f"the body is not valid JSON: {exc}", "")
+    except RecursionError:
+        return error_response(400, "the body is not valid JSON: nested too deep", "")
     if not isinstance(parsed, dict):
         return error_response(422, "the body must be a JSON object", "")
     return None
