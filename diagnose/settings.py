@@ -146,7 +146,8 @@ class Settings(BaseSettings):
     )
     session_lifetime_min: int = Field(120, description="Idle web session expiry, minutes.")
     login_rate_limit: str = Field(
-        "10 per minute", description="Rate limit on login attempts per client address."
+        "10 per minute",
+        description="Rate limit on login attempts per client address, as a sliding (moving) window.",
     )
     verify_rate_limit: str = Field(
         "30 per minute", description="Rate limit on the public report verification page per client address."
@@ -157,10 +158,14 @@ class Settings(BaseSettings):
         "memory:// `diagnose serve` runs one worker, so the login limit is not multiplied.",
     )
     login_max_failures: int = Field(
-        5, description="Consecutive failed logins after which an account is locked (等保 2.0)."
+        5,
+        description="Failed logins of one username from one client address (within the lockout time) after "
+        "which that username is locked from that address (等保 2.0); other addresses are not affected.",
     )
     login_lockout_min: int = Field(
-        30, description="How long a locked account stays locked, minutes (an admin can unlock it sooner)."
+        30,
+        description="How long such a lock lasts, and how long failures are remembered, minutes (an admin can "
+        "unlock the user sooner).",
     )
     web_host: str = Field("127.0.0.1", description="Address `diagnose serve` binds.")
     web_port: int = Field(8000, description="Port `diagnose serve` binds.")

@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from diagnose.schemas.devices import DEVICE_ID_BODY
 from diagnose.services.orgs import ValidationError
 from web.labels import STATUS_LABELS, label_of, yuan
 
@@ -543,8 +544,8 @@ PYDANTIC = (
 )
 # Patterns of the schemas, said in words: the whole sentence names the field.
 FORMAT_HINTS = {
-    "^[A-Za-z0-9_.:-]{1,64}$": _l(
-        "A device id is 1–64 letters, digits or _ . : - (no spaces, control characters, / + #)."
+    f"^{DEVICE_ID_BODY}$": _l(
+        "A device id is 1–64 letters, digits or _ . : -, not only dots (no spaces, control characters, / + #)."
     ),
 }
 PATTERN_REASONS = {

@@ -291,3 +291,16 @@ def test_production_refuses_the_development_audit_key(tmp_path: Path) -> None:
     key_file.write_text("k" * 40 + "\n")
     settings = load_settings(env="production", var_dir=tmp_path, secret_key="s" * 40, audit_key_file=key_file)
     assert settings.effective_audit_key() == b"k" * 40
+
+
+def test_the_jobs_checkpoint_when_the_head_moved(engine: Engine, db_settings: Settings) -> None:
+    from apps import jobs
+
+    _rows(engine, 2)
+    assert jobs.checkpoint_audit_chain(engine, db_settings) is True
+    assert jobs.checkpoint_audit_chain(engine, db_settings) is False  # unchanged head: no new line
+    _rows(engine, 1)
+    assert jobs.checkpoint_audit_chain(engine, db_settings) is True
+    lines = db_settings.effective_audit_checkpoint_file.read_text().splitlines()
+    assert [json.loads(line)["rows"] for line in lines] == [2, 3]
+    assert _verify(db_settings)[0] == 0

@@ -336,3 +336,32 @@ def test_the_login_limit_is_a_sliding_window_shared_by_two_gunicorn_workers(
     finally:
         server.terminate()
         server.wait(15)
+
+
+def test_old_failure_counts_are_forgotten_by_the_jobs(engine: Engine, db_settings: Settings) -> None:
+    from apps import jobs
+
+    now = utcnow()
+    with Session(engine) as session:
+        for name, locked_until, updated_at in (
+            ("stale", None, now - timedelta(days=2)),
+            ("ended-lock", now - timedelta(days=1, minutes=1), now - timedelta(days=2)),
+            ("recent", None, now - timedelta(minutes=5)),
+            ("locked", now + timedelta(minutes=5), now - timedelta(minutes=25)),
+        ):
+            session.add(
+                LoginThrottle(
+                    username=name,
+                    source="10.0.0.9",
+                    failures=1,
+                    locked_until=locked_until,
+                    updated_at=updated_at,
+                )
+            )
+        session.commit()
+    assert jobs.prune_login_throttle(engine, db_settings) == 2
+    with Session(engine) as session:
+        assert sorted(session.exec(select(LoginThrottle.username)).all()) == ["locked", "recent"]
+        assert accounts.locks(session=session, usernames=["locked", "recent"]) == {
+            "locked": now + timedelta(minutes=5)
+        }
