@@ -44,7 +44,7 @@ def key_of(session: Session) -> bytes:
     """The audit key of the engine behind `session`."""
     bind = session.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
-    return _KEYS.get(engine, DEVELOPMENT_AUDIT_KEY)  # type: ignore[arg-type]
+    return _KEYS.get(engine, DEVELOPMENT_AUDIT_KEY)
 
 
 def key_id(key: bytes) -> str:

@@ -237,6 +237,8 @@ def _check_rows(
         )
         report.problems.sort(key=lambda p: (p.row_id is None, p.row_id or 0))
     for rows, missing in sorted(by_position.items()):
+        if rows == 0:
+            continue  # a checkpoint of the empty log (a fresh install): nothing to lose
         for anchor in missing:
             report.problems.append(
                 Problem(

@@ -296,11 +296,12 @@ def test_production_refuses_the_development_audit_key(tmp_path: Path) -> None:
 def test_the_jobs_checkpoint_when_the_head_moved(engine: Engine, db_settings: Settings) -> None:
     from apps import jobs
 
+    assert jobs.checkpoint_audit_chain(engine, db_settings) is True  # the empty log of a fresh install
     _rows(engine, 2)
     assert jobs.checkpoint_audit_chain(engine, db_settings) is True
     assert jobs.checkpoint_audit_chain(engine, db_settings) is False  # unchanged head: no new line
     _rows(engine, 1)
     assert jobs.checkpoint_audit_chain(engine, db_settings) is True
     lines = db_settings.effective_audit_checkpoint_file.read_text().splitlines()
-    assert [json.loads(line)["rows"] for line in lines] == [2, 3]
+    assert [json.loads(line)["rows"] for line in lines] == [0, 2, 3]
     assert _verify(db_settings)[0] == 0
