@@ -20,7 +20,15 @@ from sqlmodel import Session, SQLModel, select
 
 from diagnose.models import Bureau
 from diagnose.observability import log_context
-from diagnose.services import dead_letters, devices, partitions, supervision_model_store, supervision_review
+from diagnose.services import (
+    accounts,
+    audit_checkpoints,
+    dead_letters,
+    devices,
+    partitions,
+    supervision_model_store,
+    supervision_review,
+)
 from diagnose.services.rollups import retention_in_batches, rollup_in_batches
 from diagnose.settings import Settings
 from scoring.china_time import china_today
@@ -191,13 +199,38 @@ def monthly_summaries(engine: Engine, settings: Settings, now: datetime | None =
     return len(bureaus)
 
 
+def checkpoint_audit_chain(engine: Engine, settings: Settings, now: datetime | None = None) -> bool:
+    """Job: append the audit chain's head to the checkpoint file outside the database (when it moved);
+    returns whether a line was written."""
+    with Session(engine) as session:
+        _, written = audit_checkpoints.append(
+            session=session,
+            key=settings.effective_audit_key(),
+            path=settings.effective_audit_checkpoint_file,
+            now=now,
+        )
+    return written
+
+
+def prune_login_throttle(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Job: forget failed-login counts and ended locks older than a day; returns rows removed."""
+    with Session(engine) as session:
+        removed = accounts.prune_throttle(session=session, now=now or datetime.now(UTC))
+        session.commit()
+    return removed
+
+
 @dataclass(frozen=True)
 class JobSpec:
-    """A job and its interval."""
+    """A job and its interval (seconds, or read from the settings)."""
 
     name: str
     func: Callable[[Engine, Settings], Any]
-    seconds: int
+    seconds: int | Callable[[Settings], int]
+
+    def interval_s(self, settings: Settings) -> int:
+        """The interval in seconds under these settings."""
+        return self.seconds(settings) if callable(self.seconds) else self.seconds
 
 
 JOBS: list[JobSpec] = [
@@ -213,6 +246,8 @@ JOBS: list[JobSpec] = [
     JobSpec("detect_anomalies", detect_anomalies, 3600),
     # Idempotent: every 6 hours it regenerates last month's summary until the month's figures settle.
     JobSpec("monthly_summaries", monthly_summaries, 6 * 3600),
+    JobSpec("checkpoint_audit_chain", checkpoint_audit_chain, lambda s: 60 * s.audit_checkpoint_interval_min),
+    JobSpec("prune_login_throttle", prune_login_throttle, 3600),
 ]
 
 
@@ -297,7 +332,7 @@ def run_scheduler(engine: Engine, settings: Settings, stop: threading.Event, *, 
         scheduler.add_job(
             timed,
             "interval",
-            seconds=job.seconds,
+            seconds=job.interval_s(settings),
             args=(job, engine, settings),
             **first,
             id=job.name,

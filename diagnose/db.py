@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from diagnose.services import audit_log
 from diagnose.services import partitions as _partitions  # noqa: F401  (registers the before-flush partition hook)
 from diagnose.settings import Settings
 
@@ -27,6 +28,8 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None, **k
     """Create the engine for the configured database URL (or an explicit one)."""
     engine = _create(settings, url=url, **kwargs)
     _engines.add(engine)
+    if settings is not None:
+        audit_log.use_key(engine, settings.effective_audit_key())  # kept outside the database
     return engine
 
 

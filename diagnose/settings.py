@@ -97,6 +97,38 @@ class Settings(BaseSettings):
         "their messages are dead-lettered with that reason.",
     )
     offline_after_s: int = Field(300, description="A device silent this long is shown offline.")
+    upload_max_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1024,
+        description="Largest web request body (Flask MAX_CONTENT_LENGTH: photos, reports to verify); larger "
+        "answers 413 before anything is read.",
+    )
+    import_max_bytes: int = Field(
+        2 * 1024 * 1024,
+        ge=1024,
+        description="Largest imported file (ledger CSV/XLSX, policy file and its text, a device list) and JSON "
+        "API body, checked before parsing.",
+    )
+    import_max_unpacked_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="XLSX imports: what the workbook's parts may unpack to, all together (zip bombs).",
+    )
+    import_max_rows: int = Field(
+        5000,
+        ge=1,
+        le=5000,
+        description="Data rows per import file, counted while reading (at most 5000, what the ledger's "
+        "confirm step carries); 10,000 blank rows more are read past.",
+    )
+    import_max_columns: int = Field(
+        50, ge=1, description="Columns per row of an import file, counted while reading."
+    )
+    import_max_cell_chars: int = Field(
+        2000,
+        ge=1,
+        description="Characters per cell of an import file; a CSV line may be this × columns long.",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000",
         description="Public base URL of the web UI, printed with each report's verification QR code and short link.",
@@ -111,9 +143,28 @@ class Settings(BaseSettings):
     secret_key: str = Field(
         "", description="Flask session signing key; generated into var/secret_key if unset."
     )
+    audit_key: str = Field(
+        "",
+        description="HMAC-SHA256 key of the audit chain, kept outside the database (or DIAGNOSE_AUDIT_KEY_FILE); "
+        "empty: the development key, which production refuses.",
+    )
+    audit_key_file: Path | None = Field(
+        None,
+        description="File holding the audit chain's HMAC key (read once; instead of DIAGNOSE_AUDIT_KEY).",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        None,
+        description="Append-only JSONL file the audit chain's head is checkpointed to (`diagnose audit-log "
+        "checkpoint`, the jobs process); empty means <var_dir>/audit-checkpoints.jsonl. Put it where the "
+        "database's users cannot write (another host, an append-only mount).",
+    )
+    audit_checkpoint_interval_min: int = Field(
+        15, description="How often the jobs process checkpoints the audit chain's head, minutes."
+    )
     session_lifetime_min: int = Field(120, description="Idle web session expiry, minutes.")
     login_rate_limit: str = Field(
-        "10 per minute", description="Rate limit on login attempts per client address."
+        "10 per minute",
+        description="Rate limit on login attempts per client address, as a sliding (moving) window.",
     )
     verify_rate_limit: str = Field(
         "30 per minute", description="Rate limit on the public report verification page per client address."
@@ -124,10 +175,14 @@ class Settings(BaseSettings):
         "memory:// `diagnose serve` runs one worker, so the login limit is not multiplied.",
     )
     login_max_failures: int = Field(
-        5, description="Consecutive failed logins after which an account is locked (等保 2.0)."
+        5,
+        description="Failed logins of one username from one client address (within the lockout time) after "
+        "which that username is locked from that address (等保 2.0); other addresses are not affected.",
     )
     login_lockout_min: int = Field(
-        30, description="How long a locked account stays locked, minutes (an admin can unlock it sooner)."
+        30,
+        description="How long such a lock lasts, and how long failures are remembered, minutes (an admin can "
+        "unlock the user sooner).",
     )
     web_host: str = Field("127.0.0.1", description="Address `diagnose serve` binds.")
     web_port: int = Field(8000, description="Port `diagnose serve` binds.")
@@ -173,6 +228,10 @@ class Settings(BaseSettings):
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.env == "production" and not self.secret_key:
             raise ValueError("DIAGNOSE_SECRET_KEY must be set in production")
+        if self.env == "production" and not (self.audit_key or self.audit_key_file):
+            raise ValueError("DIAGNOSE_AUDIT_KEY or DIAGNOSE_AUDIT_KEY_FILE must be set in production")
+        if self.audit_key and len(self.audit_key.encode("utf-8")) < MIN_AUDIT_KEY_BYTES:
+            raise ValueError(f"DIAGNOSE_AUDIT_KEY must be at least {MIN_AUDIT_KEY_BYTES} bytes")
         return self
 
     @property
@@ -201,6 +260,31 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def effective_audit_key(self) -> bytes:
+        """The audit chain's HMAC key: the setting, the key file's contents, or the development key."""
+        if self.audit_key:
+            return self.audit_key.encode("utf-8")
+        if self.audit_key_file is not None:
+            key = self.audit_key_file.read_bytes().strip()
+            if len(key) < MIN_AUDIT_KEY_BYTES:
+                raise ValueError(
+                    f"DIAGNOSE_AUDIT_KEY_FILE {self.audit_key_file} holds {len(key)} bytes; "
+                    f"at least {MIN_AUDIT_KEY_BYTES} are needed"
+                )
+            return key
+        return DEVELOPMENT_AUDIT_KEY
+
+    @property
+    def effective_audit_checkpoint_file(self) -> Path:
+        """Where the audit chain's checkpoints are appended."""
+        return self.audit_checkpoint_file or self.var_dir / "audit-checkpoints.jsonl"
+
+
+# The audit chain's key when none is configured: public, so only for development and tests (production refuses
+# to start without one). A key file must hold at least this many bytes.
+DEVELOPMENT_AUDIT_KEY = b"diagnose-development-audit-key (not secret; production refuses it)"
+MIN_AUDIT_KEY_BYTES = 32
 
 
 def redact_url(url: str) -> str:

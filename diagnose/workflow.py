@@ -45,8 +45,18 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 EDITABLE = frozenset({S.scheduled, S.on_site, S.returned})  # the questionnaire can be filled in these
-# While one of these is open the order's provider may act on the enterprise's devices (refs #12).
+# While one of these is open the order's provider may read and act on the enterprise's plant through the order:
+# devices, ledger, calendar, dead letters, the questionnaire (with its measured figures), telemetry and
+# indicators, UI and API alike (refs #12, #20). No grace after acceptance: what the provider keeps is the
+# order's own record (the order, its timeline, the scoring result and the issued reports), not the plant.
 PLANT_ACCESS = frozenset({S.assigned, S.scheduled, S.on_site, S.submitted, S.returned})
+
+
+def plant_readable(status: str, role: str) -> bool:
+    """Pure: whether a party of an order in `status` may read its plant through it. Providers only while the
+    order is open (cancelled, accepted and reassigned orders end it); the bureau, the enterprise and the admin
+    keep their tenant's view."""
+    return role != "provider" or status in PLANT_ACCESS
 
 
 # A refused transition is the one input error type: `code` is 'forbidden' (wrong actor) or 'invalid' (wrong

@@ -303,13 +303,16 @@ class ReportData:
 
 @dataclass(frozen=True)
 class Stamp:
-    """What identifies an issued report: number, version, language, issue time and content hash."""
+    """What identifies an issued report: number, version, language, issue time and content hash, and the audit
+    chain's head when it was issued (record count and value), printed so the log can be checked against paper."""
 
     report_number: str
     version: int
     lang: str
     issued_at: str
     content_sha256: str
+    audit_rows: int = 0
+    audit_value: str = ""
 
 
 def to_dict(data: ReportData) -> dict[str, Any]:
@@ -322,15 +325,26 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def content_sha256(data: ReportData, *, report_number: str, version: int, lang: str, issued_at: str) -> str:
-    """SHA-256 of the canonical content: the data bound to the report number, version, language and time."""
-    envelope = {
+def content_sha256(
+    data: ReportData,
+    *,
+    report_number: str,
+    version: int,
+    lang: str,
+    issued_at: str,
+    audit_head: dict[str, Any] | None = None,
+) -> str:
+    """SHA-256 of the canonical content: the data bound to the report number, version, language and time, and
+    to the audit chain's head printed in it (versions issued before it was printed have none)."""
+    envelope: dict[str, Any] = {
         "report_number": report_number,
         "version": version,
         "lang": lang,
         "issued_at": issued_at,
         "data": to_dict(data),
     }
+    if audit_head is not None:
+        envelope["audit_head"] = audit_head
     return hashlib.sha256(canonical_json(envelope)).hexdigest()
 
 

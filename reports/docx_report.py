@@ -472,3 +472,5 @@ def _signatures(w: _Writer, data: ReportData, t: dict[str, str], stamp: Stamp | 
             (t["date"], _issued_local(stamp)[:10], t["date_blank"]),
         ],
     )
+    if stamp is not None and stamp.audit_rows:
+        w.para(f"{t['audit_chain']}：{stamp.audit_value}（{t['audit_at'].format(n=stamp.audit_rows)}）")

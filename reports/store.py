@@ -45,7 +45,16 @@ def report_number(order: DiagnosisOrder) -> str:
 
 def stamp_of(row: IssuedReport) -> Stamp:
     """The stamp an issued row was rendered with."""
-    return Stamp(row.report_number, row.version, row.lang, row.data["stamp"]["issued_at"], row.content_sha256)
+    head = row.data["stamp"].get("audit_head") or {}
+    return Stamp(
+        row.report_number,
+        row.version,
+        row.lang,
+        row.data["stamp"]["issued_at"],
+        row.content_sha256,
+        int(head.get("rows", 0)),
+        str(head.get("value", "")),
+    )
 
 
 def data_of(row: IssuedReport) -> ReportData:
@@ -89,8 +98,14 @@ def issue_report(
     version = (latest or 0) + 1
     issued_at = (now or utcnow()).replace(microsecond=0)
     issued_iso = issued_at.isoformat()
-    digest = content_sha256(data, report_number=number, version=version, lang=lang, issued_at=issued_iso)
-    stamp = Stamp(number, version, lang, issued_iso, digest)
+    # The audit chain's head as this transaction sees it, printed in the report: a checkpoint outside the
+    # database in every copy handed over (`diagnose audit-log verify --expect N:VALUE`).
+    chain = audit_log.head(session=session)
+    audit_head = {"rows": chain.rows, "value": chain.value}
+    digest = content_sha256(
+        data, report_number=number, version=version, lang=lang, issued_at=issued_iso, audit_head=audit_head
+    )
+    stamp = Stamp(number, version, lang, issued_iso, digest, chain.rows, chain.value)
     pdf = render_pdf(data, lang, stamp, pdf_engine=pdf_engine)
     row = IssuedReport(
         order_id=order.id,  # type: ignore[arg-type]
@@ -101,7 +116,7 @@ def issue_report(
         pdf_sha256=hashlib.sha256(pdf).hexdigest(),
         size_bytes=len(pdf),
         pdf=pdf,
-        data={"stamp": {"issued_at": issued_iso}, "data": to_dict(data)},
+        data={"stamp": {"issued_at": issued_iso, "audit_head": audit_head}, "data": to_dict(data)},
         issued_by=actor.id if isinstance(actor, User) else None,
         issued_at=issued_at,
     )

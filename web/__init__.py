@@ -50,10 +50,17 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.env == "production",
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_lifetime_min),
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        # Bodies above these answer 413 before anything is parsed; each import then has its own caps
+        # (diagnose.services.import_files). A form field may be as large as an import file: the ledger's
+        # confirm step sends the checked rows back in one.
+        MAX_CONTENT_LENGTH=settings.upload_max_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.import_max_bytes,
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_TRANSLATION_DIRECTORIES="translations",
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
+        # A sliding window: a fixed one lets twice the limit through around its boundary (10 at 12:00:59,
+        # 10 more at 12:01:00); the moving window counts every hit of the last minute, in Redis for all workers.
+        RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_HEADERS_ENABLED=True,
     )
     if test_config:
@@ -66,7 +73,7 @@ def create_app(
     if replay is not None:
         app.extensions["diagnose_replay"] = replay
 
-    from web import db, errors, extensions, forms, labels, messages, ops
+    from web import db, errors, extensions, forms, labels, messages, ops, scope
 
     db.init_app(app, settings)
     ops.init_app(app)
@@ -74,6 +81,7 @@ def create_app(
     labels.init_app(app)
     messages.init_app(app)
     forms.init_app(app)
+    scope.init_app(app)
 
     from web import (
         admin,

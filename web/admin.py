@@ -68,9 +68,11 @@ def users() -> str | Response:
             status = 422
         else:
             return _done("admin.users")
+    page = _page("users")
     return render_template(
         "admin/users.html",
-        page=_page("users"),
+        page=page,
+        locks=accounts.locks(session=db, usernames=[u.username for u in page.items]),
         roles=[r.value for r in Role],
         organisations=_organisation_choices(),
         form=typed(),

@@ -135,10 +135,11 @@ def login() -> str | Response:
         user = outcome.user
         if user is None:
             if outcome.locked_until is not None:
+                # Said alike whether or not the name exists: the lock is on the name as typed, from this address.
                 flash(
                     _(
-                        "Too many failed logins: this account is locked until %(when)s, "
-                        "or until an administrator unlocks it.",
+                        "Too many failed logins with this username from your address: try again after "
+                        "%(when)s, or ask an administrator to unlock it.",
                         when=to_china(outcome.locked_until).strftime("%Y-%m-%d %H:%M"),
                     ),
                     "error",

@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from diagnose.schemas.devices import DEVICE_ID_BODY
 from diagnose.services.orgs import ValidationError
 from web.labels import STATUS_LABELS, label_of, yuan
 
@@ -208,7 +209,44 @@ PATTERNS = (
         re.compile(r"^asset number (.+) is a duplicate$"),
         lambda m: _("asset number %(code)s appears twice", code=m[1]),
     ),
-    (re.compile(r"^at most (\d+) rows per import$"), lambda m: _("at most %(n)s rows per import", n=m[1])),
+    (re.compile(r"^at most (\S+) rows per import$"), lambda m: _("at most %(n)s rows per import", n=m[1])),
+    (
+        re.compile(r"^the file is larger than (\S+) MiB$"),
+        lambda m: _("the file is larger than %(n)s MB, the most an import takes", n=m[1]),
+    ),
+    (
+        re.compile(r"^the workbook unpacks to more than (\S+) MiB$"),
+        lambda m: _("the workbook unpacks to more than %(n)s MB, the most an import takes", n=m[1]),
+    ),
+    (
+        re.compile(r"^row (\S+): more than (\S+) columns$"),
+        lambda m: _("row %(row)s has more than %(n)s columns", row=m[1], n=m[2]),
+    ),
+    (
+        re.compile(r"^row (\S+): a cell longer than (\S+) characters$"),
+        lambda m: _("row %(row)s has a cell longer than %(n)s characters", row=m[1], n=m[2]),
+    ),
+    (
+        re.compile(r"^line (\S+): longer than (\S+) characters"),
+        lambda m: _("line %(row)s is longer than %(n)s characters", row=m[1], n=m[2]),
+    ),
+    (
+        re.compile(r"^more than (\S+) rows, blank ones included$"),
+        lambda m: _("the file has more than %(n)s rows, blank ones included", n=m[1]),
+    ),
+    (
+        re.compile(r"^row (\S+): not readable as CSV"),
+        lambda m: _("row %(row)s cannot be read as CSV", row=m[1]),
+    ),
+    (
+        re.compile(r"^a shared text longer than (\S+) characters$"),
+        lambda m: _("the workbook has a text longer than %(n)s characters", n=m[1]),
+    ),
+    (
+        re.compile(r"^more than (\S+) shared texts$"),
+        lambda m: _("the workbook has more than %(n)s texts", n=m[1]),
+    ),
+    (re.compile(r"^not valid JSON \(nested too deep\)$"), lambda m: _("is not valid JSON (nested too deep)")),
     (re.compile(r"^new ledger line$"), lambda m: _("a new ledger line")),
     (
         re.compile(r"^no holiday notice of (\S+) is available$"),
@@ -560,8 +598,8 @@ PYDANTIC = (
 )
 # Patterns of the schemas, said in words: the whole sentence names the field.
 FORMAT_HINTS = {
-    "^[A-Za-z0-9_.:-]{1,64}$": _l(
-        "A device id is 1–64 letters, digits or _ . : - (no spaces, control characters, / + #)."
+    f"^{DEVICE_ID_BODY}$": _l(
+        "A device id is 1–64 letters, digits or _ . : -, not only dots (no spaces, control characters, / + #)."
     ),
 }
 PATTERN_REASONS = {

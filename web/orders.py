@@ -29,7 +29,7 @@ from web.db import get_session
 from web.forms import parse_form
 from web.labels import figure_words
 from web.messages import reason_of
-from web.scope import get_order, list_args
+from web.scope import get_order, get_plant_order, list_args
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 PARTIES = ("bureau", "provider", "enterprise", "admin")
@@ -144,7 +144,7 @@ def oee_json(order_id: int) -> dict[str, Any]:
     """The plant OEE of each day of the latest scoring's evidence window (its snapshot), for the trend chart;
     a day below the OEE card's minimum has no number, and says why."""
     db = get_session()
-    order = get_order(order_id)
+    order = get_plant_order(order_id)  # plant data: only while the order is open
     result = assessments.latest_result(session=db, order=order)
     if result is None:
         return {"points": []}

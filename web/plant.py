@@ -23,9 +23,10 @@ from web.auth import role_required
 from web.db import get_session
 from web.forms import FormError, parse_form
 from web.messages import not_saved
-from web.scope import get_order
+from web.scope import get_order, guard_plant
 
 bp = Blueprint("plant", __name__, url_prefix="/provider/orders/<int:order_id>")
+guard_plant(bp)  # the plant of the order: only while the order is open
 Replayer = Callable[..., Any]  # (session=, letters=, max_payload_bytes=) → report with .replayed/.inserted
 
 

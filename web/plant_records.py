@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -18,6 +18,7 @@ from diagnose.schemas.plant_records import (
     LedgerImport,
 )
 from diagnose.services import devices, evidence_snapshot, plant_records
+from diagnose.services.import_files import ImportLimits
 from diagnose.services.orgs import ValidationError
 from scoring.indicators.calendar import shipped_notice_years
 from web.auth import role_required
@@ -25,9 +26,10 @@ from web.db import get_session
 from web.forms import FormError, parse_form, typed
 from web.labels import N_
 from web.messages import not_saved, reason_of
-from web.scope import get_order
+from web.scope import get_order, guard_plant
 
 bp = Blueprint("plant_records", __name__, url_prefix="/provider/orders/<int:order_id>")
+guard_plant(bp)  # the plant of the order: only while the order is open
 # msgids for the catalogue (the extractor knows N_), translated when the page is drawn.
 WEEKDAYS = (
     N_("Monday"),
@@ -105,13 +107,14 @@ def import_ledger(order_id: int) -> Response | tuple[str, int]:
     """Check an uploaded CSV/XLSX ledger (dry run, every row's errors listed); store it when confirmed."""
     order = get_order(order_id)
     db = get_session()
+    limits = ImportLimits.of(current_app.extensions["diagnose_settings"])
     try:
         wanted = parse_form(LedgerImport)
         if wanted.confirm:
             rows = [dict(r, device_id=r.get("device_external_id") or "") for r in wanted.rows_json or []]
         else:
             assert wanted.file is not None  # the schema asks for a file unless confirming
-            rows = plant_records.read_rows(wanted.file.filename, wanted.file.data)
+            rows = plant_records.read_rows(wanted.file.filename, wanted.file.data, limits)
         report = plant_records.import_equipment(
             session=db, actor=g.user, enterprise_id=order.enterprise_id, rows=rows, dry_run=not wanted.confirm
         )

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import PolicyVersion
-from diagnose.services import policy_store
+from diagnose.services import import_files, policy_store
+from diagnose.services.import_files import ImportLimits
 from diagnose.services.orgs import ValidationError
 from scoring.subsidy import load_catalogue
 from web.auth import role_required
 from web.db import get_session
 
 bp = Blueprint("policies", __name__, url_prefix="/policies")
-MAX_UPLOAD_BYTES = 2_000_000
 
 
 def _visible(rows: list[PolicyVersion]) -> list[PolicyVersion]:
@@ -42,15 +40,19 @@ def index() -> str:
     )
 
 
-def _upload(name: str) -> str:
+def _upload(name: str) -> bytes:
     upload = request.files.get(name)
     if upload is None or not upload.filename:
         raise ValidationError(name, "choose a file")
-    data = upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ValidationError(name, "the file is too large")
+    limits = ImportLimits.of(current_app.extensions["diagnose_settings"])
+    data = upload.read(limits.max_bytes + 1)  # never more than the cap is read
+    import_files.check_size(data, limits, name)
+    return data
+
+
+def _text(name: str) -> str:
     try:
-        return data.decode("utf-8-sig")
+        return _upload(name).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError(name, "must be UTF-8 text") from None
 
@@ -61,12 +63,9 @@ def import_version() -> Response:
     """Validate the uploaded policy file against the schema and its source text; store a draft."""
     db = get_session()
     try:
-        try:
-            document = json.loads(_upload("policy_file"))
-        except json.JSONDecodeError as exc:
-            raise ValidationError("policy_file", f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        document = import_files.load_json(_text("policy_file"), "policy_file")
         found = policy_store.import_draft(
-            session=db, actor=g.user, document=document, source_text=_upload("source_file")
+            session=db, actor=g.user, document=document, source_text=_text("source_file")
         )
     except ValidationError as exc:
         db.rollback()

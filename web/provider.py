@@ -29,7 +29,7 @@ from diagnose.schemas.errors import FieldError, validate
 from diagnose.services import assessments, devices, evidence_snapshot, plant, tailoring
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
-from diagnose.workflow import EDITABLE, PLANT_ACCESS
+from diagnose.workflow import EDITABLE
 from scoring import maturity
 from scoring.china_time import to_china
 from scoring.maturity.evidence import load_evidence_rules
@@ -38,9 +38,10 @@ from web.db import get_session
 from web.forms import FormError, parse_form, typed
 from web.labels import RATING_LABELS, label_of
 from web.messages import not_saved
-from web.scope import get_order, list_args
+from web.scope import get_order, get_plant_order, guard_plant, list_args
 
 bp = Blueprint("provider", __name__, url_prefix="/provider/orders/<int:order_id>")
+guard_plant(bp)  # every page here shows the plant or the questionnaire: only while the order is open
 DEVICES_PER_PAGE = 50
 REQUIREMENT_ID = re.compile(r"[A-Za-z0-9_.-]{1,32}")  # what may follow '#req-' in the questionnaire's address
 
@@ -50,14 +51,6 @@ def _device(order: DiagnosisOrder, device_id: int) -> Device:
     if device is None or device.enterprise_id != order.enterprise_id:
         abort(404)
     return device
-
-
-def _plant_order(order_id: int) -> DiagnosisOrder:
-    """The order, if the provider may still act on the plant's devices: access ends with the order."""
-    order = get_order(order_id)
-    if order.status not in PLANT_ACCESS:
-        abort(403)
-    return order
 
 
 def _broker_url() -> str:
@@ -128,7 +121,7 @@ def plant_devices_json(order_id: int) -> Response:
 @role_required("provider")
 def add_device(order_id: int) -> Response:
     """Register one of the plant's devices: pending until the plant confirms it."""
-    order = _plant_order(order_id)
+    order = get_plant_order(order_id)
     db = get_session()
     try:
         device = parse_form(DeviceCreate)  # the API's body for registering a device
@@ -155,7 +148,7 @@ def add_device(order_id: int) -> Response:
 @role_required("provider")
 def device_credentials(order_id: int, device_id: int) -> str:
     """Issue MQTT credentials for a device and show the password once."""
-    order = _plant_order(order_id)
+    order = get_plant_order(order_id)
     db = get_session()
     device = _device(order, device_id)
     enterprise = db.get(Enterprise, order.enterprise_id)

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from apps.broker import write_accounts
-from apps.cli.context import command_engine
+from apps.cli.context import command_engine, command_settings
 from apps.cli.evidence import scored_evidence, snapshot_dict
 from collectors.client import BrokerAddress
 from collectors.replay import list_dead_letters, replay, replay_device
@@ -361,12 +361,13 @@ def import_command(ctx: click.Context, uscc: str, file: Path, dry_run: bool) -> 
     are valid."""
     from diagnose.schemas.devices import DeviceImport
     from diagnose.schemas.errors import FieldError, validate
-    from diagnose.services import device_import
+    from diagnose.services import device_import, import_files
+    from diagnose.services.import_files import ImportLimits
 
-    try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise click.ClickException(f"{file}: not JSON ({exc})") from exc
+    try:  # the file's size capped before it is read, and deep nesting refused (DIAGNOSE_IMPORT_MAX_BYTES)
+        raw = import_files.load_json(import_files.read_file(file, ImportLimits.of(command_settings())))
+    except FieldError as exc:
+        raise click.ClickException(f"{file}: {exc.message}") from exc
     _, engine = _engine(ctx)
     try:
         wanted = validate(DeviceImport, {"devices": raw, "dry_run": dry_run})

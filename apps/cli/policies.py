@@ -10,10 +10,11 @@ from typing import Any
 import click
 from sqlmodel import select
 
-from apps.cli.context import command_engine
+from apps.cli.context import command_engine, command_settings
 from diagnose.db import session_scope
 from diagnose.models import User
-from diagnose.services import policy_store
+from diagnose.services import import_files, policy_store
+from diagnose.services.import_files import ImportLimits
 from diagnose.services.orgs import ValidationError
 
 
@@ -66,13 +67,14 @@ def policies_command() -> None:
 @click.option("--publish", is_flag=True, help="Publish right after showing the diff.")
 def import_command(policy_path: Path, source_path: Path | None, username: str, publish: bool) -> None:
     """Validate POLICY.json against the catalogue schema and its source text, store a draft, show the diff."""
+    limits = ImportLimits.of(command_settings())
     try:
-        document = json.loads(policy_path.read_text(encoding="utf-8"))
+        document = import_files.load_json(import_files.read_file(policy_path, limits))
     except OSError as exc:
         _fail(f"{policy_path}: cannot read ({exc.strerror})")
         return
-    except json.JSONDecodeError as exc:
-        _fail(f"{policy_path}: not valid JSON ({exc.msg} at line {exc.lineno})")
+    except ValidationError as exc:
+        _fail(f"{policy_path}: {exc.message}")
         return
     if source_path is None and isinstance(document, dict) and document.get("source_file"):
         source_path = policy_path.parent / str(document["source_file"])
@@ -80,9 +82,12 @@ def import_command(policy_path: Path, source_path: Path | None, username: str, p
         _fail("--source: the policy's source text is required")
         return
     try:
-        source_text = source_path.read_text(encoding="utf-8")
+        source_text = import_files.read_file(source_path, limits).decode("utf-8")
     except OSError as exc:
         _fail(f"{source_path}: cannot read the source text ({exc.strerror})")
+        return
+    except (ValidationError, UnicodeDecodeError) as exc:
+        _fail(f"{source_path}: {getattr(exc, 'message', 'must be UTF-8 text')}")
         return
     engine = command_engine()[1]
     try:

@@ -1,6 +1,6 @@
 """SQLModel tables of the platform; every schema change goes through an Alembic migration."""
 
-from diagnose.models.audit_log import AuditLog
+from diagnose.models.audit_log import AuditChainBoundary, AuditLog
 from diagnose.models.collectors import CollectorAssignment
 from diagnose.models.diagnosis import (
     Answer,
@@ -23,6 +23,7 @@ from diagnose.models.orgs import (
     Bureau,
     BureauProvider,
     Enterprise,
+    LoginThrottle,
     PoolEntry,
     Provider,
     Region,
@@ -41,6 +42,7 @@ __all__ = [
     "Answer",
     "Assessment",
     "Attachment",
+    "AuditChainBoundary",
     "AuditLog",
     "Bureau",
     "BureauProvider",
@@ -61,6 +63,7 @@ __all__ = [
     "FlagDecision",
     "IssuedReport",
     "JobWatermark",
+    "LoginThrottle",
     "OrderStatus",
     "PolicyVersion",
     "PoolEntry",

@@ -106,6 +106,23 @@ class User(SQLModel, table=True):
     # Bumped by logout, deactivation, a password change or reset: every cookie and API token issued
     # under an older version stops working (reactivation does not bring them back).
     session_version: int = Field(default=0)
-    failed_logins: int = Field(default=0)  # consecutive, reset by a successful login or an admin unlock
-    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins of one typed username from one client address, and the lock they earned (等保 2.0).
+
+    Keyed on the name as typed, whether or not such a user exists, so a lock says nothing about the account;
+    keyed on the address too, so failures from elsewhere never lock the account's owner out.
+    """
+
+    __table_args__ = (UniqueConstraint("username", "source", name="uq_loginthrottle_username_source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)
+    source: str = Field(max_length=64)  # the client address, as the rate limits see it
+    failures: int = Field(default=0)  # since the last success, lock or unlock
+    locked_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, index=True)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -9,14 +10,26 @@ from pydantic import Field
 
 from diagnose.schemas.common import Id, In, Out
 
+# The one grammar of device ids, as they appear in MQTT topics (plant/<USCC>/<device_id>/…), account names
+# and file paths: 1-64 of A-Z a-z 0-9 _ . : -, at least one of them not a dot. No whitespace, no control
+# characters, none of MQTT's / + # (an id can never widen a topic filter or break an account name), and
+# never "." or ".." (nor any all-dot id), which name a folder rather than a device wherever an id becomes
+# a path segment. The body is written without look-arounds so pydantic's regex engine takes it as it is.
+DEVICE_ID_MAX = 64
+DEVICE_ID_BODY = r"[A-Za-z0-9_.:-]*[A-Za-z0-9_:-][A-Za-z0-9_.:-]*"
+# \A…\Z, not ^…$: Python's "$" also matches before a trailing newline, which let "D01\n" through.
+DEVICE_ID_RE = re.compile(rf"\A(?=.{{1,{DEVICE_ID_MAX}}}\Z){DEVICE_ID_BODY}\Z", re.DOTALL)
+DEVICE_ID_RULE = "1-64 of A-Z a-z 0-9 _ . : -, not only dots (no spaces, control characters, / + #)"
+DEVICE_ID_RULE_ZH = "设备编号须为 1–64 位字母、数字或 _ . : -，不能全是点，不得含空格、控制字符或 / + #"
+
 ExternalId = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",  # the collector's topic grammar (broker_accounts.DEVICE_ID_RE)
+        max_length=DEVICE_ID_MAX,
+        pattern=f"^{DEVICE_ID_BODY}$",  # DEVICE_ID_RE, for pydantic's engine (its "$" is the end of text)
         title="设备编号",
-        description="The device id in the MQTT topic: 1-64 of A-Z a-z 0-9 _ . : -",
+        description="The device id in the MQTT topic: 1-64 of A-Z a-z 0-9 _ . : -, not only dots",
     ),
 ]
 Protocol = Literal["json", "sparkplug", "none"]

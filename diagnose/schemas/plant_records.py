@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field, Json, ValidationInfo, field_validato
 from diagnose.schemas.common import In, Upload
 from diagnose.schemas.devices import ExternalId
 
-MAX_LEDGER_ROWS = 5000  # as many as one import file may have (diagnose.services.plant_records.MAX_ROWS)
+MAX_LEDGER_ROWS = 5000  # as many as one import file may have (DIAGNOSE_IMPORT_MAX_ROWS may only lower it)
 
 
 def _clock(text: str) -> str:

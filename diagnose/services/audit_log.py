@@ -1,26 +1,58 @@
-"""Write to the append-only audit log, each row hash-chained to the previous one, and verify the chain."""
+"""Write to the append-only audit log, each row chained to the previous one by a keyed MAC, and read its head.
+
+The chain follows the designs that hold against whoever can write the database (Certificate Transparency's
+signed tree heads, QLDB's digests): every row after the legacy boundary (`AuditChainBoundary`, recorded once
+by migration 0023) carries HMAC-SHA256(key, previous row's value ‖ this row's content), with a key kept
+outside the database (`DIAGNOSE_AUDIT_KEY` or `DIAGNOSE_AUDIT_KEY_FILE`), so a row cannot be forged, edited or
+re-chained without the key; the chain's head is checkpointed outside the database (`audit_checkpoints`) and
+printed into every issued report, so a truncation is seen too. `audit_verify` checks all of it.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import weakref
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from diagnose.models import AuditLog, User
 from diagnose.models.base import utcnow
+from diagnose.settings import DEVELOPMENT_AUDIT_KEY
 
 GENESIS = "0" * 64
 # Serialises writers on PostgreSQL so two transactions never chain from the same previous row.
 CHAIN_LOCK_ID = 4_212_012
 
+# The key each engine's rows are chained with: set by `diagnose.db.make_engine(settings)` from the settings;
+# an engine made from a bare URL (migrations, tests) uses the development key, which production refuses.
+_KEYS: weakref.WeakKeyDictionary[Engine, bytes] = weakref.WeakKeyDictionary()
 
-def row_digest(previous: str, entry: AuditLog) -> str:
-    """SHA-256 of the previous row's hash and this row's content (everything but the id)."""
+
+def use_key(engine: Engine, key: bytes) -> None:
+    """Chain the audit rows written through `engine` with `key`."""
+    _KEYS[engine] = key
+
+
+def key_of(session: Session) -> bytes:
+    """The audit key of the engine behind `session`."""
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    return _KEYS.get(engine, DEVELOPMENT_AUDIT_KEY)
+
+
+def key_id(key: bytes) -> str:
+    """A short public name of a key (to tell which key wrote a checkpoint), which reveals nothing of it."""
+    return hmac.new(key, b"diagnose audit key id", hashlib.sha256).hexdigest()[:16]
+
+
+def _canonical(entry: AuditLog) -> str:
     content = {
         "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_user_id": entry.actor_user_id,
@@ -30,8 +62,19 @@ def row_digest(previous: str, entry: AuditLog) -> str:
         "entity_id": entry.entity_id,
         "detail": entry.detail,
     }
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def row_digest(previous: str, entry: AuditLog) -> str:
+    """Legacy rows (migration 0008 up to the boundary): SHA-256 of the previous value and the content."""
+    return hashlib.sha256(f"{previous}\n{_canonical(entry)}".encode()).hexdigest()
+
+
+def row_mac(key: bytes, previous: str, entry: AuditLog) -> str:
+    """Rows after the boundary: HMAC-SHA256 of the previous row's value and this row's content (not its id,
+    which the database gives at insert; the order is bound by the chain itself)."""
+    message = f"diagnose-audit-v2\n{previous}\n{_canonical(entry)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def _take_chain_lock(session: Session) -> None:
@@ -53,7 +96,7 @@ def record(
 ) -> AuditLog:
     """Append one entry; it is committed with the change it describes (same transaction).
 
-    Flushed at once: the next entry's hash chains from this row, read back from the database.
+    Flushed at once: the next entry's MAC chains from this row, read back from the database.
     """
     _take_chain_lock(session)
     last = session.exec(select(AuditLog).order_by(col(AuditLog.id).desc()).limit(1)).first()
@@ -69,39 +112,29 @@ def record(
         entity_id=str(entity_id),
         detail=detail,
     )
-    entry.row_hash = row_digest((last.row_hash if last else None) or GENESIS, entry)
+    entry.row_hash = row_mac(key_of(session), (last.row_hash if last else None) or GENESIS, entry)
     session.add(entry)
     session.flush()
     return entry
 
 
 @dataclass(frozen=True, slots=True)
-class ChainReport:
-    """The outcome of `verify_chain`: rows checked and the first that does not match, if any."""
+class ChainHead:
+    """The chain's end: how many rows it has, the last row's id and its chain value (MAC or legacy hash)."""
 
     rows: int
-    first_bad_id: int | None = None
-    reason: str = ""
+    last_id: int
+    value: str
 
 
-def verify_chain(*, session: Session) -> ChainReport:
-    """Recompute every row's hash in id order; report the first row that does not match."""
-    previous: str | None = None
-    checked = 0
-    last_at: datetime | None = None
-    for entry in session.exec(select(AuditLog).order_by(col(AuditLog.id))):
-        checked += 1
-        if entry.row_hash is None:
-            if previous is not None:
-                return ChainReport(checked, entry.id, "row without a hash after the chain started")
-            continue  # rows written before the chain existed (migration 0008)
-        expected = row_digest(previous or GENESIS, entry)
-        if entry.row_hash != expected:
-            return ChainReport(checked, entry.id, "hash does not match the row and the previous row")
-        if last_at is not None and entry.at < last_at:
-            return ChainReport(checked, entry.id, "earlier than the row before it")
-        previous, last_at = entry.row_hash, entry.at
-    return ChainReport(checked)
+def head(*, session: Session) -> ChainHead:
+    """The head of the chain as this transaction sees it: committed rows (a prefix of the chain, since writers
+    commit in chain order under the chain lock) plus its own."""
+    rows = session.exec(select(func.count()).select_from(AuditLog)).one()
+    last = session.exec(select(AuditLog).order_by(col(AuditLog.id).desc()).limit(1)).first()
+    if last is None or last.id is None:
+        return ChainHead(0, 0, GENESIS)
+    return ChainHead(int(rows), last.id, last.row_hash or GENESIS)
 
 
 def entries_for(*, session: Session, entity: str, entity_id: object) -> list[AuditLog]:

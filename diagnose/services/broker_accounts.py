@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +19,11 @@ from sqlmodel import Session, col, select
 
 from diagnose.models import Device, Enterprise
 
-# The collector's topic grammar for device ids (plant/<USCC>/<device_id>/…): no whitespace, no control
-# characters, none of MQTT's / + # — so an id can never widen a topic filter or break an account name.
-# \A…\Z, not ^…$: "$" also matches before a trailing newline, which let "D01\n" through.
-DEVICE_ID_RE = re.compile(r"\A[A-Za-z0-9_.:-]{1,64}\Z")
-DEVICE_ID_RULE = "1-64 of A-Z a-z 0-9 _ . : - (no spaces, control characters, / + #)"
-DEVICE_ID_RULE_ZH = "设备编号须为 1–64 位字母、数字或 _ . : -，不得含空格、控制字符或 / + #"
+# The one device-id grammar (diagnose.schemas.devices), here for the collectors and the accounts.
+from diagnose.schemas.devices import DEVICE_ID_RE, DEVICE_ID_RULE, DEVICE_ID_RULE_ZH
+
+__all__ = ["DEVICE_ID_RE", "DEVICE_ID_RULE", "DEVICE_ID_RULE_ZH"]
+
 
 # Mosquitto 2.x hash: PBKDF2-SHA512, 101 iterations, 12-byte salt ("$7$", as mosquitto_passwd writes).
 MOSQUITTO_HASH_ITERATIONS = 101

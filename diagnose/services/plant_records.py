@@ -4,8 +4,6 @@ and breaks, dated exceptions, holidays, and a year's national holiday notice).""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -13,7 +11,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from diagnose.models import CalendarRule, Device, Equipment, User
-from diagnose.services import audit_log
+from diagnose.services import audit_log, import_files
+from diagnose.services.import_files import ImportLimits
 from diagnose.services.orgs import ValidationError
 from scoring.indicators.calendar import CalendarRuleSpec, holiday_notice, notice_rules, validate
 
@@ -37,7 +36,6 @@ HEADERS = {
 }
 TRUE = {"1", "true", "yes", "y", "是", "√"}
 FALSE = {"0", "false", "no", "n", "否", "", "×"}
-MAX_ROWS = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,42 +148,29 @@ def add_equipment(
     return equipment
 
 
-def read_rows(filename: str, data: bytes) -> list[dict[str, Any]]:
-    """Rows of a CSV (UTF-8, with or without BOM; or GB18030) or XLSX ledger file, keyed by field."""
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
+def read_rows(filename: str, data: bytes, limits: ImportLimits | None = None) -> list[dict[str, Any]]:
+    """Rows of a CSV (UTF-8, with or without BOM; or GB18030) or XLSX ledger file, keyed by field.
 
-        try:
-            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        except Exception as exc:
-            raise ValidationError("file", f"not a readable XLSX workbook: {type(exc).__name__}") from None
-        table = [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
-    elif filename.lower().endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationError("file", "the CSV file is neither UTF-8 nor GB18030 text")
-        table = list(csv.reader(io.StringIO(text)))
-    else:
-        raise ValidationError("file", "upload a .csv or .xlsx file")
-    if not table:
+    Read as a stream (`import_files`): the size, unpacked size, rows, columns and cell lengths are capped while
+    reading, and reading stops at the first data row past the row cap.
+    """
+    limits = limits or ImportLimits()
+    table = import_files.table_rows(filename, data, limits)
+    first = next(table, None)
+    if first is None:
         raise ValidationError("file", "the file is empty")
-    header = [HEADERS.get(str(h).strip().lower()) for h in table[0]]
+    header = [HEADERS.get(str(h).strip().lower()) for h in first]
     if "code" not in header or "name" not in header:
         raise ValidationError(
             "file", "the first row must name the columns, at least code/设备编号 and name/设备名称"
         )
-    rows = [
-        {f: row[i] for i, f in enumerate(header) if f and i < len(row)}
-        for row in table[1:]
-        if any(str(v).strip() for v in row)
-    ]
-    if len(rows) > MAX_ROWS:
-        raise ValidationError("file", f"at most {MAX_ROWS} rows per import")
+    rows = []
+    for row in table:
+        if not any(str(v).strip() for v in row):
+            continue
+        if len(rows) == limits.max_rows:
+            raise ValidationError("file", f"at most {limits.max_rows} rows per import")
+        rows.append({f: row[i] for i, f in enumerate(header) if f and i < len(row)})
     return rows
 
 

@@ -135,6 +135,7 @@ def test_two_collectors_two_web_workers_and_the_jobs_on_postgresql(
         {
             "DIAGNOSE_ENV": "production",
             "DIAGNOSE_SECRET_KEY": "deployment-test-secret",
+            "DIAGNOSE_AUDIT_KEY": "deployment-test-audit-key-of-32-bytes-or-more",
             "DIAGNOSE_DATABASE_URL": db_url,
             "DIAGNOSE_MQTT_URL": broker.url,
             "DIAGNOSE_SPARKPLUG_GROUPS": "",

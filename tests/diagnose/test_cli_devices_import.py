@@ -44,3 +44,19 @@ def test_import_dry_run_then_for_real_and_a_bad_file(
     refused = CliRunner().invoke(cli, ["devices", "import", uscc, str(bad)], obj=db_settings)
     assert refused.exit_code != 0 and "devices.1.external_id" in refused.output
     assert _ids(engine) == {"CNC-01", "CNC-02"}
+
+
+def test_an_oversized_or_too_deep_file_is_refused_before_parsing(
+    db_settings: Settings, tmp_path: Path
+) -> None:
+    cli = click.Group("diagnose")
+    register(cli)
+    small = db_settings.model_copy(update={"import_max_bytes": 4096})
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps([{"external_id": f"D{n}"} for n in range(1000)]))
+    refused = CliRunner().invoke(cli, ["devices", "import", "X", str(big)], obj=small)
+    assert refused.exit_code != 0 and "is larger than" in refused.output
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    refused = CliRunner().invoke(cli, ["devices", "import", "X", str(deep)], obj=db_settings)
+    assert refused.exit_code != 0 and "nested too deep" in refused.output

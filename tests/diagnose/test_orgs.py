@@ -72,12 +72,12 @@ def test_region_descendants(engine) -> None:  # type: ignore[no-untyped-def]
 
 def test_passwords_are_hashed_and_checked(engine) -> None:  # type: ignore[no-untyped-def]
     with Session(engine) as session:
-        user = factories.user(session, "alice", Role.admin, password="s3cret-pass")
+        user = factories.user(session, "alice", Role.admin, password="Quiet-Otter-4471")
         session.commit()
-        assert "s3cret-pass" not in user.password_hash
-        assert orgs.authenticate(session=session, username="alice", password="s3cret-pass") is not None
+        assert "Quiet-Otter-4471" not in user.password_hash
+        assert orgs.authenticate(session=session, username="alice", password="Quiet-Otter-4471") is not None
         assert orgs.authenticate(session=session, username="alice", password="wrong-pass") is None
-        assert orgs.authenticate(session=session, username="nobody", password="s3cret-pass") is None
+        assert orgs.authenticate(session=session, username="nobody", password="Quiet-Otter-4471") is None
 
 
 def test_audit_log_is_append_only(engine) -> None:  # type: ignore[no-untyped-def]

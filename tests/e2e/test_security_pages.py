@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 from apps.broker import free_port
 from apps.sample_data import DEMO_PASSWORD
 from diagnose.db import make_engine
-from diagnose.models import DiagnosisOrder, User
+from diagnose.models import DiagnosisOrder, LoginThrottle
 from tests.e2e.test_diagnosis_walkthrough import browser  # noqa: F401  (the Chromium fixture)
 from tests.web import world as world_module
 from web import create_app
@@ -88,10 +88,11 @@ def test_lockout_message_in_chinese(browser, served) -> None:  # type: ignore[no
         context, page = _login(browser, server, "ent1", password="wrong-password-9")
         context.close()
     context, page = _login(browser, server, "ent1")
-    assert "该账号已锁定" in page.content()
+    assert "该用户名从您的地址登录失败次数过多" in page.content()
     context.close()
     engine = make_engine(url=f"sqlite:///{world.db_path}")
     with Session(engine) as session:
-        assert session.exec(select(User).where(User.username == "ent1")).one().locked_until is not None
+        throttle = session.exec(select(LoginThrottle).where(LoginThrottle.username == "ent1")).one()
+        assert throttle.locked_until is not None and throttle.source == "127.0.0.1"
         assert session.get(DiagnosisOrder, world.order_id) is not None
     engine.dispose()

@@ -67,6 +67,7 @@ def test_content_hash_recomputes_from_stored_data(issued: tuple[IssuedReport, Is
             version=stamp.version,
             lang=stamp.lang,
             issued_at=stamp.issued_at,
+            audit_head={"rows": stamp.audit_rows, "value": stamp.audit_value},
         )
         assert again == row.content_sha256
 
@@ -180,3 +181,55 @@ def test_cli_issue_and_verify(demo_engine: Engine, tmp_path: Path) -> None:
     (tmp_path / "bad.pdf").write_bytes(out2.read_bytes() + b"%x\n")
     bad = runner.invoke(main, ["report", "verify", str(tmp_path / "bad.pdf")], obj=settings)
     assert bad.exit_code == 1 and "altered" in bad.output
+
+
+def test_the_audit_head_is_printed_and_anchors_the_log(
+    issued: tuple[IssuedReport, IssuedReport], issued_engine: Engine, tmp_path: Path
+) -> None:
+    """Each issued version prints the audit chain's head on its signature page (审计链校验值 … 审计记录第 N 条);
+    `diagnose audit-log verify` checks the log against it, and every stored version against the log."""
+    import re
+    import sqlite3
+
+    from diagnose.services import audit_verify
+    from diagnose.settings import DEVELOPMENT_AUDIT_KEY
+    from tests.reports.conftest import run
+
+    first, _second = issued
+    stamp = stamp_of(first)
+    assert stamp.audit_rows > 0 and re.fullmatch(r"[0-9a-f]{64}", stamp.audit_value)
+    pdf = tmp_path / "v1.pdf"
+    pdf.write_bytes(first.pdf)
+    printed = re.sub(r"\s", "", run("pdftotext", "-enc", "UTF-8", str(pdf), "-"))
+    assert f"审计链校验值：{stamp.audit_value}（截至审计记录第{stamp.audit_rows}条）" in printed
+    with Session(issued_engine) as session:
+        report = audit_verify.verify(
+            session=session,
+            key=DEVELOPMENT_AUDIT_KEY,
+            expect=[audit_verify.parse_expectation(f"{stamp.audit_rows}:{stamp.audit_value}")],
+        )
+    assert report.intact, report.problems
+    assert report.reports >= 2 and report.anchors >= 3  # the two printed heads and the expected value
+
+    copy = tmp_path / "forged.db"  # a version stored behind the platform's back, to pass a forged PDF
+    source, target = sqlite3.connect(str(issued_engine.url.database)), sqlite3.connect(copy)
+    source.backup(target)  # the write-ahead log included
+    source.close()
+    target.close()
+    forged = make_engine(url=f"sqlite:///{copy}")
+    with forged.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO issuedreport (order_id, report_number, version, lang, content_sha256, pdf_sha256, "
+                "size_bytes, pdf, data, issued_by, issued_at) SELECT order_id, report_number, 99, lang, "
+                "content_sha256, :fake, size_bytes, pdf, data, issued_by, issued_at FROM issuedreport WHERE id = :id"
+            ),
+            {"fake": "ab" * 32, "id": first.id},
+        )
+    with Session(forged) as session:
+        problems = audit_verify.verify(session=session, key=DEVELOPMENT_AUDIT_KEY).problems
+    forged.dispose()
+    said = {(p.where, p.what) for p in problems}
+    where = f"issued report {first.report_number} v99"
+    assert (where, "its stored PDF does not match its recorded SHA-256") in said
+    assert any(w == where and "no report.issue entry" in m for w, m in said)

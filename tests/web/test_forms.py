@@ -243,7 +243,7 @@ BAD: dict[str, tuple[str, str, dict[str, Any], int, str]] = {
         "/provider/orders/{o}/devices",
         {"external_id": "a b", "networked": "on"},
         302,
-        "设备编号须为 1–64 位字母、数字或 _ . : -，不得含空格、控制字符或 / + #。",
+        "设备编号须为 1–64 位字母、数字或 _ . : -，不能全是点，不得含空格、控制字符或 / + #。",
     ),
     "device: negative cycle time": (
         "provider",

@@ -347,3 +347,124 @@ def test_api_paths_are_documented(shared_app: Flask) -> None:
             path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
             for method in rule.methods - {"HEAD", "OPTIONS"}:  # type: ignore[operator]
                 assert (path, method) in documented, f"{method} {path} is not in openapi.json"
+
+
+# Order states (issue #20): a provider reads and acts on a plant through an order only while it is open. Every
+# route of an order ({o}) is checked in every state; those below are the order's own record, which its provider
+# keeps after the order ends (no grace for the plant). Any other order route, present or future, must end.
+RECORD_ROUTES = {
+    ("orders.show_order", "GET"),
+    ("orders.act", "POST"),
+    ("orders.timeline_json", "GET"),
+    ("orders.show_result", "GET"),
+    ("orders.download_attachment", "GET"),
+    ("api.show_order", "GET"),
+    ("api.act", "POST"),
+    ("api.result", "GET"),
+    ("api.list_reports", "GET"),
+    ("api.download_report", "GET"),
+    ("api.issue_report", "POST"),
+    ("api.show_report_job", "GET"),
+    ("reports.show_report", "GET"),
+    ("reports.issue", "POST"),
+    ("reports.download", "GET"),
+    ("reports.download_docx", "GET"),
+}
+OPEN_STATES = ("assigned", "scheduled", "on_site", "submitted", "returned")
+ENDED_STATES = (
+    "accepted",
+    "cancelled",
+    "reassigned",
+)  # reassigned: the bureau gave the order to another provider
+ORDER_ROUTES = sorted(k for k, (template, _b, expected) in MATRIX.items() if "{o}" in template)
+PLANT_ROUTES = [k for k in ORDER_ROUTES if k not in RECORD_ROUTES]
+
+
+@pytest.fixture(scope="module")
+def state_worlds(world, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:  # type: ignore[no-untyped-def]
+    """A copy of the world's database per order state, the order put in that state directly."""
+    from sqlalchemy import text
+
+    from diagnose.db import make_engine
+
+    folder = tmp_path_factory.mktemp("states")
+    paths = {}
+    for state in OPEN_STATES + ENDED_STATES:
+        path = folder / f"{state}.db"
+        shutil.copyfile(world.db_path, path)
+        engine = make_engine(url=f"sqlite:///{path}")
+        with engine.begin() as connection:
+            status = "assigned" if state == "reassigned" else state
+            connection.execute(
+                text("UPDATE diagnosisorder SET status = :s WHERE id = :o"),
+                {"s": status, "o": world.order_id},
+            )
+            if state == "reassigned":
+                connection.execute(
+                    text(
+                        "UPDATE diagnosisorder SET provider_id = "
+                        "(SELECT provider_id FROM user WHERE id = :other) WHERE id = :o"
+                    ),
+                    {"other": world.user_ids["provider_other"], "o": world.order_id},
+                )
+        engine.dispose()
+        paths[state] = path
+    return paths
+
+
+def _as(world, db: Path, role: str, key: tuple[str, str], tmp_path: Path) -> int:  # type: ignore[no-untyped-def]
+    template, body, _expected = MATRIX[key]
+    url = template.format(
+        o=world.order_id,
+        a=world.attachment_id,
+        d=world.device_id,
+        r=world.requirement_id,
+        p=world.provider_id,
+    )
+    if key[1] != "GET":  # a write gets a copy of its own
+        copy = tmp_path / "copy.db"
+        shutil.copyfile(db, copy)
+        db = copy
+    app = create_app(world.settings(db), TEST_CONFIG)
+    headers = {}
+    if url.startswith("/api/"):
+        client = app.test_client()
+        headers["Authorization"] = f"Bearer {world.tokens[role]}"
+    else:
+        client = client_as(app, world, role)
+    json_body = None if body is None else {k: _fill(v, world) for k, v in body.items()}
+    response = client.open(url, method=key[1], json=json_body, headers=headers)
+    response.close()
+    return response.status_code
+
+
+def test_every_order_route_is_classed_for_the_state_checks() -> None:
+    assert set(ORDER_ROUTES) >= RECORD_ROUTES
+    assert len(PLANT_ROUTES) >= 25  # the plant pages, the questionnaire and the plant API
+
+
+@pytest.mark.parametrize("state", OPEN_STATES + ENDED_STATES)
+@pytest.mark.parametrize("key", ORDER_ROUTES, ids="{0[0]}:{0[1]}".format)
+def test_a_provider_reaches_the_plant_only_while_its_order_is_open(  # type: ignore[no-untyped-def]
+    key, state, world, state_worlds, tmp_path: Path
+) -> None:
+    if MATRIX[key][2]["provider"] == 403:
+        pytest.skip("not a provider's route in any state")
+    code = _as(world, state_worlds[state], "provider", key, tmp_path)
+    if state == "reassigned":
+        assert code == 404  # no longer its order at all
+    elif state in ENDED_STATES and key in PLANT_ROUTES:
+        assert code == 403
+    elif key[1] == "GET":
+        assert code == MATRIX[key][2]["provider"]  # as in the on-site order of the matrix
+    else:
+        assert code not in (403, 404)  # writes answer as the state allows, never as out of reach
+
+
+@pytest.mark.parametrize("state", ENDED_STATES)
+@pytest.mark.parametrize("role", ["bureau", "enterprise", "admin"])
+@pytest.mark.parametrize("key", [k for k in PLANT_ROUTES if k[1] == "GET"], ids="{0[0]}:{0[1]}".format)
+def test_the_other_parties_keep_their_view_of_the_plant(  # type: ignore[no-untyped-def]
+    key, role, state, world, state_worlds, tmp_path: Path
+) -> None:
+    assert _as(world, state_worlds[state], role, key, tmp_path) == MATRIX[key][2][role]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, g, jsonify, request
+from flask import Flask, Response, abort, current_app, g, jsonify, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -21,6 +21,7 @@ from diagnose.schemas.errors import ErrorOut, FieldError, FieldMessage, field_er
 from diagnose.services import tokens
 from web.db import get_session
 from web.extensions import csrf
+from web.scope import get_plant_order
 
 F = TypeVar("F", bound=Callable[..., Any])
 ALL = ("admin", "bureau", "provider", "enterprise")
@@ -40,16 +41,21 @@ csrf.exempt(bp)  # no cookies are used here: a Bearer token cannot be sent by a 
 # endpoint name (the view's __name__) → roles allowed; views without an entry are public (the document).
 ROLES: dict[str, tuple[str, ...]] = {}
 COMPUTES: set[str] = set()  # POSTs that store nothing (sizing, verifying): a read-scope token may call them
+PLANT: set[str] = set()  # endpoints that show or change the plant of `order_id`: only while the order is open
 
 
-def api_role(*roles: str, stores: bool = True) -> Callable[[F], F]:
+def api_role(*roles: str, stores: bool = True, plant: bool = False) -> Callable[[F], F]:
     """Allow only these roles (403); the token is checked before anything else (401), see `_authenticate`.
-    `stores=False` marks a POST that changes nothing, so a read-scope token may call it."""
+    `stores=False` marks a POST that changes nothing, so a read-scope token may call it; `plant=True` an
+    endpoint on the order's plant (devices, telemetry, indicators, the questionnaire), which a provider reaches
+    only while that order is open (`web.scope.get_plant_order`)."""
 
     def decorator(view: F) -> F:
         ROLES[view.__name__] = roles
         if not stores:
             COMPUTES.add(view.__name__)
+        if plant:
+            PLANT.add(view.__name__)
         return view
 
     return decorator
@@ -84,8 +90,10 @@ def _authenticate() -> Response | None:
     roles = ROLES.get(name)
     if roles is None:
         return None
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    found = tokens.token_holder(session=get_session(), token=token.strip()) if scheme == "Bearer" else None
+    # RFC 9110 §11.1: the scheme name is case-insensitive ("bearer …" is as good as "Bearer …").
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    bearer = scheme.lower() == "bearer"
+    found = tokens.token_holder(session=get_session(), token=token.strip()) if bearer else None
     if found is None:
         return error_response(401, "a valid, unexpired Bearer token is required")
     g.user, g.token_scope = found
@@ -93,18 +101,24 @@ def _authenticate() -> Response | None:
         return error_response(403, f"this operation is for: {', '.join(roles)}")
     if request.method not in READ_METHODS and g.token_scope != "write" and name not in COMPUTES:
         return error_response(403, "this token is read-only: issue a token with the write scope")
+    if name in PLANT:
+        get_plant_order((request.view_args or {})["order_id"])  # 404 out of scope, 403 once the order ended
     return _check_body()
 
 
 def _check_body() -> Response | None:
     if request.method in READ_METHODS or request.mimetype not in ("", "application/json"):
         return None  # a file upload (application/pdf) is the body itself
+    # A JSON body is parsed whole: capped like an import file (413 above), so parsing it stays bounded.
+    request.max_content_length = current_app.extensions["diagnose_settings"].import_max_bytes
     if not request.get_data(cache=True):
         return None
     try:
         parsed = json.loads(request.get_data(cache=True))
     except (ValueError, UnicodeDecodeError) as exc:
         return error_response(400, f"the body is not valid JSON: {exc}", "")
+    except RecursionError:
+        return error_response(400, "the body is not valid JSON: nested too deep", "")
     if not isinstance(parsed, dict):
         return error_response(422, "the body must be a JSON object", "")
     return None

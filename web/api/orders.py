@@ -118,7 +118,7 @@ def act(path: ActionPath, body: ActionIn) -> Response:
 
 
 @bp.get("/orders/<int:order_id>/answers", tags=ORDERS, responses={200: AnswersOut})
-@api_role(*ALL)
+@api_role(*ALL, plant=True)
 def list_answers(path: OrderPath) -> Response:
     """The questionnaire answers of an order."""
     order = get_order(path.order_id)
@@ -134,7 +134,7 @@ def list_answers(path: OrderPath) -> Response:
 
 
 @bp.put("/orders/<int:order_id>/answers/<requirement_id>", tags=ORDERS, responses={200: AnswerSaved})
-@api_role("provider")
+@api_role("provider", plant=True)
 def put_answer(path: AnswerPath, body: AnswerIn) -> Response:
     """Save one answer (provider); a malformed body is refused and changes nothing."""
     order = get_order(path.order_id)
@@ -148,7 +148,7 @@ def put_answer(path: AnswerPath, body: AnswerIn) -> Response:
 
 
 @bp.post("/orders/<int:order_id>/score", tags=ORDERS, responses={200: ScoreOut})
-@api_role("provider")
+@api_role("provider", plant=True)
 def score(path: OrderPath) -> Response:
     """Run the scoring (provider) and return the result summary."""
     order = get_order(path.order_id)

@@ -57,7 +57,7 @@ def _settings():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/orders/<int:order_id>/devices", tags=PLANT, responses={200: DeviceList})
-@api_role(*ALL)
+@api_role(*ALL, plant=True)
 def list_devices(path: OrderPath) -> Response:
     """The devices of the order's enterprise with their live state."""
     order = get_order(path.order_id)
@@ -66,7 +66,7 @@ def list_devices(path: OrderPath) -> Response:
 
 
 @bp.post("/orders/<int:order_id>/devices", tags=PLANT, responses={201: DeviceOut})
-@api_role("provider")
+@api_role("provider", plant=True)
 def register_device(path: OrderPath, body: DeviceCreate) -> Response:
     """Register one device of the order's enterprise (the order's provider)."""
     order = get_order(path.order_id)
@@ -82,7 +82,7 @@ def register_device(path: OrderPath, body: DeviceCreate) -> Response:
 
 
 @bp.post("/orders/<int:order_id>/devices/import", tags=PLANT, responses={200: ImportOut, 201: ImportOut})
-@api_role("provider")
+@api_role("provider", plant=True)
 def import_devices(path: OrderPath, body: DeviceImport) -> Response:
     """Register many devices at once: every row is checked first, and none is stored unless all are valid.
     With dry_run the answer (200) says what would be stored and nothing is."""
@@ -104,7 +104,7 @@ def import_devices(path: OrderPath, body: DeviceImport) -> Response:
 @bp.post(
     "/orders/<int:order_id>/devices/<int:device_id>/credentials", tags=PLANT, responses={201: CredentialsOut}
 )
-@api_role("provider")
+@api_role("provider", plant=True)
 def device_credentials(path: DevicePath) -> Response:
     """Issue or rotate the device's MQTT password: shown in this answer only, stored as a hash."""
     order = get_order(path.order_id)
@@ -201,7 +201,7 @@ def _hour_points(device: Device, window: Window) -> list[SeriesPoint]:
 
 
 @bp.get("/orders/<int:order_id>/devices/<int:device_id>/telemetry", tags=PLANT, responses={200: SeriesOut})
-@api_role(*ALL)
+@api_role(*ALL, plant=True)
 def telemetry_series(path: DevicePath, query: SeriesQuery) -> Response:
     """A device's telemetry over [start, end): per minute from the raw rows (up to 2 days) or per hour from the
     roll-ups (up to 92 days); the last day by default."""
@@ -290,7 +290,7 @@ def indicators_out(snapshot: EvidenceSnapshot, *, source: str, sha: str | None) 
 
 
 @bp.get("/orders/<int:order_id>/indicators", tags=PLANT, responses={200: IndicatorsOut})
-@api_role(*ALL)
+@api_role(*ALL, plant=True)
 def indicators(path: OrderPath, query: IndicatorQuery) -> Response:
     """The plant's measured indicators, each with its status (ok / insufficient / out of bounds / no data),
     population and data: without start and end, the evidence snapshot the order's latest scoring used
