@@ -15,10 +15,12 @@ pattern. Target: p95 ≤ 150 ms for every pattern, report pages included.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import random
 import re
+import secrets
 import signal
 import statistics
 import subprocess
@@ -254,7 +256,9 @@ def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"web_load: diagnose serve exited with {server.returncode} before it was ready")
+            raise SystemExit(
+                f"web_load: diagnose serve exited with {server.returncode} before it was ready (its log: serve.log)"
+            )
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", "/login")
@@ -322,6 +326,7 @@ def main() -> None:
             **os.environ, "DIAGNOSE_DATABASE_URL": url, "DIAGNOSE_VAR_DIR": str(folder / "var"),
             "DIAGNOSE_WEB_HOST": "127.0.0.1", "DIAGNOSE_WEB_PORT": str(args.port),
             "DIAGNOSE_SECRET_KEY": "bench-secret", "DIAGNOSE_LOGIN_RATE_LIMIT": "100000 per minute",
+            "DIAGNOSE_AUDIT_KEY": secrets.token_hex(32),  # production refuses the development key
             "DIAGNOSE_ENV": "production", "DIAGNOSE_WEB_WORKERS": str(args.workers),
         }  # fmt: skip
         if args.workers > 1:
@@ -388,7 +393,9 @@ def main() -> None:
                 thread.join(timeout=90)
             elapsed = time.perf_counter() - began
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
+            exited_early = server.poll() is not None
+            with contextlib.suppress(ProcessLookupError):  # it may have exited on its own (its log says why)
+                os.killpg(server.pid, signal.SIGTERM)
             try:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -396,6 +403,8 @@ def main() -> None:
                 server.wait(timeout=30)
             server_log.close()
             log_lines = (folder / "serve.log").read_text(errors="replace").splitlines()
+            if exited_early:
+                print("\n".join(["diagnose serve's log, last lines:", *log_lines[-20:]]), file=sys.stderr)
             failures = [line for line in log_lines if '"status": 5' in line or "Traceback" in line]
             if failures:
                 print(f"server log: {len(failures)} 5xx/traceback lines, first: {failures[0][:300]}")

@@ -60,7 +60,7 @@ SMALLEST: list[tuple[str, list[str], str, tuple[pytest.MarkDecorator, ...]]] = [
     ),
     (
         "web_load.py",
-        ["--orders", "200", "--enterprises", "3", "--users", "2", "--seconds", "2", "--warmup", "0.5"],
+        ["--orders", "200", "--enterprises", "3", "--users", "2", "--seconds", "6", "--warmup", "1"],
         "req/s",
         (),
     ),
