@@ -83,6 +83,9 @@ def main() -> None:
     )
     parser.add_argument("--devices", type=int, default=100)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument(
+        "--quick", action="store_true", help="no warm-up, no reference render (the suite's check)"
+    )
     args = parser.parse_args()
     if shutil.which("pdfinfo") is None:
         sys.exit("report_bench needs pdfinfo (poppler-utils)")
@@ -95,8 +98,11 @@ def main() -> None:
     else:
         print("chromium: not installed — skipped")
     small = make_report(devices=1)
-    for render in engines.values():
-        render(small)  # warm-up: fonts, templates, matplotlib, the browser binary
+    if args.quick:
+        print("quick run: no warm-up and no 1-device reference (first renders include start-up costs)")
+    else:
+        for render in engines.values():
+            render(small)  # warm-up: fonts, templates, matplotlib, the browser binary
     big = make_report(devices=args.devices)
     times: dict[str, list[float]] = {name: [] for name in engines}
     outputs: dict[str, bytes] = {}
@@ -104,8 +110,9 @@ def main() -> None:
         for name, render in engines.items():
             seconds, outputs[name] = timed(lambda render=render: render(big))  # type: ignore[misc]
             times[name].append(seconds)
-    one_s, one_pdf = timed(lambda: baseline_pdf(small, "zh", STAMP))
-    print(f"reference  1 device, baseline: {one_s:6.2f} s, {pages_of(one_pdf):3d} pages")
+    if not args.quick:
+        one_s, one_pdf = timed(lambda: baseline_pdf(small, "zh", STAMP))
+        print(f"reference  1 device, baseline: {one_s:6.2f} s, {pages_of(one_pdf):3d} pages")
     base = statistics.median(times["baseline (today)"])
     for name in engines:
         median = statistics.median(times[name])

@@ -51,7 +51,12 @@ SMALLEST: list[tuple[str, list[str], str, tuple[pytest.MarkDecorator, ...]]] = [
         "roll-up raw rows/s",
         (),
     ),
-    ("report_bench.py", ["--devices", "1", "--runs", "1"], "fastest new engine", (pytest.mark.browser,)),
+    (
+        "report_bench.py",
+        ["--devices", "1", "--runs", "1", "--quick"],
+        "fastest new engine",
+        (pytest.mark.browser,),
+    ),
     (
         "startup_bench.py",
         ["--runs", "1", "--no-fresh-demo"],
