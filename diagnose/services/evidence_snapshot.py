@@ -148,20 +148,14 @@ def device_input(
     allowed = rolled_up_hours(base, stops, hours, raw_since=raw_since) if use_rollups else set()
     rolled: dict[datetime, HourTotals] = {}
     if allowed:
-        rows = session.exec(
-            select(DeviceHour).where(
-                DeviceHour.device_id == device.id,
-                col(DeviceHour.hour_start) >= first,
-                col(DeviceHour.hour_start) < last,
-            )
-        ).all()
         slot_us = round(to_fraction(device.sample_interval_s or silence_timeout_s) * 1_000_000)
 
-        def usable(row: DeviceHour) -> bool:
+        def usable(row: HourTotals) -> bool:
             raw_gone = raw_since is None or row.hour_start + HOUR <= raw_since
             return by_exception or raw_gone or (row.slots_heard is not None and row.slot_us == slot_us)
 
-        rolled = {r.hour_start: tq.hour_totals(r) for r in rows if r.hour_start in allowed and usable(r)}
+        rows = tq.hour_totals_between(session=session, device_id=device.id or 0, start=first, end=last)
+        rolled = {r.hour_start: r for r in rows if r.hour_start in allowed and usable(r)}
     parts: list[RawPart] = []
     cursor = observed.start
     for hour in sorted(rolled):

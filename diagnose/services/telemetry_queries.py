@@ -243,8 +243,22 @@ def load_reasons(*, session: Session, device_id: int, window: Window) -> list[Do
     return [DowntimeReason(r.start, r.end, r.code, r.label) for r in rows]
 
 
-def hour_totals(row: DeviceHour) -> HourTotals:
-    """A stored roll-up as the snapshot reads it (its integer microseconds as stored)."""
+def hour_totals_between(
+    *, session: Session, device_id: int, start: datetime, end: datetime
+) -> list[HourTotals]:
+    """A device's stored roll-ups of the hours starting in [start, end), read as plain rows (no ORM objects:
+    a month is 720 of them)."""
+    table = DeviceHour.__table__  # type: ignore[attr-defined]
+    rows = session.connection().execute(
+        select(*table.c).where(
+            table.c.device_id == device_id, table.c.hour_start >= start, table.c.hour_start < end
+        )
+    )
+    return [hour_totals(row) for row in rows]
+
+
+def hour_totals(row: Any) -> HourTotals:
+    """A stored roll-up (a DeviceHour or a row of its columns) as the snapshot reads it: integer microseconds."""
     return HourTotals(
         hour_start=row.hour_start,
         run_us=row.run_us,

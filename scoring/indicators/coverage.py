@@ -120,11 +120,16 @@ def sampled_coverage(
     """
     step = slot_step(interval_s)
     rolled = dict(rolled or {})
-    expected = 0
-    hour = observed.start.replace(minute=0, second=0, microsecond=0)
-    while hour < observed.end:
-        expected += _slots_overlapping(hour, step, observed)
-        hour += HOUR
+    first = observed.start.replace(minute=0, second=0, microsecond=0)
+    last = observed.end.replace(
+        minute=0, second=0, microsecond=0
+    )  # the hour holding the end, if it is inside
+    if last == first:
+        expected = _slots_overlapping(first, step, observed)
+    else:  # the two edge hours, and the whole hours between them at a full hour's slots each
+        whole = (last - first) // HOUR - 1
+        expected = _slots_overlapping(first, step, observed) + whole * -(-HOUR // step)
+        expected += _slots_overlapping(last, step, observed)
     slots = {
         hour_slot(ts, step)
         for ts in heard

@@ -225,7 +225,12 @@ def _flagged(flags: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 def _device_figures(
-    external_id: str, sums: _Sums, cycle: Fraction | None, coverage: Fraction | None, rules: FigureRules
+    external_id: str,
+    sums: _Sums,
+    cycle: Fraction | None,
+    coverage: Fraction | None,
+    rules: FigureRules,
+    cards: Sequence[Card] | None = None,
 ) -> tuple[dict[str, Figure], tuple[str, ...]]:
     values = _device_values(sums, cycle)
     values["coverage"] = (coverage, "no_state")
@@ -233,7 +238,7 @@ def _device_figures(
     flags = bound_flags(v["availability"], v["performance"], v["quality"], v["oee"])
     flagged = _flagged(flags)
     out: dict[str, Figure] = {}
-    for card in rules.cards:
+    for card in rules.cards if cards is None else cards:
         if card.id == "networking":
             continue
         have = _have(card, sums)
@@ -335,7 +340,11 @@ def networking_figure(ledger: Sequence[LedgerLine], rules: FigureRules | None = 
 def _timeline(atoms: Sequence[Atom]) -> tuple[Segment, ...]:
     runs: list[Segment] = []
     for atom in atoms:
-        state = max(STATES, key=lambda s: (atom.by_state_us.get(s, 0), -STATES.index(s)))
+        by_state = atom.by_state_us
+        state, longest = STATES[0], by_state.get(STATES[0], 0)
+        for other in STATES[1:]:  # the longest state of the hour; the first listed on a tie
+            if by_state.get(other, 0) > longest:
+                state, longest = other, by_state[other]
         if runs and runs[-1].state == state and runs[-1].end == atom.start:
             runs[-1] = Segment(runs[-1].start, atom.end, state)
         else:
@@ -469,7 +478,7 @@ def _daily(
         pairs = []
         for (device, _, _atoms), buckets in zip(rows, by_day, strict=True):
             sums = _sums(buckets[d])
-            figures, _ = _device_figures(device.external_id, sums, device.ideal_cycle_s, None, rules)
+            figures, _ = _device_figures(device.external_id, sums, device.ideal_cycle_s, None, rules, (card,))
             pairs.append((replace(device, figures=figures), sums))
         out.append((day, _plant_card(card, pairs, bottleneck)["oee"]))
     return tuple(out)
