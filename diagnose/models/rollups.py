@@ -39,6 +39,10 @@ class DeviceHour(SQLModel, table=True):
     downtime_by_reason_us: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # planned time of unknown state (无数据, not downtime); None in rows rolled up before 0022
     unknown_planned_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # The sampling interval the hour's slots were cut at and how many of them heard a message (coverage of a
+    # sampling device read from the roll-up exactly as from raw samples); NULL on roll-ups before 0028.
+    slot_us: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    slots_heard: int | None = Field(default=None, nullable=True)
     computed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 

@@ -24,11 +24,11 @@ from diagnose.models import (
     Telemetry,
 )
 from diagnose.services import telemetry_queries as tq
-from scoring.indicators.atoms import HEARTBEAT_MARGIN, HOUR, DeviceInput, RawPart, rolled_up_hours
+from scoring.indicators.atoms import HEARTBEAT_MARGIN, HOUR, DeviceInput, HourTotals, RawPart, rolled_up_hours
 from scoring.indicators.calendar import CalendarRuleSpec, planned_stops
 from scoring.indicators.figures import Figure
 from scoring.indicators.intervals import to_fraction
-from scoring.indicators.model import CalendarEntry, HourlyAggregate, Window
+from scoring.indicators.model import CalendarEntry, Window
 from scoring.indicators.snapshot import (
     EvidenceSnapshot,
     LedgerLine,
@@ -110,9 +110,12 @@ def device_input(
     rules: tuple[CalendarRuleSpec, ...],
     use_rollups: bool = True,
     observed: Window | None = None,
+    silence_timeout_s: float = 600,
 ) -> DeviceInput:
     """One device's inputs over its observed period in `window` (or the given `observed` period): stored
-    roll-ups for complete hours the calendar plans wholly or not at all, raw samples for the rest."""
+    roll-ups for complete hours the calendar plans wholly or not at all, raw samples for the rest. A sampling
+    device's roll-up is used while its raw samples are kept only if it counted its coverage slots at the
+    device's interval (`sample_interval_s`, else the silence timeout) as the snapshot does."""
     if observed is None:
         observed = tq.observed_window(session=session, device=device, window=window)
     by_exception = tq.reports_by_exception(session=session, device=device)
@@ -143,16 +146,16 @@ def device_input(
     # Hours whose raw samples retention has deleted can only be read from their roll-ups.
     raw_since = session.exec(select(func.min(Telemetry.ts)).where(Telemetry.device_id == device.id)).one()
     allowed = rolled_up_hours(base, stops, hours, raw_since=raw_since) if use_rollups else set()
-    rolled: dict[datetime, HourlyAggregate] = {}
+    rolled: dict[datetime, HourTotals] = {}
     if allowed:
-        rows = session.exec(
-            select(DeviceHour).where(
-                DeviceHour.device_id == device.id,
-                col(DeviceHour.hour_start) >= first,
-                col(DeviceHour.hour_start) < last,
-            )
-        ).all()
-        rolled = {r.hour_start: tq.aggregate_from_row(r) for r in rows if r.hour_start in allowed}
+        slot_us = round(to_fraction(device.sample_interval_s or silence_timeout_s) * 1_000_000)
+
+        def usable(row: HourTotals) -> bool:
+            raw_gone = raw_since is None or row.hour_start + HOUR <= raw_since
+            return by_exception or raw_gone or (row.slots_heard is not None and row.slot_us == slot_us)
+
+        rows = tq.hour_totals_between(session=session, device_id=device.id or 0, start=first, end=last)
+        rolled = {r.hour_start: r for r in rows if r.hour_start in allowed and usable(r)}
     parts: list[RawPart] = []
     cursor = observed.start
     for hour in sorted(rolled):
@@ -179,7 +182,14 @@ def gather(
     return SnapshotInput(
         window=window,
         devices=tuple(
-            device_input(session=session, device=d, window=window, rules=rules, use_rollups=use_rollups)
+            device_input(
+                session=session,
+                device=d,
+                window=window,
+                rules=rules,
+                use_rollups=use_rollups,
+                silence_timeout_s=silence_timeout_s,
+            )
             for d in networked
         ),
         calendar=rules,

@@ -173,6 +173,8 @@ def compute_device_hour(
         calendar=samples.calendar,
         reasons=samples.reasons,
         heard=samples.heard,
+        # The slots the snapshot's coverage cuts each hour into: the declared interval, else the timeout.
+        slot_s=device.sample_interval_s or silence_timeout_s,
     )
 
 
@@ -201,6 +203,8 @@ def store_device_hour(
     row.performance_count = aggregate.performance_count
     row.downtime_by_reason_us = {code: _us(s) for code, s in aggregate.downtime_by_reason.items()}
     row.unknown_planned_us = None if aggregate.unknown_planned_s is None else _us(aggregate.unknown_planned_s)
+    row.slot_us = None if aggregate.slot_s is None else _us(aggregate.slot_s)
+    row.slots_heard = aggregate.slots_heard
     row.computed_at = computed_at or utcnow()
     session.add(row)
     session.flush()

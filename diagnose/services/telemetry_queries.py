@@ -25,13 +25,13 @@ from scoring.indicators import (
     CounterSample,
     DowntimeReason,
     EnergySample,
-    HourlyAggregate,
     OeeResult,
     StateSample,
     TimeMeasures,
     Window,
     known_periods,
 )
+from scoring.indicators.atoms import HourTotals
 from scoring.indicators.calendar import CalendarRuleSpec, planned_stops
 from scoring.indicators.intervals import Interval
 
@@ -243,25 +243,40 @@ def load_reasons(*, session: Session, device_id: int, window: Window) -> list[Do
     return [DowntimeReason(r.start, r.end, r.code, r.label) for r in rows]
 
 
-def aggregate_from_row(row: DeviceHour) -> HourlyAggregate:
-    """A stored roll-up back as the pure HourlyAggregate."""
-    reasons = {code: Fraction(us, US) for code, us in (row.downtime_by_reason_us or {}).items()}
-    return HourlyAggregate(
+def hour_totals_between(
+    *, session: Session, device_id: int, start: datetime, end: datetime
+) -> list[HourTotals]:
+    """A device's stored roll-ups of the hours starting in [start, end), read as plain rows (no ORM objects:
+    a month is 720 of them)."""
+    table = DeviceHour.__table__  # type: ignore[attr-defined]
+    rows = session.connection().execute(
+        select(*table.c).where(
+            table.c.device_id == device_id, table.c.hour_start >= start, table.c.hour_start < end
+        )
+    )
+    return [hour_totals(row) for row in rows]
+
+
+def hour_totals(row: Any) -> HourTotals:
+    """A stored roll-up (a DeviceHour or a row of its columns) as the snapshot reads it: integer microseconds."""
+    return HourTotals(
         hour_start=row.hour_start,
-        run_s=Fraction(row.run_us, US),
-        idle_s=Fraction(row.idle_us, US),
-        down_s=Fraction(row.down_us, US),
-        planned_stop_s=Fraction(row.planned_stop_us, US),
-        off_s=Fraction(row.off_us, US),
-        unknown_s=Fraction(row.unknown_us, US),
-        planned_s=Fraction(row.planned_us, US),
+        run_us=row.run_us,
+        idle_us=row.idle_us,
+        down_us=row.down_us,
+        planned_stop_us=row.planned_stop_us,
+        off_us=row.off_us,
+        unknown_us=row.unknown_us,
+        planned_us=row.planned_us,
         count_total=row.count_total,
         count_good=row.count_good,
-        energy_kwh=Fraction(row.energy_kwh),
+        energy_kwh=Fraction(row.energy_kwh) if row.energy_kwh not in ("", "0") else Fraction(0),  # exact text
         sample_count=row.sample_count,
-        downtime_by_reason=reasons,
+        downtime_by_reason_us=dict(row.downtime_by_reason_us or {}),
         performance_count=row.performance_count,
-        unknown_planned_s=None if row.unknown_planned_us is None else Fraction(row.unknown_planned_us, US),
+        unknown_planned_us=row.unknown_planned_us,
+        slot_us=row.slot_us,
+        slots_heard=row.slots_heard,
     )
 
 
@@ -276,7 +291,13 @@ def device_oee(
 
     rules = tuple(calendar_rules(session=session, enterprise_id=device.enterprise_id))
     inputs = evidence_snapshot.device_input(
-        session=session, device=device, window=window, rules=rules, use_rollups=use_rollups, observed=window
+        session=session,
+        device=device,
+        window=window,
+        rules=rules,
+        use_rollups=use_rollups,
+        observed=window,
+        silence_timeout_s=silence_timeout_s,
     )
     return pure_device_oee(inputs, rules, silence_timeout_s=silence_timeout_s)
 

@@ -9,6 +9,8 @@ from itertools import pairwise
 
 from scoring.indicators.model import Coverage, Window
 
+HOUR = timedelta(hours=1)
+
 
 def networking_rate(
     production_device_ids: Collection[str], networked_device_ids: Collection[str]
@@ -74,6 +76,34 @@ def expected_sample_coverage(
     return len(slots), int(expected)
 
 
+def slot_step(interval_s: float | Fraction) -> timedelta:
+    """A sampling interval as the slots it cuts each hour into (an hour or more: one slot an hour)."""
+    if Fraction(interval_s) <= 0:
+        raise ValueError("interval_s must be positive")
+    return HOUR if Fraction(interval_s) >= 3600 else timedelta(seconds=float(interval_s))
+
+
+def hour_slot(ts: datetime, step: timedelta) -> tuple[datetime, int]:
+    """The sampling slot a message time lies in: its hour and the slot's index within the hour."""
+    hour = ts.replace(minute=0, second=0, microsecond=0)
+    return hour, (ts - hour) // step
+
+
+def slots_heard(heard: Iterable[datetime], hour: datetime, step: timedelta) -> int:
+    """Distinct sampling slots of `step` in [hour, hour + 1 h) with at least one message (a roll-up keeps it)."""
+    end = hour + HOUR
+    return len({(ts - hour) // step for ts in heard if hour <= ts < end})
+
+
+def _slots_overlapping(hour: datetime, step: timedelta, window: Window) -> int:
+    """Slots of the hour (cut from its start, the last one short) that overlap the window."""
+    start, end = max(hour, window.start), min(hour + HOUR, window.end)
+    if end <= start:
+        return 0
+    last = min(-(-HOUR // step), -(-(end - hour) // step))  # one past the slot holding end's last instant
+    return last - (start - hour) // step
+
+
 def sampled_coverage(
     heard: Iterable[datetime],
     observed: Window,
@@ -82,30 +112,27 @@ def sampled_coverage(
 ) -> tuple[int, int]:
     """(received, expected) samples of a sampling device over its observed period, raw and rolled up together.
 
-    The period is cut into slots of `interval_s` from its start (the last one partial counts as one). A slot
-    belongs to the hour its start lies in. In an hour read from its roll-up (`rolled`: hour start → messages
-    that hour) a slot counts as received up to the roll-up's message count; elsewhere a slot with at least one
-    message of `heard` is received. Each slot is counted at most once, so received ≤ expected by construction.
+    Every hour is cut into slots of `interval_s` from the hour's start (the last one short; an interval of an
+    hour or more is one slot an hour), so a slot never straddles two hours and a roll-up can keep the count of
+    its hour's slots that heard a message (`rolled`: hour start → slots heard, at this interval). Expected: the
+    slots overlapping the observed period; received: those with a message of `heard` (raw) or counted by the
+    hour's roll-up. Each slot counts once, so received ≤ expected, and raw samples and roll-ups agree.
     """
-    step = timedelta(seconds=float(interval_s))
-    if step <= timedelta(0):
-        raise ValueError("interval_s must be positive")
-    length = observed.end - observed.start
-    expected = int(-(-length // step)) if length > timedelta(0) else 0
+    step = slot_step(interval_s)
     rolled = dict(rolled or {})
-
-    def slot_hour(index: int) -> datetime:
-        start = observed.start + index * step
-        return start.replace(minute=0, second=0, microsecond=0)
-
+    first = observed.start.replace(minute=0, second=0, microsecond=0)
+    last = observed.end.replace(
+        minute=0, second=0, microsecond=0
+    )  # the hour holding the end, if it is inside
+    if last == first:
+        expected = _slots_overlapping(first, step, observed)
+    else:  # the two edge hours, and the whole hours between them at a full hour's slots each
+        whole = (last - first) // HOUR - 1
+        expected = _slots_overlapping(first, step, observed) + whole * -(-HOUR // step)
+        expected += _slots_overlapping(last, step, observed)
     slots = {
-        k
-        for k in ((ts - observed.start) // step for ts in heard if observed.start <= ts < observed.end)
-        if slot_hour(k) not in rolled
+        hour_slot(ts, step)
+        for ts in heard
+        if observed.start <= ts < observed.end and ts.replace(minute=0, second=0, microsecond=0) not in rolled
     }
-    received = len(slots)
-    for hour, messages in rolled.items():
-        first = max(0, -(-(hour - observed.start) // step))
-        last = min(expected, -(-(hour + timedelta(hours=1) - observed.start) // step))
-        received += min(messages, max(0, last - first))
-    return received, expected
+    return len(slots) + sum(rolled.values()), expected

@@ -149,6 +149,8 @@ class HourlyAggregate:
     unknown_planned_s: Fraction | None = (
         None  # None: not kept (stored roll-ups; see scoring.indicators.atoms)
     )
+    slot_s: Fraction | None = None  # the sampling interval `slots_heard` counts at (None: not kept)
+    slots_heard: int | None = None  # sampling slots of the hour with a message (coverage.sampled_coverage)
 
 
 @dataclass(frozen=True, slots=True)

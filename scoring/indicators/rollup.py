@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from fractions import Fraction
 
+from scoring.indicators.coverage import slot_step, slots_heard
+from scoring.indicators.intervals import to_fraction
 from scoring.indicators.model import (
     STATES,
     UNKNOWN,
@@ -41,11 +43,14 @@ def hourly_aggregates(
     calendar: Iterable[CalendarEntry] = (),
     reasons: Iterable[DowntimeReason] = (),
     heard: Iterable[datetime] | None = None,
+    slot_s: float | Fraction | None = None,
 ) -> HourlyAggregate:
     """Roll up [hour, hour + 1 h); pass samples from before the hour too so state and counters carry in.
 
     `sample_count` is the number of distinct message times inside the hour: of `heard` (every message, as
-    the evidence snapshot's coverage counts raw), else over the three inputs.
+    the evidence snapshot's coverage counts raw), else over the three inputs. With `slot_s` (the device's
+    sampling interval), `slots_heard` counts the hour's sampling slots that heard a message, as the snapshot's
+    coverage counts them from raw samples.
     """
     if hour.minute or hour.second or hour.microsecond:
         raise ValueError(f"hour must start on the hour, got {hour.isoformat()}")
@@ -55,8 +60,11 @@ def hourly_aggregates(
     measures = time_measures(timeline, window, calendar, reasons)
     total, good = production_counts(counters, window)
     unknown = [(s.start, s.end) for s in timeline if s.state == UNKNOWN]
-    if heard is None:
-        heard = {s.ts for s in states} | {c.ts for c in counters} | {e.ts for e in energy}
+    heard = list(
+        heard
+        if heard is not None
+        else {s.ts for s in states} | {c.ts for c in counters} | {e.ts for e in energy}
+    )
     return HourlyAggregate(
         hour_start=hour,
         run_s=measures.by_state["RUN"],
@@ -73,6 +81,8 @@ def hourly_aggregates(
         downtime_by_reason=dict(measures.downtime_by_reason),
         performance_count=performance_count(counters, window, unknown),
         unknown_planned_s=measures.unknown_planned_s,
+        slot_s=None if slot_s is None else to_fraction(slot_s),
+        slots_heard=None if slot_s is None else slots_heard(heard, hour, slot_step(slot_s)),
     )
 
 

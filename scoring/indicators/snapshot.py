@@ -9,15 +9,16 @@ the product of the plant availability, performance and quality shown beside it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from fractions import Fraction
 
 from scoring.china_time import CHINA_TZ
-from scoring.indicators.atoms import Atom, DeviceInput, device_atoms
+from scoring.indicators.atoms import US, Atom, DeviceInput, device_atoms
 from scoring.indicators.calendar import CalendarRuleSpec, has_shifts, planned_stops
-from scoring.indicators.coverage import sampled_coverage
+from scoring.indicators.coverage import HOUR, sampled_coverage, slot_step
 from scoring.indicators.figures import (
     INSUFFICIENT,
     OK,
@@ -138,27 +139,45 @@ class _Sums:
 
 
 def _sums(atoms: Sequence[Atom]) -> _Sums:
-    zero = Fraction(0)
+    """The atoms' totals: integer microseconds added, then made exact seconds once."""
+    observed = unknown = planned = unknown_planned = run = 0
+    total = good = counted = 0
+    energy = Fraction(0)
+    metered = False
+    for a in atoms:
+        length = a.length_us
+        observed += length
+        unknown += a.by_state_us.get(UNKNOWN, 0)
+        planned += a.planned_us
+        unknown_planned += a.unknown_planned_us
+        run += a.run_us
+        total += a.total_count
+        good += a.good_count
+        counted += a.performance_count
+        if a.energy_kwh:
+            energy += a.energy_kwh
+        metered = metered or a.metered
     return _Sums(
-        observed_s=sum((a.length_s for a in atoms), zero),
-        known_s=sum((a.length_s - a.by_state.get(UNKNOWN, zero) for a in atoms), zero),
-        planned_s=sum((a.planned_s for a in atoms), zero),
-        unknown_planned_s=sum((a.unknown_planned_s for a in atoms), zero),
-        run_s=sum((a.run_s for a in atoms), zero),
-        total=sum(a.total_count for a in atoms),
-        good=sum(a.good_count for a in atoms),
-        counted=sum(a.performance_count for a in atoms),
-        energy=sum((a.energy_kwh for a in atoms), zero),
-        metered=any(a.metered for a in atoms),
+        observed_s=Fraction(observed, US),
+        known_s=Fraction(observed - unknown, US),
+        planned_s=Fraction(planned, US),
+        unknown_planned_s=Fraction(unknown_planned, US),
+        run_s=Fraction(run, US),
+        total=total,
+        good=good,
+        counted=counted,
+        energy=energy,
+        metered=metered,
     )
 
 
-def _merged(maps: Iterable[Mapping[str, Fraction]]) -> dict[str, Fraction]:
-    out: dict[str, Fraction] = {}
+def _merged(maps: Iterable[Mapping[str, int]]) -> dict[str, Fraction]:
+    """Microsecond maps added key by key, as exact seconds (zero entries left out)."""
+    out: dict[str, int] = {}
     for mapping in maps:
         for key, value in mapping.items():
-            out[key] = out.get(key, Fraction(0)) + value
-    return {k: v for k, v in out.items() if v}
+            out[key] = out.get(key, 0) + value
+    return {k: Fraction(v, US) for k, v in out.items() if v}
 
 
 def _have(card: Card, sums: _Sums) -> Fraction:
@@ -206,7 +225,12 @@ def _flagged(flags: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 def _device_figures(
-    external_id: str, sums: _Sums, cycle: Fraction | None, coverage: Fraction | None, rules: FigureRules
+    external_id: str,
+    sums: _Sums,
+    cycle: Fraction | None,
+    coverage: Fraction | None,
+    rules: FigureRules,
+    cards: Sequence[Card] | None = None,
 ) -> tuple[dict[str, Figure], tuple[str, ...]]:
     values = _device_values(sums, cycle)
     values["coverage"] = (coverage, "no_state")
@@ -214,7 +238,7 @@ def _device_figures(
     flags = bound_flags(v["availability"], v["performance"], v["quality"], v["oee"])
     flagged = _flagged(flags)
     out: dict[str, Figure] = {}
-    for card in rules.cards:
+    for card in rules.cards if cards is None else cards:
         if card.id == "networking":
             continue
         have = _have(card, sums)
@@ -316,7 +340,11 @@ def networking_figure(ledger: Sequence[LedgerLine], rules: FigureRules | None = 
 def _timeline(atoms: Sequence[Atom]) -> tuple[Segment, ...]:
     runs: list[Segment] = []
     for atom in atoms:
-        state = max(STATES, key=lambda s: (atom.by_state.get(s, Fraction(0)), -STATES.index(s)))
+        by_state = atom.by_state_us
+        state, longest = STATES[0], by_state.get(STATES[0], 0)
+        for other in STATES[1:]:  # the longest state of the hour; the first listed on a tie
+            if by_state.get(other, 0) > longest:
+                state, longest = other, by_state[other]
         if runs and runs[-1].state == state and runs[-1].end == atom.start:
             runs[-1] = Segment(runs[-1].start, atom.end, state)
         else:
@@ -334,9 +362,19 @@ def _coverage(
         return "exception", 0, 0, ratio
     if device.observed is None:
         return "sampling", 0, 0, None
+    interval = device.sample_interval_s or timeout
     heard = [ts for part in device.raw for ts in part.heard if part.window.start <= ts < part.window.end]
-    rolled = {a.hour_start: a.sample_count for a in device.hours}
-    received, expected = sampled_coverage(heard, device.observed, device.sample_interval_s or timeout, rolled)
+    per_hour = -(-HOUR // slot_step(interval))
+    rolled = {
+        # A roll-up counted its slots at this interval: exact. One from before 0028, or at another interval,
+        # is read only where the raw samples are gone (the edge reads raw otherwise): its messages, up to the
+        # hour's slots.
+        a.hour_start: a.slots_heard
+        if a.slots_heard is not None and a.slot_us == round(interval * US)
+        else min(a.sample_count, per_hour)
+        for a in device.hours
+    }
+    received, expected = sampled_coverage(heard, device.observed, interval, rolled)
     return "sampling", received, expected, Fraction(received, expected) if expected else None
 
 
@@ -367,7 +405,7 @@ def evidence_snapshot(inp: SnapshotInput) -> EvidenceSnapshot:
         sums = _sums(atoms)
         basis, received, expected, ratio = _coverage(device, atoms, sums, inp.silence_timeout_s)
         figures, flags = _device_figures(device.external_id, sums, device.ideal_cycle_s, ratio, rules)
-        by_state = {s: sum((a.by_state.get(s, Fraction(0)) for a in atoms), Fraction(0)) for s in STATES}
+        by_state = {s: Fraction(sum(a.by_state_us.get(s, 0) for a in atoms), US) for s in STATES}
         row = DeviceFigures(
             external_id=device.external_id,
             name=device.name,
@@ -380,8 +418,8 @@ def evidence_snapshot(inp: SnapshotInput) -> EvidenceSnapshot:
             unknown_planned_s=sums.unknown_planned_s,
             run_s=sums.run_s,
             by_state=by_state,
-            downtime_by_state=_merged(a.downtime_by_state for a in atoms),
-            downtime_by_reason=_merged(a.downtime_by_reason for a in atoms),
+            downtime_by_state=_merged(a.downtime_by_state_us for a in atoms),
+            downtime_by_reason=_merged(a.downtime_by_reason_us for a in atoms),
             total_count=sums.total,
             good_count=sums.good,
             performance_count=sums.counted,
@@ -424,13 +462,23 @@ def _daily(
 ) -> tuple[tuple[str, Figure], ...]:
     """The plant OEE of each China day of the window, by the same card rule applied to that day's data."""
     card = rules.card("oee")
+    days = _days(window)
+    starts = [piece.start for _, piece in days]
+    # Each device's atoms by the day they start in (atoms are hour slices; China days are whole hours).
+    by_day: list[list[list[Atom]]] = []
+    for _, _, atoms in rows:
+        buckets: list[list[Atom]] = [[] for _ in days]
+        for atom in atoms:
+            i = bisect_right(starts, atom.start) - 1
+            if i >= 0 and atom.start < days[i][1].end:
+                buckets[i].append(atom)
+        by_day.append(buckets)
     out: list[tuple[str, Figure]] = []
-    for day, piece in _days(window):
+    for d, (day, _piece) in enumerate(days):
         pairs = []
-        for device, _, atoms in rows:
-            mine = [a for a in atoms if piece.start <= a.start < piece.end]
-            sums = _sums(mine)
-            figures, _ = _device_figures(device.external_id, sums, device.ideal_cycle_s, None, rules)
+        for (device, _, _atoms), buckets in zip(rows, by_day, strict=True):
+            sums = _sums(buckets[d])
+            figures, _ = _device_figures(device.external_id, sums, device.ideal_cycle_s, None, rules, (card,))
             pairs.append((replace(device, figures=figures), sums))
         out.append((day, _plant_card(card, pairs, bottleneck)["oee"]))
     return tuple(out)
@@ -458,8 +506,8 @@ def device_oee(
         total_count=sums.total,
         good_count=sums.good,
         downtime_s=sums.known_planned_s - sums.run_s,
-        downtime_by_state=_merged(x.downtime_by_state for x in atoms),
-        downtime_by_reason=_merged(x.downtime_by_reason for x in atoms),
+        downtime_by_state=_merged(x.downtime_by_state_us for x in atoms),
+        downtime_by_reason=_merged(x.downtime_by_reason_us for x in atoms),
         teep=values["teep"][0],
         window_s=sums.observed_s,
         performance_count=sums.counted,
