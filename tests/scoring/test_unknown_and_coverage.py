@@ -9,6 +9,7 @@ from fractions import Fraction
 
 from scoring.indicators import StateSample, Window
 from scoring.indicators.atoms import DeviceInput, RawPart
+from scoring.indicators.coverage import sampled_coverage
 from scoring.indicators.figures import load_figure_rules
 from scoring.indicators.snapshot import SnapshotInput, device_oee, evidence_snapshot
 from scoring.maturity.evidence import load_evidence_rules
@@ -63,3 +64,23 @@ def test_the_evidence_rules_never_ask_for_less_data_than_their_figures_card() ->
         assert rule.min_hours >= card.min_hours, rule.id
         assert rule.min_basis == card.basis or card.id == "networking", rule.id
     assert all(card.source for card in cards.cards)
+
+
+def test_sampling_slots_are_cut_from_each_hour_and_never_straddle_two() -> None:
+    # A 7-minute interval cuts each hour into 8 slots of 7 min and one of 4 min (9 a whole hour). Observed
+    # 10:30-12:10: 10:30-11:00 overlaps slots 4 (10:28-10:35) to 8 (5), 11:00-12:00 is 9, 12:00-12:10 two.
+    start = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    observed = Window(start, start + timedelta(minutes=100))
+    heard = [
+        start,  # slot 4 of 10:00
+        start + timedelta(minutes=1),  # the same slot: counted once
+        datetime(2026, 12, 1, 10, 58, tzinfo=UTC),  # the short last slot of 10:00
+        datetime(2026, 12, 1, 11, 1, tzinfo=UTC),  # slot 0 of 11:00, not the straddling 10:56-11:03
+        datetime(2026, 12, 1, 12, 9, tzinfo=UTC),  # slot 1 of 12:00
+        datetime(2026, 12, 1, 12, 10, tzinfo=UTC),  # outside the observed period
+    ]
+    assert sampled_coverage(heard, observed, 420) == (4, 5 + 9 + 2)
+    # A roll-up of 11:00 that heard 7 of its slots stands for that hour; raw messages of it are not counted.
+    assert sampled_coverage(heard, observed, 420, {datetime(2026, 12, 1, 11, tzinfo=UTC): 7}) == (10, 16)
+    # An interval of an hour or more is one slot an hour.
+    assert sampled_coverage(heard, observed, 7200) == (3, 3)
