@@ -113,7 +113,7 @@ def run_demo(settings: Settings) -> int:
         click.echo(f"\n智诊 demo running: {url}   (logs in {log_dir}; Ctrl-C stops everything)")
         click.echo(f"demo logins (password {sample_data.DEMO_PASSWORD}):")
         for login in logins:
-            click.echo(f"  {login.username:<10} {login.role:<10} {login.organisation} — {login.task}")
+            click.echo(f"  {login.username:<10} {login.name} · {login.organisation} — {login.task}")
         stopping = False
 
         def _stop(*_args: object) -> None:

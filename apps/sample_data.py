@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from diagnose import workflow
 from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Provider, Role, User
 from diagnose.models.base import utcnow
-from diagnose.services import assessments, devices, orders, orgs, plant_records
+from diagnose.services import assessments, devices, order_staff, orders, orgs, plant_records
 from scoring.china_time import CHINA_TZ, china_today, to_china
 from scoring.uscc import make_uscc
 
@@ -43,6 +43,38 @@ PROVIDERS = [
     ("常州数智工业服务有限公司", "320400", "provider2"),
     ("苏州工控咨询有限公司", "320585", "provider3"),
 ]
+
+# The people behind the demo logins (姓名, 职务): each provider has a project lead (its first login, which
+# leads its orders) and two consultants (`provider1b`, `provider1c`, …) who make up the diagnosis team.
+PEOPLE: dict[str, tuple[str, str]] = {
+    "admin": ("周建国", "平台运维管理员"),
+    "wujin": ("陈立新", "智能制造科科长"),
+    "taicang": ("顾雪梅", "企业服务科副科长"),
+    "provider1": ("王海涛", "项目经理"),
+    "provider1b": ("李静", "高级咨询师"),
+    "provider1c": ("赵磊", "数据分析工程师"),
+    "provider2": ("刘洋", "诊断项目总监"),
+    "provider2b": ("孙婷", "智能制造咨询师"),
+    "provider2c": ("周凯", "工业网络工程师"),
+    "provider3": ("吴斌", "首席咨询师"),
+    "provider3b": ("郑晓燕", "咨询顾问"),
+    "provider3c": ("钱伟", "设备数据工程师"),
+    "ent1": ("张志强", "生产副总经理"),
+    "ent2": ("黄丽", "信息化主管"),
+    "ent3": ("蒋文斌", "设备部经理"),
+    "ent4": ("徐芳", "总经理助理"),
+    "ent5": ("马俊", "智能制造办公室主任"),
+    "ent6": ("朱红", "安全环保部部长"),
+    "ent7": ("胡晓东", "技术总监"),
+    "ent8": ("林小燕", "质量部经理"),
+}
+TEAM = ("b", "c")  # the consultants of each provider: its first login with these suffixes
+
+
+def _phone(index: int) -> str:
+    """A made-up mobile number in the 139 0000 xxxx block (never a real subscriber's)."""
+    return f"139 0000 {1000 + index:04d}"
+
 
 # kind, ideal cycle s, networked, protocol, sensor
 DEVICE_KINDS = [
@@ -107,12 +139,13 @@ SCENARIOS: dict[int, tuple[Scenario, ...]] = {
 
 @dataclass(frozen=True)
 class DemoLogin:
-    """A login printed by `diagnose demo`, with what there is to do."""
+    """A login printed by `diagnose demo`: the person, their organisation, and what there is to do."""
 
     username: str
     role: str
     organisation: str
     task: str = ""
+    name: str = ""
 
 
 def _uscc(region: str, serial: int) -> str:
@@ -141,14 +174,7 @@ def load(session: Session, *, history: History | None = None) -> list[DemoLogin]
         orgs.upsert_region(session=session, code=code, name=name, level=level, parent_code=parent)
     session.flush()
     users: dict[str, User] = {}
-    orgs.create_user(
-        session=session,
-        actor=ACTOR,
-        username="admin",
-        password=DEMO_PASSWORD,
-        display_name="平台管理员",
-        role=Role.admin,
-    )
+    _user(session, "admin", Role.admin)
     bureaus = {
         "320412": orgs.create_bureau(
             session=session, actor=ACTOR, name="常州市武进区工业和信息化局", region_code="320412"
@@ -158,30 +184,15 @@ def load(session: Session, *, history: History | None = None) -> list[DemoLogin]
         ),
     }
     for username, region in (("wujin", "320412"), ("taicang", "320585")):
-        users[username] = orgs.create_user(
-            session=session,
-            actor=ACTOR,
-            username=username,
-            password=DEMO_PASSWORD,
-            display_name=f"{bureaus[region].name}",
-            role=Role.bureau,
-            organisation_id=bureaus[region].id,
-        )
+        users[username] = _user(session, username, Role.bureau, bureaus[region].id)
     providers = []
     for serial, (name, region, username) in enumerate(PROVIDERS, start=900):
         provider = orgs.create_provider(
             session=session, actor=ACTOR, uscc=_uscc(region, serial), name=name, region_code=region
         )
         providers.append(provider)
-        users[username] = orgs.create_user(
-            session=session,
-            actor=ACTOR,
-            username=username,
-            password=DEMO_PASSWORD,
-            display_name=name,
-            role=Role.provider,
-            organisation_id=provider.id,
-        )
+        for login in (username, *(username + suffix for suffix in TEAM)):
+            users[login] = _user(session, login, Role.provider, provider.id)
         for bureau in bureaus.values():
             orgs.admit_provider(session=session, actor=ACTOR, bureau_id=bureau.id, provider_id=provider.id)  # type: ignore[arg-type]
     batches = {
@@ -210,15 +221,7 @@ def load(session: Session, *, history: History | None = None) -> list[DemoLogin]
             revenue_fen=revenue_wan * 10_000 * 100,
             strategic_emerging=emerging,
         )
-        users[f"ent{index}"] = orgs.create_user(
-            session=session,
-            actor=ACTOR,
-            username=f"ent{index}",
-            password=DEMO_PASSWORD,
-            display_name=name,
-            role=Role.enterprise,
-            organisation_id=enterprise.id,
-        )
+        users[f"ent{index}"] = _user(session, f"ent{index}", Role.enterprise, enterprise.id)
         _plant_records(session, enterprise.id, DEVICE_KINDS[: 2 + index % 4])  # type: ignore[arg-type]
         for number, (kind, cycle, networked, protocol, sensor) in enumerate(
             DEVICE_KINDS[: 2 + index % 4], start=1
@@ -239,6 +242,22 @@ def load(session: Session, *, history: History | None = None) -> list[DemoLogin]
             _order(session, index, enterprise, batches[region].id, users, providers, now, scenario, history)  # type: ignore[arg-type]
     session.flush()
     return logins(session)
+
+
+def _user(session: Session, username: str, role: Role, organisation_id: int | None = None) -> User:
+    """A demo login with its person's name, job title and a made-up phone number."""
+    full_name, title = PEOPLE[username]
+    return orgs.create_user(
+        session=session,
+        actor=ACTOR,
+        username=username,
+        password=DEMO_PASSWORD,
+        full_name=full_name,
+        title=title,
+        phone=_phone(list(PEOPLE).index(username)),
+        role=role,
+        organisation_id=organisation_id,
+    )
 
 
 # Enterprises further along: levels 1 and 2 met, level 3 in part (a level-2 plant whose roadmap to level 3
@@ -341,6 +360,16 @@ def _order(
 
     if scenario.assigned is not None:
         step("assign", bureau_user, _at(now, scenario.assigned, "10:00"), provider_id=provider.id)
+        # The provider names its team (its lead and, for a factory-level diagnosis, both consultants).
+        lead_login = PROVIDERS[index % len(PROVIDERS)][2]
+        team = TEAM if kind == "factory" else TEAM[:1]
+        order_staff.set_staff(
+            session=session,
+            actor=provider_user,
+            order=order,
+            lead_id=provider_user.id,  # type: ignore[arg-type]
+            member_ids=[users[lead_login + suffix].id for suffix in team],  # type: ignore[misc]
+        )
     if scenario.visit is not None:
         visit = _at(now, scenario.visit, "09:00")
         planned_on = _at(now, scenario.assigned or scenario.created, "15:00")
@@ -381,7 +410,17 @@ def _order(
 def logins(session: Session) -> list[DemoLogin]:
     """The demo users, for printing, each with what there is for them to do."""
     users = session.exec(select(User).order_by(User.id)).all()  # type: ignore[arg-type]
-    return [DemoLogin(u.username, u.role, u.display_name, task_of(session, u)) for u in users]
+    people = orders.actors(session=session, user_ids={u.id for u in users if u.id is not None})
+    return [
+        DemoLogin(
+            u.username,
+            u.role,
+            people[u.id].organisation or "平台",  # type: ignore[index]
+            task_of(session, u),
+            f"{orgs.display_name(u)}（{u.title}）" if u.title else orgs.display_name(u),
+        )
+        for u in users
+    ]
 
 
 def task_of(session: Session, user: User) -> str:

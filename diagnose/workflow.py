@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from diagnose.models import DiagnosisOrder, OrderStatus, ProcurementBatch, Result, User
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
-from diagnose.services import audit_log, pool
+from diagnose.services import audit_log, order_staff, pool
 
 S = OrderStatus
 
@@ -121,6 +121,9 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
             raise FieldError("provider_id", "the provider is not in this bureau's pool")
     if action == "schedule" and inputs.visit_date is None:
         raise FieldError("visit_date", "give the visit date")
+    if action == "schedule" and order_staff.staff_of(session=session, order=order).lead is None:
+        # The enterprise is told who comes and the report who signs: the team is named before the visit is.
+        raise FieldError("lead_id", "name the project lead before scheduling the visit")
     if action == "return" and not inputs.reason.strip():
         raise FieldError("reason", "give the reason for returning")
     if action == "cancel" and not inputs.reason.strip():
@@ -140,8 +143,12 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
         raise FieldError("rating", "the rating is 1 to 5")
 
 
-def _apply_fields(order: DiagnosisOrder, action: str, inputs: Inputs, now: datetime) -> None:
+def _apply_fields(
+    session: Session, order: DiagnosisOrder, action: str, inputs: Inputs, now: datetime
+) -> None:
     if action == "assign":
+        if order.provider_id is not None and order.provider_id != inputs.provider_id:
+            order_staff.clear(session=session, order=order)  # another provider's people: none of them stay
         order.provider_id, order.assigned_at = inputs.provider_id, now
     elif action == "schedule":
         order.visit_date = inputs.visit_date
@@ -177,7 +184,7 @@ def apply(
     after = next_status(before, action)
     _check_inputs(session, order, action, inputs)
     now = now or utcnow()
-    _apply_fields(order, action, inputs, now)
+    _apply_fields(session, order, action, inputs, now)
     order.status, order.updated_at = after, now
     session.add(order)
     detail: dict[str, object] = {"from": before, "to": after.value}

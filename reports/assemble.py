@@ -19,7 +19,7 @@ from diagnose.models import (
     Result,
     User,
 )
-from diagnose.services import assessments, evidence_snapshot, peer_standing
+from diagnose.services import assessments, evidence_snapshot, orgs, peer_standing
 from reports import evidence_notes, policy, sections
 from reports.data import (
     AnswerRow,
@@ -226,7 +226,7 @@ def _signatures(session: Session, order: DiagnosisOrder, enterprise: Enterprise,
         if a.updated_by is not None
     }
     names = sorted(
-        u.display_name
+        orgs.display_name(u)
         for u in (session.get(User, i) for i in ids)
         if u is not None and u.role == "provider" and u.provider_id == order.provider_id
     )

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from diagnose import workflow
 from diagnose.models import Device, DiagnosisOrder, Enterprise, Role, User
-from diagnose.services import devices, orders, orgs
+from diagnose.services import devices, order_staff, orders, orgs
 from scoring.uscc import make_uscc
 
 ACTOR = "system:test"
@@ -59,14 +59,17 @@ def user(
     role: Role,
     organisation_id: int | None = None,
     password: str = "correct-horse-9",
+    full_name: str = "",
+    title: str = "",
 ) -> User:
-    """A user with a known password."""
+    """A user with a known password (and, when given, a name and job title)."""
     return orgs.create_user(
         session=session,
         actor=ACTOR,
         username=username,
         password=password,
-        display_name=username,
+        full_name=full_name,
+        title=title,
         role=role,
         organisation_id=organisation_id,
     )
@@ -100,6 +103,8 @@ def order_on_site(
         ("schedule", provider_user),
         ("start_visit", provider_user),
     ):
+        if action == "schedule":
+            name_lead(session, order, provider_user)
         workflow.apply(
             session=session,
             order=order,
@@ -108,3 +113,10 @@ def order_on_site(
             inputs=workflow.Inputs(provider_id=provider.id, visit_date=visit or date(2026, 11, 20)),
         )
     return order, provider_user
+
+
+def name_lead(session: Session, order: DiagnosisOrder, provider_user: User) -> None:
+    """The provider names its user the order's project lead (needed before the visit is scheduled)."""
+    order_staff.set_staff(
+        session=session, actor=provider_user, order=order, lead_id=provider_user.id, member_ids=[]
+    )  # type: ignore[arg-type]

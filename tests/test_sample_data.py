@@ -4,6 +4,7 @@ day it was scored, and every printed login with something to do."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from apps import sample_data
 from collectors.backfill import enterprise_history
 from diagnose.db import make_engine
 from diagnose.models import Bureau, DiagnosisOrder, Enterprise, Result
-from diagnose.services import evidence_snapshot
+from diagnose.services import evidence_snapshot, orders
 from scoring.china_time import china_today, to_china
 
 
@@ -47,7 +48,18 @@ def test_the_sample_orders_read_true(demo_db: Path, tmp_path: Path) -> None:
         paid = [s for s in subsidies if s[0] > 0]
         assert paid and all(date == china_today(at).isoformat() for _, date, at in paid)
         logins = sample_data.logins(session)
-        assert len(logins) == 14 and all(login.task for login in logins)
+        assert len(logins) == 20 and all(login.task for login in logins)
+        # People, not logins: every demo user has a Chinese name and title; every order with a provider names
+        # its lead (and team) from that provider's users.
+        assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}（[\u4e00-\u9fff]+）", login.name) for login in logins)
+        assert all(login.organisation and "provider" not in login.organisation for login in logins)
+        for order in session.exec(select(DiagnosisOrder)).all():
+            staff = orders.staff_of(session=session, order=order)
+            if order.provider_id is None:
+                assert staff.lead is None, order.number
+                continue
+            assert staff.lead is not None and staff.members, order.number
+            assert {u.provider_id for u in staff.everyone} == {order.provider_id}, order.number
         assert "确认现场诊断" in next(login.task for login in logins if login.username == "ent2")
     engine.dispose()
 

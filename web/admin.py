@@ -10,9 +10,9 @@ from sqlmodel import select
 from werkzeug.wrappers import Response
 
 from diagnose.models import Bureau, Enterprise, Provider, Region, Role, User
-from diagnose.schemas.accounts import PasswordReset, UserActive, UserCreate
+from diagnose.schemas.accounts import PasswordReset, PersonForm, UserActive, UserCreate
 from diagnose.schemas.enterprises import BureauCreate, EnterpriseCreate, ProviderCreate, RegionUpsert
-from diagnose.services import accounts, audit_log, directory, orgs
+from diagnose.services import accounts, audit_log, directory, orders, orgs
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
 from web.auth import role_required
@@ -58,7 +58,9 @@ def users() -> str | Response:
                 actor=g.user,
                 username=form.username,
                 password=form.password,
-                display_name=form.display_name,
+                full_name=form.full_name,
+                title=form.title,
+                phone=form.phone,
                 role=Role(form.role),
                 organisation_id=_chosen_organisation(form),
             )
@@ -72,6 +74,7 @@ def users() -> str | Response:
     return render_template(
         "admin/users.html",
         page=page,
+        people=orders.actors(session=db, user_ids={u.id for u in page.items}),
         locks=accounts.locks(session=db, usernames=[u.username for u in page.items]),
         roles=[r.value for r in Role],
         organisations=_organisation_choices(),
@@ -103,6 +106,44 @@ def _chosen_organisation(form: UserCreate) -> int | None:
     if get_session().get(ORG_MODELS[kind], ident) is None:
         raise ValidationError("organisation_id", "not a valid choice")
     return ident
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required("admin")
+def edit_user(user_id: int) -> str | Response:
+    """One user: their 姓名, 职务 and phone, which every page, timeline and report shows of them."""
+    db = get_session()
+    user = db.get(User, user_id)
+    if user is None:
+        abort(404)
+    status = 200
+    if request.method == "POST":
+        try:
+            form = parse_form(PersonForm)
+            orgs.update_person(session=db, actor=g.user, user=user, **form.model_dump())
+        except ValidationError as exc:
+            db.rollback()
+            flash(not_saved(exc), "error")
+            status = 422
+        else:
+            return _done("admin.users")
+    return render_template(
+        "admin/user.html", user=user, organisation=_organisation_name(user), form=typed() or _person(user)
+    ), status  # type: ignore[return-value]
+
+
+def _person(user: User) -> dict[str, str]:
+    return {"full_name": user.full_name, "title": user.title, "phone": user.phone}
+
+
+def _organisation_name(user: User) -> str:
+    """The name of the organisation the user acts for ('' for an administrator)."""
+    for kind, model in ORG_MODELS.items():
+        ident = getattr(user, f"{kind}_id")
+        if ident is not None:
+            found = get_session().get(model, ident)
+            return found.name if found else ""
+    return ""
 
 
 def _change_user(change: Callable[[], object]) -> Response:

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import User
-from diagnose.schemas.accounts import LoginForm, PasswordChange
+from diagnose.schemas.accounts import LoginForm, PasswordChange, PersonForm
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.tokens import TokenIssue
 from diagnose.services import accounts, audit_log, orgs, tokens
@@ -183,6 +183,27 @@ def home() -> str | Response:
     if endpoint != "auth.home":
         return redirect(url_for(endpoint))
     return render_template("auth/home.html")
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> str | tuple[str, int] | Response:
+    """One's own account: 姓名, 职务 and phone (what colleagues, bureaus and reports see), and links to the
+    password and the API token."""
+    db = get_session()
+    if request.method == "POST":
+        try:
+            form = parse_form(PersonForm)
+            orgs.update_person(session=db, actor=g.user, user=g.user, **form.model_dump())
+        except FieldError as exc:
+            db.rollback()
+            flash(not_saved(exc), "error")
+            return render_template("auth/account.html", form=typed()), 422
+        db.commit()
+        flash(_("Saved."), "ok")
+        return redirect(url_for("auth.account"))
+    person = {"full_name": g.user.full_name, "title": g.user.title, "phone": g.user.phone}
+    return render_template("auth/account.html", form=person)
 
 
 @bp.route("/account/token", methods=["GET", "POST"])

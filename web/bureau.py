@@ -141,6 +141,7 @@ def audit_log() -> str:
         start=start,
         end=end,
         names=audit_view.entity_names(session=get_session(), entries=page.items),
+        people=audit_view.actor_names(session=get_session(), entries=page.items),
         groups=AUDIT_GROUPS,
     )
 

@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "confirm": N_("Confirm the visit took place"),
     "rate": N_("Rate the service"),
     "score": N_("Scoring run"),
+    "staff": N_("Name the diagnosis team"),
 }
 KIND_LABELS = {"factory": N_("Factory"), "workshop": N_("Workshop")}
 INDUSTRY_TYPE_LABELS = {"discrete": N_("Discrete manufacturing"), "process": N_("Process manufacturing")}

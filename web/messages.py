@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from diagnose.schemas.accounts import PHONE_FORMAT
 from diagnose.schemas.devices import DEVICE_ID_BODY
 from diagnose.services.orgs import ValidationError
 from web.labels import STATUS_LABELS, label_of, yuan
@@ -34,7 +35,11 @@ FIELD_LABELS = {
     "industry_code": _l("Industry (GB/T 4754 class)"),
     "industry_type": _l("Industry type"),
     "username": _l("Username"),
-    "display_name": _l("Display name"),
+    "full_name": _l("Full name"),
+    "title": _l("Job title"),
+    "phone": _l("Phone"),
+    "lead_id": _l("Project lead"),
+    "member_ids": _l("Diagnosis team"),
     "password": _l("Password"),
     "current_password": _l("Current password"),
     "new_password": _l("New password"),
@@ -120,6 +125,22 @@ REASONS = {
     "choose a provider": _l("choose a provider"),
     "the provider is not in this bureau's pool": _l("choose a provider of your pool"),
     "give the visit date": _l("give the visit date"),
+    "name the project lead before scheduling the visit": _l(
+        "name the project lead in the order's diagnosis team before scheduling the visit"
+    ),
+    "choose the project lead from the provider's active users": _l(
+        "choose the project lead from your organisation's active users"
+    ),
+    "choose the team from the provider's active users": _l(
+        "choose the team from your organisation's active users"
+    ),
+    "only an administrator or the user may change this": _l(
+        "only an administrator or the user may change this"
+    ),
+    PHONE_FORMAT: _l(
+        "is not a phone number (a mobile such as 138 1234 5678, or a landline with its area code such as "
+        "0512-5301 2345)"
+    ),
     "give the reason for returning": _l("give the reason"),
     "give the reason": _l("give the reason"),
     "run the scoring before submitting": _l("run the scoring before submitting"),
@@ -171,6 +192,12 @@ PATTERNS = (
     (re.compile(r"^a (\w+) user needs an organisation$"), lambda m: _("choose the user's organisation")),
     (re.compile(r"^allowed: (.+)$"), lambda m: _("allowed file types: %(types)s", types=m[1])),
     (re.compile(r"^cannot (\w+) an order that is (\w+)$"), lambda m: _("not possible in the order's status")),
+    (
+        re.compile(r"^the team cannot be changed while the order is (\w+)$"),
+        lambda m: _(
+            "the diagnosis team cannot be changed in the order's status (%(status)s)", status=_status(m[1])
+        ),
+    ),
     (re.compile(r"^must be one of (.+)$"), lambda m: _("choose one of the listed options")),
     (
         re.compile(r"^must be a (bureau|provider|enterprise) for this role$"),
@@ -394,6 +421,7 @@ AUDIT_ACTION_LABELS = {
     "user.activate": _l("User reactivated"),
     "user.deactivate": _l("User deactivated"),
     "user.create": _l("User created"),
+    "user.profile": _l("Name and contact changed"),
     "user.login": _l("Logged in"),
     "user.password_change": _l("Password changed"),
     "user.password_reset": _l("Password reset"),
@@ -415,6 +443,12 @@ AUDIT_DETAIL_LABELS = {
     "visit_date": _l("Visit date"),
     "rating": _l("Rating"),
     "bureau_id": _l("Bureau"),
+    "lead": _l("Project lead"),
+    "members": _l("Diagnosis team"),
+    "full_name": _l("Full name"),
+    "title": _l("Job title"),
+    "phone_changed": _l("Phone changed"),
+    "role": _l("Role"),
 }
 
 

@@ -22,7 +22,7 @@ from diagnose import workflow
 from diagnose.models import Attachment, Bureau, Enterprise, Provider
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import ActionIn
-from diagnose.services import assessments, evidence_snapshot, orders, peer_standing, pool
+from diagnose.services import assessments, evidence_snapshot, order_staff, orders, peer_standing, pool
 from scoring.china_time import china_today
 from web.auth import role_required
 from web.db import get_session
@@ -50,9 +50,16 @@ def show_order(order_id: int) -> str:
     """One order: parties, status, allowed actions, timeline, latest result."""
     db = get_session()
     order = get_order(order_id)
+    staffing = (
+        g.user.role == "provider"
+        and workflow.is_party(order, g.user)
+        and order.status in order_staff.STAFF_EDITABLE
+    )
     return render_template(
         "orders/show.html",
         order=order,
+        staff=orders.staff_of(session=db, order=order),
+        candidates=order_staff.candidates(session=db, order=order) if staffing else [],
         enterprise=db.get(Enterprise, order.enterprise_id),
         bureau=db.get(Bureau, order.bureau_id),
         provider=db.get(Provider, order.provider_id) if order.provider_id else None,

@@ -26,7 +26,8 @@ from diagnose.models import Device, DiagnosisOrder, Enterprise
 from diagnose.schemas.answers import AnswerForm, AttachmentForm, TailoringForm
 from diagnose.schemas.devices import DeviceCreate
 from diagnose.schemas.errors import FieldError, validate
-from diagnose.services import assessments, devices, evidence_snapshot, plant, tailoring
+from diagnose.schemas.orders import StaffIn
+from diagnose.services import assessments, devices, evidence_snapshot, order_staff, plant, tailoring
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE
@@ -162,6 +163,28 @@ def device_credentials(order_id: int, device_id: int) -> str:
         topics=plant.topics(enterprise, device),  # type: ignore[arg-type]
         broker_url=_broker_url(),
     )
+
+
+@bp.post("/staff")
+@role_required("provider")
+def save_staff(order_id: int) -> Response:
+    """Name the order's 项目负责人 and 诊断人员 from the provider's users (the order page's team form)."""
+    order = get_order(order_id)
+    db = get_session()
+    try:
+        form = parse_form(StaffIn)
+        order_staff.set_staff(
+            session=db, actor=g.user, order=order, lead_id=form.lead_id, member_ids=form.member_ids
+        )
+    except FieldError as exc:
+        db.rollback()
+        if exc.code == "forbidden":
+            abort(403)
+        flash(not_saved(exc), "error")
+    else:
+        db.commit()
+        flash(_("Diagnosis team saved."), "ok")
+    return redirect(url_for("orders.show_order", order_id=order_id) + "#staff")
 
 
 @bp.get("/questionnaire")

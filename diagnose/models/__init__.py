@@ -6,9 +6,11 @@ from diagnose.models.diagnosis import (
     Answer,
     Assessment,
     DiagnosisOrder,
+    OrderStaffMember,
     OrderStatus,
     ProcurementBatch,
     Result,
+    StaffRole,
 )
 from diagnose.models.evidence import (
     CalendarRule,
@@ -64,6 +66,7 @@ __all__ = [
     "IssuedReport",
     "JobWatermark",
     "LoginThrottle",
+    "OrderStaffMember",
     "OrderStatus",
     "PolicyVersion",
     "PoolEntry",
@@ -74,6 +77,7 @@ __all__ = [
     "Result",
     "Role",
     "ShiftCalendarEntry",
+    "StaffRole",
     "StateModelRecord",
     "SubdomainTailoring",
     "SupervisionSummary",

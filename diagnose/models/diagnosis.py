@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from diagnose.models.base import Fen, UTCDateTime, utcnow
@@ -70,6 +70,37 @@ class DiagnosisOrder(SQLModel, table=True):
     accepted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class StaffRole(StrEnum):
+    """What a person named on an order does: leads the diagnosis (项目负责人) or takes part (诊断人员)."""
+
+    lead = "lead"
+    member = "member"
+
+
+class OrderStaffMember(SQLModel, table=True):
+    """A user of the order's provider named on the order: its one 项目负责人 or one of its 诊断人员.
+
+    `diagnose.services.orders.staff_of` reads them; `diagnose.services.order_staff.set_staff` changes them.
+    """
+
+    __tablename__ = "orderstaff"
+    __table_args__ = (
+        # Exactly one lead per order: at most one by this index, at least one checked by the workflow.
+        Index(
+            "uq_orderstaff_one_lead",
+            "order_id",
+            unique=True,
+            sqlite_where=text("role = 'lead'"),
+            postgresql_where=text("role = 'lead'"),
+        ),
+    )
+
+    order_id: int = Field(foreign_key="diagnosisorder.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True, index=True)
+    role: str = Field(max_length=8)  # StaffRole
+    named_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
 class Assessment(SQLModel, table=True):

@@ -89,12 +89,18 @@ class PoolEntry(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    """A person who logs in; bureau, provider and enterprise users belong to one organisation."""
+    """A person who logs in; bureau, provider and enterprise users belong to one organisation.
+
+    Pages, timelines, the audit view and reports name people by `full_name` (姓名), never by their login:
+    `diagnose.services.orgs.display_name(user)` (the login only for a legacy account with no name recorded).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, index=True, max_length=64)
     password_hash: str = Field(max_length=255)
-    display_name: str = Field(max_length=64)
+    full_name: str = Field(default="", max_length=64)  # 姓名
+    title: str = Field(default="", max_length=64)  # 职务, e.g. 高级咨询师
+    phone: str = Field(default="", max_length=32)  # a mobile or landline number, as typed (checked)
     role: str = Field(max_length=16)
     bureau_id: int | None = Field(default=None, foreign_key="bureau.id")
     provider_id: int | None = Field(default=None, foreign_key="provider.id")

@@ -6,6 +6,7 @@ service's (diagnose.services.accounts), shared with the CLI.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
@@ -22,6 +23,37 @@ def _organisation(value: str) -> str:
     if not sep or kind not in ORGANISATION_KINDS or not ident.isdigit() or not 1 <= int(ident) <= MAX_ID:
         raise ValueError("not a valid choice")
     return value
+
+
+# How people write phone numbers in China: a mobile (138 1234 5678, +86 …), a landline with its area code
+# (0512-5301 2345, (0519) 8888 1234, with an extension after "-", 转 or "ext"), or a 400/800 service number.
+_MOBILE = re.compile(r"(?:\+86|0086|86)?1[3-9]\d{9}")
+_SERVICE = re.compile(r"[48]00\d{7}")
+_LANDLINE = re.compile(
+    r"[(（]?0\d{2,3}[)）]?[\s-]?\d{3,4}[\s-]?\d{4}(?:\s*(?:-|转|ext\.?|x)\s*\d{1,6})?", re.IGNORECASE
+)
+PHONE_FORMAT = (
+    "not a phone number (a mobile such as 138 1234 5678, or a landline with its area code "
+    "such as 0512-5301 2345)"
+)
+
+
+def check_phone(value: str) -> str:
+    """The phone number as typed (spaces tidied), or ValueError; '' (none) is allowed."""
+    phone = " ".join(value.split())
+    if not phone:
+        return ""
+    compact = re.sub(r"[\s-]", "", phone)
+    if len(phone) > 32 or not (
+        _MOBILE.fullmatch(compact) or _SERVICE.fullmatch(compact) or _LANDLINE.fullmatch(phone)
+    ):
+        raise ValueError(PHONE_FORMAT)
+    return phone
+
+
+FullName = Annotated[str, Field(min_length=1, max_length=64, title="姓名")]
+JobTitle = Annotated[str, Field(default="", max_length=64, title="职务")]
+Phone = Annotated[str, Field(default="", max_length=32, title="联系电话"), AfterValidator(check_phone)]
 
 
 # An organisation as the new-user form's list names it: 'bureau:3', 'provider:7', 'enterprise:12'.
@@ -60,7 +92,9 @@ class UserCreate(In):
     """A user to create (admin): every role but the administrator's belongs to an organisation of its kind."""
 
     username: Username
-    display_name: str = Field(min_length=1, max_length=64, title="显示名称")
+    full_name: FullName
+    title: JobTitle = ""
+    phone: Phone = ""
     password: Secret = Field(title="密码")
     role: RoleName = Field(title="角色")
     organisation_id: OrganisationRef | None = Field(default=None, validate_default=True, title="所属单位")
@@ -91,3 +125,11 @@ class UserActive(In):
 
     active: bool = Field(title="启用")
     reason: str = Field(default="", max_length=500, title="原因")
+
+
+class PersonForm(In):
+    """A user's 姓名, 职务 and phone: the admin's form for anyone, the account page for oneself."""
+
+    full_name: FullName
+    title: JobTitle = ""
+    phone: Phone = ""

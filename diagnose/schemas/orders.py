@@ -51,6 +51,35 @@ class EnterpriseRef(Out):
     uscc: str = Field(title="统一社会信用代码")
 
 
+class PersonOut(Out):
+    """A person named on an order: their 姓名 (never the login), 职务 and phone."""
+
+    user_id: int = Field(title="用户编号")
+    name: str = Field(title="姓名", description="The 姓名, or the username of an account with none recorded")
+    title: str = Field(title="职务")
+    phone: str = Field(title="联系电话")
+
+
+class StaffOut(Out):
+    """An order's people: its 项目负责人 (none until the provider names one) and its 诊断人员."""
+
+    lead: PersonOut | None = Field(title="项目负责人")
+    members: list[PersonOut] = Field(title="诊断人员")
+
+
+class StaffPage(StaffOut):
+    """An order's people, and whom its provider may name (the provider's active users; empty for others)."""
+
+    candidates: list[PersonOut] = Field(title="可指定人员")
+
+
+class StaffIn(In):
+    """Whom the provider names on the order: one 项目负责人 and any 诊断人员, users of the provider."""
+
+    lead_id: Id = Field(title="项目负责人")
+    member_ids: list[Id] = Field(default_factory=list, max_length=50, title="诊断人员")
+
+
 class OrderOut(Out):
     """The public form of an order."""
 
@@ -69,6 +98,7 @@ class OrderOut(Out):
     confirmed: bool = Field(title="企业已确认")
     rating: int | None = Field(title="评分")
     rating_comment: str | None = Field(title="评价")
+    staff: StaffOut = Field(title="诊断团队")
     allowed_actions: list[Action] = Field(title="可执行操作")
 
 

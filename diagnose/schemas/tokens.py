@@ -25,6 +25,11 @@ class MeOut(Out):
     id: int = Field(title="编号")
     username: str = Field(title="用户名")
     role: Literal["admin", "bureau", "provider", "enterprise"] = Field(title="角色")
-    display_name: str = Field(title="显示名称")
+    display_name: str = Field(
+        title="姓名", description="The 姓名 (full_name), or the username when no name is recorded"
+    )
+    full_name: str = Field(title="姓名", description="'' when not recorded")
+    title: str = Field(title="职务")
+    phone: str = Field(title="联系电话")
     scope: Scope = Field(title="权限范围")
     expires_at: datetime | None = Field(title="到期时间")

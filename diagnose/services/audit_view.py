@@ -10,8 +10,8 @@ from sqlalchemy import String, and_, cast, false, func, or_
 from sqlmodel import Session, col, select
 
 from diagnose.models import AuditLog, Device, DiagnosisOrder, Enterprise, ProcurementBatch, User
-from diagnose.services import supervision_records
-from diagnose.services.orders import Page
+from diagnose.services import orgs, supervision_records
+from diagnose.services.orders import Actor, Page, actors
 from scoring.china_time import CHINA_TZ
 
 
@@ -59,7 +59,9 @@ def search(
     if action.strip():
         where.append(col(AuditLog.action).startswith(action.strip()))
     if actor.strip():
-        where.append(col(AuditLog.actor).like(f"%{actor.strip()}%"))
+        pattern = f"%{actor.strip()}%"  # a person's name or login
+        named = select(User.id).where(col(User.full_name).like(pattern))
+        where.append(or_(col(AuditLog.actor).like(pattern), col(AuditLog.actor_user_id).in_(named)))
     if start:
         where.append(col(AuditLog.at) >= datetime.combine(start, time(), CHINA_TZ))
     if end:
@@ -90,7 +92,7 @@ def entity_names(*, session: Session, entries: list[AuditLog]) -> dict[tuple[str
         "enterprise": (Enterprise, Enterprise.name),
         "provider": (Provider, Provider.name),
         "bureau": (Bureau, Bureau.name),
-        "user": (User, User.username),
+        "user": (User, User.full_name),
         "device": (Device, Device.external_id),
         "batch": (ProcurementBatch, ProcurementBatch.name),
     }
@@ -101,4 +103,11 @@ def entity_names(*, session: Session, entries: list[AuditLog]) -> dict[tuple[str
         model, label = lookups[kind]
         for ident, name in session.exec(select(model.id, label).where(col(model.id).in_(ids))).all():
             names[(kind, str(ident))] = str(name)
+    for ident, name in orgs.names_by_id(session=session, user_ids=wanted.get("user", set())).items():
+        names[("user", str(ident))] = name  # a person by name (the login only when none is recorded)
     return names
+
+
+def actor_names(*, session: Session, entries: list[AuditLog]) -> dict[int, Actor]:
+    """Who did each entry, by name and organisation (never the login), keyed by the actor's user id."""
+    return actors(session=session, user_ids={e.actor_user_id for e in entries if e.actor_user_id})

@@ -11,7 +11,7 @@ from diagnose.models import Bureau, Enterprise, Provider, Region, User
 from diagnose.services.orders import Page
 
 LISTS: dict[str, tuple[type[Any], tuple[str, ...], str]] = {
-    "users": (User, ("username", "display_name"), "username"),
+    "users": (User, ("username", "full_name", "title"), "username"),
     "enterprises": (Enterprise, ("name", "uscc"), "name"),
     "providers": (Provider, ("name", "uscc"), "name"),
     "bureaus": (Bureau, ("name",), "name"),

@@ -24,7 +24,10 @@ from diagnose.models import (
     User,
 )
 from diagnose.services import audit_log, data_version, orgs, versioned_cache
+from diagnose.services.order_staff import OrderStaff, staff_of
 from diagnose.services.orgs import ValidationError
+
+__all__ = ["OrderStaff", "staff_of"]  # an order's people (diagnose.services.order_staff), read from here too
 
 KINDS = ("factory", "workshop")
 STATUSES = tuple(s.value for s in OrderStatus)
@@ -293,15 +296,52 @@ def pool(*, session: Session, bureau_id: int) -> list[Provider]:
 
 
 def timeline(*, session: Session, order: DiagnosisOrder) -> list[dict[str, Any]]:
-    """The order's status changes from the audit log, oldest first, for the state timeline."""
-    rows = audit_log.entries_for(session=session, entity="order", entity_id=order.id)
+    """The order's status changes from the audit log, oldest first, for the state timeline.
+
+    `actor` is the person by name (never the login; '' for one of the platform's own processes, such as the
+    demo loader), `actor_org` the organisation they act for."""
+    rows = [
+        r
+        for r in audit_log.entries_for(session=session, entity="order", entity_id=order.id)
+        if r.action.startswith("order.")
+    ]
+    people = actors(session=session, user_ids={r.actor_user_id for r in rows if r.actor_user_id})
     return [
         {
             "at": r.at.isoformat(),
             "action": r.action.removeprefix("order."),
-            "actor": r.actor,
             **(r.detail or {}),
+            "actor": people[r.actor_user_id].name if r.actor_user_id in people else "",
+            "actor_org": people[r.actor_user_id].organisation if r.actor_user_id in people else "",
         }
         for r in rows
-        if r.action.startswith("order.")
     ]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person as a record names them: 姓名 (or the login of a legacy account) and their organisation."""
+
+    name: str
+    title: str
+    organisation: str
+
+
+def actors(*, session: Session, user_ids: set[int]) -> dict[int, Actor]:
+    """Each of these users by name, title and organisation (one query per kind of organisation)."""
+    if not user_ids:
+        return {}
+    users = session.exec(select(User).where(col(User.id).in_(sorted(user_ids)))).all()
+    org_names: dict[tuple[str, int], str] = {}
+    for attr, model in (("bureau_id", Bureau), ("provider_id", Provider), ("enterprise_id", Enterprise)):
+        ids = {getattr(u, attr) for u in users if getattr(u, attr) is not None}
+        if ids:
+            for ident, name in session.exec(select(model.id, model.name).where(col(model.id).in_(ids))).all():  # type: ignore[attr-defined]
+                org_names[(attr, ident)] = name
+    found: dict[int, Actor] = {}
+    for u in users:
+        attr = {"bureau": "bureau_id", "provider": "provider_id", "enterprise": "enterprise_id"}.get(u.role)
+        organisation = org_names.get((attr, getattr(u, attr)), "") if attr else ""
+        assert u.id is not None
+        found[u.id] = Actor(orgs.display_name(u), u.title, organisation)
+    return found

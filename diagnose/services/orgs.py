@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from diagnose.models import Bureau, BureauProvider, Enterprise, Provider, Region, Role, User
+from diagnose.schemas.accounts import check_phone
 from diagnose.schemas.enterprises import check_industry_code
 from diagnose.schemas.errors import FieldError
 from diagnose.services import accounts, audit_log
@@ -142,24 +143,61 @@ def admit_provider(*, session: Session, actor: User | str, bureau_id: int, provi
         )
 
 
+def display_name(user: User) -> str:
+    """How pages, timelines, audit views and reports name a person: the 姓名, or the login only for a legacy
+    account whose name nobody has recorded yet."""
+    return user.full_name.strip() or user.username
+
+
+def names_by_id(*, session: Session, user_ids: set[int]) -> dict[int, str]:
+    """`display_name` of each of these users (unknown ids are left out)."""
+    if not user_ids:
+        return {}
+    rows = session.exec(select(User).where(col(User.id).in_(sorted(user_ids)))).all()
+    return {u.id: display_name(u) for u in rows if u.id is not None}
+
+
+def _person(full_name: str, title: str, phone: str, *, name_required: bool) -> tuple[str, str, str]:
+    """The three person fields, trimmed and checked: 姓名 1-64 characters, 职务 up to 64, a phone number."""
+    full_name, title = " ".join(full_name.split()), " ".join(title.split())
+    if name_required and not full_name:
+        raise ValidationError("full_name", "required")
+    for field, value in (("full_name", full_name), ("title", title)):
+        if len(value) > 64:
+            raise ValidationError(field, "at most 64 characters")
+    try:
+        phone = check_phone(phone)
+    except ValueError as exc:
+        raise ValidationError("phone", str(exc)) from exc
+    return full_name, title, phone
+
+
 def create_user(
     *,
     session: Session,
     actor: User | str,
     username: str,
     password: str,
-    display_name: str,
     role: Role,
+    full_name: str = "",
+    title: str = "",
+    phone: str = "",
     organisation_id: int | None = None,
 ) -> User:
-    """Create a user tied to the organisation its role needs; the password is stored hashed (scrypt)."""
+    """Create a user tied to the organisation its role needs; the password is stored hashed (scrypt).
+
+    `full_name` (姓名) is what every page shows of the person; an account created without one shows its login
+    until it is recorded (`update_person`)."""
     _check_password("password", password, username)
     if session.exec(select(User).where(User.username == username)).first():
         raise ValidationError("username", f"{username} is taken")
+    full_name, title, phone = _person(full_name, title, phone, name_required=False)
     user = User(
         username=username,
         password_hash=generate_password_hash(password),
-        display_name=display_name,
+        full_name=full_name,
+        title=title,
+        phone=phone,
         role=role.value,
     )
     if role is not Role.admin and organisation_id is None:
@@ -178,7 +216,42 @@ def create_user(
         action="user.create",
         entity="user",
         entity_id=user.id,
-        detail={"username": username, "role": role.value},
+        detail={"username": username, "role": role.value, **({"full_name": full_name} if full_name else {})},
+    )
+    return user
+
+
+def update_person(
+    *, session: Session, actor: User, user: User, full_name: str, title: str = "", phone: str = ""
+) -> User:
+    """Record a user's 姓名, 职务 and phone (an admin for anyone, a user for themselves).
+
+    The audit row names the fields changed, with the new name and title; a phone number is personal data,
+    so only that it changed is recorded."""
+    if actor.role != "admin" and actor.id != user.id:
+        raise ValidationError("", "only an administrator or the user may change this", code="forbidden")
+    full_name, title, phone = _person(full_name, title, phone, name_required=True)
+    changed = {
+        field: value
+        for field, value in (("full_name", full_name), ("title", title), ("phone", phone))
+        if getattr(user, field) != value
+    }
+    if not changed:
+        return user
+    user.full_name, user.title, user.phone = full_name, title, phone
+    session.add(user)
+    session.flush()
+    audit_log.record(
+        session=session,
+        actor=actor,
+        action="user.profile",
+        entity="user",
+        entity_id=user.id,
+        detail={
+            "username": user.username,
+            **{k: v for k, v in changed.items() if k != "phone"},
+            **({"phone_changed": True} if "phone" in changed else {}),
+        },
     )
     return user
 

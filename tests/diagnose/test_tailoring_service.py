@@ -42,6 +42,8 @@ def scene(engine):  # type: ignore[no-untyped-def]
         fee_fen=20_000_000,  # type: ignore[arg-type]
     )
     for action, role in [("assign", "bureau"), ("schedule", "provider"), ("start_visit", "provider")]:
+        if action == "schedule":
+            factories.name_lead(session, order, users["provider"])
         workflow.apply(
             session=session,
             order=order,

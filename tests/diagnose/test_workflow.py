@@ -110,6 +110,8 @@ def test_full_path_with_a_return_is_audited(parties) -> None:  # type: ignore[no
     for action, role, expected in PATH:
         if action == "submit":
             assessments.run_scoring(session=session, actor=users["provider"], order=order)
+        if action == "schedule":
+            factories.name_lead(session, order, users["provider"])
         workflow.apply(
             session=session,
             order=order,
@@ -126,7 +128,7 @@ def test_full_path_with_a_return_is_audited(parties) -> None:  # type: ignore[no
             select(AuditLog).where(AuditLog.entity == "order", AuditLog.entity_id == str(order.id))
         )
     ]
-    transitions = [a for a in actions if a.startswith("order.") and a != "order.score"]
+    transitions = [a for a in actions if a.startswith("order.") and a not in ("order.score", "order.staff")]
     assert transitions == ["order.create"] + [f"order.{a}" for a, _r, _s in PATH]
 
 
@@ -158,6 +160,8 @@ def test_assign_needs_a_pool_provider(parties, field: str, inputs: workflow.Inpu
 def test_accept_needs_the_enterprise_confirmation(parties) -> None:  # type: ignore[no-untyped-def]
     session, users, order, _batch, provider = parties
     for action, role in [("assign", "bureau"), ("schedule", "provider"), ("start_visit", "provider")]:
+        if action == "schedule":
+            factories.name_lead(session, order, users["provider"])
         workflow.apply(
             session=session,
             order=order,

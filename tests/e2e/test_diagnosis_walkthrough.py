@@ -105,6 +105,13 @@ def test_one_diagnosis_end_to_end(server: str, browser) -> None:  # type: ignore
 
     provider = login(browser, server, "provider1")
     provider.goto(order_url)
+    # The team is named before the visit is scheduled: the provider's project lead and a consultant.
+    assert provider.locator("#staff-needed").count() == 1
+    provider.select_option('#staff-form select[name="lead_id"]', label="王海涛（项目经理）")
+    provider.locator("#staff-form label.check", has_text="李静").locator("input").check()
+    provider.click("#staff-form button[type=submit]")
+    provider.wait_for_load_state()
+    assert "王海涛" in provider.inner_text("#staff-lead") and "李静" in provider.inner_text("#staff-members")
     act(provider, "schedule")
     act(provider, "start_visit")
     assert "现场诊断中" in provider.inner_text("#order-status")

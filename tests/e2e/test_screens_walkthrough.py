@@ -431,7 +431,7 @@ def test_admin_picks_from_lists_and_a_wrong_choice_is_a_form_error(server: str, 
     assert admin.input_value('select[name="role"]') == ""  # no default role
     assert admin.locator('select[name="organisation_id"] option', has_text="武进").count() >= 1
     admin.fill('#new-user input[name="username"]', "newuser")
-    admin.fill('#new-user input[name="display_name"]', "新同事")
+    admin.fill('#new-user input[name="full_name"]', "新同事")
     admin.fill('#new-user input[name="password"]', "a-long-password-1")
     admin.select_option('select[name="role"]', "enterprise")
     bureau_option = admin.locator('select[name="organisation_id"] optgroup').first.locator("option").first

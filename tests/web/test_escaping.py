@@ -88,7 +88,7 @@ FIELDS: dict[str, tuple[str, Write, str]] = {
         "admin",
         lambda c, t, w, p: c.post(
             "/admin/users",
-            data={"username": "u-x", "display_name": t, "password": "long-enough-1", "role": "admin"},
+            data={"username": "u-x", "full_name": t, "password": "long-enough-1", "role": "admin"},
         ),
         "/admin/users",
     ),

@@ -74,7 +74,7 @@ BAD: dict[str, tuple[str, str, dict[str, Any], int, str]] = {
     "user: organisation of another kind": (
         "admin",
         "/admin/users",
-        {"username": "neu", "display_name": "新", "password": "Long-enough-9", "role": "bureau"}
+        {"username": "neu", "full_name": "新", "password": "Long-enough-9", "role": "bureau"}
         | {"organisation_id": "provider:1"},
         422,
         "所属单位：须与所选角色一致（应选择主管部门）",
@@ -82,14 +82,14 @@ BAD: dict[str, tuple[str, str, dict[str, Any], int, str]] = {
     "user: no username": (
         "admin",
         "/admin/users",
-        {"username": " ", "display_name": "新", "password": "Long-enough-9", "role": "admin"},
+        {"username": " ", "full_name": "新", "password": "Long-enough-9", "role": "admin"},
         422,
         "用户名：为必填项",
     ),
     "user: unknown role": (
         "admin",
         "/admin/users",
-        {"username": "neu", "display_name": "新", "password": "Long-enough-9", "role": "root"},
+        {"username": "neu", "full_name": "新", "password": "Long-enough-9", "role": "root"},
         422,
         "角色：不是有效选项",
     ),
@@ -717,7 +717,7 @@ BACKEND_CASES: dict[str, tuple[str, str, dict[str, str], int, str]] = {
     "user": (
         "admin",
         "/admin/users",
-        {"username": "neu", "display_name": "新", "password": "Long-enough-9", "role": "enterprise"}
+        {"username": "neu", "full_name": "新", "password": "Long-enough-9", "role": "enterprise"}
         | {"organisation_id": "enterprise:abc"},
         422,
         "所属单位：不是有效选项",

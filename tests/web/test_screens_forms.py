@@ -182,7 +182,7 @@ def test_admin_wrong_choices_are_form_errors(app: Flask, world) -> None:  # type
     page = client.get("/admin/users").get_data(as_text=True)
     assert '<select name="role" required>\n      <option value="">' in page
     token = csrf_from(page)
-    base = {"csrf_token": token, "username": "x1", "display_name": "x", "password": "long-enough-1"}
+    base = {"csrf_token": token, "username": "x1", "full_name": "x", "password": "long-enough-1"}
     for org, role in (
         ("bureau:99999999", "bureau"),
         ("provider:1", "bureau"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, g, jsonify, render_template
 
 from diagnose.schemas.tokens import MeOut
+from diagnose.services import orgs
 from web.api.base import ALL, api_role, bp, ok, tag
 
 META = tag("meta", "令牌与文档")
@@ -32,7 +33,10 @@ def me() -> Response:
             id=u.id,
             username=u.username,
             role=u.role,
-            display_name=u.display_name,
+            display_name=orgs.display_name(u),
+            full_name=u.full_name,
+            title=u.title,
+            phone=u.phone,
             scope=g.token_scope,
             expires_at=u.api_token_expires_at,
         )

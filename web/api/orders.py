@@ -6,7 +6,7 @@ from flask import Response, g
 from pydantic import BaseModel, Field
 
 from diagnose import workflow
-from diagnose.models import DiagnosisOrder, Enterprise
+from diagnose.models import DiagnosisOrder, Enterprise, User
 from diagnose.schemas.answers import AnswerIn, AnswerOut, AnswerSaved, AnswersOut, ResultOut, ScoreOut
 from diagnose.schemas.common import PathId
 from diagnose.schemas.orders import (
@@ -20,8 +20,12 @@ from diagnose.schemas.orders import (
     OrderListQuery,
     OrderOut,
     OrderPage,
+    PersonOut,
+    StaffIn,
+    StaffOut,
+    StaffPage,
 )
-from diagnose.services import assessments, orders
+from diagnose.services import assessments, order_staff, orders, orgs
 from web.api.base import ALL, api_role, bp, not_found, ok, tag, writing
 from web.db import get_session
 from web.scope import PER_PAGE, get_order
@@ -40,6 +44,19 @@ class ActionPath(OrderPath):
 
 class AnswerPath(OrderPath):
     requirement_id: str = Field(max_length=32, title="要求项")
+
+
+def person_out(user: User) -> PersonOut:
+    """A person as the API names them (姓名, never the login unless none is recorded)."""
+    return PersonOut(user_id=user.id, name=orgs.display_name(user), title=user.title, phone=user.phone)  # type: ignore[arg-type]
+
+
+def staff_out(order: DiagnosisOrder) -> StaffOut:
+    """The order's lead and members."""
+    staff = orders.staff_of(session=get_session(), order=order)
+    return StaffOut(
+        lead=person_out(staff.lead) if staff.lead else None, members=[person_out(u) for u in staff.members]
+    )
 
 
 def order_out(order: DiagnosisOrder, enterprise: Enterprise | None = None) -> OrderOut:
@@ -63,6 +80,7 @@ def order_out(order: DiagnosisOrder, enterprise: Enterprise | None = None) -> Or
         confirmed=order.confirmed_at is not None,
         rating=order.rating,
         rating_comment=order.rating_comment,
+        staff=staff_out(order),
         allowed_actions=workflow.allowed_actions(order.status, g.user.role)  # type: ignore[arg-type]
         if workflow.is_party(order, g.user)
         else [],
@@ -115,6 +133,30 @@ def act(path: ActionPath, body: ActionIn) -> Response:
     with writing() as db:
         workflow.apply(session=db, order=order, action=path.action, actor=g.user, inputs=inputs)
     return ok(order_out(order))
+
+
+@bp.get("/orders/<int:order_id>/staff", tags=ORDERS, responses={200: StaffPage})
+@api_role(*ALL)
+def show_staff(path: OrderPath) -> Response:
+    """The order's 项目负责人 and 诊断人员; for its provider, also whom it may name."""
+    order = get_order(path.order_id)
+    staff = staff_out(order)
+    mine = g.user.role == "provider" and workflow.is_party(order, g.user)
+    pool = order_staff.candidates(session=get_session(), order=order) if mine else []
+    return ok(StaffPage(lead=staff.lead, members=staff.members, candidates=[person_out(u) for u in pool]))
+
+
+@bp.put("/orders/<int:order_id>/staff", tags=ORDERS, responses={200: StaffOut})
+@api_role("provider", plant=True)  # only while the order is open to its provider
+def put_staff(path: OrderPath, body: StaffIn) -> Response:
+    """Name the order's 项目负责人 and 诊断人员 (the provider, before the visit is scheduled and until submission);
+    replaces those named before."""
+    order = get_order(path.order_id)
+    with writing() as db:
+        order_staff.set_staff(
+            session=db, actor=g.user, order=order, lead_id=body.lead_id, member_ids=body.member_ids
+        )
+    return ok(staff_out(order))
 
 
 @bp.get("/orders/<int:order_id>/answers", tags=ORDERS, responses={200: AnswersOut})
