@@ -11,6 +11,14 @@ from diagnose import migrate
 from diagnose.db import make_engine
 
 
+def test_the_migrations_form_one_chain() -> None:
+    """Two branches merged with the same parent give two heads: every database would then refuse to start."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(migrate.alembic_config()).get_heads()
+    assert len(heads) == 1, f"re-chain the migrations: heads {sorted(heads)}"
+
+
 def test_upgrade_from_empty_to_head_and_back(db_url: str) -> None:
     engine = make_engine(url=db_url)
     assert migrate.current_revision(engine) is None

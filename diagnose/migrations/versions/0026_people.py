@@ -8,7 +8,7 @@
   number of `member`s.
 
 Revision ID: 0026
-Revises: 0023
+Revises: 0028
 Create Date: 2026-12-05
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import diagnose.models.base
 
 revision: str = "0026"
-down_revision: str | None = "0023"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
