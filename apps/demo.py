@@ -19,7 +19,7 @@ from collectors.simulator import SIM_EDGE, sim_devices
 from diagnose import migrate
 from diagnose.db import make_engine, session_scope
 from diagnose.models import Device, Enterprise
-from diagnose.services import broker_accounts, devices
+from diagnose.services import audit_log, broker_accounts, devices
 from diagnose.services.broker_accounts import BrokerAccount, new_password
 from diagnose.settings import Settings
 
@@ -34,6 +34,34 @@ def _history(session: Session, enterprise_id: int, start: datetime, end: datetim
 
 SIMULATOR_USER = "diagnose-simulator"
 DEMO_ACTOR = "system:demo"
+# The device the README's `mosquitto_pub` examples publish as (the first sample plant's D01): its broker
+# password is the demo's password, so the examples work as written against `make demo`.
+README_DEVICE = ("91320412MA000001XY", "D01")
+
+
+def _readme_device_login(session: Session) -> None:
+    """Give the README's device the demo password (again, if someone rotated it in the UI)."""
+    uscc, external_id = README_DEVICE
+    device = session.exec(
+        select(Device).join(Enterprise).where(Enterprise.uscc == uscc, Device.external_id == external_id)
+    ).first()
+    if device is None or (
+        device.mqtt_password_hash
+        and broker_accounts.check_mosquitto_hash(sample_data.DEMO_PASSWORD, device.mqtt_password_hash)
+    ):
+        return
+    device.mqtt_username = broker_accounts.device_username(uscc, external_id)
+    device.mqtt_password_hash = broker_accounts.mosquitto_hash(sample_data.DEMO_PASSWORD)
+    session.add(device)
+    session.flush()
+    audit_log.record(
+        session=session,
+        actor=DEMO_ACTOR,
+        action="device.mqtt_credentials",
+        entity="device",
+        entity_id=device.id,
+        detail={"username": device.mqtt_username, "demo_password": True},
+    )
 
 
 def demo_accounts(session: Session, settings: Settings, logins: dict[str, str]) -> list[BrokerAccount]:
@@ -45,6 +73,7 @@ def demo_accounts(session: Session, settings: Settings, logins: dict[str, str]) 
     ).all():
         # Each device has its own account (the simulator speaks for them all, but no one else can).
         devices.issue_mqtt_credentials(session=session, actor=DEMO_ACTOR, device=device, uscc=uscc)
+    _readme_device_login(session)
     accounts = broker_accounts.registry_accounts(session=session)
     accounts += broker_accounts.collector_accounts(
         username=settings.mqtt_client_id, password=logins["collect"], client_id=settings.mqtt_client_id
@@ -114,6 +143,12 @@ def run_demo(settings: Settings) -> int:
         click.echo(f"demo logins (password {sample_data.DEMO_PASSWORD}):")
         for login in logins:
             click.echo(f"  {login.username:<10} {login.name} · {login.organisation} — {login.task}")
+        if broker is not None:
+            readme_user = broker_accounts.device_username(*README_DEVICE)
+            click.echo(
+                f"device login for the README's mosquitto_pub examples: -h 127.0.0.1 -p {broker.port} "
+                f"-u {readme_user} -P {sample_data.DEMO_PASSWORD} -i {readme_user}"
+            )
         stopping = False
 
         def _stop(*_args: object) -> None:

@@ -92,6 +92,7 @@ def test_demo_serves_login_and_collects_telemetry(tmp_path: Path, broker: str) -
         assert current["devices_seen_5min"] > 0  # type: ignore[operator]
         assert set(current["diagnoses"]) >= {"created", "assigned", "submitted", "accepted"}  # type: ignore[arg-type]
         _closed_and_quiet(tmp_path / "var", web_port, mqtt_port, broker)
+        _readme_examples_work(tmp_path, mqtt_port)
         measured = _measured_indicators(tmp_path / "var" / "diagnose.db")
         assert measured.keys() >= {"coverage", "oee", "utilisation"}, measured  # the week before scoring
         assert measured["coverage"] > 0.5 and 0 < measured["oee"] < 1, measured
@@ -104,6 +105,43 @@ def test_demo_serves_login_and_collects_telemetry(tmp_path: Path, broker: str) -
     texts = [output] + [log.read_text(errors="replace") for log in (tmp_path / "var").rglob("*.log")]
     for text in texts:
         assert not CREDENTIAL_URL.search(text), CREDENTIAL_URL.search(text)
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_examples_work(tmp_path: Path, mqtt_port: int) -> None:
+    """The README's `mosquitto_pub` blocks, run verbatim against the demo, are stored as the README says.
+
+    Only the port differs from a fresh machine's (the demo's broker here is on a free port): it comes from
+    mosquitto_pub's own options file, so not a character of the README is changed.
+    """
+    if not shutil.which("mosquitto_pub"):
+        pytest.skip("mosquitto_pub (mosquitto-clients) is not installed")
+    blocks = [b for b in re.findall(r"```sh\n(.*?)```", README.read_text(), re.S) if "mosquitto_pub" in b]
+    assert len(blocks) >= 2, "the README's plant-data examples are gone"
+    config = tmp_path / "xdg"
+    config.mkdir()
+    (config / "mosquitto_pub").write_text(f"-p {mqtt_port}\n")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config)}
+    for block in blocks:
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", block], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (block, done.stdout, done.stderr)
+    wanted = {1001: ("RUN", 5120), 1002: ("PLANNED_STOP", None), 1003: (None, None)}
+    deadline = time.monotonic() + 30
+    while True:
+        with sqlite3.connect(tmp_path / "var" / "diagnose.db") as connection:
+            rows = connection.execute(
+                "SELECT t.seq, t.state, t.count_total FROM telemetry t JOIN device d ON d.id = t.device_id "
+                "JOIN enterprise e ON e.id = d.enterprise_id WHERE e.uscc = '91320412MA000001XY' "
+                "AND d.external_id = 'D01' AND t.seq IN (1001, 1002, 1003) AND t.ts < '2026-11-25'"
+            ).fetchall()
+        if {seq: (state, total) for seq, state, total in rows} == wanted:
+            break
+        assert time.monotonic() < deadline, f"README messages not stored as sent: {rows}"
+        time.sleep(0.5)
 
 
 # scheme://user:password@host — what must never appear in a page, a log line or an error.
