@@ -87,6 +87,7 @@ def create_app(
         admin,
         auth,
         bureau,
+        connection_check,
         enterprise,
         orders,
         plant,
@@ -111,6 +112,7 @@ def create_app(
         report_views.bp,
         verify.bp,
         policies.bp,
+        connection_check.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

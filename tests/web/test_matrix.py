@@ -105,6 +105,16 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         ui_role("provider", 302, 404),
     ),
     ("enterprise.list_devices", "GET"): ("/enterprise/devices", None, ui_role("enterprise")),
+    ("connection_check.enterprise_check", "GET"): (
+        "/enterprise/devices/{d}/check",
+        None,
+        ui_role("enterprise", 200, 404),
+    ),
+    ("connection_check.provider_check", "GET"): (
+        "/provider/orders/{o}/devices/{d}/check",
+        None,
+        ui_role("provider", 200, 404),
+    ),
     ("orders.list_orders", "GET"): ("/orders", None, codes(200, anon=302)),
     ("orders.show_order", "GET"): ("/orders/{o}", None, ui_party()),
     # Only the provider may submit; the bureau, enterprise and admin are parties of another kind: 403.

@@ -175,6 +175,18 @@
     }, 5000);
   }
 
+  /* ---- the connection check: its lists reload every few seconds (server-rendered, escaped there) ---- */
+  var live = document.querySelector("[data-live-src]");
+  if (live) {
+    setInterval(function () {
+      if (document.hidden) { return; }
+      fetch(live.dataset.liveSrc, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) { if (html !== null) { live.innerHTML = html; } })
+        .catch(function () {});
+    }, 1000 * (parseInt(live.dataset.refreshS, 10) || 3));
+  }
+
   /* ---- long form posts (issuing a report): visible progress, no double submit ---- */
   document.querySelectorAll("form[data-busy]").forEach(function (form) {
     form.addEventListener("submit", function () {
