@@ -154,7 +154,7 @@ def _row(device_id: int, reading: Reading, received_at: datetime) -> dict[str, o
         "power_kw": reading.power_kw,
         "energy_kwh": reading.energy_kwh,
         "current_a": reading.current_a,
-        "metrics": dict(reading.metrics) or None,
+        "metrics": {**reading.metrics, **reading.attributes} or None,
         "is_historical": reading.is_historical,
     }
 
@@ -487,7 +487,12 @@ def reading_to_json(reading: Reading) -> dict[str, Any]:
 def reading_from_json(values: dict[str, Any]) -> Reading:
     """The reading `reading_to_json` held."""
     return Reading(
-        **{**values, "ts": datetime.fromisoformat(values["ts"]), "metrics": dict(values["metrics"])}
+        **{
+            **values,
+            "ts": datetime.fromisoformat(values["ts"]),
+            "metrics": dict(values["metrics"]),
+            "attributes": dict(values.get("attributes") or {}),
+        }
     )
 
 
