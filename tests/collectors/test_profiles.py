@@ -11,9 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectors.models import Reading, Rejected
+from collectors.models import DEVICE_STATES, Reading, Rejected
 from collectors.payloads import parse_message
-from collectors.profiles import ProfileError, builtins, load_profile, parse, read_ts
+from collectors.profiles import parse
+from diagnose.payload_profiles import DEVICE_STATES as PROFILE_STATES
+from diagnose.payload_profiles import ProfileError, builtins, load_profile, read_ts
 from tests import factories
 
 USCC = factories.uscc()
@@ -73,6 +75,10 @@ def test_every_builtin_cites_its_documentation_and_has_a_recorded_payload() -> N
         assert profile.source_url, name
         assert name == "plant-json" or profile.source_url.startswith("https://"), name
         assert name == "plant-json" or name in recorded, f"no recorded payload for {name}"
+
+
+def test_profiles_know_the_collectors_states() -> None:
+    assert PROFILE_STATES == DEVICE_STATES
 
 
 def test_a_number_sent_as_text_is_read_and_one_odd_field_keeps_the_counters() -> None:

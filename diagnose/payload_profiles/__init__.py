@@ -26,6 +26,8 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -33,11 +35,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from collectors.models import DEVICE_STATES, Parsed, Reading, Rejected
-from collectors.text import name_problem
 from diagnose.schemas.devices import DEVICE_ID_RE, DEVICE_ID_RULE
 from scoring.uscc import is_valid_uscc
 
+DEVICE_STATES = ("RUN", "IDLE", "DOWN", "PLANNED_STOP", "OFF")  # collectors.models.DEVICE_STATES
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})  # collectors.text: not storable in a name
 TOPIC_KIND = "telemetry"
 MAX_RECORDS = 500  # records of one message (a gateway's batch); beyond, the message is refused
 MAX_METRICS = 64
@@ -167,7 +169,37 @@ def _name_problem(name: str) -> str | None:
         return f"names are 1-{MAX_NAME} characters"
     if name.startswith("_"):
         return "names starting with _ are the platform's"
-    return name_problem(name)
+    if not name.isprintable() and any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in name):
+        return "control characters, lone surrogates and line separators are not allowed in names"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One reading a profile read (the collector makes it a `collectors.models.Reading`)."""
+
+    uscc: str
+    device_id: str
+    seq: int
+    ts: datetime
+    state: str | None = None
+    count_total: int | None = None
+    count_good: int | None = None
+    power_kw: float | None = None
+    energy_kwh: float | None = None
+    current_a: float | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A record (or a whole message) that cannot be a reading, and why."""
+
+    reason: str
+
+
+Item = Record | Refused
 
 
 # --- built-ins -------------------------------------------------------------------------------------------
@@ -260,21 +292,20 @@ def parse(
     *,
     received_at: datetime,
     max_payload_bytes: int = 65_536,
-) -> tuple[Parsed, ...]:
-    """The readings of one message under `profile`, a Rejected for each record that cannot be one (or one
+) -> tuple[Item, ...]:
+    """The records of one message under `profile`, a Refused for each record that cannot be one (or one
     for the whole message). Never raises."""
     try:
         return _parse(topic, payload, profile, received_at, max_payload_bytes)
     except _Refused as exc:
-        return (Rejected(topic, payload, str(exc)[:500]),)
+        return (Refused(str(exc)[:500]),)
     except Exception as exc:  # a bug here must not kill the collector: dead-letter the message
-        reason = f"profile {profile.name}: parser error: {type(exc).__name__}: {exc}"
-        return (Rejected(topic, payload, reason[:500]),)
+        return (Refused(f"profile {profile.name}: parser error: {type(exc).__name__}: {exc}"[:500]),)
 
 
 def _parse(
     topic: str, payload: bytes, profile: Profile, received_at: datetime, max_bytes: int
-) -> tuple[Parsed, ...]:
+) -> tuple[Item, ...]:
     if len(payload) > max_bytes:
         raise _Refused(f"payload too large: {len(payload)} bytes > {max_bytes}")
     where = parse_topic(topic)
@@ -286,13 +317,13 @@ def _parse(
     if not DEVICE_ID_RE.match(source):
         raise _Refused(f"bad topic: source {source[:80]!r}: {DEVICE_ID_RULE}")
     body = _load(payload)
-    out: list[Parsed] = []
+    out: list[Item] = []
     for number, (device, record) in enumerate(_records(body, profile, source), start=1):
         try:
             out.append(_reading(uscc, device, record, profile, received_at))
         except _Refused as exc:
             label = f"record {number}" + (f" (device {device[:64]})" if device else "")
-            out.append(Rejected(topic, payload, f"profile {profile.name}: {label}: {exc}"[:500]))
+            out.append(Refused(f"profile {profile.name}: {label}: {exc}"[:500]))
     if not out:
         raise _Refused(f"profile {profile.name}: no records in the message")
     return tuple(out)
@@ -333,7 +364,7 @@ def _records(body: Any, profile: Profile, source: str) -> list[tuple[str, Any]]:
     return pairs
 
 
-def _reading(uscc: str, device: str, record: Any, profile: Profile, received_at: datetime) -> Reading:
+def _reading(uscc: str, device: str, record: Any, profile: Profile, received_at: datetime) -> Record:
     if not isinstance(record, dict):
         raise _Refused("a record must be a JSON object")
     if profile.device.source == "field":
@@ -348,12 +379,11 @@ def _reading(uscc: str, device: str, record: Any, profile: Profile, received_at:
     for name, value in pool.items():
         reading.take(name, value)
     seq = _seq(record, profile, reading)
-    return Reading(
+    return Record(
         uscc=uscc,
         device_id=device,
         seq=seq if seq is not None else content_key(ts, reading.content()),
         ts=ts,
-        source="json",
         state=reading.state,
         count_total=reading.columns.get("count_total"),  # type: ignore[arg-type]
         count_good=reading.columns.get("count_good"),  # type: ignore[arg-type]
@@ -620,6 +650,6 @@ def content_key(ts: datetime, content: object) -> int:
 
 def try_sample(
     profile: Profile, payload: bytes, *, uscc: str, source: str, received_at: datetime
-) -> tuple[Parsed, ...]:
+) -> tuple[Item, ...]:
     """What a sample message would give under `profile` (the form's and CLI's preview)."""
     return parse(f"plant/{uscc}/{source}/{TOPIC_KIND}", payload, profile, received_at=received_at)
