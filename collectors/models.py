@@ -38,6 +38,7 @@ class Reading:
     # Text a payload profile keeps (stored beside the metrics, in the same JSON column); `_problems` says
     # which fields were kept as text or left out, and why.
     attributes: dict[str, str] = field(default_factory=dict)
+    profile: str | None = None  # the payload profile it was read with (None: the strict JSON, Sparkplug)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from diagnose.payload_profiles import parse as parse_records
 __all__ = ["parse", "parse_topic", "reading"]
 
 
-def reading(record: Record) -> Reading:
+def reading(record: Record, profile: str) -> Reading:
     """The Reading a profile's record is."""
     return Reading(
         uscc=record.uscc,
@@ -28,6 +28,7 @@ def reading(record: Record) -> Reading:
         current_a=record.current_a,
         metrics=record.metrics,
         attributes=record.attributes,
+        profile=profile,
     )
 
 
@@ -41,7 +42,7 @@ def parse(
 ) -> tuple[Parsed, ...]:
     """One telemetry message under `profile`: Readings and Rejecteds, at least one item. Never raises."""
     return tuple(
-        reading(item) if isinstance(item, Record) else Rejected(topic, payload, item.reason)
+        reading(item, profile.name) if isinstance(item, Record) else Rejected(topic, payload, item.reason)
         for item in parse_records(
             topic, payload, profile, received_at=received_at, max_payload_bytes=max_payload_bytes
         )

@@ -69,6 +69,9 @@ class Collector:
         self._writer_thread = threading.Thread(
             target=self.writer.run, args=(self.stop_event,), name="writer", daemon=True
         )
+        self._profiles_thread = threading.Thread(
+            target=self.profiles.run, args=(self.stop_event,), name="profiles", daemon=True
+        )
         self._assignment_thread = threading.Thread(
             target=self.assignment.run, args=(self.client, self.stop_event), name="assignment", daemon=True
         )
@@ -115,6 +118,8 @@ class Collector:
     def start(self) -> Collector:
         """Start the writer, then the MQTT clients and the assignment follower."""
         self._writer_thread.start()
+        self.profiles.refresh()  # before the first message: how each source is read
+        self._profiles_thread.start()
         self.client.start()
         if self.sparkplug is not None:
             self.sparkplug.start()

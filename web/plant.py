@@ -127,6 +127,7 @@ def review_devices(order_id: int) -> Response:
                 device_review.dead_letters(session=db, enterprise=enterprise, limit=10_000)
             )  # type: ignore[arg-type]
             if letter.topic.split("/")[-2 if letter.topic.startswith("plant/") else -1] in names
+            or (letter.held or {}).get("device_id") in names  # a gateway's message, under a profile
         ]
         if letters:
             message += " " + _replay(letters)

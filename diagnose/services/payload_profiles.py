@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -140,37 +138,24 @@ def preview(
 
 
 class ProfileBook:
-    """The collector's copy of every choice, (USCC, source) → profile, read again every `refresh_s`.
+    """The collector's copy of every choice, (USCC, source) → profile.
 
-    If the database is away, the last copy is kept; a stored custom profile that no longer validates is
-    logged and left out (its source falls back to the strict parser, whose dead letters say why).
+    `refresh` reads the table (the collector calls it at start and then every `BOOK_REFRESH_S` from a thread
+    of its own, so no lookup on the MQTT thread ever waits for the database). If the database is away, the
+    last copy is kept; a stored custom profile that no longer validates is logged and left out (its source
+    falls back to the strict parser, whose dead letters say why).
     """
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        refresh_s: float = BOOK_REFRESH_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.refresh_s = refresh_s
-        self.clock = clock
         self._book: dict[tuple[str, str], Profile] = {}
-        self._read_at: float | None = None
-        self._lock = threading.Lock()
 
     def lookup(self, uscc: str, source: str) -> Profile | None:
         """The profile reading `plant/{uscc}/{source}/telemetry`, or None (the strict parser)."""
-        now = self.clock()
-        if self._read_at is None or now - self._read_at >= self.refresh_s:
-            with self._lock:
-                if self._read_at is None or now - self._read_at >= self.refresh_s:
-                    self._read_at = now
-                    self._reload()
         return self._book.get((uscc, source))
 
-    def _reload(self) -> None:
+    def refresh(self) -> bool:
+        """Read the choices again; False (the last copy kept) when the database is away."""
         try:
             with Session(self.engine) as session:
                 rows = session.exec(
@@ -180,11 +165,17 @@ class ProfileBook:
                 ).all()
         except SQLAlchemyError as exc:
             log.warning("payload profiles not read (%s); keeping the last copy", exc)
-            return
+            return False
         book: dict[tuple[str, str], Profile] = {}
         for uscc, choice in rows:
             try:
                 book[(uscc, choice.source)] = profile_of(choice)
             except (ProfileError, KeyError) as exc:
                 log.warning("payload profile of %s/%s not usable: %s", uscc, choice.source, exc)
-        self._book = book
+        self._book = book  # one assignment: a lookup sees the old copy or the new, never half of one
+        return True
+
+    def run(self, stop: threading.Event, every_s: float = BOOK_REFRESH_S) -> None:
+        """Refresh every `every_s` until `stop`."""
+        while not stop.wait(every_s):
+            self.refresh()

@@ -11,10 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from collectors.profiles import parse
+from collectors.replay import replay_device
 from collectors.store import Incoming, store_batch
 from diagnose.models import DeadLetter, Device, Enterprise, Telemetry
 from diagnose.payload_profiles import builtins
-from diagnose.services import payload_profiles
+from diagnose.services import device_review, payload_profiles
 from tests import factories
 
 NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
@@ -66,19 +67,10 @@ def test_a_gateway_names_only_its_own_enterprises_devices(engine: Engine) -> Non
         assert reasons and all("unknown device PRESS-09" in reason for reason in reasons)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_collectors_copy_of_the_choices_follows_the_table(engine: Engine) -> None:
     mine, _other = _plants(engine)
-    clock = Clock()
-    book = payload_profiles.ProfileBook(engine, refresh_s=5, clock=clock)
-    assert book.lookup(mine, "tb-gw1") is None
+    book = payload_profiles.ProfileBook(engine)
+    assert book.refresh() and book.lookup(mine, "tb-gw1") is None
     with Session(engine) as session:
         enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == mine)).one()
         payload_profiles.choose(
@@ -86,7 +78,42 @@ def test_the_collectors_copy_of_the_choices_follows_the_table(engine: Engine) ->
             spec=None, actor="test",
         )  # fmt: skip
         session.commit()
-    assert book.lookup(mine, "tb-gw1") is None  # read again only every refresh_s
-    clock.now = 5.0
+    assert book.lookup(mine, "tb-gw1") is None  # read again only on refresh (a thread of the collector's)
+    assert book.refresh()
     profile = book.lookup(mine, "tb-gw1")
     assert profile is not None and profile.name == "thingsboard-gateway"
+
+
+def test_a_pending_devices_readings_from_a_gateway_are_replayed_once_confirmed(engine: Engine) -> None:
+    mine, _other = _plants(engine)
+    topic = f"plant/{mine}/tb-gw1/telemetry"
+    payload = json.dumps(
+        {
+            "CNC-01": {"values": {"count_total": 3}},
+            "NEW-7": [  # not registered yet; the second reading has no ts: the time of arrival
+                {"ts": 1_765_094_400_000, "values": {"count_total": 11, "state": 2}},
+                {"values": {"count_total": 12}},
+            ],
+        }
+    ).encode()
+    _store(engine, topic, payload)
+    with Session(engine) as session:
+        enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == mine)).one()
+        pending = session.exec(select(Device).where(Device.external_id == "NEW-7")).one()
+        assert pending.registry_status == "pending"
+        device_review.review_devices(
+            session=session, actor="test", enterprise_id=enterprise.id, device_ids=[pending.id],  # type: ignore[arg-type,list-item]
+            decision="confirm", reason="",
+        )  # fmt: skip
+        report = replay_device(session=session, uscc=mine, external_id="NEW-7")
+        session.commit()
+        assert (report.replayed, report.inserted, report.still_failing) == (2, 2, [])
+        rows = session.exec(
+            select(Telemetry).where(Telemetry.device_id == pending.id).order_by(Telemetry.ts)  # type: ignore[arg-type]
+        ).all()
+        assert [(r.ts, r.count_total, r.state) for r in rows] == [
+            (datetime(2025, 12, 7, 8, 0, tzinfo=UTC), 11, "RUN"),
+            (NOW, 12, None),  # the time it first arrived, not the replay's
+        ]
+        again = replay_device(session=session, uscc=mine, external_id="NEW-7")
+        assert again.replayed == 0
