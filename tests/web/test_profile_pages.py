@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -17,6 +18,7 @@ from web import create_app
 SAMPLE = json.dumps(
     {"node": "CNC-01", "group": "g", "timestamp": 1764921600000, "values": {"state": 2, "count_total": "15"}}
 )
+NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
 CUSTOM = {
     "name": "line-plc",
     "title": "产线 PLC",
@@ -96,3 +98,23 @@ def test_other_tenants_and_roles_are_refused(world, tmp_path: Path) -> None:  # 
     assert client_as(app, world, "enterprise").get(url).status_code == 403
     assert client_as(app, world, "provider").get("/enterprise/profiles").status_code == 403
     assert client_as(app, world, "anon").get("/enterprise/profiles").status_code in (302, 401)
+
+
+def test_profile_dead_letter_reasons_read_in_chinese(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from diagnose.payload_profiles import builtins, try_sample
+    from web.messages import dead_letter_reason
+
+    app, _engine = _app(world, tmp_path)
+    doc_example = json.dumps({"Device A": [{"ts": 1483228800000, "values": {"temperature": 42}}]}).encode()
+    (refused,) = try_sample(
+        builtins()["thingsboard-gateway"],
+        doc_example,
+        uscc="91320412MA1BQ7X2KL",
+        source="gw",
+        received_at=NOW,
+    )
+    with app.test_request_context():
+        text = dead_letter_reason(refused.reason)  # type: ignore[union-attr]
+    assert text == (
+        "解析配置 thingsboard-gateway，第 1 条记录：设备编号 'Device A' 不符合规则：须为 1–64 位字母、数字或 _ . : -，不得含空格。"
+    )
