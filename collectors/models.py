@@ -35,6 +35,10 @@ class Reading:
     current_a: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     is_historical: bool = False
+    # Text a payload profile keeps (stored beside the metrics, in the same JSON column); `_problems` says
+    # which fields were kept as text or left out, and why.
+    attributes: dict[str, str] = field(default_factory=dict)
+    profile: str | None = None  # the payload profile it was read with (None: the strict JSON, Sparkplug)
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,21 @@ def replay_device(
         ).all()
         if letter.held and (letter.held.get("uscc"), letter.held.get("device_id")) == (uscc, external_id)
     ]
-    ordered = sorted([*letters, *held], key=_id)
+    # A gateway's message under a payload profile is on the gateway's topic: matched on its held reading.
+    profiled = [
+        letter
+        for letter in session.exec(
+            select(DeadLetter)
+            .where(
+                col(DeadLetter.topic).startswith(f"plant/{uscc}/"),
+                col(DeadLetter.held).is_not(None),
+                col(DeadLetter.replayed_at).is_(None),
+            )
+            .order_by(col(DeadLetter.id))
+        ).all()
+        if letter.held and letter.held.get("device_id") == external_id and letter not in letters
+    ]
+    ordered = sorted([*letters, *held, *profiled], key=_id)
     return replay(session=session, letters=ordered, max_payload_bytes=max_payload_bytes)
 
 

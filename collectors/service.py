@@ -13,9 +13,13 @@ from collectors.handover import AssignmentFollower
 from collectors.metrics import CollectorMetrics
 from collectors.models import Parsed, Rejected
 from collectors.payloads import parse_message
+from collectors.profiles import parse as parse_profiled
+from collectors.profiles import parse_topic as profiled_topic
 from collectors.sparkplug_bridge import SparkplugBridge, parse_groups
 from collectors.store import DeadLetterPolicy
 from collectors.writer import BatchWriter, Envelope
+from diagnose.models.base import utcnow
+from diagnose.services.payload_profiles import ProfileBook
 from diagnose.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +50,7 @@ class Collector:
             ),
         )
         self.stop_event = threading.Event()
+        self.profiles = ProfileBook(engine)
         self.assignment = AssignmentFollower(settings, engine)
         self.client = CollectorClient(
             url=settings.mqtt_url,
@@ -64,6 +69,9 @@ class Collector:
         self._writer_thread = threading.Thread(
             target=self.writer.run, args=(self.stop_event,), name="writer", daemon=True
         )
+        self._profiles_thread = threading.Thread(
+            target=self.profiles.run, args=(self.stop_event,), name="profiles", daemon=True
+        )
         self._assignment_thread = threading.Thread(
             target=self.assignment.run, args=(self.client, self.stop_event), name="assignment", daemon=True
         )
@@ -74,13 +82,24 @@ class Collector:
         return self.client.ack(delivery)
 
     def _on_json(self, delivery: Delivery) -> None:
-        if delivery.topic.startswith("plant/"):
-            parsed = parse_message(
-                delivery.topic, delivery.payload, max_payload_bytes=self.settings.max_payload_bytes
+        self._offer(delivery, self.parse(delivery.topic, delivery.payload))
+
+    def parse(self, topic: str, payload: bytes) -> tuple[Parsed, ...]:
+        """What one message on a plant topic holds: under its source's payload profile if one is chosen
+        (telemetry only), else the strict flat-JSON parser."""
+        if not topic.startswith("plant/"):
+            return (Rejected(topic, payload, "no parser for this topic"),)
+        where = profiled_topic(topic)
+        profile = self.profiles.lookup(*where) if where is not None else None
+        if profile is not None:
+            return parse_profiled(
+                topic,
+                payload,
+                profile,
+                received_at=utcnow(),
+                max_payload_bytes=self.settings.max_payload_bytes,
             )
-        else:
-            parsed = Rejected(delivery.topic, delivery.payload, "no parser for this topic")
-        self._offer(delivery, (parsed,))
+        return (parse_message(topic, payload, max_payload_bytes=self.settings.max_payload_bytes),)
 
     def _offer(self, delivery: Delivery, items: tuple[Parsed, ...]) -> None:
         if self.stop_event.is_set():
@@ -99,6 +118,8 @@ class Collector:
     def start(self) -> Collector:
         """Start the writer, then the MQTT clients and the assignment follower."""
         self._writer_thread.start()
+        self.profiles.refresh()  # before the first message: how each source is read
+        self._profiles_thread.start()
         self.client.start()
         if self.sparkplug is not None:
             self.sparkplug.start()

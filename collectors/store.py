@@ -100,8 +100,10 @@ def store_batch(
             if device_id is None:
                 reason = _unknown_reason(session, device_ids, parsed, report, caps)
                 # A Sparkplug DATA cannot be decoded again without the birth it came under (aliases,
-                # seq): the reading is held decoded beside the raw bytes, for the replay on confirmation.
-                held = reading_to_json(parsed) if parsed.source == "sparkplug" else None
+                # seq), nor a profiled one without its profile (which may change, and may take the time
+                # of arrival): the reading is held decoded beside the raw bytes, for the replay on
+                # confirmation (a gateway's message holds one dead letter per unknown device).
+                held = reading_to_json(parsed) if parsed.source == "sparkplug" or parsed.profile else None
                 letters.add(item, reason, held=held)
                 continue
             rows.append(_row(device_id, parsed, received_at))
@@ -154,7 +156,7 @@ def _row(device_id: int, reading: Reading, received_at: datetime) -> dict[str, o
         "power_kw": reading.power_kw,
         "energy_kwh": reading.energy_kwh,
         "current_a": reading.current_a,
-        "metrics": dict(reading.metrics) or None,
+        "metrics": {**reading.metrics, **reading.attributes} or None,
         "is_historical": reading.is_historical,
     }
 
@@ -487,7 +489,12 @@ def reading_to_json(reading: Reading) -> dict[str, Any]:
 def reading_from_json(values: dict[str, Any]) -> Reading:
     """The reading `reading_to_json` held."""
     return Reading(
-        **{**values, "ts": datetime.fromisoformat(values["ts"]), "metrics": dict(values["metrics"])}
+        **{
+            **values,
+            "ts": datetime.fromisoformat(values["ts"]),
+            "metrics": dict(values["metrics"]),
+            "attributes": dict(values.get("attributes") or {}),
+        }
     )
 
 

@@ -399,6 +399,8 @@ AUDIT_ENTITY_LABELS = {
     "report": _l("Report"),
 }
 AUDIT_ACTION_LABELS = {
+    "payload_profile.choose": _l("Payload profile chosen"),
+    "payload_profile.remove": _l("Payload profile removed"),
     "answer.save": _l("Answer saved"),
     "attachment.add": _l("Evidence file attached"),
     "batch.create": _l("Batch created"),
@@ -449,6 +451,8 @@ AUDIT_DETAIL_LABELS = {
     "title": _l("Job title"),
     "phone_changed": _l("Phone changed"),
     "role": _l("Role"),
+    "profile": _l("Payload profile"),
+    "previous": _l("Previous profile"),
 }
 
 
@@ -465,6 +469,29 @@ def audit_action(action: str) -> str:
 
 
 DEAD_LETTER_REASONS = (
+    (
+        re.compile(r"^profile (\S+): record (\d+)(?: \(device [^)]*\))?: (.*)$", re.S),
+        lambda m: _(
+            "Payload profile %(profile)s, record %(n)s: %(why)s",
+            profile=m[1],
+            n=m[2],
+            why=dead_letter_reason(m[3]),
+        ),
+    ),
+    (
+        re.compile(r"^profile (\S+): (?!record )(.*)$", re.S),
+        lambda m: _("Payload profile %(profile)s: %(why)s", profile=m[1], why=dead_letter_reason(m[2])),
+    ),
+    (
+        re.compile(r"^device id (.*?): 1-64 of", re.S),
+        lambda m: _(
+            "The device ID %(id)s is not valid: 1 to 64 letters, digits or _ . : -, no spaces.", id=m[1]
+        ),
+    ),
+    (
+        re.compile(r"^device id field '([^']*)': required"),
+        lambda m: _("The field %(name)s naming the device is missing or not text.", name=m[1]),
+    ),
     (
         re.compile(r"^unknown device (\S+): registered as pending"),
         lambda m: _(
@@ -493,6 +520,12 @@ DEAD_LETTER_REASONS = (
     ),
     (re.compile(r"^bad topic"), lambda m: _("The topic is not one the platform reads.")),
     (re.compile(r"^ts: "), lambda m: _("The time stamp is missing or not RFC 3339 with a time zone.")),
+    (
+        re.compile(
+            r"^(\w+): (?:must be RFC 3339|not RFC 3339|RFC 3339|epoch_|.* is not epoch|.*out of range)"
+        ),
+        lambda m: _("The time field %(name)s is missing or not a time of 2000-2100.", name=m[1]),
+    ),
     (
         re.compile(r"^state: must be one of"),
         lambda m: _("The state is not one of RUN, IDLE, DOWN, PLANNED_STOP, OFF."),

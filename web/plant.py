@@ -23,6 +23,7 @@ from web.auth import role_required
 from web.db import get_session
 from web.forms import FormError, parse_form
 from web.messages import not_saved
+from web.profiles import profiles_page
 from web.scope import get_order, guard_plant
 
 bp = Blueprint("plant", __name__, url_prefix="/provider/orders/<int:order_id>")
@@ -126,9 +127,24 @@ def review_devices(order_id: int) -> Response:
                 device_review.dead_letters(session=db, enterprise=enterprise, limit=10_000)
             )  # type: ignore[arg-type]
             if letter.topic.split("/")[-2 if letter.topic.startswith("plant/") else -1] in names
+            or (letter.held or {}).get("device_id") in names  # a gateway's message, under a profile
         ]
         if letters:
             message += " " + _replay(letters)
     db.commit()
     flash(message, "ok")
     return redirect(url_for("provider.plant_devices", order_id=order_id))
+
+
+@bp.route("/profiles", methods=["GET", "POST"])
+@role_required("provider")
+def payload_profiles(order_id: int) -> str | Response:
+    """How the plant's gateways' and devices' telemetry is read (payload profiles), set on site."""
+    order = get_order(order_id)
+    enterprise = get_session().get(Enterprise, order.enterprise_id)
+    assert enterprise is not None
+    return profiles_page(
+        enterprise,
+        back_url=url_for("provider.plant_devices", order_id=order_id),
+        extra={"order": order},
+    )

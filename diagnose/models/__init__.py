@@ -1,7 +1,7 @@
 """SQLModel tables of the platform; every schema change goes through an Alembic migration."""
 
 from diagnose.models.audit_log import AuditChainBoundary, AuditLog
-from diagnose.models.collectors import CollectorAssignment
+from diagnose.models.collectors import CollectorAssignment, PayloadProfileChoice
 from diagnose.models.diagnosis import (
     Answer,
     Assessment,
@@ -68,6 +68,7 @@ __all__ = [
     "LoginThrottle",
     "OrderStaffMember",
     "OrderStatus",
+    "PayloadProfileChoice",
     "PolicyVersion",
     "PoolEntry",
     "ProcurementBatch",

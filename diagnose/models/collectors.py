@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from diagnose.models.base import UTCDateTime
+from diagnose.models.base import UTCDateTime, utcnow
 
 
 class CollectorAssignment(SQLModel, table=True):
@@ -28,3 +29,21 @@ class CollectorAssignment(SQLModel, table=True):
     assigned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     held_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class PayloadProfileChoice(SQLModel, table=True):
+    """How one source of an enterprise's telemetry (`plant/{USCC}/{source}/telemetry`: a gateway or a device)
+    is read: a built-in payload profile by name, or the plant's own (`profile` "custom", its data in `spec`).
+    A source without a row is read by the strict flat-JSON parser (collectors/payloads.py)."""
+
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "source", name="uq_payloadprofilechoice_enterprise_source"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    source: str = Field(max_length=64)
+    profile: str = Field(max_length=40)  # a built-in's name, or "custom"
+    spec: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    updated_by: str = Field(default="", max_length=128)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

@@ -115,6 +115,16 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         None,
         ui_role("provider", 200, 404),
     ),
+    # Payload profiles: the plant's own page, and its provider's through the open order (an empty POST is
+    # refused with the form shown again, 200).
+    ("plant.payload_profiles", "GET"): ("/provider/orders/{o}/profiles", None, ui_role("provider", 200, 404)),
+    ("plant.payload_profiles", "POST"): (
+        "/provider/orders/{o}/profiles",
+        None,
+        ui_role("provider", 200, 404),
+    ),
+    ("enterprise.payload_profiles", "GET"): ("/enterprise/profiles", None, ui_role("enterprise")),
+    ("enterprise.payload_profiles", "POST"): ("/enterprise/profiles", None, ui_role("enterprise")),
     ("orders.list_orders", "GET"): ("/orders", None, codes(200, anon=302)),
     ("orders.show_order", "GET"): ("/orders/{o}", None, ui_party()),
     # Only the provider may submit; the bureau, enterprise and admin are parties of another kind: 403.

@@ -1,0 +1,175 @@
+"""A headless Node-RED (npm `node-red`, installed into a cache folder outside the repository) publishes flat JSON
+with numbers sent as text ("14.2", a counter as "119") through a closed Mosquitto, as a plant's flow would; the
+device's source reads it with the `plant-json` profile, and every one of its messages is a reading stored with
+the figures sent, counters included, and no `seq` needed. Skipped, with the reason, when npm cannot install it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from apps.broker import start_local_broker
+from apps.cli import main
+from diagnose.models import DeadLetter, Telemetry
+from diagnose.services import broker_accounts
+from diagnose.settings import Settings
+from tests.collectors.brokerkit import make_plant, wait_until
+from tests.collectors.processkit import PROCESS_START_S, CollectProcess
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+CACHE = Path(os.environ.get("DIAGNOSE_NODE_RED_DIR", Path.home() / ".cache" / "diagnose-npm" / "node-red"))
+MESSAGES = 300
+BASE = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+
+
+def node_red() -> Path:
+    """The node-red launcher, installed from the npm registry on first use; skips the test if it cannot be."""
+    launcher = CACHE / "node_modules" / ".bin" / "node-red"
+    if launcher.exists():
+        return launcher
+    if not shutil.which("npm"):
+        pytest.skip("npm is not installed: the Node-RED test needs it")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    if not (CACHE / "package.json").exists():
+        (CACHE / "package.json").write_text('{"private": true}\n')
+    try:
+        done = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--omit=dev", "node-red@4"],
+            cwd=CACHE,
+            capture_output=True,
+            timeout=300,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.skip("npm install node-red did not finish in 300 s (registry unreachable?)")
+    if done.returncode != 0 or not launcher.exists():
+        pytest.skip(f"npm install node-red failed: {done.stderr.decode(errors='replace')[-300:]}")
+    return launcher
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def flow(*, topic: str, port: int, client_id: str) -> list[dict[str, object]]:
+    """Once the MQTT node reports connected, a function sends MESSAGES readings as a PLC flow would: the time
+    as text, a counter and the current as text, a text note; no seq."""
+    send = f"""
+if (msg.status.fill !== 'green' || context.get('sent')) return null;
+context.set('sent', true);
+const base = Date.parse('{BASE.isoformat()}');
+const out = [];
+for (let i = 1; i <= {MESSAGES}; i++) {{
+  out.push({{topic: '{topic}', qos: 1, payload: JSON.stringify({{
+    ts: new Date(base + i * 1000).toISOString(), state: i % 10 === 0 ? 'IDLE' : 'RUN',
+    count_total: i * 2, count_good: String(i * 2 - 1), current_a: '14.2', note: 'line 1'}})}});
+}}
+return [out];
+"""
+    return [
+        {"id": "tab", "type": "tab", "label": "plant"},
+        {"id": "watch", "type": "status", "z": "tab", "scope": ["out"], "wires": [["send"]]},
+        {"id": "send", "type": "function", "z": "tab", "func": send, "outputs": 1, "wires": [["out"]]},
+        {"id": "out", "type": "mqtt out", "z": "tab", "topic": "", "qos": "1", "retain": "false",
+         "broker": "broker", "wires": []},
+        {"id": "broker", "type": "mqtt-broker", "broker": "127.0.0.1", "port": str(port),
+         "clientid": client_id, "protocolVersion": "4", "keepalive": "60", "cleansession": True,
+         "autoConnect": True},
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="diagnose-nodered-"))
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_node_red_flat_json_with_numbers_as_text_is_stored_whole(
+    engine: Engine, db_settings: Settings, db_url: str, workdir: Path
+) -> None:
+    if not shutil.which("mosquitto"):
+        pytest.skip("mosquitto is not installed")
+    launcher = node_red()
+    uscc = make_plant(engine, ["D01"])
+    cli = CliRunner()
+    result = cli.invoke(main, ["profiles", "set", uscc, "D01", "plant-json"], obj=db_settings)
+    assert result.exit_code == 0, result.output
+    run = uuid.uuid4().hex[:6]
+    collector_id, collector_password = f"nodered-{run}", "collector-secret"
+    username, password = broker_accounts.device_username(uscc, "D01"), "device-secret"
+    accounts = broker_accounts.collector_accounts(
+        username=collector_id, password=collector_password, client_id=collector_id
+    )
+    accounts.append(broker_accounts.device_account(uscc, "D01", broker_accounts.mosquitto_hash(password)))
+    broker = start_local_broker(workdir=workdir / "broker", accounts=accounts)
+    assert cli.invoke(main, ["collectors", "assign", collector_id, uscc], obj=db_settings).exit_code == 0
+    collector = CollectProcess(
+        db_url=db_url,
+        mqtt_url=broker.url_for(collector_id, collector_password),
+        client_id=collector_id,
+        folder=workdir,
+    ).start()
+    user_dir = workdir / "node-red"
+    user_dir.mkdir()
+    (user_dir / "settings.js").write_text(
+        "module.exports = {credentialSecret: false, httpAdminRoot: false, httpNodeRoot: false,"
+        " logging: {console: {level: 'warn'}}};\n"
+    )
+    (user_dir / "flows.json").write_text(
+        json.dumps(flow(topic=f"plant/{uscc}/D01/telemetry", port=broker.port, client_id=username))
+    )
+    (user_dir / "flows_cred.json").write_text(
+        json.dumps({"broker": {"user": username, "password": password}})
+    )
+    red: subprocess.Popen[bytes] | None = None
+    try:
+        collector.wait_holding(engine, uscc)
+        with (workdir / "node-red.log").open("wb") as log:
+            red = subprocess.Popen(
+                [str(launcher), "--userDir", str(user_dir), "--port", str(free_port()), "flows.json"],
+                cwd=user_dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+        def stored() -> int:
+            assert red is not None and red.poll() is None, (workdir / "node-red.log").read_text()[-2000:]
+            with Session(engine) as session:
+                return len(session.exec(select(Telemetry.id)).all())
+
+        wait_until(lambda: stored() >= MESSAGES, timeout_s=2 * PROCESS_START_S, what="Node-RED's readings")
+        with Session(engine) as session:
+            rows = session.exec(select(Telemetry).order_by(Telemetry.ts)).all()  # type: ignore[arg-type]
+            letters = session.exec(select(DeadLetter)).all()
+        assert len(rows) == MESSAGES and not letters, [letter.reason for letter in letters]
+        for i, row in enumerate(rows, start=1):
+            assert row.ts == BASE + timedelta(seconds=i)
+            assert (row.count_total, row.count_good, row.current_a) == (i * 2, i * 2 - 1, 14.2)
+            assert row.state == ("IDLE" if i % 10 == 0 else "RUN")
+            assert row.metrics == {"note": "line 1"}
+    finally:
+        if red is not None:
+            red.terminate()
+            try:
+                red.wait(20)
+            except subprocess.TimeoutExpired:
+                red.kill()
+                red.wait(10)
+        collector.stop()
+        broker.stop()
