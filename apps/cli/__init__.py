@@ -170,6 +170,7 @@ def _register_commands() -> None:
     from apps.cli.policies import policies_command
     from apps.cli.report import report_command
     from apps.cli.scoring import model_command, score_command
+    from apps.cli.sme import sme_group
     from apps.cli.subsidy import subsidy_command
     from apps.cli.supervision import supervision_command
 
@@ -181,7 +182,14 @@ def _register_commands() -> None:
         report_command,
         policies_command,
     )
-    for command in (*commands, audit_log_group, partitions_group, collectors_group, calendar_group):
+    for command in (
+        *commands,
+        audit_log_group,
+        partitions_group,
+        collectors_group,
+        calendar_group,
+        sme_group,
+    ):
         main.add_command(command)
     register_collect_commands(main)
 
