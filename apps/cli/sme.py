@@ -10,6 +10,7 @@ import click
 
 from scoring.sme import AnswerError, load_index, score_answers
 from scoring.sme.engine import fmt
+from scoring.sme.versions import check_import, summary_zh
 
 
 def _print_json(data: Any) -> None:
@@ -67,3 +68,23 @@ def score_command(answers_file: Any, allow_missing: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     _print_json(result.to_dict())
     sys.stdout.flush()
+
+
+@sme_group.command("check-index")
+@click.argument("index_file", type=click.File("r", encoding="utf-8"))
+def check_index_command(index_file: Any) -> None:
+    """Validate a corrected version of the index and print what it changes against the packaged one."""
+    try:
+        raw = json.load(index_file)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"{index_file.name}: not valid JSON ({exc})") from exc
+    current = load_index()
+    try:
+        new, changes = check_import(raw, current)
+    except ValueError as exc:
+        raise click.ClickException(f"{index_file.name}: {exc}") from exc
+    click.echo(summary_zh(current, new))
+    for change in changes:
+        click.echo(f"  {change.text_zh}")
+    if not changes:
+        click.echo("  no changes")
