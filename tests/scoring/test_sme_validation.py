@@ -132,3 +132,21 @@ def _broken(change: str) -> dict[str, Any]:
 def test_malformed_index_is_refused_at_load(change: str, message: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         parse_index(_broken(change))
+
+
+def test_unconfirmed_parts_are_surfaced_only_where_the_result_rests_on_them() -> None:
+    result = score_answers(_answers())
+    kinds = {(u.kind, u.id) for u in result.unconfirmed}
+    assert {("level_rule", "level_rule"), ("constraints", "constraints"), ("item", "F4")} <= kinds
+    assert ("option", "M1.exemplary") not in kinds  # level2 answers M1 "changed"
+    chosen = score_answers(_with("items", "M1", "exemplary"))
+    assert ("option", "M1.exemplary") in {(u.kind, u.id) for u in chosen.unconfirmed}
+    # an index whose every part is confirmed: no notice
+    raw = _raw_index()
+    raw["level_rule"]["confirmed"] = raw["constraints"]["confirmed"] = True
+    for record in raw["items"] + raw["scenarios"]:
+        record["confirmed"] = True
+        for option in record.get("options", []):
+            option["confirmed"] = True
+    clean = score_answers(_with("items", "M1", "exemplary"), index=parse_index(raw))
+    assert (clean.unconfirmed, clean.notice_zh, clean.to_dict()["confirmed"]) == ((), "", True)
