@@ -84,6 +84,17 @@ class Proposal:
     evidence_zh: str
     partial: bool = False
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-able form (a multi item's options as a list)."""
+        value = list(self.value) if isinstance(self.value, tuple) else self.value
+        return {
+            "target": self.target,
+            "kind": self.kind,
+            "value": value,
+            "evidence_zh": self.evidence_zh,
+            "partial": self.partial,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class MeasuredFigures:

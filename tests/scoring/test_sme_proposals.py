@@ -66,6 +66,8 @@ def test_data_capture_proposes_the_stages_it_sees_and_leaves_the_rest() -> None:
     assert "设备管理（设备告警、设备运行状态）" in p.evidence_zh
     assert "其余环节" in p.evidence_zh
     assert propose_data_capture([]).value == ()
+    assert p.to_dict()["value"] == ["production_control", "equipment", "energy"]
+    assert p.to_dict()["partial"] is True
     with pytest.raises(ValueError, match="unknown data kind\\(s\\) video; allowed: state"):
         propose_data_capture(["video"])
 
