@@ -171,6 +171,7 @@ def _register_commands() -> None:
     from apps.cli.profiles import profiles_group
     from apps.cli.report import report_command
     from apps.cli.scoring import model_command, score_command
+    from apps.cli.sme import sme_group
     from apps.cli.subsidy import subsidy_command
     from apps.cli.supervision import supervision_command
 
@@ -189,6 +190,7 @@ def _register_commands() -> None:
         collectors_group,
         calendar_group,
         profiles_group,
+        sme_group,
     ):
         main.add_command(command)
     register_collect_commands(main)

@@ -1,0 +1,1 @@
+"""Versioned data files of the SME digital-level index."""
