@@ -35,6 +35,12 @@ class Reading:
     current_a: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     is_historical: bool = False
+    # Values that are not numbers (Sparkplug String, Text, UUID, DateTime as RFC 3339, Bytes as base64,
+    # DataSet and Template as JSON text, null as None): stored beside `metrics` in the same JSON column.
+    attributes: dict[str, str | None] = field(default_factory=dict)
+    # Sparkplug: the edge node's own metrics (NBIRTH/NDATA), stored only when the edge node id is a
+    # registered device; otherwise dead-lettered with that reason, never registered as a pending device.
+    node_metrics: bool = False
 
 
 @dataclass(frozen=True, slots=True)

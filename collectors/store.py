@@ -98,7 +98,11 @@ def store_batch(
         elif isinstance(parsed, Reading):
             device_id = _resolve(session, device_ids, parsed.uscc, parsed.device_id)
             if device_id is None:
-                reason = _unknown_reason(session, device_ids, parsed, report, caps)
+                reason = (
+                    _node_reason(parsed)
+                    if parsed.node_metrics
+                    else _unknown_reason(session, device_ids, parsed, report, caps)
+                )
                 # A Sparkplug DATA cannot be decoded again without the birth it came under (aliases,
                 # seq): the reading is held decoded beside the raw bytes, for the replay on confirmation.
                 held = reading_to_json(parsed) if parsed.source == "sparkplug" else None
@@ -154,7 +158,7 @@ def _row(device_id: int, reading: Reading, received_at: datetime) -> dict[str, o
         "power_kw": reading.power_kw,
         "energy_kwh": reading.energy_kwh,
         "current_a": reading.current_a,
-        "metrics": dict(reading.metrics) or None,
+        "metrics": {**reading.metrics, **reading.attributes} or None,
         "is_historical": reading.is_historical,
     }
 
@@ -210,6 +214,13 @@ class _PendingCap:
             f"pending device cap reached: enterprise {uscc} registered {self.per_hour} pending devices "
             f"in the last hour; {external_id[:64]} not registered (confirm or raise DIAGNOSE_PENDING_DEVICES_PER_HOUR)"
         )
+
+
+def _node_reason(reading: Reading) -> str:
+    return (
+        f"node metrics of Sparkplug edge node {reading.device_id} ({reading.uscc}): stored only when the "
+        "edge node is registered as a device; not registered as a pending device"
+    )
 
 
 def _unknown_reason(
@@ -487,7 +498,12 @@ def reading_to_json(reading: Reading) -> dict[str, Any]:
 def reading_from_json(values: dict[str, Any]) -> Reading:
     """The reading `reading_to_json` held."""
     return Reading(
-        **{**values, "ts": datetime.fromisoformat(values["ts"]), "metrics": dict(values["metrics"])}
+        **{
+            **values,
+            "ts": datetime.fromisoformat(values["ts"]),
+            "metrics": dict(values["metrics"]),
+            "attributes": dict(values.get("attributes") or {}),
+        }
     )
 
 
