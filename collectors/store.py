@@ -331,13 +331,14 @@ def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: Dev
     if death.device_id is not None:
         statement = statement.where(Device.external_id == death.device_id)
     else:
-        # An NDEATH kills its edge node's devices (recorded from their DBIRTH). A Sparkplug device
-        # whose edge node is not known (born before it was recorded) is marked too: it may be one.
-        statement = statement.where(Device.protocol == "sparkplug")
+        # An NDEATH kills its edge node's devices (recorded from their DBIRTH, whatever protocol the
+        # registry was given for them). A Sparkplug device whose edge node is not known (born before it
+        # was recorded) is marked too: it may be one.
+        unknown_edge = (Device.protocol == "sparkplug") & col(Device.edge_node).is_(None)
         if death.edge_node is not None:
-            statement = statement.where(
-                (col(Device.edge_node) == death.edge_node) | col(Device.edge_node).is_(None)
-            )
+            statement = statement.where((col(Device.edge_node) == death.edge_node) | unknown_edge)
+        else:
+            statement = statement.where(Device.protocol == "sparkplug")
     ids = [int(i) for i in session.exec(statement).all() if i is not None]
     if not ids:
         return 0
