@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, insert
+from sqlalchemy import Insert, and_, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select, update
 
@@ -334,7 +334,7 @@ def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: Dev
         # An NDEATH kills its edge node's devices (recorded from their DBIRTH, whatever protocol the
         # registry was given for them). A Sparkplug device whose edge node is not known (born before it
         # was recorded) is marked too: it may be one.
-        unknown_edge = (Device.protocol == "sparkplug") & col(Device.edge_node).is_(None)
+        unknown_edge = and_(col(Device.protocol) == "sparkplug", col(Device.edge_node).is_(None))
         if death.edge_node is not None:
             statement = statement.where((col(Device.edge_node) == death.edge_node) | unknown_edge)
         else:
