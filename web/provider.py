@@ -22,12 +22,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from diagnose.models import Device, DiagnosisOrder, Enterprise
+from diagnose.models import Device, DiagnosisOrder, Enterprise, GatewayAccount
 from diagnose.schemas.answers import AnswerForm, AttachmentForm, TailoringForm
 from diagnose.schemas.devices import DeviceCreate
 from diagnose.schemas.errors import FieldError, validate
 from diagnose.schemas.orders import StaffIn
-from diagnose.services import assessments, devices, evidence_snapshot, order_staff, plant, tailoring
+from diagnose.services import (
+    assessments,
+    broker_accounts,
+    devices,
+    evidence_snapshot,
+    gateways,
+    order_staff,
+    plant,
+    tailoring,
+)
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE
@@ -378,3 +387,76 @@ def run_scoring(order_id: int) -> tuple[Response, int] | Response:
     return jsonify(
         level=result.level, score=result.score, url=url_for("orders.show_result", order_id=order_id)
     )
+
+
+@bp.get("/gateways")
+@role_required("provider")
+def plant_gateways(order_id: int) -> str:
+    """The plant's gateway accounts: one login for a gateway or Sparkplug edge node serving many machines."""
+    order = get_plant_order(order_id)
+    db = get_session()
+    enterprise = db.get(Enterprise, order.enterprise_id)
+    rows = gateways.list_gateways(session=db, enterprise_id=order.enterprise_id, include_revoked=True)
+    return render_template(
+        "provider/gateways.html",
+        order=order,
+        enterprise=enterprise,
+        gateways=[
+            (
+                gateway,
+                broker_accounts.gateway_client_ids(uscc, gateway.name, list(gateway.client_suffixes)),
+                gateways.gateway_topics(uscc, gateway),
+            )
+            for uscc, gateway in rows
+        ],
+        broker_url=_broker_url(),
+    )
+
+
+@bp.post("/gateways")
+@role_required("provider")
+def create_gateway(order_id: int) -> str | Response:
+    """Create a gateway account and show its password once (only its hash is kept)."""
+    order = get_plant_order(order_id)
+    db = get_session()
+    enterprise = db.get(Enterprise, order.enterprise_id)
+    kind = request.form.get("kind", "json")
+    suffixes = [s for s in re.split(r"[\s,，]+", request.form.get("client_suffixes", "")) if s]
+    try:
+        gateway, creds = gateways.create_gateway(
+            session=db,
+            actor=g.user,
+            enterprise=enterprise,  # type: ignore[arg-type]
+            name=request.form.get("name", "").strip(),
+            kind=kind,
+            edge_node=request.form.get("edge_node", "").strip() or None,
+            suffixes=suffixes,
+        )
+    except ValueError as exc:
+        db.rollback()
+        flash(_("The gateway account was not created: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("provider.plant_gateways", order_id=order_id))
+    db.commit()
+    return render_template(
+        "provider/gateway_credentials.html",
+        order=order,
+        gateway=gateway,
+        creds=creds,
+        broker_url=_broker_url(),
+    )
+
+
+@bp.post("/gateways/<int:gateway_id>/revoke")
+@role_required("provider")
+def revoke_gateway(order_id: int, gateway_id: int) -> Response:
+    """Revoke a gateway account: its logins leave the broker at the next account file and restart."""
+    order = get_plant_order(order_id)
+    db = get_session()
+    gateway = db.get(GatewayAccount, gateway_id)
+    if gateway is None or gateway.enterprise_id != order.enterprise_id:  # another enterprise's: not shown
+        flash(_("No such gateway account."), "error")
+        return redirect(url_for("provider.plant_gateways", order_id=order_id))
+    gateways.revoke_gateway(session=db, actor=g.user, gateway=gateway)
+    db.commit()
+    flash(_("Gateway account revoked. It stops working when the broker's accounts are next written."), "info")
+    return redirect(url_for("provider.plant_gateways", order_id=order_id))

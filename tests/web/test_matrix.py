@@ -163,6 +163,21 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         None,
         ui_role("provider", 200, 404),
     ),
+    ("provider.plant_gateways", "GET"): (
+        "/provider/orders/{o}/gateways",
+        None,
+        ui_role("provider", 200, 404),
+    ),
+    ("provider.create_gateway", "POST"): (
+        "/provider/orders/{o}/gateways",
+        None,
+        ui_role("provider", 302, 404),
+    ),
+    ("provider.revoke_gateway", "POST"): (
+        "/provider/orders/{o}/gateways/999999/revoke",
+        None,
+        ui_role("provider", 302, 404),
+    ),
     ("provider.save_answer", "POST"): (
         "/provider/orders/{o}/answers",
         {"requirement_id": "{r}", "rating": "0.5"},
