@@ -387,8 +387,8 @@ def _attribute(name: str, metric: pb.Payload.Metric, value: MetricValue) -> obje
     if isinstance(value, str):
         return value
     if isinstance(value, bytes):
-        if metric.WhichOneof("value") == "string_value":
-            raise _Reject(f"metric {name[:64]!r}: its text is not valid UTF-8")
+        # Bytes, File, arrays, and a String that is not valid UTF-8 (padded PLC text): kept exactly, in base64,
+        # never costing the reading.
         return "base64:" + base64.b64encode(value).decode()
     structured = structured_value(metric)
     if structured is None:
