@@ -20,9 +20,10 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
 from werkzeug.wrappers import Response
 
-from diagnose.models import Device, DiagnosisOrder, Enterprise, GatewayAccount
+from diagnose.models import Device, DiagnosisOrder, Enterprise, GatewayAccount, User
 from diagnose.schemas.answers import AnswerForm, AttachmentForm, TailoringForm
 from diagnose.schemas.devices import DeviceCreate
 from diagnose.schemas.errors import FieldError, validate
@@ -401,16 +402,49 @@ def plant_gateways(order_id: int) -> str:
         "provider/gateways.html",
         order=order,
         enterprise=enterprise,
-        gateways=[
-            (
-                gateway,
-                broker_accounts.gateway_client_ids(uscc, gateway.name, list(gateway.client_suffixes)),
-                gateways.gateway_topics(uscc, gateway),
-            )
-            for uscc, gateway in rows
-        ],
+        gateways=gateway_rows(rows),
         broker_url=_broker_url(),
+        back_url=url_for("provider.plant_devices", order_id=order_id),
+        create_url=url_for("provider.create_gateway", order_id=order_id),
+        revoke_url=lambda gateway_id: url_for(
+            "provider.revoke_gateway", order_id=order_id, gateway_id=gateway_id
+        ),
     )
+
+
+def gateway_rows(
+    rows: list[tuple[str, GatewayAccount]],
+) -> list[tuple[GatewayAccount, list[str], tuple[str, ...]]]:
+    """Each gateway with its client ids and the topics it may publish to, for the gateways page."""
+    return [
+        (
+            gateway,
+            broker_accounts.gateway_client_ids(uscc, gateway.name, list(gateway.client_suffixes)),
+            gateways.gateway_topics(uscc, gateway),
+        )
+        for uscc, gateway in rows
+    ]
+
+
+def gateway_form(
+    db: Session, actor: User, enterprise: Enterprise
+) -> tuple[GatewayAccount, gateways.GatewayCredentials] | None:
+    """Create the gateway the form asks for; None (and a flash saying why) if refused."""
+    suffixes = [s for s in re.split(r"[\s,，]+", request.form.get("client_suffixes", "")) if s]
+    try:
+        return gateways.create_gateway(
+            session=db,
+            actor=actor,
+            enterprise=enterprise,
+            name=request.form.get("name", "").strip(),
+            kind=request.form.get("kind", "json"),
+            edge_node=request.form.get("edge_node", "").strip() or None,
+            suffixes=suffixes,
+        )
+    except ValueError as exc:
+        db.rollback()
+        flash(_("The gateway account was not created: %(reason)s", reason=str(exc)), "error")
+        return None
 
 
 @bp.post("/gateways")
@@ -420,29 +454,17 @@ def create_gateway(order_id: int) -> str | Response:
     order = get_plant_order(order_id)
     db = get_session()
     enterprise = db.get(Enterprise, order.enterprise_id)
-    kind = request.form.get("kind", "json")
-    suffixes = [s for s in re.split(r"[\s,，]+", request.form.get("client_suffixes", "")) if s]
-    try:
-        gateway, creds = gateways.create_gateway(
-            session=db,
-            actor=g.user,
-            enterprise=enterprise,  # type: ignore[arg-type]
-            name=request.form.get("name", "").strip(),
-            kind=kind,
-            edge_node=request.form.get("edge_node", "").strip() or None,
-            suffixes=suffixes,
-        )
-    except ValueError as exc:
-        db.rollback()
-        flash(_("The gateway account was not created: %(reason)s", reason=str(exc)), "error")
+    made = gateway_form(db, g.user, enterprise)  # type: ignore[arg-type]
+    if made is None:
         return redirect(url_for("provider.plant_gateways", order_id=order_id))
+    gateway, creds = made
     db.commit()
     return render_template(
         "provider/gateway_credentials.html",
-        order=order,
         gateway=gateway,
         creds=creds,
         broker_url=_broker_url(),
+        list_url=url_for("provider.plant_gateways", order_id=order_id),
     )
 
 

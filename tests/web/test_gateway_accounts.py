@@ -99,3 +99,35 @@ def test_gateway_pages_keep_to_the_providers_own_open_orders(world, tmp_path: Pa
     assert client.get(url).status_code == 403
     assert client.post(url, data={"csrf_token": token, "name": "LATE"}).status_code == 403
     engine.dispose()
+
+
+def test_the_plants_engineer_manages_its_own_gateway_accounts(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app, engine = _app(world, tmp_path)
+    client = client_as(app, world, "enterprise")
+    url = "/enterprise/gateways"
+    assert url in client.get("/enterprise/devices").get_data(as_text=True)
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    assert client.post(url, data={"name": "SPB1"}).status_code == 400  # no CSRF token
+    created = client.post(
+        url, data={"csrf_token": token, "name": "SPB1", "kind": "sparkplug", "edge_node": "line1"}
+    )
+    assert created.status_code == 200
+    with Session(engine) as session:
+        me = session.get(Enterprise, world.enterprise_id)
+        [gateway] = session.exec(select(GatewayAccount)).all()
+        assert (gateway.enterprise_id, gateway.kind, gateway.edge_node) == (me.id, "sparkplug", "line1")  # type: ignore[union-attr]
+        other = session.exec(select(Enterprise).where(Enterprise.id != me.id)).first()  # type: ignore[union-attr]
+        foreign, _ = gateway_service.create_gateway(session=session, actor="test", enterprise=other, name="X")  # type: ignore[arg-type]
+        session.commit()
+        foreign_id, uscc, own_id = foreign.id, me.uscc, gateway.id  # type: ignore[union-attr]
+    assert f"spBv1.0/{uscc}/+/line1" in created.get_data(as_text=True)
+    listing = client.get(url).get_data(as_text=True)
+    assert "SPB1" in listing and ">X<" not in listing  # its own gateways only
+    client.post(f"{url}/{foreign_id}/revoke", data={"csrf_token": token})
+    assert client.post(f"{url}/{own_id}/revoke", data={"csrf_token": token}).status_code == 302
+    with Session(engine) as session:
+        assert session.get(GatewayAccount, foreign_id).revoked_at is None  # type: ignore[union-attr]
+        assert session.get(GatewayAccount, own_id).revoked_at is not None  # type: ignore[union-attr]
+    for role in ("provider", "bureau", "admin", "anon"):
+        assert client_as(app, world, role).get(url).status_code in (302, 403), role
+    engine.dispose()

@@ -105,6 +105,13 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         ui_role("provider", 302, 404),
     ),
     ("enterprise.list_devices", "GET"): ("/enterprise/devices", None, ui_role("enterprise")),
+    ("enterprise.list_gateways", "GET"): ("/enterprise/gateways", None, ui_role("enterprise")),
+    ("enterprise.create_gateway", "POST"): ("/enterprise/gateways", None, ui_role("enterprise", 302)),
+    ("enterprise.revoke_gateway", "POST"): (
+        "/enterprise/gateways/999999/revoke",
+        None,
+        ui_role("enterprise", 302),
+    ),
     ("orders.list_orders", "GET"): ("/orders", None, codes(200, anon=302)),
     ("orders.show_order", "GET"): ("/orders/{o}", None, ui_party()),
     # Only the provider may submit; the bureau, enterprise and admin are parties of another kind: 403.
