@@ -19,6 +19,9 @@ import pytest
 
 TAHU_PACKAGE = "sparkplug-client@3.2.4"
 PYSPARKPLUG_PACKAGE = "pysparkplug==0.6.1"
+SPB_WRAPPER_PACKAGE = (
+    "mqtt-spb-wrapper==2.1.2"  # pins paho-mqtt 1.6.1 and protobuf 3.20.3: its own folder too
+)
 EDGES = Path(__file__).resolve().parent / "edges"
 # What npm and pip print when the registry is out of reach (no network, no proxy, DNS failure).
 UNREACHABLE = (
@@ -78,5 +81,16 @@ def pysparkplug_path() -> Path:
         _install(
             [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), PYSPARKPLUG_PACKAGE],
             f"PyPI {PYSPARKPLUG_PACKAGE}",
+        )
+    return target
+
+
+def spb_wrapper_path() -> Path:
+    """A folder holding mqtt-spb-wrapper with its own paho-mqtt and protobuf (installed on first use)."""
+    target = cache_dir() / "mqtt-spb-wrapper-2.1.2"
+    if not (target / "mqtt_spb_wrapper" / "__init__.py").exists():
+        _install(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), SPB_WRAPPER_PACKAGE],
+            f"PyPI {SPB_WRAPPER_PACKAGE}",
         )
     return target
