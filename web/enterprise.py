@@ -41,6 +41,7 @@ def list_gateways() -> str:
         back_url=url_for("enterprise.list_devices"),
         create_url=url_for("enterprise.create_gateway"),
         revoke_url=lambda gateway_id: url_for("enterprise.revoke_gateway", gateway_id=gateway_id),
+        rotate_url=lambda gateway_id: url_for("enterprise.rotate_gateway", gateway_id=gateway_id),
     )
 
 
@@ -77,3 +78,24 @@ def revoke_gateway(gateway_id: int) -> Response:
     db.commit()
     flash(_("Gateway account revoked. It stops working when the broker's accounts are next written."), "info")
     return redirect(url_for("enterprise.list_gateways"))
+
+
+@bp.post("/gateways/<int:gateway_id>/password")
+@role_required("enterprise")
+def rotate_gateway(gateway_id: int) -> str | Response:
+    """A new password for one of the plant's gateway accounts, shown once."""
+    db = get_session()
+    enterprise = db.get(Enterprise, g.user.enterprise_id)
+    gateway = db.get(GatewayAccount, gateway_id)
+    if gateway is None or gateway.enterprise_id != g.user.enterprise_id or gateway.revoked_at is not None:
+        flash(_("No such gateway account."), "error")
+        return redirect(url_for("enterprise.list_gateways"))
+    creds = gateways.rotate_gateway_password(session=db, actor=g.user, uscc=enterprise.uscc, gateway=gateway)  # type: ignore[union-attr]
+    db.commit()
+    return render_template(
+        "provider/gateway_credentials.html",
+        gateway=gateway,
+        creds=creds,
+        broker_url=current_app.extensions["diagnose_settings"].mqtt_public_url,
+        list_url=url_for("enterprise.list_gateways"),
+    )

@@ -412,6 +412,7 @@ AUDIT_ACTION_LABELS = {
     "enterprise.create": _l("Enterprise registered"),
     "gateway.create": _l("Gateway account created"),
     "gateway.revoke": _l("Gateway account revoked"),
+    "gateway.rotate": _l("Gateway password renewed"),
     "flag.detect": _l("Anomaly flagged"),
     "flag.review": _l("Anomaly reviewed"),
     "outcome.record": _l("Outcome recorded"),

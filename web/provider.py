@@ -409,6 +409,9 @@ def plant_gateways(order_id: int) -> str:
         revoke_url=lambda gateway_id: url_for(
             "provider.revoke_gateway", order_id=order_id, gateway_id=gateway_id
         ),
+        rotate_url=lambda gateway_id: url_for(
+            "provider.rotate_gateway", order_id=order_id, gateway_id=gateway_id
+        ),
     )
 
 
@@ -482,3 +485,25 @@ def revoke_gateway(order_id: int, gateway_id: int) -> Response:
     db.commit()
     flash(_("Gateway account revoked. It stops working when the broker's accounts are next written."), "info")
     return redirect(url_for("provider.plant_gateways", order_id=order_id))
+
+
+@bp.post("/gateways/<int:gateway_id>/password")
+@role_required("provider")
+def rotate_gateway(order_id: int, gateway_id: int) -> str | Response:
+    """A new password for a gateway account, shown once."""
+    order = get_plant_order(order_id)
+    db = get_session()
+    enterprise = db.get(Enterprise, order.enterprise_id)
+    gateway = db.get(GatewayAccount, gateway_id)
+    if gateway is None or gateway.enterprise_id != order.enterprise_id or gateway.revoked_at is not None:
+        flash(_("No such gateway account."), "error")
+        return redirect(url_for("provider.plant_gateways", order_id=order_id))
+    creds = gateways.rotate_gateway_password(session=db, actor=g.user, uscc=enterprise.uscc, gateway=gateway)  # type: ignore[union-attr]
+    db.commit()
+    return render_template(
+        "provider/gateway_credentials.html",
+        gateway=gateway,
+        creds=creds,
+        broker_url=_broker_url(),
+        list_url=url_for("provider.plant_gateways", order_id=order_id),
+    )

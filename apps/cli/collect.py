@@ -369,6 +369,27 @@ def gateway_revoke_command(ctx: click.Context, uscc: str, name: str) -> None:
     click.echo(f"revoked {uscc}/{name}; now run `diagnose devices broker-auth` and restart Mosquitto")
 
 
+@gateways_group.command("rotate")
+@click.argument("uscc")
+@click.argument("name")
+@click.pass_context
+def gateway_rotate_command(ctx: click.Context, uscc: str, name: str) -> None:
+    """Give a gateway account a new password, printed once; then `diagnose devices broker-auth` and restart."""
+    _, engine = _engine(ctx)
+    with session_scope(engine) as session:
+        gateway = gateway_service.find_gateway(session=session, uscc=uscc, name=name)
+        if gateway is None:
+            raise click.ClickException(f"no gateway {name} at enterprise {uscc}")
+        try:
+            creds = gateway_service.rotate_gateway_password(
+                session=session, actor=CLI_ACTOR, uscc=uscc, gateway=gateway
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"username: {creds.username}")
+    click.echo(f"password: {creds.password}")
+
+
 COMMANDS = (oee_command, devices_group, deadletters_group, gateways_group)
 
 

@@ -125,6 +125,28 @@ def revoke_gateway(*, session: Session, actor: User | str, gateway: GatewayAccou
     return gateway
 
 
+def rotate_gateway_password(
+    *, session: Session, actor: User | str, uscc: str, gateway: GatewayAccount
+) -> GatewayCredentials:
+    """A new password for a live gateway, shown once; the old one works until the broker's accounts are rewritten."""
+    if gateway.revoked_at is not None:
+        raise ValueError("网关账号已吊销（the gateway account is revoked）")
+    password = broker_accounts.new_password()
+    gateway.password_hash = broker_accounts.mosquitto_hash(password)
+    session.add(gateway)
+    session.flush()
+    audit_log.record(
+        session=session,
+        actor=actor,
+        action="gateway.rotate",
+        entity="gateway",
+        entity_id=gateway.id,
+        detail={"name": gateway.name},
+    )
+    client_ids = broker_accounts.gateway_client_ids(uscc, gateway.name, list(gateway.client_suffixes))
+    return GatewayCredentials(client_ids[0], password, tuple(client_ids), gateway_topics(uscc, gateway))
+
+
 def gateway_broker_accounts(*, session: Session) -> list[broker_accounts.BrokerAccount]:
     """Every live gateway's broker logins, for the dynamic-security file."""
     accounts: list[broker_accounts.BrokerAccount] = []

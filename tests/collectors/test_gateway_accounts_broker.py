@@ -227,6 +227,13 @@ def test_gateway_cli_lists_without_passwords_and_revoked_logins_leave_the_broker
         return {client["username"] for client in json.loads(out.read_text())["clients"]}
 
     assert {f"gw.{own}.EDGE1", f"gw.{own}.NR1"} <= logins()
+    rotated = CliRunner().invoke(main, ["gateways", "rotate", own, "EDGE1"], obj=db_settings)
+    assert rotated.exit_code == 0, rotated.output
+    new_password = dict(line.split(": ", 1) for line in rotated.output.splitlines())["password"]
+    with Session(engine) as session:
+        edge1 = gateway_service.find_gateway(session=session, uscc=own, name="EDGE1")
+        assert broker_accounts.check_mosquitto_hash(new_password, edge1.password_hash)  # type: ignore[union-attr]
+        assert not broker_accounts.check_mosquitto_hash(made["password"], edge1.password_hash)  # type: ignore[union-attr]
     revoked = CliRunner().invoke(main, ["gateways", "revoke", own, "NR1"], obj=db_settings)
     assert revoked.exit_code == 0, revoked.output
     assert f"gw.{own}.NR1" not in logins() and f"gw.{own}.EDGE1" in logins()
@@ -235,4 +242,4 @@ def test_gateway_cli_lists_without_passwords_and_revoked_logins_leave_the_broker
         actions = session.exec(
             select(func.count()).select_from(AuditLog).where(AuditLog.entity == "gateway")
         ).one()
-    assert actions == 3  # two created, one revoked
+    assert actions == 4  # two created, one new password, one revoked

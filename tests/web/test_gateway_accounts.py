@@ -56,13 +56,22 @@ def test_a_provider_creates_and_revokes_a_gateway_account(world, tmp_path: Path)
     listing = client.get(url).get_data(as_text=True)
     assert login in listing and password.group(1) not in listing  # the password is shown once only
 
+    # A new password: shown once, the old one no longer matches the hash the broker file is written from.
+    rotated = client.post(f"{url}/{gateway.id}/password", data={"csrf_token": token})
+    new_password = re.search(r'id="mqtt-password">([^<]+)<', rotated.get_data(as_text=True))
+    assert rotated.status_code == 200 and new_password and new_password.group(1) != password.group(1)
+    with Session(engine) as session:
+        renewed = session.get(GatewayAccount, gateway.id)
+        assert broker_accounts.check_mosquitto_hash(new_password.group(1), renewed.password_hash)  # type: ignore[union-attr]
+        assert not broker_accounts.check_mosquitto_hash(password.group(1), renewed.password_hash)  # type: ignore[union-attr]
+
     revoke = f"{url}/{gateway.id}/revoke"
     assert client.post(revoke).status_code == 400  # no CSRF token
     assert client.post(revoke, data={"csrf_token": token}).status_code == 302
     with Session(engine) as session:
         assert session.get(GatewayAccount, gateway.id).revoked_at is not None  # type: ignore[union-attr]
         actions = session.exec(select(AuditLog.action).where(AuditLog.entity == "gateway")).all()
-        assert sorted(actions) == ["gateway.create", "gateway.revoke"]
+        assert sorted(actions) == ["gateway.create", "gateway.revoke", "gateway.rotate"]
         assert gateway_service.gateway_broker_accounts(session=session) == []
     engine.dispose()
 

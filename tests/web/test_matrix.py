@@ -107,6 +107,11 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ("enterprise.list_devices", "GET"): ("/enterprise/devices", None, ui_role("enterprise")),
     ("enterprise.list_gateways", "GET"): ("/enterprise/gateways", None, ui_role("enterprise")),
     ("enterprise.create_gateway", "POST"): ("/enterprise/gateways", None, ui_role("enterprise", 302)),
+    ("enterprise.rotate_gateway", "POST"): (
+        "/enterprise/gateways/999999/password",
+        None,
+        ui_role("enterprise", 302),
+    ),
     ("enterprise.revoke_gateway", "POST"): (
         "/enterprise/gateways/999999/revoke",
         None,
@@ -177,6 +182,11 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ),
     ("provider.create_gateway", "POST"): (
         "/provider/orders/{o}/gateways",
+        None,
+        ui_role("provider", 302, 404),
+    ),
+    ("provider.rotate_gateway", "POST"): (
+        "/provider/orders/{o}/gateways/999999/password",
         None,
         ui_role("provider", 302, 404),
     ),
