@@ -19,7 +19,7 @@ from collectors.simulator import SIM_EDGE, sim_devices
 from diagnose import migrate
 from diagnose.db import make_engine, session_scope
 from diagnose.models import Device, Enterprise
-from diagnose.services import audit_log, broker_accounts, devices
+from diagnose.services import audit_log, broker_accounts, devices, gateways
 from diagnose.services.broker_accounts import BrokerAccount, new_password
 from diagnose.settings import Settings
 
@@ -65,7 +65,7 @@ def _readme_device_login(session: Session) -> None:
 
 
 def demo_accounts(session: Session, settings: Settings, logins: dict[str, str]) -> list[BrokerAccount]:
-    """Every broker account of the demo: each device, the collector, the simulator, each edge node."""
+    """Every broker account of the demo: each device and gateway, the collector, the simulator, each edge node."""
     for uscc, device in session.exec(
         select(Enterprise.uscc, Device)
         .join(Enterprise)
@@ -75,6 +75,7 @@ def demo_accounts(session: Session, settings: Settings, logins: dict[str, str]) 
         devices.issue_mqtt_credentials(session=session, actor=DEMO_ACTOR, device=device, uscc=uscc)
     _readme_device_login(session)
     accounts = broker_accounts.registry_accounts(session=session)
+    accounts += gateways.gateway_broker_accounts(session=session)  # gateways created before this start
     accounts += broker_accounts.collector_accounts(
         username=settings.mqtt_client_id, password=logins["collect"], client_id=settings.mqtt_client_id
     )

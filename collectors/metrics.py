@@ -67,6 +67,25 @@ class CollectorMetrics(_PromCollector):
             family = CounterMetricFamily(f"diagnose_collector_{name}", doc)
             family.add_metric([], getattr(stats, attr))
             yield family
+        if self.collector.sparkplug is not None:
+            received, sent = self.collector.sparkplug.counts()
+            family = CounterMetricFamily(
+                "diagnose_collector_sparkplug_messages_in",
+                "Sparkplug messages received, by type and outcome: records (to the writer), dead_lettered "
+                "(refused by the host, with a reason), consumed (nothing to store: STATE, commands, bare births).",
+                labels=["type", "outcome"],
+            )
+            for (kind, outcome), count in sorted(received.items()):
+                family.add_metric([kind, outcome], count)
+            yield family
+            family = CounterMetricFamily(
+                "diagnose_collector_sparkplug_messages_out",
+                "Sparkplug messages the host published, by type (STATE, NCMD).",
+                labels=["type"],
+            )
+            for kind, count in sorted(sent.items()):
+                family.add_metric([kind], count)
+            yield family
         yield GaugeMetricFamily(
             "diagnose_collector_queue_depth",
             "Messages waiting for the writer.",

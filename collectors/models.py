@@ -35,10 +35,14 @@ class Reading:
     current_a: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     is_historical: bool = False
-    # Text a payload profile keeps (stored beside the metrics, in the same JSON column); `_problems` says
-    # which fields were kept as text or left out, and why.
-    attributes: dict[str, str] = field(default_factory=dict)
+    # Values that are not numbers: text a payload profile keeps (`_problems` says which fields were kept as
+    # text or left out, and why), and Sparkplug String, Text, UUID, DateTime as RFC 3339, Bytes as base64,
+    # DataSet and Template as JSON text, null as None. Stored beside `metrics` in the same JSON column.
+    attributes: dict[str, str | None] = field(default_factory=dict)
     profile: str | None = None  # the payload profile it was read with (None: the strict JSON, Sparkplug)
+    # Sparkplug: the edge node's own metrics (NBIRTH/NDATA), stored only when the edge node id is a
+    # registered device; otherwise dead-lettered with that reason, never registered as a pending device.
+    node_metrics: bool = False
 
 
 @dataclass(frozen=True, slots=True)

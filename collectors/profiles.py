@@ -27,7 +27,7 @@ def reading(record: Record, profile: str) -> Reading:
         energy_kwh=record.energy_kwh,
         current_a=record.current_a,
         metrics=record.metrics,
-        attributes=record.attributes,
+        attributes=dict(record.attributes),
         profile=profile,
     )
 

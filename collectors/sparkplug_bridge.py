@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from collectors.client import BrokerAddress, CollectorClient, Delivery, Subscription, with_account
-from collectors.models import Parsed
+from collectors.models import Parsed, Rejected
 from collectors.sparkplug.host import SparkplugHost
 from collectors.sparkplug.topics import NAMESPACE, state_payloads, state_topic
 from diagnose.services.broker_accounts import sparkplug_username
@@ -77,10 +79,18 @@ class SparkplugBridge:
             channel="sparkplug",
         )
         self.commands_sent = 0
+        # Every message in, by Sparkplug type and what the host made of it, and every message out by type:
+        # "records" go to the writer (stored, or dead-lettered there with a reason), "dead_lettered" were
+        # refused by the host with a reason, "consumed" carry nothing to store (STATE of hosts, commands,
+        # a birth of only bdSeq and controls). Nothing else happens to a message.
+        self.received: Counter[tuple[str, str]] = Counter()
+        self.sent: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
 
     def _publish_online(self, client: CollectorClient) -> None:
         # §7.2: STATE birth, retained, QoS 1, with the same timestamp as the will registered at CONNECT.
         client.publish(self.state_topic, state_payloads(self._birth_ms)[0], qos=1, retain=True)
+        self._count_sent("STATE")
 
     def _arm_will(self, client: CollectorClient) -> None:
         self._birth_ms = _now_ms()
@@ -91,7 +101,25 @@ class SparkplugBridge:
         for command in result.commands:
             self.client.publish(command.topic, command.payload, qos=command.qos, retain=command.retain)
             self.commands_sent += 1
+            self._count_sent(message_type(command.topic))
+        if not result.parsed:
+            outcome = "consumed"
+        elif all(isinstance(item, Rejected) for item in result.parsed):
+            outcome = "dead_lettered"
+        else:
+            outcome = "records"
+        with self._count_lock:
+            self.received[(message_type(delivery.topic), outcome)] += 1
         self._offer(delivery, result.parsed)
+
+    def _count_sent(self, kind: str) -> None:
+        with self._count_lock:
+            self.sent[kind] += 1
+
+    def counts(self) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+        """(messages in by (type, outcome), messages out by type), a consistent copy."""
+        with self._count_lock:
+            return dict(self.received), dict(self.sent)
 
     def start(self) -> None:
         """Connect and subscribe (asynchronously)."""
@@ -102,7 +130,20 @@ class SparkplugBridge:
         if self.client.connected.is_set():
             offline = state_payloads(self._birth_ms)[1]
             self.client.publish(self.state_topic, offline, qos=1, retain=True)
+            self._count_sent("STATE")
         self.client.stop()
+
+
+MESSAGE_TYPES = ("NBIRTH", "NDATA", "NDEATH", "DBIRTH", "DDATA", "DDEATH", "NCMD", "DCMD", "STATE")
+
+
+def message_type(topic: str) -> str:
+    """The Sparkplug message type a topic names ("STATE" for host states), or "other"."""
+    parts = topic.split("/")
+    if len(parts) >= 2 and parts[1] == "STATE":
+        return "STATE"
+    kind = parts[2] if len(parts) >= 3 else ""
+    return kind if kind in MESSAGE_TYPES else "other"
 
 
 def _host_login(url: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, insert
+from sqlalchemy import Insert, and_, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select, update
 
@@ -98,7 +98,11 @@ def store_batch(
         elif isinstance(parsed, Reading):
             device_id = _resolve(session, device_ids, parsed.uscc, parsed.device_id)
             if device_id is None:
-                reason = _unknown_reason(session, device_ids, parsed, report, caps)
+                reason = (
+                    _node_reason(parsed)
+                    if parsed.node_metrics
+                    else _unknown_reason(session, device_ids, parsed, report, caps)
+                )
                 # A Sparkplug DATA cannot be decoded again without the birth it came under (aliases,
                 # seq), nor a profiled one without its profile (which may change, and may take the time
                 # of arrival): the reading is held decoded beside the raw bytes, for the replay on
@@ -214,6 +218,13 @@ class _PendingCap:
         )
 
 
+def _node_reason(reading: Reading) -> str:
+    return (
+        f"node metrics of Sparkplug edge node {reading.device_id} ({reading.uscc}): stored only when the "
+        "edge node is registered as a device; not registered as a pending device"
+    )
+
+
 def _unknown_reason(
     session: Session,
     cache: dict[tuple[str, str], int],
@@ -322,13 +333,14 @@ def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: Dev
     if death.device_id is not None:
         statement = statement.where(Device.external_id == death.device_id)
     else:
-        # An NDEATH kills its edge node's devices (recorded from their DBIRTH). A Sparkplug device
-        # whose edge node is not known (born before it was recorded) is marked too: it may be one.
-        statement = statement.where(Device.protocol == "sparkplug")
+        # An NDEATH kills its edge node's devices (recorded from their DBIRTH, whatever protocol the
+        # registry was given for them). A Sparkplug device whose edge node is not known (born before it
+        # was recorded) is marked too: it may be one.
+        unknown_edge = and_(col(Device.protocol) == "sparkplug", col(Device.edge_node).is_(None))
         if death.edge_node is not None:
-            statement = statement.where(
-                (col(Device.edge_node) == death.edge_node) | col(Device.edge_node).is_(None)
-            )
+            statement = statement.where((col(Device.edge_node) == death.edge_node) | unknown_edge)
+        else:
+            statement = statement.where(Device.protocol == "sparkplug")
     ids = [int(i) for i in session.exec(statement).all() if i is not None]
     if not ids:
         return 0

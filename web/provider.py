@@ -20,14 +20,24 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
 from werkzeug.wrappers import Response
 
-from diagnose.models import Device, DiagnosisOrder, Enterprise
+from diagnose.models import Device, DiagnosisOrder, Enterprise, GatewayAccount, User
 from diagnose.schemas.answers import AnswerForm, AttachmentForm, TailoringForm
 from diagnose.schemas.devices import DeviceCreate
 from diagnose.schemas.errors import FieldError, validate
 from diagnose.schemas.orders import StaffIn
-from diagnose.services import assessments, devices, evidence_snapshot, order_staff, plant, tailoring
+from diagnose.services import (
+    assessments,
+    broker_accounts,
+    devices,
+    evidence_snapshot,
+    gateways,
+    order_staff,
+    plant,
+    tailoring,
+)
 from diagnose.services.orders import Page
 from diagnose.services.orgs import ValidationError
 from diagnose.workflow import EDITABLE
@@ -377,4 +387,123 @@ def run_scoring(order_id: int) -> tuple[Response, int] | Response:
     db.commit()
     return jsonify(
         level=result.level, score=result.score, url=url_for("orders.show_result", order_id=order_id)
+    )
+
+
+@bp.get("/gateways")
+@role_required("provider")
+def plant_gateways(order_id: int) -> str:
+    """The plant's gateway accounts: one login for a gateway or Sparkplug edge node serving many machines."""
+    order = get_plant_order(order_id)
+    db = get_session()
+    enterprise = db.get(Enterprise, order.enterprise_id)
+    rows = gateways.list_gateways(session=db, enterprise_id=order.enterprise_id, include_revoked=True)
+    return render_template(
+        "provider/gateways.html",
+        order=order,
+        enterprise=enterprise,
+        gateways=gateway_rows(rows),
+        broker_url=_broker_url(),
+        back_url=url_for("provider.plant_devices", order_id=order_id),
+        create_url=url_for("provider.create_gateway", order_id=order_id),
+        revoke_url=lambda gateway_id: url_for(
+            "provider.revoke_gateway", order_id=order_id, gateway_id=gateway_id
+        ),
+        rotate_url=lambda gateway_id: url_for(
+            "provider.rotate_gateway", order_id=order_id, gateway_id=gateway_id
+        ),
+    )
+
+
+def gateway_rows(
+    rows: list[tuple[str, GatewayAccount]],
+) -> list[tuple[GatewayAccount, list[str], tuple[str, ...]]]:
+    """Each gateway with its client ids and the topics it may publish to, for the gateways page."""
+    return [
+        (
+            gateway,
+            broker_accounts.gateway_client_ids(uscc, gateway.name, list(gateway.client_suffixes)),
+            gateways.gateway_topics(uscc, gateway),
+        )
+        for uscc, gateway in rows
+    ]
+
+
+def gateway_form(
+    db: Session, actor: User, enterprise: Enterprise
+) -> tuple[GatewayAccount, gateways.GatewayCredentials] | None:
+    """Create the gateway the form asks for; None (and a flash saying why) if refused."""
+    suffixes = [s for s in re.split(r"[\s,，]+", request.form.get("client_suffixes", "")) if s]
+    try:
+        return gateways.create_gateway(
+            session=db,
+            actor=actor,
+            enterprise=enterprise,
+            name=request.form.get("name", "").strip(),
+            kind=request.form.get("kind", "json"),
+            edge_node=request.form.get("edge_node", "").strip() or None,
+            suffixes=suffixes,
+        )
+    except ValueError as exc:
+        db.rollback()
+        flash(_("The gateway account was not created: %(reason)s", reason=str(exc)), "error")
+        return None
+
+
+@bp.post("/gateways")
+@role_required("provider")
+def create_gateway(order_id: int) -> str | Response:
+    """Create a gateway account and show its password once (only its hash is kept)."""
+    order = get_plant_order(order_id)
+    db = get_session()
+    enterprise = db.get(Enterprise, order.enterprise_id)
+    made = gateway_form(db, g.user, enterprise)  # type: ignore[arg-type]
+    if made is None:
+        return redirect(url_for("provider.plant_gateways", order_id=order_id))
+    gateway, creds = made
+    db.commit()
+    return render_template(
+        "provider/gateway_credentials.html",
+        gateway=gateway,
+        creds=creds,
+        broker_url=_broker_url(),
+        list_url=url_for("provider.plant_gateways", order_id=order_id),
+    )
+
+
+@bp.post("/gateways/<int:gateway_id>/revoke")
+@role_required("provider")
+def revoke_gateway(order_id: int, gateway_id: int) -> Response:
+    """Revoke a gateway account: its logins leave the broker at the next account file and restart."""
+    order = get_plant_order(order_id)
+    db = get_session()
+    gateway = db.get(GatewayAccount, gateway_id)
+    if gateway is None or gateway.enterprise_id != order.enterprise_id:  # another enterprise's: not shown
+        flash(_("No such gateway account."), "error")
+        return redirect(url_for("provider.plant_gateways", order_id=order_id))
+    gateways.revoke_gateway(session=db, actor=g.user, gateway=gateway)
+    db.commit()
+    flash(_("Gateway account revoked. It stops working when the broker's accounts are next written."), "info")
+    return redirect(url_for("provider.plant_gateways", order_id=order_id))
+
+
+@bp.post("/gateways/<int:gateway_id>/password")
+@role_required("provider")
+def rotate_gateway(order_id: int, gateway_id: int) -> str | Response:
+    """A new password for a gateway account, shown once."""
+    order = get_plant_order(order_id)
+    db = get_session()
+    enterprise = db.get(Enterprise, order.enterprise_id)
+    gateway = db.get(GatewayAccount, gateway_id)
+    if gateway is None or gateway.enterprise_id != order.enterprise_id or gateway.revoked_at is not None:
+        flash(_("No such gateway account."), "error")
+        return redirect(url_for("provider.plant_gateways", order_id=order_id))
+    creds = gateways.rotate_gateway_password(session=db, actor=g.user, uscc=enterprise.uscc, gateway=gateway)  # type: ignore[union-attr]
+    db.commit()
+    return render_template(
+        "provider/gateway_credentials.html",
+        gateway=gateway,
+        creds=creds,
+        broker_url=_broker_url(),
+        list_url=url_for("provider.plant_gateways", order_id=order_id),
     )

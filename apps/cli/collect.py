@@ -21,6 +21,7 @@ from diagnose.db import session_scope
 from diagnose.models import DeadLetter, Device, Enterprise
 from diagnose.services import broker_accounts, dead_letters, evidence_snapshot, telemetry_queries
 from diagnose.services import devices as device_service
+from diagnose.services import gateways as gateway_service
 from diagnose.settings import Settings
 from scoring.indicators import OeeResult, Window
 
@@ -289,7 +290,107 @@ def replay_command(ctx: click.Context, ids: tuple[int, ...], replay_all: bool) -
         click.echo(f"  {letter_id}: {reason}")
 
 
-COMMANDS = (oee_command, devices_group, deadletters_group)
+@click.group("gateways")
+def gateways_group() -> None:
+    """Gateway accounts: one enterprise-scoped broker login for a gateway or Sparkplug edge node."""
+
+
+@gateways_group.command("create")
+@click.argument("uscc")
+@click.argument("name")
+@click.option("--sparkplug-edge", "edge_node", default=None, help="A Sparkplug edge node id (group = USCC).")
+@click.option(
+    "--client-suffix",
+    "suffixes",
+    multiple=True,
+    metavar=".SUFFIX",
+    help="A further client id: the login plus this suffix, e.g. .M01 (repeatable).",
+)
+@click.pass_context
+def gateway_create_command(
+    ctx: click.Context, uscc: str, name: str, edge_node: str | None, suffixes: tuple[str, ...]
+) -> None:
+    """Create a gateway account of enterprise USCC; print its password once (only its hash is kept).
+
+    Then run `diagnose devices broker-auth` so the broker knows it.
+    """
+    _, engine = _engine(ctx)
+    with session_scope(engine) as session:
+        enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == uscc)).first()
+        if enterprise is None:
+            raise click.ClickException(f"no enterprise {uscc}")
+        try:
+            _, creds = gateway_service.create_gateway(
+                session=session,
+                actor=CLI_ACTOR,
+                enterprise=enterprise,
+                name=name,
+                kind="sparkplug" if edge_node else "json",
+                edge_node=edge_node,
+                suffixes=list(suffixes),
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"username: {creds.username}")
+    click.echo(f"password: {creds.password}")
+    click.echo(f"client ids (each logs in as itself, same password): {' '.join(creds.client_ids)}")
+    click.echo(f"may publish: {' '.join(creds.topics)}")
+
+
+@gateways_group.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="Show revoked gateways too.")
+@click.pass_context
+def gateway_list_command(ctx: click.Context, include_revoked: bool) -> None:
+    """List gateway accounts (never their passwords)."""
+    _, engine = _engine(ctx)
+    with Session(engine) as session:
+        for uscc, gateway in gateway_service.list_gateways(session=session, include_revoked=include_revoked):
+            login = broker_accounts.gateway_username(uscc, gateway.name)
+            state = f"revoked {gateway.revoked_at:%Y-%m-%d %H:%M}" if gateway.revoked_at else "active"
+            edge = f" edge={gateway.edge_node}" if gateway.edge_node else ""
+            click.echo(
+                f"{uscc} {gateway.name} {gateway.kind}{edge} login={login} "
+                f"client_ids={1 + len(gateway.client_suffixes)} {state}"
+            )
+
+
+@gateways_group.command("revoke")
+@click.argument("uscc")
+@click.argument("name")
+@click.pass_context
+def gateway_revoke_command(ctx: click.Context, uscc: str, name: str) -> None:
+    """Revoke a gateway account; run `diagnose devices broker-auth` and restart Mosquitto to apply."""
+    _, engine = _engine(ctx)
+    with session_scope(engine) as session:
+        gateway = gateway_service.find_gateway(session=session, uscc=uscc, name=name)
+        if gateway is None:
+            raise click.ClickException(f"no gateway {name} at enterprise {uscc}")
+        gateway_service.revoke_gateway(session=session, actor=CLI_ACTOR, gateway=gateway)
+    click.echo(f"revoked {uscc}/{name}; now run `diagnose devices broker-auth` and restart Mosquitto")
+
+
+@gateways_group.command("rotate")
+@click.argument("uscc")
+@click.argument("name")
+@click.pass_context
+def gateway_rotate_command(ctx: click.Context, uscc: str, name: str) -> None:
+    """Give a gateway account a new password, printed once; then `diagnose devices broker-auth` and restart."""
+    _, engine = _engine(ctx)
+    with session_scope(engine) as session:
+        gateway = gateway_service.find_gateway(session=session, uscc=uscc, name=name)
+        if gateway is None:
+            raise click.ClickException(f"no gateway {name} at enterprise {uscc}")
+        try:
+            creds = gateway_service.rotate_gateway_password(
+                session=session, actor=CLI_ACTOR, uscc=uscc, gateway=gateway
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"username: {creds.username}")
+    click.echo(f"password: {creds.password}")
+
+
+COMMANDS = (oee_command, devices_group, deadletters_group, gateways_group)
 
 
 def register(main: click.Group) -> None:
@@ -327,7 +428,9 @@ def broker_auth_command(ctx: click.Context, out_path: Path, edges: tuple[str, ..
         raise click.ClickException("DIAGNOSE_MQTT_URL needs the collector's user and password")
     with Session(engine) as session:
         accounts = broker_accounts.registry_accounts(session=session)
+        gateway_logins = gateway_service.gateway_broker_accounts(session=session)
     devices_count = len(accounts)
+    accounts += gateway_logins
     accounts += broker_accounts.collector_accounts(
         username=address.username, password=address.password, client_id=settings.mqtt_client_id
     )
@@ -344,6 +447,7 @@ def broker_auth_command(ctx: click.Context, out_path: Path, edges: tuple[str, ..
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"wrote {out_path}: {devices_count} devices, collector {address.username}, {len(edges)} edge nodes"
+        + (f", {len(gateway_logins)} gateway logins" if gateway_logins else "")
     )
     click.echo("restart Mosquitto to apply: systemctl restart mosquitto")
 

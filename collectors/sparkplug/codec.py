@@ -118,7 +118,50 @@ def metric_value(metric: pb.Payload.Metric) -> MetricValue:
         return text
     if field == "bytes_value":
         return bytes(metric.bytes_value)
-    return None  # DataSet, Template and extensions carry no scalar this host uses
+    return None  # DataSet, Template and extensions: see structured_value
+
+
+def structured_value(metric: pb.Payload.Metric) -> object:
+    """A DataSet or Template metric as plain JSON data (lists, dicts, scalars); None for anything else.
+
+    DataSet (spec 3.0 §6.4.11): {"columns": [...], "types": [...], "rows": [[...], ...]}.
+    Template (§6.4.13): {"template_ref", "version", "is_definition", "parameters": {...}, "metrics": {...}},
+    its metrics by name, each a scalar or a nested DataSet/Template.
+    """
+    field = metric.WhichOneof("value")
+    if field == "dataset_value":
+        dataset = metric.dataset_value
+        rows = [[_element(value) for value in row.elements] for row in dataset.rows]
+        return {"columns": list(dataset.columns), "types": list(dataset.types), "rows": rows}
+    if field == "template_value":
+        template = metric.template_value
+        metrics: dict[str, object] = {}
+        for index, inner in enumerate(template.metrics):
+            value: object = metric_value(inner)
+            if value is None and not inner.is_null:
+                value = structured_value(inner)
+            if isinstance(value, bytes):
+                value = value.hex()
+            metrics[inner.name or f"#{inner.alias if inner.HasField('alias') else index}"] = value
+        parameters = {p.name: _element(p) for p in template.parameters}
+        return {
+            "template_ref": template.template_ref or None,
+            "version": template.version or None,
+            "is_definition": bool(template.is_definition),
+            "parameters": parameters,
+            "metrics": metrics,
+        }
+    return None
+
+
+def _element(value: pb.Payload.DataSet.DataSetValue | pb.Payload.Template.Parameter) -> object:
+    field = value.WhichOneof("value")
+    if field is None or field == "extension_value":
+        return None
+    scalar = getattr(value, field)
+    if isinstance(scalar, bytes):  # invalid UTF-8 in a proto2 string
+        return scalar.hex()
+    return scalar
 
 
 def infer_datatype(value: MetricValue) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -18,6 +19,7 @@ from collectors.sparkplug.codec import (
     decode_payload,
     metric_value,
     rebirth_request_payload,
+    structured_value,
 )
 from collectors.sparkplug.topics import SparkplugTopic, StateTopic, TopicError, parse_topic
 from collectors.text import name_problem
@@ -27,8 +29,10 @@ from scoring.uscc import is_valid_uscc, validate_uscc
 FLOAT_FIELDS = ("power_kw", "energy_kwh", "current_a")
 COUNTER_FIELDS = ("count_total", "count_good")
 BIRTH_FIELDS = ("kind", "model", "ideal_cycle_s")
+MODELLED_FIELDS = frozenset((*FLOAT_FIELDS, *COUNTER_FIELDS, "state", "ideal_cycle_s"))
 CONTROL_PREFIXES = ("Node Control/", "Device Control/", "Properties/")
 MAX_EXTRA_METRICS = 64
+MAX_ATTRIBUTE_CHARS = 16_384  # one text attribute (a DataSet or Template as JSON text included)
 MAX_NAME_CHARS = 64  # names stored (metric names, kind, model, edge node) are VARCHAR(64) or JSON keys
 # Project default: an integer "state" metric is the index into collectors.models.DEVICE_STATES
 # (0 RUN, 1 IDLE, 2 DOWN, 3 PLANNED_STOP, 4 OFF); the simulator encodes it the same way.
@@ -170,11 +174,16 @@ class SparkplugHost:
         node = _Node(uscc=uscc, bd_seq=bd_seq, seq=message.seq, online=True, aliases=aliases)
         self._nodes[(topic.group_id, topic.edge_node_id)] = node
         named = [(m.name, m) for m in message.metrics if m.name and not _is_control(m.name)]
-        if not named or not DEVICE_ID_RE.fullmatch(topic.edge_node_id):
-            return []  # a pure gateway (only bdSeq and controls) is not itself a device
-        return _records(
-            uscc, topic.edge_node_id, message, named, now, with_birth=True, edge_node=topic.edge_node_id
-        )
+        if not named:
+            return []  # a pure gateway (only bdSeq and controls) has no metrics of its own
+        if not DEVICE_ID_RE.fullmatch(topic.edge_node_id):
+            raise _Reject(
+                f"NBIRTH node metrics not stored: edge node id {topic.edge_node_id[:80]!r} is not usable "
+                "as a device id (the birth itself is accepted)"
+            )
+        # The node's own metrics are node metrics: a reading of the edge node kept only if the edge node is
+        # registered as a device (the store decides), never a DeviceBirth that would make a pending device.
+        return _records(uscc, topic.edge_node_id, message, named, now, with_birth=False, node=True)
 
     def _ndeath(self, topic: SparkplugTopic, uscc: str, message: pb.Payload, now: datetime) -> list[Parsed]:
         bd_seq = _bd_seq(message, "NDEATH")
@@ -232,7 +241,15 @@ class SparkplugHost:
                 reason = f"metric alias {metric.alias} was never defined in a birth: rebirth requested"
                 raise _Reject(reason, commands)
             named.append((name, metric))
-        return _records(uscc, device_id or topic.edge_node_id, message, named, now, with_birth=False)
+        return _records(
+            uscc,
+            device_id or topic.edge_node_id,
+            message,
+            named,
+            now,
+            with_birth=False,
+            node=device_id is None,
+        )
 
     def _ddeath(self, topic: SparkplugTopic, uscc: str, message: pb.Payload, now: datetime) -> list[Parsed]:
         node = self._checked_node(topic, message, now)
@@ -308,25 +325,78 @@ def _records(
     *,
     with_birth: bool,
     edge_node: str | None = None,
+    node: bool = False,
 ) -> list[Parsed]:
-    """One Reading per (timestamp, is_historical) group of metrics, plus a DeviceBirth for births."""
+    """One Reading per (timestamp, is_historical) group of metrics, plus a DeviceBirth for births.
+
+    Every metric ends somewhere: numbers (Boolean as 1/0) in `metrics` or the modelled fields, any other
+    datatype as a text attribute, the birth fields in the DeviceBirth (in a DATA: as values); only the
+    protocol's own controls (bdSeq, Node Control/*, Properties/*) are consumed by the host itself.
+    """
     payload_ms = message.timestamp if message.HasField("timestamp") else _datetime_to_ms(now)
     groups: dict[tuple[int, bool], dict[str, MetricValue]] = {}
+    texts: dict[tuple[int, bool], dict[str, str | None]] = {}
     birth_values: dict[str, MetricValue] = {}
     for name, metric in named:
-        value = metric_value(metric)
-        if value is None or _is_control(name):
+        if _is_control(name):
             continue
-        if name in BIRTH_FIELDS:
+        value = metric_value(metric)
+        if with_birth and name in BIRTH_FIELDS and value is not None:
             birth_values[name] = value
             continue
-        ts_ms = metric.timestamp if metric.HasField("timestamp") else payload_ms
-        groups.setdefault((ts_ms, metric.is_historical), {})[name] = value
+        key = (metric.timestamp if metric.HasField("timestamp") else payload_ms, metric.is_historical)
+        if value is not None and name in MODELLED_FIELDS:
+            groups.setdefault(key, {})[name] = value  # checked (or refused with a reason) in _reading
+            continue
+        attribute = _attribute(name, metric, value)
+        if attribute is _NUMBER:
+            groups.setdefault(key, {})[name] = value
+        else:
+            texts.setdefault(key, {})[name] = attribute  # type: ignore[assignment]
     records: list[Parsed] = []
     if with_birth:
         records.append(_birth(uscc, device_id, birth_values, edge_node))
-    records.extend(_reading(uscc, device_id, ts_ms, hist, values) for (ts_ms, hist), values in groups.items())
+    for ts_ms, hist in sorted(set(groups) | set(texts)):
+        records.append(
+            _reading(
+                uscc,
+                device_id,
+                ts_ms,
+                hist,
+                groups.get((ts_ms, hist), {}),
+                texts.get((ts_ms, hist), {}),
+                node=node,
+            )
+        )
     return records
+
+
+_NUMBER = object()
+
+
+def _attribute(name: str, metric: pb.Payload.Metric, value: MetricValue) -> object:
+    """`_NUMBER` for a finite number (Boolean included), else the metric as stored text (None for null)."""
+    if metric.is_null:
+        return None
+    if isinstance(value, bool | int | float) and metric.datatype != pb.DateTime:
+        return _NUMBER if math.isfinite(float(value)) else str(float(value))  # "nan", "inf": kept as text
+    if isinstance(value, int):  # DateTime: epoch ms → RFC 3339 text
+        if not MIN_EPOCH_MS <= value <= MAX_EPOCH_MS:
+            return str(value)
+        return _ms_to_datetime(value).isoformat().replace("+00:00", "Z")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        # Bytes, File, arrays, and a String that is not valid UTF-8 (padded PLC text): kept exactly, in base64,
+        # never costing the reading.
+        return "base64:" + base64.b64encode(value).decode()
+    structured = structured_value(metric)
+    if structured is None:
+        field = metric.WhichOneof("value")
+        if field is None:
+            return None  # a metric with no value at all: kept as null
+        raise _Reject(f"metric {name[:64]!r}: {field} values are not supported (datatype {metric.datatype})")
+    return json.dumps(structured, ensure_ascii=False, separators=(",", ":"))
 
 
 def _birth(
@@ -352,7 +422,14 @@ def _birth(
 
 
 def _reading(
-    uscc: str, device_id: str, ts_ms: int, historical: bool, values: dict[str, MetricValue]
+    uscc: str,
+    device_id: str,
+    ts_ms: int,
+    historical: bool,
+    values: dict[str, MetricValue],
+    texts: dict[str, str | None],
+    *,
+    node: bool = False,
 ) -> Reading:
     if not MIN_EPOCH_MS <= ts_ms <= MAX_EPOCH_MS:
         raise _Reject(f"timestamp out of range (epoch ms, 2000-2100): {ts_ms}")
@@ -361,20 +438,21 @@ def _reading(
     state = _state(values.pop("state")) if "state" in values else None
     extras: dict[str, float] = {}
     for name, value in values.items():
-        if isinstance(value, str | bytes) or not math.isfinite(float(value or 0)):
-            continue  # text, blobs and NaN/inf of metrics this platform does not model are dropped
-        if len(name) > MAX_NAME_CHARS:
-            raise _Reject(f"metric name too long (max {MAX_NAME_CHARS}): {name[:MAX_NAME_CHARS]!r}")
-        problem = name_problem(name)
-        if problem is not None:
-            raise _Reject(f"metric name {name!r}: {problem}")
+        if isinstance(value, str | bytes):  # a text in a modelled numeric field (ideal_cycle_s in a DATA)
+            texts[name] = value if isinstance(value, str) else "base64:" + base64.b64encode(value).decode()
+            continue
+        _check_name(name)
         extras[name] = float(value or 0)
-    if len(extras) > MAX_EXTRA_METRICS:
-        raise _Reject(f"too many metrics: {len(extras)} > {MAX_EXTRA_METRICS}")
+    for name, text in texts.items():
+        _check_name(name)
+        if text is not None and len(text) > MAX_ATTRIBUTE_CHARS:
+            raise _Reject(f"metric {name!r}: text of {len(text)} characters > {MAX_ATTRIBUTE_CHARS}")
+    if len(extras) + len(texts) > MAX_EXTRA_METRICS:
+        raise _Reject(f"too many metrics: {len(extras) + len(texts)} > {MAX_EXTRA_METRICS}")
     return Reading(
         uscc=uscc,
         device_id=device_id,
-        seq=reading_key(ts_ms, historical, state, counters, floats, extras),
+        seq=reading_key(ts_ms, historical, state, counters, floats, extras, texts),
         ts=_ms_to_datetime(ts_ms),
         source="sparkplug",
         state=state,
@@ -385,7 +463,17 @@ def _reading(
         current_a=floats.get("current_a"),
         metrics=extras,
         is_historical=historical,
+        attributes=texts,
+        node_metrics=node,
     )
+
+
+def _check_name(name: str) -> None:
+    if len(name) > MAX_NAME_CHARS:
+        raise _Reject(f"metric name too long (max {MAX_NAME_CHARS}): {name[:MAX_NAME_CHARS]!r}")
+    problem = name_problem(name)
+    if problem is not None:
+        raise _Reject(f"metric name {name!r}: {problem}")
 
 
 KEY_BITS = 20  # low bits of a Sparkplug reading's key: a digest of its content (the high bits: epoch ms)
@@ -398,16 +486,23 @@ def reading_key(
     counters: Mapping[str, int],
     floats: Mapping[str, float],
     extras: Mapping[str, float],
+    texts: Mapping[str, str | None] | None = None,
 ) -> int:
     """The idempotency key of a Sparkplug reading: its epoch ms, then a digest of what it carries.
 
     Ordered like the timestamp (ms × 2^20 stays below 2^62), the same for a redelivery of the same
     message, and different for two DDATA with the same timestamp and other metrics (report by exception).
     """
-    content = json.dumps(
-        [historical, state, sorted(counters.items()), sorted(floats.items()), sorted(extras.items())],
-        separators=(",", ":"),
-    )
+    parts: list[object] = [
+        historical,
+        state,
+        sorted(counters.items()),
+        sorted(floats.items()),
+        sorted(extras.items()),
+    ]
+    if texts:  # only then, so the keys of readings without text stay what they were
+        parts.append(sorted(texts.items()))
+    content = json.dumps(parts, separators=(",", ":"))
     digest = int.from_bytes(hashlib.blake2b(content.encode(), digest_size=8).digest(), "big")
     return (ts_ms << KEY_BITS) | (digest & ((1 << KEY_BITS) - 1))
 

@@ -1,7 +1,7 @@
 """SQLModel tables of the platform; every schema change goes through an Alembic migration."""
 
 from diagnose.models.audit_log import AuditChainBoundary, AuditLog
-from diagnose.models.collectors import CollectorAssignment, PayloadProfileChoice
+from diagnose.models.collectors import CollectorAssignment, GatewayAccount, PayloadProfileChoice
 from diagnose.models.diagnosis import (
     Answer,
     Assessment,
@@ -63,6 +63,7 @@ __all__ = [
     "EvidenceSnapshotRecord",
     "FigureCache",
     "FlagDecision",
+    "GatewayAccount",
     "IssuedReport",
     "JobWatermark",
     "LoginThrottle",

@@ -47,3 +47,27 @@ class PayloadProfileChoice(SQLModel, table=True):
     spec: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     updated_by: str = Field(default="", max_length=128)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class GatewayAccount(SQLModel, table=True):
+    """A gateway's (or Sparkplug edge node's) broker login, scoped to one enterprise (issue #21).
+
+    It may publish for any device of its enterprise: `plant/{USCC}/+/…` (kind "json") or, for kind
+    "sparkplug", everything of its edge node `spBv1.0/{USCC}/…/{edge_node}` and read that node's commands.
+    Its login is `gw.{USCC}.{name}`; each further connection (libraries that open one per device) logs in
+    with its own client id, the login plus one of `client_suffixes`, and the same password (Mosquitto's
+    dynamic security binds one client id per user name). Only the Mosquitto hash of the password is kept.
+    """
+
+    __table_args__ = (UniqueConstraint("enterprise_id", "name", name="uq_gatewayaccount_enterprise_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    name: str = Field(max_length=32)
+    kind: str = Field(default="json", max_length=16)  # "json" | "sparkplug"
+    edge_node: str | None = Field(default=None, max_length=64)  # kind "sparkplug": its edge node id
+    client_suffixes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    created_by: str = Field(default="", max_length=128)
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

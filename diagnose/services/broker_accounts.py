@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,11 +152,82 @@ def edge_account(*, group: str, edge: str, password: str) -> BrokerAccount:
     acls = (
         Acl("publishClientSend", f"spBv1.0/{group}/+/{edge}"),
         Acl("publishClientSend", f"spBv1.0/{group}/+/{edge}/#"),
+        *edge_command_acls(group, edge),
+    )
+    return BrokerAccount(username, mosquitto_hash(password), username, acls, "edge node")
+
+
+def edge_command_acls(group: str, edge: str) -> tuple[Acl, ...]:
+    """What an edge node may read: its NCMDs and DCMDs, literal or as Tahu's clients subscribe them
+    (`…/NCMD/{edge}/#`, `…/DCMD/{edge}/#`), and the host applications' STATE."""
+    return (
         Acl("subscribeLiteral", f"spBv1.0/{group}/NCMD/{edge}"),
+        Acl("subscribePattern", f"spBv1.0/{group}/NCMD/{edge}/#"),
+        Acl("subscribeLiteral", f"spBv1.0/{group}/DCMD/{edge}"),
         Acl("subscribePattern", f"spBv1.0/{group}/DCMD/{edge}/#"),
         Acl("subscribePattern", "spBv1.0/STATE/#"),
     )
-    return BrokerAccount(username, mosquitto_hash(password), username, acls, "edge node")
+
+
+GATEWAY_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# A suffix starts with "." (never in a gateway name): gateway A's further ids are never gateway B's login.
+GATEWAY_SUFFIX_RE = re.compile(r"\.[A-Za-z0-9_.:-]{1,47}")
+MAX_GATEWAY_CLIENTS = 256
+
+
+def gateway_username(uscc: str, name: str) -> str:
+    """A gateway's login (and its first connection's client id): `gw.{USCC}.{name}`."""
+    if not GATEWAY_NAME_RE.fullmatch(name):
+        raise ValueError(
+            f"网关名称只能是 1-32 个 A-Z a-z 0-9 _ -（gateway name: 1-32 of A-Z a-z 0-9 _ -）: {name[:40]!r}"
+        )
+    return f"gw.{uscc}.{name}"
+
+
+def gateway_client_ids(uscc: str, name: str, suffixes: list[str]) -> list[str]:
+    """Every client id a gateway may connect with: its login, then the login plus each suffix."""
+    login = gateway_username(uscc, name)
+    if len(suffixes) > MAX_GATEWAY_CLIENTS:
+        raise ValueError(f"at most {MAX_GATEWAY_CLIENTS} further client ids per gateway")
+    ids = [login]
+    for suffix in suffixes:
+        if not GATEWAY_SUFFIX_RE.fullmatch(suffix):
+            raise ValueError(f"client id suffix: '.' then 1-47 of A-Z a-z 0-9 _ . : -: {suffix[:60]!r}")
+        if f"{login}{suffix}" not in ids:
+            ids.append(f"{login}{suffix}")
+    return ids
+
+
+def gateway_accounts(
+    *,
+    uscc: str,
+    name: str,
+    password_hash: str,
+    suffixes: list[str] | None = None,
+    edge_node: str | None = None,
+) -> list[BrokerAccount]:
+    """An enterprise's gateway: one broker login per client id, all with one password hash and one role.
+
+    Kind "json" (no `edge_node`): it publishes telemetry, births and statuses of any device of its
+    enterprise (`plant/{USCC}/+/…`); the collector checks each device id against the enterprise's registry
+    (unknown ones become pending under the cap). With `edge_node`: the Sparkplug topics of that edge node
+    in group {USCC}, and its commands. It reads nothing else and may not use another account's client id.
+    """
+    if edge_node is None:
+        acls: tuple[Acl, ...] = tuple(
+            Acl("publishClientSend", f"plant/{uscc}/+/{kind}") for kind in ("telemetry", "birth", "status")
+        )
+    else:
+        check_device_id(edge_node)
+        acls = (
+            Acl("publishClientSend", f"spBv1.0/{uscc}/+/{edge_node}"),
+            Acl("publishClientSend", f"spBv1.0/{uscc}/+/{edge_node}/#"),
+            *edge_command_acls(uscc, edge_node),
+        )
+    return [
+        BrokerAccount(client_id, password_hash, client_id, acls, f"gateway {name}")
+        for client_id in gateway_client_ids(uscc, name, list(suffixes or []))
+    ]
 
 
 def admin_account(*, username: str, password: str) -> BrokerAccount:

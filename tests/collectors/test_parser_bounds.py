@@ -136,7 +136,7 @@ def test_sparkplug_text_and_numbers_a_store_could_not_take_are_rejected(
 
 def test_sparkplug_strings_that_are_not_valid_utf8() -> None:
     """proto2 hands invalid UTF-8 over as bytes: a metric *name* like that is refused; a string *value* of a
-    metric the platform does not store (here padded PLC text) is ignored."""
+    metric (here padded PLC text) is kept as its bytes in base64, and the reading with it (issue #21)."""
     name = encode_payload([MetricSpec("rpmXX", 1.0)], timestamp_ms=T_MS, seq=1).replace(
         b"rpmXX", b"rpm\xed\xa0"
     )
@@ -148,6 +148,7 @@ def test_sparkplug_strings_that_are_not_valid_utf8() -> None:
     value = value.replace(b"abcd", b"a\xff\x00d")
     parsed = _born_host().handle(f"spBv1.0/{USCC}/DBIRTH/edge1/cnc-01", value, NOW).parsed
     assert [type(p) for p in parsed] == [DeviceBirth, Reading] and parsed[1].power_kw == 2.0  # type: ignore[union-attr]
+    assert parsed[1].attributes == {"label": "base64:Yf8AZA=="}  # type: ignore[union-attr]
 
 
 def test_an_edge_node_id_kept_on_the_device_must_be_a_name() -> None:

@@ -198,8 +198,9 @@ def test_enterprise_map_by_group_and_by_group_edge() -> None:
     payload = nbirth_payload([MetricSpec("state", "RUN")], bd_seq=0, timestamp_ms=T0_MS)
     by_group = host.handle("spBv1.0/plant-a/NBIRTH/edge1", payload, NOW).parsed
     by_edge = host.handle("spBv1.0/plant-a/NBIRTH/edge9", payload, NOW).parsed
-    assert [r.uscc for r in by_group] == [USCC, USCC]
-    assert [r.uscc for r in by_edge] == [OTHER_USCC, OTHER_USCC]
+    # The node's own metrics: one reading each, flagged as node metrics (no DeviceBirth, no pending device).
+    assert [(r.uscc, type(r), r.node_metrics) for r in by_group] == [(USCC, Reading, True)]  # type: ignore[union-attr]
+    assert [(r.uscc, type(r), r.node_metrics) for r in by_edge] == [(OTHER_USCC, Reading, True)]  # type: ignore[union-attr]
 
 
 def test_unmapped_group_that_is_not_a_uscc_is_rejected(host: SparkplugHost) -> None:
@@ -235,3 +236,91 @@ def test_bad_values_are_rejected_without_a_rebirth(
 @pytest.mark.parametrize("topic", [f"spBv1.0/{USCC}/NCMD/edge1", "spBv1.0/STATE/other-host"])
 def test_commands_and_other_hosts_state_are_not_telemetry(host: SparkplugHost, topic: str) -> None:
     assert host.handle(topic, b'{"online": true, "timestamp": 1}', NOW) == HostResult()
+
+
+def test_every_metric_datatype_is_stored_or_refused_with_a_reason(node: Node) -> None:
+    """No silent drop (#21): numbers as metrics, everything else as text attributes, DataSet/Template as JSON."""
+    dataset = pb.Payload.DataSet(num_of_columns=2, columns=["tool", "wear"], types=[pb.String, pb.Double])
+    row = dataset.rows.add()
+    row.elements.add().string_value = "T1"
+    row.elements.add().double_value = 0.25
+    template = pb.Payload.Template(template_ref="Motor", version="1")
+    inner = template.metrics.add(name="rpm", datatype=pb.Int32)
+    inner.int_value = 1200
+    payload = pb.Payload(timestamp=T0_MS + 1, seq=2)
+    for name, datatype, field, value in [
+        ("ok", pb.Boolean, "boolean_value", True),
+        ("temp", pb.Float, "float_value", 21.5),
+        ("count8", pb.Int8, "int_value", 0xFF),
+        ("recipe", pb.String, "string_value", "钢件A"),
+        ("note", pb.Text, "string_value", "first shift"),
+        ("batch_id", pb.UUID, "string_value", "0b5c0e8e-1c7a-4b8f-9d9c-3b7d3a1f0c11"),
+        ("started", pb.DateTime, "long_value", T0_MS),
+        ("blob", pb.Bytes, "bytes_value", b"\x00\x01"),
+        ("ratio", pb.Double, "double_value", float("nan")),
+    ]:
+        metric = payload.metrics.add(name=name, datatype=datatype)
+        setattr(metric, field, value)
+    payload.metrics.add(name="tools", datatype=pb.DataSet).dataset_value.CopyFrom(dataset)
+    payload.metrics.add(name="motor", datatype=pb.Template).template_value.CopyFrom(template)
+    payload.metrics.add(name="unset", datatype=pb.Int32, is_null=True)
+    node.seq = 1
+    [reading] = node.host.handle(DEV.format("DDATA"), payload.SerializeToString(), NOW).parsed
+    assert isinstance(reading, Reading)
+    assert reading.metrics == {"ok": 1.0, "temp": 21.5, "count8": -1.0}
+    assert reading.attributes == {
+        "recipe": "钢件A",
+        "note": "first shift",
+        "batch_id": "0b5c0e8e-1c7a-4b8f-9d9c-3b7d3a1f0c11",
+        "started": "2024-06-10T06:13:20Z",
+        "blob": "base64:AAE=",
+        "ratio": "nan",
+        "tools": '{"columns":["tool","wear"],"types":[12,10],"rows":[["T1",0.25]]}',
+        "motor": '{"template_ref":"Motor","version":"1","is_definition":false,"parameters":{},'
+        '"metrics":{"rpm":1200}}',
+        "unset": None,
+    }
+
+
+def test_a_dataset_only_ddata_is_a_reading_not_an_empty_ack(node: Node) -> None:
+    payload = pb.Payload(timestamp=T0_MS + 1, seq=2)
+    payload.metrics.add(name="tools", datatype=pb.DataSet).dataset_value.columns.append("tool")
+    node.seq = 1
+    [reading] = node.host.handle(DEV.format("DDATA"), payload.SerializeToString(), NOW).parsed
+    assert isinstance(reading, Reading) and reading.attributes == {
+        "tools": '{"columns":["tool"],"types":[],"rows":[]}'
+    }
+
+
+def test_text_in_a_ddata_changes_the_key_of_an_otherwise_equal_reading(node: Node) -> None:
+    first = only(node.send("DDATA", [MetricSpec("recipe", "A")], T0_MS + 1))
+    second = only(node.send("DDATA", [MetricSpec("recipe", "B")], T0_MS + 1))
+    assert isinstance(first, Reading) and isinstance(second, Reading) and first.seq != second.seq
+
+
+def test_a_valueless_metric_is_kept_as_null_and_an_oversized_text_refused_by_name(node: Node) -> None:
+    payload = pb.Payload(timestamp=T0_MS + 1, seq=2)
+    payload.metrics.add(name="odd", datatype=pb.PropertySet)  # no value at all: kept as null
+    node.seq = 1
+    [reading] = node.host.handle(DEV.format("DDATA"), payload.SerializeToString(), NOW).parsed
+    assert isinstance(reading, Reading) and reading.attributes == {"odd": None}
+    node.seq = 2
+    too_long = only(node.send("DDATA", [MetricSpec("note", "x" * 20_000)], T0_MS + 2))
+    assert isinstance(too_long, Rejected) and "note" in too_long.reason and "20000" in too_long.reason
+
+
+def test_nbirth_node_metrics_are_node_metrics_not_a_device(host: SparkplugHost) -> None:
+    payload = nbirth_payload(
+        [MetricSpec("kind", "gateway"), MetricSpec("cpu_load", 0.5)], bd_seq=0, timestamp_ms=T0_MS
+    )
+    parsed = host.handle(NODE.format("NBIRTH"), payload, NOW).parsed
+    assert len(parsed) == 1 and isinstance(parsed[0], Reading)
+    assert parsed[0].node_metrics and parsed[0].device_id == "edge1"
+    assert parsed[0].metrics == {"cpu_load": 0.5} and parsed[0].attributes == {"kind": "gateway"}
+    assert not any(isinstance(item, DeviceBirth) for item in parsed)
+    ndata = host.handle(
+        NODE.format("NDATA"),
+        encode_payload([MetricSpec("cpu_load", 0.7)], timestamp_ms=T0_MS + 1, seq=1),
+        NOW,
+    ).parsed
+    assert [(type(r), r.node_metrics) for r in ndata] == [(Reading, True)]  # type: ignore[union-attr]

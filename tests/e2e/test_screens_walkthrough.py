@@ -260,6 +260,7 @@ def test_every_provider_page_fits_a_phone(server: str, browser, world) -> None: 
         "order": f"/orders/{o}",
         "questionnaire": f"/provider/orders/{o}/questionnaire",
         "devices": f"/provider/orders/{o}/devices",
+        "gateways": f"/provider/orders/{o}/gateways",
         "dead-letters": f"/provider/orders/{o}/dead-letters",
         "ledger": f"/provider/orders/{o}/ledger",
         "calendar": f"/provider/orders/{o}/calendar",

@@ -125,6 +125,18 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ),
     ("enterprise.payload_profiles", "GET"): ("/enterprise/profiles", None, ui_role("enterprise")),
     ("enterprise.payload_profiles", "POST"): ("/enterprise/profiles", None, ui_role("enterprise")),
+    ("enterprise.list_gateways", "GET"): ("/enterprise/gateways", None, ui_role("enterprise")),
+    ("enterprise.create_gateway", "POST"): ("/enterprise/gateways", None, ui_role("enterprise", 302)),
+    ("enterprise.rotate_gateway", "POST"): (
+        "/enterprise/gateways/999999/password",
+        None,
+        ui_role("enterprise", 302),
+    ),
+    ("enterprise.revoke_gateway", "POST"): (
+        "/enterprise/gateways/999999/revoke",
+        None,
+        ui_role("enterprise", 302),
+    ),
     ("orders.list_orders", "GET"): ("/orders", None, codes(200, anon=302)),
     ("orders.show_order", "GET"): ("/orders/{o}", None, ui_party()),
     # Only the provider may submit; the bureau, enterprise and admin are parties of another kind: 403.
@@ -182,6 +194,26 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         "/provider/orders/{o}/devices/{d}/credentials",
         None,
         ui_role("provider", 200, 404),
+    ),
+    ("provider.plant_gateways", "GET"): (
+        "/provider/orders/{o}/gateways",
+        None,
+        ui_role("provider", 200, 404),
+    ),
+    ("provider.create_gateway", "POST"): (
+        "/provider/orders/{o}/gateways",
+        None,
+        ui_role("provider", 302, 404),
+    ),
+    ("provider.rotate_gateway", "POST"): (
+        "/provider/orders/{o}/gateways/999999/password",
+        None,
+        ui_role("provider", 302, 404),
+    ),
+    ("provider.revoke_gateway", "POST"): (
+        "/provider/orders/{o}/gateways/999999/revoke",
+        None,
+        ui_role("provider", 302, 404),
     ),
     ("provider.save_answer", "POST"): (
         "/provider/orders/{o}/answers",
