@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from diagnose.models.base import utcnow
 from diagnose.schemas.supervision import FlagReview, OutcomeCreate
-from diagnose.services import orders, supervision_export, supervision_review
+from diagnose.services import orders, supervision_export, supervision_flag_view, supervision_review
 from scoring.china_time import china_today
 from web.auth import role_required
 from web.db import get_session
@@ -97,7 +97,14 @@ def _load_flag(flag_id: int):  # type: ignore[no-untyped-def]
 def show_flag(flag_id: int) -> str:
     """A flag's evidence and the review form."""
     flag, order, enterprise = _load_flag(flag_id)
-    return render_template("supervision/flag.html", flag=flag, order=order, enterprise=enterprise, form={})
+    return _flag_page(flag, order, enterprise, {})
+
+
+def _flag_page(flag, order, enterprise, form) -> str:  # type: ignore[no-untyped-def]
+    view = supervision_flag_view.describe(session=get_session(), bureau_id=g.user.bureau_id, flag=flag)
+    return render_template(
+        "supervision/flag.html", flag=flag, view=view, order=order, enterprise=enterprise, form=form
+    )
 
 
 @bp.post("/flags/<int:flag_id>/review")
@@ -112,9 +119,7 @@ def review_flag(flag_id: int) -> Response | tuple[str, int]:
     except ValueError as exc:
         db.rollback()
         flash(not_saved(exc), "error")
-        return render_template(
-            "supervision/flag.html", flag=flag, order=order, enterprise=enterprise, form=typed()
-        ), 400
+        return _flag_page(flag, order, enterprise, typed()), 400
     db.commit()
     flash(_("Decision recorded."), "info")
     return redirect(url_for("supervision.show_flag", flag_id=flag_id))

@@ -92,7 +92,6 @@ def test_review_form_records_decision_with_csrf(
     flag_id = _flag_ids(engine, world.wujin)[0]
     url = f"/bureau/supervision/flags/{flag_id}"
     page = client.get(url).get_data(as_text=True)
-    assert "never_seen" in page or "messages_in_window" in page
     assert (
         client.post(f"{url}/review", data={"decision": "confirmed", "note": "无数据"}).status_code == 400
     )  # no CSRF
@@ -200,3 +199,69 @@ def test_bad_outcomes_are_refused_and_nothing_is_stored(
     assert response.status_code == 400
     with Session(engine) as session:
         assert len(session.exec(select(EnterpriseOutcome)).all()) == 1  # only the fixture's
+
+
+def _coverage_flag(engine: Engine, world: World) -> int:
+    """A coverage contradiction on Wujin's good order, as the rules raise it (networking as claimed)."""
+    from scoring.supervision import DiagnosisRecord, Evidence, load_rules
+    from scoring.supervision.rules import claims_contradicted
+
+    record = DiagnosisRecord(
+        order_id=world.good_order,
+        provider_id=world.provider,
+        enterprise_id=0,
+        kind="factory",
+        assigned_on=date(2026, 3, 2),
+        submitted_on=date(2026, 3, 22),
+        visit_on=None,
+        answers=(("DT-L2-01", "1"), ("NW-L2-01", "1")),
+        report_text="",
+        score=2.4,
+        evidence=Evidence(production_devices=1, devices_seen=1, networking_rate=1.0, coverage=0.1),
+    )
+    (flag,) = claims_contradicted(record, load_rules())
+    with Session(engine) as session:
+        order = session.get(supervision_review.DiagnosisOrder, world.good_order)
+        assert order is not None
+        flag = type(flag)(**{**flag.__dict__, "enterprise_id": order.enterprise_id})
+        supervision_review.store_flags(
+            session=session, flags=[flag], bureau_of={world.good_order: world.wujin}, rules_version="t"
+        )
+        session.commit()
+        stored = session.exec(
+            select(supervision_review.AnomalyFlag).where(
+                supervision_review.AnomalyFlag.order_id == world.good_order
+            )
+        ).one()
+        return stored.id or 0
+
+
+def test_flag_review_reads_as_chinese_sentences_and_tables(
+    login: Callable[[str], FlaskClient], engine: Engine, world: World
+) -> None:
+    client = login("wujin")
+    flag_id = _coverage_flag(engine, world)
+    page = client.get(f"/bureau/supervision/flags/{flag_id}").get_data(as_text=True)
+    # One sentence, then the requirement by name, the self-rating as a label, the figure with its unit,
+    # and the rule that applies: the coverage rule, not the networking one.
+    assert "自评" in page and "1 台生产设备中有 1 台" in page, page
+    assert "DT-L2-01" in page and "全部满足" in page and "数据采集覆盖率 10.0%" in page
+    assert "EV-DT2-COV" in page and "EV-NW2-NET" not in page and "25.0%" in page
+    for raw in ("contradictions", "never_seen", "{'", "evidence_rules.json", "claimed_rating"):
+        assert raw not in page, raw
+    assert f'href="/orders/{world.good_order}/result#evidence"' in page
+    # The radio buttons sit inside their labels, laid out as the rest of the site's checkboxes.
+    assert re.search(r'<label class="check"><input type="radio" name="decision" value="confirmed"', page)
+
+
+def test_every_stored_flag_kind_renders_without_raw_keys(
+    login: Callable[[str], FlaskClient], engine: Engine, world: World
+) -> None:
+    client = login("wujin")
+    for flag_id in _flag_ids(engine, world.wujin):
+        page = client.get(f"/bureau/supervision/flags/{flag_id}").get_data(as_text=True)
+        assert 'id="flag-sentence">' in page and 'id="flag-sentence"></p>' not in page
+        for raw in ("messages_in_window", "never_seen", "{'", "_"):
+            assert raw not in re.sub(r"<[^>]+>", "", page.split('id="flag-sentence"')[1].split("<form")[0]), (
+                raw
+            )
