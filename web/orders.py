@@ -24,6 +24,7 @@ from diagnose.models.base import utcnow
 from diagnose.schemas.orders import ActionIn
 from diagnose.services import assessments, evidence_snapshot, order_staff, orders, peer_standing, pool
 from scoring.china_time import china_today
+from web import subsidy_reasons
 from web.auth import role_required
 from web.db import get_session
 from web.forms import parse_form
@@ -113,11 +114,13 @@ def show_result(order_id: int) -> str:
     if result is None:
         abort(404)
     settings = current_app.extensions["diagnose_settings"]
+    enterprise = db.get(Enterprise, order.enterprise_id)
     return render_template(
         "orders/result.html",
         order=order,
         result=result,
-        enterprise=db.get(Enterprise, order.enterprise_id),
+        enterprise=enterprise,
+        why=subsidy_reasons.of_result(result, enterprise),  # why ¥0 / why a line is not paid
         peers=peer_standing.standing(session=db, order=order, result=result),
         snapshot=evidence_snapshot.of_result(
             session=db, result=result, silence_timeout_s=settings.silence_timeout_s
