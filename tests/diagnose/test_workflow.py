@@ -191,8 +191,21 @@ def test_accept_needs_the_enterprise_confirmation(parties) -> None:  # type: ign
 )
 def test_taicang_fee_caps(parties, kind: str, fee_fen: int, ok: bool) -> None:  # type: ignore[no-untyped-def]
     session = parties[0]
-    cap = orders.fee_cap(session=session, region_code="320585", kind=kind)
-    assert (fee_fen <= cap.max_fen) is ok and "太政发〔2021〕3号" in cap.source
+    cap = orders.fee_cap(session=session, region_code="320585", kind=kind, on=date(2022, 6, 1))
+    assert (fee_fen <= cap.max_fen) is ok and "太政发〔2021〕3号" in cap.source and cap.policy == "tc-2021-3"
+
+
+def test_fee_caps_follow_the_policy_in_force_on_the_day(parties) -> None:  # type: ignore[no-untyped-def]
+    session = parties[0]
+    # Taicang's own caps while 太政发〔2021〕3号 is in force; after 2023-12-31 it has lapsed and no policy in
+    # force states a cap, so the platform default applies (and says it only follows the lapsed figure).
+    during = orders.fee_cap(session=session, region_code="320585", kind="factory", on=date(2023, 12, 31))
+    after = orders.fee_cap(session=session, region_code="320585", kind="factory", on=date(2024, 1, 1))
+    assert during.policy == "tc-2021-3" and during.valid_to == date(2023, 12, 31)
+    assert after.policy is None and after.region == "default" and "已失效" in after.source
+    # Wujin never had a cap of its own: the default, never Taicang's policy as if it applied there.
+    wujin = orders.fee_cap(session=session, region_code="320412", kind="workshop", on=date(2022, 6, 1))
+    assert wujin.policy is None and wujin.max_fen == 5_000_000
 
 
 def test_batch_budget_is_not_exceeded(parties) -> None:  # type: ignore[no-untyped-def]

@@ -104,3 +104,15 @@ def test_policy_status_on_a_day() -> None:
     assert policy_store.policy_status(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31)) == "in_force"
     assert policy_store.policy_status(date(2027, 1, 1), None, date(2026, 12, 7)) == "not_yet"
     assert set(policy_store.issuers()) == {p.id for p in policy_store.load_catalogue().policies}
+
+
+def test_new_order_form_says_which_fee_caps_apply(app, login, engine) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        bureau = orgs.create_bureau(session=session, actor="t", name="武进区工信局", region_code="320412")
+        factories.user(session, "wj", Role.bureau, bureau.id, password=PASSWORD)
+        session.commit()
+    page = login("wj").get("/bureau/orders/new").get_data(as_text=True)
+    caps = page.split('id="fee-caps"')[1].split("</ul>")[0]
+    # Wujin has no cap of its own in force: the form says the platform default applies, not Taicang's policy.
+    assert "没有现行政策" in caps and "平台默认值" in caps
+    assert "现行至" not in caps and "有效期" not in caps
