@@ -16,10 +16,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlmodel import select
 from werkzeug.wrappers import Response
 
 from diagnose import workflow
-from diagnose.models import Attachment, Bureau, Enterprise, Provider
+from diagnose.models import Attachment, Bureau, Enterprise, IssuedReport, Provider
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import ActionIn
 from diagnose.services import assessments, evidence_snapshot, order_staff, orders, peer_standing, pool
@@ -64,7 +65,14 @@ def show_order(order_id: int) -> str:
         enterprise=db.get(Enterprise, order.enterprise_id),
         bureau=db.get(Bureau, order.bureau_id),
         provider=db.get(Provider, order.provider_id) if order.provider_id else None,
-        actions=workflow.offered_actions(order, g.user.role) if workflow.is_party(order, g.user) else [],
+        actions=workflow.offered_actions(
+            order,
+            g.user.role,
+            report_issued=db.exec(select(IssuedReport.id).where(IssuedReport.order_id == order.id)).first()
+            is not None,
+        )
+        if workflow.is_party(order, g.user)
+        else [],
         pool=pool.pool_for_year(session=db, bureau_id=order.bureau_id, year=workflow.order_year(db, order))
         if g.user.role == "bureau"
         else [],

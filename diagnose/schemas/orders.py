@@ -14,7 +14,17 @@ OrderStatus = Literal[
     "created", "assigned", "scheduled", "on_site", "submitted", "returned", "accepted", "cancelled"
 ]
 Action = Literal[
-    "assign", "schedule", "start_visit", "submit", "accept", "return", "cancel", "confirm", "rate"
+    "assign",
+    "schedule",
+    "start_visit",
+    "submit",
+    "accept",
+    "return",
+    "cancel",
+    "confirm",
+    "rate",
+    "accept_report",
+    "dispute_report",
 ]
 MAX_FEE_FEN = 10_000_000 * 100  # far above any cap: the caps themselves are checked by the service
 MAX_BUDGET_FEN = 20_000_000 * 100  # the column is a 32-bit INTEGER on PostgreSQL (at most 21,474,836.47 元)
