@@ -194,3 +194,51 @@ def export_league(fmt: str) -> Response:
     return Response(
         body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
+
+
+def _subsidy_args() -> tuple[int, frozenset[int]]:
+    """?year= (default this year) and ?unlisted=ID… (providers not on the city's solution-provider list)."""
+    this_year = china_today(utcnow()).year
+    try:
+        year = int(request.args.get("year", this_year))
+    except ValueError:
+        year = this_year
+    year = year if 2000 <= year <= this_year + 1 else this_year
+    unlisted = frozenset(int(v) for v in request.args.getlist("unlisted") if v.isdigit())
+    return year, unlisted
+
+
+@bp.get("/provider-subsidy")
+@role_required("bureau")
+def provider_subsidy() -> str:
+    """Each provider of the bureau's pool under Changzhou 常工信综合〔2021〕62号 clause 7 for a year, from the
+    platform's own orders: figures, amount, and why nothing is paid."""
+    year, unlisted = _subsidy_args()
+    page = supervision_review.provider_subsidy_page(
+        session=get_session(), bureau_id=g.user.bureau_id, year=year, unlisted=unlisted
+    )
+    return render_template("supervision/provider_subsidy.html", page=page, year=year, unlisted=unlisted)
+
+
+@bp.get("/provider-subsidy.<fmt>")
+@role_required("bureau")
+def export_provider_subsidy(fmt: str) -> Response:
+    """The provider-subsidy table as CSV (UTF-8 with BOM) or XLSX."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    year, unlisted = _subsidy_args()
+    page = supervision_review.provider_subsidy_page(
+        session=get_session(), bureau_id=g.user.bureau_id, year=year, unlisted=unlisted
+    )
+    rows = supervision_export.provider_subsidy_rows(page)
+    headers = supervision_export.PROVIDER_SUBSIDY_HEADERS
+    name = f"provider-subsidy-{year}.{fmt}"
+    if fmt == "csv":
+        body = supervision_export.to_csv_bytes(headers, rows)
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        body = supervision_export.to_xlsx_bytes(headers, rows, "服务商补贴")
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

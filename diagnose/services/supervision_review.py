@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from diagnose.models import (
     AnomalyFlag,
     Bureau,
+    BureauProvider,
     DiagnosisOrder,
     Enterprise,
     EnterpriseOutcome,
@@ -26,7 +27,7 @@ from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log, data_version, supervision_records, versioned_cache
 from scoring.china_time import china_today
-from scoring.subsidy import Line, load_catalogue
+from scoring.subsidy import Line, evaluate, load_catalogue
 from scoring.supervision import (
     AnomalyModel,
     BatchUse,
@@ -370,6 +371,76 @@ def provider_subsidies(
         line = clause7_line(figures, provider.region_code, catalogue, listed=provider.id not in unlisted)
         out.append((provider, figures, line))
     return out
+
+
+@dataclass(frozen=True)
+class ProviderSubsidyRow:
+    """One provider's clause 7 year as the bureau's page and export show it, the verdict in Chinese."""
+
+    provider: Provider
+    figures: ProviderYear
+    line: Line
+    explanation_zh: str
+    reason_zh: str  # why nothing is paid ('' when paid)
+    citation_zh: str
+    listed: bool
+
+
+@dataclass(frozen=True)
+class ProviderSubsidyPage:
+    """A bureau's provider-subsidy view: whether the city policy covers its region, and its providers' rows."""
+
+    covered: bool
+    city_name: str
+    rows: list[ProviderSubsidyRow]
+
+
+def provider_subsidy_page(
+    *,
+    session: Session,
+    bureau_id: int,
+    year: int,
+    unlisted: frozenset[int] = frozenset(),
+    city: str = CHANGZHOU,
+) -> ProviderSubsidyPage:
+    """The providers of the bureau's pool with their clause 7 verdict for the year (figures city-wide, as the
+    clause counts them). A bureau outside the city sees no rows: the policy does not cover its region."""
+    from scoring.subsidy import parse_plan
+    from scoring.subsidy.explain_zh import citation_zh, explain_zh
+    from scoring.subsidy.why_zh import line_reason_zh
+    from scoring.supervision import subsidy_plan
+
+    bureau = session.get(Bureau, bureau_id)
+    catalogue = load_catalogue()
+    region = catalogue.regions.get(city)
+    city_name = region.name_zh if region else city
+    local = supervision_records.bureau_scope_of_region(session=session, code=city)
+    if bureau is None or bureau.region_code not in local:
+        return ProviderSubsidyPage(False, city_name, [])
+    pool_ids = set(
+        session.exec(select(BureauProvider.provider_id).where(BureauProvider.bureau_id == bureau_id)).all()
+    )
+    rows = []
+    for provider, figures, line in provider_subsidies(
+        session=session, year=year, unlisted=unlisted, city=city
+    ):
+        if provider.id not in pool_ids:
+            continue
+        listed = provider.id not in unlisted
+        plan = parse_plan(subsidy_plan(figures, provider.region_code, listed=listed), catalogue)
+        result = evaluate(plan, catalogue)
+        rows.append(
+            ProviderSubsidyRow(
+                provider=provider,
+                figures=figures,
+                line=line,
+                explanation_zh=explain_zh(line, result, plan, catalogue),
+                reason_zh=line_reason_zh(line, result, plan, catalogue),
+                citation_zh=citation_zh(catalogue.clause(line.clause_id)),
+                listed=listed,
+            )
+        )
+    return ProviderSubsidyPage(True, city_name, rows)
 
 
 OUTCOME_KINDS = ("retrofit", "recognition")

@@ -265,3 +265,39 @@ def test_every_stored_flag_kind_renders_without_raw_keys(
             assert raw not in re.sub(r"<[^>]+>", "", page.split('id="flag-sentence"')[1].split("<form")[0]), (
                 raw
             )
+
+
+def test_provider_subsidy_page_explains_each_providers_year(login: Callable[[str], FlaskClient]) -> None:
+    client = login("wujin")
+    page = client.get("/bureau/supervision/provider-subsidy?year=2026").get_data(as_text=True)
+    table = page.split('id="provider-subsidy"')[1].split("</table>")[0]
+    # Two Wujin orders of ¥150,000 each, assigned and accepted in 2026: far below clause 7's ¥8,000,000.
+    assert "常州智造咨询有限公司" in table and "¥300,000.00" in table and "¥0.00" in table
+    assert "未达门槛" in table and "8,000,000" in table, table
+    assert "常工信综合〔2021〕62号 第七条" in page
+    # Another year has no orders: said, not a blank table.
+    assert "没有本地订单" in client.get("/bureau/supervision/provider-subsidy?year=2025").get_data(
+        as_text=True
+    )
+    csv_response = client.get("/bureau/supervision/provider-subsidy.csv?year=2026")
+    text = csv_response.data.decode("utf-8-sig")
+    assert csv_response.data.startswith(b"\xef\xbb\xbf") and "常州智造咨询有限公司,2026,是,300000.00" in text
+    xlsx = client.get("/bureau/supervision/provider-subsidy.xlsx?year=2026&unlisted=1")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert (
+        sheet["A1"].value == "服务商"
+        and sheet["A2"].value == "常州智造咨询有限公司"
+        and sheet["C2"].value == "否"
+    )
+    assert client.get("/bureau/supervision/provider-subsidy.pdf").status_code == 404
+
+
+def test_provider_subsidy_is_the_city_bureaus_and_bureaus_only(login: Callable[[str], FlaskClient]) -> None:
+    # Taicang lies outside Changzhou: the policy does not cover it, and no Changzhou figure is shown.
+    page = login("taicang").get("/bureau/supervision/provider-subsidy?year=2026").get_data(as_text=True)
+    assert 'id="not-covered"' in page and "常州智造咨询有限公司" not in page
+    csv_text = (
+        login("taicang").get("/bureau/supervision/provider-subsidy.csv?year=2026").data.decode("utf-8-sig")
+    )
+    assert csv_text.count("\n") == 1  # the header row only
+    assert login("provider1").get("/bureau/supervision/provider-subsidy").status_code == 403
