@@ -208,6 +208,21 @@ def _detect_all(engine: Engine, settings: Settings) -> int:
     return new
 
 
+def send_notifications(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Job: e-mail the notifications not yet sent, when SMTP is configured; returns how many were sent."""
+    from diagnose.services import notifications
+
+    config = notifications.SmtpConfig.of(settings)
+    if config is None:
+        return 0
+    with Session(engine) as session:
+        sent = notifications.send_pending(
+            session=session, config=config, public_url=settings.public_url, now=now
+        )
+        session.commit()
+    return sent
+
+
 def monthly_summaries(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
     """Job: (re)generate every bureau's summary of the previous month (China dates); returns how many."""
     today = china_today(now or datetime.now(UTC))
@@ -270,6 +285,7 @@ JOBS: list[JobSpec] = [
     JobSpec("monthly_summaries", monthly_summaries, 6 * 3600),
     JobSpec("checkpoint_audit_chain", checkpoint_audit_chain, lambda s: 60 * s.audit_checkpoint_interval_min),
     JobSpec("prune_login_throttle", prune_login_throttle, 3600),
+    JobSpec("send_notifications", send_notifications, 30),
 ]
 
 

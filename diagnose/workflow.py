@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from diagnose.models import DiagnosisOrder, IssuedReport, OrderStatus, ProcurementBatch, Result, User
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
-from diagnose.services import audit_log, order_staff, pool
+from diagnose.services import audit_log, notifications, order_staff, pool
 
 S = OrderStatus
 
@@ -227,4 +227,6 @@ def apply(
         entity_id=order.id,
         detail=detail,
     )
+    # The people named on the order are told (assign, return, accept, the enterprise's word on the report).
+    notifications.notify(session=session, order=order, event=action, actor=actor, detail=inputs.reason)
     return order

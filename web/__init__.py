@@ -88,6 +88,7 @@ def create_app(
         auth,
         bureau,
         enterprise,
+        notifications,
         orders,
         plant,
         plant_records,
@@ -111,6 +112,7 @@ def create_app(
         report_views.bp,
         verify.bp,
         policies.bp,
+        notifications.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

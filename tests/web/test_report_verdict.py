@@ -108,3 +108,24 @@ def test_enterprise_disputes_then_accepts_and_the_bureau_sees_it(app, login, eng
             ("order.accept_report", "ent1"),
         ]
         assert logged[0].detail["reason"] == "设备联网率与现场不符 <b>"  # type: ignore[index]
+
+
+def test_notifications_page_lists_ones_own_and_marks_them_read(app, login, engine) -> None:  # type: ignore[no-untyped-def]
+    order_id = submitted_with_report(engine)
+    ent = login("ent1")
+    page = ent.get(f"/orders/{order_id}").get_data(as_text=True)
+    ent.post(f"/orders/{order_id}/dispute_report", data={"csrf_token": csrf_from(page), "reason": "数据不符"})
+    bureau = login("wj")
+    home = bureau.get("/notifications").get_data(as_text=True)
+    assert 'id="unread-count">1<' in home
+    listing = home.split('id="notifications"')[1].split("</ul>")[0]
+    assert "企业对订单" in listing and "提出异议" in listing and "数据不符" in listing
+    assert f'href="/orders/{order_id}"' in listing
+    # The provider's lead was told of the assignment and of the dispute; the other enterprise of nothing.
+    provider_list = login("prov").get("/notifications").get_data(as_text=True)
+    assert provider_list.count('class="unread"') == 2
+    assert "暂无通知" in login("ent2").get("/notifications").get_data(as_text=True)
+    assert bureau.post("/notifications/read").status_code == 400  # CSRF
+    assert bureau.post("/notifications/read", data={"csrf_token": csrf_from(home)}).status_code == 302
+    assert 'id="unread-count"' not in bureau.get("/notifications").get_data(as_text=True)
+    assert login("prov").get("/notifications").get_data(as_text=True).count('class="unread"') == 2

@@ -1,6 +1,7 @@
-"""the enterprise's verdict on the report (确认 / 异议 with a reason) and in-app notifications
+"""the enterprise's verdict on the report (确认 / 异议 with a reason), in-app notifications, users' e-mail
 
 - `diagnosisorder.report_verdict` (accepted | disputed), `report_verdict_reason`, `report_verdict_at`.
+- `user.email`: where notifications are e-mailed when SMTP is configured ('' for none).
 - `notification`: one row per person told of an order event, read in the app and e-mailed when SMTP is set.
 
 Revision ID: 0033
@@ -23,6 +24,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column(
+        "user",
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False, server_default=""),
+    )
     op.add_column(
         "diagnosisorder",
         sa.Column("report_verdict", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
@@ -56,6 +61,10 @@ def downgrade() -> None:
     op.drop_index("ix_notification_user_read", table_name="notification")
     op.drop_table("notification")
     sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute('ALTER TABLE "user" DROP COLUMN email')
+    else:
+        op.drop_column("user", "email")
     for name in ("report_verdict_at", "report_verdict_reason", "report_verdict"):
         # SQLite drops a plain column in place (3.35+); a batch rebuild would trip the foreign keys into it.
         if sqlite:
