@@ -39,6 +39,7 @@ def index() -> str:
         "policies/index.html",
         catalogue=catalogue,
         in_force=policy_store.policy_rows(catalogue, china_today(utcnow())),
+        region_names={code: r.name_zh for code, r in catalogue.regions.items()},
         versions=_visible(policy_store.versions(session=db)),
     )
 
