@@ -78,11 +78,16 @@ def show_provider(provider_id: int) -> str:
 @bp.get("/flags")
 @role_required("bureau")
 def list_flags() -> str:
-    """Anomaly flags on orders in the bureau's regions: open, decided or all."""
+    """Anomaly flags on orders in the bureau's regions: open, decided or all; and the reports their
+    enterprises dispute."""
     status = request.args.get("status", "open")
     status = status if status in STATUSES else "open"
-    flags = supervision_review.list_flags(session=get_session(), bureau_id=g.user.bureau_id, status=status)
-    return render_template("supervision/flags.html", flags=flags, status=status, statuses=STATUSES)
+    db = get_session()
+    flags = supervision_review.list_flags(session=db, bureau_id=g.user.bureau_id, status=status)
+    disputed = supervision_review.disputed_reports(session=db, bureau_id=g.user.bureau_id)
+    return render_template(
+        "supervision/flags.html", flags=flags, status=status, statuses=STATUSES, disputed=disputed
+    )
 
 
 def _load_flag(flag_id: int):  # type: ignore[no-untyped-def]

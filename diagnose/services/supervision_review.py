@@ -173,6 +173,18 @@ def list_flags(
     return [(f, o, e) for f, o, e in rows]
 
 
+def disputed_reports(*, session: Session, bureau_id: int) -> list[tuple[DiagnosisOrder, Enterprise]]:
+    """Orders in the bureau's regions whose enterprise disputed the issued report, latest first."""
+    regions = supervision_records.bureau_scope(session=session, bureau_id=bureau_id)
+    rows = session.exec(
+        select(DiagnosisOrder, Enterprise)
+        .join(Enterprise, col(Enterprise.id) == DiagnosisOrder.enterprise_id)
+        .where(col(Enterprise.region_code).in_(regions), DiagnosisOrder.report_verdict == "disputed")
+        .order_by(col(DiagnosisOrder.report_verdict_at).desc())
+    ).all()
+    return [(o, e) for o, e in rows]
+
+
 def get_flag(
     *, session: Session, bureau_id: int, flag_id: int
 ) -> tuple[AnomalyFlag, DiagnosisOrder, Enterprise] | None:

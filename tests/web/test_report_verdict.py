@@ -90,6 +90,14 @@ def test_enterprise_disputes_then_accepts_and_the_bureau_sees_it(app, login, eng
     verdict = bureau_page.split('id="report-verdict"')[1].split("</dd>")[0]
     assert "有异议" in verdict and "设备联网率与现场不符 &lt;b&gt;" in verdict
     assert "对报告提出异议" in bureau_page  # in the timeline, by its label
+    flags_page = login("wj").get("/bureau/supervision/flags").get_data(as_text=True)
+    disputed = flags_page.split('id="disputed-reports"')[1].split("</section>")[0]
+    assert f'href="/orders/{order_id}"' in disputed and "设备联网率与现场不符 &lt;b&gt;" in disputed
+    with Session(engine) as session:  # another bureau does not see it
+        taicang = orgs.create_bureau(session=session, actor="t", name="太仓市工信局", region_code="320585")
+        factories.user(session, "tc", Role.bureau, taicang.id, password=PASSWORD)
+        session.commit()
+    assert "设备联网率" not in login("tc").get("/bureau/supervision/flags").get_data(as_text=True)
     page = ent.get(f"/orders/{order_id}").get_data(as_text=True)
     assert "对报告提出异议</button>" not in page and "确认报告</button>" in page
     assert (
@@ -97,6 +105,8 @@ def test_enterprise_disputes_then_accepts_and_the_bureau_sees_it(app, login, eng
     )
     bureau_page = login("wj").get(f"/orders/{order_id}").get_data(as_text=True)
     assert "已确认" in bureau_page.split('id="report-verdict"')[1].split("</dd>")[0]
+    flags_page = login("wj").get("/bureau/supervision/flags").get_data(as_text=True)
+    assert "暂无企业对报告提出异议" in flags_page  # accepted since: no longer listed
     with Session(engine) as session:
         logged = session.exec(
             select(AuditLog)
