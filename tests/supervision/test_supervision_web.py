@@ -301,3 +301,54 @@ def test_provider_subsidy_is_the_city_bureaus_and_bureaus_only(login: Callable[[
     )
     assert csv_text.count("\n") == 1  # the header row only
     assert login("provider1").get("/bureau/supervision/provider-subsidy").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "claim_contradicted",
+        "visit_without_telemetry",
+        "duplicate_answers",
+        "duplicate_report",
+        "short_delivery",
+        "score_mismatch",
+        "heavy_tailoring",
+    ],
+)
+def test_each_flag_kind_reads_as_a_sentence_and_a_table(
+    login: Callable[[str], FlaskClient], engine: Engine, world: World, kind: str
+) -> None:
+    # The evidence each kind really carries: planted in generated records and found by the detector.
+    from dataclasses import replace as dc_replace
+
+    from scoring.supervision import detect, train
+    from scoring.supervision.synthetic import generate_clean
+    from tests.supervision.test_anomaly_rules import INJECTORS
+
+    records = generate_clean(120, seed=11, first_id=1000)
+    INJECTORS[kind](records, 40)
+    model = train(generate_clean(200, seed=101), random_state=0) if kind == "score_mismatch" else None
+    found = next(f for f in detect(records, model=model) if f.kind == kind)
+    with Session(engine) as session:
+        order = session.get(supervision_review.DiagnosisOrder, world.good_order)
+        assert order is not None
+        flag = dc_replace(
+            found, order_id=world.good_order, enterprise_id=order.enterprise_id, provider_id=world.provider
+        )
+        supervision_review.store_flags(
+            session=session, flags=[flag], bureau_of={world.good_order: world.wujin}, rules_version="t"
+        )
+        session.commit()
+        stored = session.exec(
+            select(supervision_review.AnomalyFlag).where(
+                supervision_review.AnomalyFlag.order_id == world.good_order,
+                supervision_review.AnomalyFlag.kind == kind,
+            )
+        ).one()
+    page = login("wujin").get(f"/bureau/supervision/flags/{stored.id}").get_data(as_text=True)
+    sentence = page.split('id="flag-sentence">')[1].split("</p>")[0].strip()
+    assert len(sentence) > 15 and not re.search(r"[A-Za-z_]{4,}", sentence), sentence
+    body = re.sub(r"<[^>]+>", " ", page.split('id="evidence"')[1].split('id="rule"')[0])
+    assert "None" not in body and "{'" not in body and "_" not in body, body
+    rule = re.sub(r"<[^>]+>", " ", page.split('id="rule">')[1].split("</p>")[0])
+    assert not re.search(r"\.json|project default", rule), rule
