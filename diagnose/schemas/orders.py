@@ -108,6 +108,12 @@ class OrderOut(Out):
     confirmed: bool = Field(title="企业已确认")
     rating: int | None = Field(title="评分")
     rating_comment: str | None = Field(title="评价")
+    report_verdict: Literal["accepted", "disputed"] | None = Field(
+        default=None,
+        title="企业对报告的意见",
+        description="accepted 已确认 | disputed 有异议 | null 尚未表态",
+    )
+    report_verdict_reason: str | None = Field(default=None, title="异议理由")
     staff: StaffOut = Field(title="诊断团队")
     allowed_actions: list[Action] = Field(title="可执行操作")
 

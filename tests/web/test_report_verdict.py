@@ -139,3 +139,31 @@ def test_notifications_page_lists_ones_own_and_marks_them_read(app, login, engin
     assert bureau.post("/notifications/read", data={"csrf_token": csrf_from(home)}).status_code == 302
     assert 'id="unread-count"' not in bureau.get("/notifications").get_data(as_text=True)
     assert login("prov").get("/notifications").get_data(as_text=True).count('class="unread"') == 2
+
+
+def test_the_api_shows_the_verdict_and_takes_it(app, engine) -> None:  # type: ignore[no-untyped-def]
+    from diagnose.models import User
+    from diagnose.services import tokens
+
+    order_id = submitted_with_report(engine)
+    with Session(engine) as session:
+        ent = session.exec(select(User).where(User.username == "ent1")).one()
+        wj = session.exec(select(User).where(User.username == "wj")).one()
+        ent_token = tokens.issue_token(session=session, user=ent, scope="write")
+        wj_token = tokens.issue_token(session=session, user=wj)
+        session.commit()
+    client = app.test_client()
+    body = client.get(
+        f"/api/v1/orders/{order_id}", headers={"Authorization": f"Bearer {ent_token}"}
+    ).get_json()
+    assert body["report_verdict"] is None and "dispute_report" in body["allowed_actions"]
+    done = client.post(
+        f"/api/v1/orders/{order_id}/actions/dispute_report",
+        json={"reason": "覆盖率有误"},
+        headers={"Authorization": f"Bearer {ent_token}"},
+    )
+    assert done.status_code == 200, done.get_json()
+    seen = client.get(
+        f"/api/v1/orders/{order_id}", headers={"Authorization": f"Bearer {wj_token}"}
+    ).get_json()
+    assert seen["report_verdict"] == "disputed" and seen["report_verdict_reason"] == "覆盖率有误"
