@@ -70,7 +70,8 @@ class PerformanceReport:
 
 
 def store_flags(*, session: Session, flags: list[Flag], bureau_of: dict[int, int], rules_version: str) -> int:
-    """Insert new flags and refresh the evidence of existing ones (a decision already taken is kept); returns new."""
+    """Insert new flags and refresh the evidence and cited rule of existing ones (a decision already taken is
+    kept); returns how many are new."""
     existing = {
         (f.order_id, f.kind): f
         for f in session.exec(
@@ -94,7 +95,9 @@ def store_flags(*, session: Session, flags: list[Flag], bureau_of: dict[int, int
             )
             new += 1
         else:
+            # Evidence, strength and the rule cited follow the latest detection; a decision stays as taken.
             row.strength, row.evidence, row.rules_version = flag.strength, flag.evidence, rules_version
+            row.source = flag.source
         session.add(row)
     return new
 

@@ -352,3 +352,20 @@ def test_each_flag_kind_reads_as_a_sentence_and_a_table(
     assert "None" not in body and "{'" not in body and "_" not in body, body
     rule = re.sub(r"<[^>]+>", " ", page.split('id="rule">')[1].split("</p>")[0])
     assert not re.search(r"\.json|project default", rule), rule
+
+
+def test_redetection_corrects_the_rule_a_stored_flag_cites(engine: Engine, world: World) -> None:
+    # A flag stored before the fix cited the networking rule for a coverage contradiction; the next
+    # detection corrects the citation and keeps the decision already taken.
+    flag_id = _coverage_flag(engine, world)
+    with Session(engine) as session:
+        row = session.get(supervision_review.AnomalyFlag, flag_id)
+        assert row is not None
+        row.source, row.decision, row.decision_note = "evidence_rules.json EV-NW2-NET", "dismissed", "已核实"
+        session.add(row)
+        session.commit()
+    _coverage_flag(engine, world)
+    with Session(engine) as session:
+        row = session.get(supervision_review.AnomalyFlag, flag_id)
+        assert row is not None and "EV-DT2-COV" in row.source and "EV-NW2-NET" not in row.source
+        assert row.decision == "dismissed"
