@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -164,8 +165,29 @@ def refresh_figures(engine: Engine, settings: Settings, now: datetime | None = N
     return len(bureau_ids)
 
 
-def detect_anomalies(engine: Engine, settings: Settings) -> int:
-    """Job (supervision): flag anomalies in every bureau's delivered diagnoses; returns the number of new flags."""
+# engine -> (data version, when) of the last detection run in this scheduler process
+_DETECTED: weakref.WeakKeyDictionary[Engine, tuple[tuple[Any, ...], datetime]] = weakref.WeakKeyDictionary()
+FULL_DETECTION_S = 3600
+
+
+def detect_anomalies(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Job (supervision, every minute): flag anomalies in every bureau's delivered diagnoses as soon as an order
+    is submitted, returned, accepted or scored (the orders' data version moved); otherwise hourly, for what
+    telemetry alone changes. Returns the number of new flags."""
+    from diagnose.services import data_version
+
+    now = now or datetime.now(UTC)
+    with Session(engine) as session:
+        version = (*data_version.orders(session=session), *data_version.levels(session=session))
+    last = _DETECTED.get(engine)
+    if last is not None and last[0] == version and (now - last[1]).total_seconds() < FULL_DETECTION_S:
+        return 0
+    new = _detect_all(engine, settings)
+    _DETECTED[engine] = (version, now)
+    return new
+
+
+def _detect_all(engine: Engine, settings: Settings) -> int:
     try:
         model = supervision_model_store.load_model(settings.var_dir)
     except supervision_model_store.ModelArtefactError as exc:
@@ -184,6 +206,21 @@ def detect_anomalies(engine: Engine, settings: Settings) -> int:
             new += run.new
         session.commit()
     return new
+
+
+def send_notifications(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Job: e-mail the notifications not yet sent, when SMTP is configured; returns how many were sent."""
+    from diagnose.services import notifications
+
+    config = notifications.SmtpConfig.of(settings)
+    if config is None:
+        return 0
+    with Session(engine) as session:
+        sent = notifications.send_pending(
+            session=session, config=config, public_url=settings.public_url, now=now
+        )
+        session.commit()
+    return sent
 
 
 def monthly_summaries(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
@@ -243,11 +280,12 @@ JOBS: list[JobSpec] = [
     # Cheap when nothing changed (a few index look-ups); after a change, the figures are built here first.
     JobSpec("refresh_figures", refresh_figures, 10),
     JobSpec("refresh_planner_statistics", refresh_planner_statistics, 6 * 3600),
-    JobSpec("detect_anomalies", detect_anomalies, 3600),
+    JobSpec("detect_anomalies", detect_anomalies, 60),  # cheap unless an order or result changed
     # Idempotent: every 6 hours it regenerates last month's summary until the month's figures settle.
     JobSpec("monthly_summaries", monthly_summaries, 6 * 3600),
     JobSpec("checkpoint_audit_chain", checkpoint_audit_chain, lambda s: 60 * s.audit_checkpoint_interval_min),
     JobSpec("prune_login_throttle", prune_login_throttle, 3600),
+    JobSpec("send_notifications", send_notifications, 30),
 ]
 
 

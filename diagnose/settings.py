@@ -222,6 +222,17 @@ class Settings(BaseSettings):
         description="prometheus-client multi-process folder for gunicorn workers; "
         "empty means <var_dir>/prometheus (emptied when `diagnose serve` starts).",
     )
+    smtp_host: str = Field(
+        "", description="SMTP server for notification e-mails; empty: notifications are in-app only."
+    )
+    smtp_port: int = Field(25, description="SMTP port (587 with STARTTLS, 465 with implicit TLS).")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        "none", description="How the SMTP connection is secured: none, STARTTLS, or implicit TLS."
+    )
+    smtp_user: str = Field("", description="SMTP login (empty: no authentication).")
+    smtp_password: str = Field("", description="SMTP password; never logged or shown.")
+    smtp_from: str = Field("noreply@diagnose.local", description="Sender address of notification e-mails.")
+    smtp_timeout_s: float = Field(10.0, description="Seconds before an SMTP connection attempt gives up.")
     simulate_rate_hz: float = Field(1.0, description="Simulator: messages per device per second.")
 
     @model_validator(mode="after")

@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from diagnose.models import DiagnosisOrder, OrderStatus, ProcurementBatch, Result, User
+from diagnose.models import DiagnosisOrder, IssuedReport, OrderStatus, ProcurementBatch, Result, User
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
-from diagnose.services import audit_log, order_staff, pool
+from diagnose.services import audit_log, notifications, order_staff, pool
 
 S = OrderStatus
 
@@ -42,6 +42,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("cancel", {S.created, S.assigned, S.scheduled}, S.cancelled, "bureau"),
         _t("confirm", {S.on_site, S.submitted, S.returned, S.accepted}, None, "enterprise"),
         _t("rate", {S.submitted, S.returned, S.accepted}, None, "enterprise"),
+        # The enterprise's word on the issued report: 确认, or 异议 with a reason (the bureau sees it).
+        _t("accept_report", {S.submitted, S.accepted}, None, "enterprise"),
+        _t("dispute_report", {S.submitted, S.accepted}, None, "enterprise"),
     )
 }
 EDITABLE = frozenset({S.scheduled, S.on_site, S.returned})  # the questionnaire can be filled in these
@@ -77,10 +80,16 @@ def allowed_actions(status: str, role: str) -> list[str]:
     return [t.action for t in TRANSITIONS.values() if t.role == role and status in t.sources]
 
 
-def offered_actions(order: DiagnosisOrder, role: str) -> list[str]:
+def offered_actions(order: DiagnosisOrder, role: str, *, report_issued: bool = False) -> list[str]:
     """Pure: the actions worth offering on this order: allowed ones, minus those already done for good
-    (the visit confirmed once stays confirmed)."""
-    return [a for a in allowed_actions(order.status, role) if not (a == "confirm" and order.confirmed_at)]
+    (the visit confirmed once stays confirmed; a report accepted stays accepted, a dispute may still be
+    withdrawn by accepting) and the report verdicts before a report is issued."""
+    done = {
+        "confirm": order.confirmed_at is not None,
+        "accept_report": not report_issued or order.report_verdict == "accepted",
+        "dispute_report": not report_issued or order.report_verdict is not None,
+    }
+    return [a for a in allowed_actions(order.status, role) if not done.get(a, False)]
 
 
 def is_party(order: DiagnosisOrder, user: User) -> bool:
@@ -141,6 +150,16 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
         raise FieldError("confirmed_at", "the visit is already confirmed")
     if action == "rate" and (inputs.rating is None or not 1 <= inputs.rating <= 5):
         raise FieldError("rating", "the rating is 1 to 5")
+    if action in ("accept_report", "dispute_report"):
+        issued = session.exec(select(IssuedReport.id).where(IssuedReport.order_id == order.id)).first()
+        if issued is None:
+            raise FieldError("report", "no report has been issued yet")
+        if order.report_verdict == "accepted":
+            raise FieldError("report_verdict", "the report is already accepted")
+        if action == "dispute_report" and order.report_verdict == "disputed":
+            raise FieldError("report_verdict", "the report is already disputed")
+        if action == "dispute_report" and not inputs.reason.strip():
+            raise FieldError("reason", "give the reason for the dispute")
 
 
 def _apply_fields(
@@ -162,6 +181,10 @@ def _apply_fields(
         order.confirmed_at = now
     elif action == "rate":
         order.rating, order.rating_comment = inputs.rating, inputs.comment.strip() or None
+    elif action in ("accept_report", "dispute_report"):
+        order.report_verdict = "accepted" if action == "accept_report" else "disputed"
+        order.report_verdict_reason = inputs.reason.strip() or None
+        order.report_verdict_at = now
 
 
 def apply(
@@ -204,4 +227,6 @@ def apply(
         entity_id=order.id,
         detail=detail,
     )
+    # The people named on the order are told (assign, return, accept, the enterprise's word on the report).
+    notifications.notify(session=session, order=order, event=action, actor=actor, detail=inputs.reason)
     return order

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from diagnose.models import DiagnosisOrder, User
 from diagnose.models.base import utcnow
 from diagnose.models.reports import IssuedReport
-from diagnose.services import audit_log
+from diagnose.services import audit_log, notifications
 from reports.assemble import assemble
 from reports.data import ReportData, Stamp, content_sha256, from_dict, to_dict
 from reports.render import check_lang, render_pdf
@@ -136,6 +136,7 @@ def issue_report(
             "pdf_sha256": row.pdf_sha256,
         },
     )
+    notifications.notify(session=session, order=order, event="issue", actor=actor)  # the parties are told
     return row
 
 

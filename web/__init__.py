@@ -89,6 +89,7 @@ def create_app(
         bureau,
         connection_check,
         enterprise,
+        notifications,
         orders,
         plant,
         plant_records,
@@ -113,6 +114,7 @@ def create_app(
         verify.bp,
         policies.bp,
         connection_check.bp,
+        notifications.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -133,7 +133,7 @@ def edit_user(user_id: int) -> str | Response:
 
 
 def _person(user: User) -> dict[str, str]:
-    return {"full_name": user.full_name, "title": user.title, "phone": user.phone}
+    return {"full_name": user.full_name, "title": user.title, "phone": user.phone, "email": user.email}
 
 
 def _organisation_name(user: User) -> str:

@@ -202,7 +202,12 @@ def account() -> str | tuple[str, int] | Response:
         db.commit()
         flash(_("Saved."), "ok")
         return redirect(url_for("auth.account"))
-    person = {"full_name": g.user.full_name, "title": g.user.title, "phone": g.user.phone}
+    person = {
+        "full_name": g.user.full_name,
+        "title": g.user.title,
+        "phone": g.user.phone,
+        "email": g.user.email,
+    }
     return render_template("auth/account.html", form=person)
 
 

@@ -209,7 +209,10 @@ def new_order() -> str | Response:
             flash(_("Order %(number)s created.", number=order.number), "ok")
             return redirect(url_for("orders.show_order", order_id=order.id))
     bureau = db.get(Bureau, g.user.bureau_id)
-    caps = {k: orders.fee_cap(session=db, region_code=bureau.region_code, kind=k) for k in orders.KINDS}  # type: ignore[union-attr]
+    today = china_today(utcnow())
+    caps = {
+        k: orders.fee_cap(session=db, region_code=bureau.region_code, kind=k, on=today) for k in orders.KINDS
+    }  # type: ignore[union-attr]
     return render_template(
         "bureau/new_order.html",
         enterprises=enterprises,
@@ -218,5 +221,6 @@ def new_order() -> str | Response:
             for b, _used in orders.list_batches(session=db, bureau_id=g.user.bureau_id)
         ],
         caps=caps,
+        today=today,
         form=typed(),
     ), status  # type: ignore[return-value]

@@ -56,6 +56,8 @@ ACTION_LABELS = {
     "rate": N_("Rate the service"),
     "score": N_("Scoring run"),
     "staff": N_("Name the diagnosis team"),
+    "accept_report": N_("Accept the report"),
+    "dispute_report": N_("Dispute the report"),
 }
 KIND_LABELS = {"factory": N_("Factory"), "workshop": N_("Workshop")}
 INDUSTRY_TYPE_LABELS = {"discrete": N_("Discrete manufacturing"), "process": N_("Process manufacturing")}

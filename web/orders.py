@@ -16,14 +16,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlmodel import select
 from werkzeug.wrappers import Response
 
 from diagnose import workflow
-from diagnose.models import Attachment, Bureau, Enterprise, Provider
+from diagnose.models import Attachment, Bureau, Enterprise, IssuedReport, Provider
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import ActionIn
 from diagnose.services import assessments, evidence_snapshot, order_staff, orders, peer_standing, pool
 from scoring.china_time import china_today
+from web import subsidy_reasons
 from web.auth import role_required
 from web.db import get_session
 from web.forms import parse_form
@@ -63,7 +65,14 @@ def show_order(order_id: int) -> str:
         enterprise=db.get(Enterprise, order.enterprise_id),
         bureau=db.get(Bureau, order.bureau_id),
         provider=db.get(Provider, order.provider_id) if order.provider_id else None,
-        actions=workflow.offered_actions(order, g.user.role) if workflow.is_party(order, g.user) else [],
+        actions=workflow.offered_actions(
+            order,
+            g.user.role,
+            report_issued=db.exec(select(IssuedReport.id).where(IssuedReport.order_id == order.id)).first()
+            is not None,
+        )
+        if workflow.is_party(order, g.user)
+        else [],
         pool=pool.pool_for_year(session=db, bureau_id=order.bureau_id, year=workflow.order_year(db, order))
         if g.user.role == "bureau"
         else [],
@@ -113,11 +122,13 @@ def show_result(order_id: int) -> str:
     if result is None:
         abort(404)
     settings = current_app.extensions["diagnose_settings"]
+    enterprise = db.get(Enterprise, order.enterprise_id)
     return render_template(
         "orders/result.html",
         order=order,
         result=result,
-        enterprise=db.get(Enterprise, order.enterprise_id),
+        enterprise=enterprise,
+        why=subsidy_reasons.of_result(result, enterprise),  # why ¥0 / why a line is not paid
         peers=peer_standing.standing(session=db, order=order, result=result),
         snapshot=evidence_snapshot.of_result(
             session=db, result=result, silence_timeout_s=settings.silence_timeout_s

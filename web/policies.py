@@ -7,9 +7,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import PolicyVersion
+from diagnose.models.base import utcnow
 from diagnose.services import import_files, policy_store
 from diagnose.services.import_files import ImportLimits
 from diagnose.services.orgs import ValidationError
+from scoring.china_time import china_today
 from scoring.subsidy import load_catalogue
 from web.auth import role_required
 from web.db import get_session
@@ -29,13 +31,15 @@ def _visible(rows: list[PolicyVersion]) -> list[PolicyVersion]:
 @bp.get("/")
 @role_required("admin", "bureau")
 def index() -> str:
-    """The catalogue in force (shipped and published versions) and every stored version."""
+    """The catalogue in force (shipped and published versions): each policy's title, 文号, issuer, validity and
+    whether it is in force today; and every stored version."""
     db = get_session()
     catalogue = policy_store.catalogue(session=db)
     return render_template(
         "policies/index.html",
         catalogue=catalogue,
-        in_force=sorted(policy_store.policy_versions_of(catalogue).items()),
+        in_force=policy_store.policy_rows(catalogue, china_today(utcnow())),
+        region_names={code: r.name_zh for code, r in catalogue.regions.items()},
         versions=_visible(policy_store.versions(session=db)),
     )
 

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from diagnose.models.base import utcnow
 from diagnose.schemas.supervision import FlagReview, OutcomeCreate
-from diagnose.services import orders, supervision_export, supervision_review
+from diagnose.services import orders, supervision_export, supervision_flag_view, supervision_review
 from scoring.china_time import china_today
 from web.auth import role_required
 from web.db import get_session
@@ -78,11 +78,16 @@ def show_provider(provider_id: int) -> str:
 @bp.get("/flags")
 @role_required("bureau")
 def list_flags() -> str:
-    """Anomaly flags on orders in the bureau's regions: open, decided or all."""
+    """Anomaly flags on orders in the bureau's regions: open, decided or all; and the reports their
+    enterprises dispute."""
     status = request.args.get("status", "open")
     status = status if status in STATUSES else "open"
-    flags = supervision_review.list_flags(session=get_session(), bureau_id=g.user.bureau_id, status=status)
-    return render_template("supervision/flags.html", flags=flags, status=status, statuses=STATUSES)
+    db = get_session()
+    flags = supervision_review.list_flags(session=db, bureau_id=g.user.bureau_id, status=status)
+    disputed = supervision_review.disputed_reports(session=db, bureau_id=g.user.bureau_id)
+    return render_template(
+        "supervision/flags.html", flags=flags, status=status, statuses=STATUSES, disputed=disputed
+    )
 
 
 def _load_flag(flag_id: int):  # type: ignore[no-untyped-def]
@@ -97,7 +102,14 @@ def _load_flag(flag_id: int):  # type: ignore[no-untyped-def]
 def show_flag(flag_id: int) -> str:
     """A flag's evidence and the review form."""
     flag, order, enterprise = _load_flag(flag_id)
-    return render_template("supervision/flag.html", flag=flag, order=order, enterprise=enterprise, form={})
+    return _flag_page(flag, order, enterprise, {})
+
+
+def _flag_page(flag, order, enterprise, form) -> str:  # type: ignore[no-untyped-def]
+    view = supervision_flag_view.describe(session=get_session(), bureau_id=g.user.bureau_id, flag=flag)
+    return render_template(
+        "supervision/flag.html", flag=flag, view=view, order=order, enterprise=enterprise, form=form
+    )
 
 
 @bp.post("/flags/<int:flag_id>/review")
@@ -112,9 +124,7 @@ def review_flag(flag_id: int) -> Response | tuple[str, int]:
     except ValueError as exc:
         db.rollback()
         flash(not_saved(exc), "error")
-        return render_template(
-            "supervision/flag.html", flag=flag, order=order, enterprise=enterprise, form=typed()
-        ), 400
+        return _flag_page(flag, order, enterprise, typed()), 400
     db.commit()
     flash(_("Decision recorded."), "info")
     return redirect(url_for("supervision.show_flag", flag_id=flag_id))
@@ -185,6 +195,54 @@ def export_league(fmt: str) -> Response:
         mimetype = "text/csv; charset=utf-8"
     else:
         body = supervision_export.to_xlsx_bytes(supervision_export.HEADERS, rows, "服务商绩效")
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+def _subsidy_args() -> tuple[int, frozenset[int]]:
+    """?year= (default this year) and ?unlisted=ID… (providers not on the city's solution-provider list)."""
+    this_year = china_today(utcnow()).year
+    try:
+        year = int(request.args.get("year", this_year))
+    except ValueError:
+        year = this_year
+    year = year if 2000 <= year <= this_year + 1 else this_year
+    unlisted = frozenset(int(v) for v in request.args.getlist("unlisted") if v.isdigit())
+    return year, unlisted
+
+
+@bp.get("/provider-subsidy")
+@role_required("bureau")
+def provider_subsidy() -> str:
+    """Each provider of the bureau's pool under Changzhou 常工信综合〔2021〕62号 clause 7 for a year, from the
+    platform's own orders: figures, amount, and why nothing is paid."""
+    year, unlisted = _subsidy_args()
+    page = supervision_review.provider_subsidy_page(
+        session=get_session(), bureau_id=g.user.bureau_id, year=year, unlisted=unlisted
+    )
+    return render_template("supervision/provider_subsidy.html", page=page, year=year, unlisted=unlisted)
+
+
+@bp.get("/provider-subsidy.<fmt>")
+@role_required("bureau")
+def export_provider_subsidy(fmt: str) -> Response:
+    """The provider-subsidy table as CSV (UTF-8 with BOM) or XLSX."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    year, unlisted = _subsidy_args()
+    page = supervision_review.provider_subsidy_page(
+        session=get_session(), bureau_id=g.user.bureau_id, year=year, unlisted=unlisted
+    )
+    rows = supervision_export.provider_subsidy_rows(page)
+    headers = supervision_export.PROVIDER_SUBSIDY_HEADERS
+    name = f"provider-subsidy-{year}.{fmt}"
+    if fmt == "csv":
+        body = supervision_export.to_csv_bytes(headers, rows)
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        body = supervision_export.to_xlsx_bytes(headers, rows, "服务商补贴")
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}

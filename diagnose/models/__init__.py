@@ -21,6 +21,7 @@ from diagnose.models.evidence import (
 )
 from diagnose.models.figures import FigureCache
 from diagnose.models.jobs import JobWatermark
+from diagnose.models.notifications import Notification
 from diagnose.models.orgs import (
     Bureau,
     BureauProvider,
@@ -67,6 +68,7 @@ __all__ = [
     "IssuedReport",
     "JobWatermark",
     "LoginThrottle",
+    "Notification",
     "OrderStaffMember",
     "OrderStatus",
     "PayloadProfileChoice",

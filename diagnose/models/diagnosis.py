@@ -69,6 +69,10 @@ class DiagnosisOrder(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     accepted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # The enterprise's word on the issued report (确认 / 异议 with a reason); None until it gives one.
+    report_verdict: str | None = Field(default=None, max_length=16)  # accepted | disputed
+    report_verdict_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    report_verdict_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 

@@ -101,6 +101,7 @@ class User(SQLModel, table=True):
     full_name: str = Field(default="", max_length=64)  # 姓名
     title: str = Field(default="", max_length=64)  # 职务, e.g. 高级咨询师
     phone: str = Field(default="", max_length=32)  # a mobile or landline number, as typed (checked)
+    email: str = Field(default="", max_length=254)  # where notifications are e-mailed (when SMTP is set)
     role: str = Field(max_length=16)
     bureau_id: int | None = Field(default=None, foreign_key="bureau.id")
     provider_id: int | None = Field(default=None, foreign_key="provider.id")

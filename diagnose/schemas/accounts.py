@@ -51,6 +51,18 @@ def check_phone(value: str) -> str:
     return phone
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def check_email(value: str) -> str:
+    """The address trimmed, or ValueError; '' (none) is allowed."""
+    email = value.strip()
+    if email and (len(email) > 254 or not _EMAIL.fullmatch(email)):
+        raise ValueError("not an e-mail address (such as name@example.cn)")
+    return email
+
+
+Email = Annotated[str, Field(default="", max_length=254, title="电子邮箱"), AfterValidator(check_email)]
 FullName = Annotated[str, Field(min_length=1, max_length=64, title="姓名")]
 JobTitle = Annotated[str, Field(default="", max_length=64, title="职务")]
 Phone = Annotated[str, Field(default="", max_length=32, title="联系电话"), AfterValidator(check_phone)]
@@ -128,8 +140,9 @@ class UserActive(In):
 
 
 class PersonForm(In):
-    """A user's 姓名, 职务 and phone: the admin's form for anyone, the account page for oneself."""
+    """A user's 姓名, 职务, phone and e-mail: the admin's form for anyone, the account page for oneself."""
 
     full_name: FullName
     title: JobTitle = ""
     phone: Phone = ""
+    email: Email = ""

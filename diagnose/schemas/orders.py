@@ -14,7 +14,17 @@ OrderStatus = Literal[
     "created", "assigned", "scheduled", "on_site", "submitted", "returned", "accepted", "cancelled"
 ]
 Action = Literal[
-    "assign", "schedule", "start_visit", "submit", "accept", "return", "cancel", "confirm", "rate"
+    "assign",
+    "schedule",
+    "start_visit",
+    "submit",
+    "accept",
+    "return",
+    "cancel",
+    "confirm",
+    "rate",
+    "accept_report",
+    "dispute_report",
 ]
 MAX_FEE_FEN = 10_000_000 * 100  # far above any cap: the caps themselves are checked by the service
 MAX_BUDGET_FEN = 20_000_000 * 100  # the column is a 32-bit INTEGER on PostgreSQL (at most 21,474,836.47 元)
@@ -98,6 +108,12 @@ class OrderOut(Out):
     confirmed: bool = Field(title="企业已确认")
     rating: int | None = Field(title="评分")
     rating_comment: str | None = Field(title="评价")
+    report_verdict: Literal["accepted", "disputed"] | None = Field(
+        default=None,
+        title="企业对报告的意见",
+        description="accepted 已确认 | disputed 有异议 | null 尚未表态",
+    )
+    report_verdict_reason: str | None = Field(default=None, title="异议理由")
     staff: StaffOut = Field(title="诊断团队")
     allowed_actions: list[Action] = Field(title="可执行操作")
 

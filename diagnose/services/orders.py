@@ -23,9 +23,11 @@ from diagnose.models import (
     Region,
     User,
 )
+from diagnose.models.base import utcnow
 from diagnose.services import audit_log, data_version, orgs, versioned_cache
 from diagnose.services.order_staff import OrderStaff, staff_of
 from diagnose.services.orgs import ValidationError
+from scoring.china_time import china_today
 
 __all__ = ["OrderStaff", "staff_of"]  # an order's people (diagnose.services.order_staff), read from here too
 
@@ -43,10 +45,22 @@ SORTS = {
 
 @dataclass(frozen=True)
 class FeeCap:
-    """The highest fee for an order kind in a region, with the rule it comes from."""
+    """The highest fee for an order kind in a region, with the rule it comes from and that rule's validity
+    (no policy: the project default, used where no policy in force states a cap)."""
 
     max_fen: int
     source: str
+    policy: str | None = None
+    number: str = ""
+    valid_from: date | None = None
+    valid_to: date | None = None
+    region: str = "default"
+
+    def in_force(self, on: date) -> bool:
+        """Whether the cap's policy is in force on that day (the default always is)."""
+        return (self.valid_from is None or self.valid_from <= on) and (
+            self.valid_to is None or on <= self.valid_to
+        )
 
 
 @dataclass(frozen=True)
@@ -65,20 +79,36 @@ class Page:
 
 
 @cache
-def _caps() -> dict[tuple[str, str], FeeCap]:
+def _caps() -> dict[tuple[str, str], list[FeeCap]]:
     raw = json.loads(resources.files("diagnose.services").joinpath("fee_caps.json").read_text("utf-8"))
-    return {(c["region"], c["kind"]): FeeCap(int(c["max_fen"]), c["source"]) for c in raw["caps"]}
+    caps: dict[tuple[str, str], list[FeeCap]] = {}
+    for c in raw["caps"]:
+        caps.setdefault((c["region"], c["kind"]), []).append(
+            FeeCap(
+                int(c["max_fen"]),
+                c["source"],
+                policy=c.get("policy"),
+                number=c.get("number", ""),
+                valid_from=date.fromisoformat(c["valid_from"]) if c.get("valid_from") else None,
+                valid_to=date.fromisoformat(c["valid_to"]) if c.get("valid_to") else None,
+                region=c["region"],
+            )
+        )
+    return caps
 
 
-def fee_cap(*, session: Session, region_code: str, kind: str) -> FeeCap:
-    """The cap for this kind in the region, inherited from the nearest ancestor that has one."""
+def fee_cap(*, session: Session, region_code: str, kind: str, on: date | None = None) -> FeeCap:
+    """The cap for this kind in the region on that day (default today, China time): from the policy in force
+    for the region or its nearest ancestor; the project default where no policy in force states one."""
+    day = on or china_today(utcnow())
     code: str | None = region_code
     while code is not None:
-        if (code, kind) in _caps():
-            return _caps()[(code, kind)]
+        for cap in _caps().get((code, kind), []):
+            if cap.in_force(day):
+                return cap
         region = session.get(Region, code)
         code = region.parent_code if region else None
-    return _caps()[("default", kind)]
+    return _caps()[("default", kind)][0]
 
 
 def bureau_regions(*, session: Session, user: User) -> set[str]:

@@ -222,7 +222,14 @@ def create_user(
 
 
 def update_person(
-    *, session: Session, actor: User, user: User, full_name: str, title: str = "", phone: str = ""
+    *,
+    session: Session,
+    actor: User,
+    user: User,
+    full_name: str,
+    title: str = "",
+    phone: str = "",
+    email: str | None = None,
 ) -> User:
     """Record a user's 姓名, 职务 and phone (an admin for anyone, a user for themselves).
 
@@ -231,14 +238,15 @@ def update_person(
     if actor.role != "admin" and actor.id != user.id:
         raise ValidationError("", "only an administrator or the user may change this", code="forbidden")
     full_name, title, phone = _person(full_name, title, phone, name_required=True)
+    email = user.email if email is None else email.strip()  # None: the form did not show the field
     changed = {
         field: value
-        for field, value in (("full_name", full_name), ("title", title), ("phone", phone))
+        for field, value in (("full_name", full_name), ("title", title), ("phone", phone), ("email", email))
         if getattr(user, field) != value
     }
     if not changed:
         return user
-    user.full_name, user.title, user.phone = full_name, title, phone
+    user.full_name, user.title, user.phone, user.email = full_name, title, phone, email
     session.add(user)
     session.flush()
     audit_log.record(
@@ -249,8 +257,9 @@ def update_person(
         entity_id=user.id,
         detail={
             "username": user.username,
-            **{k: v for k, v in changed.items() if k != "phone"},
+            **{k: v for k, v in changed.items() if k not in ("phone", "email")},
             **({"phone_changed": True} if "phone" in changed else {}),
+            **({"email_changed": True} if "email" in changed else {}),
         },
     )
     return user

@@ -7,6 +7,7 @@ catalogue version and the policy versions it used, so an old plan can be re-run 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from diagnose.services import audit_log
 from diagnose.services.orgs import ValidationError
 from scoring.subsidy import Catalogue, CatalogueError, build_catalogue, importing, load_catalogue
 from scoring.subsidy.catalogue import reference_documents, shipped_documents
+from scoring.subsidy.explain_zh import ISSUERS
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,60 @@ def catalogue_of(*, session: Session, policy_versions: Mapping[str, str]) -> Cat
             raise ValidationError("policy_versions", f"{policy_id} {label} is not stored")
         docs.extend(_documents([row]))
     return build_catalogue(docs, *reference_documents())
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """One policy as the policies page lists it."""
+
+    id: str
+    title: str
+    number: str
+    issuer: str
+    region_name: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    status: str  # in_force | expired | not_yet
+    version: str
+    applies_by: str
+
+
+def issuers() -> dict[str, str]:
+    """{policy id: 发文机关} of the shipped policies, as the report's citations name them."""
+    return dict(ISSUERS)
+
+
+def policy_status(valid_from: dt.date, valid_to: dt.date | None, today: dt.date) -> str:
+    """现行 / 已失效 / 未生效 on a day: 'in_force', 'expired' or 'not_yet'."""
+    if today < valid_from:
+        return "not_yet"
+    if valid_to is not None and today > valid_to:
+        return "expired"
+    return "in_force"
+
+
+def policy_rows(cat: Catalogue, today: dt.date) -> list[PolicyRow]:
+    """Every policy of the catalogue with its title, 文号, issuer, region, validity and status today."""
+    names = issuers()
+    rows = []
+    for p in cat.policies:
+        region = cat.regions.get(p.region)
+        rows.append(
+            PolicyRow(
+                id=p.id,
+                title=p.title,
+                number=p.number,
+                issuer=names.get(p.id, ""),
+                region_name=region.name_zh if region else p.region,
+                valid_from=p.valid_from,
+                valid_to=p.valid_to,
+                status=policy_status(p.valid_from, p.valid_to, today),
+                version=p.version,
+                applies_by=p.applies_by,
+            )
+        )
+    order = {"in_force": 0, "not_yet": 1, "expired": 2}
+    return sorted(rows, key=lambda r: (order[r.status], r.region_name, r.id))
 
 
 def policy_versions_of(cat: Catalogue) -> dict[str, str]:

@@ -7,7 +7,7 @@ import io
 from collections.abc import Sequence
 from decimal import Decimal
 
-from diagnose.services.supervision_review import PerformanceReport
+from diagnose.services.supervision_review import PerformanceReport, ProviderSubsidyPage
 from scoring.subsidy import fen_to_cny
 
 HEADERS = (
@@ -70,6 +70,49 @@ def league_rows(report: PerformanceReport) -> list[list[Cell]]:
             ]
         )
     return rows
+
+
+PROVIDER_SUBSIDY_HEADERS = (
+    "服务商",
+    "年度",
+    "列入本市解决方案供应商名单",
+    "本地合同金额（元）",
+    "服务本地企业数",
+    "开票销售金额（元）",
+    "订单数",
+    "可获补贴（元）",
+    "未获补贴的原因",
+    "测算说明",
+    "政策依据",
+)
+STATUS_ZH = {
+    "paid": "可获得",
+    "not_eligible": "不符合条件",
+    "out_of_force": "不在有效期",
+    "not_computable": "仅规定上限",
+    "superseded": "就高不重复",
+    "excluded": "同年互斥",
+}
+
+
+def provider_subsidy_rows(page: ProviderSubsidyPage) -> list[list[Cell]]:
+    """One row per provider: clause 7's figures, the amount (yuan, exact), why not paid, the citation."""
+    return [
+        [
+            r.provider.name,
+            r.figures.year,
+            "是" if r.listed else "否",
+            Decimal(fen_to_cny(r.figures.local_contract_fen)),
+            r.figures.local_enterprises,
+            Decimal(fen_to_cny(r.figures.invoiced_fen)),
+            r.figures.orders,
+            Decimal(fen_to_cny(r.line.amount_fen)),
+            r.reason_zh,
+            r.explanation_zh,
+            r.citation_zh,
+        ]
+        for r in page.rows
+    ]
 
 
 def to_csv_bytes(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:

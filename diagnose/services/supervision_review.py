@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from diagnose.models import (
     AnomalyFlag,
     Bureau,
+    BureauProvider,
     DiagnosisOrder,
     Enterprise,
     EnterpriseOutcome,
@@ -26,7 +27,7 @@ from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log, data_version, supervision_records, versioned_cache
 from scoring.china_time import china_today
-from scoring.subsidy import Line, load_catalogue
+from scoring.subsidy import Line, evaluate, load_catalogue
 from scoring.supervision import (
     AnomalyModel,
     BatchUse,
@@ -69,7 +70,8 @@ class PerformanceReport:
 
 
 def store_flags(*, session: Session, flags: list[Flag], bureau_of: dict[int, int], rules_version: str) -> int:
-    """Insert new flags and refresh the evidence of existing ones (a decision already taken is kept); returns new."""
+    """Insert new flags and refresh the evidence and cited rule of existing ones (a decision already taken is
+    kept); returns how many are new."""
     existing = {
         (f.order_id, f.kind): f
         for f in session.exec(
@@ -93,7 +95,9 @@ def store_flags(*, session: Session, flags: list[Flag], bureau_of: dict[int, int
             )
             new += 1
         else:
+            # Evidence, strength and the rule cited follow the latest detection; a decision stays as taken.
             row.strength, row.evidence, row.rules_version = flag.strength, flag.evidence, rules_version
+            row.source = flag.source
         session.add(row)
     return new
 
@@ -170,6 +174,18 @@ def list_flags(
         statement = statement.where(AnomalyFlag.provider_id == provider_id)
     rows = session.exec(statement.order_by(col(AnomalyFlag.kind), col(AnomalyFlag.strength).desc())).all()
     return [(f, o, e) for f, o, e in rows]
+
+
+def disputed_reports(*, session: Session, bureau_id: int) -> list[tuple[DiagnosisOrder, Enterprise]]:
+    """Orders in the bureau's regions whose enterprise disputed the issued report, latest first."""
+    regions = supervision_records.bureau_scope(session=session, bureau_id=bureau_id)
+    rows = session.exec(
+        select(DiagnosisOrder, Enterprise)
+        .join(Enterprise, col(Enterprise.id) == DiagnosisOrder.enterprise_id)
+        .where(col(Enterprise.region_code).in_(regions), DiagnosisOrder.report_verdict == "disputed")
+        .order_by(col(DiagnosisOrder.report_verdict_at).desc())
+    ).all()
+    return [(o, e) for o, e in rows]
 
 
 def get_flag(
@@ -370,6 +386,76 @@ def provider_subsidies(
         line = clause7_line(figures, provider.region_code, catalogue, listed=provider.id not in unlisted)
         out.append((provider, figures, line))
     return out
+
+
+@dataclass(frozen=True)
+class ProviderSubsidyRow:
+    """One provider's clause 7 year as the bureau's page and export show it, the verdict in Chinese."""
+
+    provider: Provider
+    figures: ProviderYear
+    line: Line
+    explanation_zh: str
+    reason_zh: str  # why nothing is paid ('' when paid)
+    citation_zh: str
+    listed: bool
+
+
+@dataclass(frozen=True)
+class ProviderSubsidyPage:
+    """A bureau's provider-subsidy view: whether the city policy covers its region, and its providers' rows."""
+
+    covered: bool
+    city_name: str
+    rows: list[ProviderSubsidyRow]
+
+
+def provider_subsidy_page(
+    *,
+    session: Session,
+    bureau_id: int,
+    year: int,
+    unlisted: frozenset[int] = frozenset(),
+    city: str = CHANGZHOU,
+) -> ProviderSubsidyPage:
+    """The providers of the bureau's pool with their clause 7 verdict for the year (figures city-wide, as the
+    clause counts them). A bureau outside the city sees no rows: the policy does not cover its region."""
+    from scoring.subsidy import parse_plan
+    from scoring.subsidy.explain_zh import citation_zh, explain_zh
+    from scoring.subsidy.why_zh import line_reason_zh
+    from scoring.supervision import subsidy_plan
+
+    bureau = session.get(Bureau, bureau_id)
+    catalogue = load_catalogue()
+    region = catalogue.regions.get(city)
+    city_name = region.name_zh if region else city
+    local = supervision_records.bureau_scope_of_region(session=session, code=city)
+    if bureau is None or bureau.region_code not in local:
+        return ProviderSubsidyPage(False, city_name, [])
+    pool_ids = set(
+        session.exec(select(BureauProvider.provider_id).where(BureauProvider.bureau_id == bureau_id)).all()
+    )
+    rows = []
+    for provider, figures, line in provider_subsidies(
+        session=session, year=year, unlisted=unlisted, city=city
+    ):
+        if provider.id not in pool_ids:
+            continue
+        listed = provider.id not in unlisted
+        plan = parse_plan(subsidy_plan(figures, provider.region_code, listed=listed), catalogue)
+        result = evaluate(plan, catalogue)
+        rows.append(
+            ProviderSubsidyRow(
+                provider=provider,
+                figures=figures,
+                line=line,
+                explanation_zh=explain_zh(line, result, plan, catalogue),
+                reason_zh=line_reason_zh(line, result, plan, catalogue),
+                citation_zh=citation_zh(catalogue.clause(line.clause_id)),
+                listed=listed,
+            )
+        )
+    return ProviderSubsidyPage(True, city_name, rows)
 
 
 OUTCOME_KINDS = ("retrofit", "recognition")

@@ -67,7 +67,9 @@ def claims_contradicted(record: DiagnosisRecord, rules: AuditRules) -> list[Flag
         "never_seen": list(ev.never_seen),
     }
     strength = max(float(c["needs_at_least"]) - float(c["measured"]) for c in contradictions)  # type: ignore[arg-type]
-    return [_flag(record, CLAIM_CONTRADICTED, strength, evidence, rules.claims[0].source)]
+    # Cite the rules actually contradicted (a coverage contradiction cites the coverage rule), each once.
+    source = "; ".join(dict.fromkeys(str(c["source"]) for c in contradictions))
+    return [_flag(record, CLAIM_CONTRADICTED, strength, evidence, source)]
 
 
 def visit_without_telemetry(record: DiagnosisRecord, rules: AuditRules) -> list[Flag]:

@@ -27,6 +27,7 @@ def test_the_scheduler_carries_every_platform_job() -> None:
         "monthly_summaries",
         "checkpoint_audit_chain",
         "prune_login_throttle",
+        "send_notifications",
     }
     assert all(job.interval_s(Settings()) > 0 for job in jobs.JOBS)
 

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from diagnose import workflow
-from diagnose.models import AuditLog, DiagnosisOrder, OrderStatus, Role
+from diagnose.models import AuditLog, DiagnosisOrder, IssuedReport, OrderStatus, Role
 from diagnose.services import assessments, orders, orgs
 from diagnose.services.orgs import ValidationError
 from tests import factories
@@ -191,8 +191,21 @@ def test_accept_needs_the_enterprise_confirmation(parties) -> None:  # type: ign
 )
 def test_taicang_fee_caps(parties, kind: str, fee_fen: int, ok: bool) -> None:  # type: ignore[no-untyped-def]
     session = parties[0]
-    cap = orders.fee_cap(session=session, region_code="320585", kind=kind)
-    assert (fee_fen <= cap.max_fen) is ok and "太政发〔2021〕3号" in cap.source
+    cap = orders.fee_cap(session=session, region_code="320585", kind=kind, on=date(2022, 6, 1))
+    assert (fee_fen <= cap.max_fen) is ok and "太政发〔2021〕3号" in cap.source and cap.policy == "tc-2021-3"
+
+
+def test_fee_caps_follow_the_policy_in_force_on_the_day(parties) -> None:  # type: ignore[no-untyped-def]
+    session = parties[0]
+    # Taicang's own caps while 太政发〔2021〕3号 is in force; after 2023-12-31 it has lapsed and no policy in
+    # force states a cap, so the platform default applies (and says it only follows the lapsed figure).
+    during = orders.fee_cap(session=session, region_code="320585", kind="factory", on=date(2023, 12, 31))
+    after = orders.fee_cap(session=session, region_code="320585", kind="factory", on=date(2024, 1, 1))
+    assert during.policy == "tc-2021-3" and during.valid_to == date(2023, 12, 31)
+    assert after.policy is None and after.region == "default" and "已失效" in after.source
+    # Wujin never had a cap of its own: the default, never Taicang's policy as if it applied there.
+    wujin = orders.fee_cap(session=session, region_code="320412", kind="workshop", on=date(2022, 6, 1))
+    assert wujin.policy is None and wujin.max_fen == 5_000_000
 
 
 def test_batch_budget_is_not_exceeded(parties) -> None:  # type: ignore[no-untyped-def]
@@ -230,3 +243,87 @@ def test_bureau_cannot_order_outside_its_regions(parties) -> None:  # type: igno
             kind="workshop",
             fee_fen=100,
         )
+
+
+def _to_submitted(session, users, order, provider) -> None:  # type: ignore[no-untyped-def]
+    for action, role in [("assign", "bureau"), ("schedule", "provider"), ("start_visit", "provider")]:
+        if action == "schedule":
+            factories.name_lead(session, order, users["provider"])
+        workflow.apply(
+            session=session,
+            order=order,
+            action=action,
+            actor=users[role],
+            inputs=workflow.Inputs(provider_id=provider.id, visit_date=date(2026, 11, 20)),
+        )
+    assessments.run_scoring(session=session, actor=users["provider"], order=order)
+    workflow.apply(session=session, order=order, action="submit", actor=users["provider"])
+
+
+def _issue(session, order) -> None:  # type: ignore[no-untyped-def]
+    session.add(
+        IssuedReport(
+            order_id=order.id,
+            report_number=f"R-{order.number}",
+            version=1,
+            lang="zh",
+            content_sha256="0" * 64,
+            pdf_sha256="1" * 64,
+            size_bytes=9,
+            pdf=b"%PDF-1.4\n",
+            data={},
+        )
+    )
+    session.flush()
+
+
+def test_enterprise_accepts_or_disputes_the_issued_report(parties) -> None:  # type: ignore[no-untyped-def]
+    session, users, order, _batch, provider = parties
+    _to_submitted(session, users, order, provider)
+    # Nothing to judge before a report is issued: not offered, and refused if posted anyway.
+    assert "dispute_report" not in workflow.offered_actions(order, "enterprise", report_issued=False)
+    with pytest.raises(workflow.WorkflowError) as caught:
+        workflow.apply(session=session, order=order, action="accept_report", actor=users["enterprise"])
+    assert caught.value.field == "report"
+    _issue(session, order)
+    assert {"accept_report", "dispute_report"} <= set(
+        workflow.offered_actions(order, "enterprise", report_issued=True)
+    )
+    # A dispute needs its reason; only the order's own enterprise may give it.
+    with pytest.raises(workflow.WorkflowError) as caught:
+        workflow.apply(session=session, order=order, action="dispute_report", actor=users["enterprise"])
+    assert caught.value.field == "reason"
+    for other in ("enterprise_other", "bureau", "provider"):
+        with pytest.raises(workflow.WorkflowError) as caught:
+            workflow.apply(
+                session=session,
+                order=order,
+                action="dispute_report",
+                actor=users[other],
+                inputs=workflow.Inputs(reason="x"),
+            )
+        assert caught.value.code == "forbidden"
+    workflow.apply(
+        session=session,
+        order=order,
+        action="dispute_report",
+        actor=users["enterprise"],
+        inputs=workflow.Inputs(reason="设备联网率与现场不符"),
+    )
+    assert order.status == S.submitted and order.report_verdict == "disputed"
+    assert order.report_verdict_reason == "设备联网率与现场不符"
+    assert workflow.offered_actions(order, "enterprise", report_issued=True).count("dispute_report") == 0
+    # The dispute resolved, the enterprise accepts; an accepted report stays accepted.
+    workflow.apply(session=session, order=order, action="accept_report", actor=users["enterprise"])
+    assert order.report_verdict == "accepted" and order.report_verdict_reason is None
+    with pytest.raises(workflow.WorkflowError):
+        workflow.apply(
+            session=session,
+            order=order,
+            action="dispute_report",
+            actor=users["enterprise"],
+            inputs=workflow.Inputs(reason="x"),
+        )
+    timeline = orders.timeline(session=session, order=order)
+    assert [t["action"] for t in timeline][-2:] == ["dispute_report", "accept_report"]
+    assert timeline[-2]["reason"] == "设备联网率与现场不符"

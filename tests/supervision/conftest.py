@@ -115,8 +115,9 @@ def world(engine: Engine) -> World:
         e_dark = factories.enterprise(session, serial=2, name="武进天宇电机有限公司")
         e_tc = factories.enterprise(session, serial=3, region="320585", name="太仓华创纺织有限公司")
         device = factories.device(session, e_good.id or 0, "D01", name="CNC 1号", kind="CNC")
-        # It reports every 8 hours through the order (coverage counts expected samples, issue #11).
-        device.sample_interval_s = 8 * 3600
+        # It reports every hour through the order: coverage counts the slots cut from each hour that heard a
+        # sample (issue #22), so a device sampling less often than hourly can never show full coverage.
+        device.sample_interval_s = 3600
         device.created_at = datetime(2026, 3, 1, tzinfo=UTC)
         for n in range(2):
             dark = factories.device(
@@ -125,9 +126,9 @@ def world(engine: Engine) -> World:
             dark.created_at = datetime(2026, 3, 1, tzinfo=UTC)  # registered, then never heard from
         factories.device(session, e_tc.id or 0, "D01", name="织机", kind="LOOM")
         start = datetime(2026, 3, 2, 2, tzinfo=UTC)
-        for seq in range(60):
+        for seq in range(20 * 24):
             session.add(
-                Telemetry(device_id=device.id or 0, seq=seq, ts=start + timedelta(hours=8 * seq), state="RUN")
+                Telemetry(device_id=device.id or 0, seq=seq, ts=start + timedelta(hours=seq), state="RUN")
             )
         batch = ProcurementBatch(bureau_id=wujin.id, name="2026年第一批", year=2026, budget_fen=100_000_000)
         session.add(batch)

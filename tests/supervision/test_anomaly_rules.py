@@ -90,6 +90,20 @@ def test_flag_carries_evidence_and_source() -> None:
     assert "evidence_rules.json" in flag.source
 
 
+def test_a_coverage_contradiction_cites_the_coverage_rule() -> None:
+    # Networking as claimed, coverage far below the claim: the flag cites EV-DT2-COV, not the networking rule.
+    (record,) = generate_clean(1, seed=5)
+    answers = (*((rid, r) for rid, r in record.answers if rid != "DT-L2-01"), ("DT-L2-01", "1"))
+    record = replace(
+        record,
+        answers=answers,
+        evidence=replace(record.evidence, networking_rate=0.9, coverage=0.1),
+    )
+    (flag,) = [f for f in detect([record]) if f.kind == "claim_contradicted"]
+    assert [c["requirement"] for c in flag.evidence["contradictions"]] == ["DT-L2-01"]
+    assert "EV-DT2-COV" in flag.source and "EV-NW" not in flag.source
+
+
 def test_copy_flags_name_the_other_order() -> None:
     records = generate_clean(60, seed=8)
     planted = inject_duplicate_report(records, 10, 20)

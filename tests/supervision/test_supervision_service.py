@@ -179,3 +179,26 @@ def test_altered_model_artefact_is_refused(db_settings: Settings) -> None:
     path.write_bytes(path.read_bytes() + b"x")
     with pytest.raises(supervision_model_store.ModelArtefactError, match="hash"):
         supervision_model_store.load_model(db_settings.var_dir)
+
+
+def test_detect_job_raises_flags_within_a_minute_of_an_order_change(
+    engine: Engine, world: World, db_settings: Settings
+) -> None:
+    t0 = datetime(2026, 4, 3, 8, tzinfo=UTC)
+    assert jobs.detect_anomalies(engine, db_settings, now=t0) > 0
+    with Session(engine) as session:
+        for flag in session.exec(select(AnomalyFlag)).all():
+            session.delete(flag)
+        session.commit()
+    # Nothing changed a minute later: the every-minute job does not look again.
+    assert jobs.detect_anomalies(engine, db_settings, now=t0.replace(minute=1)) == 0
+    with Session(engine) as session:  # an order moves (as submitting, returning or accepting does)
+        order = session.get(DiagnosisOrder, world.dark_order)
+        assert order is not None
+        order.updated_at = utcnow()
+        session.add(order)
+        session.commit()
+    # The next minute's run sees the change and raises the dark plant's flags again.
+    assert jobs.detect_anomalies(engine, db_settings, now=t0.replace(minute=2)) > 0
+    with Session(engine) as session:
+        assert world.dark_order in {f.order_id for f in session.exec(select(AnomalyFlag)).all()}

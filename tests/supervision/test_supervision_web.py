@@ -92,7 +92,6 @@ def test_review_form_records_decision_with_csrf(
     flag_id = _flag_ids(engine, world.wujin)[0]
     url = f"/bureau/supervision/flags/{flag_id}"
     page = client.get(url).get_data(as_text=True)
-    assert "never_seen" in page or "messages_in_window" in page
     assert (
         client.post(f"{url}/review", data={"decision": "confirmed", "note": "无数据"}).status_code == 400
     )  # no CSRF
@@ -200,3 +199,173 @@ def test_bad_outcomes_are_refused_and_nothing_is_stored(
     assert response.status_code == 400
     with Session(engine) as session:
         assert len(session.exec(select(EnterpriseOutcome)).all()) == 1  # only the fixture's
+
+
+def _coverage_flag(engine: Engine, world: World) -> int:
+    """A coverage contradiction on Wujin's good order, as the rules raise it (networking as claimed)."""
+    from scoring.supervision import DiagnosisRecord, Evidence, load_rules
+    from scoring.supervision.rules import claims_contradicted
+
+    record = DiagnosisRecord(
+        order_id=world.good_order,
+        provider_id=world.provider,
+        enterprise_id=0,
+        kind="factory",
+        assigned_on=date(2026, 3, 2),
+        submitted_on=date(2026, 3, 22),
+        visit_on=None,
+        answers=(("DT-L2-01", "1"), ("NW-L2-01", "1")),
+        report_text="",
+        score=2.4,
+        evidence=Evidence(production_devices=1, devices_seen=1, networking_rate=1.0, coverage=0.1),
+    )
+    (flag,) = claims_contradicted(record, load_rules())
+    with Session(engine) as session:
+        order = session.get(supervision_review.DiagnosisOrder, world.good_order)
+        assert order is not None
+        flag = type(flag)(**{**flag.__dict__, "enterprise_id": order.enterprise_id})
+        supervision_review.store_flags(
+            session=session, flags=[flag], bureau_of={world.good_order: world.wujin}, rules_version="t"
+        )
+        session.commit()
+        stored = session.exec(
+            select(supervision_review.AnomalyFlag).where(
+                supervision_review.AnomalyFlag.order_id == world.good_order
+            )
+        ).one()
+        return stored.id or 0
+
+
+def test_flag_review_reads_as_chinese_sentences_and_tables(
+    login: Callable[[str], FlaskClient], engine: Engine, world: World
+) -> None:
+    client = login("wujin")
+    flag_id = _coverage_flag(engine, world)
+    page = client.get(f"/bureau/supervision/flags/{flag_id}").get_data(as_text=True)
+    # One sentence, then the requirement by name, the self-rating as a label, the figure with its unit,
+    # and the rule that applies: the coverage rule, not the networking one.
+    assert "自评" in page and "1 台生产设备中有 1 台" in page, page
+    assert "DT-L2-01" in page and "全部满足" in page and "数据采集覆盖率 10.0%" in page
+    assert "EV-DT2-COV" in page and "EV-NW2-NET" not in page and "25.0%" in page
+    for raw in ("contradictions", "never_seen", "{'", "evidence_rules.json", "claimed_rating"):
+        assert raw not in page, raw
+    assert f'href="/orders/{world.good_order}/result#evidence"' in page
+    # The radio buttons sit inside their labels, laid out as the rest of the site's checkboxes.
+    assert re.search(r'<label class="check"><input type="radio" name="decision" value="confirmed"', page)
+
+
+def test_every_stored_flag_kind_renders_without_raw_keys(
+    login: Callable[[str], FlaskClient], engine: Engine, world: World
+) -> None:
+    client = login("wujin")
+    for flag_id in _flag_ids(engine, world.wujin):
+        page = client.get(f"/bureau/supervision/flags/{flag_id}").get_data(as_text=True)
+        assert 'id="flag-sentence">' in page and 'id="flag-sentence"></p>' not in page
+        for raw in ("messages_in_window", "never_seen", "{'", "_"):
+            assert raw not in re.sub(r"<[^>]+>", "", page.split('id="flag-sentence"')[1].split("<form")[0]), (
+                raw
+            )
+
+
+def test_provider_subsidy_page_explains_each_providers_year(login: Callable[[str], FlaskClient]) -> None:
+    client = login("wujin")
+    page = client.get("/bureau/supervision/provider-subsidy?year=2026").get_data(as_text=True)
+    table = page.split('id="provider-subsidy"')[1].split("</table>")[0]
+    # Two Wujin orders of ¥150,000 each, assigned and accepted in 2026: far below clause 7's ¥8,000,000.
+    assert "常州智造咨询有限公司" in table and "¥300,000.00" in table and "¥0.00" in table
+    assert "未达门槛" in table and "8,000,000" in table, table
+    assert "常工信综合〔2021〕62号 第七条" in page
+    # Another year has no orders: said, not a blank table.
+    assert "没有本地订单" in client.get("/bureau/supervision/provider-subsidy?year=2025").get_data(
+        as_text=True
+    )
+    csv_response = client.get("/bureau/supervision/provider-subsidy.csv?year=2026")
+    text = csv_response.data.decode("utf-8-sig")
+    assert csv_response.data.startswith(b"\xef\xbb\xbf") and "常州智造咨询有限公司,2026,是,300000.00" in text
+    xlsx = client.get("/bureau/supervision/provider-subsidy.xlsx?year=2026&unlisted=1")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert (
+        sheet["A1"].value == "服务商"
+        and sheet["A2"].value == "常州智造咨询有限公司"
+        and sheet["C2"].value == "否"
+    )
+    assert client.get("/bureau/supervision/provider-subsidy.pdf").status_code == 404
+
+
+def test_provider_subsidy_is_the_city_bureaus_and_bureaus_only(login: Callable[[str], FlaskClient]) -> None:
+    # Taicang lies outside Changzhou: the policy does not cover it, and no Changzhou figure is shown.
+    page = login("taicang").get("/bureau/supervision/provider-subsidy?year=2026").get_data(as_text=True)
+    assert 'id="not-covered"' in page and "常州智造咨询有限公司" not in page
+    csv_text = (
+        login("taicang").get("/bureau/supervision/provider-subsidy.csv?year=2026").data.decode("utf-8-sig")
+    )
+    assert csv_text.count("\n") == 1  # the header row only
+    assert login("provider1").get("/bureau/supervision/provider-subsidy").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "claim_contradicted",
+        "visit_without_telemetry",
+        "duplicate_answers",
+        "duplicate_report",
+        "short_delivery",
+        "score_mismatch",
+        "heavy_tailoring",
+    ],
+)
+def test_each_flag_kind_reads_as_a_sentence_and_a_table(
+    login: Callable[[str], FlaskClient], engine: Engine, world: World, kind: str
+) -> None:
+    # The evidence each kind really carries: planted in generated records and found by the detector.
+    from dataclasses import replace as dc_replace
+
+    from scoring.supervision import detect, train
+    from scoring.supervision.synthetic import generate_clean
+    from tests.supervision.test_anomaly_rules import INJECTORS
+
+    records = generate_clean(120, seed=11, first_id=1000)
+    INJECTORS[kind](records, 40)
+    model = train(generate_clean(200, seed=101), random_state=0) if kind == "score_mismatch" else None
+    found = next(f for f in detect(records, model=model) if f.kind == kind)
+    with Session(engine) as session:
+        order = session.get(supervision_review.DiagnosisOrder, world.good_order)
+        assert order is not None
+        flag = dc_replace(
+            found, order_id=world.good_order, enterprise_id=order.enterprise_id, provider_id=world.provider
+        )
+        supervision_review.store_flags(
+            session=session, flags=[flag], bureau_of={world.good_order: world.wujin}, rules_version="t"
+        )
+        session.commit()
+        stored = session.exec(
+            select(supervision_review.AnomalyFlag).where(
+                supervision_review.AnomalyFlag.order_id == world.good_order,
+                supervision_review.AnomalyFlag.kind == kind,
+            )
+        ).one()
+    page = login("wujin").get(f"/bureau/supervision/flags/{stored.id}").get_data(as_text=True)
+    sentence = page.split('id="flag-sentence">')[1].split("</p>")[0].strip()
+    assert len(sentence) > 15 and not re.search(r"[A-Za-z_]{4,}", sentence), sentence
+    body = re.sub(r"<[^>]+>", " ", page.split('id="evidence"')[1].split('id="rule"')[0])
+    assert "None" not in body and "{'" not in body and "_" not in body, body
+    rule = re.sub(r"<[^>]+>", " ", page.split('id="rule">')[1].split("</p>")[0])
+    assert not re.search(r"\.json|project default", rule), rule
+
+
+def test_redetection_corrects_the_rule_a_stored_flag_cites(engine: Engine, world: World) -> None:
+    # A flag stored before the fix cited the networking rule for a coverage contradiction; the next
+    # detection corrects the citation and keeps the decision already taken.
+    flag_id = _coverage_flag(engine, world)
+    with Session(engine) as session:
+        row = session.get(supervision_review.AnomalyFlag, flag_id)
+        assert row is not None
+        row.source, row.decision, row.decision_note = "evidence_rules.json EV-NW2-NET", "dismissed", "已核实"
+        session.add(row)
+        session.commit()
+    _coverage_flag(engine, world)
+    with Session(engine) as session:
+        row = session.get(supervision_review.AnomalyFlag, flag_id)
+        assert row is not None and "EV-DT2-COV" in row.source and "EV-NW2-NET" not in row.source
+        assert row.decision == "dismissed"

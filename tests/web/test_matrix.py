@@ -319,6 +319,20 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         ui_role("bureau", 400, 404),
     ),
     ("supervision.export_league", "GET"): ("/bureau/supervision/export.csv", None, ui_role("bureau")),
+    # The provider subsidy: bureaus only; Taicang lies outside Changzhou and is told so (200, no rows).
+    ("supervision.provider_subsidy", "GET"): (
+        "/bureau/supervision/provider-subsidy",
+        None,
+        ui_role("bureau"),
+    ),
+    ("supervision.export_provider_subsidy", "GET"): (
+        "/bureau/supervision/provider-subsidy.csv",
+        None,
+        ui_role("bureau"),
+    ),
+    # Everyone logged in has their own notifications (no ids in the URL: nothing of another's to reach).
+    ("notifications.index", "GET"): ("/notifications", None, codes(200, anon=302)),
+    ("notifications.mark_read", "POST"): ("/notifications/read", None, codes(302)),
     # Policy versions: the admin and bureaus; the draft is Wujin's, so the Taicang bureau gets 404.
     ("policies.index", "GET"): (
         "/policies/",

@@ -36,6 +36,9 @@ SCREENS = [
     ("bureau", "/bureau/supervision/outcomes"),
     ("bureau", "/bureau/supervision/flags/{f}"),
     ("bureau", "/bureau/supervision/providers/{p}"),
+    ("bureau", "/bureau/supervision/provider-subsidy"),
+    ("bureau", "/policies/"),
+    ("enterprise", "/notifications"),
     ("anon", "/login"),
 ]
 

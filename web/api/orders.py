@@ -80,6 +80,8 @@ def order_out(order: DiagnosisOrder, enterprise: Enterprise | None = None) -> Or
         confirmed=order.confirmed_at is not None,
         rating=order.rating,
         rating_comment=order.rating_comment,
+        report_verdict=order.report_verdict,  # type: ignore[arg-type]
+        report_verdict_reason=order.report_verdict_reason,
         staff=staff_out(order),
         allowed_actions=workflow.allowed_actions(order.status, g.user.role)  # type: ignore[arg-type]
         if workflow.is_party(order, g.user)
