@@ -142,6 +142,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(yuan, "yuan")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(cn_time, "cn_time")
+    app.add_template_filter(weekday_label, "weekday_label")
     for name, function in (
         ("figure_text", figure_words),
         ("figure_status", figure_status),
@@ -176,6 +177,33 @@ FLAG_DECISION_LABELS = {
     "confirmed": N_("Confirmed: not a real diagnosis"),
     "dismissed": N_("Dismissed: explained"),
 }
+WEEKDAYS = (  # 0 = Monday, as the calendar stores them
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
+CALENDAR_KIND_LABELS = {"shift": N_("Shift"), "break": N_("Planned break"), "holiday": N_("Day off")}
+
+
+def weekday_label(number: int | None) -> str:
+    """0 → 星期一 … 6 → 星期日 ('—' for none)."""
+    return "—" if number is None or not 0 <= number <= 6 else translated(WEEKDAYS[number])
+
+
+def calendar_rule_words(rule: object) -> str:
+    """A calendar rule as the page names it: 班次 星期一 08:00–16:00（早班）, 休息日 2026-10-01."""
+    kind = translated(CALENDAR_KIND_LABELS.get(rule.kind, rule.kind))  # type: ignore[attr-defined]
+    day = rule.day  # type: ignore[attr-defined]
+    when = f"{day.isoformat()} {weekday_label(day.weekday())}" if day else weekday_label(rule.weekday)  # type: ignore[attr-defined]
+    times = f" {rule.start}–{rule.end}" if rule.start else ""  # type: ignore[attr-defined]
+    label = f"（{rule.label}）" if rule.label else ""  # type: ignore[attr-defined]
+    return f"{kind} {when}{times}{label}"
+
+
 OUTCOME_KIND_LABELS = {
     "retrofit": N_("Retrofit project"),
     "recognition": N_("Recognition"),
@@ -195,6 +223,7 @@ LABEL_FILTERS = {  # {{ code|state_label }}
     "flag_decision_label": FLAG_DECISION_LABELS,
     "outcome_kind_label": OUTCOME_KIND_LABELS,
     "tailoring_reason_label": TAILORING_REASON_LABELS,
+    "calendar_kind_label": CALENDAR_KIND_LABELS,
 }
 
 
