@@ -35,10 +35,13 @@
 
   /* ---- an old link to a requirement or sub-domain (…/questionnaire#req-X) opens the page that holds it ---- */
   var qHead = document.getElementById("q-head");
-  var wanted = /^#(req|sub)-([A-Za-z0-9_.-]{1,32})$/.exec(window.location.hash);
-  if (qHead && wanted && !document.getElementById(window.location.hash.slice(1))) {
-    window.location.replace(window.location.pathname + "?" + wanted[1] + "=" + encodeURIComponent(wanted[2]) + window.location.hash);
-  }
+  var openHeld = function () {
+    var wanted = /^#(req|sub)-([A-Za-z0-9_.-]{1,32})$/.exec(window.location.hash);
+    if (wanted && !document.getElementById(window.location.hash.slice(1))) {
+      window.location.replace(window.location.pathname + "?" + wanted[1] + "=" + encodeURIComponent(wanted[2]) + window.location.hash);
+    }
+  };
+  if (qHead) { openHeld(); window.addEventListener("hashchange", openHeld); }
 
   /* ---- questionnaire: every answer is POSTed as typed (debounced); unsent ones wait in localStorage ---- */
   var form = document.getElementById("questionnaire");
