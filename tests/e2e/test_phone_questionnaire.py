@@ -28,6 +28,7 @@ OFFSCREEN = """() => {
   const w = window.innerWidth;
   return [...document.querySelectorAll('main a, main button, main select, main textarea, main summary,'
       + ' main input:not([type=hidden]):not(.photo-input)')]
+    .filter(e => e.checkVisibility({visibilityProperty: true}))
     .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; })
     .filter(e => { const r = e.getBoundingClientRect(); return r.right > w + 1 || r.left < -1; })
     .map(e => `${e.tagName} "${(e.textContent || e.name || '').trim().slice(0, 24)}" ${Math.round(e.getBoundingClientRect().left)}..${Math.round(e.getBoundingClientRect().right)}`);
@@ -138,6 +139,7 @@ def test_provider_fills_the_questionnaire_sub_domain_by_sub_domain(
 
     # The jump list takes the provider to the third sub-domain; the next button to the fourth.
     provider.click("#domain-nav summary")
+    assert provider.evaluate(OFFSCREEN) == []  # the open list scrolls down, never sideways
     shot(provider, "questionnaire-jump-list", full_page=False)
     third = provider.locator("#domain-nav a[data-sub]").nth(2)
     third_sub = third.get_attribute("data-sub")
