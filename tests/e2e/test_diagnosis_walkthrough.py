@@ -117,10 +117,11 @@ def test_one_diagnosis_end_to_end(server: str, browser) -> None:  # type: ignore
     assert "现场诊断中" in provider.inner_text("#order-status")
     provider.click("text=评估问卷")
     provider.wait_for_load_state()
-    provider.click("#q-start")  # the questionnaire's overview leads to its first sub-domain
-    provider.wait_for_load_state()
+    with provider.expect_navigation():
+        provider.click("#q-start")  # the questionnaire's overview leads to its first sub-domain
     filled = 0
     while filled < 8:  # a sub-domain a page: answer, then on to the next sub-domain
+        provider.locator("#q-pager").wait_for()  # after the page's requirements
         boxes = provider.locator(".req")
         here = min(boxes.count(), 8 - filled)
         for i in range(here):
@@ -134,8 +135,8 @@ def test_one_diagnosis_end_to_end(server: str, browser) -> None:  # type: ignore
         if filled == 8:
             shot(provider, "04-questionnaire")
         else:
-            provider.click('#q-pager a[rel="next"]')
-            provider.wait_for_load_state()
+            with provider.expect_navigation():
+                provider.click('#q-pager a[rel="next"]')
     assert provider.inner_text("#q-answered") == "8"
     provider.goto(provider.url.split("?")[0])  # the overview runs the scoring
     provider.click("#run-scoring")
@@ -195,6 +196,9 @@ def test_answers_typed_offline_are_kept_and_sent_when_back_online(server: str, b
     provider.click("#orders tbody a")
     provider.click("text=评估问卷")
     provider.wait_for_load_state()
+    with provider.expect_navigation():
+        provider.click("#q-start")  # from the overview to a sub-domain's page
+    provider.locator("#q-pager").wait_for()
     provider.context.set_offline(True)
     box = provider.locator(".req").nth(3)
     box.locator('textarea[name="evidence_note"]').fill("断网时录入的佐证说明")
