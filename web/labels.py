@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
 
 from flask import Flask
 
@@ -148,6 +150,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(yuan, "yuan")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(score, "score")
+    app.add_template_filter(lambda v: label_of(RATING_LABELS)(_rating_code(v)), "rating_words")
     app.add_template_filter(lambda e: audit_details(e.action, e.detail), "audit_details")
     app.add_template_filter(cn_time, "cn_time")
     app.add_template_filter(weekday_label, "weekday_label")
@@ -293,9 +296,10 @@ def audit_value(key: str, value: object) -> str:
 def _rating_code(value: object) -> str:
     """A stored rating ('0.8', 0.8, 1.0, 'n/a') as the rating labels' key ('0.8', '1', 'n/a')."""
     try:
-        return f"{float(str(value)):g}"
+        number = float(value) if isinstance(value, int | float | Fraction | Decimal) else float(str(value))
     except ValueError:
         return str(value)
+    return f"{number:g}"
 
 
 def audit_details(action: str, detail: dict[str, object] | None) -> str:

@@ -49,6 +49,10 @@ def test_no_code_names_on_any_questionnaire_page_the_result_or_the_calendar(app,
     result = client.get(f"/orders/{world.order_id}/result").get_data(as_text=True)
     score = re.search(r'id="result-score">([^<]*)<', result)
     assert score and re.fullmatch(r"\d+\.\d\d", score.group(1)), score  # 得分 1.55, not 1.5521
+    gaps = re.search(r"<h2>差距项</h2>.*?<tbody>(.*?)</tbody>", result, re.DOTALL)
+    assert gaps, "the result page lists its gaps"
+    currents = re.findall(r"<tr><td>[^<]*</td><td>(\d) 级</td><td>([^<]*)</td>", gaps.group(1))
+    assert currents and {c for _, c in currents} <= {"不满足", "部分满足", "大部分满足"}, currents
     calendar = text(client.get(f"/provider/orders/{world.order_id}/calendar").get_data(as_text=True))
     assert "星期一" in calendar and "星期日" in calendar and "Monday" not in calendar
 
@@ -93,3 +97,12 @@ def test_audit_details_name_values_and_leave_out_internal_ids(app) -> None:  # t
         day_off = CalendarRule(enterprise_id=1, kind="holiday", day=date(2026, 10, 1))
         assert calendar_rule_words(day_off) == "停产日 2026-10-01 星期四"
         assert weekday_label(0) == "星期一" and weekday_label(None) == "—"
+        from fractions import Fraction
+
+        words = app.jinja_env.filters["rating_words"]
+        assert [words(Fraction(4, 5)), words(0.0), words("1"), words("n/a")] == [
+            "大部分满足",
+            "不满足",
+            "全部满足",
+            "不适用（裁剪）",
+        ]
