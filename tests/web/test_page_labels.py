@@ -30,14 +30,16 @@ def text(page: str) -> str:
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
-def test_no_code_names_on_any_questionnaire_page_the_result_or_the_calendar(app, world) -> None:  # type: ignore[no-untyped-def]
+def test_no_code_names_on_the_questionnaire_result_calendar_and_plant_pages(app, world) -> None:  # type: ignore[no-untyped-def]
     client = client_as(app, world, "provider")
     base = f"/provider/orders/{world.order_id}/questionnaire"
     overview = client.get(base).get_data(as_text=True)
     subs = re.findall(r'\?sub=([^"]+)" data-sub=', overview)
     assert "energy_management" in subs
     pages = [base, *(f"{base}?sub={s}" for s in subs)]
-    pages += [f"/orders/{world.order_id}/result", f"/provider/orders/{world.order_id}/calendar"]
+    o = world.order_id
+    pages += [f"/orders/{o}/result", f"/provider/orders/{o}/calendar", f"/orders/{o}", "/orders"]
+    pages += [f"/provider/orders/{o}/{name}" for name in ("ledger", "devices", "dead-letters")]
     found = {}
     for path in pages:
         names = CODE_NAME.findall(text(client.get(path).get_data(as_text=True)))
