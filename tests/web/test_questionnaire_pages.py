@@ -116,3 +116,23 @@ def _png() -> object:
     from tests.e2e.test_screens_walkthrough import tiny_png
 
     return io.BytesIO(tiny_png())
+
+
+def test_the_overview_of_a_large_plant_stays_small(app, world) -> None:  # type: ignore[no-untyped-def]
+    """A plant of 150 devices: the overview lists 40 (the bottleneck first) and says how many more it counts."""
+    from diagnose.models import DiagnosisOrder
+    from tests import factories
+
+    engine = make_engine(url=world.settings().database_url)
+    with Session(engine) as session:
+        order = session.get(DiagnosisOrder, world.order_id)
+        for n in range(150):
+            factories.device(session, order.enterprise_id, f"BIG-{n:03d}", name=f"机床 {n}号", kind="CNC")  # type: ignore[union-attr]
+        session.commit()
+    engine.dispose()
+    page = client_as(app, world, "provider").get(f"/provider/orders/{world.order_id}/questionnaire")
+    html = page.get_data(as_text=True)
+    assert len(page.data) <= PAGE_LIMIT, len(page.data)
+    assert html.count("<tr data-device=") == 40
+    more = re.search(r'<p id="more-devices">另有 (\d+) 台设备计入上方指标', html)
+    assert more and int(more.group(1)) >= 150 - 40 + 1
