@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
 
 from flask import Flask
 
+from diagnose.formats import percent_text, score_text
 from scoring.china_time import to_china
 from scoring.indicators.figures import Figure, definition_text, figure_text, status_label
 from web.extensions import request_translations
@@ -60,6 +63,11 @@ ACTION_LABELS = {
     "dispute_report": N_("Dispute the report"),
 }
 KIND_LABELS = {"factory": N_("Factory"), "workshop": N_("Workshop")}
+REGION_LEVEL_LABELS = {"province": N_("Province"), "city": N_("City"), "district": N_("District")}
+LANGUAGE_LABELS = {
+    "zh": N_("Chinese (language)"),
+    "en": N_("English (language)"),
+}  # a report's or a user's language
 INDUSTRY_TYPE_LABELS = {"discrete": N_("Discrete manufacturing"), "process": N_("Process manufacturing")}
 RATING_LABELS = {
     "1": N_("Fully met"),
@@ -143,7 +151,11 @@ def init_app(app: Flask) -> None:
         app.add_template_filter(label_of(table), name)
     app.add_template_filter(yuan, "yuan")
     app.add_template_filter(percent, "percent")
+    app.add_template_filter(score, "score")
+    app.add_template_filter(lambda v: label_of(RATING_LABELS)(_rating_code(v)), "rating_words")
+    app.add_template_filter(lambda e: audit_details(e.action, e.detail), "audit_details")
     app.add_template_filter(cn_time, "cn_time")
+    app.add_template_filter(weekday_label, "weekday_label")
     for name, function in (
         ("figure_text", figure_words),
         ("figure_status", figure_status),
@@ -155,6 +167,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(lambda table: {k: translated(v) for k, v in table.items()}, "labels_dict")
     app.jinja_env.globals["STATUS_LABELS"] = STATUS_LABELS
     app.jinja_env.globals["STATE_LABELS"] = STATE_LABELS
+    app.jinja_env.globals["REGION_LEVEL_LABELS"] = REGION_LEVEL_LABELS
 
 
 FLAG_KIND_LABELS = {
@@ -178,10 +191,140 @@ FLAG_DECISION_LABELS = {
     "confirmed": N_("Confirmed: not a real diagnosis"),
     "dismissed": N_("Dismissed: explained"),
 }
+WEEKDAYS = (  # 0 = Monday, as the calendar stores them
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
+CALENDAR_KIND_LABELS = {"shift": N_("Shift"), "break": N_("Planned break"), "holiday": N_("Day off")}
+
+
+def weekday_label(number: int | None) -> str:
+    """0 → 星期一 … 6 → 星期日 ('—' for none)."""
+    return "—" if number is None or not 0 <= number <= 6 else translated(WEEKDAYS[number])
+
+
+def calendar_rule_words(rule: object) -> str:
+    """A calendar rule as the page names it: 班次 星期一 08:00–16:00（早班）, 休息日 2026-10-01."""
+    kind = translated(CALENDAR_KIND_LABELS.get(rule.kind, rule.kind))  # type: ignore[attr-defined]
+    day = rule.day  # type: ignore[attr-defined]
+    when = f"{day.isoformat()} {weekday_label(day.weekday())}" if day else weekday_label(rule.weekday)  # type: ignore[attr-defined]
+    times = f" {rule.start}–{rule.end}" if rule.start else ""  # type: ignore[attr-defined]
+    label = f"（{rule.label}）" if rule.label else ""  # type: ignore[attr-defined]
+    return f"{kind} {when}{times}{label}"
+
+
 OUTCOME_KIND_LABELS = {
     "retrofit": N_("Retrofit project"),
     "recognition": N_("Recognition"),
 }
+
+
+# An audit entry's details as a sentence (the action's own), else each detail as "label：value" with values in
+# words; internal ids and digests are left out (the "About" column names what the entry is about).
+AUDIT_SENTENCES = {
+    "order.score": N_("Scored: maturity level %(level)s, score %(score)s"),
+    "answer.save": N_("Requirement %(requirement_id)s rated “%(rating)s”"),
+    "attachment.add": N_("Evidence file attached to requirement %(requirement_id)s"),
+    "calendar.notice": N_(
+        "National holidays of %(year)s added: %(holidays)s days off, %(dated)s shifts or breaks of makeup days"
+    ),
+    "equipment.import": N_("Ledger import: %(rows)s lines added, %(updated)s updated"),
+}
+AUDIT_DETAIL_LABELS = {  # detail keys the web.messages table does not name
+    "level": N_("Maturity level"),
+    "score": N_("Score"),
+    "lang": N_("Language"),
+    "requirement_id": N_("Requirement"),
+    "subdomain": N_("Sub-domain"),
+    "version": N_("Version"),
+    "report_number": N_("Report number"),
+    "status": N_("Status"),
+    "code": N_("Code"),
+    "external_id": N_("Device id"),
+    "uscc": N_("Unified social credit code"),
+    "on_date": N_("Date"),
+    "source": N_("Source"),
+    "rows": N_("Lines"),
+    "updated": N_("Updated"),
+    "holidays": N_("Days off"),
+    "dated": N_("Dated shifts and breaks"),
+    "bottleneck": N_("Bottleneck"),
+    "expires_at": N_("Expires"),
+    "address": N_("Address"),
+}
+AUDIT_HIDDEN = frozenset({"id", "session_version", "sha256", "api_token_revoked"})
+
+
+def audit_value(key: str, value: object) -> str:
+    """One audit detail's value in words: money in yuan, statuses, ratings and levels as labels, scores to two
+    decimals, yes/no, lists joined."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return translated(N_("yes") if value else N_("no"))
+    if key.endswith("_fen") and isinstance(value, int):
+        return yuan(value)
+    if key in ("from", "to", "status"):
+        return label_of(STATUS_LABELS)(str(value))
+    if key == "rating":
+        return label_of(RATING_LABELS)(_rating_code(value))
+    if key == "score":
+        return score_text(value)
+    if key == "level":
+        return translated(N_("Level %(n)s")) % {"n": value}
+    if key == "lang":
+        return label_of(LANGUAGE_LABELS)(str(value))
+    if key == "role":
+        return label_of(ROLE_LABELS)(str(value))
+    if key == "kind":
+        table = CALENDAR_KIND_LABELS if value in CALENDAR_KIND_LABELS else KIND_LABELS
+        return label_of(table)(str(value))
+    if key == "reason":
+        from web.messages import reason_text
+
+        return reason_text(str(value))
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{v}" for k, v in value.items())
+    return str(value)
+
+
+def _rating_code(value: object) -> str:
+    """A stored rating ('0.8', 0.8, 1.0, 'n/a') as the rating labels' key ('0.8', '1', 'n/a')."""
+    try:
+        number = float(value) if isinstance(value, int | float | Fraction | Decimal) else float(str(value))
+    except ValueError:
+        return str(value)
+    return f"{number:g}"
+
+
+def audit_details(action: str, detail: dict[str, object] | None) -> str:
+    """An audit entry's details for people: 评分：成熟度 1 级，得分 1.55 — never result_id: 4; score: 1.5483."""
+    from web.messages import AUDIT_DETAIL_LABELS as NAMED
+
+    shown = {
+        k: v
+        for k, v in (detail or {}).items()
+        if (k not in AUDIT_HIDDEN and not k.endswith("_id")) or k in ("requirement_id", "external_id")
+    }
+    sentence = AUDIT_SENTENCES.get(action)
+    if sentence is not None:
+        try:
+            return translated(sentence) % {k: audit_value(k, v) for k, v in shown.items()}
+        except (KeyError, TypeError, ValueError):
+            pass  # an older entry without every detail the sentence names: each detail on its own
+    parts = []
+    for key, value in shown.items():
+        name = AUDIT_DETAIL_LABELS.get(key)
+        label = translated(name) if name else str(NAMED.get(key, key))
+        parts.append(f"{label}：{audit_value(key, value)}")
+    return "；".join(parts)
 
 
 LABEL_FILTERS = {  # {{ code|state_label }}
@@ -197,11 +340,17 @@ LABEL_FILTERS = {  # {{ code|state_label }}
     "flag_decision_label": FLAG_DECISION_LABELS,
     "outcome_kind_label": OUTCOME_KIND_LABELS,
     "tailoring_reason_label": TAILORING_REASON_LABELS,
+    "calendar_kind_label": CALENDAR_KIND_LABELS,
+    "region_level_label": REGION_LEVEL_LABELS,
+    "lang_label": LANGUAGE_LABELS,
 }
 
 
 def percent(value: object) -> str:
-    """A share (0.667 or Decimal("0.667")) as "66.7%", or "—" for none."""
-    if value is None:
-        return "—"
-    return f"{float(value) * 100:.1f}%"  # type: ignore[arg-type]
+    """A share (0.667 or Decimal("0.667")) as "66.7%", or "—" for none (as the exports write it)."""
+    return percent_text(value)
+
+
+def score(value: object) -> str:
+    """A score to two decimals: 得分 1.55, never 1.5521."""
+    return score_text(value)

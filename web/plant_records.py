@@ -20,26 +20,17 @@ from diagnose.schemas.plant_records import (
 from diagnose.services import devices, evidence_snapshot, plant_records
 from diagnose.services.import_files import ImportLimits
 from diagnose.services.orgs import ValidationError
+from diagnose.services.plant_records import CalendarOverlap
 from scoring.indicators.calendar import shipped_notice_years
 from web.auth import role_required
 from web.db import get_session
 from web.forms import FormError, parse_form, typed
-from web.labels import N_
+from web.labels import WEEKDAYS, calendar_rule_words
 from web.messages import not_saved, reason_of
 from web.scope import get_order, guard_plant
 
 bp = Blueprint("plant_records", __name__, url_prefix="/provider/orders/<int:order_id>")
 guard_plant(bp)  # the plant of the order: only while the order is open
-# msgids for the catalogue (the extractor knows N_), translated when the page is drawn.
-WEEKDAYS = (
-    N_("Monday"),
-    N_("Tuesday"),
-    N_("Wednesday"),
-    N_("Thursday"),
-    N_("Friday"),
-    N_("Saturday"),
-    N_("Sunday"),
-)
 
 
 def _ledger_page(
@@ -172,6 +163,12 @@ def add_calendar_rule(order_id: int) -> Response | tuple[str, int]:
             "label": rule.label,
         }
         plant_records.add_calendar_rule(session=db, actor=g.user, enterprise_id=order.enterprise_id, raw=raw)
+    except CalendarOverlap as exc:
+        db.rollback()
+        reason = _("it overlaps the existing %(rule)s", rule=calendar_rule_words(exc.existing))
+        flash(_("Not added: %(reason)s", reason=reason), "error")
+        g.setdefault("form_errors", {})[exc.field] = reason
+        return _calendar_page(order_id, 422)
     except ValidationError as exc:
         db.rollback()
         flash(_("Not added: %(reason)s", reason=reason_of(exc)), "error")

@@ -200,60 +200,99 @@ def save_staff(order_id: int) -> Response:
 @bp.get("/questionnaire")
 @role_required("provider")
 def questionnaire(order_id: int) -> str:
-    """The maturity questionnaire with measured indicators and proposals beside each requirement."""
+    """The maturity questionnaire a sub-domain at a time (?sub=…, or ?req=… for the sub-domain holding a
+    requirement), with progress and a jump list; without either, its overview: the measured indicators, the
+    plant's devices, tailoring and every sub-domain's progress. Each page stays small enough for a phone."""
     order = get_order(order_id)
     db = get_session()
     assessment = assessments.get_or_create(session=db, order=order)
     db.commit()
-    settings = current_app.extensions["diagnose_settings"]
+    requirements = assessments.requirements_for(assessment.industry_type)
+    the_model = assessments.model()
+    answers = assessments.answers_of(session=db, assessment=assessment)
+    sections = [(s, [r for r in requirements if r.subdomain == s.id]) for s in the_model.subdomains]
+    sections = [(s, reqs) for s, reqs in sections if reqs]
+    done = {s.id: sum(1 for r in reqs if r.id in answers and answers[r.id].rating) for s, reqs in sections}
+    current = _current_section(sections, request.args.get("sub", ""), request.args.get("req", ""))
+    position = next((i for i, (s, _r) in enumerate(sections) if current and s.id == current[0].id), None)
+    editable = order.status in EDITABLE
     result = assessments.latest_result(session=db, order=order)
+    common: dict[str, Any] = {
+        "order": order,
+        "enterprise": db.get(Enterprise, order.enterprise_id),
+        "assessment": assessment,
+        "answers": answers,
+        "sections": sections,
+        "done": done,
+        "domains": {d.id: d for d in the_model.domains},
+        "answered": sum(done.values()),
+        "total": len(requirements),
+        "current": current,
+        "previous": sections[position - 1][0] if position else None,
+        "next": sections[position + 1][0] if position is not None and position + 1 < len(sections) else None,
+        "first_open": next((s for s, reqs in sections if done[s.id] < len(reqs)), sections[0][0]),
+        "editable": editable,
+        "scored": result is not None,
+        "as_scored": result is not None and not editable,
+    }
+    settings = current_app.extensions["diagnose_settings"]
     # While the questionnaire is open the page measures the last week with the same function the scoring
     # uses, so a ledger, calendar or bottleneck change shows at once; once submitted it shows the snapshot
     # the result used, as the result page, the report and the API do.
-    editable = order.status in EDITABLE
     snapshot = (
         evidence_snapshot.of_result(session=db, result=result, silence_timeout_s=settings.silence_timeout_s)
         if result is not None and not editable
         else assessments.live_snapshot(session=db, order=order, silence_timeout_s=settings.silence_timeout_s)
     )
     evidence = assessments.measured_from(snapshot)
+    if current is None:
+        return render_template(
+            "provider/questionnaire.html",
+            evidence=evidence,
+            snapshot=snapshot,
+            tailoring={t.subdomain: t for t in tailoring.of_assessment(session=db, assessment=assessment)},
+            tailorable=[s for s in the_model.subdomains if s.id in tailoring.tailorable()],
+            tailoring_reasons=tailoring.reasons(),
+            **common,
+        )
+    shown = {r.id for r in current[1]}
     proposals: dict[str, list[maturity.Proposal]] = {}
     for p in maturity.propose_ratings(evidence, assessments.model()):
-        proposals.setdefault(p.requirement_id, []).append(p)
+        if p.requirement_id in shown:
+            proposals.setdefault(p.requirement_id, []).append(p)
     shortfalls, contradictions = assessments.evidence_notes(
         session=db, assessment=assessment, evidence=evidence
     )
     files: dict[str, list[Any]] = {}
     for a in assessments.attachments_of(session=db, order=order):
         files.setdefault(a.requirement_id, []).append(a)
-    requirements = assessments.requirements_for(assessment.industry_type)
-    the_model = assessments.model()
-    answers = assessments.answers_of(session=db, assessment=assessment)
-    sections = [(s, [r for r in requirements if r.subdomain == s.id]) for s in the_model.subdomains]
     return render_template(
         "provider/questionnaire.html",
-        order=order,
-        enterprise=db.get(Enterprise, order.enterprise_id),
-        assessment=assessment,
-        answers=answers,
-        subdomains=sections,
-        answered=sum(1 for r in requirements if r.id in answers and answers[r.id].rating),
-        total=len(requirements),
-        evidence=evidence,
-        snapshot=snapshot,
         proposals={k: [proposal_text(p, evidence) for p in v] for k, v in proposals.items()},
         shortfalls=shortfalls,
         contradictions=contradictions,
         files=files,
-        editable=editable,
-        # Tailoring is per sub-domain (the card below), so a single requirement is never "n/a" here.
+        # Tailoring is per sub-domain (the overview's card), so a single requirement is never "n/a" here.
         ratings=[r for r in assessments.RATING_CHOICES if r != "n/a"],
-        tailoring={t.subdomain: t for t in tailoring.of_assessment(session=db, assessment=assessment)},
-        tailorable=[s for s in the_model.subdomains if s.id in tailoring.tailorable()],
-        tailoring_reasons=tailoring.reasons(),
-        scored=result is not None,
-        as_scored=result is not None and not editable,
+        **common,
     )
+
+
+def _current_section(
+    sections: list[tuple[Any, list[Any]]], sub: str, requirement: str
+) -> tuple[Any, list[Any]] | None:
+    """The sub-domain asked for by id, or the one holding the requirement asked for; None for the overview."""
+    for section in sections:
+        if section[0].id == sub or any(r.id == requirement for r in section[1]):
+            return section
+    return None
+
+
+def questionnaire_url(order_id: int, requirement_id: str = "") -> str:
+    """The questionnaire's page holding a requirement, at its place (the overview without one)."""
+    if not REQUIREMENT_ID.fullmatch(requirement_id):
+        return url_for("provider.questionnaire", order_id=order_id)
+    return url_for("provider.questionnaire", order_id=order_id, req=requirement_id) + f"#req-{requirement_id}"
 
 
 @bp.post("/tailoring")
@@ -363,9 +402,7 @@ def upload_attachment(order_id: int) -> Response:
     else:
         db.commit()
         flash(_("File attached."), "ok")
-    requirement_id = typed().get("requirement_id", "")
-    anchor = f"#req-{requirement_id}" if REQUIREMENT_ID.fullmatch(requirement_id) else ""
-    return redirect(url_for("provider.questionnaire", order_id=order_id) + anchor)
+    return redirect(questionnaire_url(order_id, typed().get("requirement_id", "")))
 
 
 @bp.post("/score")

@@ -14,7 +14,13 @@ from diagnose.models import CalendarRule, Device, Equipment, User
 from diagnose.services import audit_log, import_files
 from diagnose.services.import_files import ImportLimits
 from diagnose.services.orgs import ValidationError
-from scoring.indicators.calendar import CalendarRuleSpec, holiday_notice, notice_rules, validate
+from scoring.indicators.calendar import (
+    CalendarRuleSpec,
+    holiday_notice,
+    notice_rules,
+    overlapping,
+    validate,
+)
 
 # Column headers accepted in an import file (English or Chinese) → field.
 HEADERS = {
@@ -322,6 +328,17 @@ def load_holiday_notice(
     return added[0], added[1]
 
 
+class CalendarOverlap(ValidationError):
+    """A calendar rule refused because it overlaps one already on the calendar (`existing`, named to the user)."""
+
+    def __init__(self, existing: CalendarRule) -> None:
+        field = "day" if existing.kind == "holiday" else "start"
+        what = f"{existing.kind} on {existing.day or f'weekday {existing.weekday}'}"
+        times = f" {existing.start}-{existing.end}" if existing.start else ""
+        super().__init__(field, f"overlaps the existing {what}{times}")
+        self.existing = existing
+
+
 def add_calendar_rule(
     *, session: Session, actor: User | str, enterprise_id: int, raw: dict[str, Any]
 ) -> CalendarRule:
@@ -346,6 +363,11 @@ def add_calendar_rule(
     except ValueError as exc:
         field_name, _, message = str(exc).partition(": ")
         raise ValidationError(field_name if message else "kind", message or str(exc)) from None
+    rows = calendar_of(session=session, enterprise_id=enterprise_id)
+    specs = {CalendarRuleSpec(r.kind, r.weekday, r.day, r.start, r.end, r.label): r for r in rows}
+    clash = overlapping(spec, specs)
+    if clash is not None:
+        raise CalendarOverlap(specs[clash])
     rule = CalendarRule(
         enterprise_id=enterprise_id,
         kind=spec.kind,

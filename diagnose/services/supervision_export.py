@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 from decimal import Decimal
 
+from diagnose.formats import percent_text
 from diagnose.services.supervision_review import PerformanceReport, ProviderSubsidyPage
 from scoring.subsidy import fen_to_cny
 
@@ -30,6 +31,7 @@ HEADERS = (
     "超上限订单",
     "待复核异常",
 )
+PERCENT_HEADERS = frozenset({"按期率", "转化率"})  # shares: written as the pages show them, "100.0%"
 Cell = str | int | Decimal | None
 # A text cell starting with one of these is a formula to Excel/WPS (CSV injection, OWASP): a provider
 # name or a return reason typed as "=HYPERLINK(…)" must reach the bureau's spreadsheet as text.
@@ -120,8 +122,14 @@ def to_csv_bytes(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> byte
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in headers])
+    shares = {i for i, h in enumerate(headers) if h in PERCENT_HEADERS}
     for row in rows:
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
+        writer.writerow(
+            [
+                "" if v is None else percent_text(v) if i in shares else neutralise(v)
+                for i, v in enumerate(row)
+            ]
+        )
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -140,10 +148,13 @@ def to_xlsx_bytes(headers: Sequence[str], rows: Sequence[Sequence[Cell]], title:
     for row in rows:
         # openpyxl writes Decimal as a number; rates and yuan keep their exact decimal digits.
         sheet.append(["" if v is None else neutralise(v) for v in row])
+    shares = {i for i, h in enumerate(headers) if h in PERCENT_HEADERS}
     for line in sheet.iter_rows():
-        for cell in line:
+        for i, cell in enumerate(line):
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never a formula, whatever the text
+            elif i in shares and cell.row > 1:
+                cell.number_format = "0.0%"  # a number the sheet can sum, shown as the page shows it
     sheet.freeze_panes = "B2"
     out = io.BytesIO()
     book.save(out)

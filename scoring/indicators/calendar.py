@@ -68,6 +68,51 @@ def validate(rule: CalendarRuleSpec) -> None:
         raise ValueError("end: a break must end after it starts")
 
 
+WEEK_MINUTES = 7 * 1440
+
+
+def _minutes(rule: CalendarRuleSpec) -> tuple[int, int]:
+    """A shift's or break's start and end in minutes from its own day's midnight (past midnight: end > 1440)."""
+    start = _clock(rule.start, "start")
+    end = _clock(rule.end, "end")
+    a = start.hour * 60 + start.minute
+    b = end.hour * 60 + end.minute
+    return a, b if b > a else b + 1440
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int], period: int | None) -> bool:
+    """Whether two half-open spans of minutes meet; a weekly span also meets a span a week before or after."""
+    shifts = (0,) if period is None else (-period, 0, period)
+    return any(a[0] < b[1] + s and b[0] + s < a[1] for s in shifts)
+
+
+def overlapping(rule: CalendarRuleSpec, existing: Iterable[CalendarRuleSpec]) -> CalendarRuleSpec | None:
+    """The first existing rule `rule` may not be laid beside, or None.
+
+    Two shifts, or two breaks, of the weekly pattern whose times meet (a shift past midnight reaches into the
+    next weekday, Sunday's into Monday's); two dated shifts, or dated breaks, whose times meet (a dated shift
+    past midnight reaches into the next date); a second day off on the same date. A break inside a shift is
+    the point of a break; a dated rule and a weekly one never clash (the date's own shifts replace its
+    weekday's). Spans are half-open, so a shift ending at 16:00 and one starting at 16:00 do not overlap."""
+    if rule.kind == "holiday":
+        return next((r for r in existing if r.kind == "holiday" and r.day == rule.day), None)
+    a = _minutes(rule)
+    for other in existing:
+        if other.kind != rule.kind or other.dated != rule.dated:
+            continue
+        b = _minutes(other)
+        if rule.day is not None and other.day is not None:
+            days = (other.day - rule.day).days
+            if abs(days) <= 1 and _overlap(a, (b[0] + days * 1440, b[1] + days * 1440), None):
+                return other
+        elif rule.weekday is not None and other.weekday is not None:
+            base_a = rule.weekday * 1440
+            base_b = other.weekday * 1440
+            if _overlap((a[0] + base_a, a[1] + base_a), (b[0] + base_b, b[1] + base_b), WEEK_MINUTES):
+                return other
+    return None
+
+
 def _span(day: date, rule: CalendarRuleSpec) -> Interval:
     start = datetime.combine(day, _clock(rule.start, "start"), CHINA_TZ)
     end = datetime.combine(day, _clock(rule.end, "end"), CHINA_TZ)

@@ -62,6 +62,7 @@ NAME_ZH = {
     "teep": "完全有效生产率（TEEP）",
     "utilisation": "设备利用率",
     "energy_per_unit_kwh": "单位产品能耗",
+    "has_energy_metering": "能耗计量",
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from scoring.indicators.figures import (
     BASIS_ZH,
     INSUFFICIENT,
+    NAME_ZH,
     OUT_OF_BOUNDS,
     REASON_ZH,
     UNAVAILABLE,
@@ -305,7 +306,7 @@ def _assess(rule: EvidenceRule, evidence: MeasuredEvidence) -> Shortfall | None:
             have,
             rule.min_hours,
             flags,
-            f"数据异常，不据此评分：{rule.indicator}（{'、'.join(flags)}）",
+            f"数据异常，不据此评分：{NAME_ZH.get(rule.indicator, rule.indicator)}（{'、'.join(flags)}）",
             f"{rule.indicator} flagged as implausible ({', '.join(flags)}): no rating proposed",
         )
     if have < rule.min_hours:
@@ -339,7 +340,7 @@ def _missing(rule: EvidenceRule, evidence: MeasuredEvidence) -> Shortfall:
         have,
         rule.min_hours,
         (),
-        f"{what_zh}：{rule.indicator}",
+        f"{what_zh}：{NAME_ZH.get(rule.indicator, rule.indicator)}",
         f"no measured {rule.indicator}"
         + (" (no equipment ledger)" if rule.indicator == "networking_rate" else ""),
     )

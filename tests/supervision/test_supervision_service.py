@@ -103,6 +103,11 @@ def test_performance_and_exports_read_back_with_chinese_text(engine: Engine, wor
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0][0] == "服务商" and table[1][0] == "常州智造咨询有限公司"
     assert table[1][14] == "300000.00"
+    # Shares as the league page shows them (按期率 100.0 %, 转化率 50.0 %), not 1.000 and 0.500.
+    assert (table[0][5], table[1][5]) == ("按期率", "100.0%") and (table[0][13], table[1][13]) == (
+        "转化率",
+        "50.0%",
+    )
     book = load_workbook(
         io.BytesIO(supervision_export.to_xlsx_bytes(supervision_export.HEADERS, rows, "服务商绩效"))
     )
@@ -110,6 +115,7 @@ def test_performance_and_exports_read_back_with_chinese_text(engine: Engine, wor
     assert [c.value for c in sheet[1]][:2] == ["服务商", "派单数"]
     assert sheet["A2"].value == "常州智造咨询有限公司" and sheet["B2"].value == 2
     assert sheet["O2"].value == 300000
+    assert sheet["F2"].value == 1 and sheet["F2"].number_format == "0.0%"  # a number, shown as 100.0%
 
 
 def _wujin_table(engine: Engine, world: World, start: date, end: date) -> list[tuple[int, int]]:

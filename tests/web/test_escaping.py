@@ -55,7 +55,7 @@ FIELDS: dict[str, tuple[str, Write, str]] = {
             f"/provider/orders/{w.order_id}/answers",
             json={"requirement_id": w.requirement_id, "evidence_note": t},
         ),
-        "/provider/orders/{o}/questionnaire",
+        "/provider/orders/{o}/questionnaire?req={r}",
     ),
     "tailoring reason": (
         "provider",
@@ -63,7 +63,7 @@ FIELDS: dict[str, tuple[str, Write, str]] = {
             f"/provider/orders/{w.order_id}/answers",
             json={"requirement_id": w.requirement_id, "rating": "n/a", "tailor_reason": t},
         ),
-        "/provider/orders/{o}/questionnaire",
+        "/provider/orders/{o}/questionnaire?req={r}",
     ),
     "device name": (
         "provider",
@@ -123,7 +123,9 @@ def test_free_text_is_escaped_and_harmless(field, payload, world, tmp_path) -> N
     reader = client_as(app, world, "enterprise") if page == "/enterprise/devices" else client
     from urllib.parse import quote
 
-    body = reader.get(page.format(o=world.order_id, q=quote(payload))).get_data(as_text=True)
+    body = reader.get(page.format(o=world.order_id, q=quote(payload), r=world.requirement_id)).get_data(
+        as_text=True
+    )
     assert payload not in body, "raw markup came back unescaped"
     assert str(escape(payload)) in body, "the text did not come back (escaped)"
     assert "diagnosisorder" in inspect(make_engine(url=f"sqlite:///{copy}")).get_table_names()

@@ -428,7 +428,7 @@ GOOD: dict[str, tuple[str, str, dict[str, str]]] = {
     "calendar": (
         "provider",
         "/provider/orders/{o}/calendar",
-        {"kind": "shift", "weekday": "1", "start": "08:00", "end": "16:00"},
+        {"kind": "shift", "weekday": "1", "start": "00:30", "end": "05:00"},  # the demo works 06:00-24:00
     ),
     "outcome": (
         "bureau",

@@ -14,6 +14,7 @@ from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, Equipment, OrderStatus
 from reports.assemble import assemble
 from tests.web.conftest import client_as, csrf_from
+from tests.web.test_forms import flashed, unescaped
 from web import create_app
 
 
@@ -34,11 +35,16 @@ def test_questionnaire_says_insufficient_and_proposes_nothing_from_it(app, world
         .get(f"/provider/orders/{world.order_id}/questionnaire")
         .get_data(True)
     )
+    oee = _block(
+        client_as(app, world, "provider")
+        .get(f"/provider/orders/{world.order_id}/questionnaire?req=EM-L3-01")
+        .get_data(True),
+        "EM-L3-01",
+    )
     # The world is built once per run, so the plant has been connected for however long the run has taken:
     # minutes, far below the 24 hours the indicator needs.
     short = re.search(r"数据不足：已采集 ([\d.]+) 小时，需 24 小时", html)
     assert short is not None and float(short.group(1)) < 24
-    oee = _block(html, "EM-L3-01")
     assert "数据不足" in oee and not re.search(r"→ (proposed rating|建议评分)", oee)
     assert not re.search(r'data-indicator="oee">\s*0\.0%', html)
 
@@ -103,14 +109,24 @@ def test_calendar_page_adds_a_shift_and_refuses_a_bad_time(app, world) -> None: 
     token = csrf_from(page.get_data(as_text=True))
     url = f"/provider/orders/{world.order_id}/calendar"
     ok = client.post(
-        url, data={"csrf_token": token, "kind": "shift", "weekday": "5", "start": "22:00", "end": "06:00"}
+        url, data={"csrf_token": token, "kind": "shift", "weekday": "5", "start": "00:30", "end": "05:30"}
     )
     assert ok.status_code == 302
     bad = client.post(
         url, data={"csrf_token": token, "kind": "shift", "weekday": "5", "start": "25:00", "end": "06:00"}
     )
     assert bad.status_code == 422 and "start" in bad.get_data(as_text=True)
-    assert "22:00" in client.get(url).get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert "05:30" in page and "星期六" in page and "Saturday" not in page
+    # The demo plant works 06:00-24:00 every day: a Saturday night shift into Sunday meets two shifts and is
+    # refused naming the first, Saturday's; what is stored stays as it was.
+    overlap = {"csrf_token": token, "kind": "shift", "weekday": "5", "start": "22:00", "end": "06:00"}
+    refused = client.post(url, data=overlap)
+    said = unescaped(refused.get_data(as_text=True))
+    assert refused.status_code == 422
+    assert "未添加：与已有的「班次 星期六 06:00–00:00」重叠" in said, flashed(said)
+    assert '<option value="5" selected>' in said and 'value="22:00"' in said  # what was typed is kept
+    assert client.get(url).get_data(as_text=True).count("22:00") == 0
 
 
 def test_contradiction_is_shown_next_to_the_answer_and_listed_for_the_report(app, world) -> None:  # type: ignore[no-untyped-def]
@@ -127,14 +143,13 @@ def test_contradiction_is_shown_next_to_the_answer_and_listed_for_the_report(app
             session=session, actor=provider, order=order, requirement_id="NW-L2-01", rating="0"
         )  # type: ignore[arg-type]
         session.commit()
-    html = (
-        client_as(app, world, "provider")
-        .get(f"/provider/orders/{world.order_id}/questionnaire")
-        .get_data(True)
-    )
+    client = client_as(app, world, "provider")
+    html = client.get(f"/provider/orders/{world.order_id}/questionnaire?req=NW-L2-01").get_data(True)
     block = _block(html, "NW-L2-01")
     assert 'class="contradiction error"' in block and "自评与实测不一致" in block
-    assert 'class="contradiction' not in _block(html, "EM-L3-01")
+    assert "自评与实测不一致：自评「不满足」，实测支持「全部满足」" in block  # ratings as labels, not 0 and 1
+    other = client.get(f"/provider/orders/{world.order_id}/questionnaire?req=EM-L3-01").get_data(True)
+    assert 'class="contradiction' not in _block(other, "EM-L3-01")
     rows = contradiction_rows(
         [
             {

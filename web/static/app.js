@@ -33,6 +33,16 @@
     });
   });
 
+  /* ---- an old link to a requirement or sub-domain (…/questionnaire#req-X) opens the page that holds it ---- */
+  var qHead = document.getElementById("q-head");
+  var openHeld = function () {
+    var wanted = /^#(req|sub)-([A-Za-z0-9_.-]{1,32})$/.exec(window.location.hash);
+    if (wanted && !document.getElementById(window.location.hash.slice(1))) {
+      window.location.replace(window.location.pathname + "?" + wanted[1] + "=" + encodeURIComponent(wanted[2]) + window.location.hash);
+    }
+  };
+  if (qHead) { openHeld(); window.addEventListener("hashchange", openHeld); }
+
   /* ---- questionnaire: every answer is POSTed as typed (debounced); unsent ones wait in localStorage ---- */
   var form = document.getElementById("questionnaire");
   if (form) {
@@ -89,10 +99,17 @@
       }).catch(function () { sending = false; show("pending"); setTimeout(flush, 5000); });
     };
     var progress = function () {
-      var done = 0;
-      form.querySelectorAll('.req [name="rating"]').forEach(function (sel) { if (sel.value) { done += 1; } });
+      // The page holds one sub-domain: the answers of the others are counted by the server (data-elsewhere).
+      var here = 0;
+      form.querySelectorAll('.req [name="rating"]').forEach(function (sel) { if (sel.value) { here += 1; } });
+      var done = here + (parseInt(form.dataset.elsewhere || "0", 10) || 0);
       var n = document.getElementById("q-answered"), bar = document.getElementById("q-progress-bar");
       if (n) { n.textContent = done; } if (bar) { bar.value = done; }
+      var count = document.querySelector('[data-sub-count="' + form.dataset.sub + '"]');
+      if (count) {
+        count.textContent = here + "/" + count.dataset.total;
+        count.classList.toggle("q-complete", String(here) === count.dataset.total);
+      }
     };
     var changed = function (ev) {
       if (ev.target.type === "file") { return; }   // photos go through their own upload form
