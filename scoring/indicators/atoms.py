@@ -91,6 +91,7 @@ class DeviceInput:
     def rolled_up(self) -> int:
         """How many hours are read from roll-ups (`hours` and `block`)."""
         return len(self.hours) + (len(self.block) if self.block is not None else 0)
+
     planned_stops: tuple[CalendarEntry, ...] = ()  # explicit planned stops of the plant and of this device
     reasons: tuple[DowntimeReason, ...] = ()
 
