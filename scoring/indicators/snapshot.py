@@ -734,11 +734,12 @@ def _daily(
         if pop:
             run = sum(t[1] for _, t in pop)
             a = Fraction(run, sum(t[_PLANNED] - t[_UNKNOWN_PLANNED] for _, t in pop))
-            counted: dict[Fraction, int] = {}  # parts counted by ideal cycle time: a product a cycle time
+            counted: dict[tuple[int, int], int] = {}  # parts counted by ideal cycle time: a product a cycle
             for x, t in pop:
-                cycle = x.ideal_cycle_s or Fraction(0)
-                counted[cycle] = counted.get(cycle, 0) + t[_COUNTED]
-            cycled = sum((cycle * n for cycle, n in counted.items()), Fraction(0))
+                assert x.ideal_cycle_s is not None  # an ok performance has one
+                key = (x.ideal_cycle_s.numerator, x.ideal_cycle_s.denominator)
+                counted[key] = counted.get(key, 0) + t[_COUNTED]
+            cycled = sum((Fraction(n * a, b) for (a, b), n in counted.items()), Fraction(0))
             p = cycled / Fraction(run, US)
             q = Fraction(sum(t[_GOOD] for _, t in pop), sum(t[_TOTAL] for _, t in pop))
             have = Fraction(max(_have_us(card, t) for _, t in pop), US)
