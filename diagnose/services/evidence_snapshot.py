@@ -132,7 +132,7 @@ def _reads(*, session: Session, devices: Sequence[Device], window: Window, use_r
         else {}
     )
     return _Reads(
-        first=tq.first_readings(session=session, device_ids=ids),
+        first=tq.first_readings(session=session, device_ids=ids, since=window.start),
         presence=tq.with_presence(session=session, device_ids=ids),
         stops=[(r.enterprise_id, r.device_id, CalendarEntry(r.start, r.end, r.kind, r.label)) for r in stops],
         reasons=reasons,

@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, cast, func, or_
+from sqlalchemy import String, cast, exists, func, or_
 from sqlmodel import Session, col, select
 
 from diagnose.models import (
@@ -385,15 +385,26 @@ def _block(
     )
 
 
-def first_readings(*, session: Session, device_ids: Sequence[int]) -> dict[int, datetime | None]:
-    """Each device's oldest raw sample kept (one statement: an index probe a device)."""
+def first_readings(
+    *, session: Session, device_ids: Sequence[int], since: datetime | None = None
+) -> dict[int, datetime | None]:
+    """Each device's oldest raw sample kept, in one statement. With `since`, a device that has a sample older
+    than it gets `since` instead: all a snapshot from `since` on needs to know (its observed period starts at
+    `since` either way, and no hour from `since` on ends before it), and it lets PostgreSQL probe only the
+    window's day partitions for the oldest sample in it and stop at the first older one it finds, rather than
+    probe every day partition of the retention for each device."""
     if not device_ids:
         return {}
     t = Telemetry.__table__  # type: ignore[attr-defined]
     d = Device.__table__  # type: ignore[attr-defined]
-    oldest = select(func.min(t.c.ts)).where(t.c.device_id == d.c.id).scalar_subquery()
-    rows = session.connection().execute(select(d.c.id, oldest).where(d.c.id.in_(list(device_ids))))
-    return {device_id: first for device_id, first in rows}
+    if since is None:
+        oldest = select(func.min(t.c.ts)).where(t.c.device_id == d.c.id).scalar_subquery()
+        rows = session.connection().execute(select(d.c.id, oldest).where(d.c.id.in_(list(device_ids))))
+        return {device_id: first for device_id, first in rows}
+    inside = select(func.min(t.c.ts)).where(t.c.device_id == d.c.id, t.c.ts >= since).scalar_subquery()
+    older = exists().where(t.c.device_id == d.c.id, t.c.ts < since)
+    rows = session.connection().execute(select(d.c.id, inside, older).where(d.c.id.in_(list(device_ids))))
+    return {device_id: since if before else first for device_id, first, before in rows}
 
 
 def with_presence(*, session: Session, device_ids: Sequence[int]) -> set[int]:
