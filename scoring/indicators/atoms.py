@@ -8,7 +8,9 @@ an hour may be read from its roll-up only when the calendar plans all of it or n
 touches it (`rolled_up_hours` says which); other hours are read raw.
 
 Atoms hold time in integer microseconds (the resolution of every stored timestamp and roll-up, so nothing is
-rounded): summing a month of hours is integer addition, and the snapshot makes exact Fractions of the sums.
+rounded): summing a month of hours is integer addition, and the snapshot makes exact Fractions of the sums. A
+month of roll-ups comes as columns (`HourBlock`) and is summed as integer arrays, hour for hour what
+`aggregate_atom` gives (`StopCover.covers`, `rollup_rows`: the vectorised `cover` and `rolled_up_hours`).
 """
 
 from __future__ import annotations

@@ -163,7 +163,8 @@ class _Sums:
 
 
 def _sums(atoms: Sequence[Atom]) -> _Sums:
-    """The atoms' totals: integer microseconds added, then made exact seconds once."""
+    """The atoms' totals: integer microseconds added, then made exact seconds once (one atom an hour: the
+    reference `_Slices.totals` is tested against, with `_merged` and `_timeline`)."""
     observed = unknown = planned = unknown_planned = run = 0
     total = good = counted = 0
     energy = Fraction(0)
