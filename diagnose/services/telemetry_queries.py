@@ -329,14 +329,19 @@ def hour_blocks(
     return out
 
 
-# One row a device, its hours as arrays (hour starts in epoch seconds; the numeric columns as one 2-D array), read
-# in binary: psycopg decodes the integer arrays in C, with no per-hour Python object. Energy and reason codes
-# are read only for the hours that have them: a reason map holding only UNSPECIFIED claims nothing (as
-# `aggregate_atom` reads it), so it is left out.
+# One row a device, its hours packed as big-endian int64 (the hour start in epoch seconds, then the numeric
+# columns), decoded by numpy in one call: no per-hour Python object, and for PostgreSQL about half the work of
+# building arrays. Energy and reason codes are read only for the hours that have them: a reason map holding
+# only UNSPECIFIED claims nothing (as `aggregate_atom` reads it), so it is left out.
+_PG_COLUMNS = (
+    "CAST(extract(epoch FROM hour_start) AS bigint)",
+    "run_us", "idle_us", "down_us", "planned_stop_us", "off_us", "unknown_us", "planned_us",
+    "coalesce(unknown_planned_us, -1)", "count_total", "count_good", "coalesce(performance_count, count_total)",
+    "CAST(sample_count AS bigint)", "coalesce(slot_us, -1)", "CAST(coalesce(slots_heard, -1) AS bigint)",
+)  # fmt: skip
 _PG_BLOCKS = """
 SELECT device_id,
-       array_agg(CAST(extract(epoch FROM hour_start) AS bigint) ORDER BY hour_start),
-       array_agg(ARRAY[{columns}] ORDER BY hour_start),
+       string_agg({packed}, CAST('' AS bytea) ORDER BY hour_start),
        array_agg(CAST(extract(epoch FROM hour_start) AS bigint) ORDER BY hour_start) FILTER (WHERE {energy}),
        array_agg(energy_kwh ORDER BY hour_start) FILTER (WHERE {energy}),
        array_agg(CAST(extract(epoch FROM hour_start) AS bigint) ORDER BY hour_start) FILTER (WHERE {reasons}),
@@ -345,9 +350,7 @@ FROM devicehour
 WHERE device_id = ANY(%s) AND hour_start >= %s AND hour_start < %s
 GROUP BY device_id
 """.format(
-    columns="run_us, idle_us, down_us, planned_stop_us, off_us, unknown_us, planned_us, "
-    "coalesce(unknown_planned_us, -1), count_total, count_good, coalesce(performance_count, count_total), "
-    "CAST(sample_count AS bigint), coalesce(slot_us, -1), CAST(coalesce(slots_heard, -1) AS bigint)",
+    packed=" || ".join(f"int8send({column})" for column in _PG_COLUMNS),
     energy="energy_kwh NOT IN ('', '0')",
     # Left out without parsing it: no map, an empty one, or one key UNSPECIFIED and its number (json.dumps's
     # own spacing; a map written otherwise is read, and gives the same atoms).
@@ -365,10 +368,10 @@ def _pg_hour_blocks(
         cursor.execute(_PG_BLOCKS, (list(device_ids), start, end))
         rows = cursor.fetchall()
     out: dict[int, HourBlock] = {}
-    for device_id, hours, values, energy_at, energy, reasons_at, reasons in rows:
-        hour_us = np.array(hours, dtype=np.int64) * US
+    for device_id, packed, energy_at, energy, reasons_at, reasons in rows:
+        table = np.frombuffer(packed, dtype=">i8").reshape(-1, len(_PG_COLUMNS)).astype(np.int64)
         out[device_id] = _block(
-            hour_us, np.array(values, dtype=np.int64), energy_at, energy, reasons_at, reasons
+            table[:, 0] * US, np.ascontiguousarray(table[:, 1:]), energy_at, energy, reasons_at, reasons
         )
     return out
 
