@@ -5,10 +5,12 @@ store the result with the scoring result that used it (versioned, hashed, with i
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
@@ -17,6 +19,7 @@ from diagnose.models import (
     DeviceHour,
     DevicePresence,
     DiagnosisOrder,
+    DowntimeReasonEntry,
     Equipment,
     EvidenceSnapshotRecord,
     Result,
@@ -24,11 +27,22 @@ from diagnose.models import (
     Telemetry,
 )
 from diagnose.services import telemetry_queries as tq
-from scoring.indicators.atoms import HEARTBEAT_MARGIN, HOUR, DeviceInput, HourTotals, RawPart, rolled_up_hours
+from scoring.indicators.atoms import (
+    HEARTBEAT_MARGIN,
+    HOUR_US,
+    SLOT,
+    SLOTS_HEARD,
+    DeviceInput,
+    HourBlock,
+    RawPart,
+    epoch_us,
+    from_epoch_us,
+    rollup_rows,
+)
 from scoring.indicators.calendar import CalendarRuleSpec, planned_stops
 from scoring.indicators.figures import Figure
 from scoring.indicators.intervals import to_fraction
-from scoring.indicators.model import CalendarEntry, Window
+from scoring.indicators.model import CalendarEntry, DowntimeReason, Window
 from scoring.indicators.snapshot import (
     EvidenceSnapshot,
     LedgerLine,
@@ -68,16 +82,62 @@ def networking(*, session: Session, enterprise_id: int) -> Figure:
     return networking_figure(ledger_lines(session=session, enterprise_id=enterprise_id))
 
 
-def _explicit_stops(session: Session, device: Device, window: Window) -> tuple[CalendarEntry, ...]:
-    rows = session.exec(
-        select(ShiftCalendarEntry).where(
-            ShiftCalendarEntry.enterprise_id == device.enterprise_id,
-            or_(col(ShiftCalendarEntry.device_id).is_(None), col(ShiftCalendarEntry.device_id) == device.id),
+@dataclass(frozen=True, slots=True)
+class _Reads:
+    """What the snapshot reads of a plant's devices, each read once for all of them (a statement each)."""
+
+    first: Mapping[int, datetime | None]  # oldest raw sample kept
+    presence: set[int]  # devices with a presence history
+    stops: Sequence[
+        tuple[int, int | None, CalendarEntry]
+    ]  # (enterprise, device or None, explicit planned stop)
+    reasons: Mapping[int, Sequence[tuple[datetime, datetime, DowntimeReason]]]
+    blocks: Mapping[int, HourBlock]
+
+
+def _reads(*, session: Session, devices: Sequence[Device], window: Window, use_rollups: bool) -> _Reads:
+    ids = [d.id for d in devices if d.id is not None]
+    enterprises = sorted({d.enterprise_id for d in devices})
+    stops = session.exec(
+        select(ShiftCalendarEntry)
+        .where(
+            col(ShiftCalendarEntry.enterprise_id).in_(enterprises),
+            or_(col(ShiftCalendarEntry.device_id).is_(None), col(ShiftCalendarEntry.device_id).in_(ids)),
             col(ShiftCalendarEntry.start) < window.end,
             col(ShiftCalendarEntry.end) > window.start,
         )
+        .order_by(col(ShiftCalendarEntry.id))
     ).all()
-    return tuple(CalendarEntry(r.start, r.end, r.kind, r.label) for r in rows)
+    reasons: dict[int, list[tuple[datetime, datetime, DowntimeReason]]] = {}
+    for r in session.exec(
+        select(DowntimeReasonEntry)
+        .where(
+            col(DowntimeReasonEntry.device_id).in_(ids),
+            col(DowntimeReasonEntry.start) < window.end,
+            col(DowntimeReasonEntry.end) > window.start,
+        )
+        .order_by(col(DowntimeReasonEntry.id))
+    ).all():
+        reasons.setdefault(r.device_id, []).append(
+            (r.start, r.end, DowntimeReason(r.start, r.end, r.code, r.label))
+        )
+    blocks = (
+        tq.hour_blocks(
+            session=session,
+            device_ids=ids,
+            start=tq.ceil_hour(window.start),
+            end=tq.floor_hour(window.end),
+        )
+        if use_rollups and ids
+        else {}
+    )
+    return _Reads(
+        first=tq.first_readings(session=session, device_ids=ids, since=window.start),
+        presence=tq.with_presence(session=session, device_ids=ids),
+        stops=[(r.enterprise_id, r.device_id, CalendarEntry(r.start, r.end, r.kind, r.label)) for r in stops],
+        reasons=reasons,
+        blocks=blocks,
+    )
 
 
 def _raw_part(session: Session, device: Device, window: Window, by_exception: bool) -> RawPart:
@@ -116,9 +176,35 @@ def device_input(
     roll-ups for complete hours the calendar plans wholly or not at all, raw samples for the rest. A sampling
     device's roll-up is used while its raw samples are kept only if it counted its coverage slots at the
     device's interval (`sample_interval_s`, else the silence timeout) as the snapshot does."""
+    reads = _reads(session=session, devices=[device], window=observed or window, use_rollups=use_rollups)
+    return _device_input(
+        session=session,
+        device=device,
+        window=window,
+        rules=rules,
+        reads=reads,
+        use_rollups=use_rollups,
+        observed=observed,
+        silence_timeout_s=silence_timeout_s,
+    )
+
+
+def _device_input(
+    *,
+    session: Session,
+    device: Device,
+    window: Window,
+    rules: tuple[CalendarRuleSpec, ...],
+    reads: _Reads,
+    use_rollups: bool,
+    observed: Window | None,
+    silence_timeout_s: float,
+) -> DeviceInput:
+    device_id = device.id or 0
+    raw_since = reads.first.get(device_id)
     if observed is None:
-        observed = tq.observed_window(session=session, device=device, window=window)
-    by_exception = tq.reports_by_exception(session=session, device=device)
+        observed = tq.observed_of(device, raw_since, window)
+    by_exception = device.heartbeat_s is not None or device_id in reads.presence
     base = DeviceInput(
         external_id=device.external_id,
         name=device.name,
@@ -132,39 +218,55 @@ def device_input(
     )
     if observed is None:
         return base
-    explicit = _explicit_stops(session, device, observed)
+    explicit = tuple(
+        entry
+        for enterprise_id, owner, entry in reads.stops
+        if enterprise_id == device.enterprise_id
+        and owner in (None, device.id)
+        and entry.start < observed.end
+        and entry.end > observed.start
+    )
     online = tq.online_periods(session=session, device=device, window=observed) if by_exception else None
     base = replace(
         base,
         online=None if online is None else tuple(online),
         planned_stops=explicit,
-        reasons=tuple(tq.load_reasons(session=session, device_id=device.id or 0, window=observed)),
+        reasons=tuple(
+            r
+            for start, end, r in reads.reasons.get(device_id, ())
+            if start < observed.end and end > observed.start
+        ),
     )
     stops = [*explicit, *planned_stops(rules, observed)]
     first, last = tq.ceil_hour(observed.start), tq.floor_hour(observed.end)
-    hours = [first + i * HOUR for i in range(max(0, int((last - first) / HOUR)))]
-    # Hours whose raw samples retention has deleted can only be read from their roll-ups.
-    raw_since = session.exec(select(func.min(Telemetry.ts)).where(Telemetry.device_id == device.id)).one()
-    allowed = rolled_up_hours(base, stops, hours, raw_since=raw_since) if use_rollups else set()
-    rolled: dict[datetime, HourTotals] = {}
-    if allowed:
-        slot_us = round(to_fraction(device.sample_interval_s or silence_timeout_s) * 1_000_000)
-
-        def usable(row: HourTotals) -> bool:
-            raw_gone = raw_since is None or row.hour_start + HOUR <= raw_since
-            return by_exception or raw_gone or (row.slots_heard is not None and row.slot_us == slot_us)
-
-        rows = tq.hour_totals_between(session=session, device_id=device.id or 0, start=first, end=last)
-        rolled = {r.hour_start: r for r in rows if r.hour_start in allowed and usable(r)}
+    block = reads.blocks.get(device_id)
+    if use_rollups and block is not None and len(block):
+        hour_us = block.hour_us
+        inside = (hour_us >= epoch_us(first)) & (hour_us < epoch_us(last))
+        # Hours whose raw samples retention has deleted can only be read from their roll-ups.
+        allowed = rollup_rows(base, stops, hour_us, raw_since=raw_since)
+        if not by_exception:
+            slot_us = round(to_fraction(device.sample_interval_s or silence_timeout_s) * 1_000_000)
+            gone = hour_us + HOUR_US <= epoch_us(raw_since) if raw_since is not None else True
+            counted = (block.values[:, SLOTS_HEARD] >= 0) & (block.values[:, SLOT] == slot_us)
+            allowed = allowed & (gone | counted)
+        block = block.take(inside & allowed)
+    else:
+        block = None
     parts: list[RawPart] = []
     cursor = observed.start
-    for hour in sorted(rolled):
-        if cursor < hour:
-            parts.append(_raw_part(session, device, Window(cursor, hour), by_exception))
-        cursor = hour + HOUR
+    if block is not None and len(block):
+        hour_us = block.hour_us
+        breaks = np.flatnonzero(np.diff(hour_us) != HOUR_US).tolist()
+        runs = zip([0, *(b + 1 for b in breaks)], [*breaks, len(hour_us) - 1], strict=True)
+        for a, b in runs:
+            start = from_epoch_us(int(hour_us[a]), UTC)
+            if cursor < start:
+                parts.append(_raw_part(session, device, Window(cursor, start), by_exception))
+            cursor = from_epoch_us(int(hour_us[b]) + HOUR_US, UTC)
     if cursor < observed.end:
         parts.append(_raw_part(session, device, Window(cursor, observed.end), by_exception))
-    return replace(base, raw=tuple(parts), hours=tuple(rolled[h] for h in sorted(rolled)))
+    return replace(base, raw=tuple(parts), block=block if block is not None and len(block) else None)
 
 
 def gather(
@@ -175,19 +277,23 @@ def gather(
     silence_timeout_s: float,
     use_rollups: bool = True,
 ) -> SnapshotInput:
-    """Every input of the plant's snapshot over the window, read from the database."""
+    """Every input of the plant's snapshot over the window, read from the database: each kind of row read
+    once for all the plant's devices (roll-ups as one column block a device), raw samples only where needed."""
     rules = tuple(tq.calendar_rules(session=session, enterprise_id=enterprise_id))
     registry = tq.enterprise_devices(session=session, enterprise_id=enterprise_id)
     networked = [d for d in registry if d.networked and d.protocol != "none"]
+    reads = _reads(session=session, devices=networked, window=window, use_rollups=use_rollups)
     return SnapshotInput(
         window=window,
         devices=tuple(
-            device_input(
+            _device_input(
                 session=session,
                 device=d,
                 window=window,
                 rules=rules,
+                reads=reads,
                 use_rollups=use_rollups,
+                observed=None,
                 silence_timeout_s=silence_timeout_s,
             )
             for d in networked

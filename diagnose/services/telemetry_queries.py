@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func, or_
+import numpy as np
+from sqlalchemy import String, cast, exists, func, or_
 from sqlmodel import Session, col, select
 
 from diagnose.models import (
@@ -31,7 +33,7 @@ from scoring.indicators import (
     Window,
     known_periods,
 )
-from scoring.indicators.atoms import HourTotals
+from scoring.indicators.atoms import BLOCK_COLUMNS, HourBlock, HourTotals
 from scoring.indicators.calendar import CalendarRuleSpec, planned_stops
 from scoring.indicators.intervals import Interval
 
@@ -184,10 +186,7 @@ def observed_window(*, session: Session, device: Device, window: Window) -> Wind
     """The part of the window the device was observed: from its registration or first reading (whichever
     is earlier), to the window's end or its retirement; None when it does not overlap the window."""
     first = session.exec(select(func.min(Telemetry.ts)).where(Telemetry.device_id == device.id)).one()
-    begin = min(device.created_at, first) if first is not None else device.created_at
-    start = max(window.start, begin)
-    end = min(window.end, device.retired_at) if device.retired_at is not None else window.end
-    return Window(start, end) if end > start else None
+    return observed_of(device, first, window)
 
 
 def _inferred_states(session: Session, device: Device, rows: Sequence[Any]) -> list[StateSample]:
@@ -278,6 +277,155 @@ def hour_totals(row: Any) -> HourTotals:
         slot_us=row.slot_us,
         slots_heard=row.slots_heard,
     )
+
+
+# The numeric columns of a roll-up in HourBlock's column order (scoring.indicators.atoms), with "not kept" as -1
+# and a performance count not kept as the hour's total, as HourBlock holds them.
+def _block_columns(table: Any) -> list[Any]:
+    c = table.c
+    return [
+        c.run_us, c.idle_us, c.down_us, c.planned_stop_us, c.off_us, c.unknown_us, c.planned_us,
+        func.coalesce(c.unknown_planned_us, -1), c.count_total, c.count_good,
+        func.coalesce(c.performance_count, c.count_total), c.sample_count,
+        func.coalesce(c.slot_us, -1), func.coalesce(c.slots_heard, -1),
+    ]  # fmt: skip
+
+
+def hour_blocks(
+    *, session: Session, device_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, HourBlock]:
+    """The stored roll-ups of these devices' hours starting in [start, end), as one column block a device, read
+    in one statement: on PostgreSQL one row a device with its month of hours as arrays (no object, no JSON
+    decoded, an hour), elsewhere one plain row an hour. Energy and reason codes, rare, are read only where set."""
+    if not device_ids:
+        return {}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return _pg_hour_blocks(connection, device_ids, start, end)
+    table = DeviceHour.__table__  # type: ignore[attr-defined]
+    c = table.c
+    inside = (c.device_id.in_(list(device_ids)), c.hour_start >= start, c.hour_start < end)
+    columns = _block_columns(table)
+    reasons_text = cast(c.downtime_by_reason_us, String)
+    out: dict[int, HourBlock] = {}
+    rows: dict[int, list[Any]] = {}
+    statement = select(c.device_id, c.hour_start, c.energy_kwh, reasons_text, *columns).where(*inside)
+    for row in connection.execute(statement.order_by(c.device_id, c.hour_start)):
+        rows.setdefault(row[0], []).append(row)
+    for device_id, hours in rows.items():
+        stamps = [int(r[1].timestamp()) for r in hours]
+        kept_energy = [(t, r[2]) for t, r in zip(stamps, hours, strict=True) if r[2] not in ("", "0")]
+        kept_reasons = [
+            (t, r[3]) for t, r in zip(stamps, hours, strict=True) if r[3] not in (None, "{}", "null")
+        ]
+        out[device_id] = _block(
+            np.array(stamps, dtype=np.int64) * US,
+            np.array([r[4:] for r in hours], dtype=np.int64),
+            [t for t, _ in kept_energy],
+            [e for _, e in kept_energy],
+            [t for t, _ in kept_reasons],
+            [x for _, x in kept_reasons],
+        )
+    return out
+
+
+# One row a device, its hours packed as big-endian int64 (the hour start in epoch seconds, then the numeric
+# columns), decoded by numpy in one call: no per-hour Python object, and for PostgreSQL about half the work of
+# building arrays. Energy and reason codes are read only for the hours that have them: a reason map holding
+# only UNSPECIFIED claims nothing (as `aggregate_atom` reads it), so it is left out.
+_PG_COLUMNS = (
+    "CAST(extract(epoch FROM hour_start) AS bigint)",
+    "run_us", "idle_us", "down_us", "planned_stop_us", "off_us", "unknown_us", "planned_us",
+    "coalesce(unknown_planned_us, -1)", "count_total", "count_good", "coalesce(performance_count, count_total)",
+    "CAST(sample_count AS bigint)", "coalesce(slot_us, -1)", "CAST(coalesce(slots_heard, -1) AS bigint)",
+)  # fmt: skip
+_PG_BLOCKS = """
+SELECT device_id,
+       string_agg({packed}, CAST('' AS bytea) ORDER BY hour_start),
+       array_agg(CAST(extract(epoch FROM hour_start) AS bigint) ORDER BY hour_start) FILTER (WHERE {energy}),
+       array_agg(energy_kwh ORDER BY hour_start) FILTER (WHERE {energy}),
+       array_agg(CAST(extract(epoch FROM hour_start) AS bigint) ORDER BY hour_start) FILTER (WHERE {reasons}),
+       array_agg(CAST(downtime_by_reason_us AS text) ORDER BY hour_start) FILTER (WHERE {reasons})
+FROM devicehour
+WHERE device_id = ANY(%s) AND hour_start >= %s AND hour_start < %s
+GROUP BY device_id
+""".format(
+    packed=" || ".join(f"int8send({column})" for column in _PG_COLUMNS),
+    energy="energy_kwh NOT IN ('', '0')",
+    # Left out without parsing it: no map, an empty one, or one key UNSPECIFIED and its number (json.dumps's
+    # own spacing; a map written otherwise is read, and gives the same atoms).
+    reasons="downtime_by_reason_us IS NOT NULL AND CAST(downtime_by_reason_us AS text) NOT IN ('{}', 'null') "
+    "AND (CAST(downtime_by_reason_us AS text) NOT LIKE '{\"UNSPECIFIED\": %%' "
+    "OR CAST(downtime_by_reason_us AS text) LIKE '%%,%%')",
+)
+
+
+def _pg_hour_blocks(
+    connection: Any, device_ids: Sequence[int], start: datetime, end: datetime
+) -> dict[int, HourBlock]:
+    raw = connection.connection.driver_connection
+    with raw.cursor(binary=True) as cursor:
+        cursor.execute(_PG_BLOCKS, (list(device_ids), start, end))
+        rows = cursor.fetchall()
+    out: dict[int, HourBlock] = {}
+    for device_id, packed, energy_at, energy, reasons_at, reasons in rows:
+        table = np.frombuffer(packed, dtype=">i8").reshape(-1, len(_PG_COLUMNS)).astype(np.int64)
+        out[device_id] = _block(
+            table[:, 0] * US, np.ascontiguousarray(table[:, 1:]), energy_at, energy, reasons_at, reasons
+        )
+    return out
+
+
+def _block(
+    hour_us: Any, values: Any, energy_at: Any, energy: Any, reasons_at: Any, reasons: Any
+) -> HourBlock:
+    row = {int(us): i for i, us in enumerate(hour_us.tolist())}
+    return HourBlock(
+        hour_us=hour_us,
+        values=values.reshape(len(hour_us), BLOCK_COLUMNS),
+        energy_kwh={row[t * US]: Fraction(e) for t, e in zip(energy_at or (), energy or (), strict=True)},
+        reasons_us={row[t * US]: json.loads(x) for t, x in zip(reasons_at or (), reasons or (), strict=True)},
+    )
+
+
+def first_readings(
+    *, session: Session, device_ids: Sequence[int], since: datetime | None = None
+) -> dict[int, datetime | None]:
+    """Each device's oldest raw sample kept, in one statement. With `since`, a device that has a sample older
+    than it gets `since` instead: all a snapshot from `since` on needs to know (its observed period starts at
+    `since` either way, and no hour from `since` on ends before it), and it lets PostgreSQL probe only the
+    window's day partitions for the oldest sample in it and stop at the first older one it finds, rather than
+    probe every day partition of the retention for each device."""
+    if not device_ids:
+        return {}
+    t = Telemetry.__table__  # type: ignore[attr-defined]
+    d = Device.__table__  # type: ignore[attr-defined]
+    if since is None:
+        oldest = select(func.min(t.c.ts)).where(t.c.device_id == d.c.id).scalar_subquery()
+        rows = session.connection().execute(select(d.c.id, oldest).where(d.c.id.in_(list(device_ids))))
+        return {device_id: first for device_id, first in rows}
+    inside = select(func.min(t.c.ts)).where(t.c.device_id == d.c.id, t.c.ts >= since).scalar_subquery()
+    older = exists().where(t.c.device_id == d.c.id, t.c.ts < since)
+    rows = session.connection().execute(select(d.c.id, inside, older).where(d.c.id.in_(list(device_ids))))
+    return {device_id: since if before else first for device_id, first, before in rows}
+
+
+def with_presence(*, session: Session, device_ids: Sequence[int]) -> set[int]:
+    """The devices that have any presence history."""
+    if not device_ids:
+        return set()
+    rows = session.exec(
+        select(DevicePresence.device_id).where(col(DevicePresence.device_id).in_(list(device_ids))).distinct()
+    ).all()
+    return set(rows)
+
+
+def observed_of(device: Device, first: datetime | None, window: Window) -> Window | None:
+    """`observed_window` given the device's first reading."""
+    begin = min(device.created_at, first) if first is not None else device.created_at
+    start = max(window.start, begin)
+    end = min(window.end, device.retired_at) if device.retired_at is not None else window.end
+    return Window(start, end) if end > start else None
 
 
 def device_oee(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Container, Iterable, Mapping
 from datetime import datetime, timedelta
 from fractions import Fraction
 from itertools import pairwise
@@ -118,8 +118,20 @@ def sampled_coverage(
     slots overlapping the observed period; received: those with a message of `heard` (raw) or counted by the
     hour's roll-up. Each slot counts once, so received ≤ expected, and raw samples and roll-ups agree.
     """
-    step = slot_step(interval_s)
     rolled = dict(rolled or {})
+    return sampled_coverage_of(heard, observed, interval_s, rolled, sum(rolled.values()))
+
+
+def sampled_coverage_of(
+    heard: Iterable[datetime],
+    observed: Window,
+    interval_s: float | Fraction,
+    rolled: Container[datetime],
+    rolled_received: int,
+) -> tuple[int, int]:
+    """`sampled_coverage` given the rolled-up hours (`rolled`: a container of hour starts) and the slots their
+    roll-ups heard in all (`rolled_received`), so a month of roll-ups need not be a mapping."""
+    step = slot_step(interval_s)
     first = observed.start.replace(minute=0, second=0, microsecond=0)
     last = observed.end.replace(
         minute=0, second=0, microsecond=0
@@ -135,4 +147,4 @@ def sampled_coverage(
         for ts in heard
         if observed.start <= ts < observed.end and ts.replace(minute=0, second=0, microsecond=0) not in rolled
     }
-    return len(slots) + sum(rolled.values()), expected
+    return len(slots) + rolled_received, expected

@@ -9,16 +9,40 @@ the product of the plant availability, performance and quality shown beside it.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from fractions import Fraction
 
+import numpy as np
+from numpy.typing import NDArray
+
 from scoring.china_time import CHINA_TZ
-from scoring.indicators.atoms import US, Atom, DeviceInput, device_atoms
+from scoring.indicators.atoms import (
+    COUNTED,
+    COVER_ALL,
+    COVER_NONE,
+    GOOD,
+    HOUR_US,
+    PLANNED,
+    SAMPLES,
+    SLOT,
+    SLOTS_HEARD,
+    TOTAL,
+    UNKNOWN_PLANNED,
+    US,
+    Atom,
+    DeviceInput,
+    HourBlock,
+    RawPart,
+    StopCover,
+    epoch_us,
+    from_epoch_us,
+    raw_atoms,
+    rollups_of,
+)
 from scoring.indicators.calendar import CalendarRuleSpec, has_shifts, planned_stops
-from scoring.indicators.coverage import HOUR, sampled_coverage, slot_step
+from scoring.indicators.coverage import HOUR, sampled_coverage_of, slot_step
 from scoring.indicators.figures import (
     INSUFFICIENT,
     OK,
@@ -30,8 +54,8 @@ from scoring.indicators.figures import (
     load_figure_rules,
 )
 from scoring.indicators.intervals import seconds
-from scoring.indicators.model import STATES, UNKNOWN, CalendarEntry, OeeResult, Segment, Window
-from scoring.indicators.oee import bound_flags
+from scoring.indicators.model import STATES, UNKNOWN, UNSPECIFIED, CalendarEntry, OeeResult, Segment, Window
+from scoring.indicators.oee import PERFORMANCE_TOLERANCE, bound_flags
 
 SNAPSHOT_VERSION = "evidence-snapshot-1"
 
@@ -139,7 +163,8 @@ class _Sums:
 
 
 def _sums(atoms: Sequence[Atom]) -> _Sums:
-    """The atoms' totals: integer microseconds added, then made exact seconds once."""
+    """The atoms' totals: integer microseconds added, then made exact seconds once (one atom an hour: the
+    reference `_Slices.totals` is tested against, with `_merged` and `_timeline`)."""
     observed = unknown = planned = unknown_planned = run = 0
     total = good = counted = 0
     energy = Fraction(0)
@@ -352,8 +377,18 @@ def _timeline(atoms: Sequence[Atom]) -> tuple[Segment, ...]:
     return tuple(runs)
 
 
+class _Hours:
+    """The hours of a block, as `sampled_coverage` asks whether a message's hour was rolled up."""
+
+    def __init__(self, hour_us: NDArray[np.int64]) -> None:
+        self._us = set(hour_us.tolist())
+
+    def __contains__(self, hour: object) -> bool:
+        return isinstance(hour, datetime) and epoch_us(hour) in self._us
+
+
 def _coverage(
-    device: DeviceInput, atoms: Sequence[Atom], sums: _Sums, timeout: Fraction
+    device: DeviceInput, block: HourBlock, sums: _Sums, timeout: Fraction
 ) -> tuple[str, int, int, Fraction | None]:
     """(basis, received, expected, ratio): known-state time over observed time for a device reporting by
     exception; samples received over expected at its declared interval (else the silence timeout) otherwise."""
@@ -365,16 +400,13 @@ def _coverage(
     interval = device.sample_interval_s or timeout
     heard = [ts for part in device.raw for ts in part.heard if part.window.start <= ts < part.window.end]
     per_hour = -(-HOUR // slot_step(interval))
-    rolled = {
-        # A roll-up counted its slots at this interval: exact. One from before 0028, or at another interval,
-        # is read only where the raw samples are gone (the edge reads raw otherwise): its messages, up to the
-        # hour's slots.
-        a.hour_start: a.slots_heard
-        if a.slots_heard is not None and a.slot_us == round(interval * US)
-        else min(a.sample_count, per_hour)
-        for a in device.hours
-    }
-    received, expected = sampled_coverage(heard, device.observed, interval, rolled)
+    # A roll-up counted its slots at this interval: exact. One from before 0028, or at another interval, is
+    # read only where the raw samples are gone (the edge reads raw otherwise): its messages, up to the hour's
+    # slots.
+    v = block.values
+    exact = (v[:, SLOTS_HEARD] >= 0) & (v[:, SLOT] == round(interval * US))
+    rolled = int(np.where(exact, v[:, SLOTS_HEARD], np.minimum(v[:, SAMPLES], per_hour)).sum())
+    received, expected = sampled_coverage_of(heard, device.observed, interval, _Hours(block.hour_us), rolled)
     return "sampling", received, expected, Fraction(received, expected) if expected else None
 
 
@@ -391,21 +423,192 @@ def _days(window: Window) -> list[tuple[str, Window]]:
         day += timedelta(days=1)
 
 
+# Columns of a device's slices (one row an hour slice, raw or rolled up, in time order): its length, the time
+# in each of the six STATES, then planned, unknown planned, total, good and performance counts.
+_LENGTH, _PLANNED, _UNKNOWN_PLANNED, _TOTAL, _GOOD, _COUNTED = 0, 7, 8, 9, 10, 11
+_COLUMNS = 12
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Slices:
+    """A device's atoms as integer columns (the additive figures) and their sparse parts, in time order."""
+
+    start_us: NDArray[np.int64]
+    values: NDArray[np.int64]  # shape (slices, _COLUMNS)
+    raw: Mapping[int, Atom]  # row → the raw atom (its own datetimes); other rows are whole rolled-up hours
+    zone: tzinfo
+    downtime_by_state_us: Mapping[str, int]
+    downtime_by_reason_us: Mapping[str, int]
+    energy_kwh: Fraction
+    metered: bool
+
+    def totals(self) -> _Sums:
+        t = self.values.sum(axis=0).tolist() if len(self.values) else [0] * _COLUMNS
+        return _Sums(
+            observed_s=Fraction(t[_LENGTH], US),
+            known_s=Fraction(t[_LENGTH] - t[1 + STATES.index(UNKNOWN)], US),
+            planned_s=Fraction(t[_PLANNED], US),
+            unknown_planned_s=Fraction(t[_UNKNOWN_PLANNED], US),
+            run_s=Fraction(t[1], US),
+            total=t[_TOTAL],
+            good=t[_GOOD],
+            counted=t[_COUNTED],
+            energy=self.energy_kwh,
+            metered=self.metered,
+        )
+
+    def edge(self, row: int, end: bool) -> datetime:
+        atom = self.raw.get(row)
+        if atom is not None:
+            return atom.end if end else atom.start
+        return from_epoch_us(int(self.start_us[row]) + (HOUR_US if end else 0), self.zone)
+
+
+def _add(into: dict[str, int], mapping: Mapping[str, int]) -> None:
+    for key, value in mapping.items():
+        into[key] = into.get(key, 0) + value
+
+
+def _slices(
+    device: DeviceInput,
+    block: HourBlock,
+    raw: Sequence[RawPart],
+    stops: Sequence[CalendarEntry],
+    timeout: Fraction | float,
+) -> _Slices:
+    """The device's atoms (`device_atoms`), the rolled-up hours computed as whole columns: the same integers,
+    summed the same way, so every figure made of them is the same to the microsecond."""
+    atoms = [a for part in raw for a in raw_atoms(device, part, stops, silence_timeout_s=timeout)]
+    by_state: dict[str, int] = {}
+    by_reason: dict[str, int] = {}
+    energy = Fraction(0)
+    metered = False
+    # Rolled-up hours (`aggregate_atom`, vectorised).
+    v = block.values
+    cover = StopCover(stops).covers(block.hour_us)
+    none, whole = cover == COVER_NONE, cover == COVER_ALL
+    run, unknown = v[:, 0], v[:, 5]
+    kept = v[:, UNKNOWN_PLANNED]
+    planned = np.where(none, HOUR_US - v[:, 3], np.where(whole, run, v[:, PLANNED]))
+    unknown_planned = np.where(
+        none,
+        unknown,
+        np.where(whole, 0, np.where(kept >= 0, kept, np.minimum(unknown, v[:, PLANNED] - run))),
+    )
+    downtime = planned - run - unknown_planned
+    lost = v[none][:, [1, 2, 4]].sum(axis=0).tolist() if len(v) else [0, 0, 0]
+    for state, us in zip(("IDLE", "DOWN", "OFF"), lost, strict=True):
+        if us:
+            by_state[state] = us
+    unspecified = int(downtime.sum())
+    for row, codes in block.reasons_us.items():
+        left = int(downtime[row])
+        claimed = 0
+        for code, us in codes.items():
+            if code != UNSPECIFIED and us and claimed < left:
+                take = min(us, left - claimed)
+                by_reason[code] = by_reason.get(code, 0) + take
+                claimed += take
+        unspecified -= claimed
+    if unspecified:
+        by_reason[UNSPECIFIED] = unspecified
+    for value in block.energy_kwh.values():
+        energy += value
+        metered = metered or value > 0
+    rolled = np.empty((len(block), _COLUMNS), dtype=np.int64)
+    rolled[:, _LENGTH] = HOUR_US
+    rolled[:, 1:7] = v[:, 0:6]
+    rolled[:, _PLANNED] = planned
+    rolled[:, _UNKNOWN_PLANNED] = unknown_planned
+    rolled[:, _TOTAL] = v[:, TOTAL]
+    rolled[:, _GOOD] = v[:, GOOD]
+    rolled[:, _COUNTED] = v[:, COUNTED]
+    # Raw slices, as they are.
+    raw_rows = []
+    for a in atoms:
+        raw_rows.append(
+            [
+                a.length_us,
+                *(a.by_state_us.get(state, 0) for state in STATES),
+                a.planned_us,
+                a.unknown_planned_us,
+                a.total_count,
+                a.good_count,
+                a.performance_count,
+            ]
+        )
+        _add(by_state, a.downtime_by_state_us)
+        _add(by_reason, a.downtime_by_reason_us)
+        if a.energy_kwh:
+            energy += a.energy_kwh
+        metered = metered or a.metered
+    starts = np.concatenate([block.hour_us, np.array([epoch_us(a.start) for a in atoms], dtype=np.int64)])
+    values = np.concatenate([rolled, np.array(raw_rows, dtype=np.int64).reshape(len(atoms), _COLUMNS)])
+    order = np.argsort(starts, kind="stable")
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    return _Slices(
+        start_us=starts[order],
+        values=values[order],
+        raw={int(position[len(block) + i]): a for i, a in enumerate(atoms)},
+        zone=block.zone,
+        downtime_by_state_us=by_state,
+        downtime_by_reason_us=by_reason,
+        energy_kwh=energy,
+        metered=metered,
+    )
+
+
+def _seconds_of(mapping: Mapping[str, int]) -> dict[str, Fraction]:
+    """Microsecond totals as exact seconds (zero entries left out), as `_merged`."""
+    return {k: Fraction(v, US) for k, v in mapping.items() if v}
+
+
+def _slice_timeline(slices: _Slices) -> tuple[Segment, ...]:
+    """`_timeline` of the slices: the longest state of each (the first listed on a tie), runs merged."""
+    if not len(slices.start_us):
+        return ()
+    state = np.argmax(slices.values[:, 1:7], axis=1)
+    ends = slices.start_us + slices.values[:, _LENGTH]
+    new = np.ones(len(state), dtype=np.bool_)
+    new[1:] = (state[1:] != state[:-1]) | (slices.start_us[1:] != ends[:-1])
+    first = np.flatnonzero(new).tolist()
+    last = [*(i - 1 for i in first[1:]), len(state) - 1]
+    return tuple(
+        Segment(slices.edge(a, False), slices.edge(b, True), STATES[int(state[a])])
+        for a, b in zip(first, last, strict=True)
+    )
+
+
+def _by_day(
+    slices: _Slices, day_start_us: NDArray[np.int64], day_end_us: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """The slices' columns summed by the day each starts in."""
+    out = np.zeros((len(day_start_us), _COLUMNS), dtype=np.int64)
+    i = np.searchsorted(day_start_us, slices.start_us, side="right") - 1
+    inside = (i >= 0) & (slices.start_us < day_end_us[np.maximum(i, 0)])
+    np.add.at(out, i[inside], slices.values[inside])
+    return out
+
+
 def evidence_snapshot(inp: SnapshotInput) -> EvidenceSnapshot:
     """Every figure of the window: per device over its observed period, then the plant's (see module doc)."""
     rules = inp.rules or load_figure_rules()
-    rows: list[tuple[DeviceFigures, _Sums, list[Atom]]] = []
+    days = _days(inp.window)
+    day_start_us = np.array([epoch_us(piece.start) for _, piece in days], dtype=np.int64)
+    day_end_us = np.array([epoch_us(piece.end) for _, piece in days], dtype=np.int64)
+    rows: list[tuple[DeviceFigures, _Sums, NDArray[np.int64]]] = []
     for device in sorted(inp.devices, key=lambda d: d.external_id):
         stops: list[CalendarEntry] = list(device.planned_stops)
         if device.observed is not None:
             stops += planned_stops(inp.calendar, device.observed)
-        atoms = (
-            device_atoms(device, stops, silence_timeout_s=inp.silence_timeout_s) if device.observed else []
-        )
-        sums = _sums(atoms)
-        basis, received, expected, ratio = _coverage(device, atoms, sums, inp.silence_timeout_s)
+        block = rollups_of(device) if device.observed else HourBlock.join([])
+        raw = device.raw if device.observed else ()
+        slices = _slices(device, block, raw, stops, inp.silence_timeout_s)
+        sums = slices.totals()
+        basis, received, expected, ratio = _coverage(device, block, sums, inp.silence_timeout_s)
         figures, flags = _device_figures(device.external_id, sums, device.ideal_cycle_s, ratio, rules)
-        by_state = {s: Fraction(sum(a.by_state_us.get(s, 0) for a in atoms), US) for s in STATES}
+        t = slices.values[:, 1:7].sum(axis=0).tolist() if len(slices.values) else [0] * 6
         row = DeviceFigures(
             external_id=device.external_id,
             name=device.name,
@@ -417,9 +620,9 @@ def evidence_snapshot(inp: SnapshotInput) -> EvidenceSnapshot:
             planned_s=sums.planned_s,
             unknown_planned_s=sums.unknown_planned_s,
             run_s=sums.run_s,
-            by_state=by_state,
-            downtime_by_state=_merged(a.downtime_by_state_us for a in atoms),
-            downtime_by_reason=_merged(a.downtime_by_reason_us for a in atoms),
+            by_state={s: Fraction(us, US) for s, us in zip(STATES, t, strict=True)},
+            downtime_by_state=_seconds_of(slices.downtime_by_state_us),
+            downtime_by_reason=_seconds_of(slices.downtime_by_reason_us),
             total_count=sums.total,
             good_count=sums.good,
             performance_count=sums.counted,
@@ -430,10 +633,10 @@ def evidence_snapshot(inp: SnapshotInput) -> EvidenceSnapshot:
             expected=expected,
             flags=flags,
             figures=figures,
-            timeline=_timeline(atoms),
+            timeline=_slice_timeline(slices),
             ideal_cycle_s=device.ideal_cycle_s,
         )
-        rows.append((row, sums, atoms))
+        rows.append((row, sums, _by_day(slices, day_start_us, day_end_us)))
     bottleneck = next((d.external_id for d, _, _ in rows if d.bottleneck), None)
     plant: dict[str, Figure] = {"networking_rate": networking_figure(inp.ledger, rules)}
     pairs = [(d, s) for d, s, _ in rows]
@@ -450,34 +653,103 @@ def evidence_snapshot(inp: SnapshotInput) -> EvidenceSnapshot:
         devices=tuple(d for d, _, _ in rows),
         figures=plant,
         ledger=tuple(inp.ledger),
-        daily=_daily(inp.window, rows, rules, bottleneck),
+        daily=_daily(days, [(d, day) for d, _, day in rows], rules, bottleneck),
+    )
+
+
+def _day_sums(t: Sequence[int]) -> _Sums:
+    return _Sums(
+        observed_s=Fraction(t[_LENGTH], US),
+        known_s=Fraction(t[_LENGTH] - t[1 + STATES.index(UNKNOWN)], US),
+        planned_s=Fraction(t[_PLANNED], US),
+        unknown_planned_s=Fraction(t[_UNKNOWN_PLANNED], US),
+        run_s=Fraction(t[1], US),
+        total=t[_TOTAL],
+        good=t[_GOOD],
+        counted=t[_COUNTED],
+        energy=Fraction(0),  # not a figure of the OEE card
+        metered=False,
+    )
+
+
+OEE_FIGURES = ("availability", "performance", "quality", "oee", "teep")
+
+
+def _in_bounds(numerator: int, denominator: int, high: Fraction) -> bool:
+    """0 <= numerator / denominator <= high, in integers (denominator not zero)."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    return numerator >= 0 and numerator * high.denominator <= high.numerator * denominator
+
+
+def _have_us(card: Card, t: Sequence[int]) -> int:
+    known = t[_LENGTH] - t[1 + STATES.index(UNKNOWN)]
+    if card.basis == "known_planned":
+        return t[_PLANNED] - t[_UNKNOWN_PLANNED]
+    return known if card.basis == "known" else t[_LENGTH]
+
+
+def oee_card_ok(card: Card, t: Sequence[int], cycle: Fraction | None) -> bool:
+    """Whether every figure of the OEE card of these day totals is ok (`_device_figures` would say OK for all
+    of them), in integer arithmetic: enough data, every value defined, none out of bounds (`bound_flags`)."""
+    need = card.need_s
+    if _have_us(card, t) * need.denominator < need.numerator * US:
+        return False
+    run, planned = t[1], t[_PLANNED] - t[_UNKNOWN_PLANNED]
+    known = t[_LENGTH] - t[1 + STATES.index(UNKNOWN)]
+    total, good, counted = t[_TOTAL], t[_GOOD], t[_COUNTED]
+    if cycle is None or not planned or not run or not total or not known:
+        return False  # some value is None: unavailable
+    # availability = run / planned; quality = good / total; performance = cycle × counted × US / run;
+    # OEE = their product = cycle × counted × US × good / (planned × total) (run cancels exactly).
+    cycled = cycle.numerator * counted * US
+    return (
+        _in_bounds(run, planned, Fraction(1))
+        and _in_bounds(good, total, Fraction(1))
+        and _in_bounds(cycled, cycle.denominator * run, PERFORMANCE_TOLERANCE)
+        and _in_bounds(cycled * good, cycle.denominator * planned * total, PERFORMANCE_TOLERANCE)
     )
 
 
 def _daily(
-    window: Window,
-    rows: Sequence[tuple[DeviceFigures, _Sums, list[Atom]]],
+    days: Sequence[tuple[str, Window]],
+    rows: Sequence[tuple[DeviceFigures, NDArray[np.int64]]],
     rules: FigureRules,
     bottleneck: str | None,
 ) -> tuple[tuple[str, Figure], ...]:
-    """The plant OEE of each China day of the window, by the same card rule applied to that day's data."""
+    """The plant OEE of each China day of the window, by the same card rule applied to that day's data.
+
+    A day where some device's whole card is ok is pooled in integers (`oee_card_ok`, then the card's exact
+    ratios once); a day with none is given its reason by the figures themselves (`_plant_card`)."""
     card = rules.card("oee")
-    days = _days(window)
-    starts = [piece.start for _, piece in days]
-    # Each device's atoms by the day they start in (atoms are hour slices; China days are whole hours).
-    by_day: list[list[list[Atom]]] = []
-    for _, _, atoms in rows:
-        buckets: list[list[Atom]] = [[] for _ in days]
-        for atom in atoms:
-            i = bisect_right(starts, atom.start) - 1
-            if i >= 0 and atom.start < days[i][1].end:
-                buckets[i].append(atom)
-        by_day.append(buckets)
+    fast = tuple(card.figures) == OEE_FIGURES
+    chosen = [r for r in rows if r[0].external_id == bottleneck] if bottleneck else list(rows)
     out: list[tuple[str, Figure]] = []
     for d, (day, _piece) in enumerate(days):
+        pop = []
+        if fast:
+            for device, by_day in chosen:
+                t = by_day[d].tolist()
+                if oee_card_ok(card, t, device.ideal_cycle_s):
+                    pop.append((device, t))
+        if pop:
+            run = sum(t[1] for _, t in pop)
+            a = Fraction(run, sum(t[_PLANNED] - t[_UNKNOWN_PLANNED] for _, t in pop))
+            counted: dict[tuple[int, int], int] = {}  # parts counted by ideal cycle time: a product a cycle
+            for x, t in pop:
+                assert x.ideal_cycle_s is not None  # an ok performance has one
+                key = (x.ideal_cycle_s.numerator, x.ideal_cycle_s.denominator)
+                counted[key] = counted.get(key, 0) + t[_COUNTED]
+            cycled = sum((Fraction(n * a, b) for (a, b), n in counted.items()), Fraction(0))
+            p = cycled / Fraction(run, US)
+            q = Fraction(sum(t[_GOOD] for _, t in pop), sum(t[_TOTAL] for _, t in pop))
+            have = Fraction(max(_have_us(card, t) for _, t in pop), US)
+            names = tuple(x.external_id for x, _ in pop)
+            out.append((day, Figure("oee", a * p * q, OK, names, have, card.need_s, card.basis)))
+            continue
         pairs = []
-        for (device, _, _atoms), buckets in zip(rows, by_day, strict=True):
-            sums = _sums(buckets[d])
+        for device, by_day in rows:
+            sums = _day_sums(by_day[d].tolist())
             figures, _ = _device_figures(device.external_id, sums, device.ideal_cycle_s, None, rules, (card,))
             pairs.append((replace(device, figures=figures), sums))
         out.append((day, _plant_card(card, pairs, bottleneck)["oee"]))
@@ -492,8 +764,8 @@ def device_oee(
     if device.observed is None:
         raise ValueError("the device was not observed in the window")
     stops = [*device.planned_stops, *planned_stops(calendar, device.observed)]
-    atoms = device_atoms(device, stops, silence_timeout_s=silence_timeout_s)
-    sums = _sums(atoms)
+    slices = _slices(device, rollups_of(device), device.raw, stops, silence_timeout_s)
+    sums = slices.totals()
     values = _device_values(sums, device.ideal_cycle_s)
     a, p, q, oee = (values[n][0] for n in ("availability", "performance", "quality", "oee"))
     return OeeResult(
@@ -506,8 +778,8 @@ def device_oee(
         total_count=sums.total,
         good_count=sums.good,
         downtime_s=sums.known_planned_s - sums.run_s,
-        downtime_by_state=_merged(x.downtime_by_state_us for x in atoms),
-        downtime_by_reason=_merged(x.downtime_by_reason_us for x in atoms),
+        downtime_by_state=_seconds_of(slices.downtime_by_state_us),
+        downtime_by_reason=_seconds_of(slices.downtime_by_reason_us),
         teep=values["teep"][0],
         window_s=sums.observed_s,
         performance_count=sums.counted,
