@@ -1,7 +1,9 @@
 """Message catalogue upkeep: extract msgids, merge them into the zh catalogue, compile.
 
 Usage: python scripts/i18n.py            (extract + update + compile)
-       python scripts/i18n.py --check    (exit 1 if a msgid lacks a Chinese translation)
+       python scripts/i18n.py --check    (exit 1 if a msgid lacks a Chinese translation, or a translation's
+                                         placeholders differ from its msgid's: a bad merge of the .po can
+                                         join two entries, and the page then fails with a KeyError)
 """
 
 from __future__ import annotations
@@ -52,13 +54,23 @@ def untranslated() -> list[str]:
     return [str(m.id) for m in catalog if m.id and (not m.string or m.fuzzy)]
 
 
+def broken() -> list[str]:
+    """Translations Babel's checkers refuse (a placeholder the msgid lacks, or one left out)."""
+    with ZH_PO.open("rb") as handle:
+        catalog = read_po(handle)
+    return [f"{message.id}: {'; '.join(map(str, errors))}" for message, errors in catalog.check()]
+
+
 def main() -> int:
     """Run the chosen action."""
     if "--check" in sys.argv:
         missing = untranslated()
         for msgid in missing:
             print(f"untranslated: {msgid}")
-        return 1 if missing else 0
+        wrong = broken()
+        for problem in wrong:
+            print(f"broken translation: {problem}")
+        return 1 if missing or wrong else 0
     extract()
     if ZH_PO.exists():
         subprocess.run(
