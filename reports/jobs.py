@@ -42,11 +42,17 @@ def reportable(*, session: Session, order: DiagnosisOrder) -> bool:
 
 
 def queue_report(
-    *, session: Session, order: DiagnosisOrder, actor: User | str, lang: str = "zh"
+    *,
+    session: Session,
+    order: DiagnosisOrder,
+    actor: User | str,
+    lang: str = "zh",
+    public_url: str | None = None,
 ) -> ReportJob:
     """Queue the next version of the order's report; a job already waiting for the order is returned instead.
 
-    Raises NotReportable when the order cannot be reported. The caller commits.
+    Raises NotReportable when the order cannot be reported. The caller commits. `public_url`: the address
+    the request reached, the QR code's base when DIAGNOSE_PUBLIC_URL is unset.
     """
     check_lang(lang)
     if not reportable(session=session, order=order):
@@ -58,6 +64,7 @@ def queue_report(
         order_id=order.id,  # type: ignore[arg-type]
         lang=lang,
         requested_by=actor.id if isinstance(actor, User) else None,
+        public_url=(public_url or None) and public_url[:256],
     )
     session.add(job)
     session.flush()
@@ -125,6 +132,7 @@ def _process(engine: Engine, job_id: int, silence_timeout_s: float, pdf_engine: 
                 lang=job.lang,
                 silence_timeout_s=silence_timeout_s,
                 pdf_engine=pdf_engine,
+                public_url=_public_url(job.public_url),
             )
         except Exception as exc:  # a failed render must not kill the jobs process: record it on the job
             session.rollback()
@@ -148,6 +156,14 @@ def _process(engine: Engine, job_id: int, silence_timeout_s: float, pdf_engine: 
         job.body_html = str(render_body(data_of(row), row.lang, stamp_of(row)))
         session.add(job)
         session.commit()
+
+
+def _public_url(requested_at: str | None) -> str:
+    """DIAGNOSE_PUBLIC_URL when set; else the address the report was requested at; else the served address."""
+    from diagnose.settings import load_settings
+
+    settings = load_settings()
+    return settings.public_url or requested_at or settings.served_url
 
 
 def run_pending(

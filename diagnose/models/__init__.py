@@ -5,6 +5,7 @@ from diagnose.models.collectors import CollectorAssignment
 from diagnose.models.diagnosis import (
     Answer,
     Assessment,
+    ContradictionDecision,
     DiagnosisOrder,
     OrderStaffMember,
     OrderStatus,
@@ -50,6 +51,7 @@ __all__ = [
     "BureauProvider",
     "CalendarRule",
     "CollectorAssignment",
+    "ContradictionDecision",
     "DeadLetter",
     "DeadLetterCount",
     "Device",
