@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +103,27 @@ def _rc() -> AbstractContextManager[Any]:
     return matplotlib.rc_context(RC)
 
 
+_PNG: contextvars.ContextVar[bool] = contextvars.ContextVar("report_charts_png", default=False)
+PNG_DPI = 150
+
+
+@contextlib.contextmanager
+def as_png() -> Iterator[None]:
+    """Within this block charts come out as PNG images (for the Word copy: Word draws no SVG of its own)."""
+    token = _PNG.set(True)
+    try:
+        yield
+    finally:
+        _PNG.reset(token)
+
+
 def _svg(fig: Figure) -> str:
+    if _PNG.get():
+        raw = io.BytesIO()
+        with _rc():
+            fig.savefig(raw, format="png", bbox_inches="tight", dpi=PNG_DPI)
+        encoded = base64.b64encode(raw.getvalue()).decode("ascii")
+        return f'<img class="png-chart" alt="" src="data:image/png;base64,{encoded}">'
     buffer = io.StringIO()
     with _rc():
         fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight", dpi=RASTER_DPI)
