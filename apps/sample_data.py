@@ -432,7 +432,7 @@ def _decide_contradictions(
             contradictions.decide(
                 session=session, actor=consultant, order=order, requirement_id=item.requirement_id,
                 decision="kept", now=scored + timedelta(minutes=20 + number),
-                reason="实测窗口内两台设备停机检修，现场查阅点检记录与系统日志，自评属实。",
+                reason="部分联网设备只上传报警信号，生产数据未实时传输至管理系统，现场查看系统日志核实，自评属实。",
             )  # fmt: skip
 
 

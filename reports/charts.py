@@ -182,7 +182,7 @@ def radar(domains: Sequence[NodeRow], levels: Sequence[int], lang: str) -> str:
         ax.set_xticklabels([_name(d, lang) for d in domains], fontsize=7)
         ax.set_ylim(0, 1)
         ax.set_yticks([0.2, 0.4, 0.6, 0.8, 1.0])
-        ax.set_yticklabels(["0.2", "0.4", "0.6", "0.8", "1.0"], fontsize=6)
+        ax.set_yticklabels(["20%", "40%", "60%", "80%", "100%"], fontsize=6)  # shares met, as the tables
         ax.legend(loc="upper right", bbox_to_anchor=(1.25, 1.1), frameon=False, fontsize=7)
         return _svg(fig)
 
@@ -203,6 +203,8 @@ def grouped_bars(nodes: Sequence[NodeRow], levels: Sequence[int], lang: str) -> 
         ax.set_yticklabels([_name(n, lang) for n in nodes])
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
+        ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+        ax.set_xticklabels(["0%", "20%", "40%", "60%", "80%", "100%"])  # shares met, as the tables say them
         ax.axvline(0.8, color=SERIES[4], linestyle="--", linewidth=0.8)
         ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7, ncols=len(levels))
         return _svg(fig)

@@ -241,8 +241,8 @@ def reconciled_texts(rows: Iterable[Mapping[str, Any]]) -> tuple[Text, ...]:
         ]
         zh.append(f"计分采用「{rating_words(r.get('final'), 'zh')}」")
         en.append(f"scored as {rating_words(r.get('final'), 'en')}")
-        tail_zh = "（相差一档以上，核对结论见下表）" if r.get("contradiction") else ""
-        tail_en = " (more than one step apart: see the decision below)" if r.get("contradiction") else ""
+        tail_zh = "（相差一档以上，核对结论见上表）" if r.get("contradiction") else ""
+        tail_en = " (more than one step apart: see the decision above)" if r.get("contradiction") else ""
         texts.append(
             Text(f"{rid}：" + "，".join(zh) + tail_zh + "。", f"{rid}: " + ", ".join(en) + tail_en + ".")
         )
