@@ -95,7 +95,7 @@ def test_consultant_previews_resolves_submits_and_issues(walk: tuple[str, int], 
 
     # The draft: the report as it will be issued, watermarked, with the contradiction to decide.
     page.goto(f"{order_url}/report")
-    assert page.inner_text(".report .watermark") == "草稿"
+    assert page.text_content(".report .watermark") == "草稿" and page.locator(".report.draft").count() == 1
     assert "1 诊断摘要" in page.inner_text(".report") and "待诊断人员核对" in page.inner_text("#checks")
     item = page.locator("#contradictions li.decision-item").first
     assert "NW-L3-01" in item.inner_text() and "部分满足" in item.inner_text()
