@@ -211,6 +211,10 @@ PATTERNS = (
         ),
     ),
     (
+        re.compile(r"^(\S+) may not decide on order (\S+)$"),
+        lambda m: _("you may not do this with order %(number)s", number=m[2]),
+    ),
+    (
         re.compile(r"^contradictions cannot be decided while the order is (\w+)$"),
         lambda m: _("not possible in the order's status"),
     ),

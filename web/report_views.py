@@ -32,7 +32,7 @@ from web.auth import role_required
 from web.db import get_session
 from web.forms import FormError, parse_form
 from web.messages import not_saved, reason_of
-from web.scope import get_order
+from web.scope import get_order, get_plant_order
 
 bp = Blueprint("reports", __name__, url_prefix="/orders")
 VIEWERS = ("bureau", "provider", "enterprise", "admin")
@@ -114,7 +114,7 @@ def decide_contradiction(order_id: int) -> Response:
     """The consultant's decision on one 自评与实测不一致 item (change the rating and score again, or keep it
     with a written reason); submission waits until every one is decided."""
     db = get_session()
-    order = get_order(order_id)
+    order = get_plant_order(order_id)  # the questionnaire's side: closed to the provider once the order ends
     try:
         form = parse_form(ContradictionDecisionIn)
         contradictions.decide(

@@ -210,7 +210,7 @@ def decide(
         raise FieldError("requirement_id", "this requirement has no contradiction in the newest scoring")
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON_CHARS:
-        raise FieldError("reason", f"the reason is at most {MAX_REASON_CHARS} characters")
+        raise FieldError("reason", f"at most {MAX_REASON_CHARS} characters")
     if decision == "kept" and len(reason) < MIN_REASON_CHARS:
         raise FieldError("reason", "write why the self-rating is kept despite the measured data")
     if decision == "changed":

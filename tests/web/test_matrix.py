@@ -248,6 +248,12 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         None,
         ui_party(403) | {"bureau": 302, "provider": 302, "enterprise_other": 403},
     ),
+    # The consultant's decision on a contradiction: an empty form is refused on the page (redirect back).
+    ("reports.decide_contradiction", "POST"): (
+        "/orders/{o}/report/contradictions",
+        None,
+        ui_role("provider", 302, 404),
+    ),
     ("reports.download", "GET"): ("/orders/{o}/report/v1.pdf", None, ui_party(404)),
     ("reports.download_docx", "GET"): ("/orders/{o}/report/v1.docx", None, ui_party(404)),
     ("verify.by_link", "GET"): ("/v/R-ZD0000-00-0000-v1/" + "0" * 16, None, codes(200)),
