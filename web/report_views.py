@@ -66,7 +66,12 @@ def show_report(order_id: int) -> str:
     result = assessments.latest_result(session=db, order=order)
     if row is not None:
         body = report_jobs.issued_body(session=db, row=row)  # rendered once per version, not per view
-    elif result is not None and order.status != OrderStatus.cancelled:
+    elif (
+        result is not None
+        and order.status != OrderStatus.cancelled
+        # Before submission the draft is the consultant's and the bureau's; the enterprise sees it once submitted.
+        and (g.user.role != "enterprise" or report_jobs.reportable(session=db, order=order))
+    ):
         # The draft: the report as it will be issued, from the same renderer, watermarked 草稿 (any time
         # after scoring; issuing changes only the watermark and the number).
         settings = current_app.extensions["diagnose_settings"]

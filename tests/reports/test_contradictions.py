@@ -171,6 +171,9 @@ def test_the_report_page_shows_the_draft_and_takes_the_decision(demo_db, tmp_pat
     enterprise = app.test_client()
     log_in_as(app, enterprise, enterprise_id)
     assert enterprise.post(f"/orders/{order_id}/report/contradictions", data={}).status_code == 403
+    # Before submission the draft is the consultant's and the bureau's, not yet the enterprise's.
+    early = enterprise.get(f"/orders/{order_id}/report").get_data(as_text=True)
+    assert "1 诊断摘要" not in early and "诊断提交后" in early
     client = app.test_client()
     log_in_as(app, client, consultant_id)
     page = client.get(f"/orders/{order_id}/report").get_data(as_text=True)
