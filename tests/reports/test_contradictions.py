@@ -193,3 +193,44 @@ def test_the_report_page_shows_the_draft_and_takes_the_decision(demo_db, tmp_pat
     ).get_data(as_text=True)
     assert "所有不一致项均已核对" in done and "改为「全部满足」" in done
     engine.dispose()
+
+
+def test_the_api_lists_and_decides_contradictions(demo_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from diagnose.db import make_engine
+    from diagnose.services import tokens
+    from diagnose.settings import load_settings
+    from web import create_app
+
+    copy = tmp_path / "demo.db"
+    shutil.copy(demo_db, copy)
+    engine = make_engine(url=f"sqlite:///{copy}")
+    with Session(engine) as session:
+        order, consultant = _on_site(session)
+        token = tokens.issue_token(session=session, user=consultant)
+        session.commit()
+        order_id = order.id
+    engine.dispose()
+    settings = load_settings(
+        env="test", var_dir=tmp_path / "var", secret_key="test-secret", database_url=f"sqlite:///{copy}"
+    )
+    client = create_app(settings, {"TESTING": True, "RATELIMIT_ENABLED": False}).test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = client.get(f"/api/v1/orders/{order_id}/contradictions", headers=auth).get_json()
+    assert [(i["requirement_id"], i["decided"]) for i in listed["items"]] == [("NW-L3-01", False)]
+    refused = client.post(f"/api/v1/orders/{order_id}/actions/submit", json={}, headers=auth)
+    assert refused.status_code == 422 and refused.get_json()["field"] == "contradictions"
+    no_reason = client.post(
+        f"/api/v1/orders/{order_id}/contradictions",
+        json={"requirement_id": "NW-L3-01", "decision": "kept"},
+        headers=auth,
+    )
+    assert no_reason.status_code == 422 and no_reason.get_json()["field"] == "reason"
+    decided = client.post(
+        f"/api/v1/orders/{order_id}/contradictions",
+        json={"requirement_id": "NW-L3-01", "decision": "kept", "reason": "现场核实，自评属实。"},
+        headers=auth,
+    ).get_json()
+    assert decided["items"][0]["decided"] and decided["items"][0]["reason"] == "现场核实，自评属实。"
+    assert client.post(f"/api/v1/orders/{order_id}/actions/submit", json={}, headers=auth).status_code == 200
