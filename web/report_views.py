@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 
 from flask import (
     Blueprint,
@@ -22,7 +24,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 import reports
-from diagnose.models import OrderStatus
+from diagnose.models import IssuedReport, OrderStatus
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.reports import ContradictionDecisionIn, ReportIssueIn
 from diagnose.services import assessments, contradictions
@@ -188,6 +190,26 @@ def download(order_id: int, version: int) -> Response:
     )
 
 
+_DOCX: OrderedDict[int, bytes] = OrderedDict()  # issued versions never change: their Word copy neither
+_DOCX_MAX = 8
+_docx_lock = threading.Lock()
+
+
+def _docx_of(row: IssuedReport) -> bytes:
+    """The Word copy of an issued version, drawn once per process (its charts take seconds to draw)."""
+    assert row.id is not None
+    with _docx_lock:
+        if row.id in _DOCX:
+            _DOCX.move_to_end(row.id)
+            return _DOCX[row.id]
+    body = reports.render_docx(reports.data_of(row), row.lang, reports.stamp_of(row))
+    with _docx_lock:
+        _DOCX[row.id] = body
+        while len(_DOCX) > _DOCX_MAX:
+            _DOCX.popitem(last=False)
+    return body
+
+
 @bp.get("/<int:order_id>/report/v<int:version>.docx")
 @role_required(*VIEWERS)
 def download_docx(order_id: int, version: int) -> Response:
@@ -196,7 +218,7 @@ def download_docx(order_id: int, version: int) -> Response:
     row = reports.get_version(session=get_session(), order=order, version=version)
     if row is None:
         abort(404)
-    body = reports.render_docx(reports.data_of(row), row.lang, reports.stamp_of(row))
+    body = _docx_of(row)
     return send_file(
         io.BytesIO(body),
         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
