@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from apps import jobs
@@ -34,6 +35,11 @@ def walk(
     in a thread, with the jobs process's report renderer beside it."""
     world = world_copies.copy(tmp_path_factory.mktemp("e2e-report"))
     settings = world.settings()
+    # The test world's consultant decided the on-site order's contradiction already; this walk decides it.
+    seeded = make_engine(settings)
+    with seeded.begin() as connection:
+        connection.execute(text("DELETE FROM contradictiondecision"))
+    seeded.dispose()
     app = create_app(settings, {"RATELIMIT_ENABLED": False})
     port = free_port()
     httpd = make_server("127.0.0.1", port, app, threaded=True)
