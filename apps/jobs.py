@@ -127,7 +127,11 @@ def render_reports(engine: Engine, settings: Settings) -> int:
     from reports.jobs import run_pending
 
     return run_pending(
-        engine, silence_timeout_s=settings.silence_timeout_s, pdf_engine=settings.report_pdf_engine
+        engine,
+        silence_timeout_s=settings.silence_timeout_s,
+        pdf_engine=settings.report_pdf_engine,
+        public_url=settings.public_url,
+        served_url=settings.served_url,
     )
 
 

@@ -11,7 +11,15 @@ from sqlmodel import Session, select
 from diagnose import workflow
 from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Provider, Role, User
 from diagnose.models.base import utcnow
-from diagnose.services import assessments, devices, order_staff, orders, orgs, plant_records
+from diagnose.services import (
+    assessments,
+    contradictions,
+    devices,
+    order_staff,
+    orders,
+    orgs,
+    plant_records,
+)
 from scoring.china_time import CHINA_TZ, china_today, to_china
 from scoring.uscc import make_uscc
 
@@ -384,6 +392,7 @@ def _order(
         if history is not None:
             history(session, enterprise.id, scored - timedelta(hours=scenario.evidence_h), scored)  # type: ignore[arg-type]
         assessments.run_scoring(session=session, actor=provider_user, order=order, now=scored)
+        _decide_contradictions(session, provider_user, order, scored)
     for action, day in scenario.steps:
         when = _at(now, day, "16:00" if action == "submit" else "10:00")
         if action == "submit":
@@ -405,6 +414,26 @@ def _order(
             step(action, bureau_user, when)
     if order.status != scenario.status:
         raise RuntimeError(f"demo order of ent{index} ended {order.status}, not {scenario.status}")
+
+
+def _decide_contradictions(
+    session: Session, consultant: User, order: DiagnosisOrder, scored: datetime
+) -> None:
+    """The consultant decides each self-rating the data contradict before submitting, as the workflow asks:
+    the first is changed to what the data support (and scored again), the others kept with a reason."""
+    for number, item in enumerate(contradictions.items(session=session, order=order)):
+        if number == 0:
+            contradictions.decide(
+                session=session, actor=consultant, order=order, requirement_id=item.requirement_id,
+                decision="changed", new_rating=item.proposed, now=scored,
+                reason="现场核对后采纳实测数据。",
+            )  # fmt: skip
+        else:
+            contradictions.decide(
+                session=session, actor=consultant, order=order, requirement_id=item.requirement_id,
+                decision="kept", now=scored + timedelta(minutes=20 + number),
+                reason="部分联网设备只上传报警信号，生产数据未实时传输至管理系统，现场查看系统日志核实，自评属实。",
+            )  # fmt: skip
 
 
 def logins(session: Session) -> list[DemoLogin]:

@@ -43,8 +43,23 @@ def _multiprocess_metrics(folder: Path) -> None:
     values.ValueClass = values.get_value_class()  # in case prometheus_client was imported already
 
 
+def public_url_warning(settings: Settings) -> str | None:
+    """What `diagnose serve` says when production has no DIAGNOSE_PUBLIC_URL: the reports' QR codes would
+    then point at the address the report was requested at, which the public may not reach."""
+    if settings.env != "production" or settings.public_url:
+        return None
+    return (
+        "diagnose serve: DIAGNOSE_PUBLIC_URL is not set; reports' QR codes and short links will use the "
+        f"address each report is requested at (or {settings.served_url}). Set it to the public address of "
+        "the web UI, e.g. https://zhizhen.example.cn"
+    )
+
+
 def run_web(settings: Settings, *, dev: bool = False) -> None:
     """Serve until interrupted."""
+    warning = public_url_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr)
     from collectors.replay import replay
     from web import create_app
 

@@ -130,8 +130,10 @@ class Settings(BaseSettings):
         description="Characters per cell of an import file; a CSV line may be this × columns long.",
     )
     public_url: str = Field(
-        "http://127.0.0.1:8000",
-        description="Public base URL of the web UI, printed with each report's verification QR code and short link.",
+        "",
+        description="Public base URL of the web UI, printed with each report's verification QR code and short "
+        "link. Empty: the address the report was requested at, else http://DIAGNOSE_WEB_HOST:DIAGNOSE_WEB_PORT "
+        "(`diagnose serve` warns in production).",
     )
     silence_timeout_s: int = Field(
         600,
@@ -251,6 +253,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'diagnose.db').resolve()}"
+
+    @property
+    def served_url(self) -> str:
+        """The address `diagnose serve` answers at (a wildcard bind named by this machine's host name)."""
+        host = self.web_host
+        if host in ("0.0.0.0", "::", ""):
+            import socket
+
+            host = socket.getfqdn()
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.web_port}"
 
     @property
     def mqtt_public_url(self) -> str:

@@ -143,6 +143,17 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
         and session.exec(select(Result.id).where(Result.order_id == order.id)).first() is None
     ):
         raise FieldError("result", "run the scoring before submitting")
+    if action == "submit":
+        from diagnose.services import contradictions  # it reads the workflow's EDITABLE
+
+        waiting = contradictions.unresolved(session=session, order=order)
+        if waiting:
+            # The report states each decision: none may be left for "review later".
+            raise FieldError(
+                "contradictions",
+                f"decide the {len(waiting)} self-rating(s) the measured data contradict before submitting: "
+                + ", ".join(waiting),
+            )
     if action == "accept" and order.confirmed_at is None:
         # Acceptance pays the provider; the enterprise must first confirm the visit took place.
         raise FieldError("confirmed_at", "the enterprise has not confirmed the visit yet")

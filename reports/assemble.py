@@ -19,11 +19,19 @@ from diagnose.models import (
     Result,
     User,
 )
-from diagnose.services import assessments, evidence_snapshot, orgs, peer_standing
+from diagnose.services import (
+    assessments,
+    contradictions,
+    evidence_snapshot,
+    order_staff,
+    orgs,
+    peer_standing,
+)
 from reports import evidence_notes, policy, sections
 from reports.data import (
     AnswerRow,
     AttachmentRow,
+    CheckRow,
     Cover,
     DeviceEvidence,
     Evidence,
@@ -218,7 +226,16 @@ def _peers(session: Session, order: DiagnosisOrder, result: Result) -> Peers:
 
 
 def _signatures(session: Session, order: DiagnosisOrder, enterprise: Enterprise, provider: str) -> Signatures:
-    """The provider's users who rated answers of this diagnosis are its assessors."""
+    """The order's 项目负责人 and 诊断人员 as named on it; for an order that names nobody (scored before
+    teams were named), the provider's users who rated its answers."""
+    staff = order_staff.staff_of(session=session, order=order)
+    if staff.lead is not None:
+        return Signatures(
+            provider_name=provider,
+            assessors=tuple(orgs.display_name(u) for u in staff.members),
+            enterprise_name=enterprise.name,
+            lead=orgs.display_name(staff.lead),
+        )
     assessment = assessments.get_or_create(session=session, order=order)
     ids = {
         a.updated_by
@@ -239,13 +256,14 @@ def assemble(
     order: DiagnosisOrder,
     silence_timeout_s: float = 600,
     public_url: str | None = None,
+    draft: bool = False,
 ) -> ReportData:
     """The report content of a submitted or accepted order, from its newest scoring result.
 
     `public_url` is the platform's public base URL printed with the verification QR code (default: the
-    `DIAGNOSE_PUBLIC_URL` setting).
+    `DIAGNOSE_PUBLIC_URL` setting, else the address `diagnose serve` answers at). `draft`: any scored order (the preview before submission, printed 草稿).
     """
-    if order.status not in REPORTABLE:
+    if not draft and order.status not in REPORTABLE:
         raise NotReportable(f"order {order.number} is {order.status}; only submitted or accepted orders")
     result = assessments.latest_result(session=session, order=order)
     if result is None:
@@ -322,7 +340,8 @@ def assemble(
     if public_url is None:
         from diagnose.settings import load_settings
 
-        public_url = load_settings().public_url
+        settings = load_settings()
+        public_url = settings.public_url or settings.served_url
     return ReportData(
         cover=cover,
         summary=sections.summary(score, found),
@@ -350,6 +369,19 @@ def assemble(
         peers=_peers(session, order, result),
         signatures=_signatures(session, order, enterprise, cover.provider_name),
         verify_base_url=public_url.rstrip("/"),
+        checks=tuple(
+            CheckRow(
+                requirement_id=c.requirement_id,
+                statement=Text(c.statement_zh, c.statement_en),
+                claimed=c.claimed,
+                proposed=c.proposed,
+                measured=c.measured,
+                decision=c.decision,
+                new_rating=c.new_rating,
+                reason=c.reason,
+            )
+            for c in contradictions.checks(session=session, order=order, result=result)
+        ),
     )
 
 

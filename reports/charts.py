@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +103,27 @@ def _rc() -> AbstractContextManager[Any]:
     return matplotlib.rc_context(RC)
 
 
+_PNG: contextvars.ContextVar[bool] = contextvars.ContextVar("report_charts_png", default=False)
+PNG_DPI = 150
+
+
+@contextlib.contextmanager
+def as_png() -> Iterator[None]:
+    """Within this block charts come out as PNG images (for the Word copy: Word draws no SVG of its own)."""
+    token = _PNG.set(True)
+    try:
+        yield
+    finally:
+        _PNG.reset(token)
+
+
 def _svg(fig: Figure) -> str:
+    if _PNG.get():
+        raw = io.BytesIO()
+        with _rc():
+            fig.savefig(raw, format="png", bbox_inches="tight", dpi=PNG_DPI)
+        encoded = base64.b64encode(raw.getvalue()).decode("ascii")
+        return f'<img class="png-chart" alt="" src="data:image/png;base64,{encoded}">'
     buffer = io.StringIO()
     with _rc():
         fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight", dpi=RASTER_DPI)
@@ -160,7 +182,7 @@ def radar(domains: Sequence[NodeRow], levels: Sequence[int], lang: str) -> str:
         ax.set_xticklabels([_name(d, lang) for d in domains], fontsize=7)
         ax.set_ylim(0, 1)
         ax.set_yticks([0.2, 0.4, 0.6, 0.8, 1.0])
-        ax.set_yticklabels(["0.2", "0.4", "0.6", "0.8", "1.0"], fontsize=6)
+        ax.set_yticklabels(["20%", "40%", "60%", "80%", "100%"], fontsize=6)  # shares met, as the tables
         ax.legend(loc="upper right", bbox_to_anchor=(1.25, 1.1), frameon=False, fontsize=7)
         return _svg(fig)
 
@@ -181,6 +203,8 @@ def grouped_bars(nodes: Sequence[NodeRow], levels: Sequence[int], lang: str) -> 
         ax.set_yticklabels([_name(n, lang) for n in nodes])
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
+        ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+        ax.set_xticklabels(["0%", "20%", "40%", "60%", "80%", "100%"])  # shares met, as the tables say them
         ax.axvline(0.8, color=SERIES[4], linestyle="--", linewidth=0.8)
         ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=7, ncols=len(levels))
         return _svg(fig)

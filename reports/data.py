@@ -280,6 +280,22 @@ class Signatures:
     provider_name: str
     assessors: tuple[str, ...]
     enterprise_name: str
+    lead: str = ""  # the order's 项目负责人 (issue #23); assessors are then its 诊断人员
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """A row of the 自评与实测核对 table: a self-rating the measured data contradicted and what the consultant
+    decided (`changed` to `new_rating`, or `kept` for `reason`; "" only in a draft: not decided yet)."""
+
+    requirement_id: str
+    statement: Text
+    claimed: str  # rating code: 1 | 0.8 | 0.5 | 0
+    proposed: str
+    measured: str
+    decision: str
+    new_rating: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -299,6 +315,7 @@ class ReportData:
     peers: Peers | None = None
     signatures: Signatures | None = None
     verify_base_url: str = ""  # the public verification page is {verify_base_url}/v/…
+    checks: tuple[CheckRow, ...] = ()  # 自评与实测核对 (issue #23); versions issued before have none
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,8 @@ def measured_sentence(
     oee_en = note.en if note else f"OEE (over planned time) {pct(oee)}, TEEP (over calendar time) {pct(teep)}"
     if contradictions:
         verdict = Text(
-            f"{contradictions} 项自评与实测相差一档以上，见自评与实测不一致表。",
-            f"{contradictions} self-ratings differ from the data by more than one step (see the table).",
+            f"{contradictions} 项自评与实测相差一档以上，诊断人员已逐项核对，见 3.3 自评与实测核对。",
+            f"{contradictions} self-ratings differ from the data by more than one step; the assessors decided each (see 3.3).",
         )
     elif checked:
         verdict = Text(
@@ -129,8 +129,8 @@ def measured_sentence_of(figures: Iterable[FigureRow], contradictions: int, chec
         parts_en.append(f"{figure.label.en} {figure.text.en}")
     if contradictions:
         verdict = Text(
-            f"{contradictions} 项自评与实测相差一档以上，见自评与实测不一致表。",
-            f"{contradictions} self-ratings differ from the data by more than one step (see the table).",
+            f"{contradictions} 项自评与实测相差一档以上，诊断人员已逐项核对，见 3.3 自评与实测核对。",
+            f"{contradictions} self-ratings differ from the data by more than one step; the assessors decided each (see 3.3).",
         )
     elif checked:
         verdict = Text(

@@ -42,11 +42,17 @@ def reportable(*, session: Session, order: DiagnosisOrder) -> bool:
 
 
 def queue_report(
-    *, session: Session, order: DiagnosisOrder, actor: User | str, lang: str = "zh"
+    *,
+    session: Session,
+    order: DiagnosisOrder,
+    actor: User | str,
+    lang: str = "zh",
+    public_url: str | None = None,
 ) -> ReportJob:
     """Queue the next version of the order's report; a job already waiting for the order is returned instead.
 
-    Raises NotReportable when the order cannot be reported. The caller commits.
+    Raises NotReportable when the order cannot be reported. The caller commits. `public_url`: the address
+    the request reached, the QR code's base when DIAGNOSE_PUBLIC_URL is unset.
     """
     check_lang(lang)
     if not reportable(session=session, order=order):
@@ -58,6 +64,7 @@ def queue_report(
         order_id=order.id,  # type: ignore[arg-type]
         lang=lang,
         requested_by=actor.id if isinstance(actor, User) else None,
+        public_url=(public_url or None) and public_url[:256],
     )
     session.add(job)
     session.flush()
@@ -109,7 +116,9 @@ def _claim(engine: Engine, now: datetime) -> int | None:
     return job_id if getattr(claimed, "rowcount", 0) == 1 else None
 
 
-def _process(engine: Engine, job_id: int, silence_timeout_s: float, pdf_engine: str) -> None:
+def _process(
+    engine: Engine, job_id: int, silence_timeout_s: float, pdf_engine: str, bases: tuple[str, str]
+) -> None:
     with Session(engine, expire_on_commit=False) as session:
         job = session.get(ReportJob, job_id)
         assert job is not None
@@ -125,6 +134,8 @@ def _process(engine: Engine, job_id: int, silence_timeout_s: float, pdf_engine: 
                 lang=job.lang,
                 silence_timeout_s=silence_timeout_s,
                 pdf_engine=pdf_engine,
+                # DIAGNOSE_PUBLIC_URL, else the address the report was requested at, else the served one.
+                public_url=bases[0] or job.public_url or bases[1],
             )
         except Exception as exc:  # a failed render must not kill the jobs process: record it on the job
             session.rollback()
@@ -158,15 +169,27 @@ def run_pending(
     limit: int = 20,
     stale_after: timedelta = STALE_AFTER,
     clock: Callable[[], datetime] = utcnow,
+    public_url: str | None = None,
+    served_url: str | None = None,
 ) -> int:
-    """Render queued report jobs (at most `limit`); returns how many were claimed."""
+    """Render queued report jobs (at most `limit`); returns how many were claimed.
+
+    The QR code's base is `public_url` (DIAGNOSE_PUBLIC_URL) when set, else the address each report was
+    requested at, else `served_url` (where `diagnose serve` answers); None reads them from the settings."""
+    if public_url is None or served_url is None:
+        from diagnose.settings import load_settings
+
+        settings = load_settings()
+        public_url = settings.public_url if public_url is None else public_url
+        served_url = settings.served_url if served_url is None else served_url
+    bases = (public_url, served_url)
     _requeue_stale(engine, clock(), stale_after)
     done = 0
     while done < limit:
         job_id = _claim(engine, clock())
         if job_id is None:
             break
-        _process(engine, job_id, silence_timeout_s, pdf_engine)
+        _process(engine, job_id, silence_timeout_s, pdf_engine, bases)
         done += 1
     return done
 

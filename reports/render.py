@@ -103,7 +103,7 @@ def _context(data: ReportData, lang: str, stamp: Stamp | None) -> dict[str, Any]
         "score3": score3,
         "lvl": lambda level: charts.LABELS[lang]["level"].format(level),
         "status": lambda s: labels.STATUS[lang].get(s, s),
-        "rating": lambda r: f"{labels.RATING[lang].get(r, r)} ({r})" if r else labels.RATING[lang][""],
+        "rating": lambda r: labels.RATING[lang].get(r, r) if r else labels.RATING[lang][""],
         "kind": lambda k: labels.KIND[lang].get(k, k),
         "scale": lambda k: labels.SCALE[lang].get(k, k),
         "applicable": [line for line in lines if policy.in_main(line)],

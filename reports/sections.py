@@ -88,12 +88,12 @@ def findings(
     else:
         first = Text("没有可评分的能力域。", "No domain could be scored.")
     mismatch_zh = (
-        f"{contradictions} 项自评与实测数据矛盾：评分保留评估结果，须现场复核。"
+        f"{contradictions} 项自评与实测数据矛盾：诊断人员已逐项核对，见 3.3 自评与实测核对。"
         if contradictions
         else "自评与实测一致。"
     )
     mismatch_en = (
-        f"{contradictions} self-assessed ratings contradicted the data: the ratings are kept and must be reviewed on site."
+        f"{contradictions} self-assessed ratings contradicted the data: the assessors decided each (see 3.3)."
         if contradictions
         else "Self-assessment agrees with the data."
     )
@@ -208,17 +208,45 @@ def priority_bands(gaps: tuple[GapRow, ...], level: int) -> tuple[GapRow, ...]:
     )
 
 
+RATING_WORDS = {
+    "zh": {1.0: "全部满足", 0.8: "大部分满足", 0.5: "部分满足", 0.0: "不满足"},
+    "en": {1.0: "fully met", 0.8: "mostly met", 0.5: "partly met", 0.0: "not met"},
+}
+
+
+def rating_words(value: Any, lang: str) -> str:
+    """A rating as its label (全部满足 …), never a number; 未答 when there is none."""
+    if value is None or value == "":
+        return "未答" if lang == "zh" else "not answered"
+    return RATING_WORDS[lang].get(round(float(value), 2), "—")
+
+
 def reconciled_texts(rows: Iterable[Mapping[str, Any]]) -> tuple[Text, ...]:
-    """Claimed-versus-measured verdicts, contradictions first."""
+    """Claimed-versus-measured verdicts in rating labels, contradictions first (their decision is in the
+    自评与实测核对 table, never a note for internal review)."""
     ordered = sorted(rows, key=lambda r: (not r.get("contradiction"), r["requirement_id"]))
-    return tuple(
-        Text(
-            f"{r['requirement_id']}：自评 {r.get('claimed')}，实测建议 {r.get('proposed')}，采用 {r.get('final')}"
-            + ("（矛盾：保留评估评分，须复核）" if r.get("contradiction") else ""),
-            r.get("message", ""),
+    texts = []
+    for r in ordered:
+        rid = r["requirement_id"]
+        if r.get("tailored"):
+            texts.append(Text(f"{rid}：已裁剪，不计分。", f"{rid}: tailored out, not scored."))
+            continue
+        zh = [
+            f"自评「{rating_words(r.get('claimed'), 'zh')}」",
+            f"实测支持「{rating_words(r.get('proposed'), 'zh')}」",
+        ]
+        en = [
+            f"claimed {rating_words(r.get('claimed'), 'en')}",
+            f"data support {rating_words(r.get('proposed'), 'en')}",
+        ]
+        zh.append(f"计分采用「{rating_words(r.get('final'), 'zh')}」")
+        en.append(f"scored as {rating_words(r.get('final'), 'en')}")
+        tail_zh = "（相差一档以上，核对结论见上表）" if r.get("contradiction") else ""
+        tail_en = " (more than one step apart: see the decision above)" if r.get("contradiction") else ""
+        texts.append(
+            Text(f"{rid}：" + "，".join(zh) + tail_zh + "。", f"{rid}: " + ", ".join(en) + tail_en + ".")
         )
-        for r in ordered
-    )
+    return tuple(texts)
 
 
 def coarse_timeline(

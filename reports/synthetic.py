@@ -8,6 +8,7 @@ from reports import sections
 from reports.data import (
     AnswerRow,
     AttachmentRow,
+    CheckRow,
     Cover,
     DeviceEvidence,
     Evidence,
@@ -163,10 +164,16 @@ def make_report(*, devices: int = 10, note: str = "现场查看点检记录与�
         utilisation=0.61,
         energy_per_unit_kwh=1.234,
         devices=tuple(rows),
-        reconciled=(
-            Text(
-                "DT-L2-01：自评 0.8，实测建议 0，采用 0.8（矛盾：保留评估评分，须复核）", "CONTRADICTION: …"
-            ),
+        reconciled=sections.reconciled_texts(
+            [
+                {
+                    "requirement_id": "DT-L2-01",
+                    "claimed": 0.8,
+                    "proposed": 0.0,
+                    "final": 0.8,
+                    "contradiction": True,
+                }
+            ]
         ),
     )
     summary = sections.summary(
@@ -209,5 +216,17 @@ def make_report(*, devices: int = 10, note: str = "现场查看点检记录与�
             tailored=0,
             evidence_window_days=7,
             silence_timeout_s=600.0,
+        ),
+        checks=(
+            CheckRow(
+                requirement_id="DT-L2-01",
+                statement=Text("关键数据实现采集与存储", "Key data are collected and stored"),
+                claimed="0.8",
+                proposed="0",
+                measured="数据采集覆盖率 12.0%",
+                decision="kept",
+                new_rating="",
+                reason="覆盖率不足系两台设备检修停机所致，现场查阅采集系统记录，自评属实。",
+            ),
         ),
     )

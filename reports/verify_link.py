@@ -25,3 +25,12 @@ def qr_data_uri(url: str) -> str:
     buffer = io.BytesIO()
     segno.make(url, error="m").save(buffer, kind="svg", scale=4, border=2, dark="#1d2733")
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def qr_png(url: str) -> bytes:
+    """The URL as a QR code in PNG (for the Word copy, which draws no SVG of its own)."""
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=4, border=2, dark="#1d2733")
+    return buffer.getvalue()

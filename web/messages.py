@@ -92,6 +92,8 @@ FIELD_LABELS = {
     "scale": _l("Enterprise size"),
     "comment": _l("Comment"),
     "bottleneck": _l("Bottleneck device"),
+    "contradictions": _l("Self-rating against the measured data"),
+    "new_rating": _l("New rating"),
 }
 
 ROLE_KINDS = {"bureau": _l("Bureau"), "provider": _l("Service provider"), "enterprise": _l("Enterprise")}
@@ -181,11 +183,41 @@ REASONS = {
     "say where it is published (1-255 characters), e.g. a notice or document number": _l(
         "say where it is published (1 to 255 characters), for example a notice or document number"
     ),
+    "choose to change the rating or keep it": _l("choose to change the rating or keep it"),
+    "this requirement has no contradiction in the newest scoring": _l(
+        "this requirement has no contradiction in the newest scoring"
+    ),
+    "write why the self-rating is kept despite the measured data": _l(
+        "write why the self-rating is kept despite the measured data"
+    ),
+    "choose the new rating": _l("choose the new rating"),
+    "the new rating is the self-rating: keep it with a reason instead": _l(
+        "the new rating is the self-rating: keep it with a reason instead"
+    ),
     "tailoring is recorded before scoring; this order is already scored": _l(
         "tailoring is recorded before the scoring; this diagnosis is already scored"
     ),
 }
 PATTERNS = (
+    (
+        re.compile(
+            r"^decide the (\d+) self-rating\(s\) the measured data contradict before submitting: (.+)$"
+        ),
+        lambda m: _(
+            "decide the %(n)s self-rating(s) the measured data contradict before submitting (%(ids)s): see the "
+            "report page",
+            n=m[1],
+            ids=m[2],
+        ),
+    ),
+    (
+        re.compile(r"^(\S+) may not decide on order (\S+)$"),
+        lambda m: _("you may not do this with order %(number)s", number=m[2]),
+    ),
+    (
+        re.compile(r"^contradictions cannot be decided while the order is (\w+)$"),
+        lambda m: _("not possible in the order's status"),
+    ),
     (re.compile(r"^at most (\d+) characters$"), lambda m: _("may have at most %(n)s characters", n=m[1])),
     (re.compile(r"^(\S+) is taken$"), lambda m: _("%(name)s is already taken", name=m[1])),
     (re.compile(r"^unknown region (\S+)$"), lambda m: _("choose a region from the list")),

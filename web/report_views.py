@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 
 from flask import (
     Blueprint,
@@ -22,14 +24,17 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 import reports
-from diagnose.schemas.reports import ReportIssueIn
-from diagnose.services import assessments
+from diagnose.models import IssuedReport, OrderStatus
+from diagnose.schemas.errors import FieldError
+from diagnose.schemas.reports import ContradictionDecisionIn, ReportIssueIn
+from diagnose.services import assessments, contradictions
+from diagnose.workflow import EDITABLE
 from reports import jobs as report_jobs
 from web.auth import role_required
 from web.db import get_session
 from web.forms import FormError, parse_form
-from web.messages import reason_of
-from web.scope import get_order
+from web.messages import not_saved, reason_of
+from web.scope import get_order, get_plant_order
 
 bp = Blueprint("reports", __name__, url_prefix="/orders")
 VIEWERS = ("bureau", "provider", "enterprise", "admin")
@@ -38,6 +43,13 @@ ISSUERS = ("bureau", "provider")  # the provider delivers the report; the bureau
 
 def _lang() -> str:
     return "en" if session.get("lang") == "en" else "zh"
+
+
+def public_url() -> str:
+    """The base of the report's QR code and short link: DIAGNOSE_PUBLIC_URL, else the address this request
+    reached (what is actually served), never a default that points elsewhere."""
+    configured = current_app.extensions["diagnose_settings"].public_url
+    return (configured or request.host_url).rstrip("/")
 
 
 @bp.get("/<int:order_id>/report")
@@ -53,23 +65,34 @@ def show_report(order_id: int) -> str:
     )
     if wanted and row is None:
         abort(404)
+    result = assessments.latest_result(session=db, order=order)
     if row is not None:
         body = report_jobs.issued_body(session=db, row=row)  # rendered once per version, not per view
-    elif report_jobs.reportable(session=db, order=order):
+    elif (
+        result is not None
+        and order.status != OrderStatus.cancelled
+        # Before submission the draft is the consultant's and the bureau's; the enterprise sees it once submitted.
+        and (g.user.role != "enterprise" or report_jobs.reportable(session=db, order=order))
+    ):
+        # The draft: the report as it will be issued, from the same renderer, watermarked 草稿 (any time
+        # after scoring; issuing changes only the watermark and the number).
         settings = current_app.extensions["diagnose_settings"]
         lang = _lang()
-        result = assessments.latest_result(session=db, order=order)
-        assert result is not None
         assessment = assessments.get_or_create(session=db, order=order)
-        # A draft depends on the order, its answers and its newest scoring result: built once per those
-        # (shared by the workers through the var folder), not on every view.
+        decided = contradictions.newest_id(session=db, order=order)
+        base = public_url()
+        # A draft depends on the order, its answers, its newest scoring result and the decisions on its
+        # contradictions: built once per those (shared by the workers through the var folder).
         key = (
             f"{order.id}-{order.updated_at.timestamp():.6f}-{assessment.updated_at.timestamp():.6f}"
-            f"-{result.id}-{lang}"
+            f"-{result.id}-{decided}-{lang}"
         )
 
         def draft() -> Markup:
-            data = reports.assemble(session=db, order=order, silence_timeout_s=settings.silence_timeout_s)
+            data = reports.assemble(
+                session=db, order=order, silence_timeout_s=settings.silence_timeout_s, public_url=base,
+                draft=True,
+            )  # fmt: skip
             return reports.render_body(data, lang)
 
         body = report_jobs.cached_draft(key, draft, settings.ensure_var_dir() / "cache" / "report-drafts")
@@ -85,8 +108,45 @@ def show_report(order_id: int) -> str:
         pending=pending,
         failed=None if pending else report_jobs.last_failed(session=db, order=order),
         css=Markup(reports.report_css()),
-        can_issue=g.user.role in ISSUERS and body is not None and not pending,
+        can_issue=g.user.role in ISSUERS and report_jobs.reportable(session=db, order=order) and not pending,
+        items=contradictions.items(session=db, order=order, result=result) if result else [],
+        can_decide=g.user.role == "provider" and order.status in EDITABLE,
+        ratings=contradictions.RATINGS,
     )
+
+
+@bp.post("/<int:order_id>/report/contradictions")
+@role_required("provider")
+def decide_contradiction(order_id: int) -> Response:
+    """The consultant's decision on one 自评与实测不一致 item (change the rating and score again, or keep it
+    with a written reason); submission waits until every one is decided."""
+    db = get_session()
+    order = get_plant_order(order_id)  # the questionnaire's side: closed to the provider once the order ends
+    try:
+        form = parse_form(ContradictionDecisionIn)
+        contradictions.decide(
+            session=db,
+            actor=g.user,
+            order=order,
+            requirement_id=form.requirement_id,
+            decision=form.decision,
+            reason=form.reason,
+            new_rating=form.new_rating,
+            silence_timeout_s=current_app.extensions["diagnose_settings"].silence_timeout_s,
+        )
+    except (FormError, FieldError) as exc:
+        db.rollback()
+        flash(not_saved(exc), "error")
+        return redirect(url_for("reports.show_report", order_id=order_id) + "#contradictions")
+    db.commit()
+    waiting = contradictions.unresolved(session=db, order=order)
+    flash(
+        _("Decision recorded; %(n)s still to decide.", n=len(waiting))
+        if waiting
+        else _("Every contradiction is decided: the diagnosis can be submitted."),
+        "ok",
+    )
+    return redirect(url_for("reports.show_report", order_id=order_id) + "#contradictions")
 
 
 @bp.post("/<int:order_id>/report/issue")
@@ -101,7 +161,9 @@ def issue(order_id: int) -> Response:
         flash(_("Not done: %(reason)s", reason=reason_of(exc)), "error")
         return redirect(url_for("reports.show_report", order_id=order_id))
     try:
-        report_jobs.queue_report(session=db, order=order, actor=g.user, lang=wanted.lang)
+        report_jobs.queue_report(
+            session=db, order=order, actor=g.user, lang=wanted.lang, public_url=public_url()
+        )
     except reports.NotReportable:
         db.rollback()
         flash(_("Only a submitted or accepted diagnosis can be reported."), "error")
@@ -128,6 +190,26 @@ def download(order_id: int, version: int) -> Response:
     )
 
 
+_DOCX: OrderedDict[int, bytes] = OrderedDict()  # issued versions never change: their Word copy neither
+_DOCX_MAX = 8
+_docx_lock = threading.Lock()
+
+
+def _docx_of(row: IssuedReport) -> bytes:
+    """The Word copy of an issued version, drawn once per process (its charts take seconds to draw)."""
+    assert row.id is not None
+    with _docx_lock:
+        if row.id in _DOCX:
+            _DOCX.move_to_end(row.id)
+            return _DOCX[row.id]
+    body = reports.render_docx(reports.data_of(row), row.lang, reports.stamp_of(row))
+    with _docx_lock:
+        _DOCX[row.id] = body
+        while len(_DOCX) > _DOCX_MAX:
+            _DOCX.popitem(last=False)
+    return body
+
+
 @bp.get("/<int:order_id>/report/v<int:version>.docx")
 @role_required(*VIEWERS)
 def download_docx(order_id: int, version: int) -> Response:
@@ -136,7 +218,7 @@ def download_docx(order_id: int, version: int) -> Response:
     row = reports.get_version(session=get_session(), order=order, version=version)
     if row is None:
         abort(404)
-    body = reports.render_docx(reports.data_of(row), row.lang, reports.stamp_of(row))
+    body = _docx_of(row)
     return send_file(
         io.BytesIO(body),
         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -5,6 +5,7 @@ from diagnose.models.collectors import CollectorAssignment, GatewayAccount, Payl
 from diagnose.models.diagnosis import (
     Answer,
     Assessment,
+    ContradictionDecision,
     DiagnosisOrder,
     OrderStaffMember,
     OrderStatus,
@@ -51,6 +52,7 @@ __all__ = [
     "BureauProvider",
     "CalendarRule",
     "CollectorAssignment",
+    "ContradictionDecision",
     "DeadLetter",
     "DeadLetterCount",
     "Device",

@@ -147,3 +147,27 @@ class Result(SQLModel, table=True):
     rule_version: str = Field(max_length=32)
     input_hash: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ContradictionDecision(SQLModel, table=True):
+    """The consultant's decision on one 自评与实测不一致 item of a scoring result (append-only; the newest
+    per requirement counts): `changed` (the rating was changed to `new_rating`, and scored again) or `kept`
+    (the self-rating stands, for the written `reason`). A decision answers the pair (claimed, proposed) it
+    was made on: once the rating or the data change, the item needs a new one.
+
+    `diagnose.services.contradictions` writes and reads them; submission waits until every contradiction of
+    the newest result is decided; the report prints them in its 自评与实测核对 table.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="diagnosisorder.id", index=True)
+    result_id: int = Field(foreign_key="result.id")
+    requirement_id: str = Field(max_length=32)
+    decision: str = Field(max_length=8)  # changed | kept
+    claimed: str = Field(max_length=8)  # the self-rating decided on, e.g. "0.8"
+    proposed: str = Field(max_length=8)  # the rating the measured data support
+    new_rating: str | None = Field(default=None, max_length=8)  # the rating it was changed to
+    measured: str = Field(default="", max_length=512)  # the measured figures, as the report says them
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

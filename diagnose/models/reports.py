@@ -63,3 +63,5 @@ class ReportJob(SQLModel, table=True):
     issued_report_id: int | None = Field(default=None, foreign_key="issuedreport.id")
     version: int | None = Field(default=None)
     body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The address the web UI was served at when queued: the QR code's base when DIAGNOSE_PUBLIC_URL is unset.
+    public_url: str | None = Field(default=None, max_length=256)

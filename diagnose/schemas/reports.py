@@ -70,3 +70,30 @@ class VerifyForm(In):
         if self.file is None and not (self.reference and self.digest):
             raise ValueError("give the report number and hash as printed, or upload the file")
         return self
+
+
+class ContradictionDecisionIn(In):
+    """The consultant's decision on one 自评与实测不一致 item: change the rating, or keep it with a reason."""
+
+    requirement_id: str = Field(min_length=1, max_length=32, title="要求项")
+    decision: Literal["changed", "kept"] = Field(title="核对结论")
+    new_rating: Literal["1", "0.8", "0.5", "0"] | None = Field(None, title="新的评分")
+    reason: str = Field("", max_length=2000, title="理由")
+
+
+class ContradictionOut(Out):
+    """A self-rating the measured data contradict in the newest scoring, and whether it is decided."""
+
+    requirement_id: str = Field(title="要求项")
+    statement_zh: str = Field(title="要求")
+    claimed: str = Field(title="自评")
+    proposed: str = Field(title="实测支持")
+    measured: str = Field(title="实测数据")
+    decided: bool = Field(title="已核对")
+    reason: str = Field("", title="保留自评的理由")
+
+
+class ContradictionList(Out):
+    """The contradictions of the newest scoring; submission waits until every one is decided."""
+
+    items: list[ContradictionOut] = Field(title="不一致项")

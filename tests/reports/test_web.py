@@ -104,6 +104,11 @@ def test_issue_button_queues_a_job_the_jobs_process_renders_once(
     assert "v1" in page and "SHA-256" in page and "http-equiv" not in page
     pdf = _client(restarted, party["enterprise"]).get(f"/orders/{order_id}/report/v1.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    # The Word copy: the same report with its charts, drawn once and then served again as is.
+    docx = _client(restarted, party["enterprise"]).get(f"/orders/{order_id}/report/v1.docx")
+    assert docx.status_code == 200 and docx.data.startswith(b"PK") and b"word/media/" in docx.data
+    again = _client(restarted, party["provider"]).get(f"/orders/{order_id}/report/v1.docx")
+    assert again.data == docx.data
 
 
 def test_a_job_whose_jobs_process_died_is_queued_again_and_issued_once(

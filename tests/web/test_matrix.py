@@ -287,6 +287,13 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         codes(403, anon=401, bureau=422, provider=422, bureau_other=404, provider_other=404),
     ),
     ("api.show_report_job", "GET"): ("/api/v1/orders/{o}/report-jobs/1", None, api_party(404)),
+    # The world's order has its contradiction decided: the list reads for every party; an empty decision is 422.
+    ("api.list_contradictions", "GET"): ("/api/v1/orders/{o}/contradictions", None, api_party()),
+    ("api.decide_contradiction", "POST"): (
+        "/api/v1/orders/{o}/contradictions",
+        {},
+        api_role("provider", 422, 404),
+    ),
     ("api.verify_report", "POST"): ("/api/v1/reports/verify", None, codes(422, anon=401)),
     ("api.list_flags", "GET"): ("/api/v1/supervision/flags", None, api_role("bureau")),
     ("api.league", "GET"): ("/api/v1/supervision/league", None, api_role("bureau")),
@@ -299,6 +306,12 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         "/orders/{o}/report/issue",
         None,
         ui_party(403) | {"bureau": 302, "provider": 302, "enterprise_other": 403},
+    ),
+    # The consultant's decision on a contradiction: an empty form is refused on the page (redirect back).
+    ("reports.decide_contradiction", "POST"): (
+        "/orders/{o}/report/contradictions",
+        None,
+        ui_role("provider", 302, 404),
     ),
     ("reports.download", "GET"): ("/orders/{o}/report/v1.pdf", None, ui_party(404)),
     ("reports.download_docx", "GET"): ("/orders/{o}/report/v1.docx", None, ui_party(404)),
@@ -440,6 +453,7 @@ RECORD_ROUTES = {
     ("api.download_report", "GET"),
     ("api.issue_report", "POST"),
     ("api.show_report_job", "GET"),
+    ("api.list_contradictions", "GET"),
     ("reports.show_report", "GET"),
     ("reports.issue", "POST"),
     ("reports.download", "GET"),

@@ -25,6 +25,9 @@ from diagnose.schemas.policies import (
     TargetOut,
 )
 from diagnose.schemas.reports import (
+    ContradictionDecisionIn,
+    ContradictionList,
+    ContradictionOut,
     ReportIssueIn,
     ReportJobOut,
     ReportList,
@@ -32,7 +35,7 @@ from diagnose.schemas.reports import (
     VerificationOut,
 )
 from diagnose.schemas.supervision import FlagList, FlagOut, FlagQuery, LeagueOut, LeagueRow, PeriodQuery
-from diagnose.services import supervision_review
+from diagnose.services import contradictions, supervision_review
 from reports import jobs as report_jobs
 from scoring.china_time import china_today
 from scoring.subsidy import PlanError, evaluate, load_catalogue, parse_plan
@@ -81,12 +84,53 @@ def issue_report(path: OrderPath, body: ReportIssueIn) -> Response:
     order = get_order(path.order_id)
     with writing() as db:
         try:
-            job = report_jobs.queue_report(session=db, order=order, actor=g.user, lang=body.lang)
+            job = report_jobs.queue_report(
+                session=db, order=order, actor=g.user, lang=body.lang, public_url=request.host_url
+            )
         except reports.NotReportable as exc:
             raise FieldError(
                 "order_id", "only a submitted or accepted, scored diagnosis can be reported"
             ) from exc
     return ok(ReportJobOut.model_validate(job), 202)
+
+
+def _contradictions(order: object) -> ContradictionList:
+    found = contradictions.items(session=get_session(), order=order)  # type: ignore[arg-type]
+    return ContradictionList(
+        items=[
+            ContradictionOut(
+                requirement_id=i.requirement_id,
+                statement_zh=i.statement_zh,
+                claimed=i.claimed,
+                proposed=i.proposed,
+                measured=i.measured,
+                decided=i.decision is not None,
+                reason=i.decision.reason if i.decision else "",
+            )
+            for i in found
+        ]
+    )
+
+
+@bp.get("/orders/<int:order_id>/contradictions", tags=REPORTS, responses={200: ContradictionList})
+@api_role(*ALL)
+def list_contradictions(path: OrderPath) -> Response:
+    """自评与实测不一致: the self-ratings the newest scoring's data contradict, each decided or not."""
+    return ok(_contradictions(get_order(path.order_id)))
+
+
+@bp.post("/orders/<int:order_id>/contradictions", tags=REPORTS, responses={200: ContradictionList})
+@api_role("provider", plant=True)
+def decide_contradiction(path: OrderPath, body: ContradictionDecisionIn) -> Response:
+    """The consultant's decision on one contradiction: `changed` to `new_rating` (scored again) or `kept`
+    with a `reason`; submitting waits until every one is decided."""
+    order = get_order(path.order_id)
+    with writing() as db:
+        contradictions.decide(
+            session=db, actor=g.user, order=order, requirement_id=body.requirement_id,
+            decision=body.decision, reason=body.reason, new_rating=body.new_rating,
+        )  # fmt: skip
+    return ok(_contradictions(order))
 
 
 @bp.get("/orders/<int:order_id>/report-jobs/<int:job_id>", tags=REPORTS, responses={200: ReportJobOut})
