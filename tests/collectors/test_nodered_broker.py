@@ -107,7 +107,7 @@ DOCS_FLOW = Path(__file__).resolve().parents[2] / "docs" / "gateways" / "node-re
 
 def docs_flow(
     *, uscc: str, device: str, port: int, client_id: str, user: str, password: str
-) -> tuple[list, dict]:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """docs/gateways/node-red-flow.json as a plant engineer fills it in: only its `{{…}}` placeholders are
     replaced. Node-RED keeps a node's credentials in flows_cred.json: they are moved there, as its editor does."""
     text = DOCS_FLOW.read_text()
@@ -133,7 +133,7 @@ class NodeRedRun:
     collector: CollectProcess
     red: subprocess.Popen[bytes] | None = None
 
-    def start(self, nodes: list, credentials: dict) -> None:
+    def start(self, nodes: list[dict[str, Any]], credentials: dict[str, Any]) -> None:
         launcher = node_red()
         user_dir = self.workdir / "node-red"
         user_dir.mkdir()
