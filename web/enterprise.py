@@ -32,7 +32,13 @@ def payload_profiles() -> str | Response:
     """How the enterprise's gateways' and devices' telemetry is read (payload profiles)."""
     enterprise = get_session().get(Enterprise, g.user.enterprise_id)
     assert enterprise is not None
-    return profiles_page(enterprise, back_url=url_for("enterprise.list_devices"))
+    return profiles_page(
+        enterprise,
+        back_url=url_for("enterprise.list_devices"),
+        extra={
+            "check_url": lambda source: url_for("connection_check.enterprise_source_check", source=source)
+        },
+    )
 
 
 @bp.get("/gateways")
@@ -52,6 +58,9 @@ def list_gateways() -> str:
         create_url=url_for("enterprise.create_gateway"),
         revoke_url=lambda gateway_id: url_for("enterprise.revoke_gateway", gateway_id=gateway_id),
         rotate_url=lambda gateway_id: url_for("enterprise.rotate_gateway", gateway_id=gateway_id),
+        check_url=lambda gateway_id: url_for(
+            "connection_check.enterprise_gateway_check", gateway_id=gateway_id
+        ),
     )
 
 

@@ -146,5 +146,10 @@ def payload_profiles(order_id: int) -> str | Response:
     return profiles_page(
         enterprise,
         back_url=url_for("provider.plant_devices", order_id=order_id),
-        extra={"order": order},
+        extra={
+            "order": order,
+            "check_url": lambda source: url_for(
+                "connection_check.provider_source_check", order_id=order_id, source=source
+            ),
+        },
     )

@@ -449,6 +449,9 @@ def plant_gateways(order_id: int) -> str:
         rotate_url=lambda gateway_id: url_for(
             "provider.rotate_gateway", order_id=order_id, gateway_id=gateway_id
         ),
+        check_url=lambda gateway_id: url_for(
+            "connection_check.provider_gateway_check", order_id=order_id, gateway_id=gateway_id
+        ),
     )
 
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, false, func, or_, true
 from sqlmodel import Session, col, select
 
-from diagnose.models import DeadLetter, DeadLetterCount, Device, Telemetry
+from diagnose.models import DeadLetter, DeadLetterCount, Device, GatewayAccount, Telemetry
 from diagnose.models.base import utcnow
 
 ROWS = 20  # newest messages shown of each kind: enough to see a pattern, small enough for a phone
@@ -35,6 +35,7 @@ class Received:
     energy_kwh: float | None
     metrics: dict[str, Any]
     is_historical: bool
+    device: str = ""  # the device's id (shown on a gateway's check, which covers several devices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,4 +132,152 @@ def check_device(*, session: Session, device: Device, uscc: str, rows: int = ROW
         last_seen_at=device.last_seen_at,
         online=device.online,
         registry_status=device.registry_status,
+    )
+
+
+# --- a gateway's check --------------------------------------------------------------------------------------
+# Readings do not record which login or topic they came by (no column for it; `telemetry.source` is the
+# decoder). A gateway's readings are therefore found through the devices it speaks for, where those are known:
+# a Sparkplug edge's devices are those whose DBIRTH named its edge node (`device.edge_node`); a source read by a
+# profile that takes the device id from the topic is that one device. A JSON gateway account, or a profile that
+# finds device ids inside the payload (Neuron, ThingsBoard gateway), may name any device of the enterprise:
+# its check shows the enterprise's newest readings, each with its device id, and says so.
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCheck:
+    """What a gateway's (or a profiled source's) recent messages became, as of `as_of`."""
+
+    as_of: datetime
+    received: list[Received]
+    refused: list[Refused]
+    refused_since: datetime
+    refused_count: int
+    topics: list[str]  # the MQTT topic filters the refused messages are taken from
+    devices: list[str] | None  # the device ids its readings are those of; None: any of the enterprise's
+    device_count: int  # the enterprise's devices its readings are taken from
+
+
+def _received(row: Telemetry, external_id: str) -> Received:
+    return Received(
+        ts=row.ts,
+        received_at=row.received_at,
+        seq=row.seq,
+        source=row.source,
+        state=row.state,
+        count_total=row.count_total,
+        count_good=row.count_good,
+        power_kw=row.power_kw,
+        energy_kwh=row.energy_kwh,
+        metrics=dict(row.metrics or {}),
+        is_historical=row.is_historical,
+        device=external_id,
+    )
+
+
+def _refused(row: DeadLetter) -> Refused:
+    return Refused(
+        received_at=row.received_at,
+        topic=row.topic,
+        reason=row.reason,
+        size=row.payload_size or len(row.payload),
+        replayed=row.replayed_at is not None,
+    )
+
+
+def _sparkplug_edge(topic: str, uscc: str, edge: str) -> bool:
+    """Whether a Sparkplug topic is of this group and edge node (`spBv1.0/{group}/{type}/{edge}[/device]`)."""
+    parts = topic.split("/")
+    return len(parts) >= 4 and parts[1] == uscc and parts[3] == edge
+
+
+def check_gateway(
+    *,
+    session: Session,
+    enterprise_id: int,
+    uscc: str,
+    gateway: GatewayAccount | None = None,
+    source: str | None = None,
+    device_from_topic: bool = False,
+    rows: int = ROWS,
+) -> GatewayCheck:
+    """The newest readings and refused messages of a gateway account, or of a source read by a payload profile
+    (`source`; `device_from_topic` when its profile takes the device id from the topic)."""
+    now = utcnow()
+    since = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    devices: list[str] | None
+    count_scope: Any
+    if gateway is not None and gateway.kind == "sparkplug" and gateway.edge_node:
+        edge = gateway.edge_node
+        topics = [f"spBv1.0/{uscc}/+/{edge}", f"spBv1.0/{uscc}/+/{edge}/+"]
+        candidates = session.exec(
+            select(DeadLetter)
+            .where(
+                col(DeadLetter.topic).startswith(f"spBv1.0/{uscc}/", autoescape=True),
+                col(DeadLetter.topic).contains(f"/{edge}", autoescape=True),
+            )
+            .order_by(col(DeadLetter.id).desc())
+            .limit(rows * 10)
+        ).all()
+        letters = [d for d in candidates if _sparkplug_edge(d.topic, uscc, edge)][:rows]
+        devices = list(
+            session.exec(
+                select(Device.external_id).where(
+                    Device.enterprise_id == enterprise_id, Device.edge_node == edge
+                )
+            ).all()
+        )
+        count_scope = (
+            col(DeadLetterCount.device).in_([edge, *devices]) if devices else DeadLetterCount.device == edge
+        )
+    else:
+        if source is not None:
+            prefix = f"plant/{uscc}/{source}/"
+            topics = [f"plant/{uscc}/{source}/#"]
+            devices = [source] if device_from_topic else None
+            count_scope = DeadLetterCount.device == source[:64]
+        else:  # a JSON gateway account may publish for any device of the enterprise
+            prefix = f"plant/{uscc}/"
+            topics = [f"plant/{uscc}/+/#"]
+            devices = None
+            count_scope = true()
+        letters = list(
+            session.exec(
+                select(DeadLetter)
+                .where(col(DeadLetter.topic).startswith(prefix, autoescape=True))
+                .order_by(col(DeadLetter.id).desc())
+                .limit(rows)
+            ).all()
+        )
+    query = select(Telemetry, Device.external_id).join(Device, col(Device.id) == Telemetry.device_id)
+    query = query.where(Device.enterprise_id == enterprise_id)
+    query = query.where(col(Device.external_id).in_(devices) if devices is not None else true())
+    if devices == []:
+        query = query.where(false())
+    readings = session.exec(
+        query.order_by(col(Telemetry.received_at).desc(), col(Telemetry.id).desc()).limit(rows)
+    ).all()
+    hour = session.exec(
+        select(func.coalesce(func.sum(DeadLetterCount.kept + DeadLetterCount.dropped), 0)).where(
+            DeadLetterCount.scope == uscc[:64], count_scope, col(DeadLetterCount.window_start) >= since
+        )
+    ).one()
+    device_count = (
+        len(devices)
+        if devices is not None
+        else int(
+            session.exec(
+                select(func.count(col(Device.id))).where(Device.enterprise_id == enterprise_id)
+            ).one()
+        )
+    )
+    return GatewayCheck(
+        as_of=now,
+        received=[_received(row, external_id) for row, external_id in readings],
+        refused=[_refused(d) for d in letters],
+        refused_since=since,
+        refused_count=int(hour or 0),
+        topics=topics,
+        devices=devices,
+        device_count=device_count,
     )

@@ -13,8 +13,10 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -100,23 +102,89 @@ def workdir() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_node_red_flat_json_with_numbers_as_text_is_stored_whole(
-    engine: Engine, db_settings: Settings, db_url: str, workdir: Path
-) -> None:
+DOCS_FLOW = Path(__file__).resolve().parents[2] / "docs" / "gateways" / "node-red-flow.json"
+
+
+def docs_flow(
+    *, uscc: str, device: str, port: int, client_id: str, user: str, password: str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """docs/gateways/node-red-flow.json as a plant engineer fills it in: only its `{{…}}` placeholders are
+    replaced. Node-RED keeps a node's credentials in flows_cred.json: they are moved there, as its editor does."""
+    text = DOCS_FLOW.read_text()
+    for key, value in {
+        "USCC": uscc, "DEVICE_ID": device, "BROKER_HOST": "127.0.0.1", "BROKER_PORT": str(port),
+        "CLIENT_ID": client_id, "USERNAME": user, "PASSWORD": password,
+    }.items():  # fmt: skip
+        text = text.replace("{{" + key + "}}", value)
+    assert "{{" not in text, "a placeholder of the docs flow is not filled in"
+    nodes = json.loads(text)
+    credentials = {node["id"]: node.pop("credentials") for node in nodes if "credentials" in node}
+    return nodes, credentials
+
+
+@dataclass
+class NodeRedRun:
+    """A closed Mosquitto with the device's account, `diagnose collect`, and a headless Node-RED running a flow."""
+
+    workdir: Path
+    engine: Engine
+    uscc: str
+    broker: Any
+    collector: CollectProcess
+    red: subprocess.Popen[bytes] | None = None
+
+    def start(self, nodes: list[dict[str, Any]], credentials: dict[str, Any]) -> None:
+        launcher = node_red()
+        user_dir = self.workdir / "node-red"
+        user_dir.mkdir()
+        (user_dir / "settings.js").write_text(
+            "module.exports = {credentialSecret: false, httpAdminRoot: false, httpNodeRoot: false,"
+            " logging: {console: {level: 'warn'}}};\n"
+        )
+        (user_dir / "flows.json").write_text(json.dumps(nodes))
+        (user_dir / "flows_cred.json").write_text(json.dumps(credentials))
+        self.collector.wait_holding(self.engine, self.uscc)
+        with (self.workdir / "node-red.log").open("wb") as log:
+            self.red = subprocess.Popen(
+                [str(launcher), "--userDir", str(user_dir), "--port", str(free_port()), "flows.json"],
+                cwd=user_dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def stored(self) -> int:
+        assert self.red is not None and self.red.poll() is None, (self.workdir / "node-red.log").read_text()[
+            -2000:
+        ]
+        with Session(self.engine) as session:
+            return len(session.exec(select(Telemetry.id)).all())
+
+    def stop_red(self) -> None:
+        if self.red is not None and self.red.poll() is None:
+            self.red.terminate()
+            try:
+                self.red.wait(20)
+            except subprocess.TimeoutExpired:
+                self.red.kill()
+                self.red.wait(10)
+
+
+@pytest.fixture
+def nodered(engine: Engine, db_settings: Settings, db_url: str, workdir: Path) -> Iterator[NodeRedRun]:
+    """Device D01 of a fresh plant read with the `plant-json` profile, its account on a closed Mosquitto."""
     if not shutil.which("mosquitto"):
         pytest.skip("mosquitto is not installed")
-    launcher = node_red()
+    node_red()  # installed (or skipped) before anything starts
     uscc = make_plant(engine, ["D01"])
     cli = CliRunner()
     result = cli.invoke(main, ["profiles", "set", uscc, "D01", "plant-json"], obj=db_settings)
     assert result.exit_code == 0, result.output
     run = uuid.uuid4().hex[:6]
     collector_id, collector_password = f"nodered-{run}", "collector-secret"
-    username, password = broker_accounts.device_username(uscc, "D01"), "device-secret"
     accounts = broker_accounts.collector_accounts(
         username=collector_id, password=collector_password, client_id=collector_id
     )
-    accounts.append(broker_accounts.device_account(uscc, "D01", broker_accounts.mosquitto_hash(password)))
+    accounts.append(broker_accounts.device_account(uscc, "D01", broker_accounts.mosquitto_hash(PASSWORD)))
     broker = start_local_broker(workdir=workdir / "broker", accounts=accounts)
     assert cli.invoke(main, ["collectors", "assign", collector_id, uscc], obj=db_settings).exit_code == 0
     collector = CollectProcess(
@@ -125,51 +193,56 @@ def test_node_red_flat_json_with_numbers_as_text_is_stored_whole(
         client_id=collector_id,
         folder=workdir,
     ).start()
-    user_dir = workdir / "node-red"
-    user_dir.mkdir()
-    (user_dir / "settings.js").write_text(
-        "module.exports = {credentialSecret: false, httpAdminRoot: false, httpNodeRoot: false,"
-        " logging: {console: {level: 'warn'}}};\n"
-    )
-    (user_dir / "flows.json").write_text(
-        json.dumps(flow(topic=f"plant/{uscc}/D01/telemetry", port=broker.port, client_id=username))
-    )
-    (user_dir / "flows_cred.json").write_text(
-        json.dumps({"broker": {"user": username, "password": password}})
-    )
-    red: subprocess.Popen[bytes] | None = None
+    state = NodeRedRun(workdir=workdir, engine=engine, uscc=uscc, broker=broker, collector=collector)
     try:
-        collector.wait_holding(engine, uscc)
-        with (workdir / "node-red.log").open("wb") as log:
-            red = subprocess.Popen(
-                [str(launcher), "--userDir", str(user_dir), "--port", str(free_port()), "flows.json"],
-                cwd=user_dir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-        def stored() -> int:
-            assert red is not None and red.poll() is None, (workdir / "node-red.log").read_text()[-2000:]
-            with Session(engine) as session:
-                return len(session.exec(select(Telemetry.id)).all())
-
-        wait_until(lambda: stored() >= MESSAGES, timeout_s=2 * PROCESS_START_S, what="Node-RED's readings")
-        with Session(engine) as session:
-            rows = session.exec(select(Telemetry).order_by(Telemetry.ts)).all()  # type: ignore[arg-type]
-            letters = session.exec(select(DeadLetter)).all()
-        assert len(rows) == MESSAGES and not letters, [letter.reason for letter in letters]
-        for i, row in enumerate(rows, start=1):
-            assert row.ts == BASE + timedelta(seconds=i)
-            assert (row.count_total, row.count_good, row.current_a) == (i * 2, i * 2 - 1, 14.2)
-            assert row.state == ("IDLE" if i % 10 == 0 else "RUN")
-            assert row.metrics == {"note": "line 1"}
+        yield state
     finally:
-        if red is not None:
-            red.terminate()
-            try:
-                red.wait(20)
-            except subprocess.TimeoutExpired:
-                red.kill()
-                red.wait(10)
+        state.stop_red()
         collector.stop()
         broker.stop()
+
+
+PASSWORD = "device-secret"
+
+
+def test_node_red_flat_json_with_numbers_as_text_is_stored_whole(nodered: NodeRedRun) -> None:
+    username = broker_accounts.device_username(nodered.uscc, "D01")
+    nodered.start(
+        flow(topic=f"plant/{nodered.uscc}/D01/telemetry", port=nodered.broker.port, client_id=username),
+        {"broker": {"user": username, "password": PASSWORD}},
+    )
+    wait_until(
+        lambda: nodered.stored() >= MESSAGES, timeout_s=2 * PROCESS_START_S, what="Node-RED's readings"
+    )
+    with Session(nodered.engine) as session:
+        rows = session.exec(select(Telemetry).order_by(Telemetry.ts)).all()  # type: ignore[arg-type]
+        letters = session.exec(select(DeadLetter)).all()
+    assert len(rows) == MESSAGES and not letters, [letter.reason for letter in letters]
+    for i, row in enumerate(rows, start=1):
+        assert row.ts == BASE + timedelta(seconds=i)
+        assert (row.count_total, row.count_good, row.current_a) == (i * 2, i * 2 - 1, 14.2)
+        assert row.state == ("IDLE" if i % 10 == 0 else "RUN")
+        assert row.metrics == {"note": "line 1"}
+
+
+def test_the_docs_node_red_flow_works_as_written(nodered: NodeRedRun) -> None:
+    """docs/gateways/node-red-flow.json, only its placeholders filled in: every reading it sends (one at once,
+    then every 5 s) is stored with the figures of its PLC stand-in, counters sent as text included."""
+    username = broker_accounts.device_username(nodered.uscc, "D01")
+    started = datetime.now(UTC)
+    nodes, credentials = docs_flow(
+        uscc=nodered.uscc, device="D01", port=nodered.broker.port, client_id=username, user=username,
+        password=PASSWORD,
+    )  # fmt: skip
+    assert credentials == {"diagnose.broker": {"user": username, "password": PASSWORD}}
+    nodered.start(nodes, credentials)
+    wait_until(lambda: nodered.stored() >= 2, timeout_s=2 * PROCESS_START_S, what="the docs flow's readings")
+    nodered.stop_red()
+    with Session(nodered.engine) as session:
+        rows = session.exec(select(Telemetry)).all()
+        letters = session.exec(select(DeadLetter)).all()
+    assert len(rows) >= 2 and not letters, [letter.reason for letter in letters]
+    for row in rows:
+        assert row.ts >= started.replace(microsecond=0) - timedelta(seconds=1)
+        assert (row.state, row.count_total, row.count_good, row.current_a) == ("RUN", 119, 118, 14.2)
+        assert row.metrics == {"note": "line 1"}

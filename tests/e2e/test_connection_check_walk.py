@@ -69,3 +69,49 @@ def test_a_message_sent_while_the_check_is_open_shows_by_itself(
     scroll, inner, culprits = overflow(provider)
     assert scroll <= inner, culprits
     shot(provider, "connection-check")
+
+
+def _edge_gateway(world) -> None:  # type: ignore[no-untyped-def]
+    """A Sparkplug gateway account for edge node line1, whose DBIRTH named the world's device."""
+    from sqlmodel import select
+
+    from diagnose.models import GatewayAccount
+    from diagnose.models.base import utcnow
+
+    engine = make_engine(url=f"sqlite:///{world.db_path}")
+    with Session(engine) as session:
+        device = session.get(Device, world.device_id)
+        assert device is not None
+        if session.exec(select(GatewayAccount).where(GatewayAccount.name == "edge1")).first() is None:
+            device.edge_node = "line1"
+            session.add(device)
+            session.add(
+                GatewayAccount(
+                    enterprise_id=device.enterprise_id,
+                    name="edge1",
+                    kind="sparkplug",
+                    edge_node="line1",
+                    password_hash="x",
+                    created_at=utcnow(),
+                )
+            )
+            session.commit()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "desktop"])
+def test_the_gateway_check_shows_a_message_of_its_device_by_itself(
+    server: str, browser, world, viewport
+) -> None:  # type: ignore[no-untyped-def]
+    _edge_gateway(world)
+    seq = 890_000 + viewport["width"]
+    provider = login(browser, server, "provider2", viewport)
+    provider.goto(f"{server}/provider/orders/{world.order_id}/gateways")
+    provider.locator("#gateways tr[data-gateway='edge1'] a", has_text="连接检查").click()
+    provider.wait_for_load_state()
+    assert "连接检查" in provider.title() and "edge1" in provider.title()
+    _send(world, seq)
+    provider.wait_for_selector(f'#check-received tr[data-seq="{seq}"]', timeout=15_000)
+    scroll, inner, culprits = overflow(provider)
+    assert scroll <= inner, culprits
+    shot(provider, "gateway-check")

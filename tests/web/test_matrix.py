@@ -115,6 +115,28 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
         None,
         ui_role("provider", 200, 404),
     ),
+    # The check of a gateway account or a profiled source (no such one in the world: 404 to its owner too;
+    # tests/web/test_connection_check.py shows them with data).
+    ("connection_check.enterprise_gateway_check", "GET"): (
+        "/enterprise/gateways/999999/check",
+        None,
+        ui_role("enterprise", 404),
+    ),
+    ("connection_check.provider_gateway_check", "GET"): (
+        "/provider/orders/{o}/gateways/999999/check",
+        None,
+        ui_role("provider", 404, 404),
+    ),
+    ("connection_check.enterprise_source_check", "GET"): (
+        "/enterprise/sources/gw1/check",
+        None,
+        ui_role("enterprise", 404),
+    ),
+    ("connection_check.provider_source_check", "GET"): (
+        "/provider/orders/{o}/sources/gw1/check",
+        None,
+        ui_role("provider", 404, 404),
+    ),
     # Payload profiles: the plant's own page, and its provider's through the open order (an empty POST is
     # refused with the form shown again, 200).
     ("plant.payload_profiles", "GET"): ("/provider/orders/{o}/profiles", None, ui_role("provider", 200, 404)),
