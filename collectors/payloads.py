@@ -24,6 +24,7 @@ MIN_EPOCH_MS, MAX_EPOCH_MS = 946_684_800_000, 4_102_444_800_000
 MIN_TS = datetime.fromtimestamp(MIN_EPOCH_MS / 1000, tz=UTC)
 MAX_TS = datetime.fromtimestamp(MAX_EPOCH_MS / 1000, tz=UTC)
 MAX_NAME_CHARS = 64
+MAX_TEXT_CHARS = 256  # a text value kept beside a reading's metrics (a PLC's status word, a batch number)
 MAX_JSON_CONTAINERS = 256  # "[" and "{" bytes in a payload, strings included (a bound on nesting)
 MAX_COUNTER = 2**62  # counters and seq are BIGINT columns; 2^62 leaves headroom for sums
 
@@ -170,19 +171,36 @@ def _reading(uscc: str, device_id: str, body: dict[str, Any]) -> Reading:
     if state is not None and state not in DEVICE_STATES:
         raise _Bad(f"state: must be one of {', '.join(DEVICE_STATES)}, got {_shown(state)}")
     metrics: dict[str, float] = {}
+    attributes: dict[str, str | None] = {}
+    problems: list[str] = []
     for name, value in body.items():
         if name in RESERVED:
             continue
-        number = _finite(value)
-        if number is None or len(name) > MAX_NAME_CHARS:
-            raise _Bad(
-                f"{name[:MAX_NAME_CHARS]!r}: extra metrics must be finite numbers with names of at most "
-                f"{MAX_NAME_CHARS} characters"
-            )
+        if len(name) > MAX_NAME_CHARS:
+            raise _Bad(f"{name[:MAX_NAME_CHARS]!r}: field names may have at most {MAX_NAME_CHARS} characters")
         problem = name_problem(name)
         if problem is not None:
             raise _Bad(f"metric name {name!r}: {problem}")
-        metrics[name] = number
+        number = _finite(value)
+        if number is not None:
+            metrics[name] = number
+        elif isinstance(value, str):
+            # A gateway's number sent as text ("14.2") is read; other text is kept beside the metrics.
+            number = _number_in_text(value)
+            if number is not None:
+                metrics[name] = number
+            elif len(value) <= MAX_TEXT_CHARS and _storable(value):
+                attributes[name] = value
+            else:
+                problems.append(f"{name}: text left out (over {MAX_TEXT_CHARS} characters or not storable)")
+        elif isinstance(value, bool):
+            attributes[name] = "true" if value else "false"
+        elif value is None or isinstance(value, (dict, list)):
+            problems.append(f"{name}: {'null' if value is None else 'nested value'} left out")
+        else:  # a number no column can hold (1e999, a 400-digit integer): the device is broken, say so
+            raise _Bad(f"{name!r}: extra metrics must be finite numbers (got {_shown(value)})")
+    if problems:
+        attributes["_problems"] = "; ".join(problems)[:1000]
     if len(metrics) > MAX_METRICS:
         raise _Bad(f"too many metrics: {len(metrics)} > {MAX_METRICS}")
     return Reading(
@@ -198,7 +216,25 @@ def _reading(uscc: str, device_id: str, body: dict[str, Any]) -> Reading:
         energy_kwh=_float_field(body, "energy_kwh"),
         current_a=_float_field(body, "current_a"),
         metrics=metrics,
+        attributes=attributes,
     )
+
+
+def _number_in_text(value: str) -> float | None:
+    """A decimal number written as text ("14.2", " 3 "), finite, or None (hex, "NaN", "1e999" stay text)."""
+    text = value.strip()
+    if not text or len(text) > 64 or not all(c in "0123456789+-.eE" for c in text):
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _storable(value: str) -> bool:
+    """Text both backends can store: no lone surrogate, no NUL."""
+    return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
 
 
 def _birth(uscc: str, device_id: str, body: dict[str, Any]) -> DeviceBirth:
