@@ -9,6 +9,11 @@ think time (mean 1 s, far quicker than people; `--think 0` gives the saturation 
 is not recorded. Printed: requests/s and p50/p95/p99 per page
 pattern. Target: p95 ≤ 150 ms for every pattern, report pages included.
 
+In the same run, after the browse with think time: the same users browsing with no think time (saturation),
+and a minimal Flask page (one short string, no database) served by gunicorn with the same settings
+(workers, gthread threads) and hit by as many users with no think time. Printed: the ratio of the two
+throughputs (target ≥ 0.5), so that the figure does not depend on how loaded the machine is.
+
     python bench/web_load.py [--orders 100000 --enterprises 500 --users 20 --seconds 60 --port 8113]
 """
 
@@ -30,6 +35,7 @@ import threading
 import time
 import urllib.parse
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -46,6 +52,7 @@ PASSWORD = "demo-2026!"
 STATUSES = [s.value for s in OrderStatus]
 READY_TIMEOUT_S = 120
 TARGET_P95_S = 0.150
+TARGET_RATIO = 0.5  # the app's no-think throughput against the minimal Flask page's (#24 point 4)
 
 
 def generate(url: str, *, orders: int, enterprises: int) -> None:
@@ -251,8 +258,8 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
-    """Until the server answers /login with 200 (its ready signal), or fail with a message."""
+def wait_ready(port: int, server: subprocess.Popen[bytes], path: str = "/login") -> None:
+    """Until the server answers `path` with 200 (its ready signal), or fail with a message."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -261,13 +268,129 @@ def wait_ready(port: int, server: subprocess.Popen[bytes]) -> None:
             )
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/login")
+            conn.request("GET", path)
             if conn.getresponse().status == 200:
                 return
         except OSError:
             pass
         time.sleep(0.2)  # the interval between readiness probes
     raise SystemExit(f"web_load: diagnose serve did not answer on port {port} within {READY_TIMEOUT_S} s")
+
+
+MINIMAL_APP = """
+import sys
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+app = Flask("minimal")
+
+
+@app.get("/")
+def page():
+    return "<!doctype html><title>minimal</title><p>ok</p>"
+
+
+class Minimal(BaseApplication):
+    def load_config(self):  # the settings apps/server.py gives `diagnose serve`
+        self.cfg.set("bind", "127.0.0.1:" + sys.argv[1])
+        self.cfg.set("workers", int(sys.argv[2]))
+        self.cfg.set("worker_class", "gthread")
+        self.cfg.set("threads", int(sys.argv[3]))
+        self.cfg.set("accesslog", None)
+        self.cfg.set("graceful_timeout", 5)
+        self.cfg.set("control_socket_disable", True)
+
+    def load(self):
+        return app
+
+
+Minimal().run()
+"""
+
+
+def browse_minimal(client: Client, stop: threading.Event) -> None:
+    """A user asking the minimal page again and again, with no think time."""
+    while not stop.is_set():
+        client.request("GET", "/")
+
+
+def run_phase(
+    port: int, users: int, warmup: float, seconds: float, target: Callable[[Client, threading.Event], None]
+) -> tuple[dict[str, list[float]], list[str], float]:
+    """`users` threads running `target` for warm-up then `seconds`: timings per page pattern, errors, time."""
+    timings: dict[str, list[float]] = defaultdict(list)
+    errors: list[str] = []
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=target, args=(Client(port, USERS[i % len(USERS)][0], timings, errors), stop),
+                         daemon=True)
+        for i in range(users)
+    ]  # fmt: skip
+    RECORDING.clear()
+    for thread in threads:
+        thread.start()
+    # Warm-up, not recorded: each worker's first views compile templates and read the shared figures.
+    stop.wait(warmup)
+    timings.clear()
+    errors.clear()
+    RECORDING.set()
+    began = time.perf_counter()
+    stop.wait(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=90)
+    return timings, errors, time.perf_counter() - began
+
+
+def minimal_floor(args: argparse.Namespace, folder: Path) -> float:
+    """Requests/s of the minimal Flask page on the same gunicorn settings, `args.users` users, no think."""
+    from apps.broker import free_port
+
+    port = free_port()
+    script = folder / "minimal_app.py"
+    script.write_text(MINIMAL_APP, encoding="utf-8")
+    log = (folder / "minimal.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, str(script), str(port), str(args.workers), str(Settings().web_threads)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_ready(port, server, path="/")
+        timings, errors, elapsed = run_phase(
+            port, args.users, args.warmup, args.seconds, lambda c, stop: browse_minimal(c, stop)
+        )
+    finally:
+        stop_server(server)
+        log.close()
+    total = sum(len(v) for v in timings.values())
+    print(f"minimal Flask page, same gunicorn settings, {args.users} users, no think time: "
+          f"{total / elapsed:.1f} req/s, {len(errors)} errors")  # fmt: skip
+    return total / elapsed
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group, SIGKILL if it lingers."""
+    with contextlib.suppress(ProcessLookupError):  # it may have exited on its own (its log says why)
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+
+
+def print_table(timings: dict[str, list[float]], elapsed: float) -> float:
+    """Requests/s and p50/p95/p99 per page pattern; returns the worst p95 in seconds."""
+    print(f"{'page pattern':42}{'n':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    worst = 0.0
+    for name in sorted(timings):
+        values = sorted(timings[name])
+        q = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else values * 99
+        worst = max(worst, q[94])
+        print(
+            f"{name:42}{len(values):>7}{len(values) / elapsed:>8.1f}{q[49] * 1000:>9.0f}{q[94] * 1000:>9.0f}{q[98] * 1000:>9.0f}"
+        )
+    return worst
 
 
 def main() -> None:
@@ -298,6 +421,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--skip", default="", help="comma-separated path prefixes not to browse (to isolate one)"
+    )
+    parser.add_argument(
+        "--no-saturation", action="store_true", help="skip the no-think browse after the one with think time"
     )
     parser.add_argument("--keep", default="", help="a SQLite file: generated once, reused on later runs")
     args = parser.parse_args()
@@ -361,46 +487,21 @@ def main() -> None:
                     if o.id is not None
                 ]
             engine.dispose()
-            timings: dict[str, list[float]] = defaultdict(list)
-            errors: list[str] = []
-            stop = threading.Event()
-            threads = [
-                threading.Thread(
-                    target=browse,
-                    args=(
-                        Client(args.port, USERS[i % len(USERS)][0], timings, errors),
-                        USERS[i % len(USERS)][1],
-                        stop,
-                        report_orders,
-                        args.think,
-                    ),
-                    daemon=True,
+
+            def user(client: Client, stop: threading.Event, think: float) -> None:
+                browse(client, dict(USERS)[client.username], stop, report_orders, think)
+
+            timings, errors, elapsed = run_phase(
+                args.port, args.users, args.warmup, args.seconds, lambda c, stop: user(c, stop, args.think)
+            )
+            saturated: tuple[dict[str, list[float]], list[str], float] | None = None
+            if args.think > 0 and not args.no_saturation:  # the same users with no think time
+                saturated = run_phase(
+                    args.port, args.users, args.warmup, args.seconds, lambda c, stop: user(c, stop, 0.0)
                 )
-                for i in range(args.users)
-            ]
-            for thread in threads:
-                thread.start()
-            # Warm-up, not recorded: each worker's first views compile templates and read the shared figures.
-            RECORDING.clear()
-            stop.wait(args.warmup)
-            timings.clear()
-            errors.clear()
-            RECORDING.set()
-            began = time.perf_counter()
-            stop.wait(args.seconds)
-            stop.set()
-            for thread in threads:
-                thread.join(timeout=90)
-            elapsed = time.perf_counter() - began
         finally:
             exited_early = server.poll() is not None
-            with contextlib.suppress(ProcessLookupError):  # it may have exited on its own (its log says why)
-                os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=30)
+            stop_server(server)
             server_log.close()
             log_lines = (folder / "serve.log").read_text(errors="replace").splitlines()
             if exited_early:
@@ -408,24 +509,35 @@ def main() -> None:
             failures = [line for line in log_lines if '"status": 5' in line or "Traceback" in line]
             if failures:
                 print(f"server log: {len(failures)} 5xx/traceback lines, first: {failures[0][:300]}")
+        floor = minimal_floor(args, folder)
     total = sum(len(v) for v in timings.values())
     print(
         f"{args.users} users (think time {args.think:g} s, after {args.warmup:g} s warm-up), {args.workers} workers, {elapsed:.0f} s: {total} requests, {total / elapsed:.1f} req/s, {len(errors)} errors"
     )
     if errors:
         print("  errors:", ", ".join(f"{e} ×{errors.count(e)}" for e in sorted(set(errors))[:10]))
-    print(f"{'page pattern':42}{'n':>7}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
-    worst = 0.0
-    for name in sorted(timings):
-        values = sorted(timings[name])
-        q = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else values * 99
-        worst = max(worst, q[94])
-        print(
-            f"{name:42}{len(values):>7}{len(values) / elapsed:>8.1f}{q[49] * 1000:>9.0f}{q[94] * 1000:>9.0f}{q[98] * 1000:>9.0f}"
-        )
+    worst = print_table(timings, elapsed)
     verdict = "PASS" if worst <= TARGET_P95_S and not errors else "FAIL"
     print(
         f"worst p95 {worst * 1000:.0f} ms (target ≤ {TARGET_P95_S * 1000:.0f} ms for every pattern): {verdict}"
+    )
+    if saturated is not None:
+        timings, errors, elapsed = saturated
+        total = sum(len(v) for v in timings.values())
+        print(
+            f"\n{args.users} users, no think time (saturation), {elapsed:.0f} s: {total} requests, "
+            f"{total / elapsed:.1f} req/s, {len(errors)} errors"
+        )
+        print_table(timings, elapsed)
+    rate = total / elapsed
+    ratio = rate / floor if floor else 0.0
+    print(
+        f"ratio no-think req/s / minimal Flask req/s: {ratio:.2f} ({rate:.1f} / {floor:.1f}; target ≥ "
+        f"{TARGET_RATIO:g}): {'PASS' if ratio >= TARGET_RATIO else 'FAIL'}"
+    )
+    load = os.getloadavg()
+    print(
+        f"machine load average (1, 5, 15 min) at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} CPUs"
     )
 
 

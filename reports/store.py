@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
 from diagnose.models import DiagnosisOrder, User
@@ -63,8 +64,13 @@ def data_of(row: IssuedReport) -> ReportData:
 
 
 def versions(*, session: Session, order: DiagnosisOrder) -> list[IssuedReport]:
-    """Every issued version of the order's report, oldest first."""
-    statement = select(IssuedReport).where(IssuedReport.order_id == order.id)
+    """Every issued version of the order's report, oldest first, without their PDF bytes and JSON (a list
+    names versions; a row's `pdf` or `data`, when read, loads for that row alone)."""
+    statement = (
+        select(IssuedReport)
+        .where(IssuedReport.order_id == order.id)
+        .options(defer(IssuedReport.pdf), defer(IssuedReport.data))  # type: ignore[arg-type]
+    )
     return list(session.exec(statement.order_by(col(IssuedReport.version))))
 
 

@@ -8,6 +8,12 @@ from flask_babel import Babel, get_locale, get_translations
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from jinja2.ext import (  # the callables Jinja's i18n extension installs (newstyle): escaping and %(name)s
+    _make_new_gettext,
+    _make_new_ngettext,
+    _make_new_npgettext,
+    _make_new_pgettext,
+)
 
 from scoring.china_time import CHINA_TZ
 
@@ -37,6 +43,25 @@ def request_translations() -> NullTranslations:
     return found
 
 
+CATALOGUE = "_catalogue"  # the render context's name for the catalogue its strings are translated with
+
+
+def catalogue_context() -> dict[str, object]:
+    """A render's gettext callables bound to the request's catalogue, looked up once for the render: they
+    take precedence over the environment's (which look it up per string, for templates imported without
+    context, such as macros) and the label filters read it from the context."""
+    catalogue = request_translations()
+    gettext = _make_new_gettext(catalogue.ugettext)
+    return {
+        CATALOGUE: catalogue,
+        "gettext": gettext,
+        "_": gettext,
+        "ngettext": _make_new_ngettext(catalogue.ungettext),
+        "pgettext": _make_new_pgettext(catalogue.upgettext),
+        "npgettext": _make_new_npgettext(catalogue.unpgettext),
+    }
+
+
 def init_app(app: Flask) -> None:
     """Register the extensions on the app."""
     csrf.init_app(app)
@@ -52,4 +77,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _locale_context() -> dict[str, object]:
-        return {"current_lang": session.get("lang", "zh"), "tz_cn": CHINA_TZ}
+        return {"current_lang": session.get("lang", "zh"), "tz_cn": CHINA_TZ, **catalogue_context()}

@@ -7,12 +7,15 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
+from babel.support import NullTranslations
 from flask import Flask
+from jinja2.runtime import Context
+from jinja2.utils import pass_context
 
 from diagnose.formats import percent_text, score_text
 from scoring.china_time import to_china
 from scoring.indicators.figures import Figure, definition_text, figure_text, status_label
-from web.extensions import request_translations
+from web.extensions import CATALOGUE, request_translations
 
 
 def N_(msgid: str) -> str:  # the gettext_noop marker, extracted by scripts/i18n.py (-k N_)
@@ -145,10 +148,29 @@ def hours(seconds: object) -> str:
     return f"{float(seconds) / 3600:.1f}"  # type: ignore[arg-type]
 
 
+def _catalogue(context: Context) -> NullTranslations:
+    """The catalogue the render translates with (bound once per render), else the request's."""
+    found = context.get(CATALOGUE)
+    return found if found is not None else request_translations()
+
+
+def label_filter(table: dict[str, str]) -> Callable[[Context, str | None], str]:
+    """`label_of` as a template filter: the catalogue taken from the render, not looked up per label."""
+
+    @pass_context
+    def lookup(context: Context, code: str | None) -> str:
+        if code is None:
+            return "—"
+        msgid = table.get(code)
+        return code if msgid is None else _catalogue(context).ugettext(msgid)  # type: ignore[no-any-return]
+
+    return lookup
+
+
 def init_app(app: Flask) -> None:
     """Register the label filters: {{ d.last_state|state_label }}."""
     for name, table in LABEL_FILTERS.items():
-        app.add_template_filter(label_of(table), name)
+        app.add_template_filter(label_filter(table), name)
     app.add_template_filter(yuan, "yuan")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(score, "score")
@@ -164,7 +186,9 @@ def init_app(app: Flask) -> None:
         ("device_notes", device_notes),
     ):
         app.add_template_filter(function, name)
-    app.add_template_filter(lambda table: {k: translated(v) for k, v in table.items()}, "labels_dict")
+    app.add_template_filter(
+        pass_context(lambda c, table: {k: _catalogue(c).ugettext(v) for k, v in table.items()}), "labels_dict"
+    )
     app.jinja_env.globals["STATUS_LABELS"] = STATUS_LABELS
     app.jinja_env.globals["STATE_LABELS"] = STATE_LABELS
     app.jinja_env.globals["REGION_LEVEL_LABELS"] = REGION_LEVEL_LABELS

@@ -113,7 +113,7 @@ def fee_cap(*, session: Session, region_code: str, kind: str, on: date | None = 
 
 def bureau_regions(*, session: Session, user: User) -> set[str]:
     """Regions a bureau user governs: its bureau's region and every region under it."""
-    bureau = session.get(Bureau, user.bureau_id)
+    bureau = orgs.bureau_of(session, user.bureau_id)
     return orgs.region_and_descendants(session=session, code=bureau.region_code) if bureau else set()
 
 
@@ -231,12 +231,18 @@ def batch_budget(*, session: Session, batch: ProcurementBatch) -> BatchBudget:
 
 def list_batches(*, session: Session, bureau_id: int) -> list[tuple[ProcurementBatch, int]]:
     """A bureau's batches, newest first, each with the fees committed against it (see `batch_budget`)."""
-    batches = session.exec(
-        select(ProcurementBatch)
+    committed = (
+        select(func.coalesce(func.sum(DiagnosisOrder.fee_fen), 0))
+        .where(DiagnosisOrder.batch_id == ProcurementBatch.id, DiagnosisOrder.status != OrderStatus.cancelled)
+        .correlate(ProcurementBatch)
+        .scalar_subquery()
+    )  # the same sum as committed_fen, for every batch in one statement
+    rows = session.exec(
+        select(ProcurementBatch, committed)
         .where(ProcurementBatch.bureau_id == bureau_id)
         .order_by(col(ProcurementBatch.id).desc())
     ).all()
-    return [(b, batch_budget(session=session, batch=b).committed_fen) for b in batches]
+    return [(b, int(used)) for b, used in rows]
 
 
 def _next_number(session: Session, bureau_id: int, year: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -24,9 +26,39 @@ def upsert_region(*, session: Session, code: str, name: str, level: str, parent_
     return region
 
 
+_REGIONS = "orgs.regions"
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget(session: OrmSession, _context: object) -> None:
+    session.info.pop(_REGIONS, None)  # this session changed data: read the regions afresh
+
+
+def regions_of(session: Session) -> list[Region]:
+    """Every region, read once per transaction of the session (a bureau's page asks for its scope several
+    times). The list holds the rows, so `session.get(Region, code)` is then answered from the session's
+    identity map (which alone keeps its objects only while something else does) without a statement."""
+    transaction = session.get_transaction()
+    memo = session.info.get(_REGIONS)
+    if transaction is not None and memo is not None and memo[0] is transaction:
+        return memo[1]  # type: ignore[no-any-return]
+    regions = list(session.exec(select(Region)).all())
+    if transaction is not None:
+        session.info[_REGIONS] = (transaction, regions)
+    return regions
+
+
+def bureau_of(session: Session, bureau_id: int | None) -> Bureau | None:
+    """The bureau, kept by the session for its life so that later `session.get`s of it send nothing."""
+    bureau = session.get(Bureau, bureau_id) if bureau_id is not None else None
+    if bureau is not None:
+        session.info.setdefault("orgs.kept", {})[("bureau", bureau_id)] = bureau
+    return bureau
+
+
 def region_and_descendants(*, session: Session, code: str) -> set[str]:
     """The region's code and the codes of every region under it."""
-    regions = session.exec(select(Region)).all()
+    regions = regions_of(session)
     children: dict[str | None, list[str]] = {}
     for region in regions:
         children.setdefault(region.parent_code, []).append(region.code)

@@ -13,7 +13,6 @@ from diagnose.models import (
     Answer,
     Assessment,
     AuditLog,
-    Bureau,
     DiagnosisOrder,
     Enterprise,
     EnterpriseOutcome,
@@ -35,7 +34,7 @@ def china_date(moment: datetime | None) -> date | None:
 
 def bureau_scope(*, session: Session, bureau_id: int) -> set[str]:
     """The region codes a bureau governs: its own and every one under it."""
-    bureau = session.get(Bureau, bureau_id)
+    bureau = orgs.bureau_of(session, bureau_id)
     return orgs.region_and_descendants(session=session, code=bureau.region_code) if bureau else set()
 
 

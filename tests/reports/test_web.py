@@ -146,3 +146,43 @@ def test_scope(
     app, order_id, party = setup
     response = getattr(_client(app, party[who]), method)(f"/orders/{order_id}{path}")
     assert response.status_code == status
+
+
+def test_the_report_page_lists_versions_without_their_pdf_bytes_or_json(
+    setup: tuple[Flask, int, dict[str, int]],
+) -> None:
+    """Three issued versions of 2 MB each: the page lists them all and selects neither blob column; the
+    download still sends the exact bytes of the version asked for."""
+    from tests.web.counting import statements
+
+    app, order_id, party = setup
+    blobs = {v: b"%PDF-1.7 " + bytes([v]) * 2_000_000 for v in (1, 2, 3)}
+    engine = app.extensions["diagnose_engine"]
+    with Session(engine) as session:
+        for version, pdf in blobs.items():
+            row = IssuedReport(
+                order_id=order_id, report_number="R-TEST", version=version, lang="zh",
+                content_sha256=f"{version:064x}", pdf_sha256=f"{version + 10:064x}", size_bytes=len(pdf),
+                pdf=pdf, data={"stamp": {"issued_at": "2026-12-01T00:00:00+00:00"}, "padding": "x" * 500_000},
+            )  # fmt: skip
+            session.add(row)
+            session.flush()
+            # The version's body as the jobs process stores it (the page shows it; no render here).
+            session.add(
+                ReportJob(order_id=order_id, status="done", issued_report_id=row.id, version=version,
+                          body_html=f"<p>body of v{version}</p>")
+            )  # fmt: skip
+        session.commit()
+    client = _client(app, party["provider"])
+    with statements(engine) as sent:
+        page = client.get(f"/orders/{order_id}/report")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "body of v3" in text
+    assert all(f"/report/v{v}.pdf" in text for v in blobs)
+    reading_reports = [s for s in sent if "FROM issuedreport" in s]
+    assert reading_reports, sent  # the list is read …
+    selected = [s.split(" FROM ", 1)[0] for s in reading_reports]
+    assert not [s for s in selected if "issuedreport.pdf," in s or "issuedreport.pdf " in s
+                or "issuedreport.data" in s], selected  # … without either blob  # fmt: skip
+    download = client.get(f"/orders/{order_id}/report/v2.pdf")
+    assert download.status_code == 200 and download.data == blobs[2]

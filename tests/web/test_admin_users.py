@@ -158,3 +158,44 @@ def test_a_wrong_current_password_or_mismatch_changes_nothing(app, login, engine
     assert short.status_code == 400
     assert _user(engine, "ent1").password_hash == before
     assert client.get("/enterprise/devices").status_code == 200
+
+
+def _add_people(engine, first: int, count: int) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import insert
+
+    from diagnose.models.base import utcnow
+
+    with Session(engine) as session:
+        enterprise_id = _user(engine, "ent1").enterprise_id
+        rows = [
+            {"username": f"bulk{n:04d}", "password_hash": "x", "full_name": f"批量用户{n:04d}",
+             "role": "enterprise", "enterprise_id": enterprise_id, "active": True, "created_at": utcnow()}
+            for n in range(first, first + count)
+        ]  # fmt: skip
+        session.connection().execute(insert(User), rows)
+        session.commit()
+
+
+def test_the_users_page_renders_one_page_of_users_whatever_their_number(app, login, engine) -> None:  # type: ignore[no-untyped-def]
+    """With 40 users and with 440, the list page renders 20 of them (as big a page either way); the SQL
+    fetches one page, and the search and next page reach the others."""
+    from tests.web.counting import statements
+
+    admin = login("admin")
+    _add_people(engine, 0, 37)
+    small = admin.get("/admin/users").get_data(as_text=True)
+    _add_people(engine, 37, 400)
+    app_engine = app.extensions["diagnose_engine"]
+    with statements(app_engine) as sent:
+        big = admin.get("/admin/users").get_data(as_text=True)
+    assert small.count("data-user=") == big.count("data-user=") == 20
+    assert abs(len(big.encode()) - len(small.encode())) < 2_000  # names differ by a digit or two, no more
+    flat = [" ".join(s.split()) for s in sent]
+    listing = [s for s in flat if 'FROM "user"' in s or "FROM user " in s]
+    assert listing and all(" LIMIT " in s or "count(" in s.lower() or " WHERE " in s for s in listing), (
+        listing
+    )
+    found = admin.get("/admin/users?q=bulk0399").get_data(as_text=True)
+    assert found.count("data-user=") == 1 and 'data-user="bulk0399"' in found
+    last = admin.get("/admin/users?page=22").get_data(as_text=True)
+    assert 0 < last.count("data-user=") <= 20
