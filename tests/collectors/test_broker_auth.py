@@ -34,6 +34,7 @@ def _connect(
 
 
 @pytest.mark.parametrize("kind", ["mosquitto", "amqtt"])
+@pytest.mark.broker
 def test_each_device_publishes_only_its_own_topics(kind: str, engine: Engine, tmp_path: Path) -> None:
     if kind == "mosquitto" and not shutil.which("mosquitto"):
         pytest.skip("mosquitto is not installed")
@@ -110,6 +111,7 @@ def test_each_device_publishes_only_its_own_topics(kind: str, engine: Engine, tm
 
 
 @pytest.mark.parametrize("share_group", ["", "collectors"])
+@pytest.mark.broker
 def test_a_device_account_cannot_take_the_collectors_session(
     share_group: str, engine: Engine, db_settings: Settings, tmp_path: Path
 ) -> None:
@@ -216,6 +218,7 @@ def test_births_and_telemetry_with_a_bad_id_are_refused_in_chinese(bad: str) -> 
         assert isinstance(parsed, Rejected) and "设备编号" in parsed.reason
 
 
+@pytest.mark.broker
 def test_an_edge_node_speaks_only_for_its_own_group_and_node(tmp_path: Path) -> None:
     if not shutil.which("mosquitto"):
         pytest.skip("mosquitto is not installed")
