@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 
-.PHONY: demo test setup lint bench i18n clean
+.PHONY: demo test test-fast setup lint bench i18n clean
 
 demo:
 	@scripts/setup.sh runtime
@@ -11,6 +11,11 @@ demo:
 test:
 	@scripts/setup.sh dev
 	@scripts/test.sh
+
+# Lint and the tests that need no broker, browser or PostgreSQL and are not slow (pyproject.toml's markers).
+test-fast:
+	@scripts/setup.sh dev
+	@scripts/test.sh --fast
 
 setup:
 	@scripts/setup.sh dev

@@ -4,8 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
+# `make test-fast` (--fast): lint, then only the tests without the broker, browser, postgres and slow markers.
+FAST=""
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  FAST=1
+  unset DIAGNOSE_TEST_POSTGRES_URL
+  set -- -m "not broker and not browser and not postgres and not slow" "$@"
+fi
 
-if [ -z "${DIAGNOSE_TEST_POSTGRES_URL:-}" ] && "$VENV/bin/python" - <<'PY'
+if [ -z "$FAST" ] && [ -z "${DIAGNOSE_TEST_POSTGRES_URL:-}" ] && "$VENV/bin/python" - <<'PY'
 import socket, sys
 try:
     socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
@@ -17,6 +25,8 @@ then
 fi
 if [ -n "${DIAGNOSE_TEST_POSTGRES_URL:-}" ]; then
   echo "PostgreSQL tests: on (${DIAGNOSE_TEST_POSTGRES_URL})"
+elif [ -n "$FAST" ]; then
+  echo "PostgreSQL tests: left out (make test-fast); 'make test' runs them"
 else
   echo "PostgreSQL tests: SKIPPED — no server answers on 127.0.0.1:5432 and DIAGNOSE_TEST_POSTGRES_URL is not set;" \
     "run 'scripts/setup.sh dev' as root to install and start one (only SQLite is tested now)" >&2

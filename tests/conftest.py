@@ -7,6 +7,7 @@ import functools
 import os
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -141,6 +142,13 @@ class SessionDatabases:
 
     def close(self) -> None:
         """Drop what is left: copies made ahead, then the templates; raise what a background step raised."""
+        _running.append(None)  # at the end of the session, not on behalf of the test that happens to be last
+        try:
+            self._close()
+        finally:
+            _running.pop()
+
+    def _close(self) -> None:
         for ready in self._ahead.values():
             self._drops.append(self._thread.submit(self._drop_made, ready))
         self._thread.shutdown(wait=True)
@@ -286,3 +294,110 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+_running: list[pytest.Item | None] = []  # the test being set up, run or torn down; None: no test's doing
+
+
+# ---- Markers: `make test-fast` runs what needs no broker, browser, PostgreSQL or much time --------------------
+# A test gets its marker from the fixtures it asks for (below); a test that starts a broker or a browser some
+# other way carries the marker itself. The guard after that makes a forgotten marker fail the test rather than
+# quietly slow down the fast subset: starting Mosquitto, amqtt or Chromium (or Playwright's driver), or
+# connecting to PostgreSQL, from a test without the marker raises UnmarkedResource.
+
+BROKER_FIXTURES = frozenset({"mosquitto", "own_mosquitto", "durable_mosquitto", "broker"})
+POSTGRES_FIXTURES = frozenset({"postgres_admin_url"})
+BROWSER_FIXTURES = frozenset({"page", "browser", "browser_context", "chromium_browser"})
+
+
+def markers_from_fixtures(fixturenames: list[str], params: dict[str, object]) -> set[str]:
+    """The resource markers a test's fixtures imply (`db_url`'s postgresql parameter → postgres)."""
+    names = set(fixturenames)
+    found: set[str] = set()
+    if names & BROKER_FIXTURES:
+        found.add("broker")
+    if names & BROWSER_FIXTURES:
+        found.add("browser")
+    if names & POSTGRES_FIXTURES or params.get("db_url") == "postgresql":
+        found.add("postgres")
+    return found
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = dict(callspec.params) if callspec is not None else {}
+        for name in markers_from_fixtures(getattr(item, "fixturenames", []), params):
+            item.add_marker(name)
+
+
+class UnmarkedResource(RuntimeError):
+    """A test started a broker or browser, or reached PostgreSQL, without the marker that says so."""
+
+
+def resource_of_command(args: object) -> str | None:
+    """Which marker starting this command needs: broker (Mosquitto, the embedded amqtt broker), browser
+    (Chromium, Playwright's driver), or None."""
+    words = [str(a) for a in args] if isinstance(args, list | tuple) else str(args).split()
+    if not words:
+        return None
+    program = Path(words[0]).name
+    if program == "mosquitto" or "apps.embedded_broker" in words:
+        return "broker"
+    if (
+        program in {"chromium", "chromium-browser", "chrome", "headless_shell"}
+        or any("playwright" in w and "driver" in w for w in words)
+        or "run-driver" in words
+    ):
+        return "browser"
+    return None
+
+
+def check_marked(item: pytest.Item | None, marker: str, what: str) -> None:
+    """Raise UnmarkedResource if `item` (the running test) lacks `marker`."""
+    if item is not None and item.get_closest_marker(marker) is None:
+        raise UnmarkedResource(
+            f"{item.nodeid} {what} but is not marked '{marker}': add pytest.mark.{marker} "
+            f"(or ask for a fixture tests/conftest.py maps to it) so that `make test-fast` leaves it out"
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
+    _running.append(item)
+    try:
+        return (yield)
+    finally:
+        _running.remove(item)
+
+
+def _current_item() -> pytest.Item | None:
+    # Only the main thread: background threads (the next test's PostgreSQL copy) work for other tests.
+    if threading.current_thread() is not threading.main_thread() or not _running:
+        return None
+    return _running[-1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    original = subprocess.Popen._execute_child  # type: ignore[attr-defined]
+
+    def guarded(self, args, *rest, **kwargs):  # type: ignore[no-untyped-def]
+        marker = resource_of_command(args)
+        if marker is not None:
+            check_marked(_current_item(), marker, f"starts {args!r}")
+        return original(self, args, *rest, **kwargs)
+
+    subprocess.Popen._execute_child = guarded  # type: ignore[attr-defined]
+
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dev dependency
+        return
+    connect = psycopg.Connection.connect.__func__  # type: ignore[attr-defined]
+
+    def guarded_connect(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+        check_marked(_current_item(), "postgres", "connects to PostgreSQL")
+        return connect(cls, *args, **kwargs)
+
+    psycopg.Connection.connect = classmethod(guarded_connect)  # type: ignore[method-assign,assignment]
+    psycopg.connect = psycopg.Connection.connect  # the module's name for it, which SQLAlchemy calls

@@ -7,6 +7,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,12 +22,17 @@ def _installed(package: str) -> bool:
     return "ok installed" in found.stdout
 
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0
-    or not all(shutil.which(tool) for tool in ("unshare", "ip", "pg_createcluster", "runuser", "dpkg-query"))
-    or not _installed("postgresql"),
-    reason="needs root, unshare, and Debian's postgresql package (scripts/setup.sh dev installs it as root)",
-)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        os.geteuid() != 0
+        or not all(
+            shutil.which(tool) for tool in ("unshare", "ip", "pg_createcluster", "runuser", "dpkg-query")
+        )
+        or not _installed("postgresql"),
+        reason="needs root, unshare, and Debian's postgresql package (scripts/setup.sh dev installs it as root)",
+    ),
+]
 
 
 def _in_namespace(script: str) -> subprocess.CompletedProcess[str]:
@@ -62,7 +68,17 @@ def test_a_second_run_finds_it_answering_and_changes_nothing() -> None:
 
 
 def test_without_root_it_says_the_postgresql_tests_are_skipped_and_why() -> None:
-    done = _in_namespace(f"runuser -u nobody -- bash {SCRIPT}")
+    # `nobody` runs a copy in a folder everyone may enter: the checkout may sit where only its owner can (such
+    # as /root, mode 700), and the script needs nothing else from it.
+    folder = Path(tempfile.mkdtemp(prefix="diagnose-setup-postgres-", dir="/tmp"))
+    try:
+        folder.chmod(0o755)
+        script = folder / SCRIPT.name
+        shutil.copyfile(SCRIPT, script)
+        script.chmod(0o755)
+        done = _in_namespace(f"cd / && runuser -u nobody -- bash {script}")
+    finally:
+        shutil.rmtree(folder)
     assert done.returncode == 0
     assert "installing one needs root" in done.stderr
     assert "PostgreSQL storage tests will be skipped" in done.stderr

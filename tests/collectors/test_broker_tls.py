@@ -19,6 +19,7 @@ from diagnose.settings import Settings
 from tests.collectors.brokerkit import make_plant, stored_seqs, wait_until
 
 pytestmark = [
+    pytest.mark.broker,
     pytest.mark.skipif(
         not (shutil.which("mosquitto") and shutil.which("openssl")), reason="needs mosquitto and openssl"
     ),

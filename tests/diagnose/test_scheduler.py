@@ -50,6 +50,16 @@ def test_a_second_scheduler_stands_by_until_the_first_stops(
         ran.append(settings.mqtt_client_id)
 
     monkeypatch.setattr(jobs, "JOBS", [jobs.JobSpec("probe", probe, 1)])
+    refused: list[str] = []  # each time a scheduler asked for the lock and was told no
+    acquire = jobs.SchedulerLock.acquire
+
+    def counted_acquire(lock: jobs.SchedulerLock) -> bool:
+        got = acquire(lock)
+        if not got:
+            refused.append(lock.settings.mqtt_client_id)
+        return got
+
+    monkeypatch.setattr(jobs.SchedulerLock, "acquire", counted_acquire)
     lock_id = 900_000 + int(time.time()) % 10_000  # not the id of a scheduler that may run on this server
     first = db_settings.model_copy(update={"mqtt_client_id": "first", "scheduler_lock_id": lock_id})
     second = db_settings.model_copy(update={"mqtt_client_id": "second", "scheduler_lock_id": lock_id})
@@ -64,7 +74,10 @@ def test_a_second_scheduler_stands_by_until_the_first_stops(
     try:
         assert _wait(lambda: "first" in ran, 5), "the first scheduler never ran its job"
         threads[1].start()
-        time.sleep(1.5)
+        # A positive barrier, not a pause: the standby has been refused the lock twice (so it has been
+        # running for a poll and more) while the first scheduler kept running its job.
+        runs_before = ran.count("first")
+        assert _wait(lambda: refused.count("second") >= 2 and ran.count("first") > runs_before, 10)
         assert "second" not in ran  # it holds no lock, so it runs nothing
         stop_first.set()
         threads[0].join(10)

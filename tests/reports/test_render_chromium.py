@@ -13,7 +13,10 @@ from reports.render import render_pdf
 from reports.store import FOOTER
 from tests.reports.conftest import STAMP, run
 
-pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,7 @@ def _issue(app, world) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
     return html, password.group(1), page
 
 
+@pytest.mark.broker
 def test_a_credential_issued_in_the_ui_works_on_mosquitto(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     if not shutil.which("mosquitto"):
         pytest.skip("mosquitto is not installed")

@@ -287,6 +287,7 @@ def test_two_gunicorn_workers_share_the_login_limit_in_redis(
         client.close()
 
 
+@pytest.mark.slow  # a minute by design: tries straddle the end of a one-minute window
 def test_the_login_limit_is_a_sliding_window_shared_by_two_gunicorn_workers(
     engine: Engine, db_settings: Settings, tmp_path: Path, redis_url: str
 ) -> None:
