@@ -14,10 +14,10 @@ from werkzeug.wrappers import Response
 
 from diagnose.models import Enterprise
 from diagnose.payload_profiles import ProfileError, Record, builtins
+from diagnose.schemas.devices import ProfileForm
 from diagnose.services import payload_profiles
 from web.db import get_session
-
-MAX_FIELD = 20_000  # characters of a pasted profile or sample
+from web.forms import FormError, parse_form, typed
 
 
 def profiles_page(
@@ -25,10 +25,15 @@ def profiles_page(
 ) -> str | Response:
     """GET: the choices and the form. POST: preview, save or remove (the caller checked role and tenant)."""
     db = get_session()
-    form = {k: request.form.get(k, "")[:MAX_FIELD] for k in ("source", "profile", "spec", "sample", "action")}
     problems: list[str] = []
     preview: list[dict[str, Any]] | None = None
-    if request.method == "POST":
+    try:
+        form = (
+            parse_form(ProfileForm).model_dump() if request.method == "POST" else ProfileForm().model_dump()
+        )
+    except FormError as exc:
+        form, problems = {**ProfileForm().model_dump(), **typed()}, [e.message for e in exc.shown]
+    if request.method == "POST" and not problems:
         try:
             if form["action"] == "remove":
                 removed = payload_profiles.remove(

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 
 from diagnose.models import Device, DiagnosisOrder, Enterprise, GatewayAccount, User
 from diagnose.schemas.answers import AnswerForm, AttachmentForm, TailoringForm
-from diagnose.schemas.devices import DeviceCreate
+from diagnose.schemas.devices import DeviceCreate, GatewayForm
 from diagnose.schemas.errors import FieldError, validate
 from diagnose.schemas.orders import StaffIn
 from diagnose.services import (
@@ -473,15 +473,20 @@ def gateway_form(
     db: Session, actor: User, enterprise: Enterprise
 ) -> tuple[GatewayAccount, gateways.GatewayCredentials] | None:
     """Create the gateway the form asks for; None (and a flash saying why) if refused."""
-    suffixes = [s for s in re.split(r"[\s,，]+", request.form.get("client_suffixes", "")) if s]
+    try:
+        body = parse_form(GatewayForm)
+    except FormError as exc:
+        flash(_("The gateway account was not created: %(reason)s", reason=exc.shown[0].message), "error")
+        return None
+    suffixes = [s for s in re.split(r"[\s,，]+", body.client_suffixes) if s]
     try:
         return gateways.create_gateway(
             session=db,
             actor=actor,
             enterprise=enterprise,
-            name=request.form.get("name", "").strip(),
-            kind=request.form.get("kind", "json"),
-            edge_node=request.form.get("edge_node", "").strip() or None,
+            name=body.name,
+            kind=body.kind,
+            edge_node=body.edge_node or None,
             suffixes=suffixes,
         )
     except ValueError as exc:

@@ -112,3 +112,22 @@ class CredentialsOut(Out):
     password: str = Field(title="MQTT 密码")
     broker_url: str = Field(title="代理地址")
     topics: dict[str, str] = Field(title="主题")
+
+
+class GatewayForm(In):
+    """The page's form creating a gateway account (the service checks name, kind and edge node)."""
+
+    name: str = Field(default="", max_length=64, title="名称")
+    kind: str = Field(default="json", max_length=16, title="类型")
+    edge_node: str = Field(default="", max_length=64, title="Sparkplug 边缘节点编号")
+    client_suffixes: str = Field(default="", max_length=2_000, title="更多客户端标识")
+
+
+class ProfileForm(In):
+    """The payload-profile page's form: choose, try a sample, save or remove (the service checks the rest)."""
+
+    source: str = Field(default="", max_length=64, title="数据来源")
+    profile: str = Field(default="", max_length=64, title="解析配置")
+    spec: str = Field(default="", max_length=20_000, title="自定义配置")
+    sample: str = Field(default="", max_length=20_000, title="示例消息")
+    action: str = Field(default="", max_length=16, title="操作")
