@@ -135,6 +135,9 @@ def test_consultant_previews_resolves_submits_and_issues(walk: tuple[str, int], 
     page.goto(f"{order_url}/report")
     page.click("form[data-busy] button[type=submit]")
     page.locator('a[href$="/report/v1.pdf"]').wait_for(timeout=120000)
+    # The page reloads when the job is done and renders the issued report: seconds each on a loaded machine.
+    page.wait_for_load_state()
+    page.locator("#checks").wait_for(timeout=120000)
     assert page.locator(".report .watermark").count() == 0
     assert "保留自评" in page.inner_text("#checks")
     _within_width(page, 'a[href$="/report/v1.pdf"]', width)
