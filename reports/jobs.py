@@ -195,8 +195,9 @@ def run_pending(
 
 
 # Issued versions never change: their rendered body is cached per process, and for versions issued by a job
-# it was stored with the job (rendered once, when issued).
-_BODIES: OrderedDict[int, Markup] = OrderedDict()
+# it was stored with the job (rendered once, when issued). The key is the row id with both of its hashes: a
+# row id alone is not a version (another database the same process serves, a restored copy, reuses it).
+_BODIES: OrderedDict[tuple[int, str, str], Markup] = OrderedDict()
 _BODIES_MAX = 64
 _lock = threading.Lock()
 
@@ -204,10 +205,11 @@ _lock = threading.Lock()
 def issued_body(*, session: Session, row: IssuedReport) -> Markup:
     """The report body of an issued version, rendered once (stored with its job, or cached here)."""
     assert row.id is not None
+    key = (row.id, row.content_sha256, row.pdf_sha256)
     with _lock:
-        if row.id in _BODIES:
-            _BODIES.move_to_end(row.id)
-            return _BODIES[row.id]
+        if key in _BODIES:
+            _BODIES.move_to_end(key)
+            return _BODIES[key]
     stored = session.exec(
         select(ReportJob.body_html).where(
             ReportJob.issued_report_id == row.id, col(ReportJob.body_html).is_not(None)
@@ -215,7 +217,7 @@ def issued_body(*, session: Session, row: IssuedReport) -> Markup:
     ).first()
     body = Markup(stored) if stored else render_body(data_of(row), row.lang, stamp_of(row))
     with _lock:
-        _BODIES[row.id] = body
+        _BODIES[key] = body
         while len(_BODIES) > _BODIES_MAX:
             _BODIES.popitem(last=False)
     return body

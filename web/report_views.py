@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
 from collections import OrderedDict
@@ -82,10 +83,11 @@ def show_report(order_id: int) -> str:
         decided = contradictions.newest_id(session=db, order=order)
         base = public_url()
         # A draft depends on the order, its answers, its newest scoring result and the decisions on its
-        # contradictions: built once per those (shared by the workers through the var folder).
+        # contradictions, and on the address its QR code and short link print: built once per those (shared by
+        # the workers through the var folder).
         key = (
             f"{order.id}-{order.updated_at.timestamp():.6f}-{assessment.updated_at.timestamp():.6f}"
-            f"-{result.id}-{decided}-{lang}"
+            f"-{result.id}-{decided}-{lang}-{hashlib.sha256(base.encode()).hexdigest()[:12]}"
         )
 
         def draft() -> Markup:
