@@ -7,6 +7,8 @@ the engineer is still at the machine, on a phone.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import Blueprint, abort, g, render_template, request, url_for
 from sqlmodel import select
 
@@ -18,7 +20,19 @@ from web.db import get_session
 from web.scope import get_order_device, get_plant_order
 
 bp = Blueprint("connection_check", __name__)
+Owned = TypeVar("Owned", Device, GatewayAccount)
 REFRESH_S = 3
+
+
+def _own(model: type[Owned], row_id: int) -> tuple[Owned, Enterprise]:
+    """One of the signed-in enterprise's own devices or gateway accounts, with the enterprise; else 404."""
+    db = get_session()
+    row = db.get(model, row_id)
+    if row is None or row.enterprise_id != g.user.enterprise_id:
+        abort(404)
+    enterprise = db.get(Enterprise, row.enterprise_id)
+    assert enterprise is not None
+    return row, enterprise
 
 
 def _render(*, enterprise: Enterprise, device: Device, back_url: str, order_number: str | None) -> str:
@@ -57,12 +71,7 @@ def provider_check(order_id: int, device_id: int) -> str:
 @role_required("enterprise")
 def enterprise_check(device_id: int) -> str:
     """The plant engineer's check of one of the enterprise's own devices."""
-    db = get_session()
-    device = db.get(Device, device_id)
-    if device is None or device.enterprise_id != g.user.enterprise_id:
-        abort(404)
-    enterprise = db.get(Enterprise, device.enterprise_id)
-    assert enterprise is not None
+    device, enterprise = _own(Device, device_id)
     return _render(
         enterprise=enterprise, device=device, back_url=url_for("enterprise.list_devices"), order_number=None
     )
@@ -147,12 +156,7 @@ def provider_gateway_check(order_id: int, gateway_id: int) -> str:
 @role_required("enterprise")
 def enterprise_gateway_check(gateway_id: int) -> str:
     """The plant engineer's check of one of the enterprise's gateway accounts."""
-    db = get_session()
-    gateway = db.get(GatewayAccount, gateway_id)
-    if gateway is None or gateway.enterprise_id != g.user.enterprise_id:
-        abort(404)
-    enterprise = db.get(Enterprise, gateway.enterprise_id)
-    assert enterprise is not None
+    gateway, enterprise = _own(GatewayAccount, gateway_id)
     return _render_gateway(
         enterprise=enterprise,
         title=gateway.name,
