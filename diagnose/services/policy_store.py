@@ -21,7 +21,6 @@ from diagnose.services import audit_log
 from diagnose.services.orgs import ValidationError
 from scoring.subsidy import Catalogue, CatalogueError, build_catalogue, importing, load_catalogue
 from scoring.subsidy.catalogue import reference_documents, shipped_documents
-from scoring.subsidy.explain_zh import ISSUERS
 
 
 @dataclass(frozen=True)
@@ -114,9 +113,9 @@ class PolicyRow:
     applies_by: str
 
 
-def issuers() -> dict[str, str]:
-    """{policy id: 发文机关} of the shipped policies, as the report's citations name them."""
-    return dict(ISSUERS)
+def issuers(cat: Catalogue | None = None) -> dict[str, str]:
+    """{policy id: 发文机关} of the catalogue's policies (shipped and published), as the report cites them."""
+    return {p.id: p.issuer for p in (cat or load_catalogue()).policies}
 
 
 def policy_status(valid_from: dt.date, valid_to: dt.date | None, today: dt.date) -> str:
@@ -130,7 +129,7 @@ def policy_status(valid_from: dt.date, valid_to: dt.date | None, today: dt.date)
 
 def policy_rows(cat: Catalogue, today: dt.date) -> list[PolicyRow]:
     """Every policy of the catalogue with its title, 文号, issuer, region, validity and status today."""
-    names = issuers()
+    names = issuers(cat)
     rows = []
     for p in cat.policies:
         region = cat.regions.get(p.region)

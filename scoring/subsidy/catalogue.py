@@ -39,7 +39,7 @@ _CLAUSE_KEYS = {
 POLICY_KEYS = {
     "policy", "source_file", "number", "title", "jurisdiction", "valid_from", "valid_to", "validity_quote",
     "validity_note", "exclusion_rule_quote", "exclusion_groups", "clauses", "applies_by", "applies_by_quote",
-    "sample", "version",
+    "sample", "version", "issuer", "issuer_quote",
 }  # fmt: skip
 
 
@@ -176,6 +176,7 @@ def _clause(
         also_targets=tuple(raw.get("also_targets", ())),
         applies_by=policy.applies_by,
         applies_by_quote=doc.get("applies_by_quote", ""),
+        issuer=policy.issuer,
     )
 
 
@@ -218,6 +219,7 @@ def build_catalogue(
             validity_note=doc.get("validity_note", ""),
             applies_by=applies_by,
             version=str(doc.get("version", "shipped")),
+            issuer=str(doc.get("issuer", "")),
         )
         policies.append(policy)
         clauses.extend(_clause(raw, doc, policy, targets) for raw in doc["clauses"])

@@ -13,14 +13,6 @@ from scoring.subsidy.model import Catalogue, Clause, Condition
 from scoring.subsidy.plan import Plan, Product
 from scoring.subsidy.rules import check, field_value, is_product_condition
 
-# Issuers as printed at the head of each seed document (Wujin's measures name no issuing office).
-ISSUERS = {
-    "cz-2021-62": "常州市工业和信息化局、常州市财政局",
-    "cz-2022-56": "常州市工业和信息化局",
-    "cz-2022-58": "常州市工业和信息化局",
-    "tc-2021-3": "太仓市人民政府",
-    "wj-2024": "武进区",
-}
 # How each document numbers its clauses: "1." items (条), Taicang's measures (一)…, replies' section paths.
 _CLAUSE_STYLE = {"tc-2021-3": "paren", "cz-2022-56": "path", "cz-2022-58": "path"}
 _DIGITS = "零一二三四五六七八九"
@@ -96,7 +88,7 @@ def citation_zh(clause: Clause) -> str:
 
 def document_zh(clause: Clause) -> str:
     """Issuer and document number without the clause (the policy column of a table)."""
-    issuer = ISSUERS.get(clause.policy, "")
+    issuer = clause.issuer  # from the policy's data (Wujin's measures name no office: 武进区)
     if "〔" in clause.number:
         return f"{issuer} {clause.number}".strip()
     return f"{issuer}《{clause.number}》"  # no document number: the title, as Chinese citations do
@@ -313,7 +305,6 @@ def level_zh(clause: Clause) -> str:
 
 
 __all__ = [
-    "ISSUERS",
     "amount_zh",
     "citation_zh",
     "clause_zh",

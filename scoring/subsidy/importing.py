@@ -15,7 +15,18 @@ from typing import Any
 from scoring.subsidy.catalogue import CatalogueError, build_catalogue
 from scoring.subsidy.model import Catalogue
 
-REQUIRED_KEYS = ("policy", "source_file", "number", "title", "jurisdiction", "valid_from", "clauses")
+# A new version names its issuing office (发文机关): the report cites it. Versions published before this was
+# required still load (their citations then name the document only).
+REQUIRED_KEYS = (
+    "policy",
+    "source_file",
+    "number",
+    "title",
+    "issuer",
+    "jurisdiction",
+    "valid_from",
+    "clauses",
+)
 _CLAUSE_FIELDS = (
     "clause",
     "target",
@@ -30,6 +41,10 @@ _CLAUSE_FIELDS = (
 
 def _quotes(doc: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
     """(where, quote) for every quote of a policy document."""
+    # The issuer as the document's head prints it: `issuer_quote` when the citation form differs (两局联合发文
+    # printed 常州市工业和信息化局 常州市财政局, cited 常州市工业和信息化局、常州市财政局), else the issuer itself.
+    if doc.get("issuer_quote") or doc.get("issuer"):
+        yield "issuer", str(doc.get("issuer_quote") or doc.get("issuer"))
     for key in ("validity_quote", "exclusion_rule_quote", "applies_by_quote"):
         if doc.get(key):
             yield key, str(doc[key])
@@ -66,6 +81,8 @@ def check_shape(doc: Any) -> None:
     missing = [key for key in REQUIRED_KEYS if key not in doc]
     if missing:
         raise CatalogueError(f"{doc.get('policy', '?')}: missing keys {missing}")
+    if not isinstance(doc["issuer"], str) or not doc["issuer"].strip():
+        raise CatalogueError(f"{doc['policy']}: issuer (发文机关) must be the issuing office's name")
     if not isinstance(doc["clauses"], list) or not doc["clauses"]:
         raise CatalogueError(f"{doc['policy']}: clauses must be a non-empty list")
     for index, raw in enumerate(doc["clauses"]):
@@ -156,7 +173,7 @@ def diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[Change]:
         return [Change("added", str(c["id"]), after=_short(c.get("amount"))) for c in new["clauses"]]
     changes = [
         Change("policy", key, before=_short(old.get(key)), after=_short(new.get(key)))
-        for key in ("number", "title", "jurisdiction", "valid_from", "valid_to", "applies_by")
+        for key in ("number", "title", "issuer", "jurisdiction", "valid_from", "valid_to", "applies_by")
         if old.get(key) != new.get(key)
     ]
     before = {str(c["id"]): c for c in old["clauses"]}

@@ -109,6 +109,7 @@ class Clause:
     replaced_by: str | None = None
     note: str = ""
     also_targets: tuple[str, ...] = ()
+    issuer: str = ""  # 发文机关 as the document's head prints it (citations name it)
     applies_by: str = "application_date"
     applies_by_quote: str = ""
 
@@ -137,6 +138,7 @@ class Policy:
     valid_to: dt.date | None
     validity_note: str
     applies_by: str = "application_date"
+    issuer: str = ""  # 发文机关, from the document's data (`issuer`, quoted verbatim by `issuer_quote`)
     version: str = "shipped"
 
 

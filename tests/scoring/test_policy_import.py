@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,37 @@ def test_jurisdiction(bureau: str | None, ok: bool) -> None:
     else:
         with pytest.raises(CatalogueError, match="outside the bureau's jurisdiction"):
             check_jurisdiction(SAMPLE, load_catalogue(), bureau)
+
+
+def test_an_imported_policy_is_cited_with_its_issuer_from_its_data() -> None:
+    from scoring.subsidy.explain_zh import citation_zh
+
+    catalogue = validate(SAMPLE, SOURCE, shipped_documents(), *reference_documents())
+    assert citation_zh(catalogue.clause("wj26s-2-cmmm")).startswith(
+        "常州市武进区工业和信息化局（样例）《SAMPLE"
+    )
+    # The shipped documents carry theirs too, each quoted from the document's head.
+    assert citation_zh(load_catalogue().clause("cz62-3-smart-factory")).startswith(
+        "常州市工业和信息化局、常州市财政局 常工信综合〔2021〕62号"
+    )
+
+
+@pytest.mark.parametrize(
+    ("issuer", "message"),
+    [
+        (None, "missing keys ['issuer']"),
+        ("  ", "issuer (发文机关)"),
+        ("常州市财政局", "issuer: quote not found"),
+    ],
+)
+def test_a_policy_without_its_issuer_or_with_one_not_in_the_source_is_refused(
+    issuer: str | None, message: str
+) -> None:
+    doc = copy.deepcopy(SAMPLE)
+    doc.pop("issuer_quote")
+    if issuer is None:
+        doc.pop("issuer")
+    else:
+        doc["issuer"] = issuer
+    with pytest.raises(CatalogueError, match=re.escape(message)):
+        validate(doc, SOURCE, shipped_documents(), *reference_documents())
