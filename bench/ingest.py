@@ -228,8 +228,12 @@ def _ceiling_main(  # type: ignore[no-untyped-def]
 
     client, address, props = _paho_client(broker_url, "bench-ceiling", manual_ack=True)
     db = sqlite3.connect(db_path, check_same_thread=False)
+    db.execute("PRAGMA synchronous=NORMAL")  # as the collector's engine (diagnose/db.py); WAL is the file's
     ids = {external: row_id for row_id, external in db.execute("SELECT id, external_id FROM device")}
-    work: queue.Queue[tuple[int, tuple[object, ...] | None]] = queue.Queue(maxsize=20_000)
+    # The hand-over wakes the writer once per batch (or at its 0.2 s deadline), not once per message: the
+    # collector's writer does the same (collectors.writer.Intake), and a ceiling must not be slowed by less.
+    work: list[tuple[int, tuple[object, ...] | None]] = []
+    batch_ready = threading.Condition()
     names: dict[str, dict[int, str]] = {}  # Sparkplug: device → alias → name, from its DBIRTH
     received = datetime.now(UTC).isoformat()
 
@@ -260,7 +264,11 @@ def _ceiling_main(  # type: ignore[no-untyped-def]
     decode = on_json if fmt == "json" else on_sparkplug
 
     def on_message(_c: object, _u: object, message) -> None:  # type: ignore[no-untyped-def]
-        work.put((message.mid, decode(message)))
+        item = (message.mid, decode(message))
+        with batch_ready:
+            work.append(item)
+            if len(work) == batch_rows:
+                batch_ready.notify()
 
     def writer() -> None:
         sql = (
@@ -269,13 +277,11 @@ def _ceiling_main(  # type: ignore[no-untyped-def]
             "ON CONFLICT (device_id, seq, ts) DO NOTHING"
         )
         while not stop.is_set():
-            batch = []
-            deadline = time.monotonic() + 0.2
-            while len(batch) < batch_rows:
-                try:
-                    batch.append(work.get(timeout=max(0.0, deadline - time.monotonic())))
-                except queue.Empty:
-                    break
+            with batch_ready:
+                if len(work) < batch_rows:
+                    batch_ready.wait(0.2)
+                batch = work[:batch_rows]
+                del work[:batch_rows]
             if not batch:
                 continue
             db.executemany(sql, [row for _mid, row in batch if row is not None])
