@@ -343,9 +343,10 @@ def _filter(fmt: str) -> str:
     return "plant/+/+/telemetry" if fmt == "json" else f"spBv1.0/{USCC}/#"
 
 
-def _peak_rss_kb(pid: int) -> int:
+def _rss_kb(pid: int, field: str) -> int:
+    """VmRSS (now) or VmHWM (peak) of a process, kB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field):
             return int(line.split()[1])
     return -1
 
@@ -359,6 +360,8 @@ class Measure:
     peak_kb: int
     lost: int
     duplicates: int
+    rss_early_kb: int  # once a tenth was done
+    rss_end_kb: int  # when all was done
 
 
 def measure(kind: str, fmt: str, broker: LocalBroker, db_url: str, args: argparse.Namespace) -> Measure:
@@ -388,7 +391,10 @@ def measure(kind: str, fmt: str, broker: LocalBroker, db_url: str, args: argpars
     # Poll the consumer's own counter, not the database: a COUNT(*) every few milliseconds would compete
     # with it for the CPU and the database. The rows are counted after.
     deadline = time.monotonic() + 600
+    rss_early_kb = 0  # RSS once a tenth is done (the process warmed up), against RSS at the end: flat or not
     while done.value < target and time.monotonic() < deadline and proc.is_alive():
+        if not rss_early_kb and done.value >= target // 10:
+            rss_early_kb = _rss_kb(proc.pid or 0, "VmRSS:")
         time.sleep(0.005)
     elapsed = time.monotonic() - start
     if done.value < target:
@@ -399,12 +405,21 @@ def measure(kind: str, fmt: str, broker: LocalBroker, db_url: str, args: argpars
     if kind != "bare":
         time.sleep(1.0)  # anything still arriving would be a duplicate or a late message
         lost, duplicates = _lost_and_duplicates(db_url, fmt, total)
-    peak = _peak_rss_kb(proc.pid or 0)
+    peak = _rss_kb(proc.pid or 0, "VmHWM:")
+    rss_end_kb = _rss_kb(proc.pid or 0, "VmRSS:")
     stop.set()
     proc.join(30)
     if proc.is_alive():
         proc.kill()
-    return Measure(done.value / elapsed, cpu.value / max(done.value, 1) * 1e6, peak, lost, duplicates)
+    return Measure(
+        done.value / elapsed,
+        cpu.value / max(done.value, 1) * 1e6,
+        peak,
+        lost,
+        duplicates,
+        rss_early_kb or rss_end_kb,
+        rss_end_kb,
+    )
 
 
 def _lost_and_duplicates(db_url: str, fmt: str, total: int) -> tuple[int, int]:
@@ -544,6 +559,8 @@ def main() -> None:
         print(
             f"  collector peak RSS            {max(r['collector'].peak_kb for r in results) / 1024:10.1f} MiB (highest round)"
         )
+        early, end = results[-1]["collector"].rss_early_kb, results[-1]["collector"].rss_end_kb
+        print(f"  collector RSS a tenth in, end {early / 1024:10.1f} → {end / 1024:.1f} MiB (last round)")
         print(
             f"  messages lost                 {sum(r['collector'].lost for r in results):10d} (all rounds; ceiling {sum(r['ceiling'].lost for r in results)})"
         )
