@@ -1,11 +1,20 @@
-"""Ingest benchmark: N QoS 1 messages from several publisher processes, collector vs a bare paho subscriber.
+"""Ingest benchmark: N QoS 1 messages from several publishers, the collector against two baselines in the same run.
 
-Prints messages stored per second end to end (first publish → last commit), the rate of a bare paho
-subscriber that does nothing (same broker, same N, same run), their ratio, the collector's peak RSS
-(VmHWM from /proc) and the messages lost. Target: ratio ≥ 0.6 on SQLite. Each round has its own broker
-and database; the medians of the rounds are reported, since one round on a shared machine is noisy.
+Each round, on its own broker, three consumers each receive the same N messages, JSON (`plant/…/telemetry`)
+and/or Sparkplug B (DDATA by alias from one edge node per publisher process):
 
-    .venv/bin/python bench/ingest.py --messages 50000 --publishers 4
+* **bare**: a paho subscriber that does nothing (what the broker and publishers can deliver);
+* **ceiling**: paho with manual acks + sqlite3 `executemany` into the same `telemetry` table in batches of
+  `--batch-rows`, ON CONFLICT DO NOTHING, acknowledging after the commit: the least "store it" can cost
+  (payload decoded, no validation, no dead letters);
+* **collector**: the real `Collector` in its own process.
+
+Printed per round and as medians: messages per second end to end (first publish → last commit, read from each
+consumer's own counter), the CPU seconds each consumer spent per message (not fooled by a loaded machine whose
+publishers are the bottleneck), the ratios collector / ceiling (the target, ≥ 0.8) and collector / bare, the
+collector's peak RSS (VmHWM), messages lost and duplicate rows.
+
+    .venv/bin/python bench/ingest.py --messages 50000 --publishers 4 --format both
 """
 
 from __future__ import annotations
@@ -15,24 +24,25 @@ import json
 import multiprocessing as mp
 import queue
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import paho.mqtt.client as mqtt  # noqa: E402
-from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from sqlmodel import Session, SQLModel, func, select  # noqa: E402
 
 from apps.broker import LocalBroker, start_local_broker  # noqa: E402
 from collectors.client import Publisher  # noqa: E402
 from collectors.payloads import telemetry_topic  # noqa: E402
+from collectors.sparkplug.codec import MetricSpec, encode_payload, nbirth_payload  # noqa: E402
 from diagnose.db import make_engine  # noqa: E402
 from diagnose.models import Telemetry  # noqa: E402
 from diagnose.services import devices, orgs  # noqa: E402
@@ -41,9 +51,25 @@ from scoring.uscc import make_uscc  # noqa: E402
 USCC = make_uscc("91320412MA000001X")
 DEVICES = 20
 T0 = datetime(2026, 11, 24, tzinfo=UTC)
+T0_MS = int(T0.timestamp() * 1000)
+# Sparkplug aliases of the bench's edge nodes (DBIRTH names them, DDATA sends only the aliases).
+ALIASES = {"state": 1, "count_total": 2, "count_good": 3, "power_kw": 4, "energy_kwh": 5}
+READY_TIMEOUT_S = (
+    180  # a loaded 2-core machine may take long to spawn; past this the bench fails, never hangs
+)
+FORMATS = ("json", "sparkplug")
+KINDS = ("bare", "ceiling", "collector")
 
 
-def _payloads(worker: int, workers: int, total: int) -> list[tuple[str, bytes]]:
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the publishers send for one format: messages in all, rows the collector stores, and births."""
+
+    messages: int  # every publish (births included)
+    rows: int  # telemetry rows the collector stores (a Sparkplug DBIRTH carries a reading too)
+
+
+def _json_payloads(worker: int, workers: int, total: int) -> list[tuple[str, bytes]]:
     out = []
     for n in range(worker, total, workers):
         device = f"B{n % DEVICES:03d}"
@@ -53,13 +79,49 @@ def _payloads(worker: int, workers: int, total: int) -> list[tuple[str, bytes]]:
     return out
 
 
-READY_TIMEOUT_S = (
-    180  # a loaded 2-core machine may take long to spawn; past this the bench fails, never hangs
-)
+def _edge_devices(worker: int, workers: int) -> list[str]:
+    """The devices of one edge node (publisher): each device hangs off one edge node only."""
+    return [f"B{d:03d}" for d in range(DEVICES) if d % workers == worker]
 
 
-def _publish(url: str, worker: int, workers: int, total: int, go, ready) -> None:  # type: ignore[no-untyped-def]
-    messages = _payloads(worker, workers, total)
+def _sparkplug_payloads(worker: int, workers: int, total: int) -> list[tuple[str, bytes]]:
+    """One edge node `E{worker}` in group USCC: NBIRTH, a DBIRTH per device, then DDATA by alias, seq 1, 2, …"""
+    edge = f"E{worker}"
+    out = [(f"spBv1.0/{USCC}/NBIRTH/{edge}", nbirth_payload([], bd_seq=0, timestamp_ms=T0_MS - 3_600_000))]
+    devices = _edge_devices(worker, workers)
+    seq = 0
+    initial = {"state": "RUN", "count_total": 0, "count_good": 0, "power_kw": 0.0, "energy_kwh": 0.0}
+    for device in devices:
+        seq += 1
+        metrics = [MetricSpec(name, initial[name], alias=alias) for name, alias in ALIASES.items()]
+        birth = encode_payload(metrics, timestamp_ms=T0_MS - 3_600_000, seq=seq % 256)
+        out.append((f"spBv1.0/{USCC}/DBIRTH/{edge}/{device}", birth))
+    for i, n in enumerate(range(worker, total, workers)):
+        seq += 1
+        values = {"state": "RUN", "count_total": n, "count_good": n, "power_kw": 12.5, "energy_kwh": n / 100}
+        metrics = [MetricSpec(None, values[name], alias=alias) for name, alias in ALIASES.items()]
+        payload = encode_payload(metrics, timestamp_ms=T0_MS + n, seq=seq % 256)
+        out.append((f"spBv1.0/{USCC}/DDATA/{edge}/{devices[i % len(devices)]}", payload))
+    return out
+
+
+def _payloads(fmt: str, worker: int, workers: int, total: int) -> list[tuple[str, bytes]]:
+    return (
+        _json_payloads(worker, workers, total)
+        if fmt == "json"
+        else _sparkplug_payloads(worker, workers, total)
+    )
+
+
+def plan(fmt: str, workers: int, total: int) -> Plan:
+    """Messages and collector rows for `total` readings of one format."""
+    if fmt == "json":
+        return Plan(messages=total, rows=total)
+    return Plan(messages=total + workers + DEVICES, rows=total + DEVICES)
+
+
+def _publish(fmt: str, url: str, worker: int, workers: int, total: int, go, ready) -> None:  # type: ignore[no-untyped-def]
+    messages = _payloads(fmt, worker, workers, total)
     publisher = Publisher(url=url, client_id=f"bench-pub-{worker}-{time.monotonic_ns()}").start()
     ready.put(worker)  # connected, payloads built: the ready signal the parent waits for
     if not go.wait(READY_TIMEOUT_S * 2):
@@ -70,11 +132,13 @@ def _publish(url: str, worker: int, workers: int, total: int, go, ready) -> None
     publisher.stop()
 
 
-def _run_publishers(url: str, workers: int, total: int) -> float:
+def _run_publishers(fmt: str, url: str, workers: int, total: int) -> float:
     """Start the publisher processes, release them together, return the start time."""
     ctx = mp.get_context("spawn")
     go, ready = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_publish, args=(url, w, workers, total, go, ready)) for w in range(workers)]
+    procs = [
+        ctx.Process(target=_publish, args=(fmt, url, w, workers, total, go, ready)) for w in range(workers)
+    ]
     # Keep the Event and Queue referenced until the publishers are joined: Process.start() drops its own
     # reference to the args, and a spawned child that unpickles a collected SemLock dies in SemLock._rebuild.
     _run_publishers.keep = (go, ready)  # type: ignore[attr-defined]
@@ -111,43 +175,142 @@ def _join_publishers() -> None:
             sys.exit(f"ingest bench: a publisher failed (exit code {proc.exitcode})")
 
 
-def bare_subscriber_rate(broker: LocalBroker, total: int, workers: int) -> float:
-    """Messages per second a paho subscriber that does nothing receives (QoS 1, persistent session)."""
-    received = 0
-    done = threading.Event()
+def _paho_client(broker_url: str, client_id: str, *, manual_ack: bool):  # type: ignore[no-untyped-def]
+    """A persistent-session MQTT 5 paho client like the collector's: Receive Maximum 10 × batch."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    from collectors.client import BrokerAddress
+
+    address = BrokerAddress.from_url(broker_url)
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=manual_ack
+    )
+    address.secure(client)
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = 3600
+    props.ReceiveMaximum = 5000
+    return client, address, props
+
+
+def _bare_main(fmt: str, broker_url: str, batch_rows: int, ready, stop, done, cpu) -> None:  # type: ignore[no-untyped-def]
+    """A paho subscriber that only counts (paho acknowledges QoS 1 itself)."""
+    client, address, props = _paho_client(broker_url, "bench-bare", manual_ack=False)
     lock = threading.Lock()
 
     def on_message(_c: object, _u: object, _m: object) -> None:
-        nonlocal received
         with lock:
-            received += 1
-            if received >= total:
-                done.set()
+            done.value += 1
 
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
     client.on_message = on_message
-    if broker.login is not None:  # the broker is closed like production: the bench's admin account
-        client.username_pw_set(*broker.login)
     subscribed = threading.Event()
     client.on_subscribe = lambda *_a: subscribed.set()
-    client.connect("127.0.0.1", broker.port, clean_start=False)
+    client.connect(address.host, address.port, clean_start=False, properties=props)
     client.loop_start()
-    client.subscribe("plant/+/+/telemetry", 1)
+    client.subscribe(_filter(fmt), 1)
     if not subscribed.wait(60):
-        sys.exit("ingest bench: the bare subscriber got no SUBACK within 60 s")
-    start = _run_publishers(broker.url, workers, total)
-    if not done.wait(600):
-        print(f"ingest bench: bare subscriber got only {received} of {total} in 600 s", file=sys.stderr)
-    print(f"bare subscriber received {received}", file=sys.stderr)
-    elapsed = time.monotonic() - start
-    _join_publishers()
+        return
+    cpu0 = time.process_time()
+    ready.set()
+    stop.wait()
+    cpu.value = time.process_time() - cpu0
     client.disconnect()
     client.loop_stop()
-    return received / elapsed
+
+
+def _ceiling_main(  # type: ignore[no-untyped-def]
+    fmt: str, broker_url: str, db_path: str, batch_rows: int, ready, stop, done, cpu
+) -> None:
+    """paho (manual ack) → decode → sqlite3 executemany in batches, commit, then ack: the least storing costs."""
+    from collectors.sparkplug.sparkplug_b_pb2 import Payload
+
+    client, address, props = _paho_client(broker_url, "bench-ceiling", manual_ack=True)
+    db = sqlite3.connect(db_path, check_same_thread=False)
+    db.execute("PRAGMA synchronous=NORMAL")  # as the collector's engine (diagnose/db.py); WAL is the file's
+    ids = {external: row_id for row_id, external in db.execute("SELECT id, external_id FROM device")}
+    # The hand-over wakes the writer once per batch (or at its 0.2 s deadline), not once per message: the
+    # collector's writer does the same (collectors.writer.Intake), and a ceiling must not be slowed by less.
+    work: list[tuple[int, tuple[object, ...] | None]] = []
+    batch_ready = threading.Condition()
+    names: dict[str, dict[int, str]] = {}  # Sparkplug: device → alias → name, from its DBIRTH
+    received = datetime.now(UTC).isoformat()
+
+    def on_json(message) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
+        body = json.loads(message.payload)
+        device = ids[message.topic.split("/")[2]]
+        return (device, body["seq"], body["ts"], received, "json", body.get("state"), body.get("count_total"),
+                body.get("count_good"), body.get("power_kw"), body.get("energy_kwh"), None, None, 0)  # fmt: skip
+
+    def on_sparkplug(message) -> tuple[object, ...] | None:  # type: ignore[no-untyped-def]
+        parts = message.topic.split("/")
+        payload = Payload()
+        payload.ParseFromString(message.payload)
+        if parts[2] == "DBIRTH":
+            names[parts[4]] = {m.alias: m.name for m in payload.metrics}
+            return None
+        if parts[2] != "DDATA":
+            return None
+        aliases = names[parts[4]]
+        values: dict[str, object] = {}
+        for metric in payload.metrics:
+            field = metric.WhichOneof("value")
+            values[aliases[metric.alias]] = getattr(metric, field) if field else None
+        return (ids[parts[4]], payload.timestamp << 20, payload.timestamp, received, "sparkplug", values.get("state"),
+                values.get("count_total"), values.get("count_good"), values.get("power_kw"), values.get("energy_kwh"),
+                None, None, 0)  # fmt: skip
+
+    decode = on_json if fmt == "json" else on_sparkplug
+
+    def on_message(_c: object, _u: object, message) -> None:  # type: ignore[no-untyped-def]
+        item = (message.mid, decode(message))
+        with batch_ready:
+            work.append(item)
+            if len(work) == batch_rows:
+                batch_ready.notify()
+
+    def writer() -> None:
+        sql = (
+            "INSERT INTO telemetry (device_id, seq, ts, received_at, source, state, count_total, count_good, "
+            "power_kw, energy_kwh, current_a, metrics, is_historical) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (device_id, seq, ts) DO NOTHING"
+        )
+        while not stop.is_set():
+            with batch_ready:
+                if len(work) < batch_rows:
+                    batch_ready.wait(0.2)
+                batch = work[:batch_rows]
+                del work[:batch_rows]
+            if not batch:
+                continue
+            db.executemany(sql, [row for _mid, row in batch if row is not None])
+            db.commit()
+            for mid, _row in batch:
+                client.ack(mid, 1)
+            done.value += len(batch)
+
+    client.on_message = on_message
+    subscribed = threading.Event()
+    client.on_subscribe = lambda *_a: subscribed.set()
+    client.connect(address.host, address.port, clean_start=False, properties=props)
+    client.loop_start()
+    client.subscribe(_filter(fmt), 1)
+    if not subscribed.wait(60):
+        return
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    cpu0 = time.process_time()
+    ready.set()
+    stop.wait()
+    cpu.value = time.process_time() - cpu0
+    thread.join(5)
+    client.disconnect()
+    client.loop_stop()
 
 
 def _collector_main(  # type: ignore[no-untyped-def]
-    db_url: str, broker_url: str, batch_rows: int, ready, stop, committed
+    fmt: str, db_url: str, broker_url: str, batch_rows: int, ready, stop, done, cpu
 ) -> None:
     from collectors.service import Collector
     from diagnose.settings import load_settings
@@ -156,72 +319,120 @@ def _collector_main(  # type: ignore[no-untyped-def]
         database_url=db_url,
         mqtt_url=broker_url,
         mqtt_client_id="bench-collector",
-        sparkplug_groups="",
+        sparkplug_groups=USCC if fmt == "sparkplug" else "",
         batch_max_rows=batch_rows,
     )
     collector = Collector(settings, make_engine(settings))
 
     def count(report: object) -> None:  # called by the writer after each commit
-        with committed.get_lock():
-            committed.value += getattr(report, "inserted", 0)
+        done.value += getattr(report, "inserted", 0)  # only the writer thread writes it
 
     collector.writer.on_stored = count
     collector.start()
-    if not collector.client.subscribed.wait(READY_TIMEOUT_S):  # SUBACK: deliveries can flow
+    clients = [collector.client] + ([collector.sparkplug.client] if collector.sparkplug else [])
+    if not all(c.subscribed.wait(READY_TIMEOUT_S) for c in clients):  # SUBACK: deliveries can flow
         return  # the parent sees no ready signal and fails with a message
+    cpu0 = time.process_time()
     ready.set()
-    while not stop.wait(0.2):
-        pass
+    stop.wait()
+    cpu.value = time.process_time() - cpu0
     collector.stop()
 
 
-def _peak_rss_kb(pid: int) -> int:
+def _filter(fmt: str) -> str:
+    return "plant/+/+/telemetry" if fmt == "json" else f"spBv1.0/{USCC}/#"
+
+
+def _rss_kb(pid: int, field: str) -> int:
+    """VmRSS (now) or VmHWM (peak) of a process, kB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field):
             return int(line.split()[1])
     return -1
 
 
-def collector_rate(
-    broker: LocalBroker, db_url: str, total: int, workers: int, batch_rows: int
-) -> tuple[float, int, int, int]:
-    """(stored per second, peak RSS kB, lost, duplicates) for the real collector in its own process."""
-    engine = make_engine(url=db_url)
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """One consumer in one round."""
+
+    rate: float  # messages (bare, ceiling) or rows (collector) per second, first publish → last one done
+    cpu_us: float  # the consumer process's CPU per message, µs
+    peak_kb: int
+    lost: int
+    duplicates: int
+    rss_early_kb: int  # once a tenth was done
+    rss_end_kb: int  # when all was done
+
+
+def measure(kind: str, fmt: str, broker: LocalBroker, db_url: str, args: argparse.Namespace) -> Measure:
+    """Run one consumer in its own process against the publishers."""
+    total, workers = args.messages, args.publishers
+    expected = plan(fmt, workers, total)
+    target = expected.rows if kind == "collector" else expected.messages
     ctx = mp.get_context("spawn")
     ready, stop = ctx.Event(), ctx.Event()
-    committed = ctx.Value("q", 0)  # rows the collector has committed, read without touching the database
-    proc = ctx.Process(target=_collector_main, args=(db_url, broker.url, batch_rows, ready, stop, committed))
+    done, cpu = ctx.Value("q", 0, lock=False), ctx.Value("d", 0.0, lock=False)
+    if kind == "bare":
+        proc = ctx.Process(target=_bare_main, args=(fmt, broker.url, args.batch_rows, ready, stop, done, cpu))
+    elif kind == "ceiling":
+        db_path = db_url.removeprefix("sqlite:///")
+        proc = ctx.Process(
+            target=_ceiling_main, args=(fmt, broker.url, db_path, args.batch_rows, ready, stop, done, cpu)
+        )
+    else:
+        proc = ctx.Process(
+            target=_collector_main, args=(fmt, db_url, broker.url, args.batch_rows, ready, stop, done, cpu)
+        )
     proc.start()
     if not ready.wait(READY_TIMEOUT_S):
         proc.kill()
-        sys.exit(f"ingest bench: the collector was not subscribed within {READY_TIMEOUT_S} s")
-    start = _run_publishers(broker.url, workers, total)
-
-    def stored() -> int:
-        with Session(engine) as session:
-            return int(session.exec(select(func.count()).select_from(Telemetry)).one())
-
-    # Poll the collector's own commit counter, not the database: a COUNT(*) every few milliseconds
-    # would compete with the collector for the CPU and the database. The rows are counted after.
+        sys.exit(f"ingest bench: the {kind} consumer was not subscribed within {READY_TIMEOUT_S} s")
+    start = _run_publishers(fmt, broker.url, workers, total)
+    # Poll the consumer's own counter, not the database: a COUNT(*) every few milliseconds would compete
+    # with it for the CPU and the database. The rows are counted after.
     deadline = time.monotonic() + 600
-    while committed.value < total and time.monotonic() < deadline and proc.is_alive():
+    rss_early_kb = 0  # RSS once a tenth is done (the process warmed up), against RSS at the end: flat or not
+    while done.value < target and time.monotonic() < deadline and proc.is_alive():
+        if not rss_early_kb and done.value >= target // 10:
+            rss_early_kb = _rss_kb(proc.pid or 0, "VmRSS:")
         time.sleep(0.005)
-    if committed.value < total:
-        print(f"ingest bench: the collector stored {committed.value} of {total} (alive: {proc.is_alive()})",
-              file=sys.stderr)  # fmt: skip
     elapsed = time.monotonic() - start
+    if done.value < target:
+        print(f"ingest bench: {kind} ({fmt}) reached {done.value} of {target} (alive: {proc.is_alive()})",
+              file=sys.stderr)  # fmt: skip
     _join_publishers()
-    time.sleep(1.0)  # anything still arriving would be a duplicate or a late message
-    count = stored()
-    with Session(engine) as session:
-        distinct = int(session.exec(select(func.count(func.distinct(Telemetry.seq)))).one())
-    peak = _peak_rss_kb(proc.pid or 0)
+    lost = duplicates = 0
+    if kind != "bare":
+        time.sleep(1.0)  # anything still arriving would be a duplicate or a late message
+        lost, duplicates = _lost_and_duplicates(db_url, fmt, total)
+    peak = _rss_kb(proc.pid or 0, "VmHWM:")
+    rss_end_kb = _rss_kb(proc.pid or 0, "VmRSS:")
     stop.set()
     proc.join(30)
     if proc.is_alive():
         proc.kill()
+    return Measure(
+        done.value / elapsed,
+        cpu.value / max(done.value, 1) * 1e6,
+        peak,
+        lost,
+        duplicates,
+        rss_early_kb or rss_end_kb,
+        rss_end_kb,
+    )
+
+
+def _lost_and_duplicates(db_url: str, fmt: str, total: int) -> tuple[int, int]:
+    """The run's readings missing, and stored twice. A Sparkplug key is epoch ms << 20: the births' readings
+    (an hour before T0) are left aside."""
+    first = 0 if fmt == "json" else T0_MS << 20
+    engine = make_engine(url=db_url)
+    with Session(engine) as session:
+        mine = select(Telemetry.device_id, Telemetry.seq).where(Telemetry.seq >= first)
+        count = int(session.exec(select(func.count()).select_from(mine.subquery())).one())
+        distinct = int(session.exec(select(func.count()).select_from(mine.distinct().subquery())).one())
     engine.dispose()
-    return total / elapsed, peak, total - distinct, count - distinct
+    return total - distinct, count - distinct
 
 
 def _prepare(db_url: str) -> None:
@@ -253,69 +464,113 @@ def _prepare(db_url: str) -> None:
     engine.dispose()
 
 
-def one_round(args: argparse.Namespace) -> tuple[float, float, int, int, int]:
-    """One broker, one fresh database: (bare msg/s, collector msg/s, peak RSS kB, lost, duplicates)."""
+def one_round(fmt: str, args: argparse.Namespace) -> dict[str, Measure]:
+    """One broker, fresh databases: each consumer measured against the same publishers."""
     workdir = Path(tempfile.mkdtemp(prefix="diagnose-bench-"))
     workdir.chmod(0o777)  # Mosquitto run as root drops to its own user and must write its persistence
     (workdir / "broker").mkdir()
     (workdir / "broker").chmod(0o777)
     broker = start_local_broker(workdir=workdir / "broker")
-    db_url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    results: dict[str, Measure] = {}
     try:
-        _prepare(db_url)
-        bare = bare_subscriber_rate(broker, args.messages, args.publishers)
-        stored, peak_kb, lost, duplicates = collector_rate(
-            broker, db_url, args.messages, args.publishers, args.batch_rows
-        )
+        for kind in KINDS:
+            if kind == "collector" and args.database_url:
+                db_url = args.database_url
+            else:
+                db_url = f"sqlite:///{workdir / f'{kind}.db'}"
+            if kind != "bare":
+                _prepare(db_url)
+            results[kind] = measure(kind, fmt, broker, db_url, args)
     finally:
         broker.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    return bare, stored, peak_kb, lost, duplicates
+    return results
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def main() -> None:
-    """Run both measurements `--rounds` times and print each round and the medians."""
+    """Run the consumers `--rounds` times per format and print each round and the medians."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--publishers", type=int, default=4)
+    parser.add_argument("--format", choices=[*FORMATS, "both"], default="both")
     parser.add_argument(
-        "--batch-rows", type=int, default=500, help="DIAGNOSE_BATCH_MAX_ROWS of the collector"
+        "--batch-rows", type=int, default=500, help="DIAGNOSE_BATCH_MAX_ROWS of the collector and the ceiling"
     )
     parser.add_argument(
         "--rounds",
         type=int,
         default=3,
-        help="rounds, each with its own broker and database; the medians are reported (default 3)",
+        help="rounds, each with its own broker and databases; the medians are reported (default 3)",
     )
     parser.add_argument(
         "--database-url",
         default="",
-        help="an empty database (one round only); default: a SQLite file in a temp folder per round",
+        help="an empty database for the collector (one round only); default: a SQLite file per round. "
+        "The ceiling is always sqlite3",
     )
     args = parser.parse_args()
+    if not 1 <= args.publishers <= DEVICES:
+        sys.exit(f"ingest bench: --publishers must be 1 to {DEVICES}")
     rounds = 1 if args.database_url else max(1, args.rounds)
-    results = []
-    for number in range(1, rounds + 1):
-        bare, stored, peak_kb, lost, duplicates = one_round(args)
-        results.append((bare, stored, peak_kb, lost, duplicates))
-        print(
-            f"round {number}: bare {bare:8.0f} msg/s, collector {stored:8.0f} msg/s, "
-            f"ratio {stored / bare:5.2f}, peak RSS {peak_kb / 1024:6.1f} MiB, lost {lost}, duplicates {duplicates}"
-        )
-    bare = statistics.median(r[0] for r in results)
-    stored = statistics.median(r[1] for r in results)
-    ratio = statistics.median(r[1] / r[0] for r in results)
+    formats = FORMATS if args.format == "both" else (args.format,)
     backend = (args.database_url or "sqlite").split(":", 1)[0]
-    print(
-        f"messages                      {args.messages} from {args.publishers} publisher processes "
-        f"({backend}), median of {rounds} round(s)"
-    )
-    print(f"bare paho subscriber          {bare:10.0f} msg/s")
-    print(f"collector, stored end to end  {stored:10.0f} msg/s")
-    print(f"ratio collector / bare        {ratio:10.2f}   (target ≥ 0.6)")
-    print(f"collector peak RSS            {max(r[2] for r in results) / 1024:10.1f} MiB (highest round)")
-    print(f"messages lost                 {sum(r[3] for r in results):10d} (all rounds)")
-    print(f"duplicate rows                {sum(r[4] for r in results):10d} (all rounds)")
+    print(f"load average before: {_load()}")
+    failures = 0
+    for fmt in formats:
+        results = []
+        for number in range(1, rounds + 1):
+            r = one_round(fmt, args)
+            results.append(r)
+            bare, ceiling, collector = r["bare"], r["ceiling"], r["collector"]
+            print(
+                f"{fmt} round {number}: bare {bare.rate:7.0f} msg/s, ceiling {ceiling.rate:7.0f}, collector "
+                f"{collector.rate:7.0f}; CPU µs/msg bare {bare.cpu_us:4.0f}, ceiling {ceiling.cpu_us:4.0f}, "
+                f"collector {collector.cpu_us:4.0f}; collector/ceiling {collector.rate / ceiling.rate:4.2f}, "
+                f"peak RSS {collector.peak_kb / 1024:5.1f} MiB, lost {collector.lost}, duplicates "
+                f"{collector.duplicates}; load {_load()}"
+            )
+
+        def median(kind: str, attr: str, results: list[dict[str, Measure]] = results) -> float:
+            return statistics.median(getattr(r[kind], attr) for r in results)
+
+        print(f"{fmt}: {args.messages} readings from {args.publishers} publisher processes ({backend}), "
+              f"median of {rounds} round(s)")  # fmt: skip
+        print(
+            f"  bare paho subscriber          {median('bare', 'rate'):10.0f} msg/s  {median('bare', 'cpu_us'):6.0f} µs CPU/msg"
+        )
+        print(
+            f"  ceiling paho + executemany    {median('ceiling', 'rate'):10.0f} msg/s  {median('ceiling', 'cpu_us'):6.0f} µs CPU/msg"
+        )
+        print(
+            f"  collector, stored end to end  {median('collector', 'rate'):10.0f} rows/s {median('collector', 'cpu_us'):6.0f} µs CPU/msg"
+        )
+        ratio = statistics.median(r["collector"].rate / r["ceiling"].rate for r in results)
+        cpu_ratio = statistics.median(r["ceiling"].cpu_us / r["collector"].cpu_us for r in results)
+        print(
+            f"  ratio collector / ceiling     {ratio:10.2f}   (target ≥ 0.8; CPU per message ceiling / collector {cpu_ratio:.2f})"
+        )
+        print(
+            f"  ratio collector / bare        {statistics.median(r['collector'].rate / r['bare'].rate for r in results):10.2f}"
+        )
+        print(
+            f"  collector peak RSS            {max(r['collector'].peak_kb for r in results) / 1024:10.1f} MiB (highest round)"
+        )
+        early, end = results[-1]["collector"].rss_early_kb, results[-1]["collector"].rss_end_kb
+        print(f"  collector RSS a tenth in, end {early / 1024:10.1f} → {end / 1024:.1f} MiB (last round)")
+        print(
+            f"  messages lost                 {sum(r['collector'].lost for r in results):10d} (all rounds; ceiling {sum(r['ceiling'].lost for r in results)})"
+        )
+        print(
+            f"  duplicate rows                {sum(r['collector'].duplicates for r in results):10d} (all rounds; ceiling {sum(r['ceiling'].duplicates for r in results)})"
+        )
+        failures += sum(r[k].lost + r[k].duplicates for r in results for k in ("ceiling", "collector"))
+    print(f"load average after: {_load()}")
+    if failures:
+        sys.exit(f"ingest bench: {failures} readings lost or stored twice")
 
 
 if __name__ == "__main__":

@@ -124,6 +124,8 @@ def parse_ts(value: object) -> datetime:
 
 def _int_field(body: dict[str, Any], name: str, *, required: bool = False) -> int | None:
     value = body.get(name)
+    if type(value) is int and 0 <= value <= MAX_COUNTER:  # the common case first (bool is not int here)
+        return value
     if value is None:
         if required:
             raise _Bad(f"{name}: required")
@@ -135,6 +137,8 @@ def _int_field(body: dict[str, Any], name: str, *, required: bool = False) -> in
 
 def _float_field(body: dict[str, Any], name: str) -> float | None:
     value = body.get(name)
+    if type(value) is float and math.isfinite(value):  # the common case first
+        return value
     if value is None:
         return None
     number = _finite(value)

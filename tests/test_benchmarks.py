@@ -31,8 +31,8 @@ SMALLEST: list[tuple[str, list[str], str, tuple[pytest.MarkDecorator, ...]]] = [
     ),
     (
         "ingest.py",
-        ["--messages", "400", "--publishers", "2", "--rounds", "1"],
-        "ratio collector / bare",
+        ["--messages", "400", "--publishers", "2", "--rounds", "1", "--format", "both"],
+        "ratio collector / ceiling",
         (pytest.mark.broker,),
     ),
     ("partition_bench.py", ["--devices", "2"], "ratio roll-ups time / raw time", ()),
