@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Insert, and_, insert
@@ -16,7 +16,6 @@ from collectors.models import DeviceBirth, DeviceDeath, DeviceStatus, Parsed, Re
 from collectors.text import storable
 from diagnose.models import DeadLetter, DeadLetterCount, Device, DevicePresence, Enterprise, Telemetry
 from diagnose.models.base import utcnow
-from diagnose.services.partitions import ensure_days
 
 SYSTEM_ACTOR = "system:collector"
 DEFAULT_PENDING_PER_HOUR = 50
@@ -124,7 +123,6 @@ def store_batch(
         elif isinstance(parsed, DeviceStatus) and not _apply_status(session, device_ids, parsed, received_at):
             letters.add(item, f"unknown device {parsed.device_id} of {parsed.uscc}: status ignored")
     if rows:
-        ensure_days(session.connection(), {row["ts"].astimezone(UTC).date() for row in rows})  # type: ignore[attr-defined]
         # Core on the session's connection (no ORM bulk bookkeeping); SQLAlchemy batches the rows
         # into multi-row INSERTs ("insertmanyvalues"), and RETURNING yields only the rows ON CONFLICT
         # DO NOTHING let through, so duplicates are counted exactly on both backends.
