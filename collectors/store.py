@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select, update
 
 from collectors.models import DeviceBirth, DeviceDeath, DeviceStatus, Parsed, Reading, Rejected
 from collectors.text import storable
+from diagnose import topics
 from diagnose.models import DeadLetter, DeadLetterCount, Device, DevicePresence, Enterprise, Telemetry
 from diagnose.models.base import utcnow
 
@@ -351,13 +352,7 @@ def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: Dev
 def dead_letter_key(topic: str) -> tuple[str, str]:
     """(scope, device) a dead letter is counted under: `plant/{scope}/{device}/…`,
     `spBv1.0/{scope}/{type}/{edge}[/{device}]` (the edge node when no device); ("", "") for other topics."""
-    parts = topic.split("/", 5)
-    if parts[0] == "plant" and len(parts) >= 3:
-        scope, device = parts[1], parts[2]
-    elif parts[0] == "spBv1.0" and len(parts) >= 4:
-        scope, device = parts[1], parts[4] if len(parts) >= 5 else parts[3]
-    else:
-        scope, device = "", ""
+    scope, device = topics.scope_and_device(topic)
     return storable(scope, 64), storable(device, 64)
 
 

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from diagnose import topics
 from diagnose.models import DeadLetter, Enterprise
 from diagnose.schemas.devices import DeadLetterReplay, DeviceReview
 from diagnose.services import device_review
@@ -126,7 +127,7 @@ def review_devices(order_id: int) -> Response:
             for letter in reversed(
                 device_review.dead_letters(session=db, enterprise=enterprise, limit=10_000)
             )  # type: ignore[arg-type]
-            if letter.topic.split("/")[-2 if letter.topic.startswith("plant/") else -1] in names
+            if topics.scope_and_device(letter.topic)[1] in names
             or (letter.held or {}).get("device_id") in names  # a gateway's message, under a profile
         ]
         if letters:
