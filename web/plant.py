@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose import topics
-from diagnose.models import DeadLetter, Enterprise
+from diagnose.models import DeadLetter, Enterprise, Role
 from diagnose.schemas.devices import DeadLetterReplay, DeviceReview
 from diagnose.services import device_review
 from diagnose.services.orgs import ValidationError
@@ -53,7 +53,7 @@ def _replay(letters: Sequence[DeadLetter]) -> str:
 
 
 @bp.get("/dead-letters")
-@role_required("provider")
+@role_required(Role.provider)
 def dead_letters(order_id: int) -> str:
     """The plant's messages the collector could not use, newest first, with the reason for each."""
     order = get_order(order_id)
@@ -70,7 +70,7 @@ def dead_letters(order_id: int) -> str:
 
 
 @bp.post("/dead-letters/replay")
-@role_required("provider")
+@role_required(Role.provider)
 def replay_dead_letters(order_id: int) -> Response:
     """Replay the chosen dead letters (or all of the plant's) into telemetry."""
     order = get_order(order_id)
@@ -95,7 +95,7 @@ def replay_dead_letters(order_id: int) -> Response:
 
 
 @bp.post("/devices/review")
-@role_required("provider")
+@role_required(Role.provider)
 def review_devices(order_id: int) -> Response:
     """Confirm or reject the chosen pending devices; a confirmation replays what they sent meanwhile."""
     order = get_order(order_id)
@@ -138,7 +138,7 @@ def review_devices(order_id: int) -> Response:
 
 
 @bp.route("/profiles", methods=["GET", "POST"])
-@role_required("provider")
+@role_required(Role.provider)
 def payload_profiles(order_id: int) -> str | Response:
     """How the plant's gateways' and devices' telemetry is read (payload profiles), set on site."""
     order = get_order(order_id)
