@@ -84,10 +84,10 @@ def rollup_hours(engine: Engine, settings: Settings, now: datetime | None = None
     return run.written
 
 
-def maintain_partitions(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
-    """Job (PostgreSQL): the coming days' telemetry partitions made ahead, and under pg_partman the rows of
-    its default partition moved into their days' partitions; returns how many partitions were made."""
-    return partitions.maintain(engine, now=now or datetime.now(UTC))
+def maintain_partitions(engine: Engine, settings: Settings) -> int:
+    """Job (PostgreSQL): pg_partman moves the rows of its default partition into their days' partitions and
+    makes the coming week's from the database's clock; returns how many partitions were made."""
+    return partitions.maintain(engine)
 
 
 def apply_retention(engine: Engine, settings: Settings, now: datetime | None = None) -> int:

@@ -99,15 +99,14 @@ def _enterprise_of(engine: Engine) -> int:
 def _raw_rows(engine: Engine, device_ids: list[int], per_device: int) -> float:
     """Load the raw rows; returns the seconds the partition maintenance took to put them in their days."""
     if engine.dialect.name == "postgresql":
-        # The fallback makes the days' partitions first; under pg_partman the rows of these past days land
-        # in its default partition and the jobs' maintenance moves them into day partitions.
-        partitions.ensure_days(engine, [(START + timedelta(days=n)).date() for n in range(DAYS + 1)])
+        # The rows of these past days land in pg_partman's default partition and the jobs' maintenance
+        # moves them into day partitions.
         with engine.begin() as connection:
             connection.execute(
                 text(RAW_SQL.format(step=STEP_S)), {"start": START, "devices": device_ids, "n": per_device}
             )
         t0 = time.perf_counter()
-        partitions.maintain(engine, now=datetime.now(UTC))
+        partitions.maintain(engine)
         maintain_s = time.perf_counter() - t0
         with engine.begin() as connection:
             connection.execute(text("ANALYZE telemetry"))
@@ -217,9 +216,8 @@ def main() -> None:
             in_default = connection.execute(
                 text("SELECT count(*) FROM telemetry WHERE tableoid::regclass::text LIKE '%default'")
             ).scalar_one()
-        managed_by = "pg_partman" if kind == "partman" else "diagnose's fallback"
         backend = (
-            f"PostgreSQL, {parts} day partitions managed by {managed_by}, {in_default} rows left in the default"
+            f"PostgreSQL, {parts} day partitions managed by pg_partman, {in_default} rows left in the default"
             if parts
             else f"{engine.dialect.name} (no partitions)"
         )

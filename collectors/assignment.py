@@ -28,13 +28,15 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from diagnose import topics
 from diagnose.settings import Settings
 
 log = logging.getLogger(__name__)
-TELEMETRY = "plant/{uscc}/+/telemetry"
-KINDS = ("telemetry", "birth", "status")  # the topics of a JSON device (collectors/payloads.py)
-_ONE = re.compile(r"^plant/([^/+#]+)/\+/(?:telemetry|birth|status)$")
-_PLANT = re.compile(r"^(?:\$share/[^/]+/)?plant/[^/]+/\+/(?:telemetry|birth|status)$")
+_KIND = "|".join(topics.JSON_KINDS)  # the topics of a JSON device (diagnose/topics.py)
+_ONE = re.compile(rf"^{topics.PLANT}/([^/+#]+)/\+/(?:{_KIND})$")
+_PLANT = re.compile(rf"^(?:\$share/[^/]+/)?{topics.PLANT}/[^/]+/\+/(?:{_KIND})$")
+# What a collector of a share group holds unshared: every enterprise's births and statuses (retained).
+_EVERY_BIRTH_AND_STATUS = [topics.plant_filter(kind="birth"), topics.plant_filter(kind="status")]
 
 
 def assigned_enterprises(settings: Settings) -> list[str]:
@@ -52,18 +54,18 @@ def telemetry_topics(settings: Settings, assigned: Collection[str] | None = None
     while the table assigns nothing); with neither, the share group's filter or every enterprise's."""
     enterprises = assigned_enterprises(settings)
     if enterprises:
-        return [TELEMETRY.format(uscc=uscc) for uscc in enterprises]
+        return [topics.plant_filter(uscc, kind="telemetry") for uscc in enterprises]
     if assigned is not None:
-        return [TELEMETRY.format(uscc=uscc) for uscc in sorted(assigned)]
-    everything = TELEMETRY.format(uscc="+")
+        return [topics.plant_filter(uscc, kind="telemetry") for uscc in sorted(assigned)]
+    everything = topics.plant_filter(kind="telemetry")
     if settings.mqtt_share_group:
-        return [f"$share/{settings.mqtt_share_group}/{everything}"]
+        return [topics.shared(settings.mqtt_share_group, everything)]
     return [everything]
 
 
 def enterprise_filters(uscc: str) -> list[str]:
     """An enterprise's filters (`+`: every enterprise's): telemetry, births, status."""
-    return [f"plant/{uscc}/+/{kind}" for kind in KINDS]
+    return topics.plant_filters(uscc)
 
 
 def plant_topics(settings: Settings, assigned: Collection[str] | None = None) -> list[str]:
@@ -72,7 +74,7 @@ def plant_topics(settings: Settings, assigned: Collection[str] | None = None) ->
     no retained message to a shared subscription (§4.8.2), and births are retained."""
     telemetry = telemetry_topics(settings, assigned)
     if telemetry and telemetry[0].startswith("$share/"):
-        return [*telemetry, "plant/+/+/birth", "plant/+/+/status"]
+        return [*telemetry, *_EVERY_BIRTH_AND_STATUS]
     scopes = [enterprise_of(topic) or "+" for topic in telemetry]
     return [topic for uscc in scopes for topic in enterprise_filters(uscc)]
 
@@ -138,7 +140,7 @@ class SubscriptionLedger:
             return []
         held = [topic for topic in topics if isinstance(topic, str)]
         if held and all(topic.endswith("/telemetry") for topic in held):
-            held += ["plant/+/+/birth", "plant/+/+/status"]
+            held += _EVERY_BIRTH_AND_STATUS
         return held
 
     def record(self, topics: Sequence[str]) -> None:

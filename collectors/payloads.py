@@ -10,10 +10,8 @@ from typing import Any
 
 from collectors.models import DEVICE_STATES, DeviceBirth, DeviceStatus, Parsed, Reading, Rejected
 from collectors.text import name_problem
-from diagnose.services.broker_accounts import DEVICE_ID_RE, DEVICE_ID_RULE, DEVICE_ID_RULE_ZH
-from scoring.uscc import is_valid_uscc
+from diagnose import topics
 
-TOPIC_ROOT = "plant"
 KNOWN_FLOATS = ("power_kw", "energy_kwh", "current_a")
 KNOWN_COUNTERS = ("count_total", "count_good")
 RESERVED = {"ts", "seq", "state", *KNOWN_FLOATS, *KNOWN_COUNTERS}
@@ -58,14 +56,11 @@ def _parse_topic(topic: str) -> tuple[str, str, str]:
     # Cached: a plant has a few thousand topics, each checked once rather than per message
     # (the USCC check character was a tenth of the collector's CPU). Bad topics raise, so are
     # never cached, and the cache is bounded.
-    parts = topic.split("/")
-    if len(parts) != 4 or parts[0] != TOPIC_ROOT or parts[3] not in ("telemetry", "birth", "status"):
-        raise _Bad(f"bad topic {topic[:200]!r}: expected plant/<uscc>/<device_id>/telemetry|birth|status")
-    if not is_valid_uscc(parts[1]):
-        raise _Bad(f"bad topic: {parts[1][:40]!r} is not a valid unified social credit code")
-    if not DEVICE_ID_RE.match(parts[2]):
-        raise _Bad(f"bad topic: device id {parts[2][:80]!r}: {DEVICE_ID_RULE_ZH} ({DEVICE_ID_RULE})")
-    return parts[1], parts[2], parts[3]
+    try:
+        parsed = topics.parse_plant(topic)
+    except topics.TopicError as exc:
+        raise _Bad(str(exc)) from None
+    return parsed.uscc, parsed.source, parsed.kind
 
 
 def _load_object(payload: bytes) -> dict[str, Any]:
@@ -282,14 +277,14 @@ def _status(uscc: str, device_id: str, body: dict[str, Any]) -> DeviceStatus:
 
 def telemetry_topic(uscc: str, device_id: str) -> str:
     """The topic a device publishes its telemetry on."""
-    return f"{TOPIC_ROOT}/{uscc}/{device_id}/telemetry"
+    return str(topics.PlantTopic(uscc, device_id, "telemetry"))
 
 
 def status_topic(uscc: str, device_id: str) -> str:
     """The retained topic of a device's online status; its MQTT will publishes offline there."""
-    return f"{TOPIC_ROOT}/{uscc}/{device_id}/status"
+    return str(topics.PlantTopic(uscc, device_id, "status"))
 
 
 def birth_topic(uscc: str, device_id: str) -> str:
     """The retained topic a device announces itself on."""
-    return f"{TOPIC_ROOT}/{uscc}/{device_id}/birth"
+    return str(topics.PlantTopic(uscc, device_id, "birth"))

@@ -9,8 +9,8 @@ from sqlmodel import Session, col, select
 
 from collectors.models import DeviceBirth, Parsed, Reading, Rejected
 from collectors.payloads import birth_topic, parse_message, telemetry_topic
-from collectors.sparkplug.topics import NAMESPACE
 from collectors.store import Incoming, reading_from_json, resolve_device, store_batch
+from diagnose import topics
 from diagnose.models import DeadLetter, Enterprise
 from diagnose.models.base import utcnow
 
@@ -43,10 +43,10 @@ def replay_device(
 
     The caller commits.
     """
-    topics = [birth_topic(uscc, external_id), telemetry_topic(uscc, external_id)]
+    own = [birth_topic(uscc, external_id), telemetry_topic(uscc, external_id)]
     letters = session.exec(
         select(DeadLetter)
-        .where(col(DeadLetter.topic).in_(topics), col(DeadLetter.replayed_at).is_(None))
+        .where(col(DeadLetter.topic).in_(own), col(DeadLetter.replayed_at).is_(None))
         .order_by(col(DeadLetter.id))
     ).all()
     # Sparkplug topics name the group and edge node, not the USCC: match on the held reading itself.
@@ -55,7 +55,7 @@ def replay_device(
         for letter in session.exec(
             select(DeadLetter)
             .where(
-                col(DeadLetter.topic).startswith(f"{NAMESPACE}/"),
+                col(DeadLetter.topic).startswith(f"{topics.NAMESPACE}/"),
                 col(DeadLetter.topic).endswith(f"/{external_id}"),
                 col(DeadLetter.held).is_not(None),
                 col(DeadLetter.replayed_at).is_(None),
@@ -70,7 +70,7 @@ def replay_device(
         for letter in session.exec(
             select(DeadLetter)
             .where(
-                col(DeadLetter.topic).startswith(f"plant/{uscc}/"),
+                col(DeadLetter.topic).startswith(topics.plant_prefix(uscc)),
                 col(DeadLetter.held).is_not(None),
                 col(DeadLetter.replayed_at).is_(None),
             )
@@ -101,7 +101,7 @@ def replay(
             continue
         if letter.held is not None:
             parsed = reading_from_json(letter.held)  # a Sparkplug reading decoded under its birth
-        elif letter.topic.startswith("plant/"):
+        elif topics.family(letter.topic) == "plant":
             parsed = parse_message(letter.topic, bytes(letter.payload), max_payload_bytes=max_payload_bytes)
         else:
             # Sparkplug DATA only makes sense with its edge node's birth (aliases, seq): not replayable.

@@ -18,6 +18,7 @@ from collectors.profiles import parse_topic as profiled_topic
 from collectors.sparkplug_bridge import SparkplugBridge, parse_groups
 from collectors.store import DeadLetterPolicy
 from collectors.writer import BatchWriter, Envelope
+from diagnose import topics
 from diagnose.models.base import utcnow
 from diagnose.services.payload_profiles import ProfileBook
 from diagnose.settings import Settings
@@ -87,7 +88,7 @@ class Collector:
     def parse(self, topic: str, payload: bytes) -> tuple[Parsed, ...]:
         """What one message on a plant topic holds: under its source's payload profile if one is chosen
         (telemetry only), else the strict flat-JSON parser."""
-        if not topic.startswith("plant/"):
+        if topics.family(topic) != "plant":  # Sparkplug arrives on the bridge's own client
             return (Rejected(topic, payload, "no parser for this topic"),)
         where = profiled_topic(topic)
         profile = self.profiles.lookup(*where) if where is not None else None

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from collectors.client import BrokerAddress, Publisher, with_account
 from collectors.payloads import birth_topic, telemetry_topic
 from collectors.sparkplug.codec import MetricSpec, encode_payload, nbirth_payload, ndeath_payload
+from diagnose import topics
 from diagnose.models import Device, Enterprise
 from diagnose.services.broker_accounts import derived_password, edge_username
 
@@ -217,8 +218,8 @@ class SparkplugEdge:
             will=(self._topic("NDEATH"), will, 1, False),
         )
 
-    def _topic(self, kind: str, device: str | None = None) -> str:
-        return f"spBv1.0/{self.group}/{kind}/{self.edge}" + (f"/{device}" if device else "")
+    def _topic(self, kind: topics.MessageType, device: str | None = None) -> str:
+        return topics.sparkplug(self.group, kind, self.edge, device)
 
     def _next_seq(self) -> int:
         self.seq = (self.seq + 1) % 256

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from collectors.client import BrokerAddress, CollectorClient, Delivery, Subscription, with_account
 from collectors.models import Parsed, Rejected
 from collectors.sparkplug.host import SparkplugHost
-from collectors.sparkplug.topics import NAMESPACE, state_payloads, state_topic
+from collectors.sparkplug.topics import state_payloads, state_topic
+from diagnose import topics
 from diagnose.services.broker_accounts import sparkplug_username
 from diagnose.settings import Settings
 
@@ -39,7 +40,7 @@ def parse_enterprise_map(text: str) -> dict[str, str]:
 
 def sparkplug_subscriptions(groups: list[str]) -> list[Subscription]:
     """One non-shared subscription per owned group: an edge node's seq and aliases live in one host."""
-    return [Subscription(f"{NAMESPACE}/{group}/#", 1) for group in groups]
+    return [Subscription(f"{topics.sparkplug_prefix(group)}{topics.REST}", 1) for group in groups]
 
 
 class SparkplugBridge:

@@ -16,9 +16,9 @@ from sqlmodel import Session, col, func, select, update
 
 from collectors.models import DeviceBirth, DeviceDeath, DeviceStatus, Parsed, Reading, Rejected
 from collectors.text import storable
+from diagnose import topics
 from diagnose.models import DeadLetter, DeadLetterCount, Device, DevicePresence, Enterprise, Telemetry
 from diagnose.models.base import UTCDateTime, utcnow
-from diagnose.services.partitions import ensure_days
 
 SYSTEM_ACTOR = "system:collector"
 DEFAULT_PENDING_PER_HOUR = 50
@@ -185,7 +185,6 @@ def store_batch(
     if rows:
         connection = session.connection()
         dialect = connection.dialect.name
-        ensure_days(connection, {reading.ts.astimezone(UTC).date() for _id, reading in rows})
         # The rows go to the driver's executemany as tuples converted here, as UTCDateTime and JSON would
         # convert them: SQLAlchemy's per-row, per-column bind processing was a quarter of the collector's
         # CPU. ON CONFLICT DO NOTHING skips redeliveries and the driver's row count (sqlite3 and psycopg sum
@@ -425,13 +424,7 @@ def _apply_death(session: Session, cache: dict[tuple[str, str], int], death: Dev
 def dead_letter_key(topic: str) -> tuple[str, str]:
     """(scope, device) a dead letter is counted under: `plant/{scope}/{device}/…`,
     `spBv1.0/{scope}/{type}/{edge}[/{device}]` (the edge node when no device); ("", "") for other topics."""
-    parts = topic.split("/", 5)
-    if parts[0] == "plant" and len(parts) >= 3:
-        scope, device = parts[1], parts[2]
-    elif parts[0] == "spBv1.0" and len(parts) >= 4:
-        scope, device = parts[1], parts[4] if len(parts) >= 5 else parts[3]
-    else:
-        scope, device = "", ""
+    scope, device = topics.scope_and_device(topic)
     return storable(scope, 64), storable(device, 64)
 
 

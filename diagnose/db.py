@@ -12,7 +12,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from diagnose.services import audit_log
-from diagnose.services import partitions as _partitions  # noqa: F401  (registers the before-flush partition hook)
 from diagnose.settings import Settings
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from diagnose.models import DiagnosisOrder, IssuedReport, OrderStatus, ProcurementBatch, Result, User
+from diagnose.models import DiagnosisOrder, IssuedReport, OrderStatus, ProcurementBatch, Result, Role, User
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log, notifications, order_staff, pool
@@ -59,7 +59,7 @@ def plant_readable(status: str, role: str) -> bool:
     """Pure: whether a party of an order in `status` may read its plant through it. Providers only while the
     order is open (cancelled, accepted and reassigned orders end it); the bureau, the enterprise and the admin
     keep their tenant's view."""
-    return role != "provider" or status in PLANT_ACCESS
+    return role != Role.provider or status in PLANT_ACCESS
 
 
 # A refused transition is the one input error type: `code` is 'forbidden' (wrong actor) or 'invalid' (wrong

@@ -17,6 +17,7 @@ from diagnose.models import (
     Provider,
     Region,
     Result,
+    Role,
     User,
 )
 from diagnose.services import (
@@ -245,7 +246,7 @@ def _signatures(session: Session, order: DiagnosisOrder, enterprise: Enterprise,
     names = sorted(
         orgs.display_name(u)
         for u in (session.get(User, i) for i in ids)
-        if u is not None and u.role == "provider" and u.provider_id == order.provider_id
+        if u is not None and u.role == Role.provider and u.provider_id == order.provider_id
     )
     return Signatures(provider_name=provider, assessors=tuple(names), enterprise_name=enterprise.name)
 

@@ -77,8 +77,8 @@ if [ "$kind" = dev ] && [ -z "${DIAGNOSE_TEST_POSTGRES_URL:-}" ]; then
 fi
 
 # pg_partman for a PostgreSQL of this machine (the tests' in dev; in runtime, one the installation runs
-# here): it manages telemetry's day partitions (migration 0016). Without it they fall back to diagnose's
-# own management, which works but is not a maintained tool.
+# here): it manages telemetry's day partitions (migration 0016), and `diagnose init-db` refuses a
+# PostgreSQL without it, naming this package.
 if command -v pg_lsclusters >/dev/null; then
   for pg_version in $(pg_lsclusters -h 2>/dev/null | awk '{print $1}' | sort -u); do
     partman="postgresql-$pg_version-partman"
@@ -88,8 +88,8 @@ if command -v pg_lsclusters >/dev/null; then
       apt_install "$partman"
     else
       echo "note: Debian package $partman is missing and installing it needs root (apt-get):" \
-        "telemetry partitions of PostgreSQL $pg_version stay under diagnose's own fallback management;" \
-        "install it, then run \`diagnose partitions adopt\`" >&2
+        "\`diagnose init-db\` refuses PostgreSQL $pg_version without it (telemetry's day partitions);" \
+        "install it, then run \`diagnose init-db\`" >&2
     fi
   done
 fi

@@ -45,7 +45,7 @@ def _done(endpoint: str, **values: str) -> Response:
 
 
 @bp.route("/users", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.admin)
 def users() -> str | Response:
     """List users; on POST create one tied to an organisation."""
     db = get_session()
@@ -109,7 +109,7 @@ def _chosen_organisation(form: UserCreate) -> int | None:
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.admin)
 def edit_user(user_id: int) -> str | Response:
     """One user: their 姓名, 职务 and phone, which every page, timeline and report shows of them."""
     db = get_session()
@@ -161,7 +161,7 @@ def _change_user(change: Callable[[], object]) -> Response:
 
 
 @bp.post("/users/<int:user_id>/active")
-@role_required("admin")
+@role_required(Role.admin)
 def set_active(user_id: int) -> Response:
     """Deactivate (active=0, with the reason) or reactivate (active=1) a user."""
 
@@ -175,7 +175,7 @@ def set_active(user_id: int) -> Response:
 
 
 @bp.post("/users/<int:user_id>/unlock")
-@role_required("admin")
+@role_required(Role.admin)
 def unlock(user_id: int) -> Response:
     """Lift a login lockout before it runs out."""
 
@@ -189,7 +189,7 @@ def unlock(user_id: int) -> Response:
 
 
 @bp.post("/users/<int:user_id>/password")
-@role_required("admin")
+@role_required(Role.admin)
 def reset_password(user_id: int) -> Response:
     """Set a new password for a user (and revoke the user's API token)."""
 
@@ -203,7 +203,7 @@ def reset_password(user_id: int) -> Response:
 
 
 @bp.route("/organisations/<kind>", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.admin)
 def organisations(kind: str) -> str | Response:
     """List enterprises, providers or bureaus; on POST register one."""
     if kind not in ORG_KINDS:
@@ -240,7 +240,7 @@ def organisations(kind: str) -> str | Response:
 
 
 @bp.route("/regions", methods=["GET", "POST"])
-@role_required("admin")
+@role_required(Role.admin)
 def regions() -> str | Response:
     """List regions (GB/T 2260 codes); on POST add or rename one."""
     db = get_session()

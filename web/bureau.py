@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import select
 from werkzeug.wrappers import Response
 
-from diagnose.models import Bureau, Provider
+from diagnose.models import Bureau, Provider, Role
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import BatchForm, OrderForm, PoolChange
 from diagnose.services import audit_view, orders, overview, pool
@@ -28,7 +28,7 @@ FIGURES_STALE_FOR = timedelta(seconds=60)
 
 
 @bp.get("/dashboard")
-@role_required("bureau")
+@role_required(Role.bureau)
 def dashboard() -> str:
     """Progress: orders by status, the charts of the overview, and the batches' budgets."""
     db = get_session()
@@ -88,7 +88,7 @@ def _year_arg() -> int:
 
 
 @bp.route("/pool", methods=["GET", "POST"])
-@role_required("bureau")
+@role_required(Role.bureau)
 def provider_pool() -> str | Response:
     """The bureau's provider pool for a year: add, suspend or remove a provider, each with a reason."""
     db = get_session()
@@ -117,7 +117,7 @@ def provider_pool() -> str | Response:
 
 
 @bp.get("/audit-log")
-@role_required("bureau", "admin")
+@role_required(Role.bureau, Role.admin)
 def audit_log() -> str:
     """The audit log, scoped to the bureau's regions (an administrator sees all), filterable and paged."""
     try:
@@ -158,7 +158,7 @@ AUDIT_GROUPS = {
 
 
 @bp.route("/batches", methods=["GET", "POST"])
-@role_required("bureau")
+@role_required(Role.bureau)
 def batches() -> str | Response:
     """List the bureau's batches; on POST create one."""
     db = get_session()
@@ -187,7 +187,7 @@ def batches() -> str | Response:
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])
-@role_required("bureau")
+@role_required(Role.bureau)
 def new_order() -> str | Response:
     """The new-order form; on POST create the order (fee cap and batch budget checked by the service).
 

@@ -12,7 +12,7 @@ from typing import TypeVar
 from flask import Blueprint, abort, g, render_template, request, url_for
 from sqlmodel import select
 
-from diagnose.models import Device, DiagnosisOrder, Enterprise, GatewayAccount, PayloadProfileChoice
+from diagnose.models import Device, DiagnosisOrder, Enterprise, GatewayAccount, PayloadProfileChoice, Role
 from diagnose.services import payload_profiles
 from diagnose.services.connection_check import check_device, check_gateway
 from web.auth import role_required
@@ -52,7 +52,7 @@ def _render(*, enterprise: Enterprise, device: Device, back_url: str, order_numb
 
 
 @bp.get("/provider/orders/<int:order_id>/devices/<int:device_id>/check")
-@role_required("provider")
+@role_required(Role.provider)
 def provider_check(order_id: int, device_id: int) -> str:
     """The provider's check of one of the order's plant devices (only while the order is open)."""
     order = get_plant_order(order_id)
@@ -68,7 +68,7 @@ def provider_check(order_id: int, device_id: int) -> str:
 
 
 @bp.get("/enterprise/devices/<int:device_id>/check")
-@role_required("enterprise")
+@role_required(Role.enterprise)
 def enterprise_check(device_id: int) -> str:
     """The plant engineer's check of one of the enterprise's own devices."""
     device, enterprise = _own(Device, device_id)
@@ -138,7 +138,7 @@ def _order_gateway(order_id: int, gateway_id: int) -> tuple[DiagnosisOrder, Ente
 
 
 @bp.get("/provider/orders/<int:order_id>/gateways/<int:gateway_id>/check")
-@role_required("provider")
+@role_required(Role.provider)
 def provider_gateway_check(order_id: int, gateway_id: int) -> str:
     """The provider's check of one of the plant's gateway accounts (only while the order is open)."""
     order, enterprise, gateway = _order_gateway(order_id, gateway_id)
@@ -153,7 +153,7 @@ def provider_gateway_check(order_id: int, gateway_id: int) -> str:
 
 
 @bp.get("/enterprise/gateways/<int:gateway_id>/check")
-@role_required("enterprise")
+@role_required(Role.enterprise)
 def enterprise_gateway_check(gateway_id: int) -> str:
     """The plant engineer's check of one of the enterprise's gateway accounts."""
     gateway, enterprise = _own(GatewayAccount, gateway_id)
@@ -168,7 +168,7 @@ def enterprise_gateway_check(gateway_id: int) -> str:
 
 
 @bp.get("/provider/orders/<int:order_id>/sources/<source>/check")
-@role_required("provider")
+@role_required(Role.provider)
 def provider_source_check(order_id: int, source: str) -> str:
     """The provider's check of a source of the plant read by a payload profile (only while the order is open)."""
     order = get_plant_order(order_id)
@@ -185,7 +185,7 @@ def provider_source_check(order_id: int, source: str) -> str:
 
 
 @bp.get("/enterprise/sources/<source>/check")
-@role_required("enterprise")
+@role_required(Role.enterprise)
 def enterprise_source_check(source: str) -> str:
     """The plant engineer's check of one of the enterprise's sources read by a payload profile."""
     enterprise = get_session().get(Enterprise, g.user.enterprise_id)

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from diagnose.models import Enterprise, GatewayAccount
+from diagnose.models import Enterprise, GatewayAccount, Role
 from diagnose.services import devices, gateways
 from web.auth import role_required
 from web.db import get_session
@@ -17,7 +17,7 @@ bp = Blueprint("enterprise", __name__, url_prefix="/enterprise")
 
 
 @bp.get("/devices")
-@role_required("enterprise")
+@role_required(Role.enterprise)
 def list_devices() -> str:
     """The enterprise's device registry with each device's last state and when it was last seen."""
     db = get_session()
@@ -27,7 +27,7 @@ def list_devices() -> str:
 
 
 @bp.route("/profiles", methods=["GET", "POST"])
-@role_required("enterprise")
+@role_required(Role.enterprise)
 def payload_profiles() -> str | Response:
     """How the enterprise's gateways' and devices' telemetry is read (payload profiles)."""
     enterprise = get_session().get(Enterprise, g.user.enterprise_id)
@@ -42,7 +42,7 @@ def payload_profiles() -> str | Response:
 
 
 @bp.get("/gateways")
-@role_required("enterprise")
+@role_required(Role.enterprise)
 def list_gateways() -> str:
     """The plant's own gateway accounts (its engineer creates one per gateway or Sparkplug edge node)."""
     db = get_session()
@@ -65,7 +65,7 @@ def list_gateways() -> str:
 
 
 @bp.post("/gateways")
-@role_required("enterprise")
+@role_required(Role.enterprise)
 def create_gateway() -> str | Response:
     """Create one of the plant's gateway accounts; its password is shown once (only its hash is kept)."""
     db = get_session()
@@ -85,7 +85,7 @@ def create_gateway() -> str | Response:
 
 
 @bp.post("/gateways/<int:gateway_id>/revoke")
-@role_required("enterprise")
+@role_required(Role.enterprise)
 def revoke_gateway(gateway_id: int) -> Response:
     """Revoke one of the plant's gateway accounts."""
     db = get_session()
@@ -100,7 +100,7 @@ def revoke_gateway(gateway_id: int) -> Response:
 
 
 @bp.post("/gateways/<int:gateway_id>/password")
-@role_required("enterprise")
+@role_required(Role.enterprise)
 def rotate_gateway(gateway_id: int) -> str | Response:
     """A new password for one of the plant's gateway accounts, shown once."""
     db = get_session()

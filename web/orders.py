@@ -20,7 +20,7 @@ from sqlmodel import select
 from werkzeug.wrappers import Response
 
 from diagnose import workflow
-from diagnose.models import Attachment, Bureau, Enterprise, IssuedReport, Provider
+from diagnose.models import Attachment, Bureau, Enterprise, IssuedReport, Provider, Role
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import ActionIn
 from diagnose.services import assessments, evidence_snapshot, order_staff, orders, peer_standing, pool
@@ -34,7 +34,7 @@ from web.messages import reason_of
 from web.scope import get_order, get_plant_order, list_args
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
-PARTIES = ("bureau", "provider", "enterprise", "admin")
+PARTIES = (Role.bureau, Role.provider, Role.enterprise, Role.admin)
 
 
 @bp.get("")
@@ -53,7 +53,7 @@ def show_order(order_id: int) -> str:
     db = get_session()
     order = get_order(order_id)
     staffing = (
-        g.user.role == "provider"
+        g.user.role == Role.provider
         and workflow.is_party(order, g.user)
         and order.status in order_staff.STAFF_EDITABLE
     )
@@ -74,7 +74,7 @@ def show_order(order_id: int) -> str:
         if workflow.is_party(order, g.user)
         else [],
         pool=pool.pool_for_year(session=db, bureau_id=order.bureau_id, year=workflow.order_year(db, order))
-        if g.user.role == "bureau"
+        if g.user.role == Role.bureau
         else [],
         timeline=orders.timeline(session=db, order=order),
         result=assessments.latest_result(session=db, order=order),

@@ -15,7 +15,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from diagnose.models import DeadLetter, Enterprise
+from diagnose import topics
+from diagnose.models import DeadLetter, Enterprise, Role
 from diagnose.schemas.devices import DeadLetterReplay, DeviceReview
 from diagnose.services import device_review
 from diagnose.services.orgs import ValidationError
@@ -52,7 +53,7 @@ def _replay(letters: Sequence[DeadLetter]) -> str:
 
 
 @bp.get("/dead-letters")
-@role_required("provider")
+@role_required(Role.provider)
 def dead_letters(order_id: int) -> str:
     """The plant's messages the collector could not use, newest first, with the reason for each."""
     order = get_order(order_id)
@@ -69,7 +70,7 @@ def dead_letters(order_id: int) -> str:
 
 
 @bp.post("/dead-letters/replay")
-@role_required("provider")
+@role_required(Role.provider)
 def replay_dead_letters(order_id: int) -> Response:
     """Replay the chosen dead letters (or all of the plant's) into telemetry."""
     order = get_order(order_id)
@@ -94,7 +95,7 @@ def replay_dead_letters(order_id: int) -> Response:
 
 
 @bp.post("/devices/review")
-@role_required("provider")
+@role_required(Role.provider)
 def review_devices(order_id: int) -> Response:
     """Confirm or reject the chosen pending devices; a confirmation replays what they sent meanwhile."""
     order = get_order(order_id)
@@ -126,7 +127,7 @@ def review_devices(order_id: int) -> Response:
             for letter in reversed(
                 device_review.dead_letters(session=db, enterprise=enterprise, limit=10_000)
             )  # type: ignore[arg-type]
-            if letter.topic.split("/")[-2 if letter.topic.startswith("plant/") else -1] in names
+            if topics.scope_and_device(letter.topic)[1] in names
             or (letter.held or {}).get("device_id") in names  # a gateway's message, under a profile
         ]
         if letters:
@@ -137,7 +138,7 @@ def review_devices(order_id: int) -> Response:
 
 
 @bp.route("/profiles", methods=["GET", "POST"])
-@role_required("provider")
+@role_required(Role.provider)
 def payload_profiles(order_id: int) -> str | Response:
     """How the plant's gateways' and devices' telemetry is read (payload profiles), set on site."""
     order = get_order(order_id)

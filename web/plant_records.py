@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from diagnose.models import Enterprise
+from diagnose.models import Enterprise, Role
 from diagnose.schemas.plant_records import (
     BottleneckForm,
     CalendarRuleForm,
@@ -60,14 +60,14 @@ def _ledger_page(
 
 
 @bp.get("/ledger")
-@role_required("provider")
+@role_required(Role.provider)
 def ledger(order_id: int) -> tuple[str, int]:
     """The plant's equipment ledger and its networking rate."""
     return _ledger_page(order_id)
 
 
 @bp.post("/ledger")
-@role_required("provider")
+@role_required(Role.provider)
 def add_equipment(order_id: int) -> Response | tuple[str, int]:
     """Add one ledger line from the form."""
     order = get_order(order_id)
@@ -93,7 +93,7 @@ def add_equipment(order_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/ledger/import")
-@role_required("provider")
+@role_required(Role.provider)
 def import_ledger(order_id: int) -> Response | tuple[str, int]:
     """Check an uploaded CSV/XLSX ledger (dry run, every row's errors listed); store it when confirmed."""
     order = get_order(order_id)
@@ -125,7 +125,7 @@ def import_ledger(order_id: int) -> Response | tuple[str, int]:
 
 
 @bp.get("/calendar")
-@role_required("provider")
+@role_required(Role.provider)
 def calendar(order_id: int) -> tuple[str, int]:
     """The plant's planned production calendar: shifts by weekday, planned breaks, holidays."""
     return _calendar_page(order_id)
@@ -147,7 +147,7 @@ def _calendar_page(order_id: int, status: int = 200) -> tuple[str, int]:
 
 
 @bp.post("/calendar")
-@role_required("provider")
+@role_required(Role.provider)
 def add_calendar_rule(order_id: int) -> Response | tuple[str, int]:
     """Add a shift, break or holiday."""
     order = get_order(order_id)
@@ -178,7 +178,7 @@ def add_calendar_rule(order_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/calendar/notice")
-@role_required("provider")
+@role_required(Role.provider)
 def load_holiday_notice(order_id: int) -> Response | tuple[str, int]:
     """Add a year's national holiday notice to the plant's calendar (days off; makeup working days)."""
     order = get_order(order_id)
@@ -209,7 +209,7 @@ def load_holiday_notice(order_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/calendar/<int:rule_id>/delete")
-@role_required("provider")
+@role_required(Role.provider)
 def delete_calendar_rule(order_id: int, rule_id: int) -> Response:
     """Remove one calendar rule."""
     order = get_order(order_id)
@@ -224,7 +224,7 @@ def delete_calendar_rule(order_id: int, rule_id: int) -> Response:
 
 
 @bp.post("/devices/<external_id>/bottleneck")
-@role_required("provider")
+@role_required(Role.provider)
 def set_bottleneck(order_id: int, external_id: str) -> Response:
     """Mark one device as the plant's bottleneck (its OEE is the plant's), or clear the mark."""
     order = get_order(order_id)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from diagnose.models import PolicyVersion
+from diagnose.models import PolicyVersion, Role
 from diagnose.models.base import utcnow
 from diagnose.services import import_files, policy_store
 from diagnose.services.import_files import ImportLimits
@@ -21,7 +21,7 @@ bp = Blueprint("policies", __name__, url_prefix="/policies")
 
 def _visible(rows: list[PolicyVersion]) -> list[PolicyVersion]:
     """A bureau sees the versions of its own regions; the admin sees all."""
-    if g.user.role == "admin":
+    if g.user.role == Role.admin:
         return rows
     region = policy_store.bureau_region(session=get_session(), actor=g.user)
     regions = load_catalogue()
@@ -29,7 +29,7 @@ def _visible(rows: list[PolicyVersion]) -> list[PolicyVersion]:
 
 
 @bp.get("/")
-@role_required("admin", "bureau")
+@role_required(Role.admin, Role.bureau)
 def index() -> str:
     """The catalogue in force (shipped and published versions): each policy's title, 文号, issuer, validity and
     whether it is in force today; and every stored version."""
@@ -62,7 +62,7 @@ def _text(name: str) -> str:
 
 
 @bp.post("/import")
-@role_required("admin", "bureau")
+@role_required(Role.admin, Role.bureau)
 def import_version() -> Response:
     """Validate the uploaded policy file against the schema and its source text; store a draft."""
     db = get_session()
@@ -81,7 +81,7 @@ def import_version() -> Response:
 
 
 @bp.get("/<int:version_id>")
-@role_required("admin", "bureau")
+@role_required(Role.admin, Role.bureau)
 def show(version_id: int) -> str:
     """One version: window, jurisdiction, clauses and the diff against what is in force."""
     db = get_session()
@@ -93,7 +93,7 @@ def show(version_id: int) -> str:
 
 
 @bp.post("/<int:version_id>/publish")
-@role_required("admin", "bureau")
+@role_required(Role.admin, Role.bureau)
 def publish(version_id: int) -> Response:
     """Put a draft in force (the version it replaces is kept as superseded)."""
     db = get_session()

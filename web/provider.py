@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
-from diagnose.models import Device, DiagnosisOrder, Enterprise, GatewayAccount, User
+from diagnose.models import Device, DiagnosisOrder, Enterprise, GatewayAccount, Role, User
 from diagnose.schemas.answers import AnswerForm, AttachmentForm, TailoringForm
 from diagnose.schemas.devices import DeviceCreate, GatewayForm
 from diagnose.schemas.errors import FieldError, validate
@@ -102,7 +102,7 @@ def _device_page(order: DiagnosisOrder) -> Page:
 
 
 @bp.get("/devices")
-@role_required("provider")
+@role_required(Role.provider)
 def plant_devices(order_id: int) -> str:
     """The plant's devices, how to connect them (broker, topics, credentials) and their live state."""
     order = get_order(order_id)
@@ -122,14 +122,14 @@ def plant_devices(order_id: int) -> str:
 
 
 @bp.get("/devices.json")
-@role_required("provider")
+@role_required(Role.provider)
 def plant_devices_json(order_id: int) -> Response:
     """Live device state, polled by the devices page."""
     return jsonify(devices=device_rows(get_order(order_id)))
 
 
 @bp.post("/devices")
-@role_required("provider")
+@role_required(Role.provider)
 def add_device(order_id: int) -> Response:
     """Register one of the plant's devices: pending until the plant confirms it."""
     order = get_plant_order(order_id)
@@ -156,7 +156,7 @@ def add_device(order_id: int) -> Response:
 
 
 @bp.post("/devices/<int:device_id>/credentials")
-@role_required("provider")
+@role_required(Role.provider)
 def device_credentials(order_id: int, device_id: int) -> str:
     """Issue MQTT credentials for a device and show the password once."""
     order = get_plant_order(order_id)
@@ -176,7 +176,7 @@ def device_credentials(order_id: int, device_id: int) -> str:
 
 
 @bp.post("/staff")
-@role_required("provider")
+@role_required(Role.provider)
 def save_staff(order_id: int) -> Response:
     """Name the order's 项目负责人 and 诊断人员 from the provider's users (the order page's team form)."""
     order = get_order(order_id)
@@ -198,7 +198,7 @@ def save_staff(order_id: int) -> Response:
 
 
 @bp.get("/questionnaire")
-@role_required("provider")
+@role_required(Role.provider)
 def questionnaire(order_id: int) -> str:
     """The maturity questionnaire a sub-domain at a time (?sub=…, or ?req=… for the sub-domain holding a
     requirement), with progress and a jump list; without either, its overview: the measured indicators, the
@@ -296,7 +296,7 @@ def questionnaire_url(order_id: int, requirement_id: str = "") -> str:
 
 
 @bp.post("/tailoring")
-@role_required("provider")
+@role_required(Role.provider)
 def save_tailoring(order_id: int) -> Response:
     """Tailor a sub-domain out of the assessment (reason from the fixed list) or back in, before scoring."""
     order = get_order(order_id)
@@ -363,7 +363,7 @@ def get_locale_code() -> str:
 
 
 @bp.post("/answers")
-@role_required("provider")
+@role_required(Role.provider)
 def save_answer(order_id: int) -> tuple[Response, int] | Response:
     """Save one answer (JSON body, CSRF header): called by the page as the provider types."""
     order = get_order(order_id)
@@ -379,7 +379,7 @@ def save_answer(order_id: int) -> tuple[Response, int] | Response:
 
 
 @bp.post("/attachments")
-@role_required("provider")
+@role_required(Role.provider)
 def upload_attachment(order_id: int) -> Response:
     """Attach an evidence file to a requirement."""
     order = get_order(order_id)
@@ -406,7 +406,7 @@ def upload_attachment(order_id: int) -> Response:
 
 
 @bp.post("/score")
-@role_required("provider")
+@role_required(Role.provider)
 def run_scoring(order_id: int) -> tuple[Response, int] | Response:
     """Run the scoring (called by the page, which shows progress meanwhile); answers JSON with the result link."""
     order = get_order(order_id)
@@ -428,7 +428,7 @@ def run_scoring(order_id: int) -> tuple[Response, int] | Response:
 
 
 @bp.get("/gateways")
-@role_required("provider")
+@role_required(Role.provider)
 def plant_gateways(order_id: int) -> str:
     """The plant's gateway accounts: one login for a gateway or Sparkplug edge node serving many machines."""
     order = get_plant_order(order_id)
@@ -496,7 +496,7 @@ def gateway_form(
 
 
 @bp.post("/gateways")
-@role_required("provider")
+@role_required(Role.provider)
 def create_gateway(order_id: int) -> str | Response:
     """Create a gateway account and show its password once (only its hash is kept)."""
     order = get_plant_order(order_id)
@@ -517,7 +517,7 @@ def create_gateway(order_id: int) -> str | Response:
 
 
 @bp.post("/gateways/<int:gateway_id>/revoke")
-@role_required("provider")
+@role_required(Role.provider)
 def revoke_gateway(order_id: int, gateway_id: int) -> Response:
     """Revoke a gateway account: its logins leave the broker at the next account file and restart."""
     order = get_plant_order(order_id)
@@ -533,7 +533,7 @@ def revoke_gateway(order_id: int, gateway_id: int) -> Response:
 
 
 @bp.post("/gateways/<int:gateway_id>/password")
-@role_required("provider")
+@role_required(Role.provider)
 def rotate_gateway(order_id: int, gateway_id: int) -> str | Response:
     """A new password for a gateway account, shown once."""
     order = get_plant_order(order_id)

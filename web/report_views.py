@@ -25,7 +25,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 import reports
-from diagnose.models import IssuedReport, OrderStatus
+from diagnose.models import IssuedReport, OrderStatus, Role
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.reports import ContradictionDecisionIn, ReportIssueIn
 from diagnose.services import assessments, contradictions
@@ -38,8 +38,8 @@ from web.messages import not_saved, reason_of
 from web.scope import get_order, get_plant_order
 
 bp = Blueprint("reports", __name__, url_prefix="/orders")
-VIEWERS = ("bureau", "provider", "enterprise", "admin")
-ISSUERS = ("bureau", "provider")  # the provider delivers the report; the bureau may re-issue it
+VIEWERS = (Role.bureau, Role.provider, Role.enterprise, Role.admin)
+ISSUERS = (Role.bureau, Role.provider)  # the provider delivers the report; the bureau may re-issue it
 
 
 def _lang() -> str:
@@ -73,7 +73,7 @@ def show_report(order_id: int) -> str:
         result is not None
         and order.status != OrderStatus.cancelled
         # Before submission the draft is the consultant's and the bureau's; the enterprise sees it once submitted.
-        and (g.user.role != "enterprise" or report_jobs.reportable(session=db, order=order))
+        and (g.user.role != Role.enterprise or report_jobs.reportable(session=db, order=order))
     ):
         # The draft: the report as it will be issued, from the same renderer, watermarked 草稿 (any time
         # after scoring; issuing changes only the watermark and the number).
@@ -112,13 +112,13 @@ def show_report(order_id: int) -> str:
         css=Markup(reports.report_css()),
         can_issue=g.user.role in ISSUERS and report_jobs.reportable(session=db, order=order) and not pending,
         items=contradictions.items(session=db, order=order, result=result) if result else [],
-        can_decide=g.user.role == "provider" and order.status in EDITABLE,
+        can_decide=g.user.role == Role.provider and order.status in EDITABLE,
         ratings=contradictions.RATINGS,
     )
 
 
 @bp.post("/<int:order_id>/report/contradictions")
-@role_required("provider")
+@role_required(Role.provider)
 def decide_contradiction(order_id: int) -> Response:
     """The consultant's decision on one 自评与实测不一致 item (change the rating and score again, or keep it
     with a written reason); submission waits until every one is decided."""

@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, abort, g, request
 from sqlmodel import col, select
 
 from diagnose import workflow
-from diagnose.models import Device, DiagnosisOrder, Enterprise, User
+from diagnose.models import Device, DiagnosisOrder, Enterprise, Role, User
 from diagnose.services import orders
 from web.db import get_session
 
@@ -50,7 +50,7 @@ def guard_plant(blueprint: Blueprint) -> None:
     @blueprint.before_request
     def _plant_still_open() -> None:
         order_id = (request.view_args or {}).get("order_id")
-        if g.get("user") is not None and g.user.role == "provider" and order_id is not None:
+        if g.get("user") is not None and g.user.role == Role.provider and order_id is not None:
             get_plant_order(order_id)
 
 
@@ -85,14 +85,14 @@ def get_enterprise(enterprise_id: int, for_user: User | None = None) -> Enterpri
 def visible_enterprise_ids(user: User, candidates: list[Enterprise]) -> set[int]:
     """Which of these enterprises the user may see."""
     db = get_session()
-    if user.role == "admin":
+    if user.role == Role.admin:
         return {e.id for e in candidates if e.id is not None}
-    if user.role == "bureau":
+    if user.role == Role.bureau:
         regions = orders.bureau_regions(session=db, user=user)
         return {e.id for e in candidates if e.id is not None and e.region_code in regions}
-    if user.role == "enterprise":
+    if user.role == Role.enterprise:
         return {user.enterprise_id} & {e.id for e in candidates}  # type: ignore[arg-type]
-    if user.role == "provider":  # only while one of its orders for the enterprise is open
+    if user.role == Role.provider:  # only while one of its orders for the enterprise is open
         served = db.exec(
             select(DiagnosisOrder.enterprise_id).where(
                 DiagnosisOrder.provider_id == user.provider_id,

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from diagnose.models import Role
 from diagnose.models.base import utcnow
 from diagnose.schemas.supervision import FlagReview, OutcomeCreate
 from diagnose.services import orders, supervision_export, supervision_flag_view, supervision_review
@@ -41,7 +42,7 @@ def _period() -> tuple[date, date]:
 
 
 @bp.get("/")
-@role_required("bureau")
+@role_required(Role.bureau)
 def show_league() -> str:
     """The league table of providers serving the bureau's regions, with budgets and open flags."""
     start, end = _period()
@@ -55,7 +56,7 @@ def show_league() -> str:
 
 
 @bp.get("/providers/<int:provider_id>")
-@role_required("bureau")
+@role_required(Role.bureau)
 def show_provider(provider_id: int) -> str:
     """One provider's figures and the flags on its orders in the bureau's regions (404 outside them)."""
     db = get_session()
@@ -76,7 +77,7 @@ def show_provider(provider_id: int) -> str:
 
 
 @bp.get("/flags")
-@role_required("bureau")
+@role_required(Role.bureau)
 def list_flags() -> str:
     """Anomaly flags on orders in the bureau's regions: open, decided or all; and the reports their
     enterprises dispute."""
@@ -98,7 +99,7 @@ def _load_flag(flag_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/flags/<int:flag_id>")
-@role_required("bureau")
+@role_required(Role.bureau)
 def show_flag(flag_id: int) -> str:
     """A flag's evidence and the review form."""
     flag, order, enterprise = _load_flag(flag_id)
@@ -113,7 +114,7 @@ def _flag_page(flag, order, enterprise, form) -> str:  # type: ignore[no-untyped
 
 
 @bp.post("/flags/<int:flag_id>/review")
-@role_required("bureau")
+@role_required(Role.bureau)
 def review_flag(flag_id: int) -> Response | tuple[str, int]:
     """Record the reviewer's decision (audit-logged); a flag never blocks the order by itself."""
     flag, order, enterprise = _load_flag(flag_id)
@@ -146,14 +147,14 @@ def _outcomes_page(status: int = 200) -> tuple[str, int]:
 
 
 @bp.get("/outcomes")
-@role_required("bureau")
+@role_required(Role.bureau)
 def list_outcomes() -> tuple[str, int]:
     """Retrofits and recognitions of diagnosed enterprises: what the performance figures count."""
     return _outcomes_page()
 
 
 @bp.post("/outcomes")
-@role_required("bureau")
+@role_required(Role.bureau)
 def record_outcome() -> Response | tuple[str, int]:
     """Record one outcome for an enterprise in the bureau's regions (404 outside them)."""
     db = get_session()
@@ -179,7 +180,7 @@ def record_outcome() -> Response | tuple[str, int]:
 
 
 @bp.get("/export.<fmt>")
-@role_required("bureau")
+@role_required(Role.bureau)
 def export_league(fmt: str) -> Response:
     """The league table as CSV (UTF-8 with BOM, for Excel) or XLSX."""
     if fmt not in ("csv", "xlsx"):
@@ -214,7 +215,7 @@ def _subsidy_args() -> tuple[int, frozenset[int]]:
 
 
 @bp.get("/provider-subsidy")
-@role_required("bureau")
+@role_required(Role.bureau)
 def provider_subsidy() -> str:
     """Each provider of the bureau's pool under Changzhou 常工信综合〔2021〕62号 clause 7 for a year, from the
     platform's own orders: figures, amount, and why nothing is paid."""
@@ -226,7 +227,7 @@ def provider_subsidy() -> str:
 
 
 @bp.get("/provider-subsidy.<fmt>")
-@role_required("bureau")
+@role_required(Role.bureau)
 def export_provider_subsidy(fmt: str) -> Response:
     """The provider-subsidy table as CSV (UTF-8 with BOM) or XLSX."""
     if fmt not in ("csv", "xlsx"):

@@ -15,6 +15,7 @@ from apps.cli.context import command_engine
 from diagnose import migrate
 from diagnose.db import session_scope
 from diagnose.observability import configure_logging
+from diagnose.services import partman
 from diagnose.settings import Settings, load_settings
 
 log = logging.getLogger("diagnose")
@@ -54,7 +55,10 @@ def init_db(ctx: click.Context) -> None:
     """Create the database schema, or migrate it to the newest version."""
     engine = command_engine(require_current_schema=False)[1]
     before = migrate.current_revision(engine)
-    migrate.upgrade(engine)
+    try:
+        migrate.upgrade(engine)
+    except partman.Missing as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"database at revision {migrate.current_revision(engine)} (was {before or 'empty'})")
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 
 from diagnose import migrate
 from diagnose.db import make_engine
+from diagnose.services import partitions, partman
 from diagnose.settings import Settings, load_settings
 
 
@@ -17,7 +18,8 @@ def command_settings() -> Settings:
 
 
 def command_engine(*, require_current_schema: bool = True) -> tuple[Settings, Engine]:
-    """Settings and engine; the engine is disposed when the command ends, and the schema must be current."""
+    """Settings and engine; the engine is disposed when the command ends, and the schema must be current (with
+    pg_partman managing telemetry on PostgreSQL)."""
     settings = command_settings()
     engine = make_engine(settings)
     click.get_current_context().call_on_close(engine.dispose)  # no connection left open
@@ -28,4 +30,10 @@ def command_engine(*, require_current_schema: bool = True) -> tuple[Settings, En
                 f"the database at {engine.url.render_as_string(hide_password=True)} is at schema revision "
                 f"{current or 'none (empty)'}, the code needs {head}: run `diagnose init-db`"
             )
+        try:
+            partitions.check(
+                engine
+            )  # PostgreSQL: pg_partman manages telemetry's partitions, or say what to install
+        except partman.Missing as exc:
+            raise click.ClickException(str(exc)) from exc
     return settings, engine

@@ -1,4 +1,4 @@
-"""`diagnose partitions status|adopt`: who manages telemetry's day partitions on PostgreSQL."""
+"""`diagnose partitions status`: who manages telemetry's day partitions on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from diagnose.services import partitions
 
 @click.group("partitions")
 def partitions_group() -> None:
-    """Telemetry's day partitions on PostgreSQL (pg_partman, or diagnose's own fallback)."""
+    """Telemetry's day partitions on PostgreSQL (managed by pg_partman)."""
 
 
 @partitions_group.command("status")
@@ -23,14 +23,3 @@ def status_command() -> None:
         click.echo(f"day partitions: {summary.days}, {summary.first_day} … {summary.last_day}")
     if summary.manager == "partman":
         click.echo(f"rows in the default partition (moved by the jobs hourly): {summary.rows_in_default}")
-
-
-@partitions_group.command("adopt")
-def adopt_command() -> None:
-    """Hand the partitions to pg_partman (installed on the server after `diagnose init-db` ran)."""
-    _, engine = command_engine()
-    if not partitions.adopt(engine):
-        raise click.ClickException(
-            "pg_partman cannot manage telemetry here (see the warning above; SQLite has no partitions)"
-        )
-    click.echo("telemetry partitions are managed by pg_partman")

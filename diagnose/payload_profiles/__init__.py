@@ -35,12 +35,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from diagnose import topics
 from diagnose.schemas.devices import DEVICE_ID_RE, DEVICE_ID_RULE
 from scoring.uscc import is_valid_uscc
 
 DEVICE_STATES = ("RUN", "IDLE", "DOWN", "PLANNED_STOP", "OFF")  # collectors.models.DEVICE_STATES
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})  # collectors.text: not storable in a name
-TOPIC_KIND = "telemetry"
+TOPIC_KIND: topics.JsonKind = "telemetry"
 MAX_RECORDS = 500  # records of one message (a gateway's batch); beyond, the message is refused
 MAX_METRICS = 64
 MAX_ATTRIBUTES = 32
@@ -279,10 +280,11 @@ class _Refused(Exception):
 
 def parse_topic(topic: str) -> tuple[str, str] | None:
     """(USCC, source) of `plant/{USCC}/{source}/telemetry`, or None for any other topic."""
-    parts = topic.split("/")
-    if len(parts) != 4 or parts[0] != "plant" or parts[3] != TOPIC_KIND:
+    try:
+        parsed = topics.parse_plant(topic, check_ids=False)
+    except topics.TopicError:
         return None
-    return parts[1], parts[2]
+    return (parsed.uscc, parsed.source) if parsed.kind == TOPIC_KIND else None
 
 
 def parse(
@@ -652,4 +654,4 @@ def try_sample(
     profile: Profile, payload: bytes, *, uscc: str, source: str, received_at: datetime
 ) -> tuple[Item, ...]:
     """What a sample message would give under `profile` (the form's and CLI's preview)."""
-    return parse(f"plant/{uscc}/{source}/{TOPIC_KIND}", payload, profile, received_at=received_at)
+    return parse(str(topics.PlantTopic(uscc, source, TOPIC_KIND)), payload, profile, received_at=received_at)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from diagnose.schemas.accounts import RoleName
 from diagnose.schemas.common import In, Out
 
 Scope = Literal["read", "write"]
@@ -24,7 +25,7 @@ class MeOut(Out):
 
     id: int = Field(title="编号")
     username: str = Field(title="用户名")
-    role: Literal["admin", "bureau", "provider", "enterprise"] = Field(title="角色")
+    role: RoleName = Field(title="角色")
     display_name: str = Field(
         title="姓名", description="The 姓名 (full_name), or the username when no name is recorded"
     )

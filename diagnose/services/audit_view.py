@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import String, and_, cast, false, func, or_
 from sqlmodel import Session, col, select
 
-from diagnose.models import AuditLog, Device, DiagnosisOrder, Enterprise, ProcurementBatch, User
+from diagnose.models import AuditLog, Device, DiagnosisOrder, Enterprise, ProcurementBatch, Role, User
 from diagnose.services import orgs, supervision_records
 from diagnose.services.orders import Actor, Page, actors
 from scoring.china_time import CHINA_TZ
@@ -20,9 +20,9 @@ def _as_text(column: Any) -> Any:
 
 
 def _scope(session: Session, user: User) -> list[Any]:
-    if user.role == "admin":
+    if user.role == Role.admin:
         return []
-    if user.role != "bureau" or user.bureau_id is None:
+    if user.role != Role.bureau or user.bureau_id is None:
         return [false()]
     regions = supervision_records.bureau_scope(session=session, bureau_id=user.bureau_id)
     enterprises = select(Enterprise.id).where(col(Enterprise.region_code).in_(regions))

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from diagnose import topics
 from diagnose.models import Device, Enterprise
 
 # The one device-id grammar (diagnose.schemas.devices), here for the collectors and the accounts.
@@ -100,8 +101,7 @@ def device_username(uscc: str, external_id: str) -> str:
 def device_account(uscc: str, external_id: str, password_hash: str) -> BrokerAccount:
     """A device publishes its own telemetry, birth and status (its will) only, and reads nothing."""
     username = device_username(uscc, external_id)
-    base = f"plant/{uscc}/{external_id}"
-    acls = tuple(Acl("publishClientSend", f"{base}/{kind}") for kind in ("telemetry", "birth", "status"))
+    acls = tuple(Acl("publishClientSend", topic) for topic in topics.plant_filters(uscc, external_id))
     return BrokerAccount(username, password_hash, username, acls, f"device {external_id}")
 
 
@@ -111,18 +111,19 @@ def collector_accounts(*, username: str, password: str, client_id: str) -> list[
     It reads every plant topic and Sparkplug message, publishes only its STATE and commands.
     """
     hashed = mosquitto_hash(password)
+    telemetry = topics.plant_filter(kind="telemetry")
     json_acls = (
-        Acl("subscribePattern", "plant/+/+/telemetry"),
+        Acl("subscribePattern", telemetry),
         # Mosquitto checks a shared subscription's whole filter, $share/<group>/… included.
-        Acl("subscribePattern", "$share/+/plant/+/+/telemetry"),
-        Acl("subscribePattern", "plant/+/+/birth"),
-        Acl("subscribePattern", "plant/+/+/status"),
+        Acl("subscribePattern", topics.shared(topics.ANY, telemetry)),
+        Acl("subscribePattern", topics.plant_filter(kind="birth")),
+        Acl("subscribePattern", topics.plant_filter(kind="status")),
     )
     spb_acls = (
-        Acl("subscribePattern", "spBv1.0/#"),
-        Acl("publishClientSend", "spBv1.0/STATE/#"),
-        Acl("publishClientSend", "spBv1.0/+/NCMD/#"),
-        Acl("publishClientSend", "spBv1.0/+/DCMD/#"),
+        Acl("subscribePattern", topics.EVERY_SPARKPLUG),
+        Acl("publishClientSend", topics.EVERY_STATE),
+        Acl("publishClientSend", topics.sparkplug_filter(message_type="NCMD", edge=topics.REST)),
+        Acl("publishClientSend", topics.sparkplug_filter(message_type="DCMD", edge=topics.REST)),
     )
     return [
         BrokerAccount(username, hashed, client_id, json_acls, "collector"),
@@ -137,7 +138,7 @@ def sparkplug_username(collector_username: str) -> str:
 
 def simulator_account(*, username: str, password: str) -> BrokerAccount:
     """The demo's simulated plant: publishes JSON telemetry, births and status of any plant, reads nothing."""
-    acls = tuple(Acl("publishClientSend", f"plant/+/+/{kind}") for kind in ("telemetry", "birth", "status"))
+    acls = tuple(Acl("publishClientSend", topic) for topic in topics.plant_filters())
     return BrokerAccount(username, mosquitto_hash(password), username, acls, "simulator")
 
 
@@ -150,8 +151,7 @@ def edge_account(*, group: str, edge: str, password: str) -> BrokerAccount:
     """An edge node publishes only its own Sparkplug topics and reads only its NCMDs and DCMDs."""
     username = edge_username(group, edge)
     acls = (
-        Acl("publishClientSend", f"spBv1.0/{group}/+/{edge}"),
-        Acl("publishClientSend", f"spBv1.0/{group}/+/{edge}/#"),
+        *(Acl("publishClientSend", topic) for topic in topics.sparkplug_edge_filters(group, edge)),
         *edge_command_acls(group, edge),
     )
     return BrokerAccount(username, mosquitto_hash(password), username, acls, "edge node")
@@ -161,11 +161,11 @@ def edge_command_acls(group: str, edge: str) -> tuple[Acl, ...]:
     """What an edge node may read: its NCMDs and DCMDs, literal or as Tahu's clients subscribe them
     (`…/NCMD/{edge}/#`, `…/DCMD/{edge}/#`), and the host applications' STATE."""
     return (
-        Acl("subscribeLiteral", f"spBv1.0/{group}/NCMD/{edge}"),
-        Acl("subscribePattern", f"spBv1.0/{group}/NCMD/{edge}/#"),
-        Acl("subscribeLiteral", f"spBv1.0/{group}/DCMD/{edge}"),
-        Acl("subscribePattern", f"spBv1.0/{group}/DCMD/{edge}/#"),
-        Acl("subscribePattern", "spBv1.0/STATE/#"),
+        Acl("subscribeLiteral", topics.sparkplug_filter(group, "NCMD", edge)),
+        Acl("subscribePattern", topics.sparkplug_filter(group, "NCMD", edge, rest=True)),
+        Acl("subscribeLiteral", topics.sparkplug_filter(group, "DCMD", edge)),
+        Acl("subscribePattern", topics.sparkplug_filter(group, "DCMD", edge, rest=True)),
+        Acl("subscribePattern", topics.EVERY_STATE),
     )
 
 
@@ -214,14 +214,11 @@ def gateway_accounts(
     in group {USCC}, and its commands. It reads nothing else and may not use another account's client id.
     """
     if edge_node is None:
-        acls: tuple[Acl, ...] = tuple(
-            Acl("publishClientSend", f"plant/{uscc}/+/{kind}") for kind in ("telemetry", "birth", "status")
-        )
+        acls: tuple[Acl, ...] = tuple(Acl("publishClientSend", topic) for topic in topics.plant_filters(uscc))
     else:
         check_device_id(edge_node)
         acls = (
-            Acl("publishClientSend", f"spBv1.0/{uscc}/+/{edge_node}"),
-            Acl("publishClientSend", f"spBv1.0/{uscc}/+/{edge_node}/#"),
+            *(Acl("publishClientSend", topic) for topic in topics.sparkplug_edge_filters(uscc, edge_node)),
             *edge_command_acls(uscc, edge_node),
         )
     return [

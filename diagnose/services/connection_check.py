@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, false, func, or_, true
 from sqlmodel import Session, col, select
 
+from diagnose import topics
 from diagnose.models import DeadLetter, DeadLetterCount, Device, GatewayAccount, Telemetry
 from diagnose.models.base import utcnow
 
@@ -67,9 +68,9 @@ def device_topic_filter(uscc: str, external_id: str) -> Any:
     """The dead letters of this device: its JSON topics, and Sparkplug device messages naming it in the
     enterprise's group."""
     return or_(
-        col(DeadLetter.topic).startswith(f"plant/{uscc}/{external_id}/", autoescape=True),
+        col(DeadLetter.topic).startswith(topics.plant_prefix(uscc, external_id), autoescape=True),
         and_(
-            col(DeadLetter.topic).startswith(f"spBv1.0/{uscc}/", autoescape=True),
+            col(DeadLetter.topic).startswith(topics.sparkplug_prefix(uscc), autoescape=True),
             col(DeadLetter.topic).endswith(f"/{external_id}", autoescape=True),
         ),
     )
@@ -187,7 +188,7 @@ def _refused(row: DeadLetter) -> Refused:
 
 def _sparkplug_edge(topic: str, uscc: str, edge: str) -> bool:
     """Whether a Sparkplug topic is of this group and edge node (`spBv1.0/{group}/{type}/{edge}[/device]`)."""
-    parts = topic.split("/")
+    parts = topic.split("/")  # loosely: a refused message's topic may be malformed in any other level
     return len(parts) >= 4 and parts[1] == uscc and parts[3] == edge
 
 
@@ -209,11 +210,12 @@ def check_gateway(
     count_scope: Any
     if gateway is not None and gateway.kind == "sparkplug" and gateway.edge_node:
         edge = gateway.edge_node
-        topics = [f"spBv1.0/{uscc}/+/{edge}", f"spBv1.0/{uscc}/+/{edge}/+"]
+        node = topics.sparkplug_filter(uscc, topics.ANY, edge)
+        filters = [node, f"{node}/{topics.ANY}"]
         candidates = session.exec(
             select(DeadLetter)
             .where(
-                col(DeadLetter.topic).startswith(f"spBv1.0/{uscc}/", autoescape=True),
+                col(DeadLetter.topic).startswith(topics.sparkplug_prefix(uscc), autoescape=True),
                 col(DeadLetter.topic).contains(f"/{edge}", autoescape=True),
             )
             .order_by(col(DeadLetter.id).desc())
@@ -232,13 +234,13 @@ def check_gateway(
         )
     else:
         if source is not None:
-            prefix = f"plant/{uscc}/{source}/"
-            topics = [f"plant/{uscc}/{source}/#"]
+            prefix = topics.plant_prefix(uscc, source)
+            filters = [topics.plant_filter(uscc, source)]
             devices = [source] if device_from_topic else None
             count_scope = DeadLetterCount.device == source[:64]
         else:  # a JSON gateway account may publish for any device of the enterprise
-            prefix = f"plant/{uscc}/"
-            topics = [f"plant/{uscc}/+/#"]
+            prefix = topics.plant_prefix(uscc)
+            filters = [topics.plant_filter(uscc)]
             devices = None
             count_scope = true()
         letters = list(
@@ -277,7 +279,7 @@ def check_gateway(
         refused=[_refused(d) for d in letters],
         refused_since=since,
         refused_count=int(hour or 0),
-        topics=topics,
+        topics=filters,
         devices=devices,
         device_count=device_count,
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from diagnose.models import ContradictionDecision, DiagnosisOrder, Result, User
+from diagnose.models import ContradictionDecision, DiagnosisOrder, Result, Role, User
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
 from diagnose.services import assessments, audit_log
@@ -195,7 +195,7 @@ def decide(
 
     `changed`: the answer's rating becomes `new_rating` and the diagnosis is scored again. `kept`: the
     self-rating stands, for `reason` (required). Only a user of the order's provider, while it is editable."""
-    if actor.role != "provider" or actor.provider_id is None or actor.provider_id != order.provider_id:
+    if actor.role != Role.provider or actor.provider_id is None or actor.provider_id != order.provider_id:
         raise FieldError("", f"{actor.username} may not decide on order {order.number}", code="forbidden")
     if order.status not in EDITABLE:
         raise FieldError("status", f"contradictions cannot be decided while the order is {order.status}")

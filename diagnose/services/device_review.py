@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from diagnose import topics
 from diagnose.models import DeadLetter, Device, Enterprise, User
 from diagnose.services import audit_log, devices
 from diagnose.services.dead_letters import DeviceDeadLetters, counts
@@ -67,8 +68,8 @@ def dead_letters(
     """Newest first: messages on the enterprise's JSON and Sparkplug topics the collector could not use."""
     statement = select(DeadLetter).where(
         or_(
-            col(DeadLetter.topic).startswith(f"plant/{enterprise.uscc}/"),
-            col(DeadLetter.topic).startswith(f"spBv1.0/{enterprise.uscc}/"),
+            col(DeadLetter.topic).startswith(topics.plant_prefix(enterprise.uscc)),
+            col(DeadLetter.topic).startswith(topics.sparkplug_prefix(enterprise.uscc)),
         )
     )
     if not include_replayed:

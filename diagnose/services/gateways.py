@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from diagnose import topics
 from diagnose.models import Enterprise, GatewayAccount, User
 from diagnose.models.base import utcnow
 from diagnose.services import audit_log, broker_accounts
@@ -31,8 +32,8 @@ class GatewayCredentials:
 def gateway_topics(uscc: str, gateway: GatewayAccount) -> tuple[str, ...]:
     """The topics the gateway may publish to, as the engineer reads them."""
     if gateway.kind == "sparkplug":
-        return (f"spBv1.0/{uscc}/+/{gateway.edge_node}", f"spBv1.0/{uscc}/+/{gateway.edge_node}/#")
-    return tuple(f"plant/{uscc}/+/{kind}" for kind in ("telemetry", "birth", "status"))
+        return topics.sparkplug_edge_filters(uscc, gateway.edge_node)
+    return tuple(topics.plant_filters(uscc))
 
 
 def create_gateway(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from diagnose.models import DiagnosisOrder, OrderStaffMember, OrderStatus, StaffRole, User
+from diagnose.models import DiagnosisOrder, OrderStaffMember, OrderStatus, Role, StaffRole, User
 from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log, orgs
 
@@ -55,7 +55,7 @@ def candidates(*, session: Session, order: DiagnosisOrder) -> list[User]:
         return []
     users = session.exec(
         select(User).where(
-            User.provider_id == order.provider_id, User.role == "provider", col(User.active).is_(True)
+            User.provider_id == order.provider_id, User.role == Role.provider, col(User.active).is_(True)
         )
     ).all()
     return sorted(users, key=lambda u: (orgs.display_name(u), u.username))
@@ -68,7 +68,7 @@ def set_staff(
 
     Only a user of the order's provider may, while the order is open to it (STAFF_EDITABLE); everyone named
     must be an active user of that provider. The lead is not also listed as a member."""
-    if actor.role != "provider" or actor.provider_id is None or actor.provider_id != order.provider_id:
+    if actor.role != Role.provider or actor.provider_id is None or actor.provider_id != order.provider_id:
         raise FieldError("", f"{actor.username} may not staff order {order.number}", code="forbidden")
     if order.status not in STAFF_EDITABLE:
         raise FieldError("status", f"the team cannot be changed while the order is {order.status}")

@@ -21,6 +21,7 @@ from diagnose.models import (
     ProcurementBatch,
     Provider,
     Region,
+    Role,
     User,
 )
 from diagnose.models.base import utcnow
@@ -119,13 +120,13 @@ def bureau_regions(*, session: Session, user: User) -> set[str]:
 
 def _scope(session: Session, user: User) -> list[Any]:
     """SQL conditions restricting orders to what the user may see (admin sees all)."""
-    if user.role == "bureau":
+    if user.role == Role.bureau:
         return [col(Enterprise.region_code).in_(bureau_regions(session=session, user=user))]
-    if user.role == "provider":
+    if user.role == Role.provider:
         return [DiagnosisOrder.provider_id == user.provider_id]
-    if user.role == "enterprise":
+    if user.role == Role.enterprise:
         return [DiagnosisOrder.enterprise_id == user.enterprise_id]
-    return [] if user.role == "admin" else [col(DiagnosisOrder.id) < 0]
+    return [] if user.role == Role.admin else [col(DiagnosisOrder.id) < 0]
 
 
 def get_order(*, session: Session, order_id: int, user: User) -> DiagnosisOrder | None:
@@ -155,7 +156,7 @@ def list_orders(
     if status:
         where.append(DiagnosisOrder.status == status)
     counted = select(func.count()).select_from(DiagnosisOrder)
-    if query.strip() or user.role == "bureau":  # else the count is read from the orders' own index
+    if query.strip() or user.role == Role.bureau:  # else the count is read from the orders' own index
         counted = counted.join(Enterprise)
     if query.strip():
         total = session.exec(counted.where(*where)).one()
@@ -181,7 +182,7 @@ def list_orders(
 
 def create_batch(*, session: Session, actor: User, name: str, year: int, budget_fen: int) -> ProcurementBatch:
     """A bureau's procurement batch with its budget in fen."""
-    if actor.role != "bureau" or actor.bureau_id is None:
+    if actor.role != Role.bureau or actor.bureau_id is None:
         raise ValidationError("actor", "only a bureau buys diagnoses")
     if not name.strip():
         raise ValidationError("name", "required")
@@ -269,7 +270,7 @@ def create_order(
     due_date: date | None = None,
 ) -> DiagnosisOrder:
     """A new order in a bureau's batch for an enterprise of its regions, within the fee cap and the budget."""
-    if actor.role != "bureau" or actor.bureau_id is None:
+    if actor.role != Role.bureau or actor.bureau_id is None:
         raise ValidationError("actor", "only a bureau creates orders")
     batch = session.get(ProcurementBatch, batch_id)
     if batch is None or batch.bureau_id != actor.bureau_id:
@@ -376,7 +377,9 @@ def actors(*, session: Session, user_ids: set[int]) -> dict[int, Actor]:
                 org_names[(attr, ident)] = name
     found: dict[int, Actor] = {}
     for u in users:
-        attr = {"bureau": "bureau_id", "provider": "provider_id", "enterprise": "enterprise_id"}.get(u.role)
+        attr = {Role.bureau: "bureau_id", Role.provider: "provider_id", Role.enterprise: "enterprise_id"}.get(
+            u.role
+        )
         organisation = org_names.get((attr, getattr(u, attr)), "") if attr else ""
         assert u.id is not None
         found[u.id] = Actor(orgs.display_name(u), u.title, organisation)

@@ -267,7 +267,7 @@ def update_person(
 
     The audit row names the fields changed, with the new name and title; a phone number is personal data,
     so only that it changed is recorded."""
-    if actor.role != "admin" and actor.id != user.id:
+    if actor.role != Role.admin and actor.id != user.id:
         raise ValidationError("", "only an administrator or the user may change this", code="forbidden")
     full_name, title, phone = _person(full_name, title, phone, name_required=True)
     email = user.email if email is None else email.strip()  # None: the form did not show the field

@@ -1,7 +1,7 @@
-"""Telemetry's day partitions as PostgreSQL's catalog shows them, and the SQL both of their managers share.
+"""Telemetry's day partitions as PostgreSQL's catalog shows them, and the SQL the migrations and pg_partman's
+calls (partman.py) share.
 
-The managers are pg_partman (partman.py) and this project's own fallback (partitions.py). Each partition
-holds one UTC day of `ts` and is named telemetry_pYYYY_MM_DD, which is also pg_partman's daily naming.
+Each partition holds one UTC day of `ts` and is named telemetry_pYYYY_MM_DD, which is pg_partman's daily naming.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 PARENT = "telemetry"
-NATIVE_SCHEMA = "telemetry_partitions"  # the fallback's children, apart from the models' tables
+NATIVE_SCHEMA = "telemetry_partitions"  # migration 0014's children, before pg_partman moves them
 DEFAULT_NAME = "telemetry_default"  # pg_partman's default partition
 _NAME = re.compile(r"^telemetry_p(\d{4})_(\d{2})_(\d{2})$")
 
@@ -98,22 +98,6 @@ def children(connection: Connection) -> list[Child]:
         elif match:
             days.append(Child(schema, name, date(int(match[1]), int(match[2]), int(match[3]))))
     return sorted(days, key=lambda child: child.day or date.min) + default
-
-
-def holds_parent_lock(connection: Connection) -> bool:
-    """Whether this connection's open transaction holds any lock on telemetry (it read or wrote it).
-
-    Creating or dropping a partition elsewhere would then wait for this very transaction.
-    """
-    return bool(
-        connection.execute(
-            text(
-                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' "
-                "AND relation = to_regclass(:t) AND granted)"
-            ),
-            {"t": PARENT},
-        ).scalar()
-    )
 
 
 def lock_and_check_rolled_up(connection: Connection, child: Child) -> bool:

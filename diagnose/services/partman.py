@@ -1,16 +1,18 @@
-"""pg_partman (Debian's postgresql-15-partman) managing telemetry's day partitions on PostgreSQL.
+"""pg_partman (Debian's postgresql-<version>-partman) managing telemetry's day partitions on PostgreSQL.
 
-Migration 0016 (or `diagnose partitions adopt`, once the extension is installed later) registers telemetry
-with `create_parent` (native, daily, premade a week ahead) after moving the fallback's partitions into
-telemetry's schema under the same names, which are pg_partman's daily names. The jobs process then runs
-`maintain` and `drop_rolled_up` on schedule. Every call runs with the session time zone UTC: pg_partman
-names and bounds days in the client's time zone, and these partitions are UTC days.
+Migration 0016 registers telemetry with `create_parent` (native, daily, premade a week ahead) after moving
+the partitions migration 0014 made into telemetry's schema under the same names, which are pg_partman's
+daily names; migration 0034_onevoice does the same for a database that passed 0016 while the server lacked
+pg_partman (its partitions were then managed by a fallback since removed). Without the extension both
+migrations, and every command at start, stop with `Missing`, which names the package to install. The jobs
+process then runs `maintain` and `drop_rolled_up` on schedule. Every call runs with the session time zone
+UTC: pg_partman names and bounds days in the client's time zone, and these partitions are UTC days.
 
 Rows for a day without a partition (store-and-forward history, replays, a clock far ahead) land in
 pg_partman's default partition, and `maintain` moves them into their day's partition with
 `partition_data_time`, one day per short transaction, before `run_maintenance` premakes the coming days.
-So the collector never runs DDL: under the fallback it creates a missing day itself, which takes an
-exclusive lock on telemetry and waits behind every open reader.
+So the collector never runs DDL (creating a partition takes an exclusive lock on telemetry and waits behind
+every open reader).
 
 Retention never drops a partition holding a row that is not rolled up yet. pg_partman's own retention
 (part_config.retention, applied by run_maintenance and by its background worker, should a DBA enable
@@ -58,6 +60,16 @@ class Maintenance:
     created: int  # partitions made (by moving, or premade ahead)
 
 
+class Missing(RuntimeError):
+    """pg_partman cannot manage telemetry here: the message says what to install or run."""
+
+
+def package(connection: Connection) -> str:
+    """The Debian package holding pg_partman for this server's major version (postgresql-15-partman)."""
+    version = int(connection.execute(text("SHOW server_version_num")).scalar_one())
+    return f"postgresql-{version // 10000}-partman"
+
+
 def extension_schema(connection: Connection) -> str | None:
     """The schema pg_partman is installed in, or None when it is not installed in this database."""
     found = connection.execute(
@@ -94,43 +106,49 @@ def manages_telemetry(connection: Connection) -> bool:
     return found is not None
 
 
-def _install(connection: Connection) -> str | None:
-    """Create the extension if the server has it and we may; its schema, or None (with the reason logged)."""
+def _install(connection: Connection) -> str:
+    """Create the extension if it is not there yet; its schema. `Missing` when the server lacks it or this
+    role may not create it."""
     schema = extension_schema(connection)
     if schema is not None:
         return schema
     if not available(connection):
-        log.warning(
-            "pg_partman is not installed on the database server (Debian: apt-get install "
-            "postgresql-15-partman): telemetry partitions stay managed by diagnose itself"
+        raise Missing(
+            f"pg_partman is not installed on the database server, and it manages telemetry's day partitions: "
+            f"install the Debian package {package(connection)} there (scripts/setup.sh does as root), then run "
+            "`diagnose init-db`"
         )
-        return None
     try:
         with connection.begin_nested():
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{SCHEMA}"'))
             connection.execute(text(f'CREATE EXTENSION IF NOT EXISTS {EXTENSION} SCHEMA "{SCHEMA}"'))
     except DBAPIError as exc:
-        log.warning(
-            "pg_partman is available but this role cannot create it (%s): telemetry partitions stay "
-            "managed by diagnose itself; a superuser can run CREATE SCHEMA %s; CREATE EXTENSION %s SCHEMA "
-            "%s; then `diagnose partitions adopt`",
-            str(exc.orig).strip(),
-            SCHEMA,
-            EXTENSION,
-            SCHEMA,
-        )
-        return None
+        raise Missing(
+            f"pg_partman ({package(connection)}) is on the server but this role cannot create it "
+            f"({str(exc.orig).strip()}): a superuser runs CREATE SCHEMA {SCHEMA}; CREATE EXTENSION {EXTENSION} "
+            f"SCHEMA {SCHEMA}; then `diagnose init-db`"
+        ) from exc
     return SCHEMA
+
+
+def require(connection: Connection) -> None:
+    """`Missing` unless pg_partman manages telemetry (call only where telemetry is partitioned)."""
+    if manages_telemetry(connection):
+        return
+    if extension_schema(connection) is None:
+        raise Missing(
+            "telemetry is partitioned but pg_partman is not installed in this database: install the Debian "
+            f"package {package(connection)} on the database server, then run `diagnose init-db`"
+        )
+    raise Missing("pg_partman does not manage telemetry's partitions: run `diagnose init-db`")
 
 
 def adopt(connection: Connection, *, premake_days: int = PREMAKE_DAYS) -> bool:
     """Hand telemetry's partitions to pg_partman in the connection's transaction, creating the extension if
-    needed; False (and nothing changed) when it cannot be had. Rows stay where they are."""
+    needed (`Missing` when it cannot be had); True. Rows stay where they are."""
     if manages_telemetry(connection):
         return True
     schema = _install(connection)
-    if schema is None:
-        return False
     with utc_and_lock_timeout(connection, "0"):  # one-off, under the operator's eye: wait for the lock
         parent = parent_table(connection)
         home = parent_schema(connection)
@@ -170,8 +188,8 @@ def adopt(connection: Connection, *, premake_days: int = PREMAKE_DAYS) -> bool:
 
 
 def release(connection: Connection) -> bool:
-    """Undo `adopt` in the connection's transaction: the fallback's layout again, rows of the default
-    partition in day partitions of their own; the extension stays (other partition sets may use it).
+    """Undo `adopt` in the connection's transaction (migration 0016's downgrade): migration 0014's layout
+    again, rows of the default partition in day partitions of their own; the extension stays (other partition sets may use it).
     False when pg_partman did not manage telemetry."""
     if not manages_telemetry(connection):
         return False

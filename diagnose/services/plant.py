@@ -10,8 +10,11 @@ from diagnose.services import devices
 
 def topics(enterprise: Enterprise, device: Device) -> dict[str, str]:
     """The topics a JSON device publishes to (README 'Plant data')."""
-    base = f"plant/{enterprise.uscc}/{device.external_id}"
-    return {"telemetry": f"{base}/telemetry", "birth": f"{base}/birth"}
+    uscc, source = enterprise.uscc, device.external_id
+    return {
+        "telemetry": topics.plant(uscc, source, "telemetry"),
+        "birth": topics.plant(uscc, source, "birth"),
+    }
 
 
 def issue_mqtt_credentials(*, session: Session, actor: User, device: Device, enterprise: Enterprise) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from diagnose.models import BureauProvider, PoolEntry, Provider, User
+from diagnose.models import BureauProvider, PoolEntry, Provider, Role, User
 from diagnose.models.base import utcnow
 from diagnose.services import audit_log
 from diagnose.services.orgs import ValidationError
@@ -69,7 +69,7 @@ def change_pool(
     *, session: Session, actor: User, provider_id: int, year: int, change: str, reason: str
 ) -> PoolEntry:
     """Add a provider to the bureau's pool for a year, or suspend or remove it, with the reason (not committed)."""
-    if actor.role != "bureau" or actor.bureau_id is None:
+    if actor.role != Role.bureau or actor.bureau_id is None:
         raise ValidationError("actor", "only a bureau buys diagnoses")
     if change not in CHANGES:
         raise ValidationError("change", "not a valid choice")

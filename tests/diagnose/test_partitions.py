@@ -1,15 +1,15 @@
-"""Telemetry partitioned by day on PostgreSQL, managed by pg_partman or by the fallback: idempotent redelivery,
-a row for any day stored, partitions made ahead, retention by dropping whole rolled-up partitions, existing rows
-carried over by the migrations both ways."""
+"""Telemetry partitioned by day on PostgreSQL, managed by pg_partman: idempotent redelivery, a row for any day
+stored, partitions made ahead, retention by dropping whole rolled-up partitions, existing rows carried over by
+the migrations both ways, and a clear refusal where pg_partman is missing."""
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from sqlalchemy import text
@@ -24,6 +24,7 @@ from diagnose import migrate
 from diagnose.db import make_engine
 from diagnose.models import Device, Telemetry
 from diagnose.services import partitions, partman, rollups
+from diagnose.services.partition_catalog import create_sql, partition_name
 from diagnose.settings import Settings
 from tests import factories
 
@@ -71,30 +72,27 @@ def _where(engine: Engine, seq: int) -> str:
 
 def _days(engine: Engine) -> set[str]:
     with engine.connect() as connection:
-        return {partitions.partition_name(d) for d in partitions.existing_days(connection)}
+        return {partition_name(d) for d in partitions.existing_days(connection)}
 
 
-def _migrated(url: str, kind: str, monkeypatch: pytest.MonkeyPatch, revision: str = "heads") -> Engine:
-    """A database migrated with pg_partman ("partman") or as if the server lacked it ("native")."""
+def _migrated(url: str, revision: str = "heads") -> Engine:
+    """A PostgreSQL database migrated to `revision`; skipped where the server lacks pg_partman."""
+    if not url.startswith("postgresql"):
+        pytest.skip("partitioning is PostgreSQL's; SQLite keeps one table")
     engine = make_engine(url=url)
-    if kind == "native":
-        monkeypatch.setattr(partman, "available", lambda _connection: False)
-    else:
-        with engine.connect() as connection:
-            if not partman.available(connection):
-                pytest.skip("pg_partman is not installed on this PostgreSQL (postgresql-15-partman)")
+    with engine.connect() as connection:
+        if not partman.available(connection):
+            pytest.skip("pg_partman is not installed on this PostgreSQL (postgresql-15-partman)")
     migrate.upgrade(engine, revision)
     return engine
 
 
-@pytest.fixture(params=["native", "partman"])
-def managed(request: pytest.FixtureRequest, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """A migrated PostgreSQL database whose partitions pg_partman or the fallback manages."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("partitioning is PostgreSQL's; SQLite keeps one table")
-    engine = _migrated(db_url, request.param, monkeypatch)
+@pytest.fixture
+def managed(db_url: str) -> Iterator[Engine]:
+    """A migrated PostgreSQL database, its partitions managed by pg_partman."""
+    engine = _migrated(db_url)
     with engine.connect() as connection:
-        assert partitions.manager(connection) == request.param
+        assert partitions.manager(connection) == "partman"
     yield engine
     engine.dispose()
 
@@ -102,6 +100,31 @@ def managed(request: pytest.FixtureRequest, db_url: str, monkeypatch: pytest.Mon
 def _kind(engine: Engine) -> str:
     with engine.connect() as connection:
         return partitions.manager(connection)
+
+
+def _managed_by_partman(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return partman.manages_telemetry(connection)
+
+
+def _made_by_the_fallback(engine: Engine, *moments: datetime) -> None:
+    """Partitions for these days, where diagnose's own fallback (removed in issue #25) made them: beside
+    migration 0014's, in schema telemetry_partitions."""
+    with engine.begin() as connection:
+        for moment in moments:
+            connection.execute(text(create_sql(moment.astimezone(UTC).date())))
+
+
+def _stamp(engine: Engine, revision: str) -> None:
+    """Record `revision` as the database's, running nothing."""
+    config = migrate.alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.stamp(config, revision)
+
+
+def _without_partman_on_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(partman, "available", lambda _connection: False)
 
 
 def test_redeliveries_are_stored_once_on_every_backend(engine: Engine) -> None:
@@ -115,15 +138,12 @@ def test_redeliveries_are_stored_once_on_every_backend(engine: Engine) -> None:
 def test_a_row_for_any_day_finds_its_partition(managed: Engine, db_settings: Settings) -> None:
     uscc, _ = _plant(managed)
     assert _store(managed, uscc, [(1, OLD), (2, OLD + timedelta(days=1)), (3, NOW)]) == 3
-    if _kind(managed) == "partman":
-        # No DDL in the collector: the old days wait in pg_partman's default partition…
-        assert _where(managed, 1) == "telemetry_default"
-        assert _store(managed, uscc, [(1, OLD)]) == 0  # … where a redelivery conflicts too
-        assert "telemetry_p2025_03_07" not in _days(managed)
-        jobs.maintain_partitions(managed, db_settings)  # … until the jobs move them into their days
-        assert _where(managed, 1) == "telemetry_p2025_03_07"
-    else:
-        assert _where(managed, 1) == "telemetry_partitions.telemetry_p2025_03_07"
+    # No DDL in the collector: the old days wait in pg_partman's default partition…
+    assert _where(managed, 1) == "telemetry_default"
+    assert _store(managed, uscc, [(1, OLD)]) == 0  # … where a redelivery conflicts too
+    assert "telemetry_p2025_03_07" not in _days(managed)
+    jobs.maintain_partitions(managed, db_settings)  # … until the jobs move them into their days
+    assert _where(managed, 1) == "telemetry_p2025_03_07"
     assert {"telemetry_p2025_03_07", "telemetry_p2025_03_08"} <= _days(managed)
     assert _store(managed, uscc, [(1, OLD), (2, OLD + timedelta(days=1))]) == 0  # still once, in its day
     assert _rows(managed) == 3
@@ -144,21 +164,12 @@ def test_a_transaction_that_read_telemetry_stores_new_days_without_lock_waits(ma
     assert _rows(managed) == 5
 
 
-def test_the_jobs_make_partitions_ahead(
-    managed: Engine, db_settings: Settings, caplog: pytest.LogCaptureFixture
-) -> None:
-    with caplog.at_level(logging.WARNING, logger="diagnose.services.partitions"):
-        if _kind(managed) == "partman":  # premade from the database's clock
-            now = datetime.now(UTC)
-            jobs.maintain_partitions(managed, db_settings)
-        else:
-            now = datetime(2027, 6, 1, tzinfo=UTC)
-            assert jobs.maintain_partitions(managed, db_settings, now=now) == 9
-        ahead = {partitions.partition_name((now + timedelta(days=n)).date()) for n in range(-1, 8)}
-        assert ahead <= _days(managed)
-        assert jobs.maintain_partitions(managed, db_settings, now=now) == 0
-    fallback = [r for r in caplog.records if "managed by diagnose itself" in r.getMessage()]
-    assert len(fallback) == (1 if _kind(managed) == "native" else 0)  # said once, by the fallback only
+def test_the_jobs_make_partitions_ahead(managed: Engine, db_settings: Settings) -> None:
+    now = datetime.now(UTC)  # premade from the database's clock
+    jobs.maintain_partitions(managed, db_settings)
+    ahead = {partition_name((now + timedelta(days=n)).date()) for n in range(-1, 8)}
+    assert ahead <= _days(managed)
+    assert jobs.maintain_partitions(managed, db_settings) == 0
 
 
 @pytest.mark.parametrize("rolled_up_days", [(1,), (1, 3)])
@@ -186,7 +197,7 @@ def test_retention_drops_only_rolled_up_partitions(
         session.commit()
     removed = jobs.apply_retention(managed, settings, now=NOW)
     dropped = {f"telemetry_p2026_08_0{day}" for day in rolled_up_days}
-    if _kind(managed) == "partman" and rolled_up_days == (1, 3):
+    if rolled_up_days == (1, 3):
         # Retention ends at the roll-up watermark: 2 August is not rolled up, so it and all after it stay.
         dropped = {"telemetry_p2026_08_01"}
     assert not dropped & _days(managed)
@@ -219,13 +230,10 @@ def test_the_migration_carries_rows_into_partitions(db_url: str) -> None:
     engine.dispose()
 
 
-def test_pg_partman_takes_over_the_partitions_and_hands_them_back(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("partitioning is PostgreSQL's")
-    engine = _migrated(db_url, "partman", monkeypatch, revision="0015")
+def test_pg_partman_takes_over_the_partitions_and_hands_them_back(db_url: str) -> None:
+    engine = _migrated(db_url, revision="0015")
     uscc, _ = _plant(engine)
+    _made_by_the_fallback(engine, OLD, NOW, NOW + timedelta(days=2))
     assert _store(engine, uscc, [(1, OLD), (2, NOW), (3, NOW + timedelta(days=2))]) == 3
     assert _where(engine, 1) == "telemetry_partitions.telemetry_p2025_03_07"
     kept = _days(engine)
@@ -237,8 +245,8 @@ def test_pg_partman_takes_over_the_partitions_and_hands_them_back(
     assert _store(engine, uscc, [(1, OLD), (4, OLD - timedelta(days=30))]) == 1  # a new old day
     assert _where(engine, 4) == "telemetry_default"
 
-    migrate.downgrade(engine, "0015")  # back to the fallback: the default partition's row gets its day
-    assert _kind(engine) == "native" and _rows(engine) == 4
+    migrate.downgrade(engine, "0015")  # back to 0014's layout: the default partition's row gets its day
+    assert not _managed_by_partman(engine) and _rows(engine) == 4
     assert _where(engine, 4) == "telemetry_partitions.telemetry_p2025_02_05"
     assert _where(engine, 1) == "telemetry_partitions.telemetry_p2025_03_07"
     migrate.upgrade(engine)
@@ -246,29 +254,59 @@ def test_pg_partman_takes_over_the_partitions_and_hands_them_back(
     engine.dispose()
 
 
-def test_without_pg_partman_the_migration_keeps_the_fallback_and_says_so(
-    db_url: str, db_settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_without_pg_partman_the_migration_stops_and_names_the_package(
+    db_url: str, db_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("partitioning is PostgreSQL's")
-    with caplog.at_level(logging.WARNING, logger="diagnose.services.partman"):
-        engine = _migrated(db_url, "native", monkeypatch)
-    assert any("stay managed by diagnose itself" in r.getMessage() for r in caplog.records)
+    _without_partman_on_the_server(monkeypatch)
+    engine = make_engine(url=db_url)
+    with pytest.raises(partman.Missing, match=r"install the Debian package postgresql-\d+-partman"):
+        migrate.upgrade(engine)
+    assert migrate.current_revision(engine) is None  # one transaction: nothing half-made is left
+    refused = CliRunner().invoke(main, ["init-db"], obj=db_settings)
+    assert refused.exit_code == 1 and "postgresql-15-partman" in refused.output, refused.output
+    engine.dispose()
+
+
+def test_a_database_left_to_the_fallback_is_refused_at_start_and_handed_over_by_init_db(
+    db_url: str, db_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before issue #25, migration 0016 left the partitions to diagnose's own fallback where the server lacked
+    pg_partman; such a database at the old head must keep its rows and move to pg_partman (0034_onevoice)."""
+    engine = _migrated(db_url, revision="0015")
+    monkeypatch.setattr(partman, "adopt", lambda _connection: False)  # 0016 as it behaved without pg_partman
+    migrate.upgrade(engine, "0032")
+    monkeypatch.undo()
+    uscc, _ = _plant(engine)
+    _made_by_the_fallback(engine, NOW, NOW + timedelta(days=1))
+    assert _store(engine, uscc, [(1, NOW), (2, NOW + timedelta(days=1))]) == 2
+    assert _where(engine, 1).startswith("telemetry_partitions.")
+    assert not _managed_by_partman(engine)
     runner = CliRunner()
-    status = runner.invoke(main, ["partitions", "status"], obj=db_settings)
-    assert status.exit_code == 0 and "managed by: native" in status.output, status.output
-    assert runner.invoke(main, ["partitions", "adopt"], obj=db_settings).exit_code == 1
-    monkeypatch.undo()  # the extension installed on the server later
-    with engine.connect() as connection:
-        if not partman.available(connection):
-            pytest.skip("pg_partman is not installed on this PostgreSQL")
-    adopted = runner.invoke(main, ["partitions", "adopt"], obj=db_settings)
+    stopped = runner.invoke(main, ["partitions", "status"], obj=db_settings)  # not at head: init-db
+    assert stopped.exit_code == 1 and "diagnose init-db" in stopped.output, stopped.output
+
+    # Refused at start too if pg_partman went missing at head (stamped: the schema is otherwise current).
+    _stamp(engine, "heads")
+    stopped = runner.invoke(main, ["partitions", "status"], obj=db_settings)
+    assert stopped.exit_code == 1 and "install the Debian package postgresql-15-partman" in stopped.output
+    with pytest.raises(partman.Missing, match="postgresql-15-partman"):
+        jobs.maintain_partitions(engine, db_settings)
+    _stamp(engine, "0032")
+
+    _without_partman_on_the_server(monkeypatch)
+    assert runner.invoke(main, ["init-db"], obj=db_settings).exit_code == 1  # still without it: refused
+    monkeypatch.undo()
+    adopted = runner.invoke(main, ["init-db"], obj=db_settings)  # the package installed: 0034 hands over
     assert adopted.exit_code == 0, adopted.output
+    assert _kind(engine) == "partman" and _rows(engine) == 2
+    assert _where(engine, 1) == f"telemetry_p{NOW:%Y_%m_%d}"  # same partition, now beside its parent
+    assert _store(engine, uscc, [(3, OLD)]) == 1 and _where(engine, 3) == "telemetry_default"
     status = runner.invoke(main, ["partitions", "status"], obj=db_settings)
-    assert "managed by: partman" in status.output and "default partition (moved by the jobs hourly): 0" in (
+    assert "managed by: partman" in status.output and "default partition (moved by the jobs hourly): 1" in (
         status.output
     )
-    assert _kind(engine) == "partman"
     engine.dispose()
 
 
@@ -277,5 +315,3 @@ def test_partitions_status_on_sqlite_says_there_are_none(settings: Settings) -> 
     assert runner.invoke(main, ["init-db"], obj=settings).exit_code == 0
     status = runner.invoke(main, ["partitions", "status"], obj=settings)
     assert status.exit_code == 0 and "managed by: none" in status.output
-    adopted = runner.invoke(main, ["partitions", "adopt"], obj=settings)
-    assert adopted.exit_code == 1 and "cannot manage" in adopted.output

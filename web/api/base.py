@@ -17,6 +17,7 @@ from sqlmodel import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from diagnose.models import Role
 from diagnose.schemas.errors import ErrorOut, FieldError, FieldMessage, field_errors
 from diagnose.services import tokens
 from web.db import get_session
@@ -24,7 +25,7 @@ from web.extensions import csrf
 from web.scope import get_plant_order
 
 F = TypeVar("F", bound=Callable[..., Any])
-ALL = ("admin", "bureau", "provider", "enterprise")
+ALL = tuple(Role)  # every role, admin first
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 

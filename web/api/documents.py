@@ -12,7 +12,7 @@ from flask_openapi3.models import RawModel
 from pydantic import BaseModel, Field
 
 import reports
-from diagnose.models import ReportJob
+from diagnose.models import ReportJob, Role
 from diagnose.models.base import utcnow
 from diagnose.schemas.common import PathId
 from diagnose.schemas.errors import FieldError
@@ -76,7 +76,7 @@ class JobPath(OrderPath):
 
 
 @bp.post("/orders/<int:order_id>/reports", tags=REPORTS, responses={202: ReportJobOut})
-@api_role("bureau", "provider")
+@api_role(Role.bureau, Role.provider)
 def issue_report(path: OrderPath, body: ReportIssueIn) -> Response:
     """Issue the next version of the report of a submitted or accepted diagnosis, as the report page's
     button does: the jobs process renders it; follow the job for the version. A job already waiting for
@@ -120,7 +120,7 @@ def list_contradictions(path: OrderPath) -> Response:
 
 
 @bp.post("/orders/<int:order_id>/contradictions", tags=REPORTS, responses={200: ContradictionList})
-@api_role("provider", plant=True)
+@api_role(Role.provider, plant=True)
 def decide_contradiction(path: OrderPath, body: ContradictionDecisionIn) -> Response:
     """The consultant's decision on one contradiction: `changed` to `new_rating` (scored again) or `kept`
     with a `reason`; submitting waits until every one is decided."""
@@ -181,7 +181,7 @@ def verify_report(raw: PdfBody) -> Response:
 
 
 @bp.get("/supervision/flags", tags=SUPERVISION, responses={200: FlagList})
-@api_role("bureau")
+@api_role(Role.bureau)
 def list_flags(query: FlagQuery) -> Response:
     """Anomaly flags on orders in the bureau's regions, strongest first."""
     rows = supervision_review.list_flags(
@@ -211,7 +211,7 @@ def list_flags(query: FlagQuery) -> Response:
 
 
 @bp.get("/supervision/league", tags=SUPERVISION, responses={200: LeagueOut})
-@api_role("bureau")
+@api_role(Role.bureau)
 def league(query: PeriodQuery) -> Response:
     """The providers serving the bureau's regions over a period (the current year by default)."""
     today = china_today(utcnow())

@@ -6,7 +6,7 @@ from flask import Response, g
 from pydantic import BaseModel, Field
 
 from diagnose import workflow
-from diagnose.models import DiagnosisOrder, Enterprise, User
+from diagnose.models import DiagnosisOrder, Enterprise, Role, User
 from diagnose.schemas.answers import AnswerIn, AnswerOut, AnswerSaved, AnswersOut, ResultOut, ScoreOut
 from diagnose.schemas.common import PathId
 from diagnose.schemas.orders import (
@@ -111,7 +111,7 @@ def list_orders(query: OrderListQuery) -> Response:
 
 
 @bp.post("/orders", tags=ORDERS, responses={201: OrderOut})
-@api_role("bureau")
+@api_role(Role.bureau)
 def create_order(body: OrderCreate) -> Response:
     """Create an order (bureau) within the region's fee cap and the batch's budget."""
     with writing() as db:
@@ -127,7 +127,7 @@ def show_order(path: OrderPath) -> Response:
 
 
 @bp.post("/orders/<int:order_id>/actions/<action>", tags=ORDERS, responses={200: OrderOut})
-@api_role("bureau", "provider", "enterprise")
+@api_role(Role.bureau, Role.provider, Role.enterprise)
 def act(path: ActionPath, body: ActionIn) -> Response:
     """Apply a workflow action; the body carries what the action needs (provider_id, visit_date, …)."""
     order = get_order(path.order_id)
@@ -143,13 +143,13 @@ def show_staff(path: OrderPath) -> Response:
     """The order's 项目负责人 and 诊断人员; for its provider, also whom it may name."""
     order = get_order(path.order_id)
     staff = staff_out(order)
-    mine = g.user.role == "provider" and workflow.is_party(order, g.user)
+    mine = g.user.role == Role.provider and workflow.is_party(order, g.user)
     pool = order_staff.candidates(session=get_session(), order=order) if mine else []
     return ok(StaffPage(lead=staff.lead, members=staff.members, candidates=[person_out(u) for u in pool]))
 
 
 @bp.put("/orders/<int:order_id>/staff", tags=ORDERS, responses={200: StaffOut})
-@api_role("provider", plant=True)  # only while the order is open to its provider
+@api_role(Role.provider, plant=True)  # only while the order is open to its provider
 def put_staff(path: OrderPath, body: StaffIn) -> Response:
     """Name the order's 项目负责人 and 诊断人员 (the provider, before the visit is scheduled and until submission);
     replaces those named before."""
@@ -178,7 +178,7 @@ def list_answers(path: OrderPath) -> Response:
 
 
 @bp.put("/orders/<int:order_id>/answers/<requirement_id>", tags=ORDERS, responses={200: AnswerSaved})
-@api_role("provider", plant=True)
+@api_role(Role.provider, plant=True)
 def put_answer(path: AnswerPath, body: AnswerIn) -> Response:
     """Save one answer (provider); a malformed body is refused and changes nothing."""
     order = get_order(path.order_id)
@@ -192,7 +192,7 @@ def put_answer(path: AnswerPath, body: AnswerIn) -> Response:
 
 
 @bp.post("/orders/<int:order_id>/score", tags=ORDERS, responses={200: ScoreOut})
-@api_role("provider", plant=True)
+@api_role(Role.provider, plant=True)
 def score(path: OrderPath) -> Response:
     """Run the scoring (provider) and return the result summary."""
     order = get_order(path.order_id)
@@ -212,7 +212,7 @@ def result(path: OrderPath) -> Response:
 
 
 @bp.get("/batches", tags=BATCHES, responses={200: BatchList})
-@api_role("bureau")
+@api_role(Role.bureau)
 def list_batches() -> Response:
     """The bureau's batches with committed fees."""
     rows = orders.list_batches(session=get_session(), bureau_id=g.user.bureau_id)
@@ -227,7 +227,7 @@ def list_batches() -> Response:
 
 
 @bp.post("/batches", tags=BATCHES, responses={201: BatchOut})
-@api_role("bureau")
+@api_role(Role.bureau)
 def create_batch(body: BatchCreate) -> Response:
     """Create a batch (bureau)."""
     with writing() as db:

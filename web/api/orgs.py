@@ -6,7 +6,7 @@ from flask import Response, g
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from diagnose.models import Enterprise, Provider
+from diagnose.models import Enterprise, Provider, Role
 from diagnose.schemas.common import PathId
 from diagnose.schemas.enterprises import (
     EnterpriseCreate,
@@ -33,11 +33,11 @@ class ProviderPath(BaseModel):
 
 
 @bp.get("/enterprises", tags=ORGS, responses={200: EnterpriseList})
-@api_role("admin", "bureau")
+@api_role(Role.admin, Role.bureau)
 def list_enterprises() -> Response:
     """Enterprises: every one for the admin, those in its regions for a bureau."""
     db = get_session()
-    if g.user.role == "admin":
+    if g.user.role == Role.admin:
         rows = list(db.exec(select(Enterprise).order_by(col(Enterprise.name))))
     else:
         rows = orders.enterprises_in_scope(session=db, user=g.user)
@@ -45,7 +45,7 @@ def list_enterprises() -> Response:
 
 
 @bp.post("/enterprises", tags=ORGS, responses={201: EnterpriseOut})
-@api_role("admin")
+@api_role(Role.admin)
 def create_enterprise(body: EnterpriseCreate) -> Response:
     """Register an enterprise (admin): USCC check character, known region, GB/T 4754 industry code."""
     with writing() as db:
@@ -54,7 +54,7 @@ def create_enterprise(body: EnterpriseCreate) -> Response:
 
 
 @bp.get("/enterprises/<int:enterprise_id>", tags=ORGS, responses={200: EnterpriseOut})
-@api_role("admin", "bureau")
+@api_role(Role.admin, Role.bureau)
 def show_enterprise(path: EnterprisePath) -> Response:
     """One enterprise in scope."""
     return ok(EnterpriseOut.model_validate(get_enterprise(path.enterprise_id)))
@@ -62,20 +62,20 @@ def show_enterprise(path: EnterprisePath) -> Response:
 
 def _providers_in_scope() -> list[Provider]:
     db = get_session()
-    if g.user.role == "admin":
+    if g.user.role == Role.admin:
         return list(db.exec(select(Provider).order_by(col(Provider.name))))
     return orders.pool(session=db, bureau_id=g.user.bureau_id)
 
 
 @bp.get("/providers", tags=ORGS, responses={200: ProviderList})
-@api_role("admin", "bureau")
+@api_role(Role.admin, Role.bureau)
 def list_providers() -> Response:
     """Providers: every one for the admin, the bureau's resource pool for a bureau."""
     return ok(ProviderList(items=[ProviderOut.model_validate(p) for p in _providers_in_scope()]))
 
 
 @bp.post("/providers", tags=ORGS, responses={201: ProviderOut})
-@api_role("admin")
+@api_role(Role.admin)
 def create_provider(body: ProviderCreate) -> Response:
     """Register a provider (admin)."""
     with writing() as db:
@@ -84,7 +84,7 @@ def create_provider(body: ProviderCreate) -> Response:
 
 
 @bp.get("/providers/<int:provider_id>", tags=ORGS, responses={200: ProviderOut})
-@api_role("admin", "bureau")
+@api_role(Role.admin, Role.bureau)
 def show_provider(path: ProviderPath) -> Response:
     """One provider in scope."""
     found = next((p for p in _providers_in_scope() if p.id == path.provider_id), None)

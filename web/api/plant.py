@@ -10,7 +10,7 @@ from flask import Response, current_app, g
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from diagnose.models import Device, DeviceHour, Enterprise, Telemetry
+from diagnose.models import Device, DeviceHour, Enterprise, Role, Telemetry
 from diagnose.schemas.common import PathId
 from diagnose.schemas.devices import (
     CredentialsOut,
@@ -66,7 +66,7 @@ def list_devices(path: OrderPath) -> Response:
 
 
 @bp.post("/orders/<int:order_id>/devices", tags=PLANT, responses={201: DeviceOut})
-@api_role("provider", plant=True)
+@api_role(Role.provider, plant=True)
 def register_device(path: OrderPath, body: DeviceCreate) -> Response:
     """Register one device of the order's enterprise (the order's provider)."""
     order = get_order(path.order_id)
@@ -82,7 +82,7 @@ def register_device(path: OrderPath, body: DeviceCreate) -> Response:
 
 
 @bp.post("/orders/<int:order_id>/devices/import", tags=PLANT, responses={200: ImportOut, 201: ImportOut})
-@api_role("provider", plant=True)
+@api_role(Role.provider, plant=True)
 def import_devices(path: OrderPath, body: DeviceImport) -> Response:
     """Register many devices at once: every row is checked first, and none is stored unless all are valid.
     With dry_run the answer (200) says what would be stored and nothing is."""
@@ -104,7 +104,7 @@ def import_devices(path: OrderPath, body: DeviceImport) -> Response:
 @bp.post(
     "/orders/<int:order_id>/devices/<int:device_id>/credentials", tags=PLANT, responses={201: CredentialsOut}
 )
-@api_role("provider", plant=True)
+@api_role(Role.provider, plant=True)
 def device_credentials(path: DevicePath) -> Response:
     """Issue or rotate the device's MQTT password: shown in this answer only, stored as a hash."""
     order = get_order(path.order_id)
