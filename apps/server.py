@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -98,6 +99,11 @@ def run_web(settings: Settings, *, dev: bool = False) -> None:
         def load(self) -> Any:
             app = create_app(settings, replay=replay)
             app.config[MULTIPROC_DIR] = str(folder)
+            # What the worker holds for good (modules, models, mappers, templates: ~190,000 objects) is moved
+            # out of the collector's reach, so a full collection walks only what requests make: it took ~170 ms
+            # (at load 20) once every ~160 page views, a pause in whichever request it fell on.
+            gc.collect()
+            gc.freeze()
             return app
 
     _App().run()

@@ -42,6 +42,10 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+# This checkout's packages, as `diagnose serve` (run with `python -m apps` from here) uses them: the venv's
+# editable install may point at another checkout, whose schema may be newer.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from diagnose import migrate
 from diagnose.db import make_engine
 from diagnose.models import Bureau, BureauProvider, DiagnosisOrder, Enterprise, OrderStatus

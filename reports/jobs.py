@@ -229,12 +229,36 @@ DRAFT_MAX_AGE_S = 3600.0  # late telemetry may still change a draft's evidence: 
 
 def cached_draft(key: str, build: Callable[[], Markup], folder: Path | None = None) -> Markup:
     """A draft body, built once per `key` (which names what it depends on) and kept for an hour: in this
-    process, and in `folder` so every web worker (and a restarted one) shares it."""
-    now = time.time()
+    process, and in `folder` so every web worker (and a restarted one) shares it. Requests asking for a draft
+    being built wait for it rather than draw its charts again (ten viewers at once drew it ten times)."""
+    hit = _fresh_draft(key)
+    if hit is not None:
+        return hit
+    with _lock:
+        gate = _DRAFT_BUILDS.setdefault(key, threading.Lock())
+    try:
+        with gate:
+            hit = _fresh_draft(key)
+            if hit is not None:
+                return hit
+            return _load_or_build_draft(key, build, folder)
+    finally:
+        with _lock:
+            if _DRAFT_BUILDS.get(key) is gate and not gate.locked():
+                del _DRAFT_BUILDS[key]
+
+
+_DRAFT_BUILDS: dict[str, threading.Lock] = {}
+
+
+def _fresh_draft(key: str) -> Markup | None:
     with _lock:
         hit = _DRAFTS.get(key)
-    if hit is not None and now - hit[0] < DRAFT_MAX_AGE_S:
-        return hit[1]
+    return hit[1] if hit is not None and time.time() - hit[0] < DRAFT_MAX_AGE_S else None
+
+
+def _load_or_build_draft(key: str, build: Callable[[], Markup], folder: Path | None) -> Markup:
+    now = time.time()
     path = folder / f"{key}.html" if folder is not None else None
     if path is not None and path.exists() and now - path.stat().st_mtime < DRAFT_MAX_AGE_S:
         body, built_at = Markup(path.read_text(encoding="utf-8")), path.stat().st_mtime

@@ -59,6 +59,22 @@ def test_starts_without_heavy_libraries(name: str, tmp_path: Path) -> None:
     assert _imported_heavy(program) == []
 
 
+def test_cli_help_imports_no_database_code() -> None:
+    """`diagnose --help` lists the sub-commands without importing them (apps.cli.LAZY_COMMANDS): no ORM,
+    migrations, models or services, which took it from a fifth of a second to several."""
+    program = (
+        PROGRAMS["cli --help"]
+        + """
+import json, sys
+print(json.dumps(sorted({m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "sqlmodel", "alembic")}
+                        | {m for m in sys.modules if m.startswith(("diagnose.", "scoring", "apps.cli."))})))
+"""
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == ["diagnose.observability"]
+
+
 def test_the_check_sees_a_heavy_import() -> None:
     assert _imported_heavy("import scoring.ml.state_inference as s\ns.fit_state_model(list(range(40)))") == [
         "scipy",

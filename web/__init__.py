@@ -73,8 +73,9 @@ def create_app(
     if replay is not None:
         app.extensions["diagnose_replay"] = replay
 
-    from web import db, errors, extensions, forms, labels, messages, ops, scope
+    from web import db, errors, extensions, forms, labels, messages, ops, scope, sessions
 
+    sessions.init_app(app)
     db.init_app(app, settings)
     ops.init_app(app)
     extensions.init_app(app)

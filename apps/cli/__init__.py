@@ -2,27 +2,148 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import signal
 import sys
 import threading
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from apps.cli.context import command_engine
-from diagnose import migrate
-from diagnose.db import session_scope
 from diagnose.observability import configure_logging
-from diagnose.services import partman
-from diagnose.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from diagnose.settings import Settings
 
 log = logging.getLogger("diagnose")
+
+# Commands that live in their own modules, imported only when one is run or asked for its own --help, so that
+# `diagnose --help` and the process commands load no model, service or database code they do not use. The
+# listing shows each one's first help paragraph from here (tests/diagnose/test_cli.py holds it to the command's).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "audit-log": (
+        "apps.cli.audit",
+        "audit_log_group",
+        "The append-only audit log, chained by a keyed MAC and checkpointed outside the database.",
+    ),
+    "calendar": (
+        "apps.cli.calendar",
+        "calendar_group",
+        'Production calendars: national holiday notices (see docs/scoring.md, "Production calendar").',
+    ),
+    "collectors": (
+        "apps.cli.collectors",
+        "collectors_group",
+        "Assign enterprises to collectors; running collectors follow within DIAGNOSE_COLLECTOR_ASSIGNMENT_POLL_S.",
+    ),
+    "deadletters": (
+        "apps.cli.collect",
+        "deadletters_group",
+        "Messages the collector could not use, with their raw bytes and the reason.",
+    ),
+    "devices": (
+        "apps.cli.collect",
+        "devices_group",
+        "The device registry: pending devices, confirmation, MQTT credentials.",
+    ),
+    "gateways": (
+        "apps.cli.collect",
+        "gateways_group",
+        "Gateway accounts: one enterprise-scoped broker login for a gateway or Sparkplug edge node.",
+    ),
+    "model": (
+        "apps.cli.scoring",
+        "model_command",
+        "Show the CMMM model: levels, elements, domains, sub-domains and the requirement bank.",
+    ),
+    "oee": (
+        "apps.cli.collect",
+        "oee_command",
+        "OEE of a device over a window (availability, performance, quality), an enterprise's evidence snapshot "
+        "over a window, or (--order) the snapshot a scoring stored: every figure with its status and data.",
+    ),
+    "partitions": (
+        "apps.cli.partitions",
+        "partitions_group",
+        "Telemetry's day partitions on PostgreSQL (managed by pg_partman).",
+    ),
+    "policies": (
+        "apps.cli.policies",
+        "policies_command",
+        "Policy versions as maintained data: import a policy file, publish it, list versions.",
+    ),
+    "profiles": (
+        "apps.cli.profiles",
+        "profiles_group",
+        "Payload profiles: how the telemetry on plant/{USCC}/{SOURCE}/telemetry is read.",
+    ),
+    "report": (
+        "apps.cli.report",
+        "report_command",
+        "Diagnosis reports: `diagnose report DIAGNOSIS_ID --out FILE.pdf`, `diagnose report verify FILE.pdf`.",
+    ),
+    "score": (
+        "apps.cli.scoring",
+        "score_command",
+        "Score ASSESSMENT_FILE (JSON: industry_type and answers by requirement id) and print the result as "
+        "JSON.",
+    ),
+    "sme": (
+        "apps.cli.sme",
+        "sme_group",
+        "The national SME digital-level evaluation (中小企业数字化水平评测指标 2024年版).",
+    ),
+    "subsidy": (
+        "apps.cli.subsidy",
+        "subsidy_command",
+        "Size the subsidies of PLAN.json under the seed policies, clause by clause (prints JSON).",
+    ),
+    "supervision": (
+        "apps.cli.supervision",
+        "supervision_command",
+        "Bureau supervision: provider performance, anomaly flags and the provider subsidy.",
+    ),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose `LAZY_COMMANDS` are imported when looked up by name (click's "lazily loading
+    subcommands"), and listed in the group's help from the table without importing them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            module, attribute, _help = LAZY_COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        listed = {
+            name: self.commands.get(name) or click.Command(name, help=LAZY_COMMANDS[name][2])
+            for name in self.list_commands(ctx)
+        }
+        limit = formatter.width - 6 - max(len(name) for name in listed)
+        rows = [(name, command.get_short_help_str(limit)) for name, command in listed.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 def _settings(ctx: click.Context) -> Settings:
     return ctx.obj  # type: ignore[no-any-return]
+
+
+def command_engine(*, require_current_schema: bool = True) -> tuple[Settings, Engine]:
+    """`apps.cli.context.command_engine`, imported when a command runs."""
+    from apps.cli.context import command_engine as engine_of
+
+    return engine_of(require_current_schema=require_current_schema)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -32,7 +153,7 @@ def _stop_on_signals() -> threading.Event:
     return stop
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
@@ -41,6 +162,8 @@ def main(ctx: click.Context, verbose: bool) -> None:
     Settings come from DIAGNOSE_* environment variables (see README, "Configuration").
     """
     if ctx.obj is None:
+        from diagnose.settings import load_settings
+
         try:
             ctx.obj = load_settings()
         except ValueError as exc:
@@ -53,6 +176,9 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.pass_context
 def init_db(ctx: click.Context) -> None:
     """Create the database schema, or migrate it to the newest version."""
+    from diagnose import migrate
+    from diagnose.services import partman
+
     engine = command_engine(require_current_schema=False)[1]
     before = migrate.current_revision(engine)
     try:
@@ -67,6 +193,7 @@ def init_db(ctx: click.Context) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Counts: enterprises, devices, devices seen in 5 minutes, telemetry rows, diagnoses by status."""
+    from diagnose.db import session_scope
     from diagnose.services.status import counts
 
     engine = command_engine()[1]
@@ -162,42 +289,3 @@ def demo(ctx: click.Context) -> None:
             raise
         raise click.ClickException(MISSING) from exc
     sys.exit(code)
-
-
-def _register_commands() -> None:
-    """Commands that live in their own modules, one per part of the product."""
-    from apps.cli.audit import audit_log_group
-    from apps.cli.calendar import calendar_group
-    from apps.cli.collect import register as register_collect_commands
-    from apps.cli.collectors import collectors_group
-    from apps.cli.partitions import partitions_group
-    from apps.cli.policies import policies_command
-    from apps.cli.profiles import profiles_group
-    from apps.cli.report import report_command
-    from apps.cli.scoring import model_command, score_command
-    from apps.cli.sme import sme_group
-    from apps.cli.subsidy import subsidy_command
-    from apps.cli.supervision import supervision_command
-
-    commands = (
-        model_command,
-        score_command,
-        subsidy_command,
-        supervision_command,
-        report_command,
-        policies_command,
-    )
-    for command in (
-        *commands,
-        audit_log_group,
-        partitions_group,
-        collectors_group,
-        calendar_group,
-        profiles_group,
-        sme_group,
-    ):
-        main.add_command(command)
-    register_collect_commands(main)
-
-
-_register_commands()

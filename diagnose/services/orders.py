@@ -9,7 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, literal_column, or_
 from sqlmodel import Session, col, select
 
 from diagnose.models import (
@@ -169,6 +169,11 @@ def list_orders(
         )
     page = min(max(page, 1), max(1, -(-int(total) // per_page)))  # past the end shows the last page
     order_by = SORTS.get(sort, SORTS["updated"])
+    if user.role == "bureau" and order_by is SORTS["updated"] and session.get_bind().dialect.name == "sqlite":
+        # SQLite reads every order of the bureau's enterprises by region and sorts them all for a page of 20
+        # (~25 ms of CPU for 10,000 orders); told the region test nearly always holds, it walks the orders'
+        # index on updated_at instead and stops at the page. PostgreSQL plans this itself.
+        where[0] = func.likelihood(where[0], literal_column("0.9"))
     statement = (
         select(DiagnosisOrder, Enterprise)
         .join(Enterprise)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 
 from apps import jobs
@@ -42,3 +43,17 @@ def test_the_supervision_page_reads_in_few_statements(world) -> None:  # type: i
     assert page.status_code == 200
     # Before: 20.
     assert len(sent) <= 10, _flat(sent)
+
+
+@pytest.mark.parametrize("role", ["bureau", "provider", "enterprise", "admin"])
+def test_the_order_list_reads_in_few_statements(world, role: str) -> None:  # type: ignore[no-untyped-def]
+    settings = world.settings()
+    app: Flask = create_app(settings, {"TESTING": True, "RATELIMIT_ENABLED": False})
+    client = client_as(app, world, role)
+    assert client.get("/orders?page=2").status_code == 200  # the count is cached per version of the orders
+    with statements(app.extensions["diagnose_engine"]) as sent:
+        page = client.get("/orders?page=2")
+    assert page.status_code == 200
+    # The user (1); the orders' data version (1); the page of orders with their enterprises (1); the bell (1);
+    # a bureau's own bureau and regions (2).
+    assert len(sent) <= (6 if role == "bureau" else 4), _flat(sent)

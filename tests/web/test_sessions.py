@@ -76,6 +76,22 @@ def test_a_saved_cookie_dies_with_logout(app: Flask, login, engine: Engine) -> N
     assert "user.logout" in actions and "user.sessions_end" in actions
 
 
+def test_an_unchanged_session_is_signed_again_once_a_minute(
+    app: Flask, login, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from web import sessions
+
+    client = login("ent1")
+    client.get("/enterprise/devices")  # the first page puts its CSRF token in the session
+    page = client.get("/enterprise/devices")
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers  # nothing changed, signed just now
+    assert "Set-Cookie" in client.get("/enterprise/devices?lang=en").headers  # changed: written
+    monkeypatch.setattr(sessions, "REFRESH_S", 0)  # the cookie is a minute old: written again, same session
+    again = client.get("/enterprise/devices")
+    assert "Set-Cookie" in again.headers and "Expires=" in again.headers["Set-Cookie"]
+    assert _logged_in(client)
+
+
 def test_reactivation_does_not_bring_sessions_or_tokens_back(app: Flask, login, engine: Engine) -> None:  # type: ignore[no-untyped-def]
     saved = _cookie(login("ent1"))
     token = _token(engine, "ent1")

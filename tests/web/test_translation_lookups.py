@@ -49,3 +49,16 @@ def test_the_order_list_looks_its_catalogue_up_once(
     # the environment's gettext); flask-babel's own lookup once, by the first. Before: 101 and more, one per
     # string and label on the page.
     assert calls["request_translations"] <= 2 and calls["flask_babel"] == 1, calls
+
+
+def test_template_strings_are_formatted_only_when_they_can_change(world) -> None:  # type: ignore[no-untyped-def]
+    app: Flask = create_app(world.settings(), {"TESTING": True, "RATELIMIT_ENABLED": False})
+    with app.test_request_context("/?lang=en"):
+        app.preprocess_request()
+        page = app.jinja_env.from_string(
+            "{{ _('Orders') }}|{{ _('100%% done') }}|{{ _('Hello %(name)s', name='<b>') }}|"
+            "{% trans %}50% left{% endtrans %}"
+        )
+        rendered = page.render(**extensions.catalogue_context())
+        again = page.render(**extensions.catalogue_context())  # the second render reads the Markup cache
+    assert rendered == again == "Orders|100% done|Hello &lt;b&gt;|50% left"
