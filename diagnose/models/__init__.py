@@ -11,6 +11,8 @@ from diagnose.models.diagnosis import (
     OrderStatus,
     ProcurementBatch,
     Result,
+    SmeAnswer,
+    SmeResult,
     StaffRole,
 )
 from diagnose.models.evidence import (
@@ -81,6 +83,8 @@ __all__ = [
     "Region",
     "ReportJob",
     "Result",
+    "SmeAnswer",
+    "SmeResult",
     "Role",
     "ShiftCalendarEntry",
     "StaffRole",
