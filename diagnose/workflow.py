@@ -7,7 +7,15 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from diagnose.models import DiagnosisOrder, IssuedReport, OrderStatus, ProcurementBatch, Result, User
+from diagnose.models import (
+    DiagnosisOrder,
+    IssuedReport,
+    OrderStatus,
+    ProcurementBatch,
+    Result,
+    SmeResult,
+    User,
+)
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log, notifications, order_staff, pool
@@ -143,6 +151,13 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
         and session.exec(select(Result.id).where(Result.order_id == order.id)).first() is None
     ):
         raise FieldError("result", "run the scoring before submitting")
+    if (
+        action == "submit"
+        and order.instruments in ("sme", "both")
+        and session.exec(select(SmeResult.id).where(SmeResult.order_id == order.id)).first() is None
+    ):
+        # One visit, two instruments (issue #26): the SME digital level is rated before the order goes out.
+        raise FieldError("sme_result", "rate the SME digital level before submitting")
     if action == "submit":
         from diagnose.services import contradictions  # it reads the workflow's EDITABLE
 

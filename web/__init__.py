@@ -96,6 +96,7 @@ def create_app(
         policies,
         provider,
         report_views,
+        sme,
         supervision,
         verify,
     )
@@ -105,6 +106,7 @@ def create_app(
         orders.bp,
         bureau.bp,
         provider.bp,
+        sme.bp,
         plant.bp,
         plant_records.bp,
         enterprise.bp,

@@ -30,7 +30,10 @@ def upgrade() -> None:
     with op.batch_alter_table("diagnosisorder") as batch:
         batch.add_column(
             sa.Column(
-                "instruments", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False, server_default="cmmm"
+                "instruments",
+                sqlmodel.sql.sqltypes.AutoString(length=8),
+                nullable=False,
+                server_default="cmmm",
             )
         )
     with op.batch_alter_table("enterprise") as batch:
