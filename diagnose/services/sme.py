@@ -159,9 +159,11 @@ def score(*, session: Session, actor: User, order: DiagnosisOrder, now: datetime
     rows = answers_of(session=session, order=order)
     answers = as_answers(rows.values())
     try:
-        result = sme.score_answers(answers)
-    except sme.AnswerError as exc:
+        result = sme.score_answers(answers, allow_missing=True)
+    except sme.AnswerError as exc:  # a stored answer the index no longer takes (a corrected index)
         raise FieldError(exc.key, str(exc)) from exc
+    if result.missing:
+        raise FieldError(result.missing[0], "unanswered: " + "、".join(name_zh(k) for k in result.missing))
     detail = result.to_dict() | {
         "answers": answers,
         "decisions": [
@@ -226,12 +228,12 @@ def comparison(*, session: Session, order: DiagnosisOrder, row: SmeResult) -> Co
 
 
 def distribution(
-    *, session: Session, region_codes: Iterable[str], pilots_only: bool = False
-) -> LevelDistribution:
-    """The newest submitted or accepted SME level of each enterprise in these regions (pilot enterprises only
-    if asked)."""
+    *, session: Session, region_codes: Iterable[str]
+) -> tuple[LevelDistribution, LevelDistribution]:
+    """The newest submitted or accepted SME level of each enterprise in these regions: all of them, and the
+    SME digital-transformation pilot enterprises among them (one statement)."""
     statement = (
-        select(DiagnosisOrder.enterprise_id, SmeResult.level)
+        select(DiagnosisOrder.enterprise_id, SmeResult.level, Enterprise.sme_pilot)
         .join(DiagnosisOrder, col(DiagnosisOrder.id) == SmeResult.order_id)
         .join(Enterprise, col(Enterprise.id) == DiagnosisOrder.enterprise_id)
         .where(
@@ -240,12 +242,13 @@ def distribution(
         )
         .order_by(col(SmeResult.created_at), col(SmeResult.id))
     )
-    if pilots_only:
-        statement = statement.where(col(Enterprise.sme_pilot).is_(True))
-    newest: dict[int, int] = {}
-    for enterprise_id, level in session.exec(statement).all():
-        newest[enterprise_id] = level
-    return level_distribution(newest.values())
+    newest: dict[int, tuple[int, bool]] = {}
+    for enterprise_id, level, pilot in session.exec(statement).all():
+        newest[enterprise_id] = (level, bool(pilot))
+    return (
+        level_distribution(level for level, _pilot in newest.values()),
+        level_distribution(level for level, pilot in newest.values() if pilot),
+    )
 
 
 def decisions_by_key(row: SmeResult) -> Mapping[str, Mapping[str, Any]]:
@@ -260,8 +263,8 @@ def answer_text_zh(key: str, value: Any) -> str:
     if value is None:
         return "—"
     if item is not None:
-        chosen = value if isinstance(value, list) else [value]
-        texts = [(item.option(v).text_zh if item.option(v) else str(v)) for v in chosen]  # type: ignore[union-attr]
+        chosen = set(value) if isinstance(value, list) else {value}
+        texts = [o.text_zh for o in item.options if o.id in chosen]  # in the index's order
         return "；".join(texts) if texts else "无"
     return index.grade_name(int(value))
 
