@@ -147,7 +147,8 @@ def test_bureau_levels_and_the_report_section_fit_the_screen(server: str, browse
     bureau.context.close()
 
     provider = login(browser, server, "provider2", viewport)
-    provider.goto(f"{server}/orders/{accepted_order_of_ent1(world)}/report")
+    # The draft is rendered on first view: slow on a loaded machine (the report walk waits as long).
+    provider.goto(f"{server}/orders/{accepted_order_of_ent1(world)}/report", timeout=180_000)
     provider.wait_for_selector("#sme-recognition", timeout=60_000)
     section = provider.inner_text("main")
     assert (

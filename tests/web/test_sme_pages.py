@@ -230,3 +230,16 @@ def test_the_bureau_sees_its_regions_levels_and_its_pilots(app: Flask, world) ->
         db.commit()
     empty = client_as(app, world, "bureau").get("/bureau/sme-levels").get_data(as_text=True)
     assert '<td class="num" id="sme-at-target">0（数据不足）</td>' in empty  # never 0 % without data
+
+
+def test_a_scenario_proposal_shows_its_grade_and_evidence(app: Flask, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import web.sme
+
+    proposal = Proposal("energy", "scenario", 3, "5 台生产设备中 5 台有电表，单位产品能耗已测得。")
+    monkeypatch.setattr(web.sme, "_proposals", lambda order: {"energy": proposal})
+    page = (
+        client_as(app, world, "provider").get(f"/provider/orders/{world.order_id}/sme").get_data(as_text=True)
+    )
+    start = page.index('data-proposal="energy"')
+    box = page[start : page.index("</p>", start)]
+    assert "<strong>三级</strong>" in box and "单位产品能耗已测得" in box
