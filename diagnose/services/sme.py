@@ -6,6 +6,7 @@ enterprise's earlier rating, and a region's levels. Docs: docs/scoring.md, "SME 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -64,7 +65,9 @@ def proposals(
         window=evidence_snapshot.evidence_window(now or utcnow()),
         silence_timeout_s=silence_timeout_s,
     )
-    return {p.target: p for p in propose_all(measured_from_snapshot(snapshot))}
+    # A partial proposal that sees no stage at all proposes nothing (数据不足), not "无".
+    found = propose_all(measured_from_snapshot(snapshot))
+    return {p.target: replace(p, value=None) if p.value == () else p for p in found}
 
 
 def answers_of(*, session: Session, order: DiagnosisOrder) -> dict[str, SmeAnswer]:

@@ -79,6 +79,9 @@ def test_the_questionnaire_shows_each_proposal_with_its_evidence(app: Flask, wor
     assert 'data-proposal="F3"' in page and "设备联网率" in page and "台账" in page
     assert "以正式文件为准" in page
     assert page.count('class="sme-item req"') == 15 + 16  # every item and scenario, each a form of its own
+    # The test plant sends no data: F4's partial proposal sees no stage, so it proposes nothing (not "无").
+    f4 = page[page.index('data-proposal="F4"') :]
+    assert "数据不足" in f4[: f4.index("</p>")]
 
 
 def test_overriding_a_proposal_needs_a_reason_and_a_refusal_keeps_the_stored_answer(
