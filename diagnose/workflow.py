@@ -151,13 +151,6 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
         and session.exec(select(Result.id).where(Result.order_id == order.id)).first() is None
     ):
         raise FieldError("result", "run the scoring before submitting")
-    if (
-        action == "submit"
-        and order.instruments in ("sme", "both")
-        and session.exec(select(SmeResult.id).where(SmeResult.order_id == order.id)).first() is None
-    ):
-        # One visit, two instruments (issue #26): the SME digital level is rated before the order goes out.
-        raise FieldError("sme_result", "rate the SME digital level before submitting")
     if action == "submit":
         from diagnose.services import contradictions  # it reads the workflow's EDITABLE
 
@@ -169,6 +162,13 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
                 f"decide the {len(waiting)} self-rating(s) the measured data contradict before submitting: "
                 + ", ".join(waiting),
             )
+    if (
+        action == "submit"
+        and order.instruments in ("sme", "both")
+        and session.exec(select(SmeResult.id).where(SmeResult.order_id == order.id)).first() is None
+    ):
+        # One visit, two instruments (issue #26): the SME digital level is rated before the order goes out.
+        raise FieldError("sme_result", "rate the SME digital level before submitting")
     if action == "accept" and order.confirmed_at is None:
         # Acceptance pays the provider; the enterprise must first confirm the visit took place.
         raise FieldError("confirmed_at", "the enterprise has not confirmed the visit yet")
