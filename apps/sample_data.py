@@ -15,6 +15,7 @@ from diagnose.services import (
     assessments,
     contradictions,
     devices,
+    evidence_snapshot,
     order_staff,
     orders,
     orgs,
@@ -508,7 +509,10 @@ def _sme_answers(
     data-capture proposal joined to what the consultant saw), except the 设备管理 scenario, overridden with a
     reason; `partly` stops halfway (an order still on site)."""
     answers = SME_ANSWERS["advanced" if index in ADVANCED else "starting"]
-    proposals = sme.proposals(session=session, order=order, now=when)
+    # Scored: the week the CMMM scoring measured (its stored snapshot: one set of figures per diagnosis).
+    result = assessments.latest_result(session=session, order=order)
+    snapshot = evidence_snapshot.of_result(session=session, result=result) if result is not None else None
+    proposals = sme.proposals(session=session, order=order, now=when, snapshot=snapshot)
     keys = [("items", k) for k in answers["items"]] + [("scenarios", k) for k in answers["scenarios"]]
     for number, (section, key) in enumerate(keys):
         if partly and number % 2:

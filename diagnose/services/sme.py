@@ -18,6 +18,7 @@ from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log, evidence_snapshot
 from diagnose.workflow import EDITABLE
 from scoring import sme
+from scoring.indicators.snapshot import EvidenceSnapshot
 from scoring.sme.compare import Comparison, LevelDistribution, compare, level_distribution
 from scoring.sme.proposals import Proposal, measured_from_snapshot, propose_all
 
@@ -56,15 +57,22 @@ def set_instruments(*, session: Session, actor: User, order: DiagnosisOrder, ins
 
 
 def proposals(
-    *, session: Session, order: DiagnosisOrder, silence_timeout_s: float = 600, now: datetime | None = None
+    *,
+    session: Session,
+    order: DiagnosisOrder,
+    silence_timeout_s: float = 600,
+    now: datetime | None = None,
+    snapshot: EvidenceSnapshot | None = None,
 ) -> dict[str, Proposal]:
-    """What the plant's measured week proposes, by item or scenario id (value None: nothing to propose)."""
-    snapshot = evidence_snapshot.compute(
-        session=session,
-        enterprise_id=order.enterprise_id,
-        window=evidence_snapshot.evidence_window(now or utcnow()),
-        silence_timeout_s=silence_timeout_s,
-    )
+    """What the plant's measured week before `now` proposes (or `snapshot`'s, e.g. the one the CMMM scoring
+    stored), by item or scenario id (value None: nothing to propose)."""
+    if snapshot is None:
+        snapshot = evidence_snapshot.compute(
+            session=session,
+            enterprise_id=order.enterprise_id,
+            window=evidence_snapshot.evidence_window(now or utcnow()),
+            silence_timeout_s=silence_timeout_s,
+        )
     # A partial proposal that sees no stage at all proposes nothing (数据不足), not "无".
     found = propose_all(measured_from_snapshot(snapshot))
     return {p.target: replace(p, value=None) if p.value == () else p for p in found}
