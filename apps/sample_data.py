@@ -15,10 +15,12 @@ from diagnose.services import (
     assessments,
     contradictions,
     devices,
+    evidence_snapshot,
     order_staff,
     orders,
     orgs,
     plant_records,
+    sme,
 )
 from scoring.china_time import CHINA_TZ, china_today, to_china
 from scoring.uscc import make_uscc
@@ -108,6 +110,7 @@ class Scenario:
     evidence_h: float = 0.0
     live_h: float = 0.0
     kind: str = ""  # factory | workshop (default by enterprise)
+    instruments: str = "cmmm"  # both: the visit also rates the SME digital level (issue #26)
 
 
 WEEK_H = 7 * 24.0
@@ -117,13 +120,19 @@ WEEK_H = 7 * 24.0
 SCENARIOS: dict[int, tuple[Scenario, ...]] = {
     1: (
         Scenario(
-            OrderStatus.accepted, -30, -29, -20, (("submit", -20), ("confirm", -19), ("accept", -18)), WEEK_H
+            OrderStatus.accepted,
+            -30,
+            -29,
+            -20,
+            (("submit", -20), ("confirm", -19), ("accept", -18)),
+            WEEK_H,
+            instruments="both",
         ),
         Scenario(OrderStatus.cancelled, -15, -14, None, (("cancel", -13),)),
     ),
     2: (Scenario(OrderStatus.submitted, -10, -9, -3, (("submit", -3),), 0.2),),
     3: (Scenario(OrderStatus.scheduled, -6, -5, 3), Scenario(OrderStatus.created, -1, kind="workshop")),
-    4: (Scenario(OrderStatus.on_site, -8, -7, 0, live_h=WEEK_H),),
+    4: (Scenario(OrderStatus.on_site, -8, -7, 0, live_h=WEEK_H, instruments="both"),),
     5: (Scenario(OrderStatus.submitted, -12, -11, -5, (("submit", -5), ("confirm", -4)), WEEK_H),),
     6: (
         Scenario(
@@ -138,6 +147,7 @@ SCENARIOS: dict[int, tuple[Scenario, ...]] = {
             -14,
             (("submit", -14), ("confirm", -13), ("accept", -12), ("rate", -11)),
             WEEK_H,
+            instruments="both",
         ),
         Scenario(OrderStatus.assigned, -2, -1, kind="workshop"),
     ),
@@ -229,6 +239,9 @@ def load(session: Session, *, history: History | None = None) -> list[DemoLogin]
             revenue_fen=revenue_wan * 10_000 * 100,
             strategic_emerging=emerging,
         )
+        # Suzhou (Taicang) is a first-batch SME digital-transformation pilot city (财建〔2023〕117号); whether
+        # Changzhou is one is unconfirmed, so the demo marks only Taicang's enterprises.
+        enterprise.sme_pilot = region == "320585"
         users[f"ent{index}"] = _user(session, f"ent{index}", Role.enterprise, enterprise.id)
         _plant_records(session, enterprise.id, DEVICE_KINDS[: 2 + index % 4])  # type: ignore[arg-type]
         for number, (kind, cycle, networked, protocol, sensor) in enumerate(
@@ -378,6 +391,10 @@ def _order(
             lead_id=provider_user.id,  # type: ignore[arg-type]
             member_ids=[users[lead_login + suffix].id for suffix in team],  # type: ignore[misc]
         )
+    if scenario.instruments != "cmmm":
+        sme.set_instruments(
+            session=session, actor=provider_user, order=order, instruments=scenario.instruments
+        )
     if scenario.visit is not None:
         visit = _at(now, scenario.visit, "09:00")
         planned_on = _at(now, scenario.assigned or scenario.created, "15:00")
@@ -387,12 +404,18 @@ def _order(
     if scenario.visit is not None and scenario.visit <= 0:
         step("start_visit", provider_user, _at(now, scenario.visit, "09:00"))
         _answers(session, provider_user, order, index)
+        if scenario.instruments != "cmmm" and not scenario.steps:
+            # Still on site: the SME questionnaire half done (the measured proposals taken or overridden).
+            _sme_answers(session, provider_user, order, index, now, partly=True)
     if any(action == "submit" for action, _ in scenario.steps):
         scored = _at(now, scenario.visit or 0, "11:00")
         if history is not None:
             history(session, enterprise.id, scored - timedelta(hours=scenario.evidence_h), scored)  # type: ignore[arg-type]
         assessments.run_scoring(session=session, actor=provider_user, order=order, now=scored)
         _decide_contradictions(session, provider_user, order, scored)
+        if scenario.instruments != "cmmm":
+            _sme_answers(session, provider_user, order, index, scored)
+            sme.score(session=session, actor=provider_user, order=order, now=scored + timedelta(minutes=40))
     for action, day in scenario.steps:
         when = _at(now, day, "16:00" if action == "submit" else "10:00")
         if action == "submit":
@@ -434,6 +457,83 @@ def _decide_contradictions(
                 decision="kept", now=scored + timedelta(minutes=20 + number),
                 reason="部分联网设备只上传报警信号，生产数据未实时传输至管理系统，现场查看系统日志核实，自评属实。",
             )  # fmt: skip
+
+
+# SME digital-level answers of the demo (the consultant's, before the measured proposals are applied): an
+# enterprise further along (二级, as tests/cases/sme/level2.json) and one starting out (一级).
+SME_ANSWERS: dict[str, dict[str, dict[str, object]]] = {
+    "advanced": {
+        "items": {
+            "F1": ["industrial_network", "application_network", "industrial_5g", "full_coverage"],
+            "F2": "le60", "F3": "le40",
+            "F4": ["production_control", "quality", "equipment", "energy", "finance", "warehousing", "purchasing"],
+            "F5": "most", "F6": ["rules", "products", "risk_assessment"], "F7": ["rules", "products"],
+            "M1": "changed", "M2": ["workflow", "systems_operation", "data_resources"],
+            "M3": ["staff", "department", "training"], "M4": "le20",
+            "R1": "down", "R2": "up", "R3": "flat", "R4": "flat",
+        },
+        "scenarios": {
+            "product_design": 2, "process_design": 1, "marketing": 3, "after_sales": 2, "scheduling": 2,
+            "production_control": 3, "quality": 3, "equipment": 3, "safety": 2, "energy": 2, "purchasing": 2,
+            "warehousing": 2, "finance": 3, "hr": 2, "office": 3, "decision_support": 2,
+        },
+    },
+    "starting": {
+        "items": {
+            "F1": ["industrial_network", "application_network"], "F2": "le40", "F3": "le40",
+            "F4": ["production_control", "finance"], "F5": "several", "F6": ["rules"], "F7": ["rules"],
+            "M1": "started", "M2": ["workflow"], "M3": ["staff"], "M4": "le10",
+            "R1": "flat", "R2": "up", "R3": "flat", "R4": "flat",
+        },
+        "scenarios": {
+            "product_design": 1, "process_design": 0, "marketing": 2, "after_sales": 1, "scheduling": 1,
+            "production_control": 2, "quality": 2, "equipment": 1, "safety": 1, "energy": 1, "purchasing": 1,
+            "warehousing": 1, "finance": 2, "hr": 1, "office": 2, "decision_support": 0,
+        },
+    },
+}  # fmt: skip
+NETWORKING_BANDS = ("le10", "le20", "le40", "le60", "gt60")
+SME_F3_REASON = "现场另有 2 台老式设备未登记在台账中且未联网，按实际生产设备计联网率约 60%，下调一档。"
+SME_OVERRIDE_REASON = "设备状态虽已实时采集，但点检、维修记录仍为纸质，未与设备管理系统集成，按二级评定。"
+
+
+def _sme_answers(
+    session: Session,
+    consultant: User,
+    order: DiagnosisOrder,
+    index: int,
+    when: datetime,
+    partly: bool = False,
+) -> None:
+    """The consultant's SME answers: where the plant's measured week proposes one it is accepted (a partial
+    data-capture proposal joined to what the consultant saw), except the 设备管理 scenario, overridden with a
+    reason; `partly` stops halfway (an order still on site)."""
+    answers = SME_ANSWERS["advanced" if index in ADVANCED else "starting"]
+    # Scored: the week the CMMM scoring measured (its stored snapshot: one set of figures per diagnosis).
+    result = assessments.latest_result(session=session, order=order)
+    snapshot = evidence_snapshot.of_result(session=session, result=result) if result is not None else None
+    proposals = sme.proposals(session=session, order=order, now=when, snapshot=snapshot)
+    keys = [("items", k) for k in answers["items"]] + [("scenarios", k) for k in answers["scenarios"]]
+    for number, (section, key) in enumerate(keys):
+        if partly and number % 2:
+            continue
+        value: object = answers[section][key]
+        proposal = proposals.get(key)
+        reason = ""
+        if proposal is not None and proposal.value is not None:
+            if key == "equipment" and isinstance(proposal.value, int) and proposal.value > 1:
+                value, reason = proposal.value - 1, SME_OVERRIDE_REASON
+            elif key == "F3" and index in ADVANCED and proposal.value in NETWORKING_BANDS[1:]:
+                value = NETWORKING_BANDS[NETWORKING_BANDS.index(str(proposal.value)) - 1]
+                reason = SME_F3_REASON
+            elif isinstance(proposal.value, tuple):
+                value = sorted(set(proposal.value) | set(value))  # type: ignore[arg-type]
+            else:
+                value = proposal.value
+        sme.save_answer(
+            session=session, actor=consultant, order=order, key=key, value=value, reason=reason,  # type: ignore[arg-type]
+            proposal=proposal,
+        )  # fmt: skip
 
 
 def logins(session: Session) -> list[DemoLogin]:

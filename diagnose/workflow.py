@@ -7,7 +7,16 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from diagnose.models import DiagnosisOrder, IssuedReport, OrderStatus, ProcurementBatch, Result, Role, User
+from diagnose.models import (
+    DiagnosisOrder,
+    IssuedReport,
+    OrderStatus,
+    ProcurementBatch,
+    Result,
+    Role,
+    SmeResult,
+    User,
+)
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log, notifications, order_staff, pool
@@ -154,6 +163,13 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
                 f"decide the {len(waiting)} self-rating(s) the measured data contradict before submitting: "
                 + ", ".join(waiting),
             )
+    if (
+        action == "submit"
+        and order.instruments in ("sme", "both")
+        and session.exec(select(SmeResult.id).where(SmeResult.order_id == order.id)).first() is None
+    ):
+        # One visit, two instruments (issue #26): the SME digital level is rated before the order goes out.
+        raise FieldError("sme_result", "rate the SME digital level before submitting")
     if action == "accept" and order.confirmed_at is None:
         # Acceptance pays the provider; the enterprise must first confirm the visit took place.
         raise FieldError("confirmed_at", "the enterprise has not confirmed the visit yet")

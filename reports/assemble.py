@@ -27,6 +27,7 @@ from diagnose.services import (
     order_staff,
     orgs,
     peer_standing,
+    sme,
 )
 from reports import evidence_notes, policy, sections
 from reports.data import (
@@ -42,6 +43,8 @@ from reports.data import (
     ReportData,
     Segment,
     Signatures,
+    SmeDecisionRow,
+    SmeSection,
     Text,
 )
 from scoring import planning
@@ -50,6 +53,7 @@ from scoring.indicators import snapshot_json
 from scoring.indicators.figures import Figure, definition_text, figure_text
 from scoring.indicators.snapshot import DeviceFigures, EvidenceSnapshot
 from scoring.maturity.tailoring import load_tailoring_rules
+from scoring.sme import load_index
 
 REPORTABLE = (OrderStatus.submitted, OrderStatus.accepted)
 EVIDENCE_WINDOW_DAYS = assessments.EVIDENCE_WINDOW_DAYS
@@ -383,6 +387,37 @@ def assemble(
             )
             for c in contradictions.checks(session=session, order=order, result=result)
         ),
+        sme=sme_section(session=session, order=order),
+    )
+
+
+def sme_section(*, session: Session, order: DiagnosisOrder) -> SmeSection | None:
+    """The order's newest SME rating as the report prints it (None: the order has none)."""
+    shown = sme.shown(session=session, order=order)
+    if shown is None or shown["row"] is None:
+        return None
+    row, detail, comparison = shown["row"], shown["detail"], shown["comparison"]
+    return SmeSection(
+        level=row.level,
+        level_zh=detail["level_zh"],
+        total=detail["total"],
+        max_total=detail["max_total"],
+        reason_zh=detail["reason_zh"],
+        next_zh=detail["next_zh"],
+        rated_on=_day(row.created_at),
+        index_title_zh=load_index().title_zh.split("（项目编码）")[0],
+        dimensions=tuple((d["name_zh"], d["points"], d["max_points"]) for d in detail["dimensions"]),
+        scenarios=tuple((s["name_zh"], bool(s["constraint"]), s["grade_zh"]) for s in detail["scenarios"]),
+        decisions=tuple(
+            SmeDecisionRow(
+                d["name_zh"], d["proposed_zh"], d["evidence_zh"], d["answer_zh"], d["decision"], d["reason"]
+            )
+            for d in shown["decisions"]
+        ),
+        comparison_zh=comparison.summary_zh if comparison else "",
+        unconfirmed_zh=tuple(dict.fromkeys(u["note_zh"] for u in detail.get("unconfirmed", []))),
+        notice_zh=detail.get("notice_zh", ""),
+        recognition_zh=shown["recognition_zh"],
     )
 
 

@@ -299,6 +299,40 @@ class CheckRow:
 
 
 @dataclass(frozen=True)
+class SmeDecisionRow:
+    """An SME item or scenario the measured data proposed an answer for, and what the consultant decided."""
+
+    name_zh: str
+    proposed_zh: str
+    evidence_zh: str
+    answer_zh: str
+    decision: str  # accepted | overridden
+    reason: str
+
+
+@dataclass(frozen=True)
+class SmeSection:
+    """The SME digital-level rating (《中小企业数字化水平评测指标（2024年版）》) beside CMMM (issue #26): points
+    as decimal text, every sentence in Chinese (the index has no other wording)."""
+
+    level: int
+    level_zh: str
+    total: str
+    max_total: str
+    reason_zh: str
+    next_zh: str
+    rated_on: str
+    index_title_zh: str
+    dimensions: tuple[tuple[str, str, str], ...]  # (name, points, of points)
+    scenarios: tuple[tuple[str, bool, str], ...]  # (name, constraint, grade)
+    decisions: tuple[SmeDecisionRow, ...]
+    comparison_zh: str  # "" without an earlier rating
+    unconfirmed_zh: tuple[str, ...]
+    notice_zh: str
+    recognition_zh: str
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything a report shows; plain data so rendering needs no database."""
 
@@ -316,6 +350,7 @@ class ReportData:
     signatures: Signatures | None = None
     verify_base_url: str = ""  # the public verification page is {verify_base_url}/v/…
     checks: tuple[CheckRow, ...] = ()  # 自评与实测核对 (issue #23); versions issued before have none
+    sme: SmeSection | None = None  # the SME digital level, for orders rating it (issue #26)
 
 
 @dataclass(frozen=True)

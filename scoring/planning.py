@@ -19,11 +19,20 @@ def plan_for_investments(
     date: str,
     industry: str = "C",
     strategic_emerging: bool = False,
+    sme_level: int = 0,
 ) -> dict[str, Any]:
-    """The subsidy plan (the `diagnose subsidy` format) for a roadmap's cumulative investments."""
+    """The subsidy plan (the `diagnose subsidy` format) for a roadmap's cumulative investments; `sme_level`
+    the enterprise's SME digital level (0: none rated), sent only when rated."""
+    enterprise: dict[str, Any] = {
+        "region": region,
+        "industry": industry,
+        "strategic_emerging": strategic_emerging,
+    }
+    if sme_level:
+        enterprise["sme_level"] = sme_level
     return {
         "date": date,
-        "enterprise": {"region": region, "industry": industry, "strategic_emerging": strategic_emerging},
+        "enterprise": enterprise,
         "investments": {
             "equipment_cny": investments.equipment_cny,
             "it_cny": investments.it_cny,

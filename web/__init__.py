@@ -97,6 +97,7 @@ def create_app(
         policies,
         provider,
         report_views,
+        sme,
         supervision,
         verify,
     )
@@ -106,6 +107,7 @@ def create_app(
         orders.bp,
         bureau.bp,
         provider.bp,
+        sme.bp,
         plant.bp,
         plant_records.bp,
         enterprise.bp,

@@ -13,9 +13,11 @@ from werkzeug.wrappers import Response
 from diagnose.models import Bureau, Provider, Role
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import BatchForm, OrderForm, PoolChange
-from diagnose.services import audit_view, orders, overview, pool
+from diagnose.services import audit_view, orders, overview, pool, sme
 from diagnose.services.orgs import ValidationError
 from scoring.china_time import china_today
+from scoring.sme import load_index
+from scoring.sme.compare import TARGET_LEVEL
 from web.auth import role_required
 from web.db import get_session
 from web.forms import parse_form, typed
@@ -224,3 +226,23 @@ def new_order() -> str | Response:
         today=today,
         form=typed(),
     ), status  # type: ignore[return-value]
+
+
+@bp.get("/sme-levels")
+@role_required("bureau")
+def sme_levels() -> str:
+    """The SME digital levels of the enterprises in the bureau's regions (their newest submitted or accepted
+    rating), and how many of the pilot enterprises reached 二级 or above."""
+    db = get_session()
+    everyone, pilots = sme.distribution(
+        session=db, region_codes=orders.bureau_regions(session=db, user=g.user)
+    )
+    return render_template(
+        "bureau/sme_levels.html",
+        bureau=db.get(Bureau, g.user.bureau_id),
+        everyone=everyone,
+        pilots=pilots,
+        target=TARGET_LEVEL,
+        level_names=[load_index().level_rule.no_level_zh]
+        + [c.name_zh for c in load_index().level_rule.levels],
+    )

@@ -195,6 +195,12 @@ REASONS = {
         "write why the self-rating is kept despite the measured data"
     ),
     "choose the new rating": _l("choose the new rating"),
+    "choose one option": _l("choose one option"),
+    "choose the grade": _l("choose the grade"),
+    "write why the measured proposal is overridden": _l("write why the measured proposal is overridden"),
+    "this order does not rate the SME digital level": _l("this order does not rate the SME digital level"),
+    "choose 智能制造能力成熟度 or both instruments": _l("choose CMMM alone or both instruments"),
+    "rate the SME digital level before submitting": _l("rate the SME digital level before submitting"),
     "the new rating is the self-rating: keep it with a reason instead": _l(
         "the new rating is the self-rating: keep it with a reason instead"
     ),
@@ -203,6 +209,14 @@ REASONS = {
     ),
 }
 PATTERNS = (
+    (
+        re.compile(r"^unanswered: (.+)$"),
+        lambda m: _("still unanswered: %(items)s", items=m[1]),
+    ),
+    (
+        re.compile(r"^the instruments cannot change while the order is (\S+)$"),
+        lambda m: _("the instruments cannot change in this status"),
+    ),
     (
         re.compile(
             r"^decide the (\d+) self-rating\(s\) the measured data contradict before submitting: (.+)$"

@@ -23,7 +23,15 @@ from diagnose import workflow
 from diagnose.models import Attachment, Bureau, Enterprise, IssuedReport, Provider, Role
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import ActionIn
-from diagnose.services import assessments, evidence_snapshot, order_staff, orders, peer_standing, pool
+from diagnose.services import (
+    assessments,
+    evidence_snapshot,
+    order_staff,
+    orders,
+    peer_standing,
+    pool,
+    sme,
+)
 from scoring.china_time import china_today
 from web import subsidy_reasons
 from web.auth import role_required
@@ -128,6 +136,7 @@ def show_result(order_id: int) -> str:
         order=order,
         result=result,
         enterprise=enterprise,
+        sme=sme.shown(session=db, order=order),
         why=subsidy_reasons.of_result(result, enterprise),  # why ¥0 / why a line is not paid
         peers=peer_standing.standing(session=db, order=order, result=result),
         snapshot=evidence_snapshot.of_result(

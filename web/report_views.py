@@ -28,7 +28,7 @@ import reports
 from diagnose.models import IssuedReport, OrderStatus, Role
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.reports import ContradictionDecisionIn, ReportIssueIn
-from diagnose.services import assessments, contradictions
+from diagnose.services import assessments, contradictions, sme
 from diagnose.workflow import EDITABLE
 from reports import jobs as report_jobs
 from web.auth import role_required
@@ -81,13 +81,15 @@ def show_report(order_id: int) -> str:
         lang = _lang()
         assessment = assessments.get_or_create(session=db, order=order)
         decided = contradictions.newest_id(session=db, order=order)
+        sme_row = sme.latest(session=db, order=order)
         base = public_url()
         # A draft depends on the order, its answers, its newest scoring result and the decisions on its
         # contradictions, and on the address its QR code and short link print: built once per those (shared by
         # the workers through the var folder).
         key = (
             f"{order.id}-{order.updated_at.timestamp():.6f}-{assessment.updated_at.timestamp():.6f}"
-            f"-{result.id}-{decided}-{lang}-{hashlib.sha256(base.encode()).hexdigest()[:12]}"
+            f"-{result.id}-{decided}-sme{sme_row.id if sme_row else 0}-{lang}"
+            f"-{hashlib.sha256(base.encode()).hexdigest()[:12]}"
         )
 
         def draft() -> Markup:

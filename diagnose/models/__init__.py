@@ -11,6 +11,8 @@ from diagnose.models.diagnosis import (
     OrderStatus,
     ProcurementBatch,
     Result,
+    SmeAnswer,
+    SmeResult,
     StaffRole,
 )
 from diagnose.models.evidence import (
@@ -83,6 +85,8 @@ __all__ = [
     "Result",
     "Role",
     "ShiftCalendarEntry",
+    "SmeAnswer",
+    "SmeResult",
     "StaffRole",
     "StateModelRecord",
     "SubdomainTailoring",

@@ -73,6 +73,8 @@ class DiagnosisOrder(SQLModel, table=True):
     report_verdict: str | None = Field(default=None, max_length=16)  # accepted | disputed
     report_verdict_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     report_verdict_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # The instruments the provider rates the enterprise on in the one visit (issue #26): cmmm | sme | both.
+    instruments: str = Field(default="cmmm", max_length=8, sa_column_kwargs={"server_default": "cmmm"})
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
@@ -171,3 +173,40 @@ class ContradictionDecision(SQLModel, table=True):
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     decided_by: int | None = Field(default=None, foreign_key="user.id")
     decided_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class SmeAnswer(SQLModel, table=True):
+    """One item or scenario of the SME digital-level questionnaire (中小企业数字化水平评测指标) of an order.
+
+    `value` is what the consultant settled on (an option id, a list of them, or a grade 0–4); `proposed` the
+    answer the measured data proposed when it was saved (None: the platform measures nothing for it) with its
+    `evidence`; `decision` says whether the proposal was accepted, overridden (with `reason`) or there was none
+    (`manual`). `diagnose.services.sme` writes and reads them."""
+
+    __table_args__ = (UniqueConstraint("order_id", "key", name="uq_smeanswer_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="diagnosisorder.id", index=True)
+    key: str = Field(max_length=32)  # an item id (F1…R4) or a scenario id
+    value: Any = Field(sa_column=Column(JSON, nullable=False))
+    proposed: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    evidence: str = Field(default="", sa_column=Column(Text, nullable=False))
+    decision: str = Field(max_length=12)  # accepted | overridden | manual
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_by: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+class SmeResult(SQLModel, table=True):
+    """An SME digital-level rating of an order: the pure result's dict with the answers it scored."""
+
+    __tablename__ = "smeresult"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="diagnosisorder.id", index=True)
+    level: int  # 0 (无等级) to 4
+    total: str = Field(max_length=16)  # exact points rounded to 0.01, e.g. "69.25"
+    index_version: str = Field(max_length=32)
+    detail: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

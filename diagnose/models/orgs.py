@@ -41,6 +41,8 @@ class Enterprise(SQLModel, table=True):
     scale: str = Field(default="medium", max_length=16)  # micro | small | medium | large
     revenue_fen: int | None = Field(default=None, sa_column=Column(Fen, nullable=True))
     strategic_emerging: bool = Field(default=False)
+    # In the SME digital-transformation pilot (财建〔2023〕117号): rated on site before and after (issue #26).
+    sme_pilot: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 

@@ -114,6 +114,11 @@ class OrderOut(Out):
         description="accepted 已确认 | disputed 有异议 | null 尚未表态",
     )
     report_verdict_reason: str | None = Field(default=None, title="异议理由")
+    instruments: Literal["cmmm", "sme", "both"] = Field(
+        default="cmmm",
+        title="评测工具",
+        description="cmmm 智能制造能力成熟度 | both 同时评测中小企业数字化水平 | sme 仅中小企业数字化水平",
+    )
     staff: StaffOut = Field(title="诊断团队")
     allowed_actions: list[Action] = Field(title="可执行操作")
 

@@ -230,7 +230,7 @@ def to_assessment(*, session: Session, assessment: Assessment) -> maturity.Asses
     )
 
 
-def _enterprise_terms(enterprise: Enterprise) -> dict[str, Any]:
+def _enterprise_terms(enterprise: Enterprise, sme_level: int = 0) -> dict[str, Any]:
     """What the subsidy engine needs to know of the enterprise. A code from which no GB/T 4754 section can be
     read (stored before codes were checked) is left out, so manufacturing (C) is assumed instead of the scoring
     failing: every diagnosed enterprise is a manufacturer."""
@@ -241,6 +241,8 @@ def _enterprise_terms(enterprise: Enterprise) -> dict[str, Any]:
     section = planning.industry_section(enterprise.industry_code)
     if section:
         terms["industry"] = section
+    if sme_level:  # a clause may name a digital level (issue #26); unrated enterprises send nothing
+        terms["sme_level"] = sme_level
     return terms
 
 
@@ -249,30 +251,39 @@ def subsidy_of(
     investments: maturity.Investments,
     on: date | None = None,
     catalogue: Catalogue | None = None,
+    sme_level: int = 0,
 ) -> Any:
     """The clause-by-clause subsidy result for the investments under the policies in force `on` (today)."""
     return planning.subsidy_result(
         investments,
         date=(on or china_today(utcnow())).isoformat(),
         catalogue=catalogue,
-        **_enterprise_terms(enterprise),
+        **_enterprise_terms(enterprise, sme_level),
     )
 
 
 def _subsidy_fn(
-    enterprise: Enterprise, catalogue: Catalogue, on: date | None = None
+    enterprise: Enterprise, catalogue: Catalogue, on: date | None = None, sme_level: int = 0
 ) -> Callable[[maturity.Investments], int]:
     return planning.subsidy_function(
-        date=(on or china_today(utcnow())).isoformat(), catalogue=catalogue, **_enterprise_terms(enterprise)
+        date=(on or china_today(utcnow())).isoformat(),
+        catalogue=catalogue,
+        **_enterprise_terms(enterprise, sme_level),
     )
 
 
 def subsidy_detail(
-    enterprise: Enterprise, investments: maturity.Investments, catalogue: Catalogue, on: date | None = None
+    enterprise: Enterprise,
+    investments: maturity.Investments,
+    catalogue: Catalogue,
+    on: date | None = None,
+    sme_level: int = 0,
 ) -> dict[str, Any]:
     """The result's subsidy section (applied for `on`, the scoring's day): lines, sure total and ceilings
     apart, and the catalogue it used."""
-    detail: dict[str, Any] = subsidy_of(enterprise, investments, on=on, catalogue=catalogue).to_dict()
+    detail: dict[str, Any] = subsidy_of(
+        enterprise, investments, on=on, catalogue=catalogue, sme_level=sme_level
+    ).to_dict()
     detail["policy_versions"] = policy_store.policy_versions_of(catalogue)
     return detail
 
@@ -293,6 +304,19 @@ def roadmap_ceilings(subsidy: dict[str, Any]) -> dict[str, Any]:
             if line["basis"] == "ceiling" and line["clause_id"] in subsidy["ceiling_clauses"]
         ],
     }
+
+
+def _sme_level(session: Session, enterprise_id: int) -> int:
+    """The enterprise's newest SME digital level (0: none rated), what a policy naming a level reads."""
+    from diagnose.models import SmeResult
+
+    newest = session.exec(
+        select(SmeResult.level)
+        .join(DiagnosisOrder, col(DiagnosisOrder.id) == SmeResult.order_id)
+        .where(DiagnosisOrder.enterprise_id == enterprise_id)
+        .order_by(col(SmeResult.created_at).desc(), col(SmeResult.id).desc())
+    ).first()
+    return newest or 0
 
 
 def run_scoring(
@@ -322,10 +346,11 @@ def run_scoring(
     target = target_level or min(scored.level + 1, 5)
     policies = policy_store.catalogue(session=session)
     scored_on = china_today(scored_at)
+    sme_level = _sme_level(session, enterprise.id)  # type: ignore[arg-type]
     roadmap = maturity.plan_roadmap(
-        final, the_model, target, enterprise.scale, _subsidy_fn(enterprise, policies, scored_on)
+        final, the_model, target, enterprise.scale, _subsidy_fn(enterprise, policies, scored_on, sme_level)
     )
-    subsidy = subsidy_detail(enterprise, roadmap.investments, policies, scored_on)
+    subsidy = subsidy_detail(enterprise, roadmap.investments, policies, scored_on, sme_level)
     result = Result(
         order_id=order.id,  # type: ignore[arg-type]
         level=scored.level,

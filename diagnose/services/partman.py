@@ -2,7 +2,7 @@
 
 Migration 0016 registers telemetry with `create_parent` (native, daily, premade a week ahead) after moving
 the partitions migration 0014 made into telemetry's schema under the same names, which are pg_partman's
-daily names; migration 0034_onevoice does the same for a database that passed 0016 while the server lacked
+daily names; migration 0034 does the same for a database that passed 0016 while the server lacked
 pg_partman (its partitions were then managed by a fallback since removed). Without the extension both
 migrations, and every command at start, stop with `Missing`, which names the package to install. The jobs
 process then runs `maintain` and `drop_rolled_up` on schedule. Every call runs with the session time zone

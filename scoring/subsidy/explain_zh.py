@@ -22,6 +22,7 @@ FIELDS_ZH = {
     "enterprise.strategic_emerging": "属于战略性新兴产业",
     "enterprise.revenue_cny": "营业收入",
     "enterprise.revenue_increase_cny": "销售收入增量",
+    "enterprise.sme_level": "中小企业数字化水平",
     "investments.equipment_cny": "设备投入",
     "investments.it_cny": "信息化投入",
     "investments.robots_cny": "工业机器人投入",
@@ -39,11 +40,13 @@ FIELDS_ZH = {
     "product.insurance_premium_cny": "保险保费",
 }
 _MONEY_FREE = {
+    "enterprise.sme_level",
     "investments.energy_saved_tce",
     "investments.base_stations_5g",
     "investments.base_stations_5g_over_plan",
     "provider.local_enterprises",
 }
+_SME_LEVELS_ZH = ("无等级", "一级", "二级", "三级", "四级")
 _SCOPES_ZH = {
     "per_project": "单个项目",
     "per_enterprise": "单个企业",
@@ -120,6 +123,11 @@ def _target(catalogue: Catalogue, target_id: str) -> str:
 def condition_zh(cond: Condition, plan: Plan, catalogue: Catalogue, product: Product | None = None) -> str:
     """One condition and whether the plan meets it, in Chinese."""
     ok, _ = check(cond, plan, catalogue, product)
+    if cond.kind == "field" and cond.field == "enterprise.sme_level" and cond.op in (">", ">="):
+        level = int(field_value(plan, cond.field, product))
+        needed = int(Decimal(str(cond.value))) + (1 if cond.op == ">" else 0)
+        rated = f"为{_SME_LEVELS_ZH[level]}" if level else "未评定或无等级"
+        return f"中小企业数字化水平{rated}，{'达到' if ok else '未达到'}{_SME_LEVELS_ZH[needed]}及以上"
     if cond.kind == "field":
         name = _field_name(cond.field)
         value = field_value(plan, cond.field, product)

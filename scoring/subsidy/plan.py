@@ -18,7 +18,11 @@ ENTERPRISE_FIELDS = {
     "revenue_increase_cny": "money",
     "holds": "ids",
     "name": "text",
+    # The SME digital level (中小企业数字化水平评测指标 2024年版): 0 not rated or 无等级, 1–4 一级–四级. A clause
+    # naming a level ("数字化水平达到二级") reads it as {"field": "enterprise.sme_level", "op": ">=", "value": 2}.
+    "sme_level": "count",
 }
+MAX_SME_LEVEL = 4
 INVESTMENT_FIELDS = {
     "equipment_cny": "money",
     "it_cny": "money",
@@ -83,6 +87,7 @@ class Enterprise:
     revenue_increase_cny: Decimal = Decimal(0)
     holds: tuple[str, ...] = ()
     name: str = ""
+    sme_level: Decimal = Decimal(0)  # 0: not rated or 无等级; 1–4: 一级–四级
 
 
 @dataclass(frozen=True)
@@ -224,6 +229,8 @@ def parse_plan(raw: Mapping[str, Any], targets: Mapping[str, object], regions: M
         raise PlanError("enterprise.region", "is required (administrative code, e.g. '320412')")
     if enterprise["region"] not in regions:
         raise PlanError("enterprise.region", f"unknown region code {enterprise['region']!r}")
+    if enterprise.get("sme_level", Decimal(0)) > MAX_SME_LEVEL:
+        raise PlanError("enterprise.sme_level", "must be a digital level 0-4 (0: not rated or 无等级)")
     award_year = raw.get("award_year")
     if award_year is not None and (
         isinstance(award_year, bool) or not isinstance(award_year, int) or not 2000 <= award_year <= date.year

@@ -273,7 +273,7 @@ def test_a_database_left_to_the_fallback_is_refused_at_start_and_handed_over_by_
     db_url: str, db_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Before issue #25, migration 0016 left the partitions to diagnose's own fallback where the server lacked
-    pg_partman; such a database at the old head must keep its rows and move to pg_partman (0034_onevoice)."""
+    pg_partman; such a database at the old head must keep its rows and move to pg_partman (0034)."""
     engine = _migrated(db_url, revision="0015")
     monkeypatch.setattr(partman, "adopt", lambda _connection: False)  # 0016 as it behaved without pg_partman
     migrate.upgrade(engine, "0032")

@@ -85,6 +85,7 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ("admin.regions", "GET"): ("/admin/regions", None, ui_role("admin")),
     ("admin.regions", "POST"): ("/admin/regions", None, ui_role("admin", 422)),
     ("bureau.dashboard", "GET"): ("/bureau/dashboard", None, ui_role("bureau")),
+    ("bureau.sme_levels", "GET"): ("/bureau/sme-levels", None, ui_role("bureau")),
     ("bureau.batches", "GET"): ("/bureau/batches", None, ui_role("bureau")),
     ("bureau.batches", "POST"): ("/bureau/batches", None, ui_role("bureau", 422)),
     ("bureau.new_order", "GET"): ("/bureau/orders/new", None, ui_role("bureau")),
@@ -255,6 +256,17 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ("provider.run_scoring", "POST"): ("/provider/orders/{o}/score", None, ui_role("provider", 200, 404)),
     # The order's team: named by its provider while the order is open (a form without a lead is refused).
     ("provider.save_staff", "POST"): ("/provider/orders/{o}/staff", None, ui_role("provider", 302, 404)),
+    # The SME digital level (issue #26): the world's order rates both instruments; its questionnaire is the
+    # provider's while the order is open; empty forms are refused on the page (redirect back).
+    ("sme.set_instruments", "POST"): (
+        "/provider/orders/{o}/instruments",
+        None,
+        ui_role("provider", 302, 404),
+    ),
+    ("sme.questionnaire", "GET"): ("/provider/orders/{o}/sme", None, ui_role("provider", 200, 404)),
+    ("sme.save_answer", "POST"): ("/provider/orders/{o}/sme/answers", None, ui_role("provider", 302, 404)),
+    ("sme.score", "POST"): ("/provider/orders/{o}/sme/score", None, ui_role("provider", 302, 404)),
+    ("api.sme_result", "GET"): ("/api/v1/orders/{o}/sme", None, api_party()),
     ("api.show_staff", "GET"): ("/api/v1/orders/{o}/staff", None, api_party()),
     ("api.put_staff", "PUT"): ("/api/v1/orders/{o}/staff", {}, api_role("provider", 422, 404)),
     ("api.openapi", "GET"): ("/api/v1/openapi.json", None, codes(200)),
@@ -471,6 +483,7 @@ RECORD_ROUTES = {
     ("api.show_staff", "GET"),
     ("api.act", "POST"),
     ("api.result", "GET"),
+    ("api.sme_result", "GET"),
     ("api.list_reports", "GET"),
     ("api.download_report", "GET"),
     ("api.issue_report", "POST"),

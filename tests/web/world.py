@@ -14,7 +14,7 @@ from apps import sample_data
 from diagnose import migrate
 from diagnose.db import make_engine
 from diagnose.models import AnomalyFlag, DiagnosisOrder, Enterprise, OrderStatus, User
-from diagnose.services import assessments, contradictions, tokens
+from diagnose.services import assessments, contradictions, sme, tokens
 from diagnose.settings import Settings, load_settings
 from tests import once
 
@@ -83,6 +83,14 @@ def build(folder: Path, demo_db: Path | None = None) -> World:
                 session=session, actor=provider, order=order, requirement_id=item.requirement_id,
                 decision="kept", reason="现场核实，自评属实。",
             )  # fmt: skip
+        # The order rates both instruments (demo data): the SME questionnaire the demo left half done is
+        # finished and rated, so the order can be submitted.
+        saved = sme.answers_of(session=session, order=order)
+        for values in sample_data.SME_ANSWERS["starting"].values():
+            for key, value in values.items():
+                if key not in saved:
+                    sme.save_answer(session=session, actor=provider, order=order, key=key, value=value)  # type: ignore[arg-type]
+        sme.score(session=session, actor=provider, order=order)
         attachment = assessments.add_attachment(
             session=session,
             actor=provider,

@@ -8,7 +8,7 @@ from typing import Any
 from flask_openapi3 import Info, OpenAPI
 
 from diagnose.schemas.errors import ErrorOut
-from web.api import base, documents, meta, orders, orgs, plant  # noqa: F401  (each module registers its routes on base.bp)
+from web.api import base, documents, meta, orders, orgs, plant, sme  # noqa: F401  (each module registers its routes on base.bp)
 from web.api.base import bp, validation_error
 
 INFO = Info(

@@ -82,6 +82,7 @@ def order_out(order: DiagnosisOrder, enterprise: Enterprise | None = None) -> Or
         rating_comment=order.rating_comment,
         report_verdict=order.report_verdict,  # type: ignore[arg-type]
         report_verdict_reason=order.report_verdict_reason,
+        instruments=order.instruments,  # type: ignore[arg-type]
         staff=staff_out(order),
         allowed_actions=workflow.allowed_actions(order.status, g.user.role)  # type: ignore[arg-type]
         if workflow.is_party(order, g.user)

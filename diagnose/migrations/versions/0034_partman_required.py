@@ -6,7 +6,7 @@ manager, which is removed (issue #25): such a database is handed to pg_partman n
 stops and names the Debian package to install (postgresql-<version>-partman). A database pg_partman already
 manages, and SQLite, are unchanged. The downgrade changes nothing: 0016's downgrade undoes the hand-over.
 
-Revision ID: 0034_onevoice
+Revision ID: 0034
 Revises: 0032
 Create Date: 2026-12-07
 """
@@ -18,7 +18,7 @@ from alembic import op
 from diagnose.services import partman
 from diagnose.services.partition_catalog import is_partitioned
 
-revision: str = "0034_onevoice"
+revision: str = "0034"
 down_revision: str | None = "0032"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

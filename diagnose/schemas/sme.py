@@ -1,0 +1,68 @@
+"""The SME digital-level questionnaire's forms and the API's SME result (《中小企业数字化水平评测指标（2024年版）》)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from diagnose.schemas.common import In, Out
+
+Instruments = Literal["cmmm", "both"]
+
+
+class InstrumentsForm(In):
+    """What the visit rates: CMMM alone, or CMMM and the SME digital-level index."""
+
+    instruments: Instruments = Field(title="评测工具")
+
+
+class SmeAnswerForm(In):
+    """One item's option(s) or one scenario's grade, and the reason when the measured proposal is overridden."""
+
+    key: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_]+$", title="评测项")
+    value: list[str] = Field(default_factory=list, max_length=20, title="答案")
+    reason: str = Field(default="", max_length=2000, title="理由")
+
+
+class SmeDecisionOut(Out):
+    """An item or scenario as answered: the value, what the data proposed, and the decision on it."""
+
+    key: str
+    value: Any
+    proposed: Any = None
+    evidence_zh: str = ""
+    decision: Literal["accepted", "overridden", "manual"]
+    reason: str = ""
+
+
+class SmeComparisonOut(Out):
+    """The enterprise's earlier rating beside this one."""
+
+    level_before: int
+    level_after: int
+    total_before: str
+    total_after: str
+    summary_zh: str
+    same_index: bool
+
+
+class SmeResultOut(Out):
+    """The order's SME digital-level rating: level 0 (无等级) to 4, the points as decimal text."""
+
+    order_id: int
+    instruments: str
+    rated: bool = Field(description="false: the order rates the SME level but has no rating yet")
+    level: int | None = None
+    level_zh: str = ""
+    total: str | None = None
+    index_version: str = ""
+    rated_at: str | None = None
+    reason_zh: str = ""
+    next_zh: str = ""
+    notice_zh: str = ""
+    official_note_zh: str = ""
+    dimensions: list[dict[str, Any]] = Field(default_factory=list)
+    scenarios: list[dict[str, Any]] = Field(default_factory=list)
+    decisions: list[SmeDecisionOut] = Field(default_factory=list)
+    comparison: SmeComparisonOut | None = None

@@ -1,0 +1,326 @@
+"""The SME digital-level rating of an order (《中小企业数字化水平评测指标（2024年版）》) beside CMMM: the order's
+choice of instruments, answers saved one item or scenario at a time with the measured proposal accepted or
+overridden for a reason, the rating through the pure scoring (`scoring.sme`), the comparison with the
+enterprise's earlier rating, and a region's levels. Docs: docs/scoring.md, "SME digital level"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from diagnose.models import DiagnosisOrder, Enterprise, SmeAnswer, SmeResult, User
+from diagnose.models.base import utcnow
+from diagnose.schemas.errors import FieldError
+from diagnose.services import audit_log, evidence_snapshot
+from diagnose.workflow import EDITABLE
+from scoring import sme
+from scoring.indicators.snapshot import EvidenceSnapshot
+from scoring.sme.compare import Comparison, LevelDistribution, compare, level_distribution
+from scoring.sme.proposals import Proposal, measured_from_snapshot, propose_all
+
+INSTRUMENTS = ("cmmm", "both")  # an SME-only diagnosis needs a report of its own: not built yet
+MIN_REASON_CHARS = 4
+MAX_REASON_CHARS = 2000
+REPORTED = ("submitted", "accepted")  # orders whose rating counts in a region's levels
+
+
+def rates_sme(order: DiagnosisOrder) -> bool:
+    """Whether the order rates the enterprise on the SME index."""
+    return order.instruments in ("sme", "both")
+
+
+def _check_provider(actor: User, order: DiagnosisOrder) -> None:
+    if actor.role != "provider" or actor.provider_id is None or actor.provider_id != order.provider_id:
+        raise FieldError("", f"{actor.username} may not change order {order.number}", code="forbidden")
+
+
+def set_instruments(*, session: Session, actor: User, order: DiagnosisOrder, instruments: str) -> None:
+    """The provider chooses what the visit rates (the caller commits); fixed once the order is submitted."""
+    _check_provider(actor, order)
+    if order.status not in EDITABLE and order.status not in ("assigned",):
+        raise FieldError("instruments", f"the instruments cannot change while the order is {order.status}")
+    if instruments not in INSTRUMENTS:
+        raise FieldError("instruments", "choose 智能制造能力成熟度 or both instruments")
+    if instruments == order.instruments:
+        return
+    before, order.instruments, order.updated_at = order.instruments, instruments, utcnow()
+    session.add(order)
+    session.flush()
+    audit_log.record(
+        session=session, actor=actor, action="order.instruments", entity="order", entity_id=order.id,
+        detail={"from": before, "to": instruments},
+    )  # fmt: skip
+
+
+def proposals(
+    *,
+    session: Session,
+    order: DiagnosisOrder,
+    silence_timeout_s: float = 600,
+    now: datetime | None = None,
+    snapshot: EvidenceSnapshot | None = None,
+) -> dict[str, Proposal]:
+    """What the plant's measured week before `now` proposes (or `snapshot`'s, e.g. the one the CMMM scoring
+    stored), by item or scenario id (value None: nothing to propose)."""
+    if snapshot is None:
+        snapshot = evidence_snapshot.compute(
+            session=session,
+            enterprise_id=order.enterprise_id,
+            window=evidence_snapshot.evidence_window(now or utcnow()),
+            silence_timeout_s=silence_timeout_s,
+        )
+    # A partial proposal that sees no stage at all proposes nothing (数据不足), not "无".
+    found = propose_all(measured_from_snapshot(snapshot))
+    return {p.target: replace(p, value=None) if p.value == () else p for p in found}
+
+
+def answers_of(*, session: Session, order: DiagnosisOrder) -> dict[str, SmeAnswer]:
+    """The order's saved SME answers by item or scenario id."""
+    rows = session.exec(select(SmeAnswer).where(SmeAnswer.order_id == order.id)).all()
+    return {row.key: row for row in rows}
+
+
+def _plain(value: object) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _section(key: str) -> str:
+    index = sme.load_index()
+    if index.item(key) is not None:
+        return "items"
+    if index.scenario(key) is not None:
+        return "scenarios"
+    raise FieldError("key", f"unknown item or scenario {key!r}")
+
+
+def _decision(value: Any, proposal: Proposal | None) -> str:
+    if proposal is None or proposal.value is None or proposal.value == ():
+        return "manual"  # nothing measured (an empty partial proposal sees no stage: nothing to accept)
+    proposed = _plain(proposal.value)
+    if isinstance(proposed, list):  # a partial multi proposal: the consultant may add what it cannot see
+        return "accepted" if set(proposed) <= set(value or []) else "overridden"
+    return "accepted" if proposed == value else "overridden"
+
+
+def save_answer(
+    *,
+    session: Session,
+    actor: User,
+    order: DiagnosisOrder,
+    key: str,
+    value: str | list[str] | int,
+    reason: str = "",
+    proposal: Proposal | None = None,
+) -> SmeAnswer:
+    """Store one item's option(s) or one scenario's grade (the caller commits). Checked against the index by
+    the pure scoring; overriding a measured proposal needs a written reason. Nothing is stored on error."""
+    _check_provider(actor, order)
+    if order.status not in EDITABLE:
+        raise FieldError("status", f"the questionnaire cannot be edited while the order is {order.status}")
+    if not rates_sme(order):
+        raise FieldError("instruments", "this order does not rate the SME digital level")
+    section = _section(key)
+    try:
+        sme.score_answers({section: {key: value}}, allow_missing=True)
+    except sme.AnswerError as exc:
+        raise FieldError("value", str(exc)) from exc
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON_CHARS:
+        raise FieldError("reason", f"at most {MAX_REASON_CHARS} characters")
+    decision = _decision(value, proposal)
+    if decision == "overridden" and len(reason) < MIN_REASON_CHARS:
+        raise FieldError("reason", "write why the measured proposal is overridden")
+    row = answers_of(session=session, order=order).get(key) or SmeAnswer(
+        order_id=order.id,  # type: ignore[arg-type]
+        key=key,
+        value=value,
+        decision=decision,
+    )
+    row.value, row.decision, row.reason = value, decision, reason
+    row.proposed = _plain(proposal.value) if proposal is not None and decision != "manual" else None
+    row.evidence = proposal.evidence_zh if proposal is not None else ""
+    row.updated_by, row.updated_at = actor.id, utcnow()
+    session.add(row)
+    session.flush()
+    audit_log.record(
+        session=session, actor=actor, action="sme.answer", entity="order", entity_id=order.id,
+        detail={"key": key, "value": value, "decision": decision, **({"reason": reason} if reason else {})},
+    )  # fmt: skip
+    return row
+
+
+def as_answers(rows: Iterable[SmeAnswer]) -> dict[str, dict[str, Any]]:
+    """The pure scoring's input from saved rows."""
+    out: dict[str, dict[str, Any]] = {"items": {}, "scenarios": {}}
+    for row in rows:
+        out[_section(row.key)][row.key] = row.value
+    return out
+
+
+def score(*, session: Session, actor: User, order: DiagnosisOrder, now: datetime | None = None) -> SmeResult:
+    """Rate the order on the SME index from its saved answers and store the result (the caller commits).
+    Every item and scenario must be answered: the first missing one is named."""
+    _check_provider(actor, order)
+    if order.status not in EDITABLE:
+        raise FieldError("status", f"cannot rate an order that is {order.status}")
+    rows = answers_of(session=session, order=order)
+    answers = as_answers(rows.values())
+    try:
+        result = sme.score_answers(answers, allow_missing=True)
+    except sme.AnswerError as exc:  # a stored answer the index no longer takes (a corrected index)
+        raise FieldError(exc.key, str(exc)) from exc
+    if result.missing:
+        raise FieldError(result.missing[0], "unanswered: " + "、".join(name_zh(k) for k in result.missing))
+    detail = result.to_dict() | {
+        "answers": answers,
+        "decisions": [
+            {
+                "key": row.key, "value": row.value, "proposed": row.proposed, "evidence_zh": row.evidence,
+                "decision": row.decision, "reason": row.reason,
+            }
+            for row in sorted(rows.values(), key=lambda r: r.key)
+        ],
+    }  # fmt: skip
+    stored = SmeResult(
+        order_id=order.id,  # type: ignore[arg-type]
+        level=result.level,
+        total=detail["total"],
+        index_version=result.index_version,
+        detail=detail,
+        created_by=actor.id,
+        created_at=now or utcnow(),
+    )
+    session.add(stored)
+    session.flush()
+    audit_log.record(
+        session=session, actor=actor, action="sme.score", entity="order", entity_id=order.id,
+        detail={"sme_result_id": stored.id, "level": result.level, "total": stored.total},
+    )  # fmt: skip
+    return stored
+
+
+def latest(*, session: Session, order: DiagnosisOrder) -> SmeResult | None:
+    """The order's newest SME rating."""
+    statement = select(SmeResult).where(SmeResult.order_id == order.id).order_by(col(SmeResult.id).desc())
+    return session.exec(statement).first()
+
+
+def earlier(*, session: Session, order: DiagnosisOrder, than: SmeResult) -> SmeResult | None:
+    """The enterprise's newest SME rating from another of its orders, made before `than`."""
+    statement = (
+        select(SmeResult)
+        .join(DiagnosisOrder, col(DiagnosisOrder.id) == SmeResult.order_id)
+        .where(
+            DiagnosisOrder.enterprise_id == order.enterprise_id,
+            SmeResult.order_id != order.id,
+            col(SmeResult.created_at) < than.created_at,
+        )
+        .order_by(col(SmeResult.created_at).desc(), col(SmeResult.id).desc())
+    )
+    return session.exec(statement).first()
+
+
+def rescored(row: SmeResult) -> sme.SmeResult:
+    """The pure result of a stored rating, scored again from the answers it kept (its own index version is
+    named in the stored detail; the packaged index scores it)."""
+    return sme.score_answers(row.detail["answers"])
+
+
+def comparison(*, session: Session, order: DiagnosisOrder, row: SmeResult) -> Comparison | None:
+    """Before (the enterprise's earlier rating) and after (this one), or None without an earlier one."""
+    before = earlier(session=session, order=order, than=row)
+    if before is None:
+        return None
+    return compare(rescored(before), rescored(row))
+
+
+def distribution(
+    *, session: Session, region_codes: Iterable[str]
+) -> tuple[LevelDistribution, LevelDistribution]:
+    """The newest submitted or accepted SME level of each enterprise in these regions: all of them, and the
+    SME digital-transformation pilot enterprises among them (one statement)."""
+    statement = (
+        select(DiagnosisOrder.enterprise_id, SmeResult.level, Enterprise.sme_pilot)
+        .join(DiagnosisOrder, col(DiagnosisOrder.id) == SmeResult.order_id)
+        .join(Enterprise, col(Enterprise.id) == DiagnosisOrder.enterprise_id)
+        .where(
+            col(Enterprise.region_code).in_(list(region_codes)),
+            col(DiagnosisOrder.status).in_(REPORTED),
+        )
+        .order_by(col(SmeResult.created_at), col(SmeResult.id))
+    )
+    newest: dict[int, tuple[int, bool]] = {}
+    for enterprise_id, level, pilot in session.exec(statement).all():
+        newest[enterprise_id] = (level, bool(pilot))
+    return (
+        level_distribution(level for level, _pilot in newest.values()),
+        level_distribution(level for level, pilot in newest.values() if pilot),
+    )
+
+
+def decisions_by_key(row: SmeResult) -> Mapping[str, Mapping[str, Any]]:
+    """The stored decisions of a rating by item or scenario id."""
+    return {d["key"]: d for d in row.detail.get("decisions", [])}
+
+
+def answer_text_zh(key: str, value: Any) -> str:
+    """An answer in the index's words: the option texts of an item, the grade name of a scenario."""
+    index = sme.load_index()
+    item = index.item(key)
+    if value is None:
+        return "—"
+    if item is not None:
+        chosen = set(value) if isinstance(value, list) else {value}
+        texts = [o.text_zh for o in item.options if o.id in chosen]  # in the index's order
+        return "；".join(texts) if texts else "无"
+    return index.grade_name(int(value))
+
+
+def name_zh(key: str) -> str:
+    """An item's or scenario's name as the report prints it (网络建设·企业网络建设连接情况; 生产执行·设备管理)."""
+    index = sme.load_index()
+    item, scenario = index.item(key), index.scenario(key)
+    if item is not None:
+        return f"{item.sub_item_zh}·{item.name_zh}"
+    return f"{scenario.group_zh}·{scenario.name_zh}" if scenario is not None else key
+
+
+def decision_rows(row: SmeResult) -> list[dict[str, str]]:
+    """The answers the measured data proposed something for, in index order: answer, proposal, evidence,
+    decision and reason, in words."""
+    index = sme.load_index()
+    order_of = {k: n for n, k in enumerate([i.id for i in index.items] + [s.id for s in index.scenarios])}
+    rows = [d for d in row.detail.get("decisions", []) if d.get("proposed") is not None]
+    return [
+        {
+            "key": d["key"],
+            "name_zh": name_zh(d["key"]),
+            "answer_zh": answer_text_zh(d["key"], d["value"]),
+            "proposed_zh": answer_text_zh(d["key"], d["proposed"]),
+            "evidence_zh": d.get("evidence_zh", ""),
+            "decision": d["decision"],
+            "reason": d.get("reason", ""),
+        }
+        for d in sorted(rows, key=lambda d: order_of.get(d["key"], 99))
+    ]
+
+
+def shown(*, session: Session, order: DiagnosisOrder) -> dict[str, Any] | None:
+    """What the result page, the report and the API show of the order's SME rating (None: the order does not
+    rate it and has no rating): the stored result, the decisions in words, the comparison, the notes."""
+    from scoring.sme.recognition import recognition_text_zh
+
+    row = latest(session=session, order=order)
+    if row is None and not rates_sme(order):
+        return None
+    return {
+        "row": row,
+        "detail": row.detail if row else None,
+        "decisions": decision_rows(row) if row else [],
+        "comparison": comparison(session=session, order=order, row=row) if row else None,
+        "recognition_zh": recognition_text_zh(),
+    }

@@ -1,0 +1,248 @@
+"""One visit, two instruments (issue #26 points 4, 5): the order's choice, the SME questionnaire with measured
+proposals accepted or overridden for a reason, the rating, the result page, the API, the bureau's levels."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, col, select
+
+from apps import sample_data
+from diagnose.models import AuditLog, DiagnosisOrder, Enterprise, SmeAnswer, SmeResult, User
+from diagnose.schemas.errors import FieldError
+from diagnose.services import sme
+from scoring.sme import score_answers
+from scoring.sme.proposals import Proposal
+from tests.web.conftest import client_as
+from web import create_app
+from web.db import engine as app_engine
+
+CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+
+
+@pytest.fixture
+def app(world, tmp_path: Path) -> Flask:  # type: ignore[no-untyped-def]
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(world.db_path, copy)
+    return create_app(world.settings(copy), CONFIG)
+
+
+def db_of(app: Flask) -> Session:
+    with app.app_context():
+        return Session(app_engine(), expire_on_commit=False)
+
+
+def order_of(db: Session, number_of_enterprise: int, status: str) -> DiagnosisOrder:
+    name = sample_data.ENTERPRISES[number_of_enterprise - 1][0]
+    return db.exec(
+        select(DiagnosisOrder)
+        .join(Enterprise)
+        .where(Enterprise.name == name, DiagnosisOrder.status == status)
+    ).one()
+
+
+def test_the_provider_chooses_the_instruments_and_the_change_is_audited(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    client = client_as(app, world, "provider")
+    page = client.get(f"/orders/{world.order_id}").get_data(as_text=True)
+    assert 'id="instruments-form"' in page and 'value="both" checked' in page
+    answer = client.post(f"/provider/orders/{world.order_id}/instruments", data={"instruments": "cmmm"})
+    assert answer.status_code == 302
+    with db_of(app) as db:
+        assert db.get(DiagnosisOrder, world.order_id).instruments == "cmmm"  # type: ignore[union-attr]
+        audit = db.exec(
+            select(AuditLog).where(AuditLog.action == "order.instruments").order_by(col(AuditLog.id).desc())
+        ).first()
+        assert audit is not None and audit.detail == {"from": "both", "to": "cmmm"}
+    # A CMMM-only order has no SME questionnaire.
+    assert client.get(f"/provider/orders/{world.order_id}/sme").status_code == 404
+
+
+def test_an_unknown_instrument_is_refused_and_changes_nothing(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    client = client_as(app, world, "provider")
+    answer = client.post(
+        f"/provider/orders/{world.order_id}/instruments", data={"instruments": "sme"}, follow_redirects=True
+    )
+    assert "未保存" in answer.get_data(as_text=True)
+    with db_of(app) as db:
+        assert db.get(DiagnosisOrder, world.order_id).instruments == "both"  # type: ignore[union-attr]
+
+
+def test_the_questionnaire_shows_each_proposal_with_its_evidence(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    page = (
+        client_as(app, world, "provider").get(f"/provider/orders/{world.order_id}/sme").get_data(as_text=True)
+    )
+    # F3 设备联网率 is proposed from the ledger (every demo plant has one) and its evidence is printed.
+    assert 'data-proposal="F3"' in page and "设备联网率" in page and "台账" in page
+    assert "以正式文件为准" in page
+    assert page.count('class="sme-item req"') == 15 + 16  # every item and scenario, each a form of its own
+    # The test plant sends no data: F4's partial proposal sees no stage, so it proposes nothing (not "无").
+    f4 = page[page.index('data-proposal="F4"') :]
+    assert "数据不足" in f4[: f4.index("</p>")]
+
+
+def test_overriding_a_proposal_needs_a_reason_and_a_refusal_keeps_the_stored_answer(
+    app: Flask, world
+) -> None:  # type: ignore[no-untyped-def]
+    with db_of(app) as db:
+        order = db.get(DiagnosisOrder, world.order_id)
+        proposal = sme.proposals(session=db, order=order)["F3"]  # type: ignore[arg-type]
+        before = sme.answers_of(session=db, order=order)["F3"]  # type: ignore[arg-type]
+    assert proposal.value is not None
+    other = "le10" if proposal.value != "le10" else "le20"
+    client = client_as(app, world, "provider")
+    refused = client.post(
+        f"/provider/orders/{world.order_id}/sme/answers",
+        data={"key": "F3", "value": other},
+        follow_redirects=True,
+    )
+    assert "改写实测建议的理由" in refused.get_data(as_text=True)
+    with db_of(app) as db:
+        kept = sme.answers_of(session=db, order=db.get(DiagnosisOrder, world.order_id))["F3"]  # type: ignore[arg-type]
+        assert (kept.value, kept.decision) == (before.value, before.decision)
+    client.post(
+        f"/provider/orders/{world.order_id}/sme/answers",
+        data={"key": "F3", "value": other, "reason": "现场另有未登记设备未联网。"},
+    )
+    with db_of(app) as db:
+        row = sme.answers_of(session=db, order=db.get(DiagnosisOrder, world.order_id))["F3"]  # type: ignore[arg-type]
+        assert (row.value, row.decision, row.proposed) == (other, "overridden", proposal.value)
+        assert row.reason == "现场另有未登记设备未联网。" and "设备联网率" in row.evidence
+
+
+@pytest.mark.parametrize(
+    ("form", "says"),
+    [
+        ({"key": "F2", "value": "gt90"}, "allowed: le10, le20, le40, le60, gt60"),
+        ({"key": "F2", "value": ["le10", "le20"]}, "请选择一项"),
+        ({"key": "energy", "value": "5"}, "0"),
+        ({"key": "NOPE", "value": "1"}, "NOPE"),
+    ],
+)
+def test_a_bad_answer_is_refused_with_the_reason(
+    app: Flask, world, form: dict[str, object], says: str
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_as(app, world, "provider")
+    with db_of(app) as db:
+        count = len(db.exec(select(SmeAnswer)).all())
+    page = client.post(f"/provider/orders/{world.order_id}/sme/answers", data=form, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert "未保存" in text and says in text
+    with db_of(app) as db:
+        assert len(db.exec(select(SmeAnswer)).all()) == count
+
+
+def test_accepting_a_partial_proposal_keeps_what_the_consultant_adds() -> None:
+    partial = Proposal("F4", "item", ("equipment",), "设备状态已自动采集", partial=True)
+    assert sme._decision(["equipment", "finance"], partial) == "accepted"
+    assert sme._decision(["finance"], partial) == "overridden"
+    assert sme._decision(["finance"], Proposal("F4", "item", (), "未收到数据", partial=True)) == "manual"
+    assert sme._decision(3, Proposal("energy", "scenario", 3, "")) == "accepted"
+    assert sme._decision(2, Proposal("energy", "scenario", None, "")) == "manual"
+
+
+def test_the_rating_is_the_pure_scoring_of_the_saved_answers(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    with db_of(app) as db:
+        order = db.get(DiagnosisOrder, world.order_id)
+        row = sme.latest(session=db, order=order)  # type: ignore[arg-type]
+        answers = sme.as_answers(sme.answers_of(session=db, order=order).values())  # type: ignore[arg-type]
+    expected = score_answers(answers)
+    assert (
+        row is not None and row.level == expected.level and row.detail["total"] == expected.to_dict()["total"]
+    )
+    page = client_as(app, world, "enterprise").get(f"/orders/{world.order_id}/result").get_data(as_text=True)
+    assert f'<strong id="sme-level">{expected.level_zh}</strong>' in page
+    assert "不是工业和信息化部评测系统出具的正式评测结果或证书" in page and "专精特新" in page
+
+
+def test_rating_an_unfinished_questionnaire_names_what_is_missing(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    with db_of(app) as db:
+        order = db.get(DiagnosisOrder, world.order_id)
+        provider = db.get(User, world.user_ids["provider"])
+        for row in db.exec(
+            select(SmeAnswer).where(SmeAnswer.order_id == world.order_id, SmeAnswer.key == "hr")
+        ):
+            db.delete(row)
+        db.commit()
+        results = len(db.exec(select(SmeResult)).all())
+        with pytest.raises(FieldError) as refused:
+            sme.score(session=db, actor=provider, order=order)  # type: ignore[arg-type]
+        assert refused.value.field == "hr" and "人力资源" in refused.value.message
+        db.rollback()
+        assert len(db.exec(select(SmeResult)).all()) == results
+
+
+def test_submission_waits_for_the_sme_rating(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    with db_of(app) as db:
+        for row in db.exec(select(SmeResult).where(SmeResult.order_id == world.order_id)):
+            db.delete(row)
+        db.commit()
+    answer = client_as(app, world, "provider").post(f"/orders/{world.order_id}/submit", follow_redirects=True)
+    assert "提交前请先评定中小企业数字化水平" in answer.get_data(as_text=True)
+    with db_of(app) as db:
+        assert db.get(DiagnosisOrder, world.order_id).status == "on_site"  # type: ignore[union-attr]
+
+
+def test_the_api_gives_the_level_and_the_comparison_with_an_earlier_rating(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    with db_of(app) as db:
+        accepted = order_of(db, 1, "accepted")
+        cancelled = order_of(db, 1, "cancelled")
+        after = sme.latest(session=db, order=accepted)
+        assert after is not None and after.level == 2
+        # An earlier rating of the same enterprise (here kept on its other order), a month before.
+        starting = sample_data.SME_ANSWERS["starting"]
+        earlier = score_answers(starting)
+        db.add(
+            SmeResult(
+                order_id=cancelled.id, level=earlier.level, total=earlier.to_dict()["total"],  # type: ignore[arg-type]
+                index_version=earlier.index_version, detail=earlier.to_dict() | {"answers": starting},
+                created_at=after.created_at - timedelta(days=30),
+            )
+        )  # fmt: skip
+        db.commit()
+        accepted_id = accepted.id
+    headers = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    body = app.test_client().get(f"/api/v1/orders/{accepted_id}/sme", headers=headers).get_json()
+    assert body["rated"] is True and body["level"] == 2 and body["level_zh"] == "二级"
+    assert body["comparison"]["level_before"] == 1 and body["comparison"]["level_after"] == 2
+    assert "由一级提升至二级" in body["comparison"]["summary_zh"]
+    assert any(d["decision"] == "overridden" and d["reason"] for d in body["decisions"])
+    assert "以正式文件为准" in body["official_note_zh"]
+    # A CMMM-only order has no SME rating to show.
+    with db_of(app) as db:
+        cmmm_only = order_of(db, 2, "submitted")
+    missing = app.test_client().get(f"/api/v1/orders/{cmmm_only.id}/sme", headers=headers)
+    assert missing.status_code == 404
+
+
+def test_the_bureau_sees_its_regions_levels_and_its_pilots(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    wujin = client_as(app, world, "bureau").get("/bureau/sme-levels").get_data(as_text=True)
+    taicang = client_as(app, world, "bureau_other").get("/bureau/sme-levels").get_data(as_text=True)
+    # Wujin: ent1 rated 二级 (ent4 still on site does not count); Taicang: ent7, a pilot, rated 一级.
+    assert '<tr data-level="2"><td>二级</td><td class="num">1</td><td class="num">0</td></tr>' in wujin
+    assert "辖区内尚无试点企业完成评定" in wujin
+    assert '<tr data-level="1"><td>一级</td><td class="num">1</td><td class="num">1</td></tr>' in taicang
+    assert "已评定的 1 家试点企业中，0 家达到二级及以上" in taicang
+    assert '<td class="num" id="sme-pilots-at-target">0（0.0%）</td>' in taicang
+    with db_of(app) as db:
+        for row in db.exec(select(SmeResult)):
+            db.delete(row)
+        db.commit()
+    empty = client_as(app, world, "bureau").get("/bureau/sme-levels").get_data(as_text=True)
+    assert '<td class="num" id="sme-at-target">0（数据不足）</td>' in empty  # never 0 % without data
+
+
+def test_a_scenario_proposal_shows_its_grade_and_evidence(app: Flask, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import web.sme
+
+    proposal = Proposal("energy", "scenario", 3, "5 台生产设备中 5 台有电表，单位产品能耗已测得。")
+    monkeypatch.setattr(web.sme, "_proposals", lambda order: {"energy": proposal})
+    page = (
+        client_as(app, world, "provider").get(f"/provider/orders/{world.order_id}/sme").get_data(as_text=True)
+    )
+    start = page.index('data-proposal="energy"')
+    box = page[start : page.index("</p>", start)]
+    assert "<strong>三级</strong>" in box and "单位产品能耗已测得" in box

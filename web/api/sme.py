@@ -1,0 +1,63 @@
+"""The order's SME digital-level rating (《中小企业数字化水平评测指标（2024年版）》), as the result page shows it."""
+
+from __future__ import annotations
+
+from flask import Response
+from pydantic import BaseModel, Field
+
+from diagnose.schemas.common import PathId
+from diagnose.schemas.sme import SmeComparisonOut, SmeDecisionOut, SmeResultOut
+from diagnose.services import sme
+from scoring.sme.engine import fmt
+from web.api.base import ALL, api_role, bp, not_found, ok, tag
+from web.db import get_session
+from web.scope import get_order
+
+SME = tag("sme", "中小企业数字化水平评测（2024年版）")
+
+
+class OrderPath(BaseModel):
+    order_id: PathId = Field(title="订单编号")
+
+
+@bp.get("/orders/<int:order_id>/sme", tags=SME, responses={200: SmeResultOut})
+@api_role(*ALL)
+def sme_result(path: OrderPath) -> Response:
+    """The newest SME rating of the order with the decisions on the measured proposals and the comparison with
+    the enterprise's earlier rating; `rated` false while the order rates it but has no rating yet. 404 for an
+    order that does not rate the SME level."""
+    order = get_order(path.order_id)
+    shown = sme.shown(session=get_session(), order=order)
+    if shown is None:
+        not_found("this order does not rate the SME digital level")
+        raise AssertionError  # not_found aborts
+    row, detail, comparison = shown["row"], shown["detail"] or {}, shown["comparison"]
+    return ok(
+        SmeResultOut(
+            order_id=order.id,  # type: ignore[arg-type]
+            instruments=order.instruments,
+            rated=row is not None,
+            level=row.level if row else None,
+            level_zh=detail.get("level_zh", ""),
+            total=row.total if row else None,
+            index_version=row.index_version if row else "",
+            rated_at=row.created_at.isoformat() if row else None,
+            reason_zh=detail.get("reason_zh", ""),
+            next_zh=detail.get("next_zh", ""),
+            notice_zh=detail.get("notice_zh", ""),
+            official_note_zh=shown["recognition_zh"],
+            dimensions=detail.get("dimensions", []),
+            scenarios=detail.get("scenarios", []),
+            decisions=[SmeDecisionOut.model_validate(d) for d in detail.get("decisions", [])],
+            comparison=SmeComparisonOut(
+                level_before=comparison.level_before,
+                level_after=comparison.level_after,
+                total_before=fmt(comparison.total_before),
+                total_after=fmt(comparison.total_after),
+                summary_zh=comparison.summary_zh,
+                same_index=comparison.same_index,
+            )
+            if comparison
+            else None,
+        )
+    )
