@@ -13,9 +13,6 @@ from reports.render import chart_svgs, render_body, render_pdf
 from reports.sections import yuan
 from tests.reports.conftest import SCRIPT, STAMP, run
 
-# One xdist worker for the module: its module-scoped rendered report is then built once, not once per worker.
-pytestmark = pytest.mark.xdist_group("reports-render")
-
 
 @pytest.fixture(scope="module")
 def pdf_path(report_data: ReportData, tmp_path_factory: pytest.TempPathFactory) -> Path:

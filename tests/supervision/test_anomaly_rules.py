@@ -48,10 +48,6 @@ INJECTORS: dict[str, Injector] = {
 }
 
 
-# One xdist worker for the module: the module-scoped model is then trained once, not once per worker.
-pytestmark = pytest.mark.xdist_group("anomaly-rules")
-
-
 @pytest.fixture(scope="module")
 def model():  # type: ignore[no-untyped-def]
     return train(generate_clean(500, seed=101), random_state=0)
