@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
+# Compiled modules and pytest's assertion-rewritten tests are kept between runs, outside the checkout: with
+# PYTHONDONTWRITEBYTECODE set (as on the test machine) every xdist worker compiled and rewrote the whole suite
+# again on each run (about 10 s of CPU per worker before the first test).
+unset PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX="${PYTHONPYCACHEPREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/diagnose-pycache}"
 # `make test-fast` (--fast): lint, then only the tests without the broker, browser, postgres and slow markers.
 FAST=""
 if [ "${1:-}" = "--fast" ]; then

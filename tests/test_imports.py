@@ -53,6 +53,7 @@ def _imported_heavy(program: str) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_starts_without_heavy_libraries(name: str, tmp_path: Path) -> None:
     program = PROGRAMS[name].format(db=str(tmp_path / "imports.db"))
@@ -75,6 +76,7 @@ print(json.dumps(sorted({m for m in sys.modules if m.split(".")[0] in ("sqlalche
     assert json.loads(done.stdout.strip().splitlines()[-1]) == ["diagnose.observability"]
 
 
+@pytest.mark.slow
 def test_the_check_sees_a_heavy_import() -> None:
     assert _imported_heavy("import scoring.ml.state_inference as s\ns.fit_state_model(list(range(40)))") == [
         "scipy",

@@ -9,6 +9,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, col, select
 
 from apps import sample_data
@@ -64,6 +65,7 @@ def test_the_sample_orders_read_true(demo_db: Path, tmp_path: Path) -> None:
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_the_plant_scored_on_twelve_minutes_says_insufficient_data(demo_db: Path, tmp_path: Path) -> None:
     """With the demo's history (the collector's backfill), ent2's diagnosis rests on 0.2 h: every time figure
     is 数据不足, none a number."""

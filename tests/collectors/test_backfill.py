@@ -39,6 +39,7 @@ def _rows(session: Session, external_id: str) -> list[Telemetry]:
     )
 
 
+@pytest.mark.slow
 def test_a_day_of_history_for_networked_json_devices_only(engine) -> None:  # type: ignore[no-untyped-def]
     with Session(engine) as session:
         enterprise_id = _setup(session)

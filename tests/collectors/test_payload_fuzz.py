@@ -45,6 +45,7 @@ PAYLOADS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @given(topic=TOPICS, payload=PAYLOADS)
 @settings(max_examples=400, deadline=None)
 def test_parser_never_raises_and_explains_rejections(topic: str, payload: bytes) -> None:

@@ -259,6 +259,7 @@ JSON = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(profile=st.sampled_from(sorted(builtins())), body=JSON, raw=st.binary(max_size=40))
 def test_no_payload_raises_and_every_record_is_a_reading_or_a_reason(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -74,6 +75,7 @@ def _result(
     return order, result
 
 
+@pytest.mark.slow
 @settings(
     max_examples=12,
     deadline=None,

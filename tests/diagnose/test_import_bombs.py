@@ -118,6 +118,7 @@ def _dimension_bomb(*, far_row: bool = False) -> bytes:
     return _rewrite(plain, {"xl/worksheets/sheet1.xml": sheet.encode()})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("far_row", [False, True])
 def test_a_dimension_bomb_is_read_as_what_is_there_or_refused(tmp_path: Path, far_row: bool) -> None:
     bomb = _dimension_bomb(far_row=far_row)
@@ -137,6 +138,7 @@ def _wide_row(cells: int) -> Iterator[bytes]:
     yield b"</row></sheetData></worksheet>"
 
 
+@pytest.mark.slow
 def test_a_row_of_half_a_million_cells_is_refused_at_the_first_row(tmp_path: Path) -> None:
     bomb = _rewrite(_ledger_xlsx(), {"xl/worksheets/sheet1.xml": _wide_row(500_000)})
     path = tmp_path / "wide.xlsx"
@@ -164,6 +166,7 @@ def _shared_strings(count: int, item: bytes) -> Iterator[bytes]:
     yield b"</sst>"
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_of_shared_strings_is_refused_by_its_unpacked_size(tmp_path: Path) -> None:
     bomb = _rewrite(
         _ledger_xlsx(), {"xl/sharedStrings.xml": _shared_strings(12_000_000, b"<si><t>x</t></si>")}
@@ -174,6 +177,7 @@ def test_a_zip_bomb_of_shared_strings_is_refused_by_its_unpacked_size(tmp_path: 
     assert _read_in_child(path, "zipbomb.xlsx")["refused"] == "the workbook unpacks to more than 32 MiB"
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_that_lies_about_its_unpacked_size_is_refused(tmp_path: Path) -> None:
     """Declared 1 kB, really 200 MB: zipfile stops at the declared size and fails the CRC."""
     bomb = bytearray(
@@ -198,6 +202,7 @@ def _declare_size(data: bytearray, name: str, size: int) -> None:
             at = data.find(signature, at + 4)
 
 
+@pytest.mark.slow
 def test_too_many_shared_texts_are_refused_while_streaming(tmp_path: Path) -> None:
     bomb = _rewrite(_ledger_xlsx(), {"xl/sharedStrings.xml": _shared_strings(2_000_000, b"<si><t/></si>")})
     path = tmp_path / "texts.xlsx"
@@ -205,6 +210,7 @@ def test_too_many_shared_texts_are_refused_while_streaming(tmp_path: Path) -> No
     assert _read_in_child(path, "texts.xlsx")["refused"] == "more than 250050 shared texts"
 
 
+@pytest.mark.slow
 def test_a_csv_with_a_50_mb_line_is_refused_after_its_first_line_cap(tmp_path: Path) -> None:
     path = tmp_path / "line.csv"
     path.write_bytes("设备编号,设备名称\n".encode() + b"A" * (50 * MIB) + b",x\n")
@@ -214,6 +220,7 @@ def test_a_csv_with_a_50_mb_line_is_refused_after_its_first_line_cap(tmp_path: P
         plant_records.read_rows("line.csv", path.read_bytes())
 
 
+@pytest.mark.slow
 def test_a_csv_with_millions_of_columns_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "columns.csv"
     path.write_bytes(b"code,name\n" + b"," * 3_000_000 + b"\n")

@@ -19,6 +19,7 @@ from tests import factories
 START = datetime(2026, 11, 20, 0, tzinfo=UTC)
 
 
+@pytest.mark.slow
 def test_store_round_trip_keeps_the_model_and_version() -> None:
     values, _ = state_store.generate_machine_signal(1, 3, step_s=60)
     model = fit_state_model(values)

@@ -30,6 +30,7 @@ def _on_site(session: Session) -> tuple[DiagnosisOrder, User]:
     return order, consultant
 
 
+@pytest.mark.slow
 def test_submission_waits_until_each_contradiction_is_decided(demo_engine: Engine) -> None:
     with Session(demo_engine) as session:
         order, consultant = _on_site(session)
@@ -66,6 +67,7 @@ def test_submission_waits_until_each_contradiction_is_decided(demo_engine: Engin
         assert "须复核" not in text and "采用 0.5" not in text and "CONTRADICTION" not in text
 
 
+@pytest.mark.slow
 def test_changing_the_rating_scores_again_and_the_report_says_so(demo_engine: Engine) -> None:
     with Session(demo_engine) as session:
         order, consultant = _on_site(session)
@@ -151,6 +153,7 @@ def test_demo_diagnoses_were_decided_before_they_were_submitted(demo_engine: Eng
             assert all(c.reason for c in data.checks if c.decision == "kept")
 
 
+@pytest.mark.slow
 def test_the_report_page_shows_the_draft_and_takes_the_decision(demo_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import shutil
 

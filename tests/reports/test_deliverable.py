@@ -25,6 +25,10 @@ from reports import data_of, issue_report, render_docx, stamp_of
 from scoring.subsidy import load_catalogue
 from tests.reports.conftest import run
 
+# Two diagnoses scored, issued and rendered (PDF and Word) before the first test: 2.5 to 3 min of setup at load
+# 15-19 on the test machine, past the 300 s timeout at 26.
+pytestmark = pytest.mark.slow
+
 PUBLIC_URL = "https://zhizhen.example.cn"
 # Four or more Latin words in a row is an English sentence (ids like GB/T 39116-2020 or SHA-256 are not).
 ENGLISH = re.compile(r"\b[A-Za-z]{2,}(?:[ ,;:'()-]+[A-Za-z]{2,}){3,}")

@@ -121,6 +121,7 @@ def _docx_text(data: bytes) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hours", [0.2, 7 * 24], ids=["0.2h", "week"])
 def test_five_places_print_one_snapshot(
     engine: Engine, db_settings: Settings, tmp_path, hours: float

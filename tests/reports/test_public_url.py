@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, select
 
 from apps import jobs
@@ -48,6 +49,7 @@ def _issue_from(app, engine, loaded, ids, base_url: str) -> str:  # type: ignore
         return data_of(row).verify_base_url
 
 
+@pytest.mark.slow
 def test_unset_public_url_takes_the_address_the_report_was_requested_at(
     demo_db: Path, tmp_path: Path
 ) -> None:
@@ -56,6 +58,7 @@ def test_unset_public_url_takes_the_address_the_report_was_requested_at(
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_configured_public_url_wins(demo_db: Path, tmp_path: Path) -> None:
     app, loaded, engine, ids = _app(demo_db, tmp_path, public_url="https://zhizhen.example.cn/")
     assert _issue_from(app, engine, loaded, ids, "http://localhost:5055") == "https://zhizhen.example.cn"

@@ -56,6 +56,7 @@ def test_chart_text_is_text_in_the_pdf(pdf_text: str) -> None:
     assert "达标线 0.8" in pdf_text and "计划停机" in pdf_text
 
 
+@pytest.mark.slow
 def test_every_font_is_embedded_noto_cjk(report_data: ReportData, tmp_path: Path) -> None:
     path = tmp_path / "weasyprint.pdf"
     path.write_bytes(render_pdf(report_data, "zh", STAMP, pdf_engine="weasyprint"))
@@ -74,6 +75,7 @@ def test_every_font_of_the_default_engine_is_embedded_with_its_text(pdf_path: Pa
         assert (emb, uni) == ("yes", "yes"), f"not embedded or not searchable: {row}"
 
 
+@pytest.mark.slow
 def test_pages_rasterise(pdf_path: Path, tmp_path: Path) -> None:
     pages = int(
         next(x.split()[-1] for x in run("pdfinfo", str(pdf_path)).splitlines() if x.startswith("Pages:"))

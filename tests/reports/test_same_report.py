@@ -93,6 +93,10 @@ class Rendered:
     allow: set[str]
 
 
+# Every demo diagnosis issued and rendered (PDF and Word), and reports rendered twice: minutes on the test machine.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def engine(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     copy = tmp_path_factory.mktemp("same-report") / "demo.db"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from scoring.indicators.figures import INSUFFICIENT, OK, OUT_OF_BOUNDS, UNAVAILABLE, load_figure_rules
@@ -87,6 +88,7 @@ def check_unknown_apart(snapshot: EvidenceSnapshot) -> None:
         assert d.known_s == d.observed_s - d.by_state["UNKNOWN"]
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plants.plants())
 def test_random_plants(plant: plants.Plant) -> None:

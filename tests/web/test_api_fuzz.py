@@ -22,6 +22,9 @@ from schemathesis.specs.openapi.checks import (
 
 from web.api.base import ROLES
 
+# 72 tests of 12 to 100 requests each through the whole app, up to two minutes (below): most of the 3 minutes
+# `make test-fast` may take. `make test` runs them.
+pytestmark = pytest.mark.slow
 EXAMPLES = 100  # cases per operation and mode (positive, negative): the run stays under two minutes
 # Operations whose every call does a whole job (scoring a plant: seconds each on a loaded 2-core machine) get
 # fewer cases: their only input is the order's id, which the cases share anyway (`_real_ids`).

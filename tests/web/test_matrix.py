@@ -536,7 +536,15 @@ def state_worlds(world, tmp_path_factory: pytest.TempPathFactory) -> dict[str, P
     return paths
 
 
-def _as(world, db: Path, role: str, key: tuple[str, str], tmp_path: Path) -> int:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def state_apps(world, state_worlds: dict[str, Path]) -> dict[str, Flask]:  # type: ignore[no-untyped-def]
+    """One app per order state for read-only requests (as `shared_app` is for the matrix): an app costs
+    more than the request, and hundreds of GETs ran against the same state database."""
+    return {state: create_app(world.settings(path), TEST_CONFIG) for state, path in state_worlds.items()}
+
+
+def _as(world, db: Path, role: str, key: tuple[str, str], tmp_path: Path, read_app: Flask) -> int:  # type: ignore[no-untyped-def]
+    """The status `role` gets for `key`: a GET through `read_app` (on `db`), a write through an app on a copy."""
     template, body, _expected = MATRIX[key]
     url = template.format(
         o=world.order_id,
@@ -545,11 +553,11 @@ def _as(world, db: Path, role: str, key: tuple[str, str], tmp_path: Path) -> int
         r=world.requirement_id,
         p=world.provider_id,
     )
+    app = read_app
     if key[1] != "GET":  # a write gets a copy of its own
         copy = tmp_path / "copy.db"
         shutil.copyfile(db, copy)
-        db = copy
-    app = create_app(world.settings(db), TEST_CONFIG)
+        app = create_app(world.settings(copy), TEST_CONFIG)
     headers = {}
     if url.startswith("/api/"):
         client = app.test_client()
@@ -570,11 +578,11 @@ def test_every_order_route_is_classed_for_the_state_checks() -> None:
 @pytest.mark.parametrize("state", OPEN_STATES + ENDED_STATES)
 @pytest.mark.parametrize("key", ORDER_ROUTES, ids="{0[0]}:{0[1]}".format)
 def test_a_provider_reaches_the_plant_only_while_its_order_is_open(  # type: ignore[no-untyped-def]
-    key, state, world, state_worlds, tmp_path: Path
+    key, state, world, state_worlds, state_apps, tmp_path: Path
 ) -> None:
     if MATRIX[key][2]["provider"] == 403:
         pytest.skip("not a provider's route in any state")
-    code = _as(world, state_worlds[state], "provider", key, tmp_path)
+    code = _as(world, state_worlds[state], "provider", key, tmp_path, state_apps[state])
     if state == "reassigned":
         assert code == 404  # no longer its order at all
     elif state in ENDED_STATES and key in PLANT_ROUTES:
@@ -589,6 +597,6 @@ def test_a_provider_reaches_the_plant_only_while_its_order_is_open(  # type: ign
 @pytest.mark.parametrize("role", ["bureau", "enterprise", "admin"])
 @pytest.mark.parametrize("key", [k for k in PLANT_ROUTES if k[1] == "GET"], ids="{0[0]}:{0[1]}".format)
 def test_the_other_parties_keep_their_view_of_the_plant(  # type: ignore[no-untyped-def]
-    key, role, state, world, state_worlds, tmp_path: Path
+    key, role, state, world, state_worlds, state_apps, tmp_path: Path
 ) -> None:
-    assert _as(world, state_worlds[state], role, key, tmp_path) == MATRIX[key][2][role]
+    assert _as(world, state_worlds[state], role, key, tmp_path, state_apps[state]) == MATRIX[key][2][role]
