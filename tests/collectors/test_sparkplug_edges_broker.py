@@ -221,11 +221,19 @@ from pysparkplug import Client, DataType, Device, EdgeNode, Metric
 
 cfg = json.loads(sys.argv[1])
 rebirth = threading.Event()
+_out = threading.Lock()
+
+def emit(event):
+    # One write per line under a lock: the NCMD callback runs on the MQTT thread, and print() writes the text
+    # and its newline apart, so two threads' lines could join.
+    with _out:
+        sys.stdout.write(json.dumps(event) + "\\n")
+        sys.stdout.flush()
 
 def on_ncmd(_edge, message):
     names = [m.name for m in message.payload.metrics]
     wanted = any(m.name == "Node Control/Rebirth" and m.value for m in message.payload.metrics)
-    print(json.dumps({"ncmd": names, "rebirth": wanted}), flush=True)
+    emit({"ncmd": names, "rebirth": wanted})
     if wanted:
         rebirth.set()
 
@@ -244,8 +252,8 @@ edge = EdgeNode(cfg["group"], cfg["edge"], [
 edge.register(Device("M01", metrics(0, cfg["t0"])))
 edge.connect("127.0.0.1", port=cfg["port"], blocking=False)
 time.sleep(1.0)
-print(json.dumps({"sent": "NBIRTH"}), flush=True)
-print(json.dumps({"sent": "DBIRTH", "ts": cfg["t0"]}), flush=True)
+emit({"sent": "NBIRTH"})
+emit({"sent": "DBIRTH", "ts": cfg["t0"]})
 tick = 0
 phase = "before"
 sent_after = 0
@@ -259,21 +267,21 @@ while sent_after < cfg["after"]:
         phase = "between"
     if phase == "between" and rebirth.is_set():
         edge.disconnect()  # pysparkplug's way to rebirth: NDEATH, then NBIRTH and DBIRTH on the new session
-        print(json.dumps({"sent": "NDEATH"}), flush=True)
+        emit({"sent": "NDEATH"})
         rebirth.clear()
         edge.connect("127.0.0.1", port=cfg["port"], blocking=False)
         time.sleep(1.0)
-        print(json.dumps({"sent": "NBIRTH"}), flush=True)
+        emit({"sent": "NBIRTH"})
         # A DBIRTH carries the device's current values, with the timestamps they were last sent with.
-        print(json.dumps({"sent": "DBIRTH", "ts": ts - 1000}), flush=True)
+        emit({"sent": "DBIRTH", "ts": ts - 1000})
         phase = "after"
     edge.update_device("M01", metrics(tick, ts))
-    print(json.dumps({"sent": "DDATA", "ts": ts, "tick": tick, "phase": phase}), flush=True)
+    emit({"sent": "DDATA", "ts": ts, "tick": tick, "phase": phase})
     if phase == "after":
         sent_after += 1
     time.sleep(0.003)
 edge.disconnect()
-print(json.dumps({"sent": "NDEATH"}), flush=True)
+emit({"sent": "NDEATH"})
 """
 
 
