@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlmodel import Session, select
 
 from diagnose import workflow
-from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Provider, Role, User
+from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Provider, Role, SmePilot, User
 from diagnose.models.base import utcnow
 from diagnose.services import (
     assessments,
@@ -241,7 +241,8 @@ def load(session: Session, *, history: History | None = None) -> list[DemoLogin]
         )
         # Suzhou (Taicang) is a first-batch SME digital-transformation pilot city (财建〔2023〕117号); whether
         # Changzhou is one is unconfirmed, so the demo marks only Taicang's enterprises.
-        enterprise.sme_pilot = region == "320585"
+        if region == "320585":
+            session.add(SmePilot(enterprise_id=enterprise.id))
         users[f"ent{index}"] = _user(session, f"ent{index}", Role.enterprise, enterprise.id)
         _plant_records(session, enterprise.id, DEVICE_KINDS[: 2 + index % 4])  # type: ignore[arg-type]
         for number, (kind, cycle, networked, protocol, sensor) in enumerate(

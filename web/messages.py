@@ -210,6 +210,10 @@ REASONS = {
 }
 PATTERNS = (
     (
+        re.compile(r"^unknown item or scenario '?([^']*)'?$"),
+        lambda m: _("%(key)s is not an item or scenario of the index", key=m[1]),
+    ),
+    (
         re.compile(r"^unanswered: (.+)$"),
         lambda m: _("still unanswered: %(items)s", items=m[1]),
     ),

@@ -34,6 +34,7 @@ from diagnose.models.orgs import (
     Provider,
     Region,
     Role,
+    SmePilot,
     User,
 )
 from diagnose.models.policies import PolicyVersion, SubdomainTailoring
@@ -86,6 +87,7 @@ __all__ = [
     "Role",
     "ShiftCalendarEntry",
     "SmeAnswer",
+    "SmePilot",
     "SmeResult",
     "StaffRole",
     "StateModelRecord",

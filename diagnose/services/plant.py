@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from diagnose import topics as mqtt_topics
 from diagnose.models import Device, Enterprise, User
 from diagnose.services import devices
 
@@ -12,8 +13,8 @@ def topics(enterprise: Enterprise, device: Device) -> dict[str, str]:
     """The topics a JSON device publishes to (README 'Plant data')."""
     uscc, source = enterprise.uscc, device.external_id
     return {
-        "telemetry": topics.plant(uscc, source, "telemetry"),
-        "birth": topics.plant(uscc, source, "birth"),
+        "telemetry": mqtt_topics.plant(uscc, source, "telemetry"),
+        "birth": mqtt_topics.plant(uscc, source, "birth"),
     }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from diagnose.models import DiagnosisOrder, Enterprise, SmeAnswer, SmeResult, User
+from diagnose.models import DiagnosisOrder, Enterprise, SmeAnswer, SmePilot, SmeResult, User
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
 from diagnose.services import audit_log, evidence_snapshot
@@ -244,9 +244,10 @@ def distribution(
     """The newest submitted or accepted SME level of each enterprise in these regions: all of them, and the
     SME digital-transformation pilot enterprises among them (one statement)."""
     statement = (
-        select(DiagnosisOrder.enterprise_id, SmeResult.level, Enterprise.sme_pilot)
+        select(DiagnosisOrder.enterprise_id, SmeResult.level, col(SmePilot.enterprise_id).is_not(None))
         .join(DiagnosisOrder, col(DiagnosisOrder.id) == SmeResult.order_id)
         .join(Enterprise, col(Enterprise.id) == DiagnosisOrder.enterprise_id)
+        .outerjoin(SmePilot, col(SmePilot.enterprise_id) == DiagnosisOrder.enterprise_id)
         .where(
             col(Enterprise.region_code).in_(list(region_codes)),
             col(DiagnosisOrder.status).in_(REPORTED),

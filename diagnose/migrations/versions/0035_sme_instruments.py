@@ -2,7 +2,7 @@
 and ratings, and the enterprise's pilot flag (issue #26 points 4, 5)
 
 - `diagnosisorder.instruments`: cmmm | sme | both (existing orders: cmmm).
-- `enterprise.sme_pilot`: in the SME digital-transformation pilot (财建〔2023〕117号).
+- `smepilot`: the enterprises in the SME digital-transformation pilot (财建〔2023〕117号), a table of its own.
 - `smeanswer`: one row per item or scenario of an order's SME questionnaire, with the measured proposal, the
   decision on it (accepted | overridden | manual) and the reason for an override.
 - `smeresult`: an order's SME rating (level, total, the pure result's dict and the answers scored).
@@ -36,8 +36,13 @@ def upgrade() -> None:
                 server_default="cmmm",
             )
         )
-    with op.batch_alter_table("enterprise") as batch:
-        batch.add_column(sa.Column("sme_pilot", sa.Boolean(), nullable=False, server_default="0"))
+    op.create_table(
+        "smepilot",
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("marked_at", diagnose.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["enterprise_id"], ["enterprise.id"]),
+        sa.PrimaryKeyConstraint("enterprise_id"),
+    )
     op.create_table(
         "smeanswer",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -78,7 +83,6 @@ def downgrade() -> None:
     op.drop_table("smeresult")
     op.drop_index("ix_smeanswer_order_id", table_name="smeanswer")
     op.drop_table("smeanswer")
-    with op.batch_alter_table("enterprise") as batch:
-        batch.drop_column("sme_pilot")
+    op.drop_table("smepilot")
     with op.batch_alter_table("diagnosisorder") as batch:
         batch.drop_column("instruments")
