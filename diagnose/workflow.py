@@ -165,7 +165,7 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
             )
     if (
         action == "submit"
-        and order.instruments in ("sme", "both")
+        and order.rates_sme
         and session.exec(select(SmeResult.id).where(SmeResult.order_id == order.id)).first() is None
     ):
         # One visit, two instruments (issue #26): the SME digital level is rated before the order goes out.

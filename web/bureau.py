@@ -229,7 +229,7 @@ def new_order() -> str | Response:
 
 
 @bp.get("/sme-levels")
-@role_required("bureau")
+@role_required(Role.bureau)
 def sme_levels() -> str:
     """The SME digital levels of the enterprises in the bureau's regions (their newest submitted or accepted
     rating), and how many of the pilot enterprises reached 二级 or above."""

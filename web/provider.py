@@ -32,7 +32,6 @@ from diagnose.services import (
     assessments,
     broker_accounts,
     devices,
-    evidence_snapshot,
     gateways,
     order_staff,
     plant,
@@ -236,13 +235,8 @@ def questionnaire(order_id: int) -> str:
         "as_scored": result is not None and not editable,
     }
     settings = current_app.extensions["diagnose_settings"]
-    # While the questionnaire is open the page measures the last week with the same function the scoring
-    # uses, so a ledger, calendar or bottleneck change shows at once; once submitted it shows the snapshot
-    # the result used, as the result page, the report and the API do.
-    snapshot = (
-        evidence_snapshot.of_result(session=db, result=result, silence_timeout_s=settings.silence_timeout_s)
-        if result is not None and not editable
-        else assessments.live_snapshot(session=db, order=order, silence_timeout_s=settings.silence_timeout_s)
+    snapshot = assessments.page_snapshot(
+        session=db, order=order, silence_timeout_s=settings.silence_timeout_s
     )
     evidence = assessments.measured_from(snapshot)
     if current is None:

@@ -3,13 +3,11 @@ instruments, answers with the measured proposals accepted or overridden for a re
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from diagnose.models import Enterprise
+from diagnose.models import DiagnosisOrder, Enterprise, Role
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.sme import InstrumentsForm, SmeAnswerForm
 from diagnose.services import assessments, sme
@@ -34,7 +32,7 @@ def _refused(exc: FieldError) -> None:
 
 
 @bp.post("/instruments")
-@role_required("provider")
+@role_required(Role.provider)
 def set_instruments(order_id: int) -> Response:
     """The order page's choice: CMMM alone, or CMMM and the SME digital level in the same visit."""
     order = get_order(order_id)
@@ -49,18 +47,18 @@ def set_instruments(order_id: int) -> Response:
     return redirect(url_for("orders.show_order", order_id=order_id) + "#instruments")
 
 
-def _proposals(order: Any) -> dict[str, Proposal]:
+def _proposals(order: DiagnosisOrder) -> dict[str, Proposal]:
     settings = current_app.extensions["diagnose_settings"]
     return sme.proposals(session=get_session(), order=order, silence_timeout_s=settings.silence_timeout_s)
 
 
 @bp.get("/sme")
-@role_required("provider")
+@role_required(Role.provider)
 def questionnaire(order_id: int) -> str:
     """Every item and scenario with its saved answer and, where the plant's week measures it, the proposal
     with its evidence; each saved on its own (a small form), an override with its reason."""
     order = get_order(order_id)
-    if not sme.rates_sme(order):
+    if not order.rates_sme:
         abort(404)
     db = get_session()
     index = load_index()
@@ -81,7 +79,7 @@ def questionnaire(order_id: int) -> str:
 
 
 @bp.post("/sme/answers")
-@role_required("provider")
+@role_required(Role.provider)
 def save_answer(order_id: int) -> Response:
     """Save one item or scenario (a refused answer changes nothing and says why)."""
     order = get_order(order_id)
@@ -116,7 +114,7 @@ def save_answer(order_id: int) -> Response:
 
 
 @bp.post("/sme/score")
-@role_required("provider")
+@role_required(Role.provider)
 def score(order_id: int) -> Response:
     """Rate the SME digital level from the saved answers; the result page shows it."""
     order = get_order(order_id)

@@ -36,6 +36,9 @@ class ProcurementBatch(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 
 
+SME_INSTRUMENTS = ("sme", "both")  # the instruments that rate the SME digital level (issue #26)
+
+
 class DiagnosisOrder(SQLModel, table=True):
     """One free diagnosis bought by a bureau for an enterprise and delivered by a provider."""
 
@@ -76,6 +79,11 @@ class DiagnosisOrder(SQLModel, table=True):
     # The instruments the provider rates the enterprise on in the one visit (issue #26): cmmm | sme | both.
     instruments: str = Field(default="cmmm", max_length=8, sa_column_kwargs={"server_default": "cmmm"})
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+    @property
+    def rates_sme(self) -> bool:
+        """Whether the visit rates the enterprise on the SME digital-level index (sme or both)."""
+        return self.instruments in SME_INSTRUMENTS
 
 
 class StaffRole(StrEnum):

@@ -12,7 +12,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from diagnose.models import Answer, Assessment, Attachment, DiagnosisOrder, Enterprise, Result, User
+from diagnose.models import (
+    Answer,
+    Assessment,
+    Attachment,
+    DiagnosisOrder,
+    Enterprise,
+    Result,
+    SmeResult,
+    User,
+)
 from diagnose.models.base import utcnow
 from diagnose.services import audit_log, evidence_snapshot, policy_store, tailoring
 from diagnose.services.orgs import ValidationError
@@ -176,6 +185,20 @@ def live_snapshot(
     )
 
 
+def page_snapshot(
+    *, session: Session, order: DiagnosisOrder, now: datetime | None = None, silence_timeout_s: float = 600
+) -> EvidenceSnapshot:
+    """The plant's figures as the order's questionnaires show them: while the order is open, the last week
+    measured with the function the scoring stores (a ledger or calendar change shows at once); once submitted,
+    the snapshot its result stored, as the result page, the report and the API show it."""
+    result = latest_result(session=session, order=order)
+    if result is not None and order.status not in EDITABLE:
+        return evidence_snapshot.of_result(
+            session=session, result=result, silence_timeout_s=silence_timeout_s
+        )
+    return live_snapshot(session=session, order=order, now=now, silence_timeout_s=silence_timeout_s)
+
+
 def measured_from(snapshot: EvidenceSnapshot) -> maturity.MeasuredEvidence:
     """The scoring's measured evidence: the snapshot's plant figures, each with its status and data."""
     production = [line for line in snapshot.ledger if line.production]
@@ -308,8 +331,6 @@ def roadmap_ceilings(subsidy: dict[str, Any]) -> dict[str, Any]:
 
 def _sme_level(session: Session, enterprise_id: int) -> int:
     """The enterprise's newest SME digital level (0: none rated), what a policy naming a level reads."""
-    from diagnose.models import SmeResult
-
     newest = session.exec(
         select(SmeResult.level)
         .join(DiagnosisOrder, col(DiagnosisOrder.id) == SmeResult.order_id)

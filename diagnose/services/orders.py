@@ -169,7 +169,11 @@ def list_orders(
         )
     page = min(max(page, 1), max(1, -(-int(total) // per_page)))  # past the end shows the last page
     order_by = SORTS.get(sort, SORTS["updated"])
-    if user.role == "bureau" and order_by is SORTS["updated"] and session.get_bind().dialect.name == "sqlite":
+    if (
+        user.role == Role.bureau
+        and order_by is SORTS["updated"]
+        and session.get_bind().dialect.name == "sqlite"
+    ):
         # SQLite reads every order of the bureau's enterprises by region and sorts them all for a page of 20
         # (~25 ms of CPU for 10,000 orders); told the region test nearly always holds, it walks the orders'
         # index on updated_at instead and stops at the page. PostgreSQL plans this itself.

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from diagnose.models import DiagnosisOrder, Enterprise, SmeAnswer, SmePilot, SmeResult, User
+from diagnose.models import DiagnosisOrder, Enterprise, Role, SmeAnswer, SmePilot, SmeResult, User
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
-from diagnose.services import audit_log, evidence_snapshot
+from diagnose.services import assessments, audit_log
 from diagnose.workflow import EDITABLE
 from scoring import sme
 from scoring.indicators.snapshot import EvidenceSnapshot
@@ -28,13 +28,8 @@ MAX_REASON_CHARS = 2000
 REPORTED = ("submitted", "accepted")  # orders whose rating counts in a region's levels
 
 
-def rates_sme(order: DiagnosisOrder) -> bool:
-    """Whether the order rates the enterprise on the SME index."""
-    return order.instruments in ("sme", "both")
-
-
 def _check_provider(actor: User, order: DiagnosisOrder) -> None:
-    if actor.role != "provider" or actor.provider_id is None or actor.provider_id != order.provider_id:
+    if actor.role != Role.provider or actor.provider_id is None or actor.provider_id != order.provider_id:
         raise FieldError("", f"{actor.username} may not change order {order.number}", code="forbidden")
 
 
@@ -64,14 +59,12 @@ def proposals(
     now: datetime | None = None,
     snapshot: EvidenceSnapshot | None = None,
 ) -> dict[str, Proposal]:
-    """What the plant's measured week before `now` proposes (or `snapshot`'s, e.g. the one the CMMM scoring
-    stored), by item or scenario id (value None: nothing to propose)."""
+    """What the plant's measured week proposes, by item or scenario id (value None: nothing to propose): from
+    `snapshot` when given, else from the figures the CMMM questionnaire shows the order (the week before
+    `now` while it is open, the snapshot its result stored once submitted): one set of figures per visit."""
     if snapshot is None:
-        snapshot = evidence_snapshot.compute(
-            session=session,
-            enterprise_id=order.enterprise_id,
-            window=evidence_snapshot.evidence_window(now or utcnow()),
-            silence_timeout_s=silence_timeout_s,
+        snapshot = assessments.page_snapshot(
+            session=session, order=order, now=now, silence_timeout_s=silence_timeout_s
         )
     # A partial proposal that sees no stage at all proposes nothing (数据不足), not "无".
     found = propose_all(measured_from_snapshot(snapshot))
@@ -121,7 +114,7 @@ def save_answer(
     _check_provider(actor, order)
     if order.status not in EDITABLE:
         raise FieldError("status", f"the questionnaire cannot be edited while the order is {order.status}")
-    if not rates_sme(order):
+    if not order.rates_sme:
         raise FieldError("instruments", "this order does not rate the SME digital level")
     section = _section(key)
     try:
@@ -134,7 +127,9 @@ def save_answer(
     decision = _decision(value, proposal)
     if decision == "overridden" and len(reason) < MIN_REASON_CHARS:
         raise FieldError("reason", "write why the measured proposal is overridden")
-    row = answers_of(session=session, order=order).get(key) or SmeAnswer(
+    row = session.exec(
+        select(SmeAnswer).where(SmeAnswer.order_id == order.id, SmeAnswer.key == key)
+    ).first() or SmeAnswer(
         order_id=order.id,  # type: ignore[arg-type]
         key=key,
         value=value,
@@ -231,11 +226,15 @@ def rescored(row: SmeResult) -> sme.SmeResult:
 
 
 def comparison(*, session: Session, order: DiagnosisOrder, row: SmeResult) -> Comparison | None:
-    """Before (the enterprise's earlier rating) and after (this one), or None without an earlier one."""
+    """Before (the enterprise's earlier rating) and after (this one), or None without an earlier one, or when
+    the packaged index no longer takes the answers of either (a corrected index: the two do not compare)."""
     before = earlier(session=session, order=order, than=row)
     if before is None:
         return None
-    return compare(rescored(before), rescored(row))
+    try:
+        return compare(rescored(before), rescored(row))
+    except sme.AnswerError:
+        return None
 
 
 def distribution(
@@ -316,7 +315,7 @@ def shown(*, session: Session, order: DiagnosisOrder) -> dict[str, Any] | None:
     from scoring.sme.recognition import recognition_text_zh
 
     row = latest(session=session, order=order)
-    if row is None and not rates_sme(order):
+    if row is None and not order.rates_sme:
         return None
     return {
         "row": row,

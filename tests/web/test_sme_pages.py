@@ -246,3 +246,37 @@ def test_a_scenario_proposal_shows_its_grade_and_evidence(app: Flask, world, mon
     start = page.index('data-proposal="energy"')
     box = page[start : page.index("</p>", start)]
     assert "<strong>三级</strong>" in box and "单位产品能耗已测得" in box
+
+
+def test_a_submitted_orders_proposals_read_the_snapshot_its_scoring_stored(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    """One set of figures per visit: once the order is submitted, the SME proposals come from the week the
+    CMMM scoring stored, as the result page and the report read it, not from the plant as it is now."""
+    from diagnose.services import assessments, evidence_snapshot, plant_records
+    from scoring.sme.proposals import measured_from_snapshot, propose_all
+
+    with db_of(app) as db:
+        order = next(
+            o
+            for o in db.exec(
+                select(DiagnosisOrder).where(col(DiagnosisOrder.status).in_(("submitted", "accepted")))
+            )
+            if o.rates_sme and assessments.latest_result(session=db, order=o) is not None
+        )
+        stored = evidence_snapshot.of_result(
+            session=db, result=assessments.latest_result(session=db, order=order)
+        )  # type: ignore[arg-type]
+        expected = {p.target: p.value for p in propose_all(measured_from_snapshot(stored))}
+        # The plant changes after the scoring: five more production machines, none connected.
+        for n in range(5):
+            plant_records.add_equipment(
+                session=db, actor="test", enterprise_id=order.enterprise_id,
+                raw={"code": f"LATE-{n}", "name": f"后加设备{n}", "production": "1", "connected": "0"},
+            )  # fmt: skip
+        db.commit()
+        live = assessments.live_snapshot(session=db, order=order)
+        assert propose_all(measured_from_snapshot(live)) != propose_all(measured_from_snapshot(stored))
+        shown = sme.proposals(session=db, order=order)
+        assert shown["F3"].value == expected["F3"]
+        assert {key: p.value for key, p in shown.items() if p.value is not None} == {
+            key: value for key, value in expected.items() if value not in (None, ())
+        }
