@@ -195,6 +195,17 @@ def _paho_client(broker_url: str, client_id: str, *, manual_ack: bool):  # type:
     return client, address, props
 
 
+def _subscribe(client, address, props, fmt: str) -> bool:  # type: ignore[no-untyped-def]
+    """Connect (persistent session), start the network loop and subscribe to the format's topics; False if the
+    broker did not confirm the subscription within a minute."""
+    subscribed = threading.Event()
+    client.on_subscribe = lambda *_a: subscribed.set()
+    client.connect(address.host, address.port, clean_start=False, properties=props)
+    client.loop_start()
+    client.subscribe(_filter(fmt), 1)
+    return subscribed.wait(60)
+
+
 def _bare_main(fmt: str, broker_url: str, batch_rows: int, ready, stop, done, cpu) -> None:  # type: ignore[no-untyped-def]
     """A paho subscriber that only counts (paho acknowledges QoS 1 itself)."""
     client, address, props = _paho_client(broker_url, "bench-bare", manual_ack=False)
@@ -205,12 +216,7 @@ def _bare_main(fmt: str, broker_url: str, batch_rows: int, ready, stop, done, cp
             done.value += 1
 
     client.on_message = on_message
-    subscribed = threading.Event()
-    client.on_subscribe = lambda *_a: subscribed.set()
-    client.connect(address.host, address.port, clean_start=False, properties=props)
-    client.loop_start()
-    client.subscribe(_filter(fmt), 1)
-    if not subscribed.wait(60):
+    if not _subscribe(client, address, props, fmt):
         return
     cpu0 = time.process_time()
     ready.set()
@@ -291,12 +297,7 @@ def _ceiling_main(  # type: ignore[no-untyped-def]
             done.value += len(batch)
 
     client.on_message = on_message
-    subscribed = threading.Event()
-    client.on_subscribe = lambda *_a: subscribed.set()
-    client.connect(address.host, address.port, clean_start=False, properties=props)
-    client.loop_start()
-    client.subscribe(_filter(fmt), 1)
-    if not subscribed.wait(60):
+    if not _subscribe(client, address, props, fmt):
         return
     thread = threading.Thread(target=writer, daemon=True)
     thread.start()
