@@ -94,10 +94,11 @@ def test_an_imported_policy_is_cited_with_its_issuer_from_its_data() -> None:
         (None, "missing keys ['issuer']"),
         ("  ", "issuer (发文机关)"),
         ("常州市财政局", "issuer: quote not found"),
+        (320412, "issuer (发文机关)"),  # a number where the office's name belongs
     ],
 )
 def test_a_policy_without_its_issuer_or_with_one_not_in_the_source_is_refused(
-    issuer: str | None, message: str
+    issuer: str | int | None, message: str
 ) -> None:
     doc = copy.deepcopy(SAMPLE)
     doc.pop("issuer_quote")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from flask import Flask, Response, abort, current_app, g, jsonify, request
 from flask_openapi3 import APIBlueprint, Tag
@@ -186,6 +186,6 @@ def ok(model: BaseModel, status: int = 200) -> Response:
     return response
 
 
-def not_found(what: str = "not found") -> None:
+def not_found(what: str = "not found") -> NoReturn:
     """404 (outside the caller's scope looks the same as absent)."""
     abort(404, what)
