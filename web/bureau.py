@@ -243,6 +243,5 @@ def sme_levels() -> str:
         everyone=everyone,
         pilots=pilots,
         target=TARGET_LEVEL,
-        level_names=[load_index().level_rule.no_level_zh]
-        + [c.name_zh for c in load_index().level_rule.levels],
+        level_names=load_index().level_rule.names_zh(),
     )

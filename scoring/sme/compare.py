@@ -40,8 +40,7 @@ class Comparison:
 
 
 def _level_zh(level: int) -> str:
-    rule = load_index().level_rule
-    return rule.levels[level - 1].name_zh if level else rule.no_level_zh
+    return load_index().level_rule.name_zh(level)
 
 
 def compare(before: SmeResult, after: SmeResult) -> Comparison:

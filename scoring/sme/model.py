@@ -165,6 +165,14 @@ class LevelRule(_Data):
     no_level_zh: str
     levels: tuple[LevelCut, ...]
 
+    def name_zh(self, level: int) -> str:
+        """A level's name: 无等级 for 0, else the cut's (一级 … 四级)."""
+        return self.levels[level - 1].name_zh if level else self.no_level_zh
+
+    def names_zh(self) -> list[str]:
+        """Every level's name, 0 (无等级) to 4."""
+        return [self.no_level_zh, *(cut.name_zh for cut in self.levels)]
+
     @model_validator(mode="after")
     def _monotone(self) -> LevelRule:
         if tuple(c.level for c in self.levels) != (1, 2, 3, 4):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from scoring.sme import load_index
 from scoring.subsidy.engine import Line, SubsidyResult
 from scoring.subsidy.model import Catalogue, Clause, Condition
 from scoring.subsidy.plan import Plan, Product
@@ -46,7 +47,6 @@ _MONEY_FREE = {
     "investments.base_stations_5g_over_plan",
     "provider.local_enterprises",
 }
-_SME_LEVELS_ZH = ("无等级", "一级", "二级", "三级", "四级")
 _SCOPES_ZH = {
     "per_project": "单个项目",
     "per_enterprise": "单个企业",
@@ -126,8 +126,9 @@ def condition_zh(cond: Condition, plan: Plan, catalogue: Catalogue, product: Pro
     if cond.kind == "field" and cond.field == "enterprise.sme_level" and cond.op in (">", ">="):
         level = int(field_value(plan, cond.field, product))
         needed = int(Decimal(str(cond.value))) + (1 if cond.op == ">" else 0)
-        rated = f"为{_SME_LEVELS_ZH[level]}" if level else "未评定或无等级"
-        return f"中小企业数字化水平{rated}，{'达到' if ok else '未达到'}{_SME_LEVELS_ZH[needed]}及以上"
+        levels = load_index().level_rule.names_zh()
+        rated = f"为{levels[level]}" if level else f"未评定或{levels[0]}"
+        return f"中小企业数字化水平{rated}，{'达到' if ok else '未达到'}{levels[needed]}及以上"
     if cond.kind == "field":
         name = _field_name(cond.field)
         value = field_value(plan, cond.field, product)
