@@ -4,14 +4,12 @@ the app's CSP, without a single request leaving the server (it works offline).""
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from apps.broker import free_port
+from tests.e2e.serving import Served
 from tests.web import world as world_module
 from web import create_app
 
@@ -23,13 +21,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 def server(tmp_path_factory: pytest.TempPathFactory, world_copies: world_module.WorldCopies) -> Iterator[str]:
     world = world_copies.copy(tmp_path_factory.mktemp("docs"))
     app = create_app(world.settings(), {"RATELIMIT_ENABLED": False})
-    port = free_port()
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    httpd.shutdown()
-    thread.join()
+    httpd = Served(app)
+    yield httpd.url
+    httpd.stop()
 
 
 def test_docs_page_renders_every_operation_offline_under_the_csp(server: str) -> None:

@@ -6,16 +6,13 @@ subsidy with its export. Screenshots go to tests/artifacts/ (`bureau23-*-desktop
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session
-from werkzeug.serving import make_server
 
-from apps.broker import free_port
 from apps.sample_data import DEMO_PASSWORD
 from diagnose import workflow
 from diagnose.db import make_engine
@@ -23,6 +20,7 @@ from diagnose.models import DiagnosisOrder, IssuedReport, User
 from diagnose.services import supervision_review
 from scoring.supervision import DiagnosisRecord, Evidence, load_rules
 from scoring.supervision.rules import claims_contradicted
+from tests.e2e.serving import Served
 from tests.e2e.shots import ARTIFACTS, capture
 from tests.web import world as world_module
 from web import create_app
@@ -84,12 +82,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, world_copies: world_module.W
 @pytest.fixture(scope="module")
 def server(world) -> Iterator[str]:  # type: ignore[no-untyped-def]
     app = create_app(world.settings(), {"RATELIMIT_ENABLED": False})
-    httpd = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
+    httpd = Served(app)
+    yield httpd.url
+    httpd.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from apps import jobs
-from apps.broker import free_port
 from apps.sample_data import DEMO_PASSWORD
 from diagnose.db import make_engine
+from tests.e2e.serving import Served
 from tests.e2e.shots import ARTIFACTS, capture
 from tests.web import world as world_module
 from web import create_app
@@ -30,10 +29,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, world_copies: world_module.
     world = world_copies.copy(tmp_path_factory.mktemp("e2e"))
     settings = world.settings()
     app = create_app(settings, {"RATELIMIT_ENABLED": False})
-    port = free_port()
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    httpd = Served(app)
     # The jobs process renders queued reports: run its job beside the server, as `diagnose jobs` would.
     stop = threading.Event()
     engine = make_engine(settings)
@@ -44,12 +40,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, world_copies: world_module.
 
     renderer = threading.Thread(target=render_queued_reports, daemon=True)
     renderer.start()
-    yield f"http://127.0.0.1:{port}"
+    yield httpd.url
     stop.set()
     renderer.join()
     engine.dispose()
-    httpd.shutdown()
-    thread.join()
+    httpd.stop()
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,15 @@ and a change of sub-domain, then are saved), and the plant pages and the report 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session, select
-from werkzeug.serving import make_server
 
-from apps.broker import free_port
 from collectors.replay import replay
 from diagnose.db import make_engine
 from diagnose.models import Answer, DiagnosisOrder, OrderStatus, User
+from tests.e2e.serving import Served
 from tests.e2e.shots import ARTIFACTS, capture
 from tests.e2e.test_screens_walkthrough import CHROMIUM, DESKTOP, PHONE, login
 from tests.web import world as world_module
@@ -79,12 +77,9 @@ def browser() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def server(world) -> Iterator[str]:  # type: ignore[no-untyped-def]
     app = create_app(world.settings(), {"RATELIMIT_ENABLED": False}, replay=replay)
-    httpd = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
+    httpd = Served(app)
+    yield httpd.url
+    httpd.stop()
 
 
 def shot(page, name: str, full_page: bool = True) -> None:  # type: ignore[no-untyped-def]

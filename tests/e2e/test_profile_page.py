@@ -4,14 +4,12 @@ message, tries it, sees its readings, saves the choice; nothing sticks out of th
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
-from apps.broker import free_port
 from tests.e2e import test_screens_walkthrough as screens
+from tests.e2e.serving import Served
 from tests.e2e.test_screens_walkthrough import PHONE, login, overflow, shot
 from tests.web import world as world_module
 from web import create_app
@@ -31,12 +29,9 @@ SAMPLE = {
 def server(tmp_path_factory: pytest.TempPathFactory, world_copies: world_module.WorldCopies) -> Iterator[str]:
     built = world_copies.copy(tmp_path_factory.mktemp("profiles"))
     app = create_app(built.settings(), {"RATELIMIT_ENABLED": False})
-    httpd = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
+    httpd = Served(app)
+    yield httpd.url
+    httpd.stop()
 
 
 def test_a_plant_engineer_tries_and_saves_a_profile_on_a_phone(browser, server: str) -> None:  # type: ignore[no-untyped-def]

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
 from apps import jobs
-from apps.broker import free_port
 from apps.sample_data import DEMO_PASSWORD
 from diagnose.db import make_engine
+from tests.e2e.serving import Served
 from tests.e2e.shots import ARTIFACTS, capture
 from tests.web import world as world_module
 from web import create_app
@@ -41,10 +40,7 @@ def walk(
         connection.execute(text("DELETE FROM contradictiondecision"))
     seeded.dispose()
     app = create_app(settings, {"RATELIMIT_ENABLED": False})
-    port = free_port()
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    httpd = Served(app)
     stop = threading.Event()
     engine = make_engine(settings)
 
@@ -54,12 +50,11 @@ def walk(
 
     renderer = threading.Thread(target=render_queued_reports, daemon=True)
     renderer.start()
-    yield f"http://127.0.0.1:{port}", request.param
+    yield httpd.url, request.param
     stop.set()
     renderer.join()
     engine.dispose()
-    httpd.shutdown()
-    thread.join()
+    httpd.stop()
 
 
 @pytest.fixture(scope="module")

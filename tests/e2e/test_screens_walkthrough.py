@@ -12,7 +12,6 @@ import json
 import re
 import shutil
 import struct
-import threading
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,15 +19,14 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
-from werkzeug.serving import make_server
 
-from apps.broker import free_port
 from apps.sample_data import DEMO_PASSWORD
 from collectors.payloads import birth_topic, parse_message, telemetry_topic
 from collectors.replay import replay
 from collectors.store import Incoming, store_batch
 from diagnose.db import make_engine
 from diagnose.models import Answer, Device, DiagnosisOrder, Enterprise
+from tests.e2e.serving import Served
 from tests.e2e.shots import ARTIFACTS, capture
 from tests.web import world as world_module
 from web import create_app
@@ -77,12 +75,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, world_copies: world_module.W
 @pytest.fixture(scope="module")
 def server(world) -> Iterator[str]:  # type: ignore[no-untyped-def]
     app = create_app(world.settings(), {"RATELIMIT_ENABLED": False}, replay=replay)
-    httpd = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
+    httpd = Served(app)
+    yield httpd.url
+    httpd.stop()
 
 
 @pytest.fixture(scope="module")

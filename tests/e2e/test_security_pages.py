@@ -3,17 +3,15 @@ device id is refused in Chinese, the credentials page shows no platform password
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session, select
-from werkzeug.serving import make_server
 
-from apps.broker import free_port
 from apps.sample_data import DEMO_PASSWORD
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, LoginThrottle
+from tests.e2e.serving import Served
 from tests.e2e.test_diagnosis_walkthrough import browser  # noqa: F401  (the Chromium fixture)
 from tests.web import world as world_module
 from web import create_app
@@ -30,13 +28,9 @@ def served(
         update={"mqtt_url": "mqtt://diagnose-collector-1:TopSecret-9@10.0.0.5:1883"}
     )
     app = create_app(settings, {"RATELIMIT_ENABLED": False})
-    port = free_port()
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}", world
-    httpd.shutdown()
-    thread.join()
+    httpd = Served(app)
+    yield httpd.url, world
+    httpd.stop()
 
 
 def _login(chromium, server: str, username: str, password: str = DEMO_PASSWORD, next_path: str = ""):  # type: ignore[no-untyped-def]

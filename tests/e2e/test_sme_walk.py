@@ -5,17 +5,15 @@ a phone without sideways scrolling. Screenshots: tests/artifacts/sme-*.png."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlmodel import Session, select
-from werkzeug.serving import make_server
 
 from apps import sample_data
-from apps.broker import free_port
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, Enterprise, SmeAnswer
+from tests.e2e.serving import Served
 from tests.e2e.shots import ARTIFACTS, capture
 from tests.e2e.test_phone_questionnaire import OFFSCREEN
 from tests.e2e.test_screens_walkthrough import CHROMIUM, DESKTOP, PHONE, login
@@ -48,12 +46,9 @@ def browser() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def server(world) -> Iterator[str]:  # type: ignore[no-untyped-def]
     app = create_app(world.settings(), {"RATELIMIT_ENABLED": False})
-    httpd = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
+    httpd = Served(app)
+    yield httpd.url
+    httpd.stop()
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
