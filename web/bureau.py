@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from diagnose.models import Bureau, Provider, Role
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import BatchForm, OrderForm, PoolChange
+from diagnose.schemas.sme import SmePilotForm
 from diagnose.services import audit_view, orders, overview, pool, sme
 from diagnose.services.orgs import ValidationError
 from scoring.china_time import china_today
@@ -20,8 +21,9 @@ from scoring.sme import load_index
 from scoring.sme.compare import TARGET_LEVEL
 from web.auth import role_required
 from web.db import get_session
-from web.forms import parse_form, typed
+from web.forms import parse_form, refuse, typed
 from web.messages import not_saved
+from web.scope import get_enterprise, list_args
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 # After a change, the dashboard shows the figures built before it (at most this old) while the jobs process
@@ -245,3 +247,42 @@ def sme_levels() -> str:
         target=TARGET_LEVEL,
         level_names=load_index().level_rule.names_zh(),
     )
+
+
+@bp.route("/sme-pilots", methods=["GET", "POST"])
+@role_required(Role.bureau)
+def sme_pilots() -> str | Response:
+    """The enterprises of the bureau's regions and which are in the SME digital-transformation pilot: put one
+    in or take it out, with the reason (audited). The pilot enterprises are those counted on the levels page."""
+    db = get_session()
+    status = 200
+    if request.method == "POST":
+        try:
+            form = parse_form(SmePilotForm)
+            enterprise = get_enterprise(form.enterprise_id)
+            sme.set_pilot(
+                session=db, actor=g.user, enterprise=enterprise, pilot=form.pilot, reason=form.reason
+            )
+        except ValidationError as exc:
+            refuse(exc)
+            status = 422
+        else:
+            db.commit()
+            flash(_("Saved."), "ok")
+            return redirect(request.full_path if request.query_string else url_for("bureau.sme_pilots"))
+    args = list_args()
+    pilots_only = request.args.get("pilots") == "1"
+    return render_template(
+        "bureau/sme_pilots.html",
+        bureau=db.get(Bureau, g.user.bureau_id),
+        page=sme.pilot_page(
+            session=db,
+            region_codes=orders.bureau_regions(session=db, user=g.user),
+            query=args["query"],
+            pilots_only=pilots_only,
+            page=args["page"],
+        ),
+        args=args,
+        pilots_only=pilots_only,
+        form=typed(),
+    ), status  # type: ignore[return-value]

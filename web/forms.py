@@ -26,7 +26,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from flask import Flask, g, request
+from flask import Flask, abort, flash, g, request
 from markupsafe import Markup
 from pydantic import BaseModel, Json
 from pydantic import ValidationError as PydanticValidationError
@@ -35,7 +35,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from diagnose.schemas.common import Upload
 from diagnose.schemas.errors import FieldError, FieldMessage, first_error
-from web.messages import describe
+from web.db import get_session
+from web.messages import describe, not_saved
 
 M = TypeVar("M", bound=BaseModel)
 NOT_FIELDS = frozenset({"csrf_token"})
@@ -154,6 +155,15 @@ def parse_form(
         refused = FormError(first_error(exc, model).errors)
         g.form_errors = refused.by_field()
         raise refused from None
+
+
+def refuse(exc: FieldError) -> None:
+    """A refused form: its transaction rolled back; 403 for an actor who may not do this, else the flash
+    saying why (and the field's message by its input)."""
+    get_session().rollback()
+    if exc.code == "forbidden":
+        abort(403)
+    flash(not_saved(exc), "error")
 
 
 def typed() -> Mapping[str, str]:

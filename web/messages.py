@@ -233,6 +233,10 @@ PATTERNS = (
         ),
     ),
     (
+        re.compile(r"^(\S+) may not change the pilot list$"),
+        lambda m: _("you may not change the pilot list"),
+    ),
+    (
         re.compile(r"^(\S+) may not decide on order (\S+)$"),
         lambda m: _("you may not do this with order %(number)s", number=m[2]),
     ),
@@ -477,6 +481,7 @@ AUDIT_ACTION_LABELS = {
     "pool.suspend": _l("Suspended from the pool"),
     "pool.remove": _l("Removed from the pool"),
     "provider.create": _l("Provider registered"),
+    "enterprise.sme_pilot": _l("SME pilot list changed"),
     "region.upsert": _l("Region saved"),
     "user.activate": _l("User reactivated"),
     "user.deactivate": _l("User deactivated"),
@@ -511,6 +516,7 @@ AUDIT_DETAIL_LABELS = {
     "role": _l("Role"),
     "profile": _l("Payload profile"),
     "previous": _l("Previous profile"),
+    "pilot": _l("Pilot enterprise"),
 }
 
 

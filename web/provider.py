@@ -45,7 +45,7 @@ from scoring.china_time import to_china
 from scoring.maturity.evidence import load_evidence_rules
 from web.auth import role_required
 from web.db import get_session
-from web.forms import FormError, parse_form, typed
+from web.forms import FormError, parse_form, refuse, typed
 from web.labels import RATING_LABELS, label_of
 from web.messages import not_saved
 from web.scope import get_order, get_plant_order, guard_plant, list_args
@@ -186,10 +186,7 @@ def save_staff(order_id: int) -> Response:
             session=db, actor=g.user, order=order, lead_id=form.lead_id, member_ids=form.member_ids
         )
     except FieldError as exc:
-        db.rollback()
-        if exc.code == "forbidden":
-            abort(403)
-        flash(not_saved(exc), "error")
+        refuse(exc)
     else:
         db.commit()
         flash(_("Diagnosis team saved."), "ok")

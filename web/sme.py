@@ -16,19 +16,11 @@ from scoring.sme import load_index
 from scoring.sme.proposals import Proposal
 from web.auth import role_required
 from web.db import get_session
-from web.forms import parse_form
-from web.messages import not_saved
+from web.forms import parse_form, refuse
 from web.scope import get_order, guard_plant
 
 bp = Blueprint("sme", __name__, url_prefix="/provider/orders/<int:order_id>")
 guard_plant(bp)  # the questionnaire shows the plant's measured figures: only while the order is open
-
-
-def _refused(exc: FieldError) -> None:
-    get_session().rollback()
-    if exc.code == "forbidden":
-        abort(403)
-    flash(not_saved(exc), "error")
 
 
 @bp.post("/instruments")
@@ -40,7 +32,7 @@ def set_instruments(order_id: int) -> Response:
         form = parse_form(InstrumentsForm)
         sme.set_instruments(session=get_session(), actor=g.user, order=order, instruments=form.instruments)
     except FieldError as exc:
-        _refused(exc)
+        refuse(exc)
     else:
         get_session().commit()
         flash(_("Instruments saved."), "ok")
@@ -105,7 +97,7 @@ def save_answer(order_id: int) -> Response:
             proposal=_proposals(order).get(key),
         )  # fmt: skip
     except FieldError as exc:
-        _refused(exc)
+        refuse(exc)
     else:
         get_session().commit()
         flash(_("Saved."), "ok")
@@ -121,7 +113,7 @@ def score(order_id: int) -> Response:
     try:
         sme.score(session=get_session(), actor=g.user, order=order)
     except FieldError as exc:
-        _refused(exc)
+        refuse(exc)
         return redirect(url_for("sme.questionnaire", order_id=order_id))
     get_session().commit()
     flash(_("SME digital level rated."), "ok")

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from diagnose.schemas.common import In, Out
+from diagnose.schemas.common import Id, In, Out
 
 Instruments = Literal["cmmm", "both"]
 
@@ -66,3 +66,24 @@ class SmeResultOut(Out):
     scenarios: list[dict[str, Any]] = Field(default_factory=list)
     decisions: list[SmeDecisionOut] = Field(default_factory=list)
     comparison: SmeComparisonOut | None = None
+
+
+class SmePilotChange(In):
+    """Put an enterprise into the SME digital-transformation pilot or take it out, with the reason."""
+
+    pilot: bool = Field(title="试点企业")
+    reason: str = Field(min_length=1, max_length=2000, title="理由")
+
+
+class SmePilotForm(SmePilotChange):
+    """The pilot list's form: the enterprise, the change and its reason."""
+
+    enterprise_id: Id = Field(title="企业")
+
+
+class SmePilotOut(Out):
+    """Whether an enterprise is in the SME digital-transformation pilot (财建〔2023〕117号), and since when."""
+
+    enterprise_id: int
+    pilot: bool
+    marked_at: str | None = Field(default=None, description="ISO 8601, UTC; null when not in the pilot")

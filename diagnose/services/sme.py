@@ -6,16 +6,18 @@ enterprise's earlier rating, and a region's levels. Docs: docs/scoring.md, "SME 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from diagnose.models import DiagnosisOrder, Enterprise, Role, SmeAnswer, SmePilot, SmeResult, User
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
-from diagnose.services import assessments, audit_log
+from diagnose.services import assessments, audit_log, orders
+from diagnose.services.orders import Page
 from diagnose.workflow import EDITABLE
 from scoring import sme
 from scoring.indicators.snapshot import EvidenceSnapshot
@@ -260,6 +262,86 @@ def distribution(
         level_distribution(level for level, _pilot in newest.values()),
         level_distribution(level for level, pilot in newest.values() if pilot),
     )
+
+
+@dataclass(frozen=True)
+class PilotRow:
+    """An enterprise as the pilot list shows it: since when it is in the pilot (None: it is not)."""
+
+    enterprise: Enterprise
+    marked_at: datetime | None
+
+
+def pilot_page(
+    *,
+    session: Session,
+    region_codes: Iterable[str],
+    query: str = "",
+    pilots_only: bool = False,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page:
+    """One page of the enterprises in these regions with their pilot mark, by name (items: PilotRow)."""
+    where = [col(Enterprise.region_code).in_(list(region_codes))]
+    if query.strip():
+        pattern = f"%{query.strip()}%"
+        where.append(or_(col(Enterprise.name).like(pattern), col(Enterprise.uscc).like(pattern)))
+    if pilots_only:
+        where.append(col(SmePilot.enterprise_id).is_not(None))
+    joined = select(Enterprise, SmePilot.marked_at).outerjoin(
+        SmePilot, col(SmePilot.enterprise_id) == Enterprise.id
+    )
+    total = session.exec(
+        select(func.count())
+        .select_from(Enterprise)
+        .outerjoin(SmePilot, col(SmePilot.enterprise_id) == Enterprise.id)
+        .where(*where)
+    ).one()
+    page = max(page, 1)
+    rows = session.exec(
+        joined.where(*where)
+        .order_by(col(Enterprise.name), col(Enterprise.id))
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return Page([PilotRow(e, marked_at) for e, marked_at in rows], page, per_page, int(total))
+
+
+def pilot_mark(*, session: Session, enterprise: Enterprise) -> SmePilot | None:
+    """The enterprise's pilot mark, or None when it is not in the pilot."""
+    return session.get(SmePilot, enterprise.id)
+
+
+def set_pilot(
+    *, session: Session, actor: User, enterprise: Enterprise, pilot: bool, reason: str
+) -> SmePilot | None:
+    """A bureau puts an enterprise of its regions into the SME digital-transformation pilot or takes it out,
+    with the reason (the pilot list's document, a correction), audited; the caller commits. Marking what is
+    already so changes nothing and writes no entry. Returns the mark as it now stands."""
+    if actor.role != Role.bureau or actor.bureau_id is None:
+        raise FieldError("", f"{actor.username} may not change the pilot list", code="forbidden")
+    if enterprise.region_code not in orders.bureau_regions(session=session, user=actor):
+        raise FieldError("", f"{actor.username} may not change the pilot list", code="forbidden")
+    reason = reason.strip()
+    if not reason:
+        raise FieldError("reason", "give the reason")
+    if len(reason) > MAX_REASON_CHARS:
+        raise FieldError("reason", f"at most {MAX_REASON_CHARS} characters")
+    mark = pilot_mark(session=session, enterprise=enterprise)
+    if (mark is not None) == pilot:
+        return mark
+    if pilot:
+        mark = SmePilot(enterprise_id=enterprise.id)  # type: ignore[arg-type]
+        session.add(mark)
+    else:
+        session.delete(mark)
+        mark = None
+    session.flush()
+    audit_log.record(
+        session=session, actor=actor, action="enterprise.sme_pilot", entity="enterprise",
+        entity_id=enterprise.id, detail={"pilot": pilot, "reason": reason},
+    )  # fmt: skip
+    return mark
 
 
 def decisions_by_key(row: SmeResult) -> Mapping[str, Mapping[str, Any]]:

@@ -139,6 +139,21 @@ def test_bureau_levels_and_the_report_section_fit_the_screen(server: str, browse
     assert "达到二级及以上" in bureau.inner_text("#sme-pilot-sentence")
     fits(bureau)
     shot(bureau, "bureau-levels")
+
+    # The pilot list: one enterprise put in or taken out (the two widths share the database) with a reason.
+    bureau.click("#sme-pilots-link")
+    bureau.wait_for_load_state()
+    desen = bureau.locator("#pilot-list tr", has_text=sample_data.ENTERPRISES[4][0])
+    was_pilot = "起为试点企业" in desen.inner_text()
+    fits(bureau)
+    shot(bureau, "bureau-pilots")
+    desen.locator('input[name="reason"]').fill("太仓市试点企业名单（第一批）")
+    desen.locator('button[type="submit"]').click()
+    bureau.wait_for_load_state()
+    assert "已保存" in bureau.inner_text("main")
+    now = bureau.locator("#pilot-list tr", has_text=sample_data.ENTERPRISES[4][0]).inner_text()
+    assert ("起为试点企业" in now) is not was_pilot
+    fits(bureau)
     bureau.context.close()
 
     provider = login(browser, server, "provider2", viewport)

@@ -280,3 +280,79 @@ def test_a_submitted_orders_proposals_read_the_snapshot_its_scoring_stored(app: 
         assert {key: p.value for key, p in shown.items() if p.value is not None} == {
             key: value for key, value in expected.items() if value not in (None, ())
         }
+
+
+def test_a_bureau_keeps_its_pilot_list_and_the_levels_page_counts_it(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    with db_of(app) as db:
+        hengrui = db.exec(select(Enterprise).where(Enterprise.name == sample_data.ENTERPRISES[0][0])).one()
+        youchi = db.exec(select(Enterprise).where(Enterprise.name == sample_data.ENTERPRISES[6][0])).one()
+        entries_before = len(db.exec(select(AuditLog)).all())
+    wujin = client_as(app, world, "bureau")
+    listed = wujin.get("/bureau/sme-pilots").get_data(as_text=True)
+    assert hengrui.name in listed and youchi.name not in listed  # its own regions only
+    # No reason: refused, nothing marked.
+    refused = wujin.post(
+        "/bureau/sme-pilots", data={"enterprise_id": hengrui.id, "pilot": "true", "reason": ""}
+    )
+    assert refused.status_code == 422 and "未保存" in refused.get_data(as_text=True)
+    assert "辖区内尚无试点企业完成评定" in wujin.get("/bureau/sme-levels").get_data(as_text=True)
+    # Marked with the reason: the levels page counts its 二级 rating among the pilots; the change is audited.
+    reason = "常武试点名单（第二批）"
+    marked = wujin.post(
+        "/bureau/sme-pilots", data={"enterprise_id": hengrui.id, "pilot": "true", "reason": reason}
+    )
+    assert marked.status_code == 302
+    levels = wujin.get("/bureau/sme-levels").get_data(as_text=True)
+    assert '<tr data-level="2"><td>二级</td><td class="num">1</td><td class="num">1</td></tr>' in levels
+    assert "已评定的 1 家试点企业中，1 家达到二级及以上" in levels
+    only = wujin.get("/bureau/sme-pilots?pilots=1").get_data(as_text=True)
+    assert hengrui.name in only and sample_data.ENTERPRISES[1][0] not in only
+    # Marking it again changes nothing and writes no second entry.
+    wujin.post(
+        "/bureau/sme-pilots", data={"enterprise_id": hengrui.id, "pilot": "true", "reason": "重复提交"}
+    )
+    with db_of(app) as db:
+        entries = db.exec(select(AuditLog).where(AuditLog.action == "enterprise.sme_pilot")).all()
+        assert [(e.actor, e.entity_id, e.detail) for e in entries] == [
+            ("wujin", str(hengrui.id), {"pilot": True, "reason": reason})
+        ]
+        assert len(db.exec(select(AuditLog)).all()) == entries_before + 1
+    # Another region's enterprise: not found for this bureau, and not marked.
+    other = wujin.post(
+        "/bureau/sme-pilots", data={"enterprise_id": youchi.id, "pilot": "false", "reason": "越权"}
+    )
+    assert other.status_code == 404
+    assert "太仓优驰" in client_as(app, world, "bureau_other").get("/bureau/sme-pilots?pilots=1").get_data(
+        as_text=True
+    )
+    # Taken out again: the pilots' column is empty once more.
+    wujin.post(
+        "/bureau/sme-pilots", data={"enterprise_id": hengrui.id, "pilot": "false", "reason": "名单更正"}
+    )
+    assert "辖区内尚无试点企业完成评定" in wujin.get("/bureau/sme-levels").get_data(as_text=True)
+
+
+def test_the_api_reads_and_sets_the_pilot_mark_for_the_bureau_of_the_region(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    with db_of(app) as db:
+        hengrui = db.exec(select(Enterprise).where(Enterprise.name == sample_data.ENTERPRISES[0][0])).one()
+    url = f"/api/v1/enterprises/{hengrui.id}/sme-pilot"
+    client = app.test_client()
+
+    def as_(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {world.tokens[role]}"}
+
+    assert client.get(url, headers=as_("admin")).get_json() == {
+        "enterprise_id": hengrui.id, "pilot": False, "marked_at": None,
+    }  # fmt: skip
+    put = client.put(url, json={"pilot": True, "reason": "试点名单"}, headers=as_("bureau"))
+    assert put.status_code == 200 and put.get_json()["pilot"] is True and put.get_json()["marked_at"]
+    assert client.get(url, headers=as_("bureau")).get_json()["pilot"] is True
+    assert client.put(url, json={"pilot": False}, headers=as_("bureau")).status_code == 422  # no reason
+    assert client.put(url, json={"pilot": False, "reason": "x"}, headers=as_("provider")).status_code == 403
+    assert (
+        client.put(url, json={"pilot": False, "reason": "越权"}, headers=as_("bureau_other")).status_code
+        == 404
+    )
+    assert (
+        client.get(url, headers=as_("admin")).get_json()["pilot"] is True
+    )  # none of the refusals changed it

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, g
 from pydantic import BaseModel, Field
 
+from diagnose.models import Enterprise, Role, SmePilot
 from diagnose.schemas.common import PathId
-from diagnose.schemas.sme import SmeComparisonOut, SmeDecisionOut, SmeResultOut
+from diagnose.schemas.sme import SmeComparisonOut, SmeDecisionOut, SmePilotChange, SmePilotOut, SmeResultOut
 from diagnose.services import sme
 from scoring.sme.engine import fmt
-from web.api.base import ALL, api_role, bp, not_found, ok, tag
+from web.api.base import ALL, api_role, bp, not_found, ok, tag, writing
 from web.db import get_session
-from web.scope import get_order
+from web.scope import get_enterprise, get_order
 
 SME = tag("sme", "中小企业数字化水平评测（2024年版）")
 
@@ -60,3 +61,37 @@ def sme_result(path: OrderPath) -> Response:
             else None,
         )
     )
+
+
+class EnterprisePath(BaseModel):
+    enterprise_id: PathId = Field(title="企业编号")
+
+
+def _pilot_out(enterprise: Enterprise, mark: SmePilot | None) -> SmePilotOut:
+    return SmePilotOut(
+        enterprise_id=enterprise.id,  # type: ignore[arg-type]
+        pilot=mark is not None,
+        marked_at=mark.marked_at.isoformat() if mark else None,
+    )
+
+
+@bp.get("/enterprises/<int:enterprise_id>/sme-pilot", tags=SME, responses={200: SmePilotOut})
+@api_role(Role.admin, Role.bureau)
+def show_sme_pilot(path: EnterprisePath) -> Response:
+    """Whether an enterprise in scope is in the SME digital-transformation pilot, and since when."""
+    enterprise = get_enterprise(path.enterprise_id)
+    return ok(_pilot_out(enterprise, sme.pilot_mark(session=get_session(), enterprise=enterprise)))
+
+
+@bp.put("/enterprises/<int:enterprise_id>/sme-pilot", tags=SME, responses={200: SmePilotOut})
+@api_role(Role.bureau)
+def put_sme_pilot(path: EnterprisePath, body: SmePilotChange) -> Response:
+    """Put an enterprise of the bureau's regions into the pilot (`pilot` true) or take it out, with the
+    reason (audited). Setting what already holds changes nothing."""
+    enterprise = get_enterprise(path.enterprise_id)
+    with writing() as db:
+        mark = sme.set_pilot(
+            session=db, actor=g.user, enterprise=enterprise, pilot=body.pilot, reason=body.reason
+        )
+        shown = _pilot_out(enterprise, mark)
+    return ok(shown)
