@@ -312,7 +312,7 @@ def _plant_records(
     session: Session, enterprise_id: int, kinds: list[tuple[str, float, bool, str, str]]
 ) -> None:
     """The demo plant's equipment ledger (registered below) and its calendar: every day 06:00-24:00, lunch 12-13."""
-    for number, (kind, _cycle, networked, _protocol, _sensor) in enumerate(kinds, start=1):
+    for number, (kind, _cycle, networked, _protocol, sensor) in enumerate(kinds, start=1):
         plant_records.add_equipment(
             session=session,
             actor=ACTOR,
@@ -322,6 +322,8 @@ def _plant_records(
                 "name": f"{kind} {number}号",
                 "kind": kind,
                 "connected": "1" if networked else "0",
+                # Its own digital control; a machine reached through a retrofitted clamp-on meter has none.
+                "digital": "1" if networked and sensor == "full" else "0",
             },
         )
     for weekday in range(7):

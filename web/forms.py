@@ -8,7 +8,8 @@ nothing. What the browser sends is read as a form means it:
 
 - an empty text for a field that may be absent (`X | None`) is None; for a text field it stays "" (a required
   one says "required"); for any other field it is left out (the default applies, or "required");
-- a bool field with a default is a checkbox: absent is False (an unchecked box sends nothing);
+- a bool field with a default is a checkbox: absent is False (an unchecked box sends nothing); one whose
+  default is None (`bool | None = None`) is a yes / no / not-stated choice: empty is None;
 - a list field takes every value of its name (a multi-select or several checkboxes), empty ones dropped
   (none chosen is an empty list, which a list that needs one item refuses as "choose at least one");
 - an `Upload` field takes the file of its name (none chosen: absent);
@@ -120,7 +121,9 @@ def form_data(
             continue
         if _is(info, bool) and not info.is_required():
             value = form.get(key, "")
-            data[key] = value if value.strip() else False
+            # An unticked checkbox is no; a yes / no / not-stated choice (`bool | None = None`) left empty is None.
+            tri_state = info.default is None and _accepts_none(info)
+            data[key] = value if value.strip() else (None if tri_state else False)
             continue
         if key not in form:
             continue

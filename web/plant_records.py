@@ -82,6 +82,7 @@ def add_equipment(order_id: int) -> Response | tuple[str, int]:
             "serial": line.serial,
             "production": "1" if line.production else "0",
             "connected": "1" if line.connected else "",  # unticked: connected when a device is linked
+            "digital": "" if line.digital is None else "1" if line.digital else "0",
         }
         plant_records.add_equipment(session=db, actor=g.user, enterprise_id=order.enterprise_id, raw=raw)
     except ValidationError as exc:

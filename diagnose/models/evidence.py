@@ -37,6 +37,7 @@ class Equipment(SQLModel, table=True):
     kind: str = Field(default="", max_length=64)
     production: bool = Field(default=True)  # production equipment counts in the networking rate
     connected: bool = Field(default=False)
+    digital: bool | None = Field(default=None)  # 数字控制 (设备数字化率); None: not stated
     device_id: int | None = Field(default=None, foreign_key="device.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
 

@@ -35,6 +35,9 @@ class EquipmentForm(In):
     serial: str = Field(default="", max_length=64, title="出厂编号")
     production: bool = Field(default=False, title="生产设备")
     connected: bool = Field(default=False, title="已联网")
+    digital: bool | None = Field(
+        default=None, title="数字控制", description="NC/PLC-controlled; null: not stated"
+    )
 
 
 class LedgerImport(In):

@@ -72,7 +72,14 @@ def ledger_lines(*, session: Session, enterprise_id: int) -> tuple[LedgerLine, .
         else {}
     )
     return tuple(
-        LedgerLine(r.code, r.name, r.production, r.connected, names.get(r.device_id) if r.device_id else None)
+        LedgerLine(
+            r.code,
+            r.name,
+            r.production,
+            r.connected,
+            names.get(r.device_id) if r.device_id else None,
+            r.digital,
+        )
         for r in rows
     )
 

@@ -34,6 +34,9 @@ HEADERS = {
     "生产设备": "production",
     "connected": "connected",
     "已联网": "connected",
+    "digital": "digital",
+    "数字控制": "digital",
+    "数控": "digital",
     "device_id": "device_id",
     "平台设备id": "device_id",
     "serial": "serial",
@@ -93,6 +96,13 @@ def _flag(value: object, name: str, default: bool) -> bool:
     raise ValidationError(name, f"{value!r} is not yes/no (是/否, 1/0, true/false)")
 
 
+def _stated_flag(value: object, name: str) -> bool | None:
+    """A yes/no cell that may be left empty: None when it says nothing."""
+    if str(value if value is not None else "").strip() == "":
+        return None
+    return _flag(value, name, False)
+
+
 def _clean(session: Session, enterprise_id: int, raw: dict[str, Any]) -> dict[str, Any]:
     """One ledger line checked and normalised; raises ValidationError naming the field."""
     code = str(raw.get("code") or "").strip()
@@ -120,6 +130,7 @@ def _clean(session: Session, enterprise_id: int, raw: dict[str, Any]) -> dict[st
         "kind": kind,
         "production": _flag(raw.get("production"), "production", True),
         "connected": _flag(raw.get("connected"), "connected", device_id is not None),
+        "digital": _stated_flag(raw.get("digital"), "digital"),
         "device_id": device_id,
         "device_external_id": external or None,
         "serial": serial or None,
@@ -261,6 +272,8 @@ def import_equipment(
             report.stored += 1
             continue
         line = by_code[match]
+        if values["digital"] is None:
+            values.pop("digital")  # a file that does not say keeps what the ledger says
         for name, value in values.items():
             setattr(line, name, value)
         session.add(line)

@@ -69,6 +69,7 @@ class LedgerLine:
     production: bool = True
     connected: bool = False  # marked connected, or naming a registered platform device
     device_external_id: str | None = None
+    digital: bool | None = None  # digitally controlled (设备数字化率); None: the ledger does not say
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,7 +141,9 @@ def to_dict(snapshot: EvidenceSnapshot) -> dict[str, Any]:
         "devices": [_device(d) for d in snapshot.devices],
         "figures": {k: figure_to_dict(v) for k, v in sorted(snapshot.figures.items())},
         "ledger": [
+            # `digital` only when stated: a snapshot stored before the ledger said it reads the same.
             [line.code, line.name, line.production, line.connected, line.device_external_id]
+            + ([line.digital] if line.digital is not None else [])
             for line in snapshot.ledger
         ],
         "daily": [[day, figure_to_dict(f)] for day, f in snapshot.daily],

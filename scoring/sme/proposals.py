@@ -161,7 +161,7 @@ def propose_digitalisation(
 ) -> Proposal:
     """F2 设备数字化率 from digitally controlled / production devices of the ledger."""
     counted = f"台账 {production} 台生产设备中 {digital} 台具备数字控制" if production else "按设备台账计"
-    return _band_proposal("F2", rate, counted, "台账未标明哪些生产设备具备数字控制，无法计算设备数字化率")
+    return _band_proposal("F2", rate, counted, "台账未逐台标明生产设备是否具备数字控制，无法计算设备数字化率")
 
 
 def propose_data_capture(kinds: Iterable[str]) -> Proposal:
@@ -333,8 +333,10 @@ def propose_all(after: MeasuredFigures, before: MeasuredFigures | None = None) -
     return tuple(out)
 
 
-def measured_from_snapshot(snap: EvidenceSnapshot, digital_devices: int | None = None) -> MeasuredFigures:
-    """The figures the proposals read, off one evidence snapshot (only figures whose status is ok)."""
+def measured_from_snapshot(snap: EvidenceSnapshot) -> MeasuredFigures:
+    """The figures the proposals read, off one evidence snapshot (only figures whose status is ok). The
+    digitally controlled production devices are counted only when every production line of the ledger says
+    whether it is (one line not stated and the rate is unknown, not lower)."""
 
     def ok(name: str) -> Fraction | None:
         figure = snap.figures.get(name)
@@ -363,7 +365,11 @@ def measured_from_snapshot(snap: EvidenceSnapshot, digital_devices: int | None =
         production_devices=len(production),
         networked_devices=sum(1 for line in production if line.connected or line.device_external_id),
         networking_rate=ok("networking_rate"),
-        digital_devices=digital_devices,
+        digital_devices=(
+            sum(1 for line in production if line.digital)
+            if production and all(line.digital is not None for line in production)
+            else None
+        ),
         data_kinds=frozenset(kinds),
         state_devices=state_devices,
         metered_devices=sum(1 for d in snap.devices if d.metered),

@@ -277,3 +277,32 @@ def test_form_refuses_equipment_already_in_the_ledger(engine: Engine, plant: int
             raw={"code": "X1", "name": "again", "device_id": "A"},
         )
     assert twice.value.field == "device_id" and "E1" in twice.value.message
+
+
+def test_the_ledger_says_which_production_equipment_is_digitally_controlled(
+    engine: Engine, plant: int
+) -> None:
+    """Issue #26: 数字控制 yes / no / not stated, from the form or a file; a file that leaves it empty keeps
+    what the ledger says; a word that is not yes or no refuses the row."""
+    with Session(engine) as session:
+        plant_records.add_equipment(
+            session=session,
+            actor="t",
+            enterprise_id=plant,
+            raw={"code": "D1", "name": "加工中心", "digital": "1"},
+        )
+        csv = "设备编号,设备名称,数字控制\nD1,加工中心,\nD2,老式钻床,否\nD3,锯床,\nD4,磨床,也许\n"
+        rows = plant_records.read_rows("ledger.csv", csv.encode("utf-8"))
+        refused = plant_records.import_equipment(
+            session=session, actor="t", enterprise_id=plant, rows=rows, dry_run=True
+        )
+        assert [(e.row, e.field) for e in refused.errors] == [(5, "digital")]
+        plant_records.import_equipment(
+            session=session, actor="t", enterprise_id=plant, rows=rows[:3], dry_run=False
+        )
+        session.commit()
+        said = {e.code: e.digital for e in plant_records.equipment_of(session=session, enterprise_id=plant)}
+        assert {k: said[k] for k in ("D1", "D2", "D3")} == {"D1": True, "D2": False, "D3": None}
+        # The evidence snapshot's ledger carries it to the SME proposals.
+        ledger = evidence_snapshot.ledger_lines(session=session, enterprise_id=plant)
+        assert {line.code: line.digital for line in ledger if line.code in said} == said

@@ -3,6 +3,7 @@ proposes, with its evidence; and the figures read off a real evidence snapshot."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
@@ -12,6 +13,7 @@ from scoring.china_time import CHINA_TZ
 from scoring.indicators import CounterSample, StateSample, Window
 from scoring.indicators.atoms import DeviceInput, EnergySample, RawPart
 from scoring.indicators.snapshot import LedgerLine, SnapshotInput, evidence_snapshot
+from scoring.indicators.snapshot_json import from_dict, to_dict
 from scoring.sme import load_index, score_answers
 from scoring.sme.proposals import (
     MeasuredFigures,
@@ -213,18 +215,19 @@ def _snapshot() -> SnapshotInput:
         ),
     )
     ledger = (
-        LedgerLine("E1", "CNC", connected=True, device_external_id="cnc-1"),
-        LedgerLine("E2", "Press", connected=True, device_external_id="press-2"),
-        LedgerLine("E3", "Lathe", connected=True),
-        LedgerLine("E4", "Saw"),
-        LedgerLine("E5", "Compressor", production=False),
+        LedgerLine("E1", "CNC", connected=True, device_external_id="cnc-1", digital=True),
+        LedgerLine("E2", "Press", connected=True, device_external_id="press-2", digital=True),
+        LedgerLine("E3", "Lathe", connected=True, digital=True),
+        LedgerLine("E4", "Saw", digital=False),
+        LedgerLine("E5", "Compressor", production=False),  # not production: not asked
     )
     return SnapshotInput(window=window, devices=(metered, state_only), ledger=ledger)
 
 
 def test_figures_read_off_a_real_evidence_snapshot() -> None:
     snap = evidence_snapshot(_snapshot())
-    m = measured_from_snapshot(snap, digital_devices=3)
+    m = measured_from_snapshot(snap)
+    assert m.digital_devices == 3  # of the 4 production lines; the compressor does not count
     assert (m.production_devices, m.networked_devices, m.networking_rate) == (4, 3, F(3, 4))
     assert m.data_kinds == {"state", "counts", "quality", "energy"}
     assert (m.state_devices, m.metered_devices) == (2, 1)
@@ -238,3 +241,27 @@ def test_figures_read_off_a_real_evidence_snapshot() -> None:
     assert proposals["F4"] == ("production_control", "quality", "equipment", "energy")
     assert proposals["energy"] == 2  # 1 of 4 production devices metered: below the 三级 share
     assert proposals["equipment"] == 3  # 75 % networked, OEE measured
+
+
+def test_the_digitalisation_rate_waits_for_every_production_line_to_say() -> None:
+    """One production line not stated: the rate is unknown (no proposal, the reason said), never lower."""
+    base = _snapshot()
+    unstated = (*base.ledger[:3], LedgerLine("E4", "Saw"), base.ledger[4])
+    m = measured_from_snapshot(evidence_snapshot(replace(base, ledger=unstated)))
+    assert m.digital_devices is None
+    f2 = next(p for p in propose_all(m) if p.target == "F2")
+    assert f2.value is None and "未逐台标明" in f2.evidence_zh
+    # All stated, none digital: a rate of 0, the lowest band, not 数据不足.
+    none_digital = tuple(replace(line, digital=False) for line in base.ledger)
+    m = measured_from_snapshot(evidence_snapshot(replace(base, ledger=none_digital)))
+    assert m.digital_devices == 0
+    assert next(p for p in propose_all(m) if p.target == "F2").value == "le10"
+
+
+def test_the_stored_snapshot_keeps_what_the_ledger_says_and_reads_older_ones() -> None:
+    snap = evidence_snapshot(_snapshot())
+    stored = to_dict(snap)
+    assert stored["ledger"][0][-1] is True and len(stored["ledger"][4]) == 5  # not stated: the old form
+    assert from_dict(stored).ledger == snap.ledger
+    older = {**stored, "ledger": [line[:5] for line in stored["ledger"]]}  # stored before #26
+    assert all(line.digital is None for line in from_dict(older).ledger)

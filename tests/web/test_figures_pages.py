@@ -87,6 +87,30 @@ def test_ledger_page_lists_the_networking_population_and_matches_import_rows(sce
     assert "1 行将新增台账设备，1 行将更新台账中已有的设备" in checked
 
 
+def test_the_ledger_form_says_whether_a_machine_is_digitally_controlled(scene) -> None:  # type: ignore[no-untyped-def]
+    _, client, order_id, _ = scene
+    url = f"/provider/orders/{order_id}/ledger"
+    page = client.get(url).get_data(as_text=True)
+    assert '<select name="digital">' in page and "数字控制" in page
+    for code, said in (("DC-1", "true"), ("DC-2", "false"), ("DC-3", "")):
+        added = client.post(
+            url, data={"csrf_token": csrf_from(page), "code": code, "name": "机床", "digital": said}
+        )
+        assert added.status_code == 302, added.get_data(as_text=True)[:300]
+    page = client.get(url).get_data(as_text=True)
+    shown = {
+        code: re.search(
+            rf'<tr data-code="{code}">.*?data-label="数字控制">(.*?)</td>', page, re.DOTALL
+        ).group(1)  # type: ignore[union-attr]
+        for code in ("DC-1", "DC-2", "DC-3")
+    }
+    assert shown == {"DC-1": "是", "DC-2": "否", "DC-3": "未标明"}
+    refused = client.post(
+        url, data={"csrf_token": csrf_from(page), "code": "DC-4", "name": "机床", "digital": "也许"}
+    )
+    assert refused.status_code == 422 and 'data-code="DC-4"' not in refused.get_data(as_text=True)
+
+
 def test_calendar_page_takes_a_makeup_day_and_the_holiday_notice(scene) -> None:  # type: ignore[no-untyped-def]
     _, client, order_id, engine = scene
     url = f"/provider/orders/{order_id}/calendar"

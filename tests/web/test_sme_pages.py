@@ -77,6 +77,9 @@ def test_the_questionnaire_shows_each_proposal_with_its_evidence(app: Flask, wor
     )
     # F3 设备联网率 is proposed from the ledger (every demo plant has one) and its evidence is printed.
     assert 'data-proposal="F3"' in page and "设备联网率" in page and "台账" in page
+    # F2 设备数字化率 likewise, from the lines' 数字控制 (the demo's clamp-metered compressor has none).
+    f2 = page[page.index('data-proposal="F2"') :]
+    assert "具备数字控制" in f2[: f2.index("</p>")]
     assert "以正式文件为准" in page
     assert page.count('class="sme-item req"') == 15 + 16  # every item and scenario, each a form of its own
     # The test plant sends no data: F4's partial proposal sees no stage, so it proposes nothing (not "无").
