@@ -49,6 +49,11 @@ STATUS_LABELS = {
     "accepted": N_("Accepted"),
     "cancelled": N_("Cancelled"),
 }
+INSTRUMENT_LABELS = {  # what an order's visit rates (diagnosisorder.instruments)
+    "cmmm": N_("Smart-manufacturing maturity (CMMM)"),
+    "sme": N_("SME digital level"),
+    "both": N_("Smart-manufacturing maturity (CMMM) and SME digital level"),
+}
 ACTION_LABELS = {
     "create": N_("Create order"),
     "assign": N_("Assign provider"),
@@ -293,8 +298,8 @@ def audit_value(key: str, value: object) -> str:
         return translated(N_("yes") if value else N_("no"))
     if key.endswith("_fen") and isinstance(value, int):
         return yuan(value)
-    if key in ("from", "to", "status"):
-        return label_of(STATUS_LABELS)(str(value))
+    if key in ("from", "to", "status"):  # an order's status, or its instruments (order.instruments)
+        return label_of(STATUS_LABELS | INSTRUMENT_LABELS)(str(value))
     if key == "rating":
         return label_of(RATING_LABELS)(_rating_code(value))
     if key == "score":
@@ -328,10 +333,49 @@ def _rating_code(value: object) -> str:
     return f"{number:g}"
 
 
+SME_DECISION_LABELS = {  # an SME answer against the measured proposal (smeanswer.decision)
+    "accepted": N_("measured proposal accepted"),
+    "overridden": N_("measured proposal overridden"),
+    "manual": N_("no measured proposal"),
+}
+
+
+def _sme_words(action: str, detail: dict[str, object]) -> str | None:
+    """An SME answer or rating in the index's words (网络建设·企业网络建设连接情况：…；二级，69.25 分), or None
+    for an entry that lacks what the sentence needs."""
+    from diagnose.services.sme import answer_text_zh, name_zh
+    from scoring.sme import load_index
+
+    if action == "sme.answer" and "key" in detail and "decision" in detail:
+        key = str(detail["key"])
+        said = translated(N_("%(item)s: %(answer)s (%(decision)s)")) % {
+            "item": name_zh(key),
+            "answer": answer_text_zh(key, detail.get("value")),
+            "decision": label_of(SME_DECISION_LABELS)(str(detail["decision"])),
+        }
+        reason = detail.get("reason")
+        return f"{said}；{translated(N_('Reason'))}：{reason}" if reason else said
+    if action == "sme.score" and isinstance(detail.get("level"), int) and "total" in detail:
+        names = load_index().level_rule.names_zh()
+        level = int(detail["level"])  # type: ignore[call-overload]
+        return translated(N_("SME digital level: %(level)s, %(total)s points")) % {
+            "level": names[level] if 0 <= level < len(names) else level,
+            "total": detail["total"],
+        }
+    return None
+
+
 def audit_details(action: str, detail: dict[str, object] | None) -> str:
     """An audit entry's details for people: 评分：成熟度 1 级，得分 1.55 — never result_id: 4; score: 1.5483."""
     from web.messages import AUDIT_DETAIL_LABELS as NAMED
 
+    if action.startswith("sme.") and detail:
+        try:
+            words = _sme_words(action, detail)
+        except (KeyError, TypeError, ValueError):
+            words = None  # an answer the packaged index no longer knows: each detail on its own
+        if words is not None:
+            return words
     shown = {
         k: v
         for k, v in (detail or {}).items()
@@ -356,6 +400,7 @@ LABEL_FILTERS = {  # {{ code|state_label }}
     "role_label": ROLE_LABELS,
     "registry_label": REGISTRY_LABELS,
     "status_label": STATUS_LABELS,
+    "instruments_label": INSTRUMENT_LABELS,
     "action_label": ACTION_LABELS,
     "kind_label": KIND_LABELS,
     "industry_type_label": INDUSTRY_TYPE_LABELS,

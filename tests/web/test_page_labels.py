@@ -108,3 +108,37 @@ def test_audit_details_name_values_and_leave_out_internal_ids(app) -> None:  # t
             "全部满足",
             "不适用（裁剪）",
         ]
+
+
+def test_every_audited_action_of_the_demo_reads_in_words(app, world) -> None:  # type: ignore[no-untyped-def]
+    """The SME instrument's entries included: the action, the instruments, an answer in the index's words."""
+    from sqlmodel import Session, select
+
+    from diagnose.db import make_engine
+    from diagnose.models import AuditLog
+    from web.messages import audit_action
+
+    engine = make_engine(url=f"sqlite:///{world.db_path}")
+    with Session(engine) as session:
+        actions = set(session.exec(select(AuditLog.action)).all())
+    engine.dispose()
+    assert {"order.instruments", "sme.answer", "sme.score"} <= actions  # the demo rates both instruments
+    with app.test_request_context("/?lang=zh"):
+        unnamed = sorted(a for a in actions | {"enterprise.sme_pilot"} if audit_action(a) == a)
+        assert unnamed == []
+        assert audit_details("order.instruments", {"from": "cmmm", "to": "both"}) == (
+            "起始：智能制造能力成熟度（CMMM）；截止：智能制造能力成熟度（CMMM）＋中小企业数字化水平"
+        )
+        said = audit_details(
+            "sme.answer",
+            {"key": "F3", "value": "le40", "decision": "overridden", "reason": "2 台未登记设备未联网"},
+        )
+        assert said.startswith("设备联网·企业的生产设备联网率：") and said.endswith(
+            "（改写实测建议）；原因：2 台未登记设备未联网"
+        ), said
+        assert not CODE_NAME.search(said) and "le40" not in said
+        assert audit_details("sme.score", {"sme_result_id": 3, "level": 2, "total": "69.25"}) == (
+            "中小企业数字化水平：二级，69.25 分"
+        )
+        # An entry the sentence cannot read (an item the index no longer has) still reads, detail by detail.
+        assert "F99" in audit_details("sme.answer", {"key": "F99", "value": "x", "decision": "manual"})
