@@ -122,6 +122,21 @@ def test_ids_beyond_a_database_integer_are_not_found(app: Flask, world, path: st
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["start=9999-12-31T23:00:00%2B00:00", "end=0001-01-01T01:00:00%2B00:00", "start=1999-12-31T00:00:00Z"],
+)
+def test_a_window_at_the_calendars_ends_is_refused_not_a_server_error(app: Flask, world, query: str) -> None:  # type: ignore[no-untyped-def]
+    """Found by the fuzz test: a start near year 9999 plus the default span overflowed (500)."""
+    for path in (
+        f"/api/v1/orders/{world.order_id}/devices/{world.device_id}/telemetry",
+        f"/api/v1/orders/{world.order_id}/indicators",
+    ):
+        response = app.test_client().get(f"{path}?{query}", headers=bearer(world, "admin"))
+        assert response.status_code == 422, response.get_data(as_text=True)[:300]
+        assert response.get_json()["field"] in ("start", "end")
+
+
 def test_unknown_field_in_an_order_is_refused(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
     body = {"batch_id": 1, "enterprise_id": 1, "kind": "factory", "fee_fen": 100, "discount": 5}
     response = app.test_client().post("/api/v1/orders", json=body, headers=bearer(world, "bureau"))

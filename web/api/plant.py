@@ -127,7 +127,15 @@ def device_credentials(path: DevicePath) -> Response:
     return response
 
 
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
 def _window(start: datetime | None, end: datetime | None, longest: timedelta, default: timedelta) -> Window:
+    for name, when in (("start", start), ("end", end)):
+        # Far from any plant's data, and at the calendar's ends a default span (or a time-zone shift) would
+        # overflow: the year as written, compared without converting.
+        if when is not None and not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
+            raise FieldError(name, "not a valid date")
     if end is None:
         end = max(datetime.now(UTC).replace(second=0, microsecond=0), start + default) if start else None
         end = end or datetime.now(UTC).replace(second=0, microsecond=0)
