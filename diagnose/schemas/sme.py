@@ -87,3 +87,40 @@ class SmePilotOut(Out):
     enterprise_id: int
     pilot: bool
     marked_at: str | None = Field(default=None, description="ISO 8601, UTC; null when not in the pilot")
+
+
+class SmeAnswerIn(In):
+    """One item's option (a multi item: its options) or one scenario's grade, and the reason when it overrides
+    the measured proposal (at least 4 characters then)."""
+
+    value: str | list[str] | int = Field(
+        title="答案", description="an item's option id, a multi item's list of option ids, a scenario's grade 0–4"
+    )
+    reason: str = Field(default="", max_length=2000, title="理由")
+
+
+class SmeProposalOut(Out):
+    """What the plant's measured figures propose for an item or scenario (value null: nothing), and why."""
+
+    key: str
+    value: Any = None
+    evidence_zh: str
+    partial: bool = Field(description="a multi item's proposal covers only what the platform sees")
+
+
+class SmeQuestionnaireOut(Out):
+    """The order's SME questionnaire as the provider's page shows it: saved answers and measured proposals."""
+
+    order_id: int
+    instruments: str
+    editable: bool
+    index_version: str
+    answers: list[SmeDecisionOut]
+    proposals: list[SmeProposalOut]
+
+
+class SmeInstrumentsOut(Out):
+    """What the order's visit rates."""
+
+    order_id: int
+    instruments: str

@@ -359,3 +359,64 @@ def test_the_api_reads_and_sets_the_pilot_mark_for_the_bureau_of_the_region(app:
     assert (
         client.get(url, headers=as_("admin")).get_json()["pilot"] is True
     )  # none of the refusals changed it
+
+
+def test_the_api_carries_the_questionnaire_the_answers_and_the_rating(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    """A provider's app does through the API what the questionnaire page does, under the same rules."""
+    client = app.test_client()
+
+    def as_(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {world.tokens[role]}"}
+
+    base = f"/api/v1/orders/{world.order_id}"
+    shown = client.get(f"{base}/sme/answers", headers=as_("provider")).get_json()
+    assert shown["editable"] is True and shown["instruments"] == "both"
+    f3 = next(p for p in shown["proposals"] if p["key"] == "F3")
+    assert f3["value"] and "设备联网率" in f3["evidence_zh"]
+    other = "le10" if f3["value"] != "le10" else "le20"
+    with db_of(app) as db:
+        before = db.exec(
+            select(SmeAnswer).where(SmeAnswer.order_id == world.order_id, SmeAnswer.key == "F3")
+        ).first()
+        stored_before = before.value if before else None
+    # Against the proposal without a reason: refused, nothing changed.
+    refused = client.put(f"{base}/sme/answers/F3", json={"value": other}, headers=as_("provider"))
+    assert refused.status_code == 422 and refused.get_json()["field"] == "reason"
+    bad = client.put(
+        f"{base}/sme/answers/F3", json={"value": "gt90", "reason": "现场核实"}, headers=as_("provider")
+    )
+    assert bad.status_code == 422 and "le10" in bad.get_json()["message"]
+    with db_of(app) as db:
+        row = db.exec(
+            select(SmeAnswer).where(SmeAnswer.order_id == world.order_id, SmeAnswer.key == "F3")
+        ).first()
+        assert (row.value if row else None) == stored_before
+    saved = client.put(
+        f"{base}/sme/answers/F3",
+        json={"value": other, "reason": "现场另有 2 台未登记设备未联网"},
+        headers=as_("provider"),
+    )
+    assert saved.status_code == 200
+    assert saved.get_json() | {"evidence_zh": ""} == {
+        "key": "F3", "value": other, "proposed": f3["value"], "evidence_zh": "", "decision": "overridden",
+        "reason": "现场另有 2 台未登记设备未联网",
+    }  # fmt: skip
+    # Only the order's provider writes; another provider does not see the order.
+    assert (
+        client.put(f"{base}/sme/answers/F3", json={"value": other}, headers=as_("enterprise")).status_code
+        == 403
+    )
+    assert client.post(f"{base}/sme/score", headers=as_("provider_other")).status_code == 404
+    rated = client.post(f"{base}/sme/score", headers=as_("provider"))
+    assert rated.status_code == 200 and rated.get_json()["rated"] is True
+    with db_of(app) as db:
+        newest = sme.latest(session=db, order=db.get(DiagnosisOrder, world.order_id))  # type: ignore[arg-type]
+        assert newest is not None and rated.get_json()["level"] == newest.level
+        assert newest.detail["answers"]["items"]["F3"] == other
+    # The instruments by the API, under the page's rule (an unknown one refused).
+    assert (
+        client.put(f"{base}/instruments", json={"instruments": "sme"}, headers=as_("provider")).status_code
+        == 422
+    )
+    kept = client.put(f"{base}/instruments", json={"instruments": "both"}, headers=as_("provider"))
+    assert kept.get_json() == {"order_id": world.order_id, "instruments": "both"}

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Response, g
+from flask import Response, current_app, g
 from pydantic import BaseModel, Field
 
-from diagnose.models import Enterprise, Role, SmePilot
+from diagnose.models import DiagnosisOrder, Enterprise, Role, SmeAnswer, SmePilot
 from diagnose.schemas.common import PathId
-from diagnose.schemas.sme import SmeComparisonOut, SmeDecisionOut, SmePilotChange, SmePilotOut, SmeResultOut
+from diagnose.schemas.sme import (
+    InstrumentsForm,
+    SmeAnswerIn,
+    SmeComparisonOut,
+    SmeDecisionOut,
+    SmeInstrumentsOut,
+    SmePilotChange,
+    SmePilotOut,
+    SmeProposalOut,
+    SmeQuestionnaireOut,
+    SmeResultOut,
+)
 from diagnose.services import sme
+from diagnose.workflow import EDITABLE
+from scoring.sme import load_index
 from scoring.sme.engine import fmt
+from scoring.sme.proposals import Proposal
 from web.api.base import ALL, api_role, bp, not_found, ok, tag, writing
 from web.db import get_session
 from web.scope import get_enterprise, get_order
@@ -21,13 +35,97 @@ class OrderPath(BaseModel):
     order_id: PathId = Field(title="订单编号")
 
 
+class SmeAnswerPath(OrderPath):
+    key: str = Field(max_length=32, pattern=r"^[A-Za-z0-9_]+$", title="评测项")
+
+
+def _proposals(order: DiagnosisOrder) -> dict[str, Proposal]:
+    settings = current_app.extensions["diagnose_settings"]
+    return sme.proposals(session=get_session(), order=order, silence_timeout_s=settings.silence_timeout_s)
+
+
+def _decision_out(row: SmeAnswer) -> SmeDecisionOut:
+    return SmeDecisionOut(
+        key=row.key, value=row.value, proposed=row.proposed, evidence_zh=row.evidence,
+        decision=row.decision, reason=row.reason,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+@bp.put("/orders/<int:order_id>/instruments", tags=SME, responses={200: SmeInstrumentsOut})
+@api_role(Role.provider, plant=True)
+def put_instruments(path: OrderPath, body: InstrumentsForm) -> Response:
+    """What the visit rates: `cmmm`, or `both` (CMMM and the SME digital level); the order's provider, until the
+    order is submitted."""
+    order = get_order(path.order_id)
+    with writing() as db:
+        sme.set_instruments(session=db, actor=g.user, order=order, instruments=body.instruments)
+        shown = SmeInstrumentsOut(order_id=order.id, instruments=order.instruments)  # type: ignore[arg-type]
+    return ok(shown)
+
+
+@bp.get("/orders/<int:order_id>/sme/answers", tags=SME, responses={200: SmeQuestionnaireOut})
+@api_role(*ALL, plant=True)
+def sme_answers(path: OrderPath) -> Response:
+    """The order's SME questionnaire: each saved answer with the decision on its measured proposal, and what
+    the plant's measured figures propose now (the figures the CMMM questionnaire shows). 404 for an order that
+    does not rate the SME level."""
+    order = get_order(path.order_id)
+    if not order.rates_sme:
+        not_found("this order does not rate the SME digital level")
+    rows = sme.answers_of(session=get_session(), order=order)
+    return ok(
+        SmeQuestionnaireOut(
+            order_id=order.id,  # type: ignore[arg-type]
+            instruments=order.instruments,
+            editable=order.status in EDITABLE,
+            index_version=load_index().version,
+            answers=[_decision_out(rows[k]) for k in sorted(rows)],
+            proposals=[
+                SmeProposalOut(
+                    key=k, value=p.to_dict()["value"], evidence_zh=p.evidence_zh, partial=p.partial
+                )
+                for k, p in sorted(_proposals(order).items())
+            ],
+        )
+    )
+
+
+@bp.put("/orders/<int:order_id>/sme/answers/<key>", tags=SME, responses={200: SmeDecisionOut})
+@api_role(Role.provider, plant=True)
+def put_sme_answer(path: SmeAnswerPath, body: SmeAnswerIn) -> Response:
+    """Save one item or scenario (the order's provider): checked against the index; answering otherwise than
+    the measured proposal needs a reason. A refused answer changes nothing."""
+    order = get_order(path.order_id)
+    with writing() as db:
+        row = sme.save_answer(
+            session=db, actor=g.user, order=order, key=path.key, value=body.value, reason=body.reason,
+            proposal=_proposals(order).get(path.key),
+        )  # fmt: skip
+        shown = _decision_out(row)
+    return ok(shown)
+
+
+@bp.post("/orders/<int:order_id>/sme/score", tags=SME, responses={200: SmeResultOut})
+@api_role(Role.provider, plant=True)
+def sme_score(path: OrderPath) -> Response:
+    """Rate the SME digital level from the saved answers (every item and scenario answered, else the missing
+    ones are named); answers as `GET /orders/{id}/sme` does."""
+    order = get_order(path.order_id)
+    with writing() as db:
+        sme.score(session=db, actor=g.user, order=order)
+    return _result_of(order)
+
+
 @bp.get("/orders/<int:order_id>/sme", tags=SME, responses={200: SmeResultOut})
 @api_role(*ALL)
 def sme_result(path: OrderPath) -> Response:
     """The newest SME rating of the order with the decisions on the measured proposals and the comparison with
     the enterprise's earlier rating; `rated` false while the order rates it but has no rating yet. 404 for an
     order that does not rate the SME level."""
-    order = get_order(path.order_id)
+    return _result_of(get_order(path.order_id))
+
+
+def _result_of(order: DiagnosisOrder) -> Response:
     shown = sme.shown(session=get_session(), order=order)
     if shown is None:
         not_found("this order does not rate the SME digital level")
