@@ -94,7 +94,8 @@ class SmeAnswerIn(In):
     the measured proposal (at least 4 characters then)."""
 
     value: str | list[str] | int = Field(
-        title="答案", description="an item's option id, a multi item's list of option ids, a scenario's grade 0–4"
+        title="答案",
+        description="an item's option id, a multi item's list of option ids, a scenario's grade 0–4",
     )
     reason: str = Field(default="", max_length=2000, title="理由")
 

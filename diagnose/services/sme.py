@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from diagnose.models import DiagnosisOrder, Enterprise, Role, SmeAnswer, SmePilot, SmeResult, User
+from diagnose.models import DiagnosisOrder, Enterprise, Result, Role, SmeAnswer, SmePilot, SmeResult, User
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
-from diagnose.services import assessments, audit_log, orders
+from diagnose.services import assessments, audit_log, evidence_snapshot, orders
 from diagnose.services.orders import Page
 from diagnose.workflow import EDITABLE
 from scoring import sme
@@ -63,14 +63,41 @@ def proposals(
 ) -> dict[str, Proposal]:
     """What the plant's measured week proposes, by item or scenario id (value None: nothing to propose): from
     `snapshot` when given, else from the figures the CMMM questionnaire shows the order (the week before
-    `now` while it is open, the snapshot its result stored once submitted): one set of figures per visit."""
+    `now` while it is open, the snapshot its result stored once submitted): one set of figures per visit. The
+    成效 items are proposed against the week of the enterprise's earlier diagnosis (`before_snapshot`)."""
     if snapshot is None:
         snapshot = assessments.page_snapshot(
             session=session, order=order, now=now, silence_timeout_s=silence_timeout_s
         )
+    before = before_snapshot(session=session, order=order, silence_timeout_s=silence_timeout_s)
     # A partial proposal that sees no stage at all proposes nothing (数据不足), not "无".
-    found = propose_all(measured_from_snapshot(snapshot))
+    found = propose_all(
+        measured_from_snapshot(snapshot), measured_from_snapshot(before) if before is not None else None
+    )
     return {p.target: replace(p, value=None) if p.value == () else p for p in found}
+
+
+def before_snapshot(
+    *, session: Session, order: DiagnosisOrder, silence_timeout_s: float = 600
+) -> EvidenceSnapshot | None:
+    """The "before" week of the 成效 items (R1 energy per unit, R2 pass rate): the week stored with the newest
+    CMMM scoring of another of the enterprise's orders, submitted or accepted, scored before this order was
+    created (an earlier diagnosis, before the transformation). None without one: nothing is proposed then."""
+    statement = (
+        select(Result)
+        .join(DiagnosisOrder, col(DiagnosisOrder.id) == Result.order_id)
+        .where(
+            DiagnosisOrder.enterprise_id == order.enterprise_id,
+            DiagnosisOrder.id != order.id,
+            col(DiagnosisOrder.status).in_(REPORTED),
+            col(Result.created_at) < order.created_at,
+        )
+        .order_by(col(Result.created_at).desc(), col(Result.id).desc())
+    )
+    result = session.exec(statement).first()
+    if result is None:
+        return None
+    return evidence_snapshot.of_result(session=session, result=result, silence_timeout_s=silence_timeout_s)
 
 
 def answers_of(*, session: Session, order: DiagnosisOrder) -> dict[str, SmeAnswer]:

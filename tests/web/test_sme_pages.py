@@ -420,3 +420,48 @@ def test_the_api_carries_the_questionnaire_the_answers_and_the_rating(app: Flask
     )
     kept = client.put(f"{base}/instruments", json={"instruments": "both"}, headers=as_("provider"))
     assert kept.get_json() == {"order_id": world.order_id, "instruments": "both"}
+
+
+def test_the_effect_items_are_proposed_against_the_week_of_an_earlier_diagnosis(
+    app: Flask, world, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """R1 (energy per unit) and R2 (pass rate), before and after: the week stored with the enterprise's earlier
+    submitted or accepted diagnosis, and this order's week; nothing proposed without an earlier one. (The test
+    world's plants send no telemetry: a measured week stands in for the stored ones.)"""
+    from diagnose.models import Result
+    from diagnose.services import assessments
+    from scoring.indicators.snapshot import evidence_snapshot
+    from tests.scoring.test_sme_proposals import _snapshot
+
+    week = evidence_snapshot(_snapshot())
+    read: list[int] = []
+
+    def stored_week(*, session, result, silence_timeout_s=600):  # type: ignore[no-untyped-def]
+        read.append(result.id)
+        return week
+
+    monkeypatch.setattr(sme.evidence_snapshot, "of_result", stored_week)
+    with db_of(app) as db:
+        after_order = order_of(db, 1, "accepted")
+        assert "R1" not in sme.proposals(session=db, order=after_order, snapshot=week)  # no earlier diagnosis
+        # Another plant's scored diagnosis, made this enterprise's earlier one (half a year before).
+        earlier = db.exec(
+            select(DiagnosisOrder)
+            .join(Result, col(Result.order_id) == DiagnosisOrder.id)
+            .where(
+                DiagnosisOrder.enterprise_id != after_order.enterprise_id,
+                col(DiagnosisOrder.status).in_(("submitted", "accepted")),
+            )
+        ).first()
+        assert earlier is not None
+        result = assessments.latest_result(session=db, order=earlier)
+        assert result is not None
+        earlier.enterprise_id = after_order.enterprise_id
+        result.created_at = after_order.created_at - timedelta(days=180)
+        db.add_all([earlier, result])
+        db.commit()
+        found = sme.proposals(session=db, order=after_order, snapshot=week)
+    assert read == [result.id]
+    for key, item in (("R1", "单位产品能耗"), ("R2", "产品合格率")):
+        assert found[key].value == "flat", found[key]  # the same week before and after: unchanged
+        assert item in found[key].evidence_zh and "改造前" in found[key].evidence_zh
