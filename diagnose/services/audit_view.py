@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, false, func, or_
+from sqlalchemy import String, and_, cast, false, or_
 from sqlmodel import Session, col, select
 
 from diagnose.models import AuditLog, Device, DiagnosisOrder, Enterprise, ProcurementBatch, Role, User
@@ -66,17 +66,8 @@ def search(
         where.append(col(AuditLog.at) >= datetime.combine(start, time(), CHINA_TZ))
     if end:
         where.append(col(AuditLog.at) < datetime.combine(end + timedelta(days=1), time(), CHINA_TZ))
-    total = int(session.exec(select(func.count()).select_from(AuditLog).where(*where)).one())
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    items = session.exec(
-        select(AuditLog)
-        .where(*where)
-        .order_by(col(AuditLog.id).desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return Page(list(items), page, per_page, total)
+    statement = select(AuditLog).where(*where).order_by(col(AuditLog.id).desc())
+    return Page.of(session=session, statement=statement, page=page, per_page=per_page)
 
 
 def entity_names(*, session: Session, entries: list[AuditLog]) -> dict[tuple[str, str], str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from diagnose.models import Bureau, Enterprise, Provider, Region, User
@@ -36,12 +36,5 @@ def search(
         pattern = f"%{query.strip()}%"
         where.append(or_(*(col(getattr(model, c)).like(pattern) for c in text_columns)))
     column = col(getattr(model, sort if sort in (*text_columns, default_sort) else default_sort))
-    total = session.exec(select(func.count()).select_from(model).where(*where)).one()
-    statement = (
-        select(model)
-        .where(*where)
-        .order_by(column.desc() if descending else column.asc())
-        .offset((max(page, 1) - 1) * per_page)
-        .limit(per_page)
-    )
-    return Page(list(session.exec(statement).all()), max(page, 1), per_page, int(total))
+    statement = select(model).where(*where).order_by(column.desc() if descending else column.asc())
+    return Page.of(session=session, statement=statement, page=page, per_page=per_page)

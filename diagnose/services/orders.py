@@ -78,6 +78,15 @@ class Page:
         """How many pages there are (at least 1)."""
         return max(1, -(-self.total // self.per_page))
 
+    @classmethod
+    def of(cls, *, session: Session, statement: Any, page: int, per_page: int, rows: Any = list) -> Page:
+        """One page of an ordered select: its rows counted (one statement), a page past the end shown as the
+        last one, then that page read; `rows` turns the page's result rows into its items."""
+        total = int(session.exec(select(func.count()).select_from(statement.order_by(None).subquery())).one())
+        page = min(max(page, 1), max(1, -(-total // per_page)))
+        found = session.exec(statement.offset((page - 1) * per_page).limit(per_page)).all()
+        return cls(list(rows(found)), page, per_page, total)
+
 
 @cache
 def _caps() -> dict[tuple[str, str], list[FeeCap]]:

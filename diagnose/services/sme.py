@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from diagnose.models import DiagnosisOrder, Enterprise, Result, Role, SmeAnswer, SmePilot, SmeResult, User
@@ -28,6 +28,7 @@ INSTRUMENTS = ("cmmm", "both")  # an SME-only diagnosis needs a report of its ow
 MIN_REASON_CHARS = 4
 MAX_REASON_CHARS = 2000
 REPORTED = ("submitted", "accepted")  # orders whose rating counts in a region's levels
+R = TypeVar("R", Result, SmeResult)
 
 
 def _check_provider(actor: User, order: DiagnosisOrder) -> None:
@@ -83,18 +84,7 @@ def before_snapshot(
     """The "before" week of the 成效 items (R1 energy per unit, R2 pass rate): the week stored with the newest
     CMMM scoring of another of the enterprise's orders, submitted or accepted, scored before this order was
     created (an earlier diagnosis, before the transformation). None without one: nothing is proposed then."""
-    statement = (
-        select(Result)
-        .join(DiagnosisOrder, col(DiagnosisOrder.id) == Result.order_id)
-        .where(
-            DiagnosisOrder.enterprise_id == order.enterprise_id,
-            DiagnosisOrder.id != order.id,
-            col(DiagnosisOrder.status).in_(REPORTED),
-            col(Result.created_at) < order.created_at,
-        )
-        .order_by(col(Result.created_at).desc(), col(Result.id).desc())
-    )
-    result = session.exec(statement).first()
+    result = _newest_of_an_earlier_order(session, Result, order, before=order.created_at, statuses=REPORTED)
     if result is None:
         return None
     return evidence_snapshot.of_result(session=session, result=result, silence_timeout_s=silence_timeout_s)
@@ -235,15 +225,31 @@ def latest(*, session: Session, order: DiagnosisOrder) -> SmeResult | None:
 
 def earlier(*, session: Session, order: DiagnosisOrder, than: SmeResult) -> SmeResult | None:
     """The enterprise's newest SME rating from another of its orders, made before `than`."""
+    return _newest_of_an_earlier_order(session, SmeResult, order, before=than.created_at)
+
+
+def _newest_of_an_earlier_order(
+    session: Session,
+    model: type[R],
+    order: DiagnosisOrder,
+    *,
+    before: datetime,
+    statuses: Iterable[str] | None = None,
+) -> R | None:
+    """The newest row of `model` (a CMMM or SME result) from another order of the same enterprise, made before
+    `before`; only from orders in `statuses` when given."""
+    where = [
+        DiagnosisOrder.enterprise_id == order.enterprise_id,
+        DiagnosisOrder.id != order.id,
+        col(model.created_at) < before,
+    ]
+    if statuses is not None:
+        where.append(col(DiagnosisOrder.status).in_(list(statuses)))
     statement = (
-        select(SmeResult)
-        .join(DiagnosisOrder, col(DiagnosisOrder.id) == SmeResult.order_id)
-        .where(
-            DiagnosisOrder.enterprise_id == order.enterprise_id,
-            SmeResult.order_id != order.id,
-            col(SmeResult.created_at) < than.created_at,
-        )
-        .order_by(col(SmeResult.created_at).desc(), col(SmeResult.id).desc())
+        select(model)
+        .join(DiagnosisOrder, col(DiagnosisOrder.id) == model.order_id)
+        .where(*where)
+        .order_by(col(model.created_at).desc(), col(model.id).desc())
     )
     return session.exec(statement).first()
 
@@ -315,23 +321,16 @@ def pilot_page(
         where.append(or_(col(Enterprise.name).like(pattern), col(Enterprise.uscc).like(pattern)))
     if pilots_only:
         where.append(col(SmePilot.enterprise_id).is_not(None))
-    joined = select(Enterprise, SmePilot.marked_at).outerjoin(
-        SmePilot, col(SmePilot.enterprise_id) == Enterprise.id
-    )
-    total = session.exec(
-        select(func.count())
-        .select_from(Enterprise)
+    statement = (
+        select(Enterprise, SmePilot.marked_at)
         .outerjoin(SmePilot, col(SmePilot.enterprise_id) == Enterprise.id)
         .where(*where)
-    ).one()
-    page = max(page, 1)
-    rows = session.exec(
-        joined.where(*where)
         .order_by(col(Enterprise.name), col(Enterprise.id))
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return Page([PilotRow(e, marked_at) for e, marked_at in rows], page, per_page, int(total))
+    )
+    return Page.of(
+        session=session, statement=statement, page=page, per_page=per_page,
+        rows=lambda found: (PilotRow(e, marked_at) for e, marked_at in found),
+    )  # fmt: skip
 
 
 def pilot_mark(*, session: Session, enterprise: Enterprise) -> SmePilot | None:
@@ -345,9 +344,11 @@ def set_pilot(
     """A bureau puts an enterprise of its regions into the SME digital-transformation pilot or takes it out,
     with the reason (the pilot list's document, a correction), audited; the caller commits. Marking what is
     already so changes nothing and writes no entry. Returns the mark as it now stands."""
-    if actor.role != Role.bureau or actor.bureau_id is None:
-        raise FieldError("", f"{actor.username} may not change the pilot list", code="forbidden")
-    if enterprise.region_code not in orders.bureau_regions(session=session, user=actor):
+    if (
+        actor.role != Role.bureau
+        or actor.bureau_id is None
+        or enterprise.region_code not in orders.bureau_regions(session=session, user=actor)
+    ):
         raise FieldError("", f"{actor.username} may not change the pilot list", code="forbidden")
     reason = reason.strip()
     if not reason:
