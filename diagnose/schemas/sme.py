@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt, StrictStr
 
 from diagnose.schemas.common import Id, In, Out
 
@@ -93,7 +93,8 @@ class SmeAnswerIn(In):
     """One item's option (a multi item: its options) or one scenario's grade, and the reason when it overrides
     the measured proposal (at least 4 characters then)."""
 
-    value: str | list[str] | int = Field(
+    # Strict: JSON true is not grade 1, nor 2 the option "2".
+    value: StrictStr | list[StrictStr] | StrictInt = Field(
         title="答案",
         description="an item's option id, a multi item's list of option ids, a scenario's grade 0–4",
     )

@@ -465,3 +465,43 @@ def test_the_effect_items_are_proposed_against_the_week_of_an_earlier_diagnosis(
     for key, item in (("R1", "单位产品能耗"), ("R2", "产品合格率")):
         assert found[key].value == "flat", found[key]  # the same week before and after: unchanged
         assert item in found[key].evidence_zh and "改造前" in found[key].evidence_zh
+
+
+def test_an_api_answer_of_the_wrong_json_type_is_refused_not_coerced(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {world.tokens['provider']}"}
+    base = f"/api/v1/orders/{world.order_id}/sme/answers"
+    with db_of(app) as db:
+        kept = {
+            r.key: r.value for r in db.exec(select(SmeAnswer).where(SmeAnswer.order_id == world.order_id))
+        }
+    for key, value in (("energy", True), ("F2", 40), ("F2", None), ("F1", [1, 2]), ("energy", {"grade": 2})):
+        refused = app.test_client().put(
+            f"{base}/{key}", json={"value": value, "reason": "现场核实"}, headers=headers
+        )
+        assert refused.status_code == 422, (key, value, refused.get_data(as_text=True)[:200])
+    with db_of(app) as db:
+        assert {
+            r.key: r.value for r in db.exec(select(SmeAnswer).where(SmeAnswer.order_id == world.order_id))
+        } == kept
+
+
+def test_a_pilot_reason_in_any_script_is_kept_as_typed_and_shown_escaped(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    with db_of(app) as db:
+        hengrui = db.exec(select(Enterprise).where(Enterprise.name == sample_data.ENTERPRISES[0][0])).one()
+    reason = "<script>alert(1)</script> 试点名单📄 ‮RTL\u200b" + "长" * 1900
+    wujin = client_as(app, world, "bureau")
+    assert (
+        wujin.post(
+            "/bureau/sme-pilots", data={"enterprise_id": hengrui.id, "pilot": "true", "reason": reason}
+        ).status_code
+        == 302
+    )
+    too_long = wujin.post(
+        "/bureau/sme-pilots", data={"enterprise_id": hengrui.id, "pilot": "false", "reason": "长" * 2001}
+    )
+    assert too_long.status_code == 422  # refused; the mark stays
+    with db_of(app) as db:
+        entry = db.exec(select(AuditLog).where(AuditLog.action == "enterprise.sme_pilot")).one()
+        assert entry.detail == {"pilot": True, "reason": reason.strip()}
+    page = wujin.get("/bureau/audit-log?action=enterprise").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; 试点名单📄" in page and "<script>alert(1)" not in page
