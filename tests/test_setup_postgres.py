@@ -117,9 +117,8 @@ def test_root_installs_postgresql_on_a_machine_that_has_none(tmp_path: Path) -> 
 set -e
 export DEBIAN_FRONTEND=noninteractive
 trap 'pg_ctlcluster 15 main stop -m immediate >/dev/null 2>&1 || true' EXIT
-# The machine's own cluster as the overlay shows it (its postmaster.pid names the real server, which /proc
-# shows alive): gone first, and no service started or stopped, so the purge cannot signal the real server.
-rm -rf /etc/postgresql /var/lib/postgresql/15
+# The machine's own cluster is hidden under empty tmpfs mounts (see below), and no service is started or
+# stopped, so the purge cannot signal the real server.
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
 apt-get purge -y -qq {PACKAGES} >/dev/null 2>&1
 rm /usr/sbin/policy-rc.d
@@ -137,6 +136,9 @@ mount -t overlay overlay -o lowerdir=/,upperdir={tmp_path}/upper,workdir={tmp_pa
 for d in proc sys dev; do mount --rbind /$d {root}/$d; done
 mount -t tmpfs tmpfs {root}/run
 mkdir -p {root}{ROOT} && mount --bind {ROOT} {root}{ROOT}
+# The real cluster's files stay out of sight: an empty tmpfs over its data and configuration, not an rm through
+# the overlay (the live server writes into its data directory meanwhile; rm -rf raced it: "Directory not empty").
+for d in var/lib/postgresql etc/postgresql; do mkdir -p {root}/$d && mount -t tmpfs tmpfs {root}/$d; done
 chroot {root} bash -c {shlex.quote(inside)}
 """
     done = subprocess.run(
