@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from diagnose.models import (
     DiagnosisOrder,
@@ -149,10 +149,11 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
         raise FieldError("reason", "give the reason")
     if (
         action == "submit"
+        and order.rates_cmmm
         and session.exec(select(Result.id).where(Result.order_id == order.id)).first() is None
     ):
         raise FieldError("result", "run the scoring before submitting")
-    if action == "submit":
+    if action == "submit" and order.rates_cmmm:
         from diagnose.services import contradictions  # it reads the workflow's EDITABLE
 
         waiting = contradictions.unresolved(session=session, order=order)
@@ -163,13 +164,15 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
                 f"decide the {len(waiting)} self-rating(s) the measured data contradict before submitting: "
                 + ", ".join(waiting),
             )
-    if (
-        action == "submit"
-        and order.rates_sme
-        and session.exec(select(SmeResult.id).where(SmeResult.order_id == order.id)).first() is None
-    ):
-        # One visit, two instruments (issue #26): the SME digital level is rated before the order goes out.
-        raise FieldError("sme_result", "rate the SME digital level before submitting")
+    if action == "submit" and order.rates_sme:
+        # One visit, two instruments (issue #26): the SME digital level is rated before the order goes out; an
+        # SME-only order's rating keeps its measured week (a rating made while the order also rated CMMM does
+        # not: it is rated again).
+        newest = session.exec(
+            select(SmeResult).where(SmeResult.order_id == order.id).order_by(col(SmeResult.id).desc())
+        ).first()
+        if newest is None or (not order.rates_cmmm and newest.snapshot_id is None):
+            raise FieldError("sme_result", "rate the SME digital level before submitting")
     if action == "accept" and order.confirmed_at is None:
         # Acceptance pays the provider; the enterprise must first confirm the visit took place.
         raise FieldError("confirmed_at", "the enterprise has not confirmed the visit yet")

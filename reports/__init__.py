@@ -1,6 +1,6 @@
 """Diagnosis reports: assemble ReportData, render HTML and PDF, issue immutable versions, verify files."""
 
-from reports.assemble import NotReportable, assemble
+from reports.assemble import NotReportable, assemble, has_rating
 from reports.data import ReportData, Stamp, content_sha256, from_dict, to_dict
 from reports.docx_report import render_docx
 from reports.render import render_body, render_html, render_pdf, report_css
@@ -29,6 +29,7 @@ __all__ = [
     "data_of",
     "from_dict",
     "get_version",
+    "has_rating",
     "issue_report",
     "render_body",
     "render_docx",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import date, datetime
 from fractions import Fraction
 
@@ -18,6 +19,8 @@ from diagnose.models import (
     Region,
     Result,
     Role,
+    SmeAnswer,
+    SmeResult,
     User,
 )
 from diagnose.services import (
@@ -75,7 +78,9 @@ def _f(value: Fraction | float | None) -> float | None:
     return None if value is None else round(float(value), 6)
 
 
-def _cover(session: Session, order: DiagnosisOrder, enterprise: Enterprise, result: Result) -> Cover:
+def _cover(
+    session: Session, order: DiagnosisOrder, enterprise: Enterprise, result: Result | SmeResult
+) -> Cover:
     provider = session.get(Provider, order.provider_id) if order.provider_id else None
     bureau = session.get(Bureau, order.bureau_id)
     region = session.get(Region, enterprise.region_code)
@@ -241,12 +246,14 @@ def _signatures(session: Session, order: DiagnosisOrder, enterprise: Enterprise,
             enterprise_name=enterprise.name,
             lead=orgs.display_name(staff.lead),
         )
-    assessment = assessments.get_or_create(session=session, order=order)
-    ids = {
-        a.updated_by
-        for a in session.exec(select(Answer).where(Answer.assessment_id == assessment.id))
-        if a.updated_by is not None
-    }
+    if order.rates_cmmm:
+        assessment = assessments.get_or_create(session=session, order=order)
+        rows: Iterable[Answer | SmeAnswer] = session.exec(
+            select(Answer).where(Answer.assessment_id == assessment.id)
+        )
+    else:
+        rows = session.exec(select(SmeAnswer).where(SmeAnswer.order_id == order.id))
+    ids = {a.updated_by for a in rows if a.updated_by is not None}
     names = sorted(
         orgs.display_name(u)
         for u in (session.get(User, i) for i in ids)
@@ -270,6 +277,15 @@ def assemble(
     """
     if not draft and order.status not in REPORTABLE:
         raise NotReportable(f"order {order.number} is {order.status}; only submitted or accepted orders")
+    if public_url is None:
+        from diagnose.settings import load_settings
+
+        settings = load_settings()
+        public_url = settings.public_url or settings.served_url
+    if not order.rates_cmmm:
+        return _assemble_sme_only(
+            session=session, order=order, public_url=public_url, silence_timeout_s=silence_timeout_s
+        )
     result = assessments.latest_result(session=session, order=order)
     if result is None:
         raise NotReportable(f"order {order.number} has no scoring result")
@@ -342,11 +358,6 @@ def assemble(
         )
     counts = score.get("counts", {})
     cover = _cover(session, order, enterprise, result)
-    if public_url is None:
-        from diagnose.settings import load_settings
-
-        settings = load_settings()
-        public_url = settings.public_url or settings.served_url
     return ReportData(
         cover=cover,
         summary=sections.summary(score, found),
@@ -387,11 +398,42 @@ def assemble(
             )
             for c in contradictions.checks(session=session, order=order, result=result)
         ),
-        sme=sme_section(session=session, order=order),
+        sme=sme_section(session=session, order=order, silence_timeout_s=silence_timeout_s),
     )
 
 
-def sme_section(*, session: Session, order: DiagnosisOrder) -> SmeSection | None:
+def has_rating(*, session: Session, order: DiagnosisOrder) -> bool:
+    """Whether the order has the rating its report is built from: a CMMM scoring result, or for an order
+    rating the SME digital level alone, an SME rating (cheap: no assembly)."""
+    if order.rates_cmmm:
+        return assessments.latest_result(session=session, order=order) is not None
+    return sme.latest(session=session, order=order) is not None
+
+
+def _assemble_sme_only(
+    *, session: Session, order: DiagnosisOrder, public_url: str, silence_timeout_s: float
+) -> ReportData:
+    """The report of a visit rating the SME digital level alone: cover, the SME rating with its decisions and
+    answers, and the measured week its proposals read (kept with the rating)."""
+    row = sme.latest(session=session, order=order)
+    snapshot = assessments.kept_sme_snapshot(session=session, order=order)
+    if row is None or snapshot is None:
+        raise NotReportable(f"order {order.number} has no SME digital-level rating")
+    enterprise = session.get(Enterprise, order.enterprise_id)
+    assert enterprise is not None
+    cover = _cover(session, order, enterprise, row)
+    return ReportData(
+        cover=cover,
+        evidence=evidence_of(snapshot, sha=snapshot_json.sha256(snapshot), contradictions=()),
+        signatures=_signatures(session, order, enterprise, cover.provider_name),
+        verify_base_url=public_url.rstrip("/"),
+        sme=sme_section(session=session, order=order, silence_timeout_s=silence_timeout_s),
+    )
+
+
+def sme_section(
+    *, session: Session, order: DiagnosisOrder, silence_timeout_s: float = 600
+) -> SmeSection | None:
     """The order's newest SME rating as the report prints it (None: the order has none)."""
     shown = sme.shown(session=session, order=order)
     if shown is None or shown["row"] is None:
@@ -418,6 +460,13 @@ def sme_section(*, session: Session, order: DiagnosisOrder) -> SmeSection | None
         unconfirmed_zh=tuple(dict.fromkeys(u["note_zh"] for u in detail.get("unconfirmed", []))),
         notice_zh=detail.get("notice_zh", ""),
         recognition_zh=shown["recognition_zh"],
+        answers=tuple(
+            (sme.name_zh(key), sme.answer_text_zh(key, value))
+            for key, value in sme.answers_in_index_order(detail.get("answers", {}))
+        ),
+        index_version=row.index_version,
+        evidence_days=EVIDENCE_WINDOW_DAYS,
+        silence_timeout_s=float(silence_timeout_s),
     )
 
 

@@ -330,6 +330,13 @@ class SmeSection:
     unconfirmed_zh: tuple[str, ...]
     notice_zh: str
     recognition_zh: str
+    # Every item and scenario with the answer given, in index order (name, answer); reports issued before
+    # this field have none.
+    answers: tuple[tuple[str, str], ...] = ()
+    index_version: str = ""
+    # What the proposals read (the method of an SME-only report): the evidence window and silence timeout.
+    evidence_days: int = 0
+    silence_timeout_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -337,15 +344,17 @@ class ReportData:
     """Everything a report shows; plain data so rendering needs no database."""
 
     cover: Cover
-    summary: Summary
-    elements: tuple[NodeRow, ...]
-    domains: tuple[NodeRow, ...]
-    subdomains: tuple[NodeRow, ...]
     evidence: Evidence
-    roadmap: Roadmap
-    answers: tuple[AnswerRow, ...]
-    attachments: tuple[AttachmentRow, ...]
-    methodology: Methodology
+    # The CMMM parts: None or empty for an order rating the SME digital level alone (issue #26), whose report
+    # is the SME rating (`sme`) with its measured evidence.
+    summary: Summary | None = None
+    elements: tuple[NodeRow, ...] = ()
+    domains: tuple[NodeRow, ...] = ()
+    subdomains: tuple[NodeRow, ...] = ()
+    roadmap: Roadmap | None = None
+    answers: tuple[AnswerRow, ...] = ()
+    attachments: tuple[AttachmentRow, ...] = ()
+    methodology: Methodology | None = None
     peers: Peers | None = None
     signatures: Signatures | None = None
     verify_base_url: str = ""  # the public verification page is {verify_base_url}/v/…

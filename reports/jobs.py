@@ -25,8 +25,8 @@ from sqlmodel import Session, col, select
 
 from diagnose.models import DiagnosisOrder, IssuedReport, ReportJob, User
 from diagnose.models.base import utcnow
-from diagnose.services import assessments, audit_log
-from reports.assemble import REPORTABLE, NotReportable
+from diagnose.services import audit_log
+from reports.assemble import REPORTABLE, NotReportable, has_rating
 from reports.render import check_lang, render_body
 from reports.store import data_of, issue_report, stamp_of
 
@@ -38,7 +38,7 @@ MAX_ATTEMPTS = 3
 
 def reportable(*, session: Session, order: DiagnosisOrder) -> bool:
     """Whether the order can be reported now (cheap: status and a scoring result, no assembly)."""
-    return order.status in REPORTABLE and assessments.latest_result(session=session, order=order) is not None
+    return order.status in REPORTABLE and has_rating(session=session, order=order)
 
 
 def queue_report(

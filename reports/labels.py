@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from reports.data import SubsidyLine
 
@@ -384,6 +385,75 @@ WORDS: dict[str, dict[str, str]] = {
         "working_copy": "Working copy, not the official version: the issued PDF prevails.",
     },
 }
+
+# A visit rating the SME digital level alone (issue #26): its report's own title, chapters and method, over
+# WORDS (words_for). The index exists in Chinese only; the English copy names it and quotes it.
+SME_ONLY = {
+    "zh": {
+        "title": "中小企业数字化水平评测报告",
+        "subtitle": "智改数转诊断服务 · 依据《中小企业数字化水平评测指标（2024年版）》现场评测",
+        "s1": "1 评测摘要",
+        "sme_chapter": "2 数字化水平评测",
+        "s3": "3 实测证据",
+        "s6": "4 方法说明",
+        "appendix_a": "附录 A 评测答卷",
+        "sme_intro": "本次现场评测依据《{index}》（工信厅企业〔2024〕56号）评定企业数字化水平，评定日期 {day}。",
+        "sme_only_note": "本次诊断仅评测中小企业数字化水平，未开展智能制造能力成熟度评估。",
+        "sme_dimensions_title": "2.1 评测维度得分",
+        "sme_scenarios_title": "2.2 数字化经营场景",
+        "sme_decisions_title": "2.3 实测建议与采纳情况",
+        "sme_compare_title": "2.4 改造前后对比",
+        "sme_index_version": "评测指标版本",
+    },
+    "en": {
+        "title": "SME Digital Level Evaluation Report",
+        "subtitle": "Digital transformation diagnosis · on-site rating on the SME digital level index (2024 edition)",
+        "s1": "1 Summary",
+        "sme_chapter": "2 SME digital level",
+        "s3": "3 Measured evidence",
+        "s6": "4 Methodology",
+        "appendix_a": "Appendix A Answers",
+        "sme_intro": "The visit rated the enterprise on 《{index}》 (工信厅企业〔2024〕56号), on {day}. The index exists in Chinese only; its wording is quoted as published.",
+        "sme_only_note": "This visit rated the SME digital level alone; smart-manufacturing maturity was not assessed.",
+        "sme_dimensions_title": "2.1 Points by dimension",
+        "sme_scenarios_title": "2.2 Digital business scenarios",
+        "sme_decisions_title": "2.3 Measured proposals and decisions",
+        "sme_compare_title": "2.4 Before and after",
+        "sme_index_version": "Index version",
+    },
+}
+
+SME_METHOD = {
+    "zh": [
+        "数字化水平按《中小企业数字化水平评测指标（2024年版）》评定：数字化基础、数字化管理、数字化成效三个维度按各评测项"
+        "所选选项计分（满分 100 分），数字化经营 16 个场景按一级至四级评定；等级由总分与达到相应等级的场景个数"
+        "（含约束性场景）共同确定。",
+        "实测证据取评定前 {days} 天的设备遥测数据与设备台账：设备静默超过 {timeout:g} 秒视为状态未知，不计为停机；"
+        "平台据此对可测评测项提出建议答案，诊断人员现场核实后采纳或改写，改写须写明理由（见 2.3 节）。",
+        "现场评定结果不等同于官方评测证书，以工业和信息化主管部门公布的评测结果为准。",
+        "报告签发后不可修改：每次签发生成新版本，页脚印有报告编号、版本与内容 SHA-256，"
+        "平台同时保存 PDF 文件字节的 SHA-256；扫描封面二维码或访问核验链接即可核验报告真伪。",
+    ],
+    "en": [
+        "The digital level follows the SME digital level index (2024 edition): the dimensions digital basis, "
+        "digital management and digital results score by the options chosen (100 points in all); the 16 "
+        "digital business scenarios are graded 1 to 4; the level follows from the points and the number of "
+        "scenarios (constraint scenarios included) at each grade.",
+        "Measured evidence covers the {days} days before the rating and the equipment ledger: a device silent "
+        "for more than {timeout:g} s is in an unknown state, not downtime. The platform proposes the answers it "
+        "can measure; the consultant accepts or overrides each with a written reason (section 2.3).",
+        "The on-site rating is not the official evaluation certificate.",
+        "An issued report never changes: each issue is a new version whose footer prints the report "
+        "number, version and content SHA-256; the platform also keeps the SHA-256 of the PDF bytes, "
+        "checked on the public verification page linked by the QR code on the cover.",
+    ],
+}
+
+
+def words_for(sme_only: bool, lang: str) -> dict[str, Any]:
+    """The report's words: an SME-only report's title, chapters and intro over the common ones."""
+    return WORDS[lang] | SME_ONLY[lang] if sme_only else WORDS[lang]
+
 
 STATUS = {
     "zh": {

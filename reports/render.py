@@ -49,15 +49,19 @@ def check_lang(lang: str) -> str:
 
 
 def chart_svgs(data: ReportData, lang: str) -> dict[str, Any]:
-    """Every chart of the report as inline SVG markup."""
-    focus = min(data.summary.level + 1, 5)
-    levels = list(range(1, focus + 1))
+    """Every chart of the report as inline SVG markup (an SME-only report has no maturity charts)."""
     reporting = [d for d in data.evidence.devices if d.timeline]
+    maturity: dict[str, Any] = {}
+    if data.summary is not None:
+        levels = list(range(1, min(data.summary.level + 1, 5) + 1))
+        maturity = {
+            "level_scores": Markup(charts.level_scores(data.summary, lang)),
+            "elements": Markup(charts.grouped_bars(data.elements, levels, lang)),
+            "radar": Markup(charts.radar(data.domains, levels, lang)),
+            "subdomains": Markup(charts.grouped_bars(data.subdomains, levels, lang)),
+        }
     return {
-        "level_scores": Markup(charts.level_scores(data.summary, lang)),
-        "elements": Markup(charts.grouped_bars(data.elements, levels, lang)),
-        "radar": Markup(charts.radar(data.domains, levels, lang)),
-        "subdomains": Markup(charts.grouped_bars(data.subdomains, levels, lang)),
+        **maturity,
         "indicators": Markup(charts.indicators(data.evidence, lang)),
         "timelines": [
             Markup(charts.timeline(reporting[i : i + TIMELINE_ROWS], data.evidence.window_hours, lang))
@@ -73,7 +77,8 @@ def _issued_local(stamp: Stamp | None) -> str:
 
 
 def _context(data: ReportData, lang: str, stamp: Stamp | None) -> dict[str, Any]:
-    words = labels.WORDS[lang]
+    sme_only = data.summary is None
+    words = labels.words_for(sme_only, lang)
 
     def tx(text: Text) -> str:
         return text.zh if lang == "zh" else text.en
@@ -81,7 +86,15 @@ def _context(data: ReportData, lang: str, stamp: Stamp | None) -> dict[str, Any]
     def score3(value: float | None) -> str:
         return "—" if value is None else f"{value:.3f}"
 
-    lines = data.roadmap.subsidy_lines
+    lines = data.roadmap.subsidy_lines if data.roadmap is not None else ()
+    if data.methodology is not None:
+        days, timeout, method = (
+            data.methodology.evidence_window_days, data.methodology.silence_timeout_s, labels.METHOD[lang]
+        )  # fmt: skip
+    else:
+        shown = data.sme
+        days, timeout = (shown.evidence_days, shown.silence_timeout_s) if shown is not None else (0, 0.0)
+        method = labels.SME_METHOD[lang]
     verify = None
     if stamp is not None and data.verify_base_url:
         url = verify_link.verify_url(
@@ -109,10 +122,8 @@ def _context(data: ReportData, lang: str, stamp: Stamp | None) -> dict[str, Any]
         "applicable": [line for line in lines if policy.in_main(line)],
         "not_eligible": [line for line in lines if not policy.in_main(line)],
         "appendix": policy.appendix_rows([line for line in lines if not policy.in_main(line)], lang),
-        "method": [
-            p.format(days=data.methodology.evidence_window_days, timeout=data.methodology.silence_timeout_s)
-            for p in labels.METHOD[lang]
-        ],
+        "sme_only": sme_only,
+        "method": [p.format(days=days, timeout=timeout) for p in method],
     }
 
 
@@ -186,7 +197,7 @@ def render_pdf(data: ReportData, lang: str, stamp: Stamp | None = None, *, pdf_e
 
 
 def _chromium_templates(data: ReportData, lang: str, stamp: Stamp | None) -> tuple[str, str]:
-    words = labels.WORDS[lang]
+    words = labels.words_for(data.summary is None, lang)
     header = (
         f'<div {_MARGIN_BOX}><span style="float: left">{escape(words["title"])}</span>'
         f'<span style="float: right">{escape(data.cover.enterprise_name)}</span></div>'

@@ -86,6 +86,7 @@ def show_order(order_id: int) -> str:
         else [],
         timeline=orders.timeline(session=db, order=order),
         result=assessments.latest_result(session=db, order=order),
+        sme_rated=order.rates_sme and sme.latest(session=db, order=order) is not None,
         attachments=assessments.attachments_of(session=db, order=order),
         today=china_today(utcnow()).isoformat(),
     )
@@ -126,11 +127,20 @@ def show_result(order_id: int) -> str:
     """The latest scoring: radar by domain, level scores, gaps, roadmap and subsidy estimate."""
     db = get_session()
     order = get_order(order_id)
+    settings = current_app.extensions["diagnose_settings"]
+    enterprise = db.get(Enterprise, order.enterprise_id)
+    if not order.rates_cmmm:
+        # An SME-only visit: its rating and the measured week it kept (the CMMM parts are not shown).
+        kept = assessments.kept_sme_snapshot(session=db, order=order)
+        if kept is None:
+            abort(404)
+        return render_template(
+            "orders/result.html", order=order, result=None, enterprise=enterprise,
+            sme=sme.shown(session=db, order=order), snapshot=kept,
+        )  # fmt: skip
     result = assessments.latest_result(session=db, order=order)
     if result is None:
         abort(404)
-    settings = current_app.extensions["diagnose_settings"]
-    enterprise = db.get(Enterprise, order.enterprise_id)
     return render_template(
         "orders/result.html",
         order=order,

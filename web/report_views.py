@@ -70,7 +70,7 @@ def show_report(order_id: int) -> str:
     if row is not None:
         body = report_jobs.issued_body(session=db, row=row)  # rendered once per version, not per view
     elif (
-        result is not None
+        reports.has_rating(session=db, order=order)
         and order.status != OrderStatus.cancelled
         # Before submission the draft is the consultant's and the bureau's; the enterprise sees it once submitted.
         and (g.user.role != Role.enterprise or report_jobs.reportable(session=db, order=order))
@@ -88,7 +88,7 @@ def show_report(order_id: int) -> str:
         # the workers through the var folder).
         key = (
             f"{order.id}-{order.updated_at.timestamp():.6f}-{assessment.updated_at.timestamp():.6f}"
-            f"-{result.id}-{decided}-sme{sme_row.id if sme_row else 0}-{lang}"
+            f"-{result.id if result else 0}-{decided}-sme{sme_row.id if sme_row else 0}-{lang}"
             f"-{hashlib.sha256(base.encode()).hexdigest()[:12]}"
         )
 

@@ -111,12 +111,15 @@ def score(order_id: int) -> Response:
     """Rate the SME digital level from the saved answers; the result page shows it."""
     order = get_order(order_id)
     try:
-        sme.score(session=get_session(), actor=g.user, order=order)
+        sme.score(
+            session=get_session(), actor=g.user, order=order,
+            silence_timeout_s=current_app.extensions["diagnose_settings"].silence_timeout_s,
+        )  # fmt: skip
     except FieldError as exc:
         refuse(exc)
         return redirect(url_for("sme.questionnaire", order_id=order_id))
     get_session().commit()
     flash(_("SME digital level rated."), "ok")
-    if assessments.latest_result(session=get_session(), order=order) is None:
+    if order.rates_cmmm and assessments.latest_result(session=get_session(), order=order) is None:
         return redirect(url_for("sme.questionnaire", order_id=order_id) + "#sme-latest")
     return redirect(url_for("orders.show_result", order_id=order_id) + "#sme")

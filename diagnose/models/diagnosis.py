@@ -37,6 +37,7 @@ class ProcurementBatch(SQLModel, table=True):
 
 
 SME_INSTRUMENTS = ("sme", "both")  # the instruments that rate the SME digital level (issue #26)
+CMMM_INSTRUMENTS = ("cmmm", "both")  # the instruments that rate smart-manufacturing maturity
 
 
 class DiagnosisOrder(SQLModel, table=True):
@@ -79,6 +80,11 @@ class DiagnosisOrder(SQLModel, table=True):
     # The instruments the provider rates the enterprise on in the one visit (issue #26): cmmm | sme | both.
     instruments: str = Field(default="cmmm", max_length=8, sa_column_kwargs={"server_default": "cmmm"})
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+    @property
+    def rates_cmmm(self) -> bool:
+        """Whether the visit rates the enterprise on the smart-manufacturing maturity model (cmmm or both)."""
+        return self.instruments in CMMM_INSTRUMENTS
 
     @property
     def rates_sme(self) -> bool:
@@ -216,5 +222,8 @@ class SmeResult(SQLModel, table=True):
     total: str = Field(max_length=16)  # exact points rounded to 0.01, e.g. "69.25"
     index_version: str = Field(max_length=32)
     detail: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # The measured week its proposals read, kept when the order rates the SME level alone (else None: the
+    # order's CMMM result keeps the visit's one snapshot).
+    snapshot_id: int | None = Field(default=None, foreign_key="evidencesnapshot.id")
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))

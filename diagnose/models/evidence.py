@@ -80,7 +80,8 @@ class EvidenceSnapshotRecord(SQLModel, table=True):
     __tablename__ = "evidencesnapshot"
 
     id: int | None = Field(default=None, primary_key=True)
-    result_id: int = Field(foreign_key="result.id", unique=True)
+    # The CMMM result that used it; None for the snapshot an SME-only rating keeps (smeresult.snapshot_id).
+    result_id: int | None = Field(default=None, foreign_key="result.id", unique=True)
     order_id: int = Field(foreign_key="diagnosisorder.id", index=True)
     enterprise_id: int = Field(foreign_key="enterprise.id")
     version: str = Field(max_length=32)  # scoring.indicators.snapshot.SNAPSHOT_VERSION

@@ -8,13 +8,15 @@ from pydantic import Field, StrictInt, StrictStr
 
 from diagnose.schemas.common import Id, In, Out
 
-Instruments = Literal["cmmm", "both"]
+Instruments = Literal["cmmm", "sme", "both"]
 
 
 class InstrumentsForm(In):
-    """What the visit rates: CMMM alone, or CMMM and the SME digital-level index."""
+    """What the visit rates: CMMM alone, the SME digital-level index alone, or both."""
 
-    instruments: Instruments = Field(title="评测工具")
+    instruments: Instruments = Field(
+        title="评测工具", description="cmmm 智能制造能力成熟度 | sme 仅中小企业数字化水平 | both 两者"
+    )
 
 
 class SmeAnswerForm(In):

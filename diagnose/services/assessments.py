@@ -18,6 +18,7 @@ from diagnose.models import (
     Attachment,
     DiagnosisOrder,
     Enterprise,
+    EvidenceSnapshotRecord,
     Result,
     SmeResult,
     User,
@@ -190,13 +191,30 @@ def page_snapshot(
 ) -> EvidenceSnapshot:
     """The plant's figures as the order's questionnaires show them: while the order is open, the last week
     measured with the function the scoring stores (a ledger or calendar change shows at once); once submitted,
-    the snapshot its result stored, as the result page, the report and the API show it."""
-    result = latest_result(session=session, order=order)
-    if result is not None and order.status not in EDITABLE:
-        return evidence_snapshot.of_result(
-            session=session, result=result, silence_timeout_s=silence_timeout_s
-        )
+    the snapshot its result stored, as the result page, the report and the API show it (an SME-only order's:
+    the snapshot its SME rating kept)."""
+    if order.status not in EDITABLE and order.rates_cmmm:
+        result = latest_result(session=session, order=order)
+        if result is not None:
+            return evidence_snapshot.of_result(
+                session=session, result=result, silence_timeout_s=silence_timeout_s
+            )
+    elif order.status not in EDITABLE:
+        kept = kept_sme_snapshot(session=session, order=order)
+        if kept is not None:
+            return kept
     return live_snapshot(session=session, order=order, now=now, silence_timeout_s=silence_timeout_s)
+
+
+def kept_sme_snapshot(*, session: Session, order: DiagnosisOrder) -> EvidenceSnapshot | None:
+    """The snapshot kept by the order's newest SME rating when the order rates the SME level alone."""
+    record = session.exec(
+        select(EvidenceSnapshotRecord)
+        .join(SmeResult, col(SmeResult.snapshot_id) == EvidenceSnapshotRecord.id)
+        .where(SmeResult.order_id == order.id)
+        .order_by(col(SmeResult.id).desc())
+    ).first()
+    return evidence_snapshot.of_record(record) if record is not None else None
 
 
 def measured_from(snapshot: EvidenceSnapshot) -> maturity.MeasuredEvidence:

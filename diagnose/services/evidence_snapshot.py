@@ -370,14 +370,15 @@ def data_versions(*, session: Session, enterprise_id: int, window: Window) -> di
 def store(
     *,
     session: Session,
-    result: Result,
+    result: Result | None,
     order: DiagnosisOrder,
     snapshot: EvidenceSnapshot,
     versions: dict[str, Any],
 ) -> EvidenceSnapshotRecord:
-    """Keep the snapshot a result used (one per result)."""
+    """Keep the snapshot a result used (one per CMMM result; `result` None: the snapshot of an SME-only
+    rating, which the rating's `snapshot_id` names)."""
     record = EvidenceSnapshotRecord(
-        result_id=result.id,  # type: ignore[arg-type]
+        result_id=result.id if result is not None else None,
         order_id=order.id,  # type: ignore[arg-type]
         enterprise_id=order.enterprise_id,
         version=snapshot.version,
@@ -400,12 +401,24 @@ def record_of(*, session: Session, result: Result) -> EvidenceSnapshotRecord | N
     ).first()
 
 
+def of_record(record: EvidenceSnapshotRecord) -> EvidenceSnapshot:
+    """A stored snapshot as the function computed it."""
+    return from_dict(json.loads(record.content))
+
+
+def keep(*, session: Session, order: DiagnosisOrder, snapshot: EvidenceSnapshot) -> EvidenceSnapshotRecord:
+    """Store the snapshot an SME-only rating read (no CMMM result to hang it on), with the versions of the
+    data it read."""
+    versions = data_versions(session=session, enterprise_id=order.enterprise_id, window=snapshot.window)
+    return store(session=session, result=None, order=order, snapshot=snapshot, versions=versions)
+
+
 def of_result(*, session: Session, result: Result, silence_timeout_s: float = 600) -> EvidenceSnapshot:
     """The snapshot a result was scored with; for a result stored before snapshots were kept, the same
     function over the week before it was scored (not stored: reading never writes)."""
     record = record_of(session=session, result=result)
     if record is not None:
-        return from_dict(json.loads(record.content))
+        return of_record(record)
     order = session.get(DiagnosisOrder, result.order_id)
     assert order is not None
     return compute(

@@ -24,7 +24,7 @@ from scoring.indicators.snapshot import EvidenceSnapshot
 from scoring.sme.compare import Comparison, LevelDistribution, compare, level_distribution
 from scoring.sme.proposals import Proposal, measured_from_snapshot, propose_all
 
-INSTRUMENTS = ("cmmm", "both")  # an SME-only diagnosis needs a report of its own: not built yet
+INSTRUMENTS = ("cmmm", "sme", "both")
 MIN_REASON_CHARS = 4
 MAX_REASON_CHARS = 2000
 REPORTED = ("submitted", "accepted")  # orders whose rating counts in a region's levels
@@ -42,7 +42,7 @@ def set_instruments(*, session: Session, actor: User, order: DiagnosisOrder, ins
     if order.status not in EDITABLE and order.status not in ("assigned",):
         raise FieldError("instruments", f"the instruments cannot change while the order is {order.status}")
     if instruments not in INSTRUMENTS:
-        raise FieldError("instruments", "choose 智能制造能力成熟度 or both instruments")
+        raise FieldError("instruments", "choose cmmm, sme or both")
     if instruments == order.instruments:
         return
     before, order.instruments, order.updated_at = order.instruments, instruments, utcnow()
@@ -175,9 +175,17 @@ def as_answers(rows: Iterable[SmeAnswer]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def score(*, session: Session, actor: User, order: DiagnosisOrder, now: datetime | None = None) -> SmeResult:
+def score(
+    *,
+    session: Session,
+    actor: User,
+    order: DiagnosisOrder,
+    now: datetime | None = None,
+    silence_timeout_s: float = 600,
+) -> SmeResult:
     """Rate the order on the SME index from its saved answers and store the result (the caller commits).
-    Every item and scenario must be answered: the first missing one is named."""
+    Every item and scenario must be answered: the first missing one is named. An order rating the SME level
+    alone keeps the measured week with it (`snapshot_id`)."""
     _check_provider(actor, order)
     if order.status not in EDITABLE:
         raise FieldError("status", f"cannot rate an order that is {order.status}")
@@ -199,6 +207,17 @@ def score(*, session: Session, actor: User, order: DiagnosisOrder, now: datetime
             for row in sorted(rows.values(), key=lambda r: r.key)
         ],
     }  # fmt: skip
+    kept = None
+    if not order.rates_cmmm:
+        # No CMMM result keeps the visit's measured week: the rating keeps the one its proposals read, so the
+        # result page, the report and the API show the same figures after submission.
+        kept = evidence_snapshot.keep(
+            session=session,
+            order=order,
+            snapshot=assessments.live_snapshot(
+                session=session, order=order, now=now, silence_timeout_s=silence_timeout_s
+            ),
+        )
     stored = SmeResult(
         order_id=order.id,  # type: ignore[arg-type]
         level=result.level,
@@ -207,6 +226,7 @@ def score(*, session: Session, actor: User, order: DiagnosisOrder, now: datetime
         detail=detail,
         created_by=actor.id,
         created_at=now or utcnow(),
+        snapshot_id=kept.id if kept is not None else None,
     )
     session.add(stored)
     session.flush()
@@ -397,6 +417,15 @@ def name_zh(key: str) -> str:
     if item is not None:
         return f"{item.sub_item_zh}·{item.name_zh}"
     return f"{scenario.group_zh}·{scenario.name_zh}" if scenario is not None else key
+
+
+def answers_in_index_order(answers: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Any]]:
+    """A rating's stored answers ({"items": …, "scenarios": …}) as (id, value) pairs in the index's order;
+    ids the packaged index no longer has come last, as stored."""
+    index = sme.load_index()
+    flat = {**answers.get("items", {}), **answers.get("scenarios", {})}
+    known = [i.id for i in index.items] + [s.id for s in index.scenarios]
+    return [(k, flat[k]) for k in known if k in flat] + [(k, v) for k, v in flat.items() if k not in known]
 
 
 def decision_rows(row: SmeResult) -> list[dict[str, str]]:

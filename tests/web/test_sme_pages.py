@@ -64,7 +64,7 @@ def test_the_provider_chooses_the_instruments_and_the_change_is_audited(app: Fla
 def test_an_unknown_instrument_is_refused_and_changes_nothing(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
     client = client_as(app, world, "provider")
     answer = client.post(
-        f"/provider/orders/{world.order_id}/instruments", data={"instruments": "sme"}, follow_redirects=True
+        f"/provider/orders/{world.order_id}/instruments", data={"instruments": "gbt"}, follow_redirects=True
     )
     assert "未保存" in answer.get_data(as_text=True)
     with db_of(app) as db:
@@ -415,9 +415,11 @@ def test_the_api_carries_the_questionnaire_the_answers_and_the_rating(app: Flask
         assert newest.detail["answers"]["items"]["F3"] == other
     # The instruments by the API, under the page's rule (an unknown one refused).
     assert (
-        client.put(f"{base}/instruments", json={"instruments": "sme"}, headers=as_("provider")).status_code
+        client.put(f"{base}/instruments", json={"instruments": "gbt"}, headers=as_("provider")).status_code
         == 422
     )
+    alone = client.put(f"{base}/instruments", json={"instruments": "sme"}, headers=as_("provider"))
+    assert alone.get_json() == {"order_id": world.order_id, "instruments": "sme"}
     kept = client.put(f"{base}/instruments", json={"instruments": "both"}, headers=as_("provider"))
     assert kept.get_json() == {"order_id": world.order_id, "instruments": "both"}
 

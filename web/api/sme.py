@@ -54,8 +54,8 @@ def _decision_out(row: SmeAnswer) -> SmeDecisionOut:
 @bp.put("/orders/<int:order_id>/instruments", tags=SME, responses={200: SmeInstrumentsOut})
 @api_role(Role.provider, plant=True)
 def put_instruments(path: OrderPath, body: InstrumentsForm) -> Response:
-    """What the visit rates: `cmmm`, or `both` (CMMM and the SME digital level); the order's provider, until the
-    order is submitted."""
+    """What the visit rates: `cmmm`, `sme` (the SME digital level alone) or `both`; the order's provider, until
+    the order is submitted."""
     order = get_order(path.order_id)
     with writing() as db:
         sme.set_instruments(session=db, actor=g.user, order=order, instruments=body.instruments)
@@ -112,7 +112,10 @@ def sme_score(path: OrderPath) -> Response:
     ones are named); answers as `GET /orders/{id}/sme` does."""
     order = get_order(path.order_id)
     with writing() as db:
-        sme.score(session=db, actor=g.user, order=order)
+        sme.score(
+            session=db, actor=g.user, order=order,
+            silence_timeout_s=current_app.extensions["diagnose_settings"].silence_timeout_s,
+        )  # fmt: skip
     return _result_of(order)
 
 
