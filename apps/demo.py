@@ -110,8 +110,8 @@ def run_demo(settings: Settings) -> int:
     with session_scope(engine) as session:
         if not sample_data.is_loaded(session):
             click.echo(
-                "preparing the sample data: five diagnoses scored on simulated telemetry (four on a week, one "
-                "on 0.2 h), two plants with a week to score…"
+                "preparing the sample data: six diagnoses scored on simulated telemetry (five on a week, one "
+                "on 0.2 h), an SME digital-level rating on a week, two plants with a week to score…"
             )
         # The sample diagnoses are scored as they load: give their evidence window a simulated past week.
         logins = sample_data.load(session, history=_history)

@@ -110,7 +110,8 @@ class Scenario:
     evidence_h: float = 0.0
     live_h: float = 0.0
     kind: str = ""  # factory | workshop (default by enterprise)
-    instruments: str = "cmmm"  # both: the visit also rates the SME digital level (issue #26)
+    instruments: str = "cmmm"  # both: the visit also rates the SME digital level; sme: that alone (issue #26)
+    sme_answers: str = ""  # the SME_ANSWERS set the consultant starts from (default: by the enterprise)
 
 
 WEEK_H = 7 * 24.0
@@ -151,7 +152,30 @@ SCENARIOS: dict[int, tuple[Scenario, ...]] = {
         ),
         Scenario(OrderStatus.assigned, -2, -1, kind="workshop"),
     ),
-    8: (Scenario(OrderStatus.created, -1),),
+    # A food plant rated on both instruments before its retrofit, then on the SME digital level alone after it
+    # (issue #26): the before/after comparison and the 成效 items against the earlier week.
+    8: (
+        Scenario(OrderStatus.created, -1),
+        Scenario(
+            OrderStatus.accepted,
+            -45,
+            -44,
+            -38,
+            (("submit", -38), ("confirm", -37), ("accept", -36)),
+            WEEK_H,
+            instruments="both",
+        ),
+        Scenario(
+            OrderStatus.submitted,
+            -6,
+            -5,
+            -2,
+            (("submit", -2),),
+            WEEK_H,
+            instruments="sme",
+            sme_answers="advanced",
+        ),
+    ),
 }
 
 
@@ -406,18 +430,20 @@ def _order(
         history(session, enterprise.id, now - timedelta(hours=scenario.live_h), now)  # type: ignore[arg-type]
     if scenario.visit is not None and scenario.visit <= 0:
         step("start_visit", provider_user, _at(now, scenario.visit, "09:00"))
-        _answers(session, provider_user, order, index)
+        if order.rates_cmmm:
+            _answers(session, provider_user, order, index)
         if scenario.instruments != "cmmm" and not scenario.steps:
             # Still on site: the SME questionnaire half done (the measured proposals taken or overridden).
-            _sme_answers(session, provider_user, order, index, now, partly=True)
+            _sme_answers(session, provider_user, order, index, now, partly=True, kind=scenario.sme_answers)
     if any(action == "submit" for action, _ in scenario.steps):
         scored = _at(now, scenario.visit or 0, "11:00")
         if history is not None:
             history(session, enterprise.id, scored - timedelta(hours=scenario.evidence_h), scored)  # type: ignore[arg-type]
-        assessments.run_scoring(session=session, actor=provider_user, order=order, now=scored)
-        _decide_contradictions(session, provider_user, order, scored)
+        if order.rates_cmmm:
+            assessments.run_scoring(session=session, actor=provider_user, order=order, now=scored)
+            _decide_contradictions(session, provider_user, order, scored)
         if scenario.instruments != "cmmm":
-            _sme_answers(session, provider_user, order, index, scored)
+            _sme_answers(session, provider_user, order, index, scored, kind=scenario.sme_answers)
             sme.score(session=session, actor=provider_user, order=order, now=scored + timedelta(minutes=40))
     for action, day in scenario.steps:
         when = _at(now, day, "16:00" if action == "submit" else "10:00")
@@ -507,11 +533,12 @@ def _sme_answers(
     index: int,
     when: datetime,
     partly: bool = False,
+    kind: str = "",
 ) -> None:
     """The consultant's SME answers: where the plant's measured week proposes one it is accepted (a partial
     data-capture proposal joined to what the consultant saw), except the 设备管理 scenario, overridden with a
     reason; `partly` stops halfway (an order still on site)."""
-    answers = SME_ANSWERS["advanced" if index in ADVANCED else "starting"]
+    answers = SME_ANSWERS[kind or ("advanced" if index in ADVANCED else "starting")]
     # Scored: the week the CMMM scoring measured (its stored snapshot: one set of figures per diagnosis).
     result = assessments.latest_result(session=session, order=order)
     snapshot = evidence_snapshot.of_result(session=session, result=result) if result is not None else None

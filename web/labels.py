@@ -67,6 +67,7 @@ ACTION_LABELS = {
     "rate": N_("Rate the service"),
     "score": N_("Scoring run"),
     "staff": N_("Name the diagnosis team"),
+    "instruments": N_("Instruments chosen"),
     "accept_report": N_("Accept the report"),
     "dispute_report": N_("Dispute the report"),
 }
@@ -263,6 +264,7 @@ AUDIT_SENTENCES = {
         "National holidays of %(year)s added: %(holidays)s days off, %(dated)s shifts or breaks of makeup days"
     ),
     "equipment.import": N_("Ledger import: %(rows)s lines added, %(updated)s updated"),
+    "sme_index.publish": N_("SME index %(version)s put in force (was %(from)s)"),
 }
 AUDIT_DETAIL_LABELS = {  # detail keys the web.messages table does not name
     "level": N_("Maturity level"),
@@ -285,6 +287,7 @@ AUDIT_DETAIL_LABELS = {  # detail keys the web.messages table does not name
     "bottleneck": N_("Bottleneck"),
     "expires_at": N_("Expires"),
     "address": N_("Address"),
+    "note": N_("Note"),
 }
 AUDIT_HIDDEN = frozenset({"id", "session_version", "sha256", "api_token_revoked"})
 

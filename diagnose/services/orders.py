@@ -365,7 +365,12 @@ def timeline(*, session: Session, order: DiagnosisOrder) -> list[dict[str, Any]]
         {
             "at": r.at.isoformat(),
             "action": r.action.removeprefix("order."),
-            **(r.detail or {}),
+            # The instruments' change is no status change: its "to" names the instruments, not a status.
+            **(
+                {"instruments": (r.detail or {}).get("to")}
+                if r.action == "order.instruments"
+                else (r.detail or {})
+            ),
             "actor": people[r.actor_user_id].name if r.actor_user_id in people else "",
             "actor_org": people[r.actor_user_id].organisation if r.actor_user_id in people else "",
         }

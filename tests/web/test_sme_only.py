@@ -57,6 +57,9 @@ def test_the_order_page_offers_the_sme_level_alone_and_hides_the_cmmm_questionna
     page = client.get(f"/orders/{world.order_id}").get_data(as_text=True)
     assert 'value="sme" checked' in page and 'id="order-instruments">中小企业数字化水平<' in page
     assert 'id="cmmm-link"' not in page and 'id="sme-link"' in page
+    # The timeline names the change in words (the instruments, not a status).
+    timeline = page[page.index('id="timeline"') :]
+    assert "选择评测工具" in timeline and ">中小企业数字化水平<" in timeline and ">sme<" not in timeline
     with db_of(app) as db:
         assert db.get(DiagnosisOrder, world.order_id).instruments == "sme"  # type: ignore[union-attr]
 
@@ -102,6 +105,11 @@ def test_the_result_page_shows_the_sme_rating_and_the_week_it_kept(app: Flask, w
     assert row is not None and f'<strong id="sme-level">{row.detail["level_zh"]}</strong>' in page
     assert 'id="sme-only"' in page and 'id="result-level"' not in page  # no CMMM level on an SME-only visit
     assert 'id="evidence"' in page and "数字化水平评定所依据的实测数据" in page
+    decisions = page[page.index('id="sme-decisions"') :]
+    assert (
+        "采纳" in decisions[: decisions.index("</table>")]
+        and "已验收" not in decisions[: decisions.index("</table>")]
+    )
     # One set of figures per visit: the page, the questionnaire's proposals and the report read the kept week.
     assert kept is not None and week == kept
     order_page = client_as(app, world, "enterprise").get(f"/orders/{world.order_id}").get_data(as_text=True)

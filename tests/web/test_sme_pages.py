@@ -224,12 +224,14 @@ def test_the_api_gives_the_level_and_the_comparison_with_an_earlier_rating(app: 
 def test_the_bureau_sees_its_regions_levels_and_its_pilots(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
     wujin = client_as(app, world, "bureau").get("/bureau/sme-levels").get_data(as_text=True)
     taicang = client_as(app, world, "bureau_other").get("/bureau/sme-levels").get_data(as_text=True)
-    # Wujin: ent1 rated 二级 (ent4 still on site does not count); Taicang: ent7, a pilot, rated 一级.
+    # Wujin: ent1 rated 二级 (ent4 still on site does not count).
     assert '<tr data-level="2"><td>二级</td><td class="num">1</td><td class="num">0</td></tr>' in wujin
     assert "辖区内尚无试点企业完成评定" in wujin
+    # Taicang: ent7 rated 一级 and ent8 二级 (its SME-only visit after the retrofit), both pilots.
     assert '<tr data-level="1"><td>一级</td><td class="num">1</td><td class="num">1</td></tr>' in taicang
-    assert "已评定的 1 家试点企业中，0 家达到二级及以上" in taicang
-    assert '<td class="num" id="sme-pilots-at-target">0（0.0%）</td>' in taicang
+    assert '<tr data-level="2"><td>二级</td><td class="num">1</td><td class="num">1</td></tr>' in taicang
+    assert "已评定的 2 家试点企业中，1 家达到二级及以上" in taicang
+    assert '<td class="num" id="sme-pilots-at-target">1（50.0%）</td>' in taicang
     with db_of(app) as db:
         for row in db.exec(select(SmeResult)):
             db.delete(row)
@@ -459,8 +461,13 @@ def test_the_effect_items_are_proposed_against_the_week_of_an_earlier_diagnosis(
         result = assessments.latest_result(session=db, order=earlier)
         assert result is not None
         earlier.enterprise_id = after_order.enterprise_id
-        result.created_at = after_order.created_at - timedelta(days=180)
-        db.add_all([earlier, result])
+        # Every scoring of that order half a year back (a contradiction decided by changing the rating scores
+        # the order again: the newest stays the newest).
+        shift = result.created_at - (after_order.created_at - timedelta(days=180))
+        for scored in db.exec(select(Result).where(Result.order_id == earlier.id)).all():
+            scored.created_at = scored.created_at - shift
+            db.add(scored)
+        db.add(earlier)
         db.commit()
         found = sme.proposals(session=db, order=after_order, snapshot=week)
     assert read == [result.id]
