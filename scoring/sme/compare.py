@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from scoring.sme.engine import SmeResult, fmt
-from scoring.sme.model import load_index
 
 TARGET_LEVEL = (
     2  # pilot-city plans count enterprises at 二级 or above (data sheet: one city's target of 90 %)
@@ -39,10 +38,6 @@ class Comparison:
     summary_zh: str
 
 
-def _level_zh(level: int) -> str:
-    return load_index().level_rule.name_zh(level)
-
-
 def compare(before: SmeResult, after: SmeResult) -> Comparison:
     """What changed between two results of the same enterprise (the earlier first)."""
     old = {s.id: s for s in before.scenarios}
@@ -55,12 +50,14 @@ def compare(before: SmeResult, after: SmeResult) -> Comparison:
     lowered = tuple(c for c in changes if c.after < c.before)
     old_dims = {d.id: d.points for d in before.dimensions}
     dimensions = tuple((d.id, d.name_zh, old_dims.get(d.id, Fraction(0)), d.points) for d in after.dimensions)
+    # Each result names its level in the words of the index version that scored it (a corrected index may
+    # have been published between the two).
     if after.level > before.level:
-        head = f"数字化水平由{_level_zh(before.level)}提升至{_level_zh(after.level)}"
+        head = f"数字化水平由{before.level_zh}提升至{after.level_zh}"
     elif after.level < before.level:
-        head = f"数字化水平由{_level_zh(before.level)}降至{_level_zh(after.level)}"
+        head = f"数字化水平由{before.level_zh}降至{after.level_zh}"
     else:
-        head = f"数字化水平保持{_level_zh(after.level)}"
+        head = f"数字化水平保持{after.level_zh}"
     delta = after.total - before.total
     sign = "+" if delta > 0 else ""
     parts = [head, f"总分由 {fmt(before.total)} 分变为 {fmt(after.total)} 分（{sign}{fmt(delta)}）"]

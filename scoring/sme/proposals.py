@@ -129,8 +129,10 @@ def _rate(value: Fraction | None, name: str) -> None:
         raise ValueError(f"{name} must be between 0 and 1, got {value}")
 
 
-def _band_proposal(item_id: str, rate: Fraction | None, counted: str, why_none: str) -> Proposal:
-    item = _item(load_index(), item_id)
+def _band_proposal(
+    item_id: str, rate: Fraction | None, counted: str, why_none: str, index: SmeIndex | None = None
+) -> Proposal:
+    item = _item(index or load_index(), item_id)
     _rate(rate, item.name_zh)
     if rate is None:
         return Proposal(item_id, "item", None, f"{why_none}，不提出建议。")
@@ -149,22 +151,32 @@ def _band_proposal(item_id: str, rate: Fraction | None, counted: str, why_none: 
 
 
 def propose_networking(
-    rate: Fraction | None, networked: int | None = None, production: int | None = None
+    rate: Fraction | None,
+    networked: int | None = None,
+    production: int | None = None,
+    *,
+    index: SmeIndex | None = None,
 ) -> Proposal:
     """F3 设备联网率 from the snapshot's networking_rate (networked / production devices of the ledger)."""
     counted = f"台账 {production} 台生产设备中 {networked} 台联网" if production else "按设备台账计"
-    return _band_proposal("F3", rate, counted, "无设备台账或台账中没有生产设备，无法计算设备联网率")
+    return _band_proposal("F3", rate, counted, "无设备台账或台账中没有生产设备，无法计算设备联网率", index)
 
 
 def propose_digitalisation(
-    rate: Fraction | None, digital: int | None = None, production: int | None = None
+    rate: Fraction | None,
+    digital: int | None = None,
+    production: int | None = None,
+    *,
+    index: SmeIndex | None = None,
 ) -> Proposal:
     """F2 设备数字化率 from digitally controlled / production devices of the ledger."""
     counted = f"台账 {production} 台生产设备中 {digital} 台具备数字控制" if production else "按设备台账计"
-    return _band_proposal("F2", rate, counted, "台账未逐台标明生产设备是否具备数字控制，无法计算设备数字化率")
+    return _band_proposal(
+        "F2", rate, counted, "台账未逐台标明生产设备是否具备数字控制，无法计算设备数字化率", index
+    )
 
 
-def propose_data_capture(kinds: Iterable[str]) -> Proposal:
+def propose_data_capture(kinds: Iterable[str], *, index: SmeIndex | None = None) -> Proposal:
     """F4 数据采集: the 环节 whose data the platform receives automatically (a lower bound: partial)."""
     rules = load_proposal_rules()
     known = {k.kind: k for k in rules.data_kinds}
@@ -172,7 +184,7 @@ def propose_data_capture(kinds: Iterable[str]) -> Proposal:
     unknown = [k for k in seen if k not in known]
     if unknown:
         raise ValueError(f"unknown data kind(s) {', '.join(unknown)}; allowed: {', '.join(known)}")
-    item = _item(load_index(), "F4")
+    item = _item(index or load_index(), "F4")
     stages = {known[k].stage for k in seen}
     chosen = tuple(o.id for o in item.options if o.id in stages)
     if not chosen:
@@ -258,7 +270,12 @@ def _windows(before_label: str, after_label: str) -> str:
 
 
 def propose_energy_change(
-    before: Fraction | None, after: Fraction | None, before_label: str = "", after_label: str = ""
+    before: Fraction | None,
+    after: Fraction | None,
+    before_label: str = "",
+    after_label: str = "",
+    *,
+    index: SmeIndex | None = None,
 ) -> Proposal:
     """R1 绿色低碳 from energy per good part over a before and an after window (lower is better)."""
     rules = load_proposal_rules()
@@ -269,8 +286,9 @@ def propose_energy_change(
         return Proposal("R1", "item", None, "缺少改造前或改造后的单位产品能耗，不提出建议。")
     change = (after - before) / before
     option = "flat" if abs(change) <= rules.energy_per_unit_flat_within else "down" if change < 0 else "up"
-    text = _item(load_index(), "R1").option(option)
-    assert text is not None
+    text = _item(index or load_index(), "R1").option(option)
+    if text is None:  # a corrected index without this option: the consultant answers
+        return Proposal("R1", "item", None, f"评测指标中没有“{option}”选项，不提出建议。")
     return Proposal(
         "R1",
         "item",
@@ -282,7 +300,12 @@ def propose_energy_change(
 
 
 def propose_pass_rate_change(
-    before: Fraction | None, after: Fraction | None, before_label: str = "", after_label: str = ""
+    before: Fraction | None,
+    after: Fraction | None,
+    before_label: str = "",
+    after_label: str = "",
+    *,
+    index: SmeIndex | None = None,
 ) -> Proposal:
     """R2 产品质量 from the pass rate (good / total) over a before and an after window."""
     rules = load_proposal_rules()
@@ -292,8 +315,9 @@ def propose_pass_rate_change(
         return Proposal("R2", "item", None, "缺少改造前或改造后的产品合格率，不提出建议。")
     diff = after - before
     option = "flat" if abs(diff) <= rules.pass_rate_flat_within else "up" if diff > 0 else "down"
-    text = _item(load_index(), "R2").option(option)
-    assert text is not None
+    text = _item(index or load_index(), "R2").option(option)
+    if text is None:  # a corrected index without this option: the consultant answers
+        return Proposal("R2", "item", None, f"评测指标中没有“{option}”选项，不提出建议。")
     return Proposal(
         "R2",
         "item",
@@ -303,34 +327,56 @@ def propose_pass_rate_change(
     )
 
 
-def propose_all(after: MeasuredFigures, before: MeasuredFigures | None = None) -> tuple[Proposal, ...]:
-    """Every proposal the figures support (value None where they do not), in index order."""
+def propose_all(
+    after: MeasuredFigures, before: MeasuredFigures | None = None, *, index: SmeIndex | None = None
+) -> tuple[Proposal, ...]:
+    """Every proposal the figures support (value None where they do not), in index order, against `index`
+    (default: the packaged version)."""
     digital_rate = (
         Fraction(after.digital_devices, after.production_devices)
         if after.digital_devices is not None and after.production_devices
         else None
     )
-    out = [
-        propose_digitalisation(digital_rate, after.digital_devices, after.production_devices),
-        propose_networking(after.networking_rate, after.networked_devices, after.production_devices),
-        propose_data_capture(after.data_kinds),
-    ]
-    if before is not None:
+    idx = index or load_index()
+
+    def banded(item_id: str) -> bool:  # a corrected index may drop an item or its rate bands: no proposal
+        item = idx.item(item_id)
+        return item is not None and all(o.band is not None for o in item.options)
+
+    out = []
+    if banded("F2"):
         out.append(
-            propose_energy_change(
-                before.energy_per_unit_kwh, after.energy_per_unit_kwh, before.window_label, after.window_label
+            propose_digitalisation(digital_rate, after.digital_devices, after.production_devices, index=idx)
+        )
+    if banded("F3"):
+        out.append(
+            propose_networking(
+                after.networking_rate, after.networked_devices, after.production_devices, index=idx
             )
         )
+    if idx.item("F4") is not None:
+        out.append(propose_data_capture(after.data_kinds, index=idx))
+    if before is not None and idx.item("R1") is not None:
+        out.append(
+            propose_energy_change(
+                before.energy_per_unit_kwh,
+                after.energy_per_unit_kwh,
+                before.window_label,
+                after.window_label,
+                index=idx,
+            )
+        )
+    if before is not None and idx.item("R2") is not None:
         out.append(
             propose_pass_rate_change(
-                before.pass_rate, after.pass_rate, before.window_label, after.window_label
+                before.pass_rate, after.pass_rate, before.window_label, after.window_label, index=idx
             )
         )
     out.append(propose_equipment_scenario(after.networking_rate, after.state_devices, after.oee))
     out.append(
         propose_energy_scenario(after.metered_devices, after.production_devices, after.energy_per_unit_kwh)
     )
-    return tuple(out)
+    return tuple(p for p in out if idx.item(p.target) is not None or idx.scenario(p.target) is not None)
 
 
 def measured_from_snapshot(snap: EvidenceSnapshot) -> MeasuredFigures:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from scoring.sme.model import load_index
+from scoring.sme.model import SmeIndex, load_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +32,10 @@ def recognition_notes() -> tuple[Note, ...]:
     return notes
 
 
-def recognition_text_zh() -> str:
-    """One paragraph: every sentence, an unconfirmed one followed by （以正式文件为准）."""
-    notice = load_index().notice_zh
+def recognition_text_zh(index: SmeIndex | None = None) -> str:
+    """One paragraph: every sentence, an unconfirmed one followed by the notice of `index` (default: the
+    packaged version's, （以正式文件为准））."""
+    notice = (index or load_index()).notice_zh
     return "".join(
         n.text_zh if n.confirmed else n.text_zh.removesuffix("。") + f"（{notice}）。"
         for n in recognition_notes()
