@@ -56,7 +56,6 @@ from scoring.indicators import snapshot_json
 from scoring.indicators.figures import Figure, definition_text, figure_text
 from scoring.indicators.snapshot import DeviceFigures, EvidenceSnapshot
 from scoring.maturity.tailoring import load_tailoring_rules
-from scoring.sme import load_index
 
 REPORTABLE = (OrderStatus.submitted, OrderStatus.accepted)
 EVIDENCE_WINDOW_DAYS = assessments.EVIDENCE_WINDOW_DAYS
@@ -438,7 +437,7 @@ def sme_section(
     shown = sme.shown(session=session, order=order)
     if shown is None or shown["row"] is None:
         return None
-    row, detail, comparison = shown["row"], shown["detail"], shown["comparison"]
+    row, detail, comparison, index = shown["row"], shown["detail"], shown["comparison"], shown["index"]
     return SmeSection(
         level=row.level,
         level_zh=detail["level_zh"],
@@ -447,7 +446,7 @@ def sme_section(
         reason_zh=detail["reason_zh"],
         next_zh=detail["next_zh"],
         rated_on=_day(row.created_at),
-        index_title_zh=load_index().title_zh.split("（项目编码）")[0],
+        index_title_zh=index.title_zh.split("（项目编码）")[0],
         dimensions=tuple((d["name_zh"], d["points"], d["max_points"]) for d in detail["dimensions"]),
         scenarios=tuple((s["name_zh"], bool(s["constraint"]), s["grade_zh"]) for s in detail["scenarios"]),
         decisions=tuple(
@@ -461,8 +460,8 @@ def sme_section(
         notice_zh=detail.get("notice_zh", ""),
         recognition_zh=shown["recognition_zh"],
         answers=tuple(
-            (sme.name_zh(key), sme.answer_text_zh(key, value))
-            for key, value in sme.answers_in_index_order(detail.get("answers", {}))
+            (sme.name_zh(key, index), sme.answer_text_zh(key, value, index))
+            for key, value in sme.answers_in_index_order(detail.get("answers", {}), index)
         ),
         index_version=row.index_version,
         evidence_days=EVIDENCE_WINDOW_DAYS,

@@ -98,6 +98,7 @@ def create_app(
         provider,
         report_views,
         sme,
+        sme_index,
         supervision,
         verify,
     )
@@ -116,6 +117,7 @@ def create_app(
         report_views.bp,
         verify.bp,
         policies.bp,
+        sme_index.bp,
         connection_check.bp,
         notifications.bp,
     )

@@ -14,10 +14,9 @@ from diagnose.models import Bureau, Provider, Role
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import BatchForm, OrderForm, PoolChange
 from diagnose.schemas.sme import SmePilotForm
-from diagnose.services import audit_view, orders, overview, pool, sme
+from diagnose.services import audit_view, orders, overview, pool, sme, sme_index
 from diagnose.services.orgs import ValidationError
 from scoring.china_time import china_today
-from scoring.sme import load_index
 from scoring.sme.compare import TARGET_LEVEL
 from web.auth import role_required
 from web.db import get_session
@@ -245,7 +244,7 @@ def sme_levels() -> str:
         everyone=everyone,
         pilots=pilots,
         target=TARGET_LEVEL,
-        level_names=load_index().level_rule.names_zh(),
+        level_names=sme_index.in_force(db).level_rule.names_zh(),
     )
 
 

@@ -207,6 +207,7 @@ REASONS = {
     "tailoring is recorded before scoring; this order is already scored": _l(
         "tailoring is recorded before the scoring; this diagnosis is already scored"
     ),
+    "no such index version": _l("this version of the index does not exist"),
 }
 PATTERNS = (
     (
@@ -272,6 +273,25 @@ PATTERNS = (
     (
         re.compile(r"^(\S+) may not (\w+) order (\S+)$"),
         lambda m: _("you may not do this with order %(number)s", number=m[3]),
+    ),
+    (
+        re.compile(r"^the index does not pass its checks: (.+)$", re.S),
+        lambda m: _("the index does not pass its checks: %(why)s", why=m[1]),
+    ),
+    (
+        re.compile(r"^version (.+) is already known: give the corrected index a new version$"),
+        lambda m: _(
+            "version %(version)s is already known (shipped or loaded): give the corrected index a new version",
+            version=m[1],
+        ),
+    ),
+    (
+        re.compile(r"^the version has at most (\d+) characters$"),
+        lambda m: _("the index's version may have at most %(n)s characters", n=m[1]),
+    ),
+    (
+        re.compile(r"^version (\S+) is (\w+), not a draft$"),
+        lambda m: _("version %(version)s is already published", version=m[1]),
     ),
     (
         re.compile(r"^version (\d+) of (\S+) is (\w+), not a draft$"),
@@ -456,6 +476,7 @@ AUDIT_ENTITY_LABELS = {
     "flag": _l("Anomaly flag"),
     "outcome": _l("Outcome"),
     "report": _l("Report"),
+    "sme_index": _l("SME digital-level index"),
 }
 AUDIT_ACTION_LABELS = {
     "payload_profile.choose": _l("Payload profile chosen"),
@@ -494,6 +515,8 @@ AUDIT_ACTION_LABELS = {
     "equipment.import": _l("Ledger imported"),
     "policy.import": _l("Policy imported"),
     "policy.publish": _l("Policy published"),
+    "sme_index.upload": _l("SME index version loaded"),
+    "sme_index.publish": _l("SME index version published"),
     "user.login_failed": _l("Login failed"),
     "user.logout": _l("Logged out"),
     "user.sessions_end": _l("Sessions ended"),

@@ -10,9 +10,8 @@ from werkzeug.wrappers import Response
 from diagnose.models import DiagnosisOrder, Enterprise, Role
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.sme import InstrumentsForm, SmeAnswerForm
-from diagnose.services import assessments, sme
+from diagnose.services import assessments, sme, sme_index
 from diagnose.workflow import EDITABLE
-from scoring.sme import load_index
 from scoring.sme.proposals import Proposal
 from web.auth import role_required
 from web.db import get_session
@@ -53,7 +52,7 @@ def questionnaire(order_id: int) -> str:
     if not order.rates_sme:
         abort(404)
     db = get_session()
-    index = load_index()
+    index = sme_index.in_force(db)
     answers = sme.answers_of(session=db, order=order)
     latest = sme.latest(session=db, order=order)
     return render_template(
@@ -79,7 +78,7 @@ def save_answer(order_id: int) -> Response:
     try:
         form = parse_form(SmeAnswerForm)
         key = form.key
-        index = load_index()
+        index = sme_index.in_force(get_session())
         item = index.item(key)
         value: str | list[str] | int
         if item is not None and item.kind == "multi":

@@ -40,6 +40,7 @@ from diagnose.models.orgs import (
 from diagnose.models.policies import PolicyVersion, SubdomainTailoring
 from diagnose.models.reports import IssuedReport, ReportJob
 from diagnose.models.rollups import DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry
+from diagnose.models.sme_index import SmeIndexVersion
 from diagnose.models.supervision import AnomalyFlag, EnterpriseOutcome, FlagDecision, SupervisionSummary
 from diagnose.models.telemetry import DeadLetter, DeadLetterCount, Device, Telemetry
 from diagnose.models.workflow import Attachment
@@ -87,6 +88,7 @@ __all__ = [
     "Role",
     "ShiftCalendarEntry",
     "SmeAnswer",
+    "SmeIndexVersion",
     "SmePilot",
     "SmeResult",
     "StaffRole",

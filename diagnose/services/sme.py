@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from diagnose.models import DiagnosisOrder, Enterprise, Result, Role, SmeAnswer, SmePilot, SmeResult, User
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
-from diagnose.services import assessments, audit_log, evidence_snapshot, orders
+from diagnose.services import assessments, audit_log, evidence_snapshot, orders, sme_index
 from diagnose.services.orders import Page
 from diagnose.workflow import EDITABLE
 from scoring import sme
@@ -73,7 +73,9 @@ def proposals(
     before = before_snapshot(session=session, order=order, silence_timeout_s=silence_timeout_s)
     # A partial proposal that sees no stage at all proposes nothing (数据不足), not "无".
     found = propose_all(
-        measured_from_snapshot(snapshot), measured_from_snapshot(before) if before is not None else None
+        measured_from_snapshot(snapshot),
+        measured_from_snapshot(before) if before is not None else None,
+        index=sme_index.in_force(session),
     )
     return {p.target: replace(p, value=None) if p.value == () else p for p in found}
 
@@ -100,8 +102,8 @@ def _plain(value: object) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
-def _section(key: str) -> str:
-    index = sme.load_index()
+def _section(key: str, index: sme.SmeIndex | None = None) -> str:
+    index = index or sme.load_index()
     if index.item(key) is not None:
         return "items"
     if index.scenario(key) is not None:
@@ -135,9 +137,10 @@ def save_answer(
         raise FieldError("status", f"the questionnaire cannot be edited while the order is {order.status}")
     if not order.rates_sme:
         raise FieldError("instruments", "this order does not rate the SME digital level")
-    section = _section(key)
+    index = sme_index.in_force(session)
+    section = _section(key, index)
     try:
-        sme.score_answers({section: {key: value}}, allow_missing=True)
+        sme.score_answers({section: {key: value}}, index=index, allow_missing=True)
     except sme.AnswerError as exc:
         raise FieldError("value", str(exc)) from exc
     reason = (reason or "").strip()
@@ -167,11 +170,11 @@ def save_answer(
     return row
 
 
-def as_answers(rows: Iterable[SmeAnswer]) -> dict[str, dict[str, Any]]:
-    """The pure scoring's input from saved rows."""
+def as_answers(rows: Iterable[SmeAnswer], index: sme.SmeIndex | None = None) -> dict[str, dict[str, Any]]:
+    """The pure scoring's input from saved rows (against `index`, default the packaged one)."""
     out: dict[str, dict[str, Any]] = {"items": {}, "scenarios": {}}
     for row in rows:
-        out[_section(row.key)][row.key] = row.value
+        out[_section(row.key, index)][row.key] = row.value
     return out
 
 
@@ -190,13 +193,15 @@ def score(
     if order.status not in EDITABLE:
         raise FieldError("status", f"cannot rate an order that is {order.status}")
     rows = answers_of(session=session, order=order)
-    answers = as_answers(rows.values())
+    index = sme_index.in_force(session)
     try:
-        result = sme.score_answers(answers, allow_missing=True)
+        answers = as_answers(rows.values(), index)
+        result = sme.score_answers(answers, index=index, allow_missing=True)
     except sme.AnswerError as exc:  # a stored answer the index no longer takes (a corrected index)
         raise FieldError(exc.key, str(exc)) from exc
     if result.missing:
-        raise FieldError(result.missing[0], "unanswered: " + "、".join(name_zh(k) for k in result.missing))
+        names = "、".join(name_zh(k, index) for k in result.missing)
+        raise FieldError(result.missing[0], "unanswered: " + names)
     detail = result.to_dict() | {
         "answers": answers,
         "decisions": [
@@ -274,20 +279,24 @@ def _newest_of_an_earlier_order(
     return session.exec(statement).first()
 
 
-def rescored(row: SmeResult) -> sme.SmeResult:
-    """The pure result of a stored rating, scored again from the answers it kept (its own index version is
-    named in the stored detail; the packaged index scores it)."""
-    return sme.score_answers(row.detail["answers"])
+def rescored(row: SmeResult, index: sme.SmeIndex | None = None) -> sme.SmeResult:
+    """The pure result of a stored rating, scored again from the answers it kept on `index` (default: the
+    packaged one; `comparison` passes the version the rating names)."""
+    return sme.score_answers(row.detail["answers"], index=index)
 
 
 def comparison(*, session: Session, order: DiagnosisOrder, row: SmeResult) -> Comparison | None:
-    """Before (the enterprise's earlier rating) and after (this one), or None without an earlier one, or when
-    the packaged index no longer takes the answers of either (a corrected index: the two do not compare)."""
+    """Before (the enterprise's earlier rating) and after (this one), each scored again on the index version
+    it names (else the one in force), or None without an earlier one, or when that index no longer takes the
+    answers of either (the two do not compare)."""
     before = earlier(session=session, order=order, than=row)
     if before is None:
         return None
     try:
-        return compare(rescored(before), rescored(row))
+        return compare(
+            rescored(before, sme_index.index_of_rating(session=session, version=before.index_version)),
+            rescored(row, sme_index.index_of_rating(session=session, version=row.index_version)),
+        )
     except sme.AnswerError:
         return None
 
@@ -397,9 +406,10 @@ def decisions_by_key(row: SmeResult) -> Mapping[str, Mapping[str, Any]]:
     return {d["key"]: d for d in row.detail.get("decisions", [])}
 
 
-def answer_text_zh(key: str, value: Any) -> str:
-    """An answer in the index's words: the option texts of an item, the grade name of a scenario."""
-    index = sme.load_index()
+def answer_text_zh(key: str, value: Any, index: sme.SmeIndex | None = None) -> str:
+    """An answer in the index's words (default: the packaged version): the option texts of an item, the grade
+    name of a scenario."""
+    index = index or sme.load_index()
     item = index.item(key)
     if value is None:
         return "—"
@@ -410,36 +420,38 @@ def answer_text_zh(key: str, value: Any) -> str:
     return index.grade_name(int(value))
 
 
-def name_zh(key: str) -> str:
+def name_zh(key: str, index: sme.SmeIndex | None = None) -> str:
     """An item's or scenario's name as the report prints it (网络建设·企业网络建设连接情况; 生产执行·设备管理)."""
-    index = sme.load_index()
+    index = index or sme.load_index()
     item, scenario = index.item(key), index.scenario(key)
     if item is not None:
         return f"{item.sub_item_zh}·{item.name_zh}"
     return f"{scenario.group_zh}·{scenario.name_zh}" if scenario is not None else key
 
 
-def answers_in_index_order(answers: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, Any]]:
-    """A rating's stored answers ({"items": …, "scenarios": …}) as (id, value) pairs in the index's order;
-    ids the packaged index no longer has come last, as stored."""
-    index = sme.load_index()
+def answers_in_index_order(
+    answers: Mapping[str, Mapping[str, Any]], index: sme.SmeIndex | None = None
+) -> list[tuple[str, Any]]:
+    """A rating's stored answers ({"items": …, "scenarios": …}) as (id, value) pairs in the order of `index`
+    (default: the packaged one); ids it does not have come last, as stored."""
+    index = index or sme.load_index()
     flat = {**answers.get("items", {}), **answers.get("scenarios", {})}
     known = [i.id for i in index.items] + [s.id for s in index.scenarios]
     return [(k, flat[k]) for k in known if k in flat] + [(k, v) for k, v in flat.items() if k not in known]
 
 
-def decision_rows(row: SmeResult) -> list[dict[str, str]]:
+def decision_rows(row: SmeResult, index: sme.SmeIndex | None = None) -> list[dict[str, str]]:
     """The answers the measured data proposed something for, in index order: answer, proposal, evidence,
-    decision and reason, in words."""
-    index = sme.load_index()
+    decision and reason, in the words of `index` (default: the packaged one)."""
+    index = index or sme.load_index()
     order_of = {k: n for n, k in enumerate([i.id for i in index.items] + [s.id for s in index.scenarios])}
     rows = [d for d in row.detail.get("decisions", []) if d.get("proposed") is not None]
     return [
         {
             "key": d["key"],
-            "name_zh": name_zh(d["key"]),
-            "answer_zh": answer_text_zh(d["key"], d["value"]),
-            "proposed_zh": answer_text_zh(d["key"], d["proposed"]),
+            "name_zh": name_zh(d["key"], index),
+            "answer_zh": answer_text_zh(d["key"], d["value"], index),
+            "proposed_zh": answer_text_zh(d["key"], d["proposed"], index),
             "evidence_zh": d.get("evidence_zh", ""),
             "decision": d["decision"],
             "reason": d.get("reason", ""),
@@ -456,10 +468,17 @@ def shown(*, session: Session, order: DiagnosisOrder) -> dict[str, Any] | None:
     row = latest(session=session, order=order)
     if row is None and not order.rates_sme:
         return None
+    # A rating reads in the words of the index version it was made on; no rating yet: the one in force.
+    index = (
+        sme_index.index_of_rating(session=session, version=row.index_version)
+        if row
+        else sme_index.in_force(session)
+    )
     return {
         "row": row,
+        "index": index,
         "detail": row.detail if row else None,
-        "decisions": decision_rows(row) if row else [],
+        "decisions": decision_rows(row, index) if row else [],
         "comparison": comparison(session=session, order=order, row=row) if row else None,
-        "recognition_zh": recognition_text_zh(),
+        "recognition_zh": recognition_text_zh(index),
     }

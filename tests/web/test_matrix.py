@@ -88,6 +88,12 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, object] | None, dict[str, int
     ("bureau.sme_levels", "GET"): ("/bureau/sme-levels", None, ui_role("bureau")),
     ("bureau.sme_pilots", "GET"): ("/bureau/sme-pilots", None, ui_role("bureau")),
     ("bureau.sme_pilots", "POST"): ("/bureau/sme-pilots", None, ui_role("bureau", 422)),
+    # The SME index in force and its corrected versions: bureaus load and publish, the admin reads. The world
+    # has no stored version, so one by id is not found (tests/web/test_sme_index.py covers a stored one).
+    ("sme_index.index", "GET"): ("/bureau/sme-index/", None, ui_role("bureau") | {"admin": 200}),
+    ("sme_index.upload", "POST"): ("/bureau/sme-index/upload", None, ui_role("bureau", 302)),
+    ("sme_index.show", "GET"): ("/bureau/sme-index/1", None, ui_role("bureau", 404) | {"admin": 404}),
+    ("sme_index.publish", "POST"): ("/bureau/sme-index/1/publish", None, ui_role("bureau", 404)),
     ("bureau.batches", "GET"): ("/bureau/batches", None, ui_role("bureau")),
     ("bureau.batches", "POST"): ("/bureau/batches", None, ui_role("bureau", 422)),
     ("bureau.new_order", "GET"): ("/bureau/orders/new", None, ui_role("bureau")),

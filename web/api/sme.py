@@ -19,9 +19,8 @@ from diagnose.schemas.sme import (
     SmeQuestionnaireOut,
     SmeResultOut,
 )
-from diagnose.services import sme
+from diagnose.services import sme, sme_index
 from diagnose.workflow import EDITABLE
-from scoring.sme import load_index
 from scoring.sme.engine import fmt
 from scoring.sme.proposals import Proposal
 from web.api.base import ALL, api_role, bp, not_found, ok, tag, writing
@@ -78,7 +77,7 @@ def sme_answers(path: OrderPath) -> Response:
             order_id=order.id,  # type: ignore[arg-type]
             instruments=order.instruments,
             editable=order.status in EDITABLE,
-            index_version=load_index().version,
+            index_version=sme_index.in_force(get_session()).version,
             answers=[_decision_out(rows[k]) for k in sorted(rows)],
             proposals=[
                 SmeProposalOut(
