@@ -208,6 +208,7 @@ REASONS = {
         "tailoring is recorded before the scoring; this diagnosis is already scored"
     ),
     "no such index version": _l("this version of the index does not exist"),
+    "choose cmmm, sme or both": _l("choose one of the listed options"),
 }
 PATTERNS = (
     (
@@ -233,6 +234,7 @@ PATTERNS = (
             ids=m[2],
         ),
     ),
+    (re.compile(r"^(\S+) may not load the SME index$"), lambda m: _("only a bureau can do this")),
     (
         re.compile(r"^(\S+) may not change the pilot list$"),
         lambda m: _("you may not change the pilot list"),
