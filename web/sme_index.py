@@ -4,16 +4,17 @@ the index"."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import Role, User
 from diagnose.schemas.errors import FieldError
+from diagnose.schemas.sme import SmeIndexUploadForm
 from diagnose.services import sme_index
 from web.auth import role_required
 from web.db import get_session
-from web.forms import refuse
+from web.forms import parse_form, refuse
 
 bp = Blueprint("sme_index", __name__, url_prefix="/bureau/sme-index")
 
@@ -54,11 +55,10 @@ def upload() -> Response:
     """Validate the uploaded index against the one in force and store it as a draft (refused: nothing stored)."""
     db = get_session()
     try:
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            raise FieldError("file", "choose a file")
-        raw = upload.read(sme_index.MAX_INDEX_BYTES + 1)  # never more than the cap is read
-        found = sme_index.upload(session=db, actor=g.user, raw_bytes=raw, note=request.form.get("note", ""))
+        form = parse_form(
+            SmeIndexUploadForm
+        )  # the request is capped by MAX_CONTENT_LENGTH; the service, more
+        found = sme_index.upload(session=db, actor=g.user, raw_bytes=form.file.data, note=form.note)
     except FieldError as exc:
         refuse(exc)
         return redirect(url_for("sme_index.index"))

@@ -6,9 +6,16 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictInt, StrictStr
 
-from diagnose.schemas.common import Id, In, Out
+from diagnose.schemas.common import Id, In, Out, Upload
 
 Instruments = Literal["cmmm", "sme", "both"]
+
+
+class SmeIndexUploadForm(In):
+    """A corrected version of the SME index, as a bureau loads it (validated by `services.sme_index.upload`)."""
+
+    file: Upload = Field(title="指标文件")
+    note: str = Field(default="", max_length=2000, title="说明")
 
 
 class InstrumentsForm(In):

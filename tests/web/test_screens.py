@@ -114,13 +114,13 @@ def test_order_list_searches_sorts_and_pages(app, world) -> None:  # type: ignor
         "/api/v1/orders?sort=fee&dir=asc", headers={"Authorization": f"Bearer {world.tokens['admin']}"}
     )
     fees = [o["fee_fen"] for o in listing.get_json()["items"]]
-    assert fees == sorted(fees) and listing.get_json()["total"] == 11
+    assert fees == sorted(fees) and listing.get_json()["total"] == 13
     found = client.get(
         "/api/v1/orders?q=德森", headers={"Authorization": f"Bearer {world.tokens['admin']}"}
     ).get_json()
     assert [o["enterprise"]["name"] for o in found["items"]] == ["太仓德森精密制造有限公司"]
     page2 = client.get("/orders?page=2").get_data(as_text=True)
-    assert "共 11 条 · 第 1 / 1 页" in page2  # past the end: the last page
+    assert "共 13 条 · 第 1 / 1 页" in page2  # past the end: the last page
 
 
 def test_session_expires(world) -> None:  # type: ignore[no-untyped-def]
