@@ -207,6 +207,12 @@ class SmeIndex(_Data):
     scenarios: tuple[Scenario, ...]
     level_rule: LevelRule
 
+    @property
+    def citation_zh(self) -> str:
+        """The document the index is cited from, as a Chinese page shows it: `source` up to its first "; "
+        (what follows is the project's note on how the data was compiled, for maintainers)."""
+        return self.source.split("; ", 1)[0]
+
     def item(self, item_id: str) -> Item | None:
         """The item with this id, or None."""
         return next((i for i in self.items if i.id == item_id), None)

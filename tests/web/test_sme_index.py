@@ -83,6 +83,7 @@ def test_the_bureau_sees_the_index_in_force_with_its_notice_and_the_levels_page_
     page = client.get("/bureau/sme-index/").get_data(as_text=True)
     assert '<strong id="sme-index-version">sme-dl-2024.p1</strong>' in page
     assert "工信厅企业〔2024〕56号" in page and "以正式文件为准" in page
+    assert "data sheet" not in page and ".md" not in page  # the citation, not the maintainers' note
     assert 'action="/bureau/sme-index/upload"' in page and 'name="note"' in page
     # The admin reads it, without the form.
     admin = client_as(app, world, "admin").get("/bureau/sme-index/").get_data(as_text=True)
