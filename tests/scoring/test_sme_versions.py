@@ -44,8 +44,16 @@ def test_diff_names_each_change() -> None:
         "items.F1.options.full_coverage",
         "items.F1.options.industrial_network.points",
     }
-    assert paths["items.F1.options.industrial_network.points"].text_zh.endswith("：2 → 4")
-    assert paths["items.F1.options.full_coverage"].text_zh == "删除 items.F1.options.full_coverage"
+    # Each said in words: the item, the option by its text, the field (the path stays for tools).
+    assert paths["items.F1.options.industrial_network.points"].text_zh == (
+        "网络建设·企业网络建设连接情况·选项“车间建成工控网络，支持自动化控制应用”·分值：2 → 4"
+    )
+    assert paths["items.F1.options.full_coverage"].text_zh.startswith(
+        "删除 网络建设·企业网络建设连接情况·选项“网络全面覆盖"
+    )
+    assert paths["scenarios.hr.constraint"].text_zh == "管理决策·人力资源·约束性（★）：否 → 是"
+    assert paths["level_rule.confirmed"].text_zh == "定级规则·已证实：否 → 是"
+    assert not any(c.text_zh.isascii() or "items." in c.text_zh for c in changes)
     assert paths["scenarios.hr.constraint"].new == "True"
     assert new.version == "sme-dl-2024.p2"
 
@@ -82,7 +90,7 @@ def test_cli_check_index(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["sme", "check-index", str(path)])
     assert result.exit_code == 0, result.output
     assert "sme-dl-2024.p1 → sme-dl-2024.p2：满分 100 → 100；定级规则已确认" in result.output
-    assert "scenarios.hr.constraint：False → True" in result.output
+    assert "管理决策·人力资源·约束性（★）：否 → 是" in result.output
     raw = _corrected()
     raw["items"][0]["points"] = "10"
     path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")

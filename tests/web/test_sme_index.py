@@ -94,7 +94,7 @@ def test_a_valid_corrected_version_is_stored_as_a_draft_with_its_diff(app: Flask
     client = client_as(app, world, "bureau")
     page = post_index(client, as_bytes(corrected())).get_data(as_text=True)
     assert "sme-dl-2024.p2" in page and "草稿已保存" in page
-    assert "level_rule.levels.2.min_score：40 → 45" in page  # one Chinese line per change
+    assert "定级规则·二级·总分下限：40 → 45" in page  # one Chinese line per change, in words
     assert "sme-dl-2024.p1 → sme-dl-2024.p2" in page and 'id="sme-index-publish"' in page
     with db_of(app) as db:
         row = db.exec(select(SmeIndexVersion)).one()
@@ -253,7 +253,7 @@ def test_a_published_version_cannot_be_published_again_and_a_newer_one_supersede
     shown = post_index(
         client_as(app, world, "bureau_other"), as_bytes(corrected("sme-dl-2024.p3", "50"))
     ).get_data(as_text=True)
-    assert "level_rule.levels.2.min_score：45 → 50" in shown
+    assert "定级规则·二级·总分下限：45 → 50" in shown
     with db_of(app) as db:
         second = db.exec(select(SmeIndexVersion).where(SmeIndexVersion.version == "sme-dl-2024.p3")).one()
     client.post(f"/bureau/sme-index/{second.id}/publish")
