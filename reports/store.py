@@ -215,7 +215,8 @@ def verify_pdf(*, session: Session, pdf: bytes) -> Verification:
 @dataclass(frozen=True)
 class PublicVerdict:
     """What the public verification page may say: the verdict and, for an issued report, no more than its
-    number, the enterprise's name, the issue date (Beijing time) and the maturity level."""
+    number, the enterprise's name, the issue date (Beijing time) and the maturity level (for the report of a
+    visit rating the SME digital level alone: that level, in words)."""
 
     verdict: str  # issued | altered | unknown
     report_number: str = ""
@@ -223,6 +224,7 @@ class PublicVerdict:
     enterprise_name: str = ""
     issued_on: str = ""
     level: int | None = None
+    sme_level_zh: str = ""  # an SME-only report's level (一级 …); "" for a CMMM report
 
 
 MIN_HASH_CHARS = 16
@@ -233,13 +235,15 @@ def _public(row: IssuedReport) -> PublicVerdict:
     from scoring.china_time import to_china
 
     data = row.data.get("data", {})
+    summary, sme = data.get("summary") or {}, data.get("sme") or {}  # an SME-only report has no summary
     return PublicVerdict(
         "issued",
         row.report_number,
         row.version,
         str(data.get("cover", {}).get("enterprise_name", "")),
         to_china(row.issued_at).date().isoformat(),
-        int(data.get("summary", {}).get("level", 0)),
+        int(summary.get("level", 0)) if summary else None,
+        "" if summary else str(sme.get("level_zh", "")),
     )
 
 

@@ -173,3 +173,30 @@ def test_the_workflow_refuses_an_sme_only_submission_without_a_rating(app: Flask
         with pytest.raises(FieldError) as refused:
             workflow.apply(session=db, order=order, action="submit", actor=provider)  # type: ignore[arg-type]
         assert refused.value.field == "sme_result"
+
+
+@pytest.mark.slow  # renders the PDF (a few seconds; more under load)
+def test_the_issued_report_verifies_publicly_with_the_sme_level(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    """The public verification page of an SME-only report names its SME level (it has no maturity level), and
+    the PDF reads as the SME report."""
+    import subprocess
+
+    from reports import issue_report
+
+    _rated_and_submitted(app, world)
+    with db_of(app) as db:
+        order = db.get(DiagnosisOrder, world.order_id)
+        row = issue_report(session=db, order=order, actor="system:test", public_url="https://zz.example.cn")  # type: ignore[arg-type]
+        db.commit()
+        level_zh = sme.latest(session=db, order=order).detail["level_zh"]  # type: ignore[arg-type,union-attr]
+    page = app.test_client().get(f"/v/{row.report_number}-v{row.version}/{row.content_sha256[:16]}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-verdict="issued"' in text
+    assert f'<td id="verified-sme-level">{level_zh}</td>' in text and "成熟度等级" not in text
+    pdf = Path(world.var_dir) / "sme-only.pdf"
+    pdf.write_bytes(row.pdf)
+    printed = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "中小企业数字化水平评测报告" in printed and "附录 A 评测答卷" in printed
+    assert not ENGLISH.search(printed), ENGLISH.search(printed)
