@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from diagnose.db import make_engine
 from tests.web.conftest import client_as
 from web import create_app
 
@@ -429,6 +430,27 @@ def shared_app(world) -> Flask:  # type: ignore[no-untyped-def]
     return create_app(world.settings(), TEST_CONFIG)
 
 
+@pytest.fixture(scope="module")
+def write_app(world) -> Flask:  # type: ignore[no-untyped-def]
+    """One app for the writes, each pointed at a database copy of the write's own (`on_copy`)."""
+    return create_app(world.settings(), TEST_CONFIG)
+
+
+def on_copy(app: Flask, world, db: Path, tmp_path: Path) -> Flask:  # type: ignore[no-untyped-def]
+    """`app` on a fresh copy of `db` in `tmp_path`, so that cases never disturb each other.
+
+    What `web.db.init_app` sets up from the settings (an engine and the settings themselves, which differ only
+    in the database URL) is made again for the copy; building a whole app per write (its URL map and its
+    templates compiled anew) cost far more than the request, for hundreds of writes."""
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(db, copy)
+    settings = world.settings(copy)
+    app.extensions["diagnose_settings"] = settings
+    # Registered with diagnose.db like every engine, so disposed when the test ends (tests/conftest.py).
+    app.extensions["diagnose_engine"] = make_engine(settings)
+    return app
+
+
 def test_every_route_has_a_matrix_entry(shared_app: Flask) -> None:
     routes = {
         (rule.endpoint, method)
@@ -441,7 +463,7 @@ def test_every_route_has_a_matrix_entry(shared_app: Flask) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("key", sorted(MATRIX), ids="{0[0]}:{0[1]}".format)
-def test_route_answers_as_expected(key, role, world, shared_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_route_answers_as_expected(key, role, world, shared_app, write_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _endpoint, method = key
     template, body, expected = MATRIX[key]
     url = template.format(
@@ -457,9 +479,7 @@ def test_route_answers_as_expected(key, role, world, shared_app, tmp_path: Path)
     )
     app = shared_app
     if method != "GET":  # a write gets its own copy of the database, so cases never disturb each other
-        copy = tmp_path / "copy.db"
-        shutil.copyfile(world.db_path, copy)
-        app = create_app(world.settings(copy), TEST_CONFIG)
+        app = on_copy(write_app, world, world.db_path, tmp_path)
     headers = {}
     if url.startswith("/api/"):
         client = app.test_client()
@@ -523,8 +543,6 @@ def state_worlds(world, tmp_path_factory: pytest.TempPathFactory) -> dict[str, P
     """A copy of the world's database per order state, the order put in that state directly."""
     from sqlalchemy import text
 
-    from diagnose.db import make_engine
-
     folder = tmp_path_factory.mktemp("states")
     paths = {}
     for state in OPEN_STATES + ENDED_STATES:
@@ -557,8 +575,11 @@ def state_apps(world, state_worlds: dict[str, Path]) -> dict[str, Flask]:  # typ
     return {state: create_app(world.settings(path), TEST_CONFIG) for state, path in state_worlds.items()}
 
 
-def _as(world, db: Path, role: str, key: tuple[str, str], tmp_path: Path, read_app: Flask) -> int:  # type: ignore[no-untyped-def]
-    """The status `role` gets for `key`: a GET through `read_app` (on `db`), a write through an app on a copy."""
+def _as(
+    world, db: Path, role: str, key: tuple[str, str], tmp_path: Path, read_app: Flask, write_app: Flask
+) -> int:  # type: ignore[no-untyped-def]
+    """The status `role` gets for `key`: a GET through `read_app` (on `db`), a write through `write_app` on a
+    copy of `db`."""
     template, body, _expected = MATRIX[key]
     url = template.format(
         o=world.order_id,
@@ -569,9 +590,7 @@ def _as(world, db: Path, role: str, key: tuple[str, str], tmp_path: Path, read_a
     )
     app = read_app
     if key[1] != "GET":  # a write gets a copy of its own
-        copy = tmp_path / "copy.db"
-        shutil.copyfile(db, copy)
-        app = create_app(world.settings(copy), TEST_CONFIG)
+        app = on_copy(write_app, world, db, tmp_path)
     headers = {}
     if url.startswith("/api/"):
         client = app.test_client()
@@ -592,11 +611,11 @@ def test_every_order_route_is_classed_for_the_state_checks() -> None:
 @pytest.mark.parametrize("state", OPEN_STATES + ENDED_STATES)
 @pytest.mark.parametrize("key", ORDER_ROUTES, ids="{0[0]}:{0[1]}".format)
 def test_a_provider_reaches_the_plant_only_while_its_order_is_open(  # type: ignore[no-untyped-def]
-    key, state, world, state_worlds, state_apps, tmp_path: Path
+    key, state, world, state_worlds, state_apps, write_app, tmp_path: Path
 ) -> None:
     if MATRIX[key][2]["provider"] == 403:
         pytest.skip("not a provider's route in any state")
-    code = _as(world, state_worlds[state], "provider", key, tmp_path, state_apps[state])
+    code = _as(world, state_worlds[state], "provider", key, tmp_path, state_apps[state], write_app)
     if state == "reassigned":
         assert code == 404  # no longer its order at all
     elif state in ENDED_STATES and key in PLANT_ROUTES:
@@ -611,6 +630,9 @@ def test_a_provider_reaches_the_plant_only_while_its_order_is_open(  # type: ign
 @pytest.mark.parametrize("role", ["bureau", "enterprise", "admin"])
 @pytest.mark.parametrize("key", [k for k in PLANT_ROUTES if k[1] == "GET"], ids="{0[0]}:{0[1]}".format)
 def test_the_other_parties_keep_their_view_of_the_plant(  # type: ignore[no-untyped-def]
-    key, role, state, world, state_worlds, state_apps, tmp_path: Path
+    key, role, state, world, state_worlds, state_apps, write_app, tmp_path: Path
 ) -> None:
-    assert _as(world, state_worlds[state], role, key, tmp_path, state_apps[state]) == MATRIX[key][2][role]
+    assert (
+        _as(world, state_worlds[state], role, key, tmp_path, state_apps[state], write_app)
+        == MATRIX[key][2][role]
+    )
