@@ -410,7 +410,34 @@ def _current_item() -> pytest.Item | None:
     return _running[-1]
 
 
+class _XdistGroupIds:
+    """`--dist loadgroup` keeps the tests of one `xdist_group` on one worker. pytest-xdist 3.8 tells its
+    scheduler an item's group by the suffix `@<group>` it writes into `item._nodeid` on the worker; pytest 9.2
+    keeps the node id in `item._id` instead, so the suffix was lost and every group was spread over the
+    workers like ungrouped tests (pytest-dev/pytest-xdist#1386): the demo tests ran beside each other, and a
+    module's shared fixture was built again on each worker. This puts the suffix where pytest 9.2 keeps the
+    id, on workers where xdist's own hook did not."""
+
+    @pytest.hookimpl(trylast=True)  # after xdist's own hook, which works on older pytest
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if not getattr(config.option, "loadgroup", False):
+            return
+        try:
+            from _pytest.nodeid import NodeId
+        except ImportError:  # pytest before 9.2: xdist's suffix holds
+            return
+        for item in items:
+            groups = {
+                str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                for mark in item.iter_markers("xdist_group")
+            }
+            suffix = "@" + "_".join(sorted(groups))
+            if groups and not item.nodeid.endswith(suffix):
+                item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_XdistGroupIds(), "diagnose-xdist-group-ids")
     original = subprocess.Popen._execute_child  # type: ignore[attr-defined]
 
     def guarded(self, args, *rest, **kwargs):  # type: ignore[no-untyped-def]

@@ -13,6 +13,9 @@ from reports.render import chart_svgs, render_body, render_pdf
 from reports.sections import yuan
 from tests.reports.conftest import SCRIPT, STAMP, run
 
+# The whole module on one xdist worker: its PDF is rendered once, not on each worker it would spread to.
+pytestmark = pytest.mark.xdist_group("render")
+
 
 @pytest.fixture(scope="module")
 def pdf_path(report_data: ReportData, tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -21,6 +21,9 @@ from diagnose.settings import load_settings
 from reports import NotReportable, data_of, issue_report, render_pdf, stamp_of, verify_pdf, versions
 from reports.data import content_sha256
 
+# The whole module on one xdist worker: its two versions are issued once, not on each worker it would spread to.
+pytestmark = pytest.mark.xdist_group("store")
+
 
 def _order(session: Session, status: OrderStatus) -> DiagnosisOrder:
     return session.exec(select(DiagnosisOrder).where(DiagnosisOrder.status == status)).first()  # type: ignore[return-value]

@@ -18,6 +18,9 @@ from reports import data_of, issue_report
 from scoring.china_time import to_china
 from web import create_app
 
+# The whole module on one xdist worker: its report is issued once, not on each worker it would spread to.
+pytestmark = pytest.mark.xdist_group("verify-page")
+
 
 @pytest.fixture(scope="module")
 def world(

@@ -20,6 +20,9 @@ from scoring.supervision.synthetic import (
     inject_visit_without_telemetry,
 )
 
+# The whole module on one xdist worker: its model is trained once, not on each worker it would spread to.
+pytestmark = pytest.mark.xdist_group("anomaly-rules")
+
 Injector = Callable[[list[DiagnosisRecord], int], set[tuple[int, str]]]
 
 
