@@ -159,6 +159,7 @@ def test_order_not_submitted_is_not_reportable(demo_engine: Engine) -> None:
         issue_report(session=session, order=_order(session, OrderStatus.on_site), actor="system:test")
 
 
+@pytest.mark.slow  # two PDFs and a Word copy through the CLI: 4.7 s with the browser already started, at load 1.6
 def test_cli_issue_and_verify(demo_engine: Engine, tmp_path: Path) -> None:
     main.add_command(report_command)
     settings = load_settings(env="test", var_dir=tmp_path / "var", database_url=str(demo_engine.url))

@@ -77,6 +77,7 @@ def test_draft_page_escapes_free_text(setup: tuple[Flask, int, dict[str, int]]) 
     assert "1 诊断摘要" in text
 
 
+@pytest.mark.slow  # renders the report, its PDF and its Word copy: 3.8 s with the browser already started, at load 1.6
 def test_issue_button_queues_a_job_the_jobs_process_renders_once(
     setup: tuple[Flask, int, dict[str, int]],
 ) -> None:

@@ -264,6 +264,9 @@ def test_memory_limits_are_not_multiplied_by_workers(db_settings: Settings) -> N
     assert effective_workers(shared) == 4
 
 
+# Starts `diagnose serve` (gunicorn, two workers importing the app) and a Redis: 3.4 s alone at load 1.5,
+# 8 to 14 s in the fast run's three workers.
+@pytest.mark.slow
 def test_two_gunicorn_workers_share_the_login_limit_in_redis(
     engine: Engine, db_settings: Settings, tmp_path: Path, redis_url: str
 ) -> None:
