@@ -236,7 +236,10 @@ def monthly_summaries(engine: Engine, settings: Settings, now: datetime | None =
         for bureau in bureaus:
             assert bureau.id is not None
             supervision_review.monthly_summary(session=session, bureau_id=bureau.id, month=last_month)
-        session.commit()
+            # Each bureau's row committed before the next bureau's figures are built: those share their
+            # figures through another connection, which waited out SQLite's 30 s lock timeout behind this
+            # transaction's write (one stall per bureau after the first).
+            session.commit()
     return len(bureaus)
 
 
