@@ -9,10 +9,13 @@ registry cannot be reached; any other failure to install fails the test.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -48,6 +51,20 @@ def cache_dir() -> Path:
     return folder
 
 
+@contextlib.contextmanager
+def install_lock(folder: Path) -> Iterator[None]:
+    """One installer at a time into `folder`, across the xdist workers: two `npm install`s into the same
+    folder removed each other's files (ENOTEMPTY, or a half-installed package another test was running).
+    Callers check again whether the package is there once they hold the lock."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".install.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _install(command: list[str], what: str) -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     if result.returncode == 0:
@@ -65,32 +82,52 @@ def tahu_node_modules() -> Path:
         pytest.skip("Node.js (node, npm) is not installed")
     prefix = cache_dir() / "npm"
     modules = prefix / "node_modules"
-    if not (modules / "sparkplug-client" / "package.json").exists():
-        prefix.mkdir(parents=True, exist_ok=True)
-        _install(
-            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", TAHU_PACKAGE],
-            f"npm {TAHU_PACKAGE}",
-        )
+    with install_lock(prefix):
+        if not (modules / "sparkplug-client" / "package.json").exists():
+            _install(
+                [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", TAHU_PACKAGE],
+                f"npm {TAHU_PACKAGE}",
+            )
     return modules
 
 
 def pysparkplug_path() -> Path:
     """A folder holding pysparkplug and its own paho-mqtt 1.x (installed on first use)."""
     target = cache_dir() / "pysparkplug-0.6.1"
-    if not (target / "pysparkplug" / "__init__.py").exists():
-        _install(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), PYSPARKPLUG_PACKAGE],
-            f"PyPI {PYSPARKPLUG_PACKAGE}",
-        )
+    with install_lock(cache_dir()):
+        if not (target / "pysparkplug" / "__init__.py").exists():
+            _install(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--target",
+                    str(target),
+                    PYSPARKPLUG_PACKAGE,
+                ],
+                f"PyPI {PYSPARKPLUG_PACKAGE}",
+            )
     return target
 
 
 def spb_wrapper_path() -> Path:
     """A folder holding mqtt-spb-wrapper with its own paho-mqtt and protobuf (installed on first use)."""
     target = cache_dir() / "mqtt-spb-wrapper-2.1.2"
-    if not (target / "mqtt_spb_wrapper" / "__init__.py").exists():
-        _install(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), SPB_WRAPPER_PACKAGE],
-            f"PyPI {SPB_WRAPPER_PACKAGE}",
-        )
+    with install_lock(cache_dir()):
+        if not (target / "mqtt_spb_wrapper" / "__init__.py").exists():
+            _install(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--target",
+                    str(target),
+                    SPB_WRAPPER_PACKAGE,
+                ],
+                f"PyPI {SPB_WRAPPER_PACKAGE}",
+            )
     return target

@@ -29,6 +29,7 @@ from diagnose.models import DeadLetter, Telemetry
 from diagnose.services import broker_accounts
 from diagnose.settings import Settings
 from tests.collectors.brokerkit import make_plant, wait_until
+from tests.collectors.edgekit import install_lock
 from tests.collectors.processkit import PROCESS_START_S, CollectProcess
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -44,7 +45,13 @@ def node_red() -> Path:
         return launcher
     if not shutil.which("npm"):
         pytest.skip("npm is not installed: the Node-RED test needs it")
-    CACHE.mkdir(parents=True, exist_ok=True)
+    with install_lock(CACHE):  # the sqlite and postgresql cases start on two workers at once
+        if launcher.exists():
+            return launcher
+        return _install_node_red(launcher)
+
+
+def _install_node_red(launcher: Path) -> Path:
     if not (CACHE / "package.json").exists():
         (CACHE / "package.json").write_text('{"private": true}\n')
     try:
