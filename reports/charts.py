@@ -7,8 +7,8 @@ import contextlib
 import contextvars
 import io
 import math
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from reports.data import DeviceEvidence, Evidence, NodeRow, Summary
@@ -94,13 +94,23 @@ LABELS = {
 RASTER_DPI = 200
 
 
-def _rc() -> AbstractContextManager[Any]:
-    """matplotlib's settings for the report's charts; matplotlib is imported by the first chart drawn, not by
-    every process that imports the reports package (the web workers draw none until a report is rendered)."""
+# matplotlib's settings are one global: `rc_context` sets them and, on leaving, puts back the defaults. Two
+# threads drawing at once (report jobs, a web worker's threads drawing drafts) had one thread's exit restore
+# DejaVu Sans under the other's text: Chinese labels drawn as missing glyphs. Charts are drawn one at a time.
+_DRAWING = threading.RLock()
+
+
+@contextlib.contextmanager
+def _rc() -> Iterator[None]:
+    """matplotlib's settings for the report's charts, held by this thread until the block ends; matplotlib is
+    imported by the first chart drawn, not by every process that imports the reports package (the web workers
+    draw none until a report is rendered)."""
     import matplotlib
 
-    matplotlib.use("Agg")  # no display: charts are written to SVG strings only
-    return matplotlib.rc_context(RC)
+    with _DRAWING:
+        matplotlib.use("Agg")  # no display: charts are written to SVG strings only
+        with matplotlib.rc_context(RC):
+            yield
 
 
 _PNG: contextvars.ContextVar[bool] = contextvars.ContextVar("report_charts_png", default=False)
