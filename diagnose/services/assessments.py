@@ -193,13 +193,12 @@ def page_snapshot(
     measured with the function the scoring stores (a ledger or calendar change shows at once); once submitted,
     the snapshot its result stored, as the result page, the report and the API show it (an SME-only order's:
     the snapshot its SME rating kept)."""
-    if order.status not in EDITABLE and order.rates_cmmm:
-        result = latest_result(session=session, order=order)
+    if order.status not in EDITABLE:
+        result = latest_result(session=session, order=order)  # None for an SME-only order
         if result is not None:
             return evidence_snapshot.of_result(
                 session=session, result=result, silence_timeout_s=silence_timeout_s
             )
-    elif order.status not in EDITABLE:
         kept = kept_sme_snapshot(session=session, order=order)
         if kept is not None:
             return kept
@@ -440,6 +439,9 @@ def run_scoring(
 
 
 def latest_result(*, session: Session, order: DiagnosisOrder) -> Result | None:
-    """The newest scoring result of the order."""
+    """The newest CMMM scoring result of the order; None for an order that does not rate CMMM (a result scored
+    before the order was switched to the SME level alone is not shown, reported or served by the API)."""
+    if not order.rates_cmmm:
+        return None
     statement = select(Result).where(Result.order_id == order.id).order_by(col(Result.id).desc())
     return session.exec(statement).first()

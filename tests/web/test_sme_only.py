@@ -14,7 +14,7 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from diagnose import workflow
-from diagnose.models import DiagnosisOrder, EvidenceSnapshotRecord, SmeResult, User
+from diagnose.models import DiagnosisOrder, EvidenceSnapshotRecord, Result, SmeResult, User
 from diagnose.schemas.errors import FieldError
 from diagnose.services import assessments, sme
 from reports import assemble, has_rating, render_body, render_docx
@@ -105,6 +105,10 @@ def test_the_result_page_shows_the_sme_rating_and_the_week_it_kept(app: Flask, w
     assert row is not None and f'<strong id="sme-level">{row.detail["level_zh"]}</strong>' in page
     assert 'id="sme-only"' in page and 'id="result-level"' not in page  # no CMMM level on an SME-only visit
     assert 'id="evidence"' in page and "数字化水平评定所依据的实测数据" in page
+    # The test plant sent no telemetry in the kept week: its OEE card says so, never a 0 %.
+    oee = page[page.index('data-indicator="oee"') :]
+    oee = oee[: oee.index("</dd>")]
+    assert 'data-status="ok"' not in oee and "0.0%" not in oee and "0%" not in oee
     decisions = page[page.index('id="sme-decisions"') :]
     assert (
         "采纳" in decisions[: decisions.index("</table>")]
@@ -142,6 +146,9 @@ def test_the_report_is_the_sme_rating_in_chinese_with_every_answer(app: Flask, w
     ):
         assert absent not in body, absent
     assert body.count("<tr><td>") >= 31  # the answer sheet: a row per item and scenario
+    oee_cell = body[body.index('id="ev-oee"') :]
+    said = oee_cell[: oee_cell.index("</td>")].split(">", 1)[1]
+    assert said.startswith(("数据不足", "无数据")), said  # no week of data: said why, not 0 %
     assert not ENGLISH.search(text), ENGLISH.search(text)
     # The Word working copy walks the same HTML: the same title and chapters.
     import docx
@@ -157,6 +164,12 @@ def test_the_report_is_issued_and_the_api_gives_the_sme_level(app: Flask, world)
     client = app.test_client()
     body = client.get(f"/api/v1/orders/{world.order_id}/sme", headers=headers).get_json()
     assert body["rated"] is True and body["instruments"] == "sme"
+    # The CMMM result scored while the order still rated both is not this visit's: not served, not reported.
+    with db_of(app) as db:
+        assert db.exec(select(Result).where(Result.order_id == world.order_id)).first() is not None
+    assert client.get(f"/api/v1/orders/{world.order_id}/result", headers=headers).status_code == 404
+    report = client_as(app, world, "provider").get(f"/orders/{world.order_id}/report").get_data(as_text=True)
+    assert "中小企业数字化水平评测报告" in report and 'id="checks"' not in report
     queued = client.post(f"/api/v1/orders/{world.order_id}/reports", headers=headers, json={"lang": "zh"})
     assert queued.status_code in (200, 201, 202), queued.get_data(as_text=True)
 
