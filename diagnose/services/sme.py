@@ -429,14 +429,18 @@ def name_zh(key: str, index: sme.SmeIndex | None = None) -> str:
     return f"{scenario.group_zh}·{scenario.name_zh}" if scenario is not None else key
 
 
+def _ids_in_order(index: sme.SmeIndex) -> list[str]:
+    """Every item's and scenario's id, in the index's order (items first)."""
+    return [i.id for i in index.items] + [s.id for s in index.scenarios]
+
+
 def answers_in_index_order(
     answers: Mapping[str, Mapping[str, Any]], index: sme.SmeIndex | None = None
 ) -> list[tuple[str, Any]]:
     """A rating's stored answers ({"items": …, "scenarios": …}) as (id, value) pairs in the order of `index`
     (default: the packaged one); ids it does not have come last, as stored."""
-    index = index or sme.load_index()
     flat = {**answers.get("items", {}), **answers.get("scenarios", {})}
-    known = [i.id for i in index.items] + [s.id for s in index.scenarios]
+    known = _ids_in_order(index or sme.load_index())
     return [(k, flat[k]) for k in known if k in flat] + [(k, v) for k, v in flat.items() if k not in known]
 
 
@@ -444,7 +448,7 @@ def decision_rows(row: SmeResult, index: sme.SmeIndex | None = None) -> list[dic
     """The answers the measured data proposed something for, in index order: answer, proposal, evidence,
     decision and reason, in the words of `index` (default: the packaged one)."""
     index = index or sme.load_index()
-    order_of = {k: n for n, k in enumerate([i.id for i in index.items] + [s.id for s in index.scenarios])}
+    order_of = {k: n for n, k in enumerate(_ids_in_order(index))}
     rows = [d for d in row.detail.get("decisions", []) if d.get("proposed") is not None]
     return [
         {

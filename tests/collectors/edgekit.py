@@ -91,43 +91,23 @@ def tahu_node_modules() -> Path:
     return modules
 
 
-def pysparkplug_path() -> Path:
-    """A folder holding pysparkplug and its own paho-mqtt 1.x (installed on first use)."""
-    target = cache_dir() / "pysparkplug-0.6.1"
+def _pip_target(folder: str, module: str, package: str) -> Path:
+    """A folder of the cache holding `package` and its own dependencies (pip --target, on first use)."""
+    target = cache_dir() / folder
     with install_lock(cache_dir()):
-        if not (target / "pysparkplug" / "__init__.py").exists():
+        if not (target / module / "__init__.py").exists():
             _install(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--target",
-                    str(target),
-                    PYSPARKPLUG_PACKAGE,
-                ],
-                f"PyPI {PYSPARKPLUG_PACKAGE}",
+                [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), package],
+                f"PyPI {package}",
             )
     return target
+
+
+def pysparkplug_path() -> Path:
+    """A folder holding pysparkplug and its own paho-mqtt 1.x (installed on first use)."""
+    return _pip_target("pysparkplug-0.6.1", "pysparkplug", PYSPARKPLUG_PACKAGE)
 
 
 def spb_wrapper_path() -> Path:
     """A folder holding mqtt-spb-wrapper with its own paho-mqtt and protobuf (installed on first use)."""
-    target = cache_dir() / "mqtt-spb-wrapper-2.1.2"
-    with install_lock(cache_dir()):
-        if not (target / "mqtt_spb_wrapper" / "__init__.py").exists():
-            _install(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--target",
-                    str(target),
-                    SPB_WRAPPER_PACKAGE,
-                ],
-                f"PyPI {SPB_WRAPPER_PACKAGE}",
-            )
-    return target
+    return _pip_target("mqtt-spb-wrapper-2.1.2", "mqtt_spb_wrapper", SPB_WRAPPER_PACKAGE)
