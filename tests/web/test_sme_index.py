@@ -134,6 +134,14 @@ def _version_too_long() -> bytes:
     return as_bytes(corrected(version="v" * 33))
 
 
+def _nested_too_deep() -> bytes:
+    return b"[" * 200_000 + b"]" * 200_000  # under the size cap, past the parser's recursion limit
+
+
+def _not_utf8() -> bytes:
+    return as_bytes(corrected()).replace("二级".encode(), "二级".encode("gb18030"))
+
+
 @pytest.mark.parametrize(
     ("make", "says"),
     [
@@ -143,6 +151,8 @@ def _version_too_long() -> bytes:
         (_the_packaged_index_again, "新的版本号"),
         (_too_large, "0.5"),
         (_version_too_long, "32"),
+        (_nested_too_deep, "JSON"),
+        (_not_utf8, "UTF-8"),
     ],
     ids=[
         "bad-json",
@@ -151,6 +161,8 @@ def _version_too_long() -> bytes:
         "same-version-same-data",
         "too-large",
         "long",
+        "nested-too-deep",
+        "not-utf8",
     ],
 )
 def test_a_bad_upload_is_refused_in_chinese_and_stores_nothing(app: Flask, world, make, says: str) -> None:  # type: ignore[no-untyped-def]
@@ -167,6 +179,19 @@ def test_a_version_already_loaded_is_refused(app: Flask, world) -> None:  # type
     page = post_index(client, as_bytes(corrected(level2_score="50"))).get_data(as_text=True)
     assert "未保存" in page and "sme-dl-2024.p2" in page and "新的版本号" in page
     assert stored(app) == before
+
+
+def test_a_version_and_note_in_any_script_are_kept_and_shown_escaped(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    version, note = "p2-<b>改</b>-ß😀", "依据《通知》<script>alert(1)</script> & 附件"
+    client = client_as(app, world, "bureau")
+    page = post_index(client, as_bytes(corrected(version=version)), note=note).get_data(as_text=True)
+    assert "草稿已保存" in page and "<script>alert(1)</script>" not in page and "<b>改</b>" not in page
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt; &amp; 附件" in page and "p2-&lt;b&gt;改&lt;/b&gt;-ß😀" in page
+    )
+    with db_of(app) as db:
+        row = db.exec(select(SmeIndexVersion)).one()
+        assert (row.version, row.note) == (version, note)
 
 
 def test_no_file_is_refused(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
