@@ -58,20 +58,25 @@ def demo_to_login(var_dir: Path) -> float:
         "DIAGNOSE_MQTT_URL": f"mqtt://127.0.0.1:{mqtt_port}",
     }
     env.pop("DIAGNOSE_DATABASE_URL", None)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    printed = var_dir.parent / f"{var_dir.name}-output.txt"
     started = time.perf_counter()
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "apps", "demo"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
+    with printed.open("ab") as output:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "apps", "demo"], env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + DEMO_TIMEOUT_S
         while not answers("127.0.0.1", web_port, 0.1):
             if demo.poll() is not None:
+                # The folder goes with the bench: say here what the demo said (CI saw only an exit code).
                 raise SystemExit(
-                    f"startup_bench: diagnose demo exited with {demo.returncode}; see {var_dir}/logs"
+                    f"startup_bench: diagnose demo exited with {demo.returncode}; it printed:\n"
+                    + printed.read_text(errors="replace")[-3000:]
+                    + "".join(
+                        f"\n--- {log.name}:\n{log.read_text(errors='replace')[-1500:]}"
+                        for log in sorted((var_dir / "logs").glob("*.log"))
+                    )
                 )
             if time.monotonic() > deadline:
                 raise SystemExit(
