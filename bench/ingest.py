@@ -39,13 +39,14 @@ sys.path.insert(0, str(ROOT))
 
 from sqlmodel import Session, SQLModel, func, select  # noqa: E402
 
-from apps.broker import LocalBroker, start_local_broker  # noqa: E402
+from apps.processes.broker import LocalBroker, start_local_broker  # noqa: E402
 from collectors.client import Publisher  # noqa: E402
 from collectors.payloads import telemetry_topic  # noqa: E402
 from collectors.sparkplug.codec import MetricSpec, encode_payload, nbirth_payload  # noqa: E402
 from diagnose.db import make_engine  # noqa: E402
 from diagnose.models import Telemetry  # noqa: E402
-from diagnose.services import devices, orgs  # noqa: E402
+from diagnose.services.accounts import orgs  # noqa: E402
+from diagnose.services.shopfloor import devices  # noqa: E402
 from scoring.uscc import make_uscc  # noqa: E402
 
 USCC = make_uscc("91320412MA000001X")

@@ -4,7 +4,7 @@ partitioned PostgreSQL.
 Every device reports every 10 minutes for 30 days (432,000 raw rows in day partitions) with the same
 pattern of states and counters; the roll-ups are the roll-up job's own output for device 1, copied to
 the others (their raw rows are identical). Timed: the evidence snapshot of the whole plant over the 30 days
-(`diagnose.services.evidence_snapshot.compute`: every device, plant and daily figure, what a diagnosis and the
+(`diagnose.services.diagnosis.evidence_snapshot.compute`: every device, plant and daily figure, what a diagnosis and the
 bureau read), once from raw rows only (the baseline) and once from roll-ups; both must give the same snapshot,
 to the microsecond and the part. Target: roll-ups at least 50 times faster, and under 1 s for the 100 devices
 (issue #24). The roll-up path reads each kind of row once for the plant, the month of hours as one row of
@@ -31,7 +31,8 @@ from sqlmodel import Session, select
 from diagnose import migrate
 from diagnose.db import make_engine
 from diagnose.models import Device, DeviceHour, Enterprise, Region
-from diagnose.services import evidence_snapshot, partitions, rollups
+from diagnose.services.diagnosis import evidence_snapshot
+from diagnose.services.telemetry import partitions, rollups
 from scoring.indicators import Window, snapshot_json
 
 START = datetime(2026, 10, 1, tzinfo=UTC)

@@ -35,7 +35,8 @@ from sqlmodel import Session, select
 from diagnose import migrate
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, Enterprise, Provider, Telemetry, User
-from diagnose.services import assessments, devices
+from diagnose.services.diagnosis import assessments
+from diagnose.services.shopfloor import devices
 from diagnose.settings import load_settings
 
 WORKER_TIMEOUT_S = 1800  # fail with a message, never hang (longer for more rows: at least 2,000 rows/s)
@@ -187,7 +188,7 @@ def run_backend(url: str, args: argparse.Namespace, folder: Path) -> dict[str, f
     )  # fmt: skip
     engine = make_engine(url=url)
     migrate.upgrade(engine)
-    from apps import sample_data
+    from apps.demo import sample_data
 
     with Session(engine) as session:
         sample_data.load(session)
@@ -268,7 +269,7 @@ def _readline(worker: subprocess.Popen[str], timeout_s: float) -> str:
 
 def worker_main(url: str) -> None:
     """The jobs process: wait for 'go', run the roll-up, print its figures as one JSON line."""
-    from diagnose.services.rollups import rollup_in_batches
+    from diagnose.services.telemetry.rollups import rollup_in_batches
 
     engine = make_engine(url=url)
     print("ready", flush=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from apps.broker import answers, free_port  # noqa: E402
+from apps.processes.broker import answers, free_port  # noqa: E402
 
 DEMO_TIMEOUT_S = 300
 WEB_WORKER = """

@@ -61,7 +61,7 @@ TARGET_RATIO = 0.5  # the app's no-think throughput against the minimal Flask pa
 
 def generate(url: str, *, orders: int, enterprises: int) -> None:
     """Demo data, then `enterprises` enterprises and `orders` orders bulk inserted, and one issued report."""
-    from apps import sample_data
+    from apps.demo import sample_data
 
     engine = make_engine(url=url)
     migrate.upgrade(engine)
@@ -295,7 +295,7 @@ def page():
 
 
 class Minimal(BaseApplication):
-    def load_config(self):  # the settings apps/server.py gives `diagnose serve`
+    def load_config(self):  # the settings apps/processes/server.py gives `diagnose serve`
         self.cfg.set("bind", "127.0.0.1:" + sys.argv[1])
         self.cfg.set("workers", int(sys.argv[2]))
         self.cfg.set("worker_class", "gthread")
@@ -348,7 +348,7 @@ def run_phase(
 
 def minimal_floor(args: argparse.Namespace, folder: Path) -> float:
     """Requests/s of the minimal Flask page on the same gunicorn settings, `args.users` users, no think."""
-    from apps.broker import free_port
+    from apps.processes.broker import free_port
 
     port = free_port()
     script = folder / "minimal_app.py"
@@ -441,7 +441,7 @@ def main() -> None:
             migrate.upgrade(make_engine(url=url))
         else:
             generate(url, orders=args.orders, enterprises=args.enterprises)
-        from apps.jobs import refresh_figures, refresh_planner_statistics
+        from apps.processes.jobs import refresh_figures, refresh_planner_statistics
 
         refresh_planner_statistics(make_engine(url=url), Settings())  # as `diagnose jobs` does every 6 h
         figures_started = time.perf_counter()

@@ -22,7 +22,7 @@ from collectors.assignment import (
 )
 from collectors.client import SUBACK_TIMEOUT_S, CollectorClient, Subscription
 from diagnose.models.base import utcnow
-from diagnose.services import collector_assignments
+from diagnose.services.shopfloor import collector_assignments
 from diagnose.settings import Settings
 
 log = logging.getLogger(__name__)

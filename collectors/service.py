@@ -20,7 +20,7 @@ from collectors.store import DeadLetterPolicy
 from collectors.writer import BatchWriter, Envelope
 from diagnose import topics
 from diagnose.models.base import utcnow
-from diagnose.services.payload_profiles import ProfileBook
+from diagnose.services.shopfloor.payload_profiles import ProfileBook
 from diagnose.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from collectors.payloads import birth_topic, telemetry_topic
 from collectors.sparkplug.codec import MetricSpec, encode_payload, nbirth_payload, ndeath_payload
 from diagnose import topics
 from diagnose.models import Device, Enterprise
-from diagnose.services.broker_accounts import derived_password, edge_username
+from diagnose.services.shopfloor.broker_accounts import derived_password, edge_username
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from collectors.models import Parsed, Rejected
 from collectors.sparkplug.host import SparkplugHost
 from collectors.sparkplug.topics import state_payloads, state_topic
 from diagnose import topics
-from diagnose.services.broker_accounts import sparkplug_username
+from diagnose.services.shopfloor.broker_accounts import sparkplug_username
 from diagnose.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from diagnose.services import audit_log
+from diagnose.services.audit import audit_log
 from diagnose.settings import Settings
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()

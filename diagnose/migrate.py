@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from diagnose.services.partition_catalog import is_partition_name
+from diagnose.services.telemetry.partition_catalog import is_partition_name
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

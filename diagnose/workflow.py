@@ -19,7 +19,9 @@ from diagnose.models import (
 )
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
-from diagnose.services import audit_log, notifications, order_staff, pool
+from diagnose.services.accounts import notifications
+from diagnose.services.audit import audit_log
+from diagnose.services.diagnosis import order_staff, pool
 
 S = OrderStatus
 
@@ -154,7 +156,7 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
     ):
         raise FieldError("result", "run the scoring before submitting")
     if action == "submit" and order.rates_cmmm:
-        from diagnose.services import contradictions  # it reads the workflow's EDITABLE
+        from diagnose.services.diagnosis import contradictions  # it reads the workflow's EDITABLE
 
         waiting = contradictions.unresolved(session=session, order=order)
         if waiting:

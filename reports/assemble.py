@@ -23,12 +23,12 @@ from diagnose.models import (
     SmeResult,
     User,
 )
-from diagnose.services import (
+from diagnose.services.accounts import orgs
+from diagnose.services.diagnosis import (
     assessments,
     contradictions,
     evidence_snapshot,
     order_staff,
-    orgs,
     peer_standing,
     sme,
 )

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from diagnose.models import DiagnosisOrder, IssuedReport, ReportJob, User
 from diagnose.models.base import utcnow
-from diagnose.services import audit_log
+from diagnose.services.audit import audit_log
 from reports.assemble import REPORTABLE, NotReportable, has_rating
 from reports.render import check_lang, render_body
 from reports.store import data_of, issue_report, stamp_of

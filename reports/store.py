@@ -17,7 +17,8 @@ from sqlmodel import Session, col, func, select
 from diagnose.models import DiagnosisOrder, User
 from diagnose.models.base import utcnow
 from diagnose.models.reports import IssuedReport
-from diagnose.services import audit_log, notifications
+from diagnose.services.accounts import notifications
+from diagnose.services.audit import audit_log
 from reports.assemble import assemble
 from reports.data import ReportData, Stamp, content_sha256, from_dict, to_dict
 from reports.render import check_lang, render_pdf

@@ -23,10 +23,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
-from apps.broker import LocalBroker, answers, free_port, start_local_broker
+from apps.processes.broker import LocalBroker, answers, free_port, start_local_broker
 from diagnose import db, migrate
 from diagnose.db import dispose_all, make_engine
-from diagnose.services import orgs, versioned_cache
+from diagnose.services.accounts import orgs
+from diagnose.services.supervision import versioned_cache
 from diagnose.settings import Settings, load_settings
 from tests import once
 
@@ -374,7 +375,7 @@ def resource_of_command(args: object) -> str | None:
     if not words:
         return None
     program = Path(words[0]).name
-    if program == "mosquitto" or "apps.embedded_broker" in words:
+    if program == "mosquitto" or "apps.demo.embedded_broker" in words:
         return "broker"
     if (
         program in {"chromium", "chromium-browser", "chrome", "headless_shell"}

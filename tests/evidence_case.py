@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from diagnose.models import Device, DevicePresence, Telemetry
-from diagnose.services import plant_records
+from diagnose.services.shopfloor import plant_records
 from scoring.china_time import CHINA_TZ
 from scoring.indicators import CounterSample, StateSample, Window
 from scoring.indicators.atoms import DeviceInput, RawPart

@@ -8,7 +8,9 @@ from sqlmodel import Session
 
 from diagnose import workflow
 from diagnose.models import Device, DiagnosisOrder, Enterprise, Role, User
-from diagnose.services import devices, order_staff, orders, orgs
+from diagnose.services.accounts import orgs
+from diagnose.services.diagnosis import order_staff, orders
+from diagnose.services.shopfloor import devices
 from scoring.uscc import make_uscc
 
 ACTOR = "system:test"

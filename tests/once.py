@@ -48,7 +48,7 @@ def demo_database(root: Path, day: str | None = None) -> Path:
     """A migrated SQLite file with the sample data of `diagnose demo` (no telemetry), for `day` (today)."""
 
     def build(folder: Path) -> None:
-        from apps import sample_data
+        from apps.demo import sample_data
         from diagnose import migrate
         from diagnose.db import make_engine
 

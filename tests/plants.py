@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from diagnose.models import DevicePresence, Telemetry
-from diagnose.services import plant_records
+from diagnose.services.shopfloor import plant_records
 from scoring.china_time import CHINA_TZ
 from scoring.indicators import CounterSample, EnergySample, StateSample, Window
 from scoring.indicators.atoms import DeviceInput, RawPart

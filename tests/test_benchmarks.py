@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.broker import free_port
+from apps.processes.broker import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES = os.environ.get("DIAGNOSE_TEST_POSTGRES_URL", "")

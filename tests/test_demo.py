@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.broker import answers, free_port
+from apps.processes.broker import answers, free_port
 
 # Each variant runs a whole demo process tree and must serve the login page in time: never both at once
 # on two xdist workers.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.broker import start_local_broker
+from apps.processes.broker import start_local_broker
 from tests.conftest import UnmarkedResource, markers_from_fixtures, resource_of_command
 
 
@@ -23,7 +23,7 @@ def test_starting_mosquitto_without_the_broker_marker_fails(tmp_path: Path) -> N
 
 def test_starting_the_embedded_broker_or_chromium_without_the_marker_fails(tmp_path: Path) -> None:
     with pytest.raises(UnmarkedResource, match="not marked 'broker'"):
-        subprocess.run([sys.executable, "-m", "apps.embedded_broker", "--port", "1"], check=False)
+        subprocess.run([sys.executable, "-m", "apps.demo.embedded_broker", "--port", "1"], check=False)
     with pytest.raises(UnmarkedResource, match="not marked 'browser'"):
         subprocess.run(["/usr/bin/chromium", "--version"], check=False)
     # Other programs start as ever.
@@ -40,7 +40,7 @@ def test_connecting_to_postgresql_without_the_marker_fails() -> None:
 def test_a_marked_test_is_let_through() -> None:
     # The guard refuses nothing to a test with the marker: the broker may be started, the command runs.
     result = subprocess.run(
-        [sys.executable, "-m", "apps.embedded_broker", "--help"], capture_output=True, check=False
+        [sys.executable, "-m", "apps.demo.embedded_broker", "--help"], capture_output=True, check=False
     )
     assert result.returncode in (0, 1, 2)
 
@@ -49,7 +49,7 @@ def test_a_marked_test_is_let_through() -> None:
     ("command", "marker"),
     [
         (["/usr/sbin/mosquitto", "-c", "x.conf"], "broker"),
-        ([sys.executable, "-m", "apps.embedded_broker", "--port", "1"], "broker"),
+        ([sys.executable, "-m", "apps.demo.embedded_broker", "--port", "1"], "broker"),
         (["/usr/bin/chromium", "--headless"], "browser"),
         (
             ["/venv/lib/playwright/driver/node", "/venv/lib/playwright/driver/package/cli.js", "run-driver"],

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from apps import broker, embedded_broker
+from apps.demo import embedded_broker
+from apps.processes import broker
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("apps", "collectors", "diagnose", "reports", "scoring", "web")
@@ -51,7 +52,7 @@ def test_every_direct_import_is_declared() -> None:
 
 
 def test_amqtt_is_imported_only_when_the_embedded_broker_runs() -> None:
-    source = (ROOT / "apps" / "embedded_broker.py").read_text()
+    source = (ROOT / "apps" / "demo" / "embedded_broker.py").read_text()
     assert "\nfrom amqtt" not in source and "\nimport amqtt" not in source
 
 

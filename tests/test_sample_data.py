@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, col, select
 
-from apps import sample_data
+from apps.demo import sample_data
 from collectors.backfill import enterprise_history
 from diagnose.db import make_engine
 from diagnose.models import Bureau, DiagnosisOrder, Enterprise, Result
-from diagnose.services import evidence_snapshot, orders
+from diagnose.services.diagnosis import evidence_snapshot, orders
 from scoring.china_time import china_today, to_china
 
 

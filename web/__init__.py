@@ -51,7 +51,7 @@ def create_app(
         SESSION_COOKIE_SECURE=settings.env == "production",
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_lifetime_min),
         # Bodies above these answer 413 before anything is parsed; each import then has its own caps
-        # (diagnose.services.import_files). A form field may be as large as an import file: the ledger's
+        # (diagnose.services.shopfloor.import_files). A form field may be as large as an import file: the ledger's
         # confirm step sends the checked rows back in one.
         MAX_CONTENT_LENGTH=settings.upload_max_bytes,
         MAX_FORM_MEMORY_SIZE=settings.import_max_bytes,

@@ -12,9 +12,11 @@ from werkzeug.wrappers import Response
 from diagnose.models import Bureau, Enterprise, Provider, Region, Role, User
 from diagnose.schemas.accounts import PasswordReset, PersonForm, UserActive, UserCreate
 from diagnose.schemas.enterprises import BureauCreate, EnterpriseCreate, ProviderCreate, RegionUpsert
-from diagnose.services import accounts, audit_log, directory, orders, orgs
-from diagnose.services.orders import Page
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts import accounts, directory, orgs
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.audit import audit_log
+from diagnose.services.diagnosis import orders
+from diagnose.services.diagnosis.orders import Page
 from web.auth import role_required
 from web.db import get_session
 from web.forms import parse_form, typed

@@ -28,7 +28,8 @@ from diagnose.models import User
 from diagnose.schemas.accounts import LoginForm, PasswordChange, PersonForm
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.tokens import TokenIssue
-from diagnose.services import accounts, audit_log, orgs, tokens
+from diagnose.services.accounts import accounts, orgs, tokens
+from diagnose.services.audit import audit_log
 from scoring.china_time import to_china
 from web.db import get_session
 from web.extensions import limiter

@@ -14,8 +14,10 @@ from diagnose.models import Bureau, Provider, Role
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import BatchForm, OrderForm, PoolChange
 from diagnose.schemas.sme import SmePilotForm
-from diagnose.services import audit_view, orders, overview, pool, sme, sme_index
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.audit import audit_view
+from diagnose.services.diagnosis import orders, pool, sme, sme_index
+from diagnose.services.supervision import overview
 from scoring.china_time import china_today
 from scoring.sme.compare import TARGET_LEVEL
 from web.auth import role_required

@@ -13,8 +13,8 @@ from flask import Blueprint, abort, g, render_template, request, url_for
 from sqlmodel import select
 
 from diagnose.models import Device, DiagnosisOrder, Enterprise, GatewayAccount, PayloadProfileChoice, Role
-from diagnose.services import payload_profiles
-from diagnose.services.connection_check import check_device, check_gateway
+from diagnose.services.shopfloor import payload_profiles
+from diagnose.services.shopfloor.connection_check import check_device, check_gateway
 from web.auth import role_required
 from web.db import get_session
 from web.scope import get_order_device, get_plant_order

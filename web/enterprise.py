@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from diagnose.models import Enterprise, GatewayAccount, Role
-from diagnose.services import devices, gateways
+from diagnose.services.shopfloor import devices, gateways
 from web.auth import role_required
 from web.db import get_session
 from web.profiles import profiles_page

@@ -346,7 +346,7 @@ SME_DECISION_LABELS = {  # an SME answer against the measured proposal (smeanswe
 def _sme_words(action: str, detail: dict[str, object]) -> str | None:
     """An SME answer or rating in the index's words (网络建设·企业网络建设连接情况：…；二级，69.25 分), or None
     for an entry that lacks what the sentence needs."""
-    from diagnose.services.sme import answer_text_zh, name_zh
+    from diagnose.services.diagnosis.sme import answer_text_zh, name_zh
     from scoring.sme import load_index
 
     if action == "sme.answer" and "key" in detail and "decision" in detail:

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from diagnose.schemas.accounts import PHONE_FORMAT
 from diagnose.schemas.devices import DEVICE_ID_BODY
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts.orgs import ValidationError
 from web.labels import STATUS_LABELS, label_of, yuan
 
 FIELD_LABELS = {

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from diagnose.services import notifications
+from diagnose.services.accounts import notifications
 from web.auth import login_required
 from web.db import get_session
 from web.labels import N_, label_of

@@ -23,7 +23,7 @@ from diagnose import workflow
 from diagnose.models import Attachment, Bureau, Enterprise, IssuedReport, Provider, Role
 from diagnose.models.base import utcnow
 from diagnose.schemas.orders import ActionIn
-from diagnose.services import (
+from diagnose.services.diagnosis import (
     assessments,
     evidence_snapshot,
     order_staff,

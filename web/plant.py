@@ -18,8 +18,8 @@ from werkzeug.wrappers import Response
 from diagnose import topics
 from diagnose.models import DeadLetter, Enterprise, Role
 from diagnose.schemas.devices import DeadLetterReplay, DeviceReview
-from diagnose.services import device_review
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.shopfloor import device_review
 from web.auth import role_required
 from web.db import get_session
 from web.forms import FormError, parse_form

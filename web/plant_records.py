@@ -17,10 +17,11 @@ from diagnose.schemas.plant_records import (
     HolidayNoticeForm,
     LedgerImport,
 )
-from diagnose.services import devices, evidence_snapshot, plant_records
-from diagnose.services.import_files import ImportLimits
-from diagnose.services.orgs import ValidationError
-from diagnose.services.plant_records import CalendarOverlap
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.diagnosis import evidence_snapshot
+from diagnose.services.shopfloor import devices, plant_records
+from diagnose.services.shopfloor.import_files import ImportLimits
+from diagnose.services.shopfloor.plant_records import CalendarOverlap
 from scoring.indicators.calendar import shipped_notice_years
 from web.auth import role_required
 from web.db import get_session

@@ -8,9 +8,10 @@ from werkzeug.wrappers import Response
 
 from diagnose.models import PolicyVersion, Role
 from diagnose.models.base import utcnow
-from diagnose.services import import_files, policy_store
-from diagnose.services.import_files import ImportLimits
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.diagnosis import policy_store
+from diagnose.services.shopfloor import import_files
+from diagnose.services.shopfloor.import_files import ImportLimits
 from scoring.china_time import china_today
 from scoring.subsidy import load_catalogue
 from web.auth import role_required

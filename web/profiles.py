@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from diagnose.models import Enterprise
 from diagnose.payload_profiles import ProfileError, Record, builtins
 from diagnose.schemas.devices import ProfileForm
-from diagnose.services import payload_profiles
+from diagnose.services.shopfloor import payload_profiles
 from web.db import get_session
 from web.forms import FormError, parse_form, typed
 

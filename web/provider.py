@@ -28,17 +28,10 @@ from diagnose.schemas.answers import AnswerForm, AttachmentForm, TailoringForm
 from diagnose.schemas.devices import DeviceCreate, GatewayForm
 from diagnose.schemas.errors import FieldError, validate
 from diagnose.schemas.orders import StaffIn
-from diagnose.services import (
-    assessments,
-    broker_accounts,
-    devices,
-    gateways,
-    order_staff,
-    plant,
-    tailoring,
-)
-from diagnose.services.orders import Page
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.diagnosis import assessments, order_staff, tailoring
+from diagnose.services.diagnosis.orders import Page
+from diagnose.services.shopfloor import broker_accounts, devices, gateways, plant
 from diagnose.workflow import EDITABLE
 from scoring import maturity
 from scoring.china_time import to_china

@@ -28,7 +28,7 @@ import reports
 from diagnose.models import IssuedReport, OrderStatus, Role
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.reports import ContradictionDecisionIn, ReportIssueIn
-from diagnose.services import assessments, contradictions, sme
+from diagnose.services.diagnosis import assessments, contradictions, sme
 from diagnose.workflow import EDITABLE
 from reports import jobs as report_jobs
 from web.auth import role_required

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from diagnose import workflow
 from diagnose.models import Device, DiagnosisOrder, Enterprise, Role, User
-from diagnose.services import orders
+from diagnose.services.diagnosis import orders
 from web.db import get_session
 
 PER_PAGE = 20

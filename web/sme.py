@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from diagnose.models import DiagnosisOrder, Enterprise, Role
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.sme import InstrumentsForm, SmeAnswerForm
-from diagnose.services import assessments, sme, sme_index
+from diagnose.services.diagnosis import assessments, sme, sme_index
 from diagnose.workflow import EDITABLE
 from scoring.sme.proposals import Proposal
 from web.auth import role_required

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from diagnose.models import Role, User
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.sme import SmeIndexUploadForm
-from diagnose.services import sme_index
+from diagnose.services.diagnosis import sme_index
 from web.auth import role_required
 from web.db import get_session
 from web.forms import parse_form, refuse

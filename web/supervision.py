@@ -11,7 +11,8 @@ from werkzeug.wrappers import Response
 from diagnose.models import Role
 from diagnose.models.base import utcnow
 from diagnose.schemas.supervision import FlagReview, OutcomeCreate
-from diagnose.services import orders, supervision_export, supervision_flag_view, supervision_review
+from diagnose.services.diagnosis import orders
+from diagnose.services.supervision import supervision_export, supervision_flag_view, supervision_review
 from scoring.china_time import china_today
 from web.auth import role_required
 from web.db import get_session

@@ -177,7 +177,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 def init_db(ctx: click.Context) -> None:
     """Create the database schema, or migrate it to the newest version."""
     from diagnose import migrate
-    from diagnose.services import partman
+    from diagnose.services.telemetry import partman
 
     engine = command_engine(require_current_schema=False)[1]
     before = migrate.current_revision(engine)
@@ -194,7 +194,7 @@ def init_db(ctx: click.Context) -> None:
 def status(ctx: click.Context, as_json: bool) -> None:
     """Counts: enterprises, devices, devices seen in 5 minutes, telemetry rows, diagnoses by status."""
     from diagnose.db import session_scope
-    from diagnose.services.status import counts
+    from diagnose.services.supervision.status import counts
 
     engine = command_engine()[1]
     with session_scope(engine) as session:
@@ -257,7 +257,7 @@ def simulate(ctx: click.Context, device_count: int | None, uscc: str | None, rat
 @click.pass_context
 def jobs(ctx: click.Context) -> None:
     """Run the scheduler (exactly one per installation; a second one stands by) until Ctrl-C."""
-    from apps.jobs import run_scheduler, serve_metrics
+    from apps.processes.jobs import run_scheduler, serve_metrics
 
     settings = _settings(ctx)
     serve_metrics(settings)
@@ -269,7 +269,7 @@ def jobs(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, dev: bool) -> None:
     """Serve the web UI and API (gunicorn with DIAGNOSE_WEB_WORKERS workers)."""
-    from apps.server import run_web
+    from apps.processes.server import run_web
 
     command_engine()[1]
     run_web(_settings(ctx), dev=dev)
@@ -279,8 +279,8 @@ def serve(ctx: click.Context, dev: bool) -> None:
 @click.pass_context
 def demo(ctx: click.Context) -> None:
     """Everything at once with sample data: broker, collector, simulator, scheduler and web UI. Ctrl-C stops."""
-    from apps.demo import run_demo
-    from apps.embedded_broker import MISSING
+    from apps.demo.embedded_broker import MISSING
+    from apps.demo.run import run_demo
 
     try:
         code = run_demo(_settings(ctx))

@@ -8,7 +8,7 @@ import click
 from sqlmodel import Session
 
 from apps.cli.context import command_engine
-from diagnose.services import audit_checkpoints, audit_verify
+from diagnose.services.audit import audit_checkpoints, audit_verify
 
 
 @click.group("audit-log")

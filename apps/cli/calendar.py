@@ -11,8 +11,8 @@ from sqlmodel import select
 from apps.cli.context import command_engine
 from diagnose.db import session_scope
 from diagnose.models import Enterprise
-from diagnose.services import plant_records
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.shopfloor import plant_records
 from scoring.indicators.calendar import holiday_notice, parse_holiday_notice, shipped_notice_years
 
 CLI_ACTOR = "system:cli"

@@ -12,16 +12,18 @@ import click
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import write_accounts
 from apps.cli.context import command_engine, command_settings
 from apps.cli.evidence import scored_evidence, snapshot_dict
+from apps.processes.broker import write_accounts
 from collectors.client import BrokerAddress
 from collectors.replay import list_dead_letters, replay, replay_device
 from diagnose.db import session_scope
 from diagnose.models import DeadLetter, Device, Enterprise
-from diagnose.services import broker_accounts, dead_letters, evidence_snapshot, telemetry_queries
-from diagnose.services import devices as device_service
-from diagnose.services import gateways as gateway_service
+from diagnose.services.diagnosis import evidence_snapshot
+from diagnose.services.shopfloor import broker_accounts, dead_letters
+from diagnose.services.shopfloor import devices as device_service
+from diagnose.services.shopfloor import gateways as gateway_service
+from diagnose.services.telemetry import telemetry_queries
 from diagnose.settings import Settings
 from scoring.indicators import OeeResult, Window
 
@@ -465,8 +467,8 @@ def import_command(ctx: click.Context, uscc: str, file: Path, dry_run: bool) -> 
     are valid."""
     from diagnose.schemas.devices import DeviceImport
     from diagnose.schemas.errors import FieldError, validate
-    from diagnose.services import device_import, import_files
-    from diagnose.services.import_files import ImportLimits
+    from diagnose.services.shopfloor import device_import, import_files
+    from diagnose.services.shopfloor.import_files import ImportLimits
 
     try:  # the file's size capped before it is read, and deep nesting refused (DIAGNOSE_IMPORT_MAX_BYTES)
         raw = import_files.load_json(import_files.read_file(file, ImportLimits.of(command_settings())))

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from apps.cli.context import command_engine
 from diagnose.db import session_scope
-from diagnose.services import collector_assignments
+from diagnose.services.shopfloor import collector_assignments
 
 CLI_ACTOR = "system:cli"
 T = TypeVar("T")

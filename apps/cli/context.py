@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 
 from diagnose import migrate
 from diagnose.db import make_engine
-from diagnose.services import partitions, partman
+from diagnose.services.telemetry import partitions, partman
 from diagnose.settings import Settings, load_settings
 
 

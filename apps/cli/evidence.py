@@ -9,7 +9,7 @@ import click
 from sqlmodel import Session, select
 
 from diagnose.models import DiagnosisOrder
-from diagnose.services import assessments, evidence_snapshot
+from diagnose.services.diagnosis import assessments, evidence_snapshot
 from scoring.indicators.figures import Figure, figure_text
 from scoring.indicators.snapshot import EvidenceSnapshot
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from apps.cli.context import command_engine
-from diagnose.services import partitions
+from diagnose.services.telemetry import partitions
 
 
 @click.group("partitions")

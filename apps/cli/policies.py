@@ -13,9 +13,10 @@ from sqlmodel import select
 from apps.cli.context import command_engine, command_settings
 from diagnose.db import session_scope
 from diagnose.models import User
-from diagnose.services import import_files, policy_store
-from diagnose.services.import_files import ImportLimits
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.diagnosis import policy_store
+from diagnose.services.shopfloor import import_files
+from diagnose.services.shopfloor.import_files import ImportLimits
 
 
 def _fail(message: str) -> None:

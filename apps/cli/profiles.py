@@ -13,7 +13,7 @@ from apps.cli.context import command_engine
 from diagnose.db import session_scope
 from diagnose.models import Enterprise
 from diagnose.payload_profiles import ProfileError, Record, builtins, load_profile
-from diagnose.services import payload_profiles
+from diagnose.services.shopfloor import payload_profiles
 
 CLI_ACTOR = "system:cli"
 

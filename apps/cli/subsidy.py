@@ -39,7 +39,7 @@ def _parse_change(text: str) -> Change:
 def _in_force_catalogue() -> Catalogue:
     from apps.cli.context import command_engine
     from diagnose.db import session_scope
-    from diagnose.services import policy_store
+    from diagnose.services.diagnosis import policy_store
 
     with session_scope(command_engine()[1]) as session:
         return policy_store.catalogue(session=session)

@@ -10,8 +10,8 @@ import click
 from sqlmodel import Session
 
 from apps.cli.context import command_engine
-from apps.jobs import detect_anomalies
-from diagnose.services import supervision_export, supervision_model_store, supervision_review
+from apps.processes.jobs import detect_anomalies
+from diagnose.services.supervision import supervision_export, supervision_model_store, supervision_review
 from scoring.subsidy import fen_to_cny
 from scoring.supervision import MIN_TRAINING_RECORDS, train
 

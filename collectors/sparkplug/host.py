@@ -24,7 +24,7 @@ from collectors.sparkplug.codec import (
 )
 from collectors.sparkplug.topics import SparkplugTopic, StateTopic, TopicError, parse_topic
 from collectors.text import name_problem
-from diagnose.services.broker_accounts import DEVICE_ID_RE  # the JSON topics' rule: one grammar
+from diagnose.services.shopfloor.broker_accounts import DEVICE_ID_RE  # the JSON topics' rule: one grammar
 from scoring.uscc import is_valid_uscc, validate_uscc
 
 FLOAT_FIELDS = ("power_kw", "energy_kwh", "current_a")

@@ -102,7 +102,7 @@ class StaffRole(StrEnum):
 class OrderStaffMember(SQLModel, table=True):
     """A user of the order's provider named on the order: its one 项目负责人 or one of its 诊断人员.
 
-    `diagnose.services.orders.staff_of` reads them; `diagnose.services.order_staff.set_staff` changes them.
+    `diagnose.services.diagnosis.orders.staff_of` reads them; `diagnose.services.diagnosis.order_staff.set_staff` changes them.
     """
 
     __tablename__ = "orderstaff"
@@ -171,7 +171,7 @@ class ContradictionDecision(SQLModel, table=True):
     (the self-rating stands, for the written `reason`). A decision answers the pair (claimed, proposed) it
     was made on: once the rating or the data change, the item needs a new one.
 
-    `diagnose.services.contradictions` writes and reads them; submission waits until every contradiction of
+    `diagnose.services.diagnosis.contradictions` writes and reads them; submission waits until every contradiction of
     the newest result is decided; the report prints them in its 自评与实测核对 table.
     """
 
@@ -195,7 +195,7 @@ class SmeAnswer(SQLModel, table=True):
     `value` is what the consultant settled on (an option id, a list of them, or a grade 0–4); `proposed` the
     answer the measured data proposed when it was saved (None: the platform measures nothing for it) with its
     `evidence`; `decision` says whether the proposal was accepted, overridden (with `reason`) or there was none
-    (`manual`). `diagnose.services.sme` writes and reads them."""
+    (`manual`). `diagnose.services.diagnosis.sme` writes and reads them."""
 
     __table_args__ = (UniqueConstraint("order_id", "key", name="uq_smeanswer_key"),)
 

@@ -92,7 +92,7 @@ class User(SQLModel, table=True):
     """A person who logs in; bureau, provider and enterprise users belong to one organisation.
 
     Pages, timelines, the audit view and reports name people by `full_name` (姓名), never by their login:
-    `diagnose.services.orgs.display_name(user)` (the login only for a legacy account with no name recorded).
+    `diagnose.services.accounts.orgs.display_name(user)` (the login only for a legacy account with no name recorded).
     """
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,7 +1,7 @@
 """Accounts: logging in, one's own password, and the administrator's users (create, deactivate, reset).
 
 Passwords are `Secret`: kept exactly as typed (no trimming); their rules (length, classes, rarity) are the
-service's (diagnose.services.accounts), shared with the CLI.
+service's (diagnose.services.accounts.accounts), shared with the CLI.
 """
 
 from __future__ import annotations

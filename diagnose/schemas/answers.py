@@ -11,7 +11,7 @@ from diagnose.schemas.common import In, Out, Upload
 
 Rating = Literal["1", "0.8", "0.5", "0", "n/a", ""]
 MAX_NOTE_CHARS = 4000
-MAX_TAILORING_NOTE_CHARS = 1000  # diagnose.services.tailoring.MAX_NOTE_CHARS
+MAX_TAILORING_NOTE_CHARS = 1000  # diagnose.services.diagnosis.tailoring.MAX_NOTE_CHARS
 
 
 class AnswerIn(In):

@@ -12,7 +12,7 @@ Instruments = Literal["cmmm", "sme", "both"]
 
 
 class SmeIndexUploadForm(In):
-    """A corrected version of the SME index, as a bureau loads it (validated by `services.sme_index.upload`)."""
+    """A corrected version of the SME index, as a bureau loads it (validated by `services.diagnosis.sme_index.upload`)."""
 
     file: Upload = Field(title="指标文件")
     note: str = Field(default="", max_length=2000, title="说明")

@@ -1,6 +1,6 @@
 """A new policy version as data: quotes checked against its source text, merged, validated, diffed.
 
-Pure: the caller (diagnose.services.policy_store) reads files and the database; this module takes parsed
+Pure: the caller (diagnose.services.diagnosis.policy_store) reads files and the database; this module takes parsed
 documents and texts and returns a Catalogue or raises CatalogueError naming the policy and clause.
 """
 

@@ -16,7 +16,7 @@ from paho.mqtt.client import MQTTMessageInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from apps.broker import LocalBroker, start_local_broker
+from apps.processes.broker import LocalBroker, start_local_broker
 from collectors.client import Publisher
 from collectors.payloads import telemetry_topic
 from diagnose.models import Telemetry

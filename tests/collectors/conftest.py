@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from apps.broker import LocalBroker
+from apps.processes.broker import LocalBroker
 from tests.collectors.brokerkit import durable_broker
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from diagnose.services import collector_assignments
+from diagnose.services.shopfloor import collector_assignments
 from tests.collectors.brokerkit import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import LocalBroker
+from apps.processes.broker import LocalBroker
 from collectors.assignment import telemetry_topics
 from collectors.models import Reading
 from collectors.service import Collector
 from collectors.writer import Envelope
 from diagnose.models import Device, Enterprise, Telemetry
-from diagnose.services import collector_assignments
+from diagnose.services.shopfloor import collector_assignments
 from diagnose.settings import Settings
 from tests import factories
 from tests.collectors.brokerkit import durable_broker, messages, publish_reliably, telemetry_count, wait_until

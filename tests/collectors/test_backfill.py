@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from collectors.backfill import backfill, enterprise_history
 from collectors.simulator import SimDevice
 from diagnose.models import Device, Telemetry
-from diagnose.services import evidence_snapshot
+from diagnose.services.diagnosis import evidence_snapshot
 from scoring.indicators import Window
 from tests import factories
 

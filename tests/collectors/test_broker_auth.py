@@ -12,13 +12,13 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from apps.broker import LocalBroker, start_local_broker
 from apps.cli.collect import register
+from apps.processes.broker import LocalBroker, start_local_broker
 from collectors.client import Publisher
 from collectors.payloads import telemetry_topic
 from collectors.service import Collector
 from diagnose.models import Device
-from diagnose.services import broker_accounts, devices
+from diagnose.services.shopfloor import broker_accounts, devices
 from diagnose.settings import Settings
 from tests import factories
 from tests.collectors.brokerkit import stored_seqs, wait_until

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from apps.broker import BrokerTls, LocalBroker, free_port, start_local_broker
+from apps.processes.broker import BrokerTls, LocalBroker, free_port, start_local_broker
 from collectors.client import Publisher
 from collectors.payloads import telemetry_topic
 from collectors.service import Collector
-from diagnose.services import broker_accounts
+from diagnose.services.shopfloor import broker_accounts
 from diagnose.settings import Settings
 from tests.collectors.brokerkit import make_plant, stored_seqs, wait_until
 
@@ -125,7 +125,7 @@ def test_collector_over_mqtts_with_a_client_certificate(
 
 
 def test_the_shipped_config_has_a_tls_listener() -> None:
-    from apps.broker import DEPLOY_CONFIG
+    from apps.processes.broker import DEPLOY_CONFIG
 
     text = DEPLOY_CONFIG.read_text()
     assert "listener 8883" in text and "cafile " in text and "allow_anonymous false" in text

@@ -15,9 +15,9 @@ from apps.cli.collect import register
 from collectors.payloads import parse_message, telemetry_topic
 from collectors.store import Incoming, store_batch
 from diagnose.models import DeadLetter, Device, Telemetry
-from diagnose.services import broker_accounts, plant_records
-from diagnose.services import devices as device_service
-from diagnose.services import telemetry_queries as tq
+from diagnose.services.shopfloor import broker_accounts, plant_records
+from diagnose.services.shopfloor import devices as device_service
+from diagnose.services.telemetry import telemetry_queries as tq
 from diagnose.settings import Settings
 from scoring.indicators import Window
 from tests import factories

@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from apps import jobs
 from apps.cli.collect import register
+from apps.processes import jobs
 from collectors.payloads import birth_topic, parse_message, telemetry_topic
 from collectors.replay import replay
 from collectors.store import DeadLetterPolicy, Incoming, dead_letter_key, store_batch
 from diagnose.models import DeadLetter, DeadLetterCount
-from diagnose.services import dead_letters
+from diagnose.services.shopfloor import dead_letters
 from diagnose.settings import Settings
 from tests import factories
 

@@ -22,12 +22,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from apps.broker import start_local_broker
 from apps.cli import main
+from apps.processes.broker import start_local_broker
 from collectors.payloads import telemetry_topic
 from diagnose.models import AuditLog, DeadLetter, Device, Enterprise, GatewayAccount, Telemetry
-from diagnose.services import broker_accounts
-from diagnose.services import gateways as gateway_service
+from diagnose.services.shopfloor import broker_accounts
+from diagnose.services.shopfloor import gateways as gateway_service
 from diagnose.settings import Settings
 from tests.collectors.brokerkit import make_plants, wait_until
 from tests.collectors.processkit import PROCESS_START_S, CollectProcess

@@ -13,7 +13,7 @@ from collectors.payloads import parse_message, telemetry_topic
 from collectors.store import DeadLetterPolicy, Incoming, store_batch
 from diagnose.models import DeadLetter, Device, Enterprise, GatewayAccount
 from diagnose.models.base import utcnow
-from diagnose.services.connection_check import check_gateway
+from diagnose.services.shopfloor.connection_check import check_gateway
 from tests import factories
 from tests.collectors.brokerkit import make_plant
 

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from apps import jobs
+from apps.processes import jobs
 from collectors.models import Reading
 from collectors.store import Incoming, store_batch
 from diagnose.models import Device, DeviceHour, DowntimeReasonEntry, ShiftCalendarEntry, Telemetry
-from diagnose.services import rollups
-from diagnose.services import telemetry_queries as tq
+from diagnose.services.telemetry import rollups
+from diagnose.services.telemetry import telemetry_queries as tq
 from diagnose.settings import Settings
 from scoring.indicators import CalendarEntry, CounterSample, DowntimeReason, StateSample, Window, oee
 from tests import factories

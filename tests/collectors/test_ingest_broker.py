@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from apps.broker import LocalBroker
+from apps.processes.broker import LocalBroker
 from collectors.client import Publisher
 from collectors.payloads import birth_topic, telemetry_topic
 from collectors.service import Collector

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import LocalBroker
+from apps.processes.broker import LocalBroker
 from collectors.client import Publisher
 from collectors.models import Reading, Rejected
 from collectors.payloads import parse_message

@@ -23,10 +23,10 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import start_local_broker
 from apps.cli import main
+from apps.processes.broker import start_local_broker
 from diagnose.models import DeadLetter, Telemetry
-from diagnose.services import broker_accounts
+from diagnose.services.shopfloor import broker_accounts
 from diagnose.settings import Settings
 from tests.collectors.brokerkit import make_plant, wait_until
 from tests.collectors.edgekit import install_lock

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from apps.broker import LocalBroker
+from apps.processes.broker import LocalBroker
 from collectors.assignment import enterprise_filters
 from collectors.client import Publisher
 from collectors.payloads import birth_topic, telemetry_topic
 from collectors.service import Collector
 from diagnose.models import DeadLetter, Device, Enterprise
-from diagnose.services import collector_assignments
+from diagnose.services.shopfloor import collector_assignments
 from diagnose.settings import Settings
 from tests.collectors.brokerkit import make_plants, messages, publish_reliably, stored_seqs, wait_until
 

@@ -21,12 +21,12 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import LocalBroker, start_local_broker
 from apps.cli import main
+from apps.processes.broker import LocalBroker, start_local_broker
 from collectors.client import Publisher
 from collectors.payloads import birth_topic, status_topic, telemetry_topic
 from diagnose.models import DeadLetter, Device, Enterprise, Telemetry
-from diagnose.services import broker_accounts
+from diagnose.services.shopfloor import broker_accounts
 from diagnose.settings import Settings
 from tests.collectors.brokerkit import make_plants, messages, wait_until
 from tests.collectors.processkit import PROCESS_START_S, CollectProcess

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import start_local_broker
 from apps.cli import main
+from apps.processes.broker import start_local_broker
 from collectors.client import Publisher
 from diagnose.models import DeadLetter, Device, Telemetry
-from diagnose.services import broker_accounts
+from diagnose.services.shopfloor import broker_accounts
 from diagnose.settings import Settings
 from tests.collectors.brokerkit import make_plant, wait_until
 from tests.collectors.processkit import PROCESS_START_S, CollectProcess

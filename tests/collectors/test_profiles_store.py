@@ -15,7 +15,7 @@ from collectors.replay import replay_device
 from collectors.store import Incoming, store_batch
 from diagnose.models import DeadLetter, Device, Enterprise, Telemetry
 from diagnose.payload_profiles import builtins
-from diagnose.services import device_review, payload_profiles
+from diagnose.services.shopfloor import device_review, payload_profiles
 from tests import factories
 
 NOW = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)

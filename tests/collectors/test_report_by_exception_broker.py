@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from apps.broker import LocalBroker
+from apps.processes.broker import LocalBroker
 from collectors.client import BrokerAddress, Publisher
 from collectors.payloads import birth_topic, status_topic, telemetry_topic
 from collectors.service import Collector
 from diagnose.models import Device, DevicePresence, Telemetry
-from diagnose.services import evidence_snapshot
-from diagnose.services import telemetry_queries as tq
+from diagnose.services.diagnosis import evidence_snapshot
+from diagnose.services.telemetry import telemetry_queries as tq
 from diagnose.settings import Settings
 from scoring.indicators import Window
 from tests import factories

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from apps.broker import LocalBroker
+from apps.processes.broker import LocalBroker
 from collectors.service import Collector
 from diagnose.db import make_engine
 from diagnose.settings import Settings

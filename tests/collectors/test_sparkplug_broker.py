@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from apps.broker import LocalBroker
+from apps.processes.broker import LocalBroker
 from collectors.client import Publisher
 from collectors.service import Collector
 from collectors.simulator import PlantSimulator, SimDevice

@@ -23,13 +23,13 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import LocalBroker, start_local_broker
 from apps.cli import main
+from apps.processes.broker import LocalBroker, start_local_broker
 from collectors.client import Publisher
 from collectors.sparkplug.host import key_ms
 from diagnose.models import DeadLetter, DeadLetterCount, Device, Enterprise, Telemetry
-from diagnose.services import broker_accounts
-from diagnose.services import gateways as gateway_service
+from diagnose.services.shopfloor import broker_accounts
+from diagnose.services.shopfloor import gateways as gateway_service
 from diagnose.settings import Settings
 from tests.collectors.brokerkit import make_plants, wait_until
 from tests.collectors.edgekit import EDGES, pysparkplug_path, spb_wrapper_path, tahu_node_modules

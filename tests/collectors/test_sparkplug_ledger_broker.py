@@ -18,14 +18,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import free_port, start_local_broker
 from apps.cli import main
+from apps.processes.broker import free_port, start_local_broker
 from collectors.client import Publisher
 from collectors.sparkplug import sparkplug_b_pb2 as pb
 from collectors.sparkplug.host import key_ms
 from diagnose.models import DeadLetter, Device, DevicePresence, Enterprise, Telemetry
-from diagnose.services import broker_accounts
-from diagnose.services import gateways as gateway_service
+from diagnose.services.shopfloor import broker_accounts
+from diagnose.services.shopfloor import gateways as gateway_service
 from diagnose.settings import Settings
 from tests.collectors.brokerkit import make_plants, wait_until
 from tests.collectors.processkit import PROCESS_START_S, CollectProcess

@@ -13,7 +13,7 @@ from collectors.replay import replay_device
 from collectors.sparkplug.host import SparkplugHost
 from collectors.store import Incoming, store_batch
 from diagnose.models import DeadLetter, Device, Telemetry
-from diagnose.services import devices
+from diagnose.services.shopfloor import devices
 from tests import factories
 from tests.collectors import spb_wire as w
 

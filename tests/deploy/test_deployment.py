@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import LocalBroker, free_port
+from apps.processes.broker import LocalBroker, free_port
 from diagnose.models import Device, Enterprise, Telemetry
 from tests import factories
 from tests.collectors.brokerkit import durable_broker, messages, publish_reliably, telemetry_count, wait_until

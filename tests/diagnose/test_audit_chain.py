@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from apps.cli.audit import audit_log_group
 from diagnose.models import AuditLog
-from diagnose.services import audit_checkpoints, audit_log, audit_verify
+from diagnose.services.audit import audit_checkpoints, audit_log, audit_verify
 from diagnose.settings import DEVELOPMENT_AUDIT_KEY, Settings
 
 
@@ -294,7 +294,7 @@ def test_production_refuses_the_development_audit_key(tmp_path: Path) -> None:
 
 
 def test_the_jobs_checkpoint_when_the_head_moved(engine: Engine, db_settings: Settings) -> None:
-    from apps import jobs
+    from apps.processes import jobs
 
     assert jobs.checkpoint_audit_chain(engine, db_settings) is True  # the empty log of a fresh install
     _rows(engine, 2)

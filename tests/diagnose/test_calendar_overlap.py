@@ -7,8 +7,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from diagnose.models import AuditLog, CalendarRule
-from diagnose.services import plant_records
-from diagnose.services.plant_records import CalendarOverlap
+from diagnose.services.shopfloor import plant_records
+from diagnose.services.shopfloor.plant_records import CalendarOverlap
 from tests import factories
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from apps.cli import main
 from diagnose.models import AuditLog
 from diagnose.models.base import utcnow
-from diagnose.services import collector_assignments as ca
+from diagnose.services.shopfloor import collector_assignments as ca
 from diagnose.settings import Settings
 from tests import factories
 

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from diagnose.models import DiagnosisOrder, EvidenceSnapshotRecord, Result
-from diagnose.services import assessments, evidence_snapshot, rollups
+from diagnose.services.diagnosis import assessments, evidence_snapshot
+from diagnose.services.telemetry import rollups
 from scoring.indicators import snapshot_json
 from scoring.indicators.snapshot import evidence_snapshot as pure_snapshot
 from tests import evidence_case, factories

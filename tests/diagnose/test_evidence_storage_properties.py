@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from diagnose.models import DiagnosisOrder, Result
-from diagnose.services import evidence_snapshot, orgs, rollups
+from diagnose.services.accounts import orgs
+from diagnose.services.diagnosis import evidence_snapshot
+from diagnose.services.telemetry import rollups
 from scoring.indicators import snapshot_json
 from scoring.indicators.snapshot import evidence_snapshot as pure_snapshot
 from tests import factories, plants

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from diagnose.services import import_files, plant_records
-from diagnose.services.import_files import ImportLimits
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.shopfloor import import_files, plant_records
+from diagnose.services.shopfloor.import_files import ImportLimits
 
 MIB = 1024 * 1024
 BOUND_MIB = 100  # generous: the growth a bounded read may show, far below what the bombs would cost
@@ -27,9 +27,9 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 CHILD = r"""
 import gc, json, sys, tracemalloc
 from pathlib import Path
-from diagnose.services import plant_records
-from diagnose.services.import_files import ImportLimits
-from diagnose.services.orgs import ValidationError
+from diagnose.services.shopfloor import plant_records
+from diagnose.services.shopfloor.import_files import ImportLimits
+from diagnose.services.accounts.orgs import ValidationError
 import openpyxl  # imported before the baseline, as a web worker has it
 path, name, limits = Path(sys.argv[1]), sys.argv[2], ImportLimits(**json.loads(sys.argv[3]))
 def status(key):

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from diagnose import workflow
 from diagnose.models import Notification, Role, User
-from diagnose.services import assessments, notifications, orders, orgs
+from diagnose.services.accounts import notifications, orgs
+from diagnose.services.diagnosis import assessments, orders
 from tests import factories
 
 

@@ -7,7 +7,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select, text
 
 from diagnose.models import AuditLog, Enterprise, Role
-from diagnose.services import audit_log, orgs
+from diagnose.services.accounts import orgs
+from diagnose.services.audit import audit_log
 from tests import factories
 
 

@@ -16,15 +16,15 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from apps import jobs
 from apps.cli import main
+from apps.processes import jobs
 from collectors.models import Reading
 from collectors.store import Incoming, store_batch
 from diagnose import migrate
 from diagnose.db import make_engine
 from diagnose.models import Device, Telemetry
-from diagnose.services import partitions, partman, rollups
-from diagnose.services.partition_catalog import create_sql, partition_name
+from diagnose.services.telemetry import partitions, partman, rollups
+from diagnose.services.telemetry.partition_catalog import create_sql, partition_name
 from diagnose.settings import Settings
 from tests import factories
 

@@ -14,8 +14,9 @@ from diagnose import migrate, workflow
 from diagnose.db import make_engine
 from diagnose.models import AuditLog, OrderStaffMember, Role, User
 from diagnose.schemas.accounts import check_phone
-from diagnose.services import order_staff, orders, orgs
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts import orgs
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.diagnosis import order_staff, orders
 from tests import factories
 
 

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from diagnose.models import Device, Telemetry
-from diagnose.services import evidence_snapshot, plant_records
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.diagnosis import evidence_snapshot
+from diagnose.services.shopfloor import plant_records
 from scoring.indicators import Window
 from scoring.indicators.figures import INSUFFICIENT, OK, OUT_OF_BOUNDS
 from tests import factories

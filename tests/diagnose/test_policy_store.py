@@ -13,8 +13,9 @@ from sqlmodel import Session
 
 from apps.cli import main
 from diagnose.models import Role
-from diagnose.services import orgs, policy_store
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts import orgs
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.diagnosis import policy_store
 from diagnose.settings import Settings
 from scoring.subsidy import evaluate, load_catalogue, parse_plan
 from tests import factories

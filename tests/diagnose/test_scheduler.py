@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from apps import jobs
+from apps.processes import jobs
 from diagnose.settings import Settings
 
 

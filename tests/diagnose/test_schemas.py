@@ -10,7 +10,7 @@ from diagnose import workflow
 from diagnose.schemas import FieldError, validate
 from diagnose.schemas.enterprises import check_industry_code
 from diagnose.schemas.orders import BatchCreate
-from diagnose.services import orgs
+from diagnose.services.accounts import orgs
 from tests import factories
 
 

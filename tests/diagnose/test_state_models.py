@@ -10,7 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from diagnose.models import StateModelRecord, Telemetry
-from diagnose.services import state_models, telemetry_queries
+from diagnose.services.shopfloor import state_models
+from diagnose.services.telemetry import telemetry_queries
 from scoring.indicators import Window
 from scoring.ml import state_inference, state_store
 from scoring.ml.state_inference import agreement, fit_state_model, infer_states

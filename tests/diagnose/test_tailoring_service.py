@@ -9,8 +9,10 @@ from sqlmodel import Session
 
 from diagnose import workflow
 from diagnose.models import Role
-from diagnose.services import assessments, orders, orgs, supervision_records, tailoring
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts import orgs
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.diagnosis import assessments, orders, tailoring
+from diagnose.services.supervision import supervision_records
 from scoring.supervision import load_rules
 from scoring.supervision.rules import heavy_tailoring
 from tests import factories

@@ -9,8 +9,9 @@ from sqlmodel import Session, select
 
 from diagnose import workflow
 from diagnose.models import AuditLog, DiagnosisOrder, IssuedReport, OrderStatus, Role
-from diagnose.services import assessments, orders, orgs
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts import orgs
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.diagnosis import assessments, orders
 from tests import factories
 
 S = OrderStatus

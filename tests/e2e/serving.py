@@ -8,7 +8,7 @@ from typing import Any
 
 from werkzeug.serving import make_server
 
-from apps.broker import free_port
+from apps.processes.broker import free_port
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from apps.sample_data import DEMO_PASSWORD
+from apps.demo.sample_data import DEMO_PASSWORD
 from diagnose import workflow
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, IssuedReport, User
-from diagnose.services import supervision_review
+from diagnose.services.supervision import supervision_review
 from scoring.supervision import DiagnosisRecord, Evidence, load_rules
 from scoring.supervision.rules import claims_contradicted
 from tests.e2e.serving import Served

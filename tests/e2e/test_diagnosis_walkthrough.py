@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from apps import jobs
-from apps.sample_data import DEMO_PASSWORD
+from apps.demo.sample_data import DEMO_PASSWORD
+from apps.processes import jobs
 from diagnose.db import make_engine
 from tests.e2e.serving import Served
 from tests.e2e.shots import ARTIFACTS, capture

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from apps.sample_data import DEMO_PASSWORD
+from apps.demo.sample_data import DEMO_PASSWORD
 from collectors.payloads import birth_topic, parse_message, telemetry_topic
 from collectors.replay import replay
 from collectors.store import Incoming, store_batch

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
-from apps.sample_data import DEMO_PASSWORD
+from apps.demo.sample_data import DEMO_PASSWORD
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, LoginThrottle
 from tests.e2e.serving import Served

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session, select
 
-from apps import sample_data
+from apps.demo import sample_data
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, Enterprise, SmeAnswer
 from tests.e2e.serving import Served

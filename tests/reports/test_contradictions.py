@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from diagnose import workflow
 from diagnose.models import AuditLog, DiagnosisOrder, OrderStatus, User
 from diagnose.schemas.errors import FieldError
-from diagnose.services import assessments, contradictions
+from diagnose.services.diagnosis import assessments, contradictions
 from reports import assemble, render_body
 
 
@@ -205,7 +205,7 @@ def test_the_api_lists_and_decides_contradictions(demo_db, tmp_path) -> None:  #
     import shutil
 
     from diagnose.db import make_engine
-    from diagnose.services import tokens
+    from diagnose.services.accounts import tokens
     from diagnose.settings import load_settings
     from web import create_app
 

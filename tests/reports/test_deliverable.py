@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, IssuedReport, OrderStatus, User
-from diagnose.services import assessments
+from diagnose.services.diagnosis import assessments
 from reports import data_of, issue_report, render_docx, stamp_of
 from scoring.subsidy import load_catalogue
 from tests.reports.conftest import run

@@ -19,7 +19,9 @@ from sqlmodel import Session
 from collectors.backfill import enterprise_history
 from diagnose import workflow
 from diagnose.models import DiagnosisOrder
-from diagnose.services import assessments, evidence_snapshot, plant_records, tokens
+from diagnose.services.accounts import tokens
+from diagnose.services.diagnosis import assessments, evidence_snapshot
+from diagnose.services.shopfloor import plant_records
 from diagnose.settings import Settings
 from reports import assemble, render_docx, render_pdf
 from scoring.indicators.figures import figure_text

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Result, User
-from diagnose.services import peer_standing
+from diagnose.services.diagnosis import peer_standing
 from diagnose.settings import load_settings
 from reports import assemble
 from tests.web.conftest import log_in_as

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from apps import jobs
-from apps.server import public_url_warning
+from apps.processes import jobs
+from apps.processes.server import public_url_warning
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, IssuedReport, OrderStatus, User
 from diagnose.settings import load_settings

@@ -195,7 +195,7 @@ def test_the_audit_head_is_printed_and_anchors_the_log(
     import re
     import sqlite3
 
-    from diagnose.services import audit_verify
+    from diagnose.services.audit import audit_verify
     from diagnose.settings import DEVELOPMENT_AUDIT_KEY
     from tests.reports.conftest import run
 

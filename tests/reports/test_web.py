@@ -12,11 +12,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from apps import jobs
+from apps.processes import jobs
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, IssuedReport, OrderStatus, ReportJob, User
 from diagnose.models.base import utcnow
-from diagnose.services import assessments
+from diagnose.services.diagnosis import assessments
 from diagnose.settings import load_settings
 from reports import jobs as report_jobs
 from tests.reports.conftest import SCRIPT

@@ -19,7 +19,7 @@ from diagnose.models import (
     Role,
     Telemetry,
 )
-from diagnose.services import orgs
+from diagnose.services.accounts import orgs
 from tests import factories
 
 PASSWORD = "correct-horse-9"

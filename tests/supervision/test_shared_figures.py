@@ -10,10 +10,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
-from apps import jobs
+from apps.processes import jobs
 from diagnose.models import DiagnosisOrder, EnterpriseOutcome, FigureCache, OrderStatus, Result, User
 from diagnose.models.base import utcnow
-from diagnose.services import audit_log, data_version, orders, overview, supervision_review, versioned_cache
+from diagnose.services.audit import audit_log
+from diagnose.services.diagnosis import orders
+from diagnose.services.supervision import data_version, overview, supervision_review, versioned_cache
 from diagnose.settings import Settings
 from tests.supervision.conftest import World
 

@@ -12,10 +12,11 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps import jobs
+from apps.processes import jobs
 from diagnose.models import AnomalyFlag, DiagnosisOrder, OrderStatus, SupervisionSummary, User
 from diagnose.models.base import utcnow
-from diagnose.services import audit_log, supervision_export, supervision_model_store, supervision_review
+from diagnose.services.audit import audit_log
+from diagnose.services.supervision import supervision_export, supervision_model_store, supervision_review
 from diagnose.settings import Settings
 from scoring.supervision import train
 from scoring.supervision.synthetic import generate_clean

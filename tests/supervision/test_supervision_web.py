@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from diagnose.models import AuditLog, Enterprise, EnterpriseOutcome
-from diagnose.services import audit_log, supervision_review
+from diagnose.services.audit import audit_log
+from diagnose.services.supervision import supervision_review
 from diagnose.settings import Settings
 from tests.supervision.conftest import PASSWORD, World
 from web import create_app, supervision

@@ -7,7 +7,7 @@ import re
 from sqlmodel import Session, select
 
 from diagnose.models import AuditLog, User
-from diagnose.services import tokens
+from diagnose.services.accounts import tokens
 from tests.web.conftest import PASSWORD, csrf_from
 
 

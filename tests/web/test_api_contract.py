@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from diagnose.models import Answer, Assessment, User
 from diagnose.models.base import utcnow
-from diagnose.services import tokens
+from diagnose.services.accounts import tokens
 from tests.web.conftest import client_as
 from web import create_app
 

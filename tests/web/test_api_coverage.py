@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from apps import jobs
+from apps.processes import jobs
 from diagnose.models import (
     Device,
     DeviceHour,
@@ -22,7 +22,7 @@ from diagnose.models import (
     OrderStatus,
     Telemetry,
 )
-from diagnose.services.broker_accounts import check_mosquitto_hash
+from diagnose.services.shopfloor.broker_accounts import check_mosquitto_hash
 from scoring.uscc import make_uscc
 from web import create_app
 from web.db import engine as app_engine

@@ -14,7 +14,7 @@ from collectors.store import DeadLetterPolicy, Incoming, store_batch
 from diagnose.db import make_engine
 from diagnose.models import DeadLetter, Device, DiagnosisOrder, Enterprise, GatewayAccount
 from diagnose.models.base import utcnow
-from diagnose.services import payload_profiles
+from diagnose.services.shopfloor import payload_profiles
 from tests.web.conftest import client_as
 from web import create_app
 

@@ -7,10 +7,10 @@ import re
 from flask import Flask
 from sqlmodel import Session, select
 
-from apps import jobs
+from apps.processes import jobs
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder
-from diagnose.services import versioned_cache
+from diagnose.services.supervision import versioned_cache
 from tests.web.conftest import client_as
 from web import create_app
 

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 
 from diagnose.schemas.devices import DeviceCreate
-from diagnose.services import broker_accounts
+from diagnose.services.shopfloor import broker_accounts
 from tests import factories
 from tests.web.test_matrix import TEST_CONFIG
 from web import create_app

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from diagnose import workflow
 from diagnose.models import CalendarRule
-from diagnose.services import assessments
+from diagnose.services.diagnosis import assessments
 from diagnose.settings import Settings
 from tests import evidence_case, factories
 from tests.web.conftest import csrf_from, log_in_as

@@ -131,7 +131,7 @@ def test_calendar_page_adds_a_shift_and_refuses_a_bad_time(app, world) -> None: 
 
 def test_contradiction_is_shown_next_to_the_answer_and_listed_for_the_report(app, world) -> None:  # type: ignore[no-untyped-def]
     from diagnose.models import User
-    from diagnose.services import assessments
+    from diagnose.services.diagnosis import assessments
     from reports.evidence_notes import contradiction_rows
 
     engine = make_engine(url=world.settings().database_url)

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from diagnose.db import make_engine
 from diagnose.models import AuditLog, DiagnosisOrder, Enterprise, GatewayAccount, OrderStatus
-from diagnose.services import broker_accounts
-from diagnose.services import gateways as gateway_service
+from diagnose.services.shopfloor import broker_accounts
+from diagnose.services.shopfloor import gateways as gateway_service
 from tests.web.conftest import client_as, csrf_from
 from web import create_app
 

@@ -11,7 +11,7 @@ from flask import Flask
 from prometheus_client import generate_latest
 from sqlalchemy.engine import Engine
 
-from apps import jobs
+from apps.processes import jobs
 from collectors.service import Collector
 from diagnose import migrate
 from diagnose.observability import JsonFormatter, KeyValueFormatter, log_context

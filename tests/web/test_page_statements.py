@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from apps import jobs
+from apps.processes import jobs
 from diagnose.db import make_engine
 from tests.web.conftest import client_as
 from tests.web.counting import statements

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, OrderStatus, User
-from diagnose.services import orders
+from diagnose.services.diagnosis import orders
 from tests.web.conftest import client_as
 from web import create_app
 

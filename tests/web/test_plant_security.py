@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from apps.broker import start_local_broker
+from apps.processes.broker import start_local_broker
 from collectors.client import Publisher
 from collectors.payloads import telemetry_topic
 from diagnose.db import make_engine
 from diagnose.models import Device, DiagnosisOrder, Enterprise, OrderStatus
-from diagnose.services import broker_accounts, devices
+from diagnose.services.shopfloor import broker_accounts, devices
 from tests.web.conftest import client_as, csrf_from
 from web import create_app
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from sqlmodel import Session
 
 from diagnose.models import Role
-from diagnose.services import orgs, policy_store
+from diagnose.services.accounts import orgs
+from diagnose.services.diagnosis import policy_store
 from tests import factories
 from tests.web.conftest import PASSWORD, csrf_from
 

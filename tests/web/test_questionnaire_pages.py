@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from diagnose.db import make_engine
 from diagnose.models import Assessment
-from diagnose.services import assessments
+from diagnose.services.diagnosis import assessments
 from tests.web.conftest import client_as, csrf_from
 from web import create_app
 

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from diagnose import workflow
 from diagnose.models import AuditLog, DiagnosisOrder, Enterprise, IssuedReport, Role
-from diagnose.services import assessments, orders, orgs
+from diagnose.services.accounts import orgs
+from diagnose.services.diagnosis import assessments, orders
 from tests import factories
 from tests.web.conftest import PASSWORD, csrf_from
 
@@ -143,7 +144,7 @@ def test_notifications_page_lists_ones_own_and_marks_them_read(app, login, engin
 
 def test_the_api_shows_the_verdict_and_takes_it(app, engine) -> None:  # type: ignore[no-untyped-def]
     from diagnose.models import User
-    from diagnose.services import tokens
+    from diagnose.services.accounts import tokens
 
     order_id = submitted_with_report(engine)
     with Session(engine) as session:

@@ -11,8 +11,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from diagnose.models import AuditLog, BureauProvider, DiagnosisOrder, Provider, User
-from diagnose.services import audit_view, pool
-from diagnose.services.orgs import ValidationError
+from diagnose.services.accounts.orgs import ValidationError
+from diagnose.services.audit import audit_view
+from diagnose.services.diagnosis import pool
 from tests.web.conftest import client_as, csrf_from
 from web import create_app
 from web.messages import citation, dead_letter_reason, not_saved

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from gunicorn.app.base import BaseApplication
 
-from apps.server import run_web
+from apps.processes.server import run_web
 from diagnose.settings import Settings
 
 

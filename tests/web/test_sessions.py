@@ -19,11 +19,11 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from apps.broker import answers, free_port
-from apps.server import effective_workers
+from apps.processes.broker import answers, free_port
+from apps.processes.server import effective_workers
 from diagnose.models import AuditLog, LoginThrottle, User
 from diagnose.models.base import utcnow
-from diagnose.services import accounts, orgs, tokens
+from diagnose.services.accounts import accounts, orgs, tokens
 from diagnose.settings import Settings
 from tests.web.conftest import PASSWORD, csrf_from
 from web import create_app
@@ -359,7 +359,7 @@ def test_the_login_limit_is_a_sliding_window_shared_by_two_gunicorn_workers(
 
 
 def test_old_failure_counts_are_forgotten_by_the_jobs(engine: Engine, db_settings: Settings) -> None:
-    from apps import jobs
+    from apps.processes import jobs
 
     now = utcnow()
     with Session(engine) as session:

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
 from diagnose.models import AuditLog, DiagnosisOrder, SmeIndexVersion, SmeResult, User
-from diagnose.services import sme, sme_index
+from diagnose.services.diagnosis import sme, sme_index
 from scoring.sme import load_index
 from tests.web.conftest import client_as
 from web import create_app

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from diagnose import workflow
 from diagnose.models import DiagnosisOrder, EvidenceSnapshotRecord, Result, SmeResult, User
 from diagnose.schemas.errors import FieldError
-from diagnose.services import assessments, sme
+from diagnose.services.diagnosis import assessments, sme
 from reports import assemble, has_rating, render_body, render_docx
 from tests.web.conftest import client_as
 from web import create_app

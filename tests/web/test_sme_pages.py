@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, col, select
 
-from apps import sample_data
+from apps.demo import sample_data
 from diagnose.models import AuditLog, DiagnosisOrder, Enterprise, SmeAnswer, SmeResult, User
 from diagnose.schemas.errors import FieldError
-from diagnose.services import sme
+from diagnose.services.diagnosis import sme
 from scoring.sme import score_answers
 from scoring.sme.proposals import Proposal
 from tests.web.conftest import client_as
@@ -256,7 +256,8 @@ def test_a_scenario_proposal_shows_its_grade_and_evidence(app: Flask, world, mon
 def test_a_submitted_orders_proposals_read_the_snapshot_its_scoring_stored(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
     """One set of figures per visit: once the order is submitted, the SME proposals come from the week the
     CMMM scoring stored, as the result page and the report read it, not from the plant as it is now."""
-    from diagnose.services import assessments, evidence_snapshot, plant_records
+    from diagnose.services.diagnosis import assessments, evidence_snapshot
+    from diagnose.services.shopfloor import plant_records
     from scoring.sme.proposals import measured_from_snapshot, propose_all
 
     with db_of(app) as db:
@@ -433,7 +434,7 @@ def test_the_effect_items_are_proposed_against_the_week_of_an_earlier_diagnosis(
     submitted or accepted diagnosis, and this order's week; nothing proposed without an earlier one. (The test
     world's plants send no telemetry: a measured week stands in for the stored ones.)"""
     from diagnose.models import Result
-    from diagnose.services import assessments
+    from diagnose.services.diagnosis import assessments
     from scoring.indicators.snapshot import evidence_snapshot
     from tests.scoring.test_sme_proposals import _snapshot
 

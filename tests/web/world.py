@@ -10,11 +10,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from apps import sample_data
+from apps.demo import sample_data
 from diagnose import migrate
 from diagnose.db import make_engine
 from diagnose.models import AnomalyFlag, DiagnosisOrder, Enterprise, OrderStatus, User
-from diagnose.services import assessments, contradictions, sme, tokens
+from diagnose.services.accounts import tokens
+from diagnose.services.diagnosis import assessments, contradictions, sme
 from diagnose.settings import Settings, load_settings
 from tests import once
 
@@ -101,7 +102,7 @@ def build(folder: Path, demo_db: Path | None = None) -> World:
             data=b"%PDF-1.4 demo",
             upload_dir=var_dir / "uploads",
         )
-        from diagnose.services import devices
+        from diagnose.services.shopfloor import devices
 
         device = devices.list_devices(session=session, enterprise_id=order.enterprise_id)[0]
         users = {
@@ -175,7 +176,7 @@ class WorldCopies:
 
 def _policy_draft(session: Session, bureau_user: User) -> int:
     """The sample 2026 Wujin policy (tests/policies), imported as a draft by the Wujin bureau."""
-    from diagnose.services import policy_store
+    from diagnose.services.diagnosis import policy_store
 
     folder = Path(__file__).resolve().parents[1] / "policies"
     found = policy_store.import_draft(

@@ -19,7 +19,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from diagnose.models import Role
 from diagnose.schemas.errors import ErrorOut, FieldError, FieldMessage, field_errors
-from diagnose.services import tokens
+from diagnose.services.accounts import tokens
 from web.db import get_session
 from web.extensions import csrf
 from web.scope import get_plant_order

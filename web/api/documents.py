@@ -35,7 +35,8 @@ from diagnose.schemas.reports import (
     VerificationOut,
 )
 from diagnose.schemas.supervision import FlagList, FlagOut, FlagQuery, LeagueOut, LeagueRow, PeriodQuery
-from diagnose.services import contradictions, supervision_review
+from diagnose.services.diagnosis import contradictions
+from diagnose.services.supervision import supervision_review
 from reports import jobs as report_jobs
 from scoring.china_time import china_today
 from scoring.subsidy import PlanError, evaluate, load_catalogue, parse_plan

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, current_app, g, jsonify, render_template
 
 from diagnose.schemas.tokens import MeOut
-from diagnose.services import orgs
+from diagnose.services.accounts import orgs
 from web.api.base import ALL, api_role, bp, ok, tag
 
 META = tag("meta", "令牌与文档")

@@ -25,7 +25,8 @@ from diagnose.schemas.orders import (
     StaffOut,
     StaffPage,
 )
-from diagnose.services import assessments, order_staff, orders, orgs
+from diagnose.services.accounts import orgs
+from diagnose.services.diagnosis import assessments, order_staff, orders
 from web.api.base import ALL, api_role, bp, not_found, ok, tag, writing
 from web.db import get_session
 from web.scope import PER_PAGE, get_order

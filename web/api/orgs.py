@@ -16,7 +16,8 @@ from diagnose.schemas.enterprises import (
     ProviderList,
     ProviderOut,
 )
-from diagnose.services import orders, orgs
+from diagnose.services.accounts import orgs
+from diagnose.services.diagnosis import orders
 from web.api.base import api_role, bp, not_found, ok, tag, writing
 from web.db import get_session
 from web.scope import get_enterprise

@@ -32,7 +32,9 @@ from diagnose.schemas.telemetry import (
     SeriesPoint,
     SeriesQuery,
 )
-from diagnose.services import assessments, device_import, devices, evidence_snapshot, plant, telemetry_queries
+from diagnose.services.diagnosis import assessments, evidence_snapshot
+from diagnose.services.shopfloor import device_import, devices, plant
+from diagnose.services.telemetry import telemetry_queries
 from scoring.indicators import Window
 from scoring.indicators.figures import Figure, definition_text, figure_text
 from scoring.indicators.snapshot import EvidenceSnapshot

@@ -19,7 +19,7 @@ from diagnose.schemas.sme import (
     SmeQuestionnaireOut,
     SmeResultOut,
 )
-from diagnose.services import sme, sme_index
+from diagnose.services.diagnosis import sme, sme_index
 from diagnose.workflow import EDITABLE
 from scoring.sme.engine import fmt
 from scoring.sme.proposals import Proposal

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from diagnose.services import partman
-from diagnose.services.partition_catalog import is_partitioned
+from diagnose.services.telemetry import partman
+from diagnose.services.telemetry.partition_catalog import is_partitioned
 
 revision: str = "0034"
 down_revision: str | None = "0032"

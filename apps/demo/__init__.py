@@ -1,0 +1,1 @@
+"""`diagnose demo` only: its sample data, the embedded broker fallback and its access plugin."""

@@ -1,0 +1,1 @@
+"""Web accounts, organisations and their people: passwords, sessions, API tokens, listings, notices."""

@@ -1,0 +1,1 @@
+"""Telemetry storage and reading: roll-ups, retention, PostgreSQL partitions, indicator inputs."""
