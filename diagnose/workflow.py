@@ -33,10 +33,10 @@ class Transition:
     action: str
     sources: frozenset[OrderStatus]
     target: OrderStatus | None
-    role: str
+    role: Role
 
 
-def _t(action: str, sources: set[OrderStatus], target: OrderStatus | None, role: str) -> Transition:
+def _t(action: str, sources: set[OrderStatus], target: OrderStatus | None, role: Role) -> Transition:
     return Transition(action, frozenset(sources), target, role)
 
 
@@ -44,18 +44,18 @@ def _t(action: str, sources: set[OrderStatus], target: OrderStatus | None, role:
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
-        _t("assign", {S.created, S.assigned}, S.assigned, "bureau"),
-        _t("schedule", {S.assigned, S.scheduled}, S.scheduled, "provider"),
-        _t("start_visit", {S.scheduled}, S.on_site, "provider"),
-        _t("submit", {S.on_site, S.returned}, S.submitted, "provider"),
-        _t("accept", {S.submitted}, S.accepted, "bureau"),
-        _t("return", {S.submitted}, S.returned, "bureau"),
-        _t("cancel", {S.created, S.assigned, S.scheduled}, S.cancelled, "bureau"),
-        _t("confirm", {S.on_site, S.submitted, S.returned, S.accepted}, None, "enterprise"),
-        _t("rate", {S.submitted, S.returned, S.accepted}, None, "enterprise"),
+        _t("assign", {S.created, S.assigned}, S.assigned, Role.bureau),
+        _t("schedule", {S.assigned, S.scheduled}, S.scheduled, Role.provider),
+        _t("start_visit", {S.scheduled}, S.on_site, Role.provider),
+        _t("submit", {S.on_site, S.returned}, S.submitted, Role.provider),
+        _t("accept", {S.submitted}, S.accepted, Role.bureau),
+        _t("return", {S.submitted}, S.returned, Role.bureau),
+        _t("cancel", {S.created, S.assigned, S.scheduled}, S.cancelled, Role.bureau),
+        _t("confirm", {S.on_site, S.submitted, S.returned, S.accepted}, None, Role.enterprise),
+        _t("rate", {S.submitted, S.returned, S.accepted}, None, Role.enterprise),
         # The enterprise's word on the issued report: 确认, or 异议 with a reason (the bureau sees it).
-        _t("accept_report", {S.submitted, S.accepted}, None, "enterprise"),
-        _t("dispute_report", {S.submitted, S.accepted}, None, "enterprise"),
+        _t("accept_report", {S.submitted, S.accepted}, None, Role.enterprise),
+        _t("dispute_report", {S.submitted, S.accepted}, None, Role.enterprise),
     )
 }
 EDITABLE = frozenset({S.scheduled, S.on_site, S.returned})  # the questionnaire can be filled in these
@@ -82,7 +82,7 @@ def next_status(status: str, action: str) -> OrderStatus:
     """Pure: the status after `action` from `status`; raises WorkflowError for a transition not in the table."""
     transition = TRANSITIONS.get(action)
     if transition is None or status not in transition.sources:
-        raise FieldError("status", f"cannot {action} an order that is {status}")
+        raise FieldError("status", "order_status", action=action, status=status)
     return transition.target or OrderStatus(status)
 
 
@@ -106,9 +106,9 @@ def offered_actions(order: DiagnosisOrder, role: str, *, report_issued: bool = F
 def is_party(order: DiagnosisOrder, user: User) -> bool:
     """Whether the user acts for the organisation the order names in its role."""
     owner = {
-        "bureau": (order.bureau_id, user.bureau_id),
-        "provider": (order.provider_id, user.provider_id),
-        "enterprise": (order.enterprise_id, user.enterprise_id),
+        Role.bureau: (order.bureau_id, user.bureau_id),
+        Role.provider: (order.provider_id, user.provider_id),
+        Role.enterprise: (order.enterprise_id, user.enterprise_id),
     }.get(user.role)
     return owner is not None and owner[1] is not None and owner[0] == owner[1]
 
@@ -133,39 +133,35 @@ def order_year(session: Session, order: DiagnosisOrder) -> int:
 def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: Inputs) -> None:
     if action == "assign":
         if inputs.provider_id is None:
-            raise FieldError("provider_id", "choose a provider")
+            raise FieldError("provider_id", "choose_provider")
         year = order_year(session, order)
         if not pool.in_pool(
             session=session, bureau_id=order.bureau_id, provider_id=inputs.provider_id, year=year
         ):
-            raise FieldError("provider_id", "the provider is not in this bureau's pool")
+            raise FieldError("provider_id", "provider_not_in_pool")
     if action == "schedule" and inputs.visit_date is None:
-        raise FieldError("visit_date", "give the visit date")
+        raise FieldError("visit_date", "visit_date_required")
     if action == "schedule" and order_staff.staff_of(session=session, order=order).lead is None:
         # The enterprise is told who comes and the report who signs: the team is named before the visit is.
-        raise FieldError("lead_id", "name the project lead before scheduling the visit")
+        raise FieldError("lead_id", "lead_required")
     if action == "return" and not inputs.reason.strip():
-        raise FieldError("reason", "give the reason for returning")
+        raise FieldError("reason", "reason_required")
     if action == "cancel" and not inputs.reason.strip():
         # Cancelling releases the batch budget: the reason goes into the timeline with it.
-        raise FieldError("reason", "give the reason")
+        raise FieldError("reason", "reason_required")
     if (
         action == "submit"
         and order.rates_cmmm
         and session.exec(select(Result.id).where(Result.order_id == order.id)).first() is None
     ):
-        raise FieldError("result", "run the scoring before submitting")
+        raise FieldError("result", "score_first")
     if action == "submit" and order.rates_cmmm:
         from diagnose.services.diagnosis import contradictions  # it reads the workflow's EDITABLE
 
         waiting = contradictions.unresolved(session=session, order=order)
         if waiting:
             # The report states each decision: none may be left for "review later".
-            raise FieldError(
-                "contradictions",
-                f"decide the {len(waiting)} self-rating(s) the measured data contradict before submitting: "
-                + ", ".join(waiting),
-            )
+            raise FieldError("contradictions", "contradictions_open", n=len(waiting), ids=list(waiting))
     if action == "submit" and order.rates_sme:
         # One visit, two instruments (issue #26): the SME digital level is rated before the order goes out; an
         # SME-only order's rating keeps its measured week (a rating made while the order also rated CMMM does
@@ -174,24 +170,24 @@ def _check_inputs(session: Session, order: DiagnosisOrder, action: str, inputs: 
             select(SmeResult).where(SmeResult.order_id == order.id).order_by(col(SmeResult.id).desc())
         ).first()
         if newest is None or (not order.rates_cmmm and newest.snapshot_id is None):
-            raise FieldError("sme_result", "rate the SME digital level before submitting")
+            raise FieldError("sme_result", "sme_rating_first")
     if action == "accept" and order.confirmed_at is None:
         # Acceptance pays the provider; the enterprise must first confirm the visit took place.
-        raise FieldError("confirmed_at", "the enterprise has not confirmed the visit yet")
+        raise FieldError("confirmed_at", "visit_unconfirmed")
     if action == "confirm" and order.confirmed_at is not None:
-        raise FieldError("confirmed_at", "the visit is already confirmed")
+        raise FieldError("confirmed_at", "visit_confirmed")
     if action == "rate" and (inputs.rating is None or not 1 <= inputs.rating <= 5):
-        raise FieldError("rating", "the rating is 1 to 5")
+        raise FieldError("rating", "stars")
     if action in ("accept_report", "dispute_report"):
         issued = session.exec(select(IssuedReport.id).where(IssuedReport.order_id == order.id)).first()
         if issued is None:
-            raise FieldError("report", "no report has been issued yet")
+            raise FieldError("report", "no_report")
         if order.report_verdict == "accepted":
-            raise FieldError("report_verdict", "the report is already accepted")
+            raise FieldError("report_verdict", "report_accepted")
         if action == "dispute_report" and order.report_verdict == "disputed":
-            raise FieldError("report_verdict", "the report is already disputed")
+            raise FieldError("report_verdict", "report_disputed")
         if action == "dispute_report" and not inputs.reason.strip():
-            raise FieldError("reason", "give the reason for the dispute")
+            raise FieldError("reason", "dispute_reason")
 
 
 def _apply_fields(
@@ -232,9 +228,11 @@ def apply(
     inputs = inputs or Inputs()
     transition = TRANSITIONS.get(action)
     if transition is None:
-        raise FieldError("status", f"unknown action {action}")
+        raise FieldError("status", "no_such_action", action=action)
     if actor.role != transition.role or not is_party(order, actor):
-        raise FieldError("", f"{actor.username} may not {action} order {order.number}", code="forbidden")
+        raise FieldError(
+            "", "not_on_order", code="forbidden", actor=actor.username, action=action, number=order.number
+        )
     before = order.status
     after = next_status(before, action)
     _check_inputs(session, order, action, inputs)

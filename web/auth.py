@@ -24,7 +24,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from diagnose.models import User
+from diagnose.models import Role, User
 from diagnose.schemas.accounts import LoginForm, PasswordChange, PersonForm
 from diagnose.schemas.errors import FieldError
 from diagnose.schemas.tokens import TokenIssue
@@ -40,10 +40,10 @@ bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 HOME_BY_ROLE = {
-    "enterprise": "orders.list_orders",
-    "provider": "orders.list_orders",
-    "bureau": "bureau.dashboard",
-    "admin": "admin.users",
+    Role.enterprise: "orders.list_orders",
+    Role.provider: "orders.list_orders",
+    Role.bureau: "bureau.dashboard",
+    Role.admin: "admin.users",
 }
 
 
