@@ -33,8 +33,8 @@ def search(
     model, text_columns, default_sort = LISTS[kind]
     where = []
     if query.strip():
-        pattern = f"%{query.strip()}%"
-        where.append(or_(*(col(getattr(model, c)).like(pattern) for c in text_columns)))
+        term = query.strip()  # % and _ match themselves
+        where.append(or_(*(col(getattr(model, c)).contains(term, autoescape=True) for c in text_columns)))
     column = col(getattr(model, sort if sort in (*text_columns, default_sort) else default_sort))
     statement = select(model).where(*where).order_by(column.desc() if descending else column.asc())
     return Page.of(session=session, statement=statement, page=page, per_page=per_page)

@@ -60,9 +60,11 @@ def search(
     if action.strip():
         where.append(col(AuditLog.action).startswith(action.strip()))
     if actor.strip():
-        pattern = f"%{actor.strip()}%"  # a person's name or login
-        named = select(User.id).where(col(User.full_name).like(pattern))
-        where.append(or_(col(AuditLog.actor).like(pattern), col(AuditLog.actor_user_id).in_(named)))
+        term = actor.strip()  # a person's name or login; % and _ match themselves
+        named = select(User.id).where(col(User.full_name).contains(term, autoescape=True))
+        where.append(
+            or_(col(AuditLog.actor).contains(term, autoescape=True), col(AuditLog.actor_user_id).in_(named))
+        )
     if start:
         where.append(col(AuditLog.at) >= datetime.combine(start, time(), CHINA_TZ))
     if end:

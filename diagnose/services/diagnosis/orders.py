@@ -167,8 +167,10 @@ def list_orders(
     """Orders in the user's scope matching a search (number or enterprise name) and status, sorted and paged."""
     where = list(_scope(session, user))
     if query.strip():
-        pattern = f"%{query.strip()}%"
-        where.append(or_(col(DiagnosisOrder.number).like(pattern), col(Enterprise.name).like(pattern)))
+        term = query.strip()  # % and _ match themselves
+        where.append(
+            or_(*(col(c).contains(term, autoescape=True) for c in (DiagnosisOrder.number, Enterprise.name)))
+        )
     if status:
         where.append(DiagnosisOrder.status == status)
     counted = select(func.count()).select_from(DiagnosisOrder)

@@ -347,8 +347,10 @@ def pilot_page(
     """One page of the enterprises in these regions with their pilot mark, by name (items: PilotRow)."""
     where = [col(Enterprise.region_code).in_(list(region_codes))]
     if query.strip():
-        pattern = f"%{query.strip()}%"
-        where.append(or_(col(Enterprise.name).like(pattern), col(Enterprise.uscc).like(pattern)))
+        term = query.strip()  # % and _ match themselves
+        where.append(
+            or_(*(col(c).contains(term, autoescape=True) for c in (Enterprise.name, Enterprise.uscc)))
+        )
     if pilots_only:
         where.append(col(SmePilot.enterprise_id).is_not(None))
     statement = (
