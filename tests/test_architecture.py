@@ -78,3 +78,41 @@ def test_scoring_is_pure() -> None:
 def test_paho_only_in_client_module() -> None:
     users = [str(p.relative_to(ROOT)) for pkg in PROJECT for p in _files(pkg) if "paho" in _imports(p)]
     assert users == ["collectors/client.py"]
+
+
+def _full_imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+    return names
+
+
+def test_apps_parts_keep_to_themselves() -> None:
+    """apps/ has three parts: the CLI may use the other two; the processes never reach into the CLI; the demo
+    (sample data, embedded broker) is used by the CLI's `demo` command and, as the fallback when Mosquitto is not
+    installed, by the local broker runner, nowhere else in the product."""
+    uses = {
+        (part, str(path.relative_to(ROOT)), name)
+        for part in ("cli", "processes", "demo")
+        for path in _files(f"apps/{part}")
+        for name in _full_imports(path)
+        if name.startswith("apps.") and not name.startswith(f"apps.{part}")
+    }
+    assert not [u for u in uses if u[0] == "processes" and u[2].startswith("apps.cli")]
+    assert not [u for u in uses if u[0] == "demo" and u[2].startswith("apps.cli")]
+    demo_users = {path for part, path, name in uses if name.startswith("apps.demo") and part != "demo"}
+    assert demo_users == {"apps/cli/__init__.py", "apps/processes/broker.py"}
+
+
+def test_services_are_grouped() -> None:
+    """Data access lives in diagnose/services/<group>/: no module is left loose beside the groups."""
+    loose = sorted(p.name for p in (ROOT / "diagnose" / "services").glob("*.py") if p.name != "__init__.py")
+    assert loose == []
+    groups = sorted(
+        p.name for p in (ROOT / "diagnose" / "services").iterdir() if (p / "__init__.py").exists()
+    )
+    assert groups == ["accounts", "audit", "diagnosis", "shopfloor", "supervision", "telemetry"]
