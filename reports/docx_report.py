@@ -5,7 +5,8 @@ the deliverable (its bytes are hashed and verifiable); every DOCX page says so i
 
 The Word copy is built from the very HTML the PDF is printed from (`render.render_body`), element by element:
 every heading, paragraph, list, table and chart of the PDF is in it, in the same order (charts as PNG, Word
-draws no SVG of its own), so the two can never drift apart (issue #23).
+draws no SVG of its own), so the two can never drift apart (issue #23). That HTML walks the chapter list of
+`reports/layout.py`, so the Word copy has the PDF's chapters in the same order (issue #25).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from reports import charts, labels, policy, sections, verify_link
+from reports import charts, labels, layout, policy, sections, verify_link
 from reports.data import ReportData, Stamp, Text
 from scoring.china_time import CHINA_TZ
 
@@ -123,6 +123,7 @@ def _context(data: ReportData, lang: str, stamp: Stamp | None) -> dict[str, Any]
         "not_eligible": [line for line in lines if not policy.in_main(line)],
         "appendix": policy.appendix_rows([line for line in lines if not policy.in_main(line)], lang),
         "sme_only": sme_only,
+        "sections": layout.sections_for(sme_only=sme_only),
         "method": [p.format(days=days, timeout=timeout) for p in method],
     }
 

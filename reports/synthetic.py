@@ -18,6 +18,8 @@ from reports.data import (
     ReportData,
     Roadmap,
     Segment,
+    SmeDecisionRow,
+    SmeSection,
     StepRow,
     SubsidyLine,
     Text,
@@ -229,4 +231,38 @@ def make_report(*, devices: int = 10, note: str = "现场查看点检记录与�
                 reason="覆盖率不足系两台设备检修停机所致，现场查阅采集系统记录，自评属实。",
             ),
         ),
+    )
+
+
+def make_sme_only_report(*, devices: int = 6, seed: int = 7) -> ReportData:
+    """The report of a visit rating the SME digital level alone (no CMMM parts), for layout tests."""
+    cmmm = make_report(devices=devices, seed=seed)
+    sme = SmeSection(
+        level=2,
+        level_zh="二级",
+        total="62.5",
+        max_total="100",
+        reason_zh="总分 62.5 分，二级场景 8 个（含约束性场景），评定为二级。",
+        next_zh="距三级还差 2 个三级场景。",
+        rated_on="2026-11-20",
+        index_title_zh="中小企业数字化水平评测指标（2024年版）",
+        dimensions=(("数字化基础", "20", "30"), ("数字化管理", "22.5", "40"), ("数字化成效", "20", "30")),
+        scenarios=(("产品设计", True, "二级"), ("生产管控", False, "一级")),
+        decisions=(
+            SmeDecisionRow("设备联网率", "50%–80%", "实测联网率 66.7%", "50%–80%", "accepted", ""),
+            SmeDecisionRow(
+                "数据采集", "部分采集", "覆盖率 40.0%", "全部采集", "overridden", "现场核实 MES 已采集"
+            ),
+        ),
+        comparison_zh="",
+        unconfirmed_zh=(),
+        notice_zh="",
+        recognition_zh="现场评定结果不等同于官方评测证书。",
+        answers=(("设备联网率", "50%–80%"), ("数据采集", "全部采集")),
+        index_version="sme-2024.1",
+        evidence_days=7,
+        silence_timeout_s=600.0,
+    )
+    return ReportData(
+        cover=cmmm.cover, evidence=cmmm.evidence, signatures=cmmm.signatures, verify_base_url="", sme=sme
     )
