@@ -172,7 +172,7 @@ def _reading(uscc: str, device_id: str, body: dict[str, Any]) -> Reading:
     metrics: dict[str, float] = {}
     attributes: dict[str, str | None] = {}
     problems: list[str] = []
-    for name, value in body.items():
+    for name, value in () if body.keys() <= RESERVED else body.items():  # most devices send no extras
         if name in RESERVED:
             continue
         if len(name) > MAX_NAME_CHARS:

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from collectors.client import BrokerAddress, CollectorClient, Delivery, Subscription, with_account
 from collectors.models import Parsed, Rejected
@@ -105,6 +106,8 @@ class SparkplugBridge:
             self._count_sent(message_type(command.topic))
         if not result.parsed:
             outcome = "consumed"
+        elif not isinstance(result.parsed[0], Rejected):  # the common case, without a generator per message
+            outcome = "records"
         elif all(isinstance(item, Rejected) for item in result.parsed):
             outcome = "dead_lettered"
         else:
@@ -138,6 +141,7 @@ class SparkplugBridge:
 MESSAGE_TYPES = ("NBIRTH", "NDATA", "NDEATH", "DBIRTH", "DDATA", "DDEATH", "NCMD", "DCMD", "STATE")
 
 
+@lru_cache(maxsize=1 << 16)  # asked for every message; a plant has a few thousand topics
 def message_type(topic: str) -> str:
     """The Sparkplug message type a topic names ("STATE" for host states), or "other"."""
     parts = topic.split("/")

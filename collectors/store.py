@@ -187,6 +187,7 @@ def store_batch(
         # counts only the rows that went in, so duplicates are counted exactly.
         convert, as_json = _binders(connection.dialect)
         received = convert(received_at)
+        no_metrics = as_json(None)  # what the JSON column is given for a reading without extras: once a batch
         params = [
             (
                 device_id,
@@ -200,11 +201,9 @@ def store_batch(
                 reading.power_kw,
                 reading.energy_kwh,
                 reading.current_a,
-                as_json(
-                    {**reading.metrics, **reading.attributes}
-                    if reading.metrics or reading.attributes
-                    else None
-                ),
+                as_json({**reading.metrics, **reading.attributes})
+                if reading.metrics or reading.attributes
+                else no_metrics,
                 reading.is_historical,
             )
             for device_id, reading in rows
