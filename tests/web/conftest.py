@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -78,3 +80,15 @@ def log_in_as(app: Flask, client: FlaskClient, user_id: int) -> None:
         session["user_id"] = user_id
         session["credential"] = credential
         session.permanent = True
+
+
+WORLD_CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+
+
+@pytest.fixture
+def world_app(world, tmp_path: Path) -> Flask:  # type: ignore[no-untyped-def]
+    """An app on a private copy of the world's database (writes never leak into other tests), forms without
+    CSRF tokens."""
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(world.db_path, copy)
+    return create_app(world.settings(copy), WORLD_CONFIG)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,17 +13,11 @@ from diagnose.models import Answer, Assessment, User
 from diagnose.models.base import utcnow
 from diagnose.services.accounts import tokens
 from tests.web.conftest import client_as
-from web import create_app
-
-CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
 
 
 @pytest.fixture
-def app(world, tmp_path: Path) -> Flask:  # type: ignore[no-untyped-def]
-    """An app on a private copy of the world's database (writes never leak into other tests)."""
-    copy = tmp_path / "copy.db"
-    shutil.copyfile(world.db_path, copy)
-    return create_app(world.settings(copy), CONFIG)
+def app(world_app: Flask) -> Flask:
+    return world_app
 
 
 def bearer(world, role: str) -> dict[str, str]:  # type: ignore[no-untyped-def]

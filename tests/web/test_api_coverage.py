@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from apps.processes import jobs
 from diagnose.models import (
@@ -24,6 +24,7 @@ from diagnose.models import (
 )
 from diagnose.services.shopfloor.broker_accounts import check_mosquitto_hash
 from scoring.uscc import make_uscc
+from tests.web.world import db_of
 from web import create_app
 from web.db import engine as app_engine
 
@@ -35,11 +36,6 @@ def app(world, tmp_path: Path) -> Flask:  # type: ignore[no-untyped-def]
     copy = tmp_path / "copy.db"
     shutil.copyfile(world.db_path, copy)
     return create_app(world.settings(copy), CONFIG)
-
-
-def db_of(app: Flask) -> Session:
-    with app.app_context():
-        return Session(app_engine(), expire_on_commit=False)
 
 
 def call(app: Flask, world, role: str, method: str, url: str, **kwargs):  # type: ignore[no-untyped-def]

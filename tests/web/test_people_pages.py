@@ -5,8 +5,6 @@ never their logins."""
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -17,18 +15,13 @@ from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder, OrderStatus, User
 from diagnose.services.diagnosis import orders
 from tests.web.conftest import client_as
-from web import create_app
 
-CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
 LOGINS = ("wujin", "taicang", "provider1", "provider2", "provider3", "ent4", "admin")
 
 
 @pytest.fixture
-def app(world, tmp_path: Path) -> Flask:  # type: ignore[no-untyped-def]
-    """An app on a copy of the world's database of its own (the tests here write)."""
-    copy = tmp_path / "people.db"
-    shutil.copyfile(world.db_path, copy)
-    return create_app(world.settings(copy), CONFIG)
+def app(world_app: Flask) -> Flask:
+    return world_app
 
 
 def _db(app: Flask) -> Session:

@@ -5,37 +5,26 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from diagnose.models import AuditLog, DiagnosisOrder, SmeIndexVersion, SmeResult, User
 from diagnose.services.diagnosis import sme, sme_index
 from scoring.sme import load_index
 from tests.web.conftest import client_as
-from web import create_app
-from web.db import engine as app_engine
+from tests.web.world import db_of
 
-CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
 NOTE = "工信厅企业〔2024〕56号 正式文件附件 制造业评测表"
 
 
 @pytest.fixture
-def app(world, tmp_path: Path) -> Flask:  # type: ignore[no-untyped-def]
-    copy = tmp_path / "copy.db"
-    shutil.copyfile(world.db_path, copy)
-    return create_app(world.settings(copy), CONFIG)
-
-
-def db_of(app: Flask) -> Session:
-    with app.app_context():
-        return Session(app_engine(), expire_on_commit=False)
+def app(world_app: Flask) -> Flask:
+    return world_app
 
 
 def packaged() -> dict[str, Any]:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from diagnose import workflow
 from diagnose.models import DiagnosisOrder, EvidenceSnapshotRecord, Result, SmeResult, User
@@ -19,24 +18,15 @@ from diagnose.schemas.errors import FieldError
 from diagnose.services.diagnosis import assessments, sme
 from reports import assemble, has_rating, render_body, render_docx
 from tests.web.conftest import client_as
-from web import create_app
-from web.db import engine as app_engine
+from tests.web.world import db_of
 
-CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
 # Four or more Latin words in a row is an English sentence (ids like GB/T 39116-2020 or SHA-256 are not).
 ENGLISH = re.compile(r"\b[A-Za-z]{2,}(?:[ ,;:'()-]+[A-Za-z]{2,}){3,}")
 
 
 @pytest.fixture
-def app(world, tmp_path: Path) -> Flask:  # type: ignore[no-untyped-def]
-    copy = tmp_path / "copy.db"
-    shutil.copyfile(world.db_path, copy)
-    return create_app(world.settings(copy), CONFIG)
-
-
-def db_of(app: Flask) -> Session:
-    with app.app_context():
-        return Session(app_engine(), expire_on_commit=False)
+def app(world_app: Flask) -> Flask:
+    return world_app
 
 
 def sme_only(app: Flask, world) -> None:  # type: ignore[no-untyped-def]

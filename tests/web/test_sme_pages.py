@@ -3,9 +3,7 @@ proposals accepted or overridden for a reason, the rating, the result page, the 
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -18,22 +16,12 @@ from diagnose.services.diagnosis import sme
 from scoring.sme import score_answers
 from scoring.sme.proposals import Proposal
 from tests.web.conftest import client_as
-from web import create_app
-from web.db import engine as app_engine
-
-CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+from tests.web.world import db_of
 
 
 @pytest.fixture
-def app(world, tmp_path: Path) -> Flask:  # type: ignore[no-untyped-def]
-    copy = tmp_path / "copy.db"
-    shutil.copyfile(world.db_path, copy)
-    return create_app(world.settings(copy), CONFIG)
-
-
-def db_of(app: Flask) -> Session:
-    with app.app_context():
-        return Session(app_engine(), expire_on_commit=False)
+def app(world_app: Flask) -> Flask:
+    return world_app
 
 
 def order_of(db: Session, number_of_enterprise: int, status: str) -> DiagnosisOrder:

@@ -8,6 +8,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import Flask
 from sqlmodel import Session, select
 
 from apps.demo import sample_data
@@ -18,6 +19,7 @@ from diagnose.services.accounts import tokens
 from diagnose.services.diagnosis import assessments, contradictions, sme
 from diagnose.settings import Settings, load_settings
 from tests import once
+from web.db import engine as app_engine
 
 # Actors of the matrix: the party of the chosen order, and another tenant of the same role.
 ACTORS = {
@@ -186,3 +188,9 @@ def _policy_draft(session: Session, bureau_user: User) -> int:
         source_text=(folder / "sample_wj_2026_source.txt").read_text(encoding="utf-8"),
     )
     return found.draft.id  # type: ignore[return-value]
+
+
+def db_of(app: Flask) -> Session:
+    """A session on the app's database, objects kept readable after commit."""
+    with app.app_context():
+        return Session(app_engine(), expire_on_commit=False)
