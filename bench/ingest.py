@@ -12,9 +12,12 @@ and/or Sparkplug B (DDATA by alias from one edge node per publisher process):
 Printed per round and as medians: messages per second end to end (first publish → last commit, read from each
 consumer's own counter), the CPU seconds each consumer spent per message (not fooled by a loaded machine whose
 publishers are the bottleneck), the ratios collector / ceiling (the target, ≥ 0.8) and collector / bare, the
-collector's peak RSS (VmHWM), messages lost and duplicate rows.
+collector's peak RSS (VmHWM), messages lost and duplicate rows. `--rss-every N` prints the collector's RSS every
+N rows (start, middle, end: flat or not, over a long run), `--kinds ceiling,collector` leaves the bare subscriber
+out of a long run.
 
     .venv/bin/python bench/ingest.py --messages 50000 --publishers 4 --format both
+    .venv/bin/python bench/ingest.py --messages 1000000 --rounds 1 --format json --rss-every 100000
 """
 
 from __future__ import annotations
@@ -60,6 +63,13 @@ READY_TIMEOUT_S = (
 )
 FORMATS = ("json", "sparkplug")
 KINDS = ("bare", "ceiling", "collector")
+# Seconds a round may take beyond its messages' share (a million messages at 1,000/s take 1,000 s more): past
+# it the bench says how far it got and fails, never hangs.
+BASE_TIMEOUT_S = 300
+
+
+def _timeout_s(messages: int) -> float:
+    return BASE_TIMEOUT_S + messages / 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +139,7 @@ def _publish(fmt: str, url: str, worker: int, workers: int, total: int, go, read
         publisher.stop()
         return  # the parent gave up: do not linger
     infos = [publisher.publish(topic, payload) for topic, payload in messages]
-    publisher.wait_all_published(infos, timeout_s=300)
+    publisher.wait_all_published(infos, timeout_s=_timeout_s(total))
     publisher.stop()
 
 
@@ -166,12 +176,12 @@ def _kill_publishers() -> None:
         proc.join(10)
 
 
-def _join_publishers() -> None:
+def _join_publishers(timeout_s: float) -> None:
     for proc in _run_publishers.procs:  # type: ignore[attr-defined]
-        proc.join(300)
+        proc.join(timeout_s)
         if proc.is_alive():
             _kill_publishers()
-            sys.exit("ingest bench: a publisher did not finish within 300 s; giving up")
+            sys.exit(f"ingest bench: a publisher did not finish within {timeout_s:.0f} s; giving up")
         if proc.exitcode != 0:
             sys.exit(f"ingest bench: a publisher failed (exit code {proc.exitcode})")
 
@@ -364,6 +374,7 @@ class Measure:
     duplicates: int
     rss_early_kb: int  # once a tenth was done
     rss_end_kb: int  # when all was done
+    rss_series: tuple[tuple[int, int], ...] = ()  # (done, VmRSS kB) every --rss-every done, and at the end
 
 
 def measure(kind: str, fmt: str, broker: LocalBroker, db_url: str, args: argparse.Namespace) -> Measure:
@@ -392,23 +403,29 @@ def measure(kind: str, fmt: str, broker: LocalBroker, db_url: str, args: argpars
     start = _run_publishers(fmt, broker.url, workers, total)
     # Poll the consumer's own counter, not the database: a COUNT(*) every few milliseconds would compete
     # with it for the CPU and the database. The rows are counted after.
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + _timeout_s(total)
     rss_early_kb = 0  # RSS once a tenth is done (the process warmed up), against RSS at the end: flat or not
+    every = args.rss_every or target + 1
+    series: list[tuple[int, int]] = [(0, _rss_kb(proc.pid or 0, "VmRSS:"))]
     while done.value < target and time.monotonic() < deadline and proc.is_alive():
-        if not rss_early_kb and done.value >= target // 10:
+        now_done = done.value
+        if not rss_early_kb and now_done >= target // 10:
             rss_early_kb = _rss_kb(proc.pid or 0, "VmRSS:")
+        if now_done >= series[-1][0] + every:  # a sample per `every` rows, at the row count reached
+            series.append((now_done, _rss_kb(proc.pid or 0, "VmRSS:")))
         time.sleep(0.005)
     elapsed = time.monotonic() - start
     if done.value < target:
         print(f"ingest bench: {kind} ({fmt}) reached {done.value} of {target} (alive: {proc.is_alive()})",
               file=sys.stderr)  # fmt: skip
-    _join_publishers()
+    _join_publishers(_timeout_s(total))
     lost = duplicates = 0
     if kind != "bare":
         time.sleep(1.0)  # anything still arriving would be a duplicate or a late message
         lost, duplicates = _lost_and_duplicates(db_url, fmt, total)
     peak = _rss_kb(proc.pid or 0, "VmHWM:")
     rss_end_kb = _rss_kb(proc.pid or 0, "VmRSS:")
+    series.append((done.value, rss_end_kb))
     stop.set()
     proc.join(30)
     if proc.is_alive():
@@ -421,6 +438,7 @@ def measure(kind: str, fmt: str, broker: LocalBroker, db_url: str, args: argpars
         duplicates,
         rss_early_kb or rss_end_kb,
         rss_end_kb,
+        tuple(series),
     )
 
 
@@ -475,7 +493,7 @@ def one_round(fmt: str, args: argparse.Namespace) -> dict[str, Measure]:
     broker = start_local_broker(workdir=workdir / "broker")
     results: dict[str, Measure] = {}
     try:
-        for kind in KINDS:
+        for kind in args.kinds:
             if kind == "collector" and args.database_url:
                 db_url = args.database_url
             else:
@@ -491,6 +509,56 @@ def one_round(fmt: str, args: argparse.Namespace) -> dict[str, Measure]:
 
 def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _round_printed(fmt: str, number: int, args: argparse.Namespace) -> dict[str, Measure]:
+    """One round, printed on one line with the load at its end."""
+    r = one_round(fmt, args)
+    ceiling, collector = r["ceiling"], r["collector"]
+    bare_rate = f"bare {r['bare'].rate:7.0f} msg/s, " if "bare" in r else ""
+    bare_cpu = f"bare {r['bare'].cpu_us:4.0f}, " if "bare" in r else ""
+    print(
+        f"{fmt} round {number}: {bare_rate}ceiling {ceiling.rate:7.0f}, collector {collector.rate:7.0f}; "
+        f"CPU µs/msg {bare_cpu}ceiling {ceiling.cpu_us:4.0f}, collector {collector.cpu_us:4.0f}; "
+        f"collector/ceiling {collector.rate / ceiling.rate:4.2f}, peak RSS {collector.peak_kb / 1024:5.1f} MiB, "
+        f"lost {collector.lost}, duplicates {collector.duplicates}; load {_load()}"
+    )
+    if args.rss_every:
+        samples = ", ".join(f"{rows:,}: {kb / 1024:.1f}" for rows, kb in collector.rss_series)
+        print(f"{fmt} round {number}: collector RSS MiB by rows stored: {samples}")
+    return r
+
+
+def _print_medians(
+    fmt: str, results: list[dict[str, Measure]], args: argparse.Namespace, rounds: int, backend: str
+) -> None:
+    def median(kind: str, attr: str) -> float:
+        return statistics.median(getattr(r[kind], attr) for r in results)
+
+    print(f"{fmt}: {args.messages} readings from {args.publishers} publisher processes ({backend}), "
+          f"median of {rounds} round(s)")  # fmt: skip
+    if "bare" in results[0]:
+        print(f"  bare paho subscriber          {median('bare', 'rate'):10.0f} msg/s  "
+              f"{median('bare', 'cpu_us'):6.0f} µs CPU/msg")  # fmt: skip
+    print(f"  ceiling paho + executemany    {median('ceiling', 'rate'):10.0f} msg/s  "
+          f"{median('ceiling', 'cpu_us'):6.0f} µs CPU/msg")  # fmt: skip
+    print(f"  collector, stored end to end  {median('collector', 'rate'):10.0f} rows/s "
+          f"{median('collector', 'cpu_us'):6.0f} µs CPU/msg")  # fmt: skip
+    ratio = statistics.median(r["collector"].rate / r["ceiling"].rate for r in results)
+    cpu_ratio = statistics.median(r["ceiling"].cpu_us / r["collector"].cpu_us for r in results)
+    print(f"  ratio collector / ceiling     {ratio:10.2f}   (target ≥ 0.8; CPU per message ceiling / collector "
+          f"{cpu_ratio:.2f})")  # fmt: skip
+    if "bare" in results[0]:
+        bare_ratio = statistics.median(r["collector"].rate / r["bare"].rate for r in results)
+        print(f"  ratio collector / bare        {bare_ratio:10.2f}")
+    peak = max(r["collector"].peak_kb for r in results) / 1024
+    print(f"  collector peak RSS            {peak:10.1f} MiB (highest round)")
+    early, end = results[-1]["collector"].rss_early_kb, results[-1]["collector"].rss_end_kb
+    print(f"  collector RSS a tenth in, end {early / 1024:10.1f} → {end / 1024:.1f} MiB (last round)")
+    lost, ceiling_lost = (sum(r[k].lost for r in results) for k in ("collector", "ceiling"))
+    twice, ceiling_twice = (sum(r[k].duplicates for r in results) for k in ("collector", "ceiling"))
+    print(f"  messages lost                 {lost:10d} (all rounds; ceiling {ceiling_lost})")
+    print(f"  duplicate rows                {twice:10d} (all rounds; ceiling {ceiling_twice})")
 
 
 def main() -> None:
@@ -514,61 +582,34 @@ def main() -> None:
         help="an empty database for the collector (one round only); default: a SQLite file per round. "
         "The ceiling is always sqlite3",
     )
+    parser.add_argument(
+        "--rss-every",
+        type=int,
+        default=0,
+        help="print the collector's RSS every N stored rows (and at the start and end): flat or not",
+    )
+    parser.add_argument(
+        "--kinds",
+        default=",".join(KINDS),
+        help="consumers to run, of bare,ceiling,collector (ceiling and collector always: they are the ratio)",
+    )
     args = parser.parse_args()
     if not 1 <= args.publishers <= DEVICES:
         sys.exit(f"ingest bench: --publishers must be 1 to {DEVICES}")
+    chosen = {kind.strip() for kind in args.kinds.split(",") if kind.strip()}
+    if chosen - set(KINDS):
+        sys.exit(
+            f"ingest bench: --kinds takes {','.join(KINDS)}, not {','.join(sorted(chosen - set(KINDS)))}"
+        )
+    args.kinds = [kind for kind in KINDS if kind in chosen | {"ceiling", "collector"}]
     rounds = 1 if args.database_url else max(1, args.rounds)
     formats = FORMATS if args.format == "both" else (args.format,)
     backend = (args.database_url or "sqlite").split(":", 1)[0]
     print(f"load average before: {_load()}")
     failures = 0
     for fmt in formats:
-        results = []
-        for number in range(1, rounds + 1):
-            r = one_round(fmt, args)
-            results.append(r)
-            bare, ceiling, collector = r["bare"], r["ceiling"], r["collector"]
-            print(
-                f"{fmt} round {number}: bare {bare.rate:7.0f} msg/s, ceiling {ceiling.rate:7.0f}, collector "
-                f"{collector.rate:7.0f}; CPU µs/msg bare {bare.cpu_us:4.0f}, ceiling {ceiling.cpu_us:4.0f}, "
-                f"collector {collector.cpu_us:4.0f}; collector/ceiling {collector.rate / ceiling.rate:4.2f}, "
-                f"peak RSS {collector.peak_kb / 1024:5.1f} MiB, lost {collector.lost}, duplicates "
-                f"{collector.duplicates}; load {_load()}"
-            )
-
-        def median(kind: str, attr: str, results: list[dict[str, Measure]] = results) -> float:
-            return statistics.median(getattr(r[kind], attr) for r in results)
-
-        print(f"{fmt}: {args.messages} readings from {args.publishers} publisher processes ({backend}), "
-              f"median of {rounds} round(s)")  # fmt: skip
-        print(
-            f"  bare paho subscriber          {median('bare', 'rate'):10.0f} msg/s  {median('bare', 'cpu_us'):6.0f} µs CPU/msg"
-        )
-        print(
-            f"  ceiling paho + executemany    {median('ceiling', 'rate'):10.0f} msg/s  {median('ceiling', 'cpu_us'):6.0f} µs CPU/msg"
-        )
-        print(
-            f"  collector, stored end to end  {median('collector', 'rate'):10.0f} rows/s {median('collector', 'cpu_us'):6.0f} µs CPU/msg"
-        )
-        ratio = statistics.median(r["collector"].rate / r["ceiling"].rate for r in results)
-        cpu_ratio = statistics.median(r["ceiling"].cpu_us / r["collector"].cpu_us for r in results)
-        print(
-            f"  ratio collector / ceiling     {ratio:10.2f}   (target ≥ 0.8; CPU per message ceiling / collector {cpu_ratio:.2f})"
-        )
-        print(
-            f"  ratio collector / bare        {statistics.median(r['collector'].rate / r['bare'].rate for r in results):10.2f}"
-        )
-        print(
-            f"  collector peak RSS            {max(r['collector'].peak_kb for r in results) / 1024:10.1f} MiB (highest round)"
-        )
-        early, end = results[-1]["collector"].rss_early_kb, results[-1]["collector"].rss_end_kb
-        print(f"  collector RSS a tenth in, end {early / 1024:10.1f} → {end / 1024:.1f} MiB (last round)")
-        print(
-            f"  messages lost                 {sum(r['collector'].lost for r in results):10d} (all rounds; ceiling {sum(r['ceiling'].lost for r in results)})"
-        )
-        print(
-            f"  duplicate rows                {sum(r['collector'].duplicates for r in results):10d} (all rounds; ceiling {sum(r['ceiling'].duplicates for r in results)})"
-        )
+        results = [_round_printed(fmt, number, args) for number in range(1, rounds + 1)]
+        _print_medians(fmt, results, args, rounds, backend)
         failures += sum(r[k].lost + r[k].duplicates for r in results for k in ("ceiling", "collector"))
     print(f"load average after: {_load()}")
     if failures:
