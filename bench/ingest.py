@@ -33,9 +33,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -66,6 +68,7 @@ KINDS = ("bare", "ceiling", "collector")
 # Seconds a round may take beyond its messages' share (a million messages at 1,000/s take 1,000 s more): past
 # it the bench says how far it got and fails, never hangs.
 BASE_TIMEOUT_S = 300
+PUBLISH_WINDOW = 50_000
 
 
 def _timeout_s(messages: int) -> float:
@@ -138,8 +141,14 @@ def _publish(fmt: str, url: str, worker: int, workers: int, total: int, go, read
     if not go.wait(READY_TIMEOUT_S * 2):
         publisher.stop()
         return  # the parent gave up: do not linger
-    infos = [publisher.publish(topic, payload) for topic, payload in messages]
-    publisher.wait_all_published(infos, timeout_s=_timeout_s(total))
+    # paho numbers a client's unacknowledged messages 1-65535 and refuses one whose number is still queued
+    # (ERR_QUEUE_SIZE): past PUBLISH_WINDOW in flight, each publish waits for the oldest to be acknowledged.
+    infos: deque[Any] = deque()  # paho MQTTMessageInfo (paho is imported in collectors/client.py only)
+    for topic, payload in messages:
+        if len(infos) >= PUBLISH_WINDOW:
+            infos.popleft().wait_for_publish(timeout=_timeout_s(total))
+        infos.append(publisher.publish(topic, payload))
+    publisher.wait_all_published(list(infos), timeout_s=_timeout_s(total))
     publisher.stop()
 
 
