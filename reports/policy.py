@@ -7,11 +7,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from diagnose.wording import subsidy_zh as zh
 from reports.data import SubsidyLine
 from scoring import planning
 from scoring.maturity import Investments
 from scoring.subsidy import Catalogue, Line, SubsidyResult, load_catalogue, parse_plan
-from scoring.subsidy import explain_zh as zh
 
 
 def _line(raw: Mapping[str, Any]) -> Line:

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diagnose.models import Enterprise, Result
+from diagnose.wording.subsidy_why_zh import Reason, reasons_zh, zero_reason_zh
 from reports.policy import investments_of
 from scoring import planning
 from scoring.china_time import CHINA_TZ
 from scoring.subsidy import Line, SubsidyResult, load_catalogue, parse_plan
-from scoring.subsidy.why_zh import Reason, reasons_zh, zero_reason_zh
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def test_jurisdiction(bureau: str | None, ok: bool) -> None:
 
 
 def test_an_imported_policy_is_cited_with_its_issuer_from_its_data() -> None:
-    from scoring.subsidy.explain_zh import citation_zh
+    from diagnose.wording.subsidy_zh import citation_zh
 
     catalogue = validate(SAMPLE, SOURCE, shipped_documents(), *reference_documents())
     assert citation_zh(catalogue.clause("wj26s-2-cmmm")).startswith(

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from diagnose.wording.subsidy_zh import condition_zh
 from scoring.planning import plan_for_investments
 from scoring.subsidy import PlanError, evaluate, parse_plan
 from scoring.subsidy.catalogue import build_catalogue, reference_documents, shipped_documents
-from scoring.subsidy.explain_zh import condition_zh
 
 DOCUMENT: dict[str, Any] = {
     "policy": "test-sme-level",

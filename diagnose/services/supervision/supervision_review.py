@@ -421,9 +421,9 @@ def provider_subsidy_page(
 ) -> ProviderSubsidyPage:
     """The providers of the bureau's pool with their clause 7 verdict for the year (figures city-wide, as the
     clause counts them). A bureau outside the city sees no rows: the policy does not cover its region."""
+    from diagnose.wording.subsidy_why_zh import line_reason_zh
+    from diagnose.wording.subsidy_zh import citation_zh, explain_zh
     from scoring.subsidy import parse_plan
-    from scoring.subsidy.explain_zh import citation_zh, explain_zh
-    from scoring.subsidy.why_zh import line_reason_zh
     from scoring.supervision import subsidy_plan
 
     bureau = session.get(Bureau, bureau_id)

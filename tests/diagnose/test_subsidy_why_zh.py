@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from diagnose.wording.subsidy_why_zh import line_reason_zh, reasons_zh, zero_reason_zh
 from scoring.subsidy import evaluate, load_catalogue, parse_plan
-from scoring.subsidy.why_zh import line_reason_zh, reasons_zh, zero_reason_zh
 
 CATALOGUE = load_catalogue()
 

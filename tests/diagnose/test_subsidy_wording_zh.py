@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
+from diagnose.wording.subsidy_zh import citation_zh, clause_zh, cny_zh, explain_zh
 from scoring.subsidy import evaluate, load_catalogue, parse_plan
-from scoring.subsidy.explain_zh import citation_zh, clause_zh, cny_zh, explain_zh
 
 ENGLISH = re.compile(r"\b[A-Za-z]{2,}(?:[ ,;:'()-]+[A-Za-z]{2,}){2,}")
 
@@ -58,3 +59,17 @@ def test_citation_forms() -> None:
     assert clause_zh("cz-2022-58", "二.(二).二") == "第二部分（二）第二点"
     assert clause_zh("wj-2024", "10") == "第十条"
     assert cny_zh(Decimal("1234567.89")) == "¥1,234,567.89"
+
+
+def test_a_missing_catalogue_is_an_error_not_english(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from diagnose.wording import catalogue
+
+    monkeypatch.setattr(catalogue, "TRANSLATIONS", tmp_path)
+    catalogue.chinese.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="no compiled Chinese catalogue"):
+            catalogue._("open-ended")
+    finally:
+        monkeypatch.undo()
+        catalogue.chinese.cache_clear()
+    assert catalogue._("open-ended") == "长期"
