@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from diagnose.services.audit import audit_log
+from diagnose.services.supervision import versioned_cache
 from diagnose.settings import Settings
 
 _engines: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -29,6 +30,7 @@ def make_engine(settings: Settings | None = None, *, url: str | None = None, **k
     _engines.add(engine)
     if settings is not None:
         audit_log.use_key(engine, settings.effective_audit_key())  # kept outside the database
+        versioned_cache.use(engine, settings)  # where its city figures are cached
     return engine
 
 

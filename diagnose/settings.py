@@ -176,6 +176,12 @@ class Settings(BaseSettings):
         description="Flask-Limiter storage shared by all workers, e.g. redis://127.0.0.1:6379/0; with "
         "memory:// `diagnose serve` runs one worker, so the login limit is not multiplied.",
     )
+    figure_cache_url: str = Field(
+        "",
+        description="Where city figures (dashboards, league tables) are cached for every process: "
+        "redis://127.0.0.1:6379/1 shares them across workers and hosts; empty means a file under var_dir "
+        "(<var_dir>/figure-cache), shared by the processes of one machine; memory:// keeps them per process.",
+    )
     login_max_failures: int = Field(
         5,
         description="Failed logins of one username from one client address (within the lockout time) after "

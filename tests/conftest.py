@@ -27,7 +27,6 @@ from apps.processes.broker import LocalBroker, answers, free_port, start_local_b
 from diagnose import db, migrate
 from diagnose.db import dispose_all, make_engine
 from diagnose.services.accounts import orgs
-from diagnose.services.supervision import versioned_cache
 from diagnose.settings import Settings, load_settings
 from tests import once
 
@@ -92,8 +91,6 @@ def _close_database_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     monkeypatch.setattr(db, "_engines", set())
     yield
     dispose_all()
-    # Cached city figures are keyed on a data version; copies of one demo database share versions.
-    versioned_cache.clear()
 
 
 @pytest.fixture

@@ -151,9 +151,10 @@ def refresh_planner_statistics(engine: Engine, settings: Settings) -> int:
 def refresh_figures(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
     """Job: build every bureau's dashboard figures (this year's league table among them) as soon as the data changes,
     into the shared figure cache, so page views read them instead of building them (seconds at a city's
-    scale); unchanged data is a memory hit here. Old shared entries are pruned. Returns bureaus refreshed."""
+    scale); unchanged data is a cache hit here. Returns bureaus refreshed."""
     from diagnose.services.supervision import overview, versioned_cache
 
+    versioned_cache.use(engine, settings)
     now = now or datetime.now(UTC)
     today = china_today(now)
     with Session(engine) as session:
@@ -161,7 +162,6 @@ def refresh_figures(engine: Engine, settings: Settings, now: datetime | None = N
         for bureau_id in bureau_ids:
             overview.dashboard_figures(session=session, bureau_id=bureau_id, today=today)
             session.rollback()  # end the read transaction between bureaus
-    versioned_cache.prune(engine=engine, now=now)
     return len(bureau_ids)
 
 
@@ -178,7 +178,8 @@ def detect_anomalies(engine: Engine, settings: Settings, now: datetime | None = 
 
     now = now or datetime.now(UTC)
     with Session(engine) as session:
-        version = (*data_version.orders(session=session), *data_version.levels(session=session))
+        versions = data_version.current(session=session)  # not the audit log's: detection writes it itself
+        version = tuple(versions[t] for t in ("diagnosisorder", "enterpriseoutcome", "result", "enterprise"))
     last = _DETECTED.get(engine)
     if last is not None and last[0] == version and (now - last[1]).total_seconds() < FULL_DETECTION_S:
         return 0
@@ -280,7 +281,7 @@ JOBS: list[JobSpec] = [
     JobSpec("apply_retention", apply_retention, 3600),
     JobSpec("prune_dead_letters", prune_dead_letters, 3600),
     JobSpec("render_reports", render_reports, 5),
-    # Cheap when nothing changed (a few index look-ups); after a change, the figures are built here first.
+    # Cheap when nothing changed (one read of the table versions); after a change, the figures are built here first.
     JobSpec("refresh_figures", refresh_figures, 10),
     JobSpec("refresh_planner_statistics", refresh_planner_statistics, 6 * 3600),
     JobSpec("detect_anomalies", detect_anomalies, 60),  # cheap unless an order or result changed

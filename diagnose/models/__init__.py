@@ -22,7 +22,7 @@ from diagnose.models.evidence import (
     EvidenceSnapshotRecord,
     StateModelRecord,
 )
-from diagnose.models.figures import FigureCache
+from diagnose.models.figures import TableVersion
 from diagnose.models.jobs import JobWatermark
 from diagnose.models.notifications import Notification
 from diagnose.models.orgs import (
@@ -68,7 +68,6 @@ __all__ = [
     "EnterpriseOutcome",
     "Equipment",
     "EvidenceSnapshotRecord",
-    "FigureCache",
     "FlagDecision",
     "GatewayAccount",
     "IssuedReport",
@@ -95,6 +94,7 @@ __all__ = [
     "StateModelRecord",
     "SubdomainTailoring",
     "SupervisionSummary",
+    "TableVersion",
     "Telemetry",
     "User",
 ]

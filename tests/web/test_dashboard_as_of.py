@@ -10,7 +10,6 @@ from sqlmodel import Session, select
 from apps.processes import jobs
 from diagnose.db import make_engine
 from diagnose.models import DiagnosisOrder
-from diagnose.services.supervision import versioned_cache
 from tests.web.conftest import client_as
 from web import create_app
 
@@ -42,7 +41,6 @@ def test_the_dashboard_says_its_figures_are_of_a_moment_ago_until_the_job_has_co
             )
         )  # fmt: skip
         session.commit()
-    versioned_cache.clear()  # another web worker, with nothing in memory
 
     page = client.get("/bureau/dashboard").get_data(as_text=True)
     notice = re.search(r'id="figures-as-of">([^<]+)<', page)

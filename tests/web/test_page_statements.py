@@ -25,9 +25,10 @@ def test_the_bureau_dashboard_reads_its_cached_figures_in_few_statements(world) 
     with statements(app.extensions["diagnose_engine"]) as sent:
         page = client.get("/bureau/dashboard")
     assert page.status_code == 200
-    # The user (1); the bureau and its regions, once (2); the figures' data versions (2) and batches (2), the
-    # league's providers and open flags (2); the batches with their committed fees (1); the bell's count (1).
-    # Before: 26 (the regions and the bureau read again per use, a statement per version, a sum per batch).
+    # The user (1); the bureau and its regions, once (2); the table versions of every figure (1) and the batches
+    # (2), the league's providers and open flags (2); the bell's count (1): 9. The figures themselves come from
+    # the figure cache, not the database. Before: 26 (the regions and the bureau read again per use, a statement
+    # per version, a sum per batch).
     assert len(sent) <= 11, _flat(sent)
     assert not [s for s in _flat(sent) if "FROM region WHERE" in s], _flat(sent)
 
@@ -54,6 +55,6 @@ def test_the_order_list_reads_in_few_statements(world, role: str) -> None:  # ty
     with statements(app.extensions["diagnose_engine"]) as sent:
         page = client.get("/orders?page=2")
     assert page.status_code == 200
-    # The user (1); the orders' data version (1); the page of orders with their enterprises (1); the bell (1);
+    # The user (1); the table versions (1); the page of orders with their enterprises (1); the bell (1);
     # a bureau's own bureau and regions (2).
     assert len(sent) <= (6 if role == "bureau" else 4), _flat(sent)

@@ -9,6 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import func, literal_column, or_
 from sqlmodel import Session, col, select
 
@@ -29,7 +30,7 @@ from diagnose.services.accounts import orgs
 from diagnose.services.accounts.orgs import ValidationError
 from diagnose.services.audit import audit_log
 from diagnose.services.diagnosis.order_staff import OrderStaff, staff_of
-from diagnose.services.supervision import data_version, versioned_cache
+from diagnose.services.supervision import versioned_cache
 from scoring.china_time import china_today
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
 ]  # an order's people (diagnose.services.diagnosis.order_staff), read from here too
 
 KINDS = ("factory", "workshop")
+_COUNT = versioned_cache.Figure("order_count", TypeAdapter(int))
 STATUSES = tuple(s.value for s in OrderStatus)
 SORTS = {
     "number": col(DiagnosisOrder.number),
@@ -178,12 +180,13 @@ def list_orders(
         counted = counted.join(Enterprise)
     if query.strip():
         total = session.exec(counted.where(*where)).one()
-    else:  # a list without a search: counted once per version of the orders' data
-        scope = (user.role, user.bureau_id, user.provider_id, user.enterprise_id)
+    else:  # a list without a search: counted once per version of the tables it reads, per statement and values
+        statement = counted.where(*where).compile()
         total = versioned_cache.cached(
-            ("order_count", scope, status),
-            lambda: session.exec(counted.where(*where)).one(),
-            version=data_version.orders(session=session),
+            ("order_count", str(statement), repr(sorted(statement.params.items()))),
+            lambda own: own.exec(counted.where(*where)).one(),
+            session=session,
+            figure=_COUNT,
         )
     page = min(max(page, 1), max(1, -(-int(total) // per_page)))  # past the end shows the last page
     order_by = SORTS.get(sort, SORTS["updated"])

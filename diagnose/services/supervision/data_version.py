@@ -1,63 +1,87 @@
-"""Versions of the data that cached figures depend on (see `versioned_cache`): cheap to read on every page
-view, and different after any change the figures would show."""
+"""Versions of the data cached figures are built from: one change counter per table, moved by database triggers
+(migration 0039) on every insert, update and delete, whoever wrote it; and the tables a build reads, noted from
+the statements it sends, so a figure's versions are those of the tables it read, never a hand-written list."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, col, func, select
+from sqlalchemy.sql import ClauseElement, TextClause
+from sqlalchemy.sql.util import find_tables
+from sqlmodel import Session, select
 
-from diagnose.models import AuditLog, DiagnosisOrder, Enterprise, EnterpriseOutcome, Result
+from diagnose.models import TableVersion
 
-_MEMO = "data_version.orders"
+# Written per MQTT message or per login attempt: no triggers, so no cached figure may read them.
+UNTRACKED = frozenset(
+    {"telemetry", "devicehour", "device", "devicepresence", "deadletter", "deadlettercount",
+     "collectorassignment", "jobwatermark", "loginthrottle", "tableversion"}
+)  # fmt: skip
+UNKNOWN = "?"  # a build sent SQL text: the tables it read cannot be told
+_MEMO = "data_version.current"
+_WROTE = "data_version.wrote"
+_reading: ContextVar[set[str] | None] = ContextVar("data_version_reading", default=None)
 
 
-@event.listens_for(OrmSession, "after_flush")
-def _forget(session: OrmSession, _context: object) -> None:
-    session.info.pop(_MEMO, None)  # this session changed data: read the version afresh
-
-
-def orders(*, session: Session) -> tuple[Any, ...]:
-    """The orders' version, read once per transaction of the session (a dashboard asks for it four times);
-    a flush of the session's own changes, or a new transaction, reads it again."""
+def current(*, session: Session) -> Mapping[str, int]:
+    """Every tracked table's version, read in one statement once per transaction of the session (a dashboard's
+    figures share it); a flush of the session's own changes, or a new transaction, reads them again."""
     transaction = session.get_transaction()
     memo = session.info.get(_MEMO)
     if transaction is not None and memo is not None and memo[0] is transaction:
         return memo[1]  # type: ignore[no-any-return]
-    version = _orders(session)
-    if transaction is not None:
-        session.info[_MEMO] = (transaction, version)
-    return version
+    versions = dict(session.exec(select(TableVersion.name, TableVersion.version)).all())
+    session.info[_MEMO] = (session.get_transaction(), versions)
+    return versions
 
 
-def _orders(session: Session) -> tuple[Any, ...]:
-    """Changes whenever any order, return or outcome changes. Every order change goes through the workflow,
-    which stamps updated_at, and orders are never deleted, so the newest stamp and the highest id tell.
+def wrote(*, session: Session) -> bool:
+    """Whether the session wrote in its current transaction: its versions may then be rolled back and reused
+    by another change, so what it builds must not be shared."""
+    transaction = session.get_transaction()
+    return transaction is not None and session.info.get(_WROTE) is transaction
 
-    One statement of scalar subqueries, one aggregate each: SQLite answers a lone max() of an indexed column
-    from the index's end, but scans the whole index for two aggregates in one SELECT (46 ms at 100,000
-    orders, against well under one); as subqueries each keeps its own quick plan, in one round trip."""
-    row = session.exec(
-        select(  # type: ignore[call-overload]
-            select(func.max(DiagnosisOrder.updated_at)).scalar_subquery(),
-            select(func.max(DiagnosisOrder.id)).scalar_subquery(),
-            select(func.max(AuditLog.id)).where(AuditLog.action == "order.return").scalar_subquery(),
-            select(func.max(EnterpriseOutcome.id)).scalar_subquery(),
-            select(func.count(col(EnterpriseOutcome.id))).scalar_subquery(),
+
+@contextmanager
+def reading() -> Iterator[set[str]]:
+    """Collect the names of the tables every statement sent within this block reads (in this thread)."""
+    tables: set[str] = set()
+    token = _reading.set(tables)
+    try:
+        yield tables
+    finally:
+        _reading.reset(token)
+
+
+@event.listens_for(Engine, "before_execute")
+def _note_tables(_conn: Any, clause: Any, _multiparams: Any, _params: Any, _options: Any) -> None:
+    tables = _reading.get()
+    if tables is None:
+        return
+    if isinstance(clause, ClauseElement) and not isinstance(clause, TextClause):
+        found = find_tables(
+            clause, check_columns=True, include_joins=True, include_selects=True, include_crud=True
         )
-    ).one()
-    newest, top, returns, outcomes, outcome_count = row
-    return (str(newest), top, returns, outcomes, outcome_count)
+        tables.update(t.name for t in found if isinstance(t, Table))
+    else:
+        tables.add(UNKNOWN)
 
 
-def levels(*, session: Session) -> tuple[Any, ...]:
-    """Changes whenever a scoring result is stored or an enterprise registered (the maturity charts count
-    enterprises by district and industry): both are only ever added, never edited in place."""
-    row = session.exec(
-        select(  # type: ignore[call-overload]
-            select(func.max(Result.id)).scalar_subquery(), select(func.max(Enterprise.id)).scalar_subquery()
-        )
-    ).one()
-    return (row[0], row[1])
+@event.listens_for(OrmSession, "after_flush")
+def _flushed(session: OrmSession, _context: object) -> None:
+    session.info.pop(_MEMO, None)  # the session changed data: read the versions afresh
+    session.info[_WROTE] = session.get_transaction()
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:  # bulk statements bypass the flush
+        state.session.info.pop(_MEMO, None)
+        state.session.info[_WROTE] = state.session.get_transaction()

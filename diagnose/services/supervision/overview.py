@@ -15,18 +15,13 @@ from sqlmodel import Session, col, select
 
 from diagnose.models import DiagnosisOrder, Enterprise, OrderStatus, Region, Result
 from diagnose.services.diagnosis import orders
-from diagnose.services.supervision import (
-    data_version,
-    supervision_records,
-    supervision_review,
-    versioned_cache,
-)
+from diagnose.services.supervision import supervision_records, supervision_review, versioned_cache
 from scoring.china_time import CHINA_TZ
 
-_FIGURES = versioned_cache.Shared("status_over_time", TypeAdapter(dict[str, Any]))
-_ROWS = versioned_cache.Shared("spend_by_batch", TypeAdapter(list[dict[str, Any]]))
-_COUNTS = versioned_cache.Shared("status_counts", TypeAdapter(dict[str, int]))
-_LEVELS = versioned_cache.Shared("level_distribution", TypeAdapter(dict[str, dict[str, Any]]))
+_FIGURES = versioned_cache.Figure("status_over_time", TypeAdapter(dict[str, Any]))
+_ROWS = versioned_cache.Figure("spend_by_batch", TypeAdapter(list[dict[str, Any]]))
+_COUNTS = versioned_cache.Figure("status_counts", TypeAdapter(dict[str, int]))
+_LEVELS = versioned_cache.Figure("level_distribution", TypeAdapter(dict[str, dict[str, Any]]))
 STAGES = ("created", "in_progress", "submitted", "accepted", "cancelled")
 # GB/T 4754-2017 门类 C (manufacturing): division code → name, for the chart's axis.
 DIVISIONS = {
@@ -100,13 +95,12 @@ def _by(groups: dict[str, Counter[int]]) -> dict[str, Any]:
 
 def level_distribution(*, session: Session, regions: set[str]) -> dict[str, dict[str, Any]]:
     """Enterprises by maturity level, per district (region name) and per industry (GB/T 4754 division):
-    computed once per version of the results and enterprises, and shared by every process."""
+    computed once per version of the data it reads, and shared by every process."""
     return versioned_cache.cached(
         ("level_distribution", tuple(sorted(regions))),
-        lambda: _level_distribution(session, regions),
-        version=data_version.levels(session=session),
+        lambda own: _level_distribution(own, regions),
         session=session,
-        shared=_LEVELS,
+        figure=_LEVELS,
     )
 
 
@@ -137,13 +131,12 @@ def _stage(row: Any, moment: datetime) -> str | None:
 
 def status_over_time(*, session: Session, regions: set[str], today: date, months: int = 12) -> dict[str, Any]:
     """How many of the bureau's orders stood at each stage at the end of each of the last months (every order
-    of the regions is read: computed once per version of the orders' data, and shared by every process)."""
+    of the regions is read: computed once per version of the data it reads, and shared by every process)."""
     return versioned_cache.cached(
         ("status_over_time", tuple(sorted(regions)), today, months),
-        lambda: _status_over_time(session, regions, today, months),
-        version=data_version.orders(session=session),
+        lambda own: _status_over_time(own, regions, today, months),
         session=session,
-        shared=_FIGURES,
+        figure=_FIGURES,
     )
 
 
@@ -182,13 +175,11 @@ def _status_over_time(session: Session, regions: set[str], today: date, months: 
 
 def spend_by_batch(*, session: Session, bureau_id: int) -> list[dict[str, Any]]:
     """Each batch's budget, committed (the one batch_budget computation) and billed (accepted) fees."""
-    batches = tuple(supervision_records.batch_records(session=session, bureau_id=bureau_id))
     return versioned_cache.cached(
         ("spend_by_batch", bureau_id),
-        lambda: _spend_by_batch(session, bureau_id),
-        version=(batches, data_version.orders(session=session)),
+        lambda own: _spend_by_batch(own, bureau_id),
         session=session,
-        shared=_ROWS,
+        figure=_ROWS,
     )
 
 
@@ -216,8 +207,8 @@ def _spend_by_batch(session: Session, bureau_id: int) -> list[dict[str, Any]]:
 def status_counts(*, session: Session, regions: set[str]) -> dict[str, int]:
     """The bureau's orders by status (every status, zeros included), in one grouped count."""
 
-    def build() -> dict[str, int]:
-        rows = session.exec(
+    def build(own: Session) -> dict[str, int]:
+        rows = own.exec(
             select(DiagnosisOrder.status, func.count())
             .join(Enterprise, col(Enterprise.id) == DiagnosisOrder.enterprise_id)
             .where(col(Enterprise.region_code).in_(regions))
@@ -227,11 +218,7 @@ def status_counts(*, session: Session, regions: set[str]) -> dict[str, int]:
         return {s.value: found.get(s.value, 0) for s in OrderStatus}
 
     return versioned_cache.cached(
-        ("status_counts", tuple(sorted(regions))),
-        build,
-        version=data_version.orders(session=session),
-        session=session,
-        shared=_COUNTS,
+        ("status_counts", tuple(sorted(regions))), build, session=session, figure=_COUNTS
     )
 
 

@@ -26,7 +26,7 @@ from diagnose.models import (
 from diagnose.models.base import utcnow
 from diagnose.schemas.errors import FieldError
 from diagnose.services.audit import audit_log
-from diagnose.services.supervision import data_version, supervision_records, versioned_cache
+from diagnose.services.supervision import supervision_records, versioned_cache
 from scoring.china_time import china_today
 from scoring.subsidy import Line, evaluate, load_catalogue
 from scoring.supervision import (
@@ -44,7 +44,7 @@ from scoring.supervision import (
     provider_year,
 )
 
-_LEAGUE = versioned_cache.Shared("league", TypeAdapter(tuple[list[ProviderPerformance], list[BatchUse]]))
+_LEAGUE = versioned_cache.Figure("league", TypeAdapter(tuple[list[ProviderPerformance], list[BatchUse]]))
 
 
 @dataclass(frozen=True)
@@ -234,24 +234,26 @@ def performance(*, session: Session, bureau_id: int, start: date, end: date) -> 
     caps = supervision_records.fee_caps(session=session, region_code=bureau.region_code)
     batch_rows = supervision_records.batch_records(session=session, bureau_id=bureau_id)
     # A city's table reads every order of the period (seconds at tens of thousands): once per data version.
-    version = (
+    # What is read before the build (regions, caps, batches) is part of the key.
+    key = (
+        "league",
+        bureau_id,
+        start,
+        end,
         tuple(sorted(regions)),
-        data_version.orders(session=session),
         tuple(sorted(caps.items())),
         tuple(batch_rows),
     )
 
-    def build() -> tuple[list[ProviderPerformance], list[BatchUse]]:
-        orders = supervision_records.order_records(session=session, regions=regions, start=start, end=end)
+    def build(own: Session) -> tuple[list[ProviderPerformance], list[BatchUse]]:
+        orders = supervision_records.order_records(session=own, regions=regions, start=start, end=end)
         outcomes = supervision_records.outcome_records(
-            session=session, enterprise_ids={o.enterprise_id for o in orders}
+            session=own, enterprise_ids={o.enterprise_id for o in orders}
         )
         own_orders = [o for o in orders if start <= (o.assigned_on or start) <= end]
         return league_table(orders, outcomes, caps, start, end), batch_use(own_orders, batch_rows)
 
-    rows, batches = versioned_cache.cached(
-        ("league", bureau_id, start, end), build, version=version, session=session, shared=_LEAGUE
-    )
+    rows, batches = versioned_cache.cached(key, build, session=session, figure=_LEAGUE)
     providers = {
         p.id: p
         for p in session.exec(

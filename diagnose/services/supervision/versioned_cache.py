@@ -1,60 +1,60 @@
-"""Figures over every order of a city, computed once per version of the data and shared by every process.
+"""City figures (dashboards, league tables) built once per version of the data they read, shared by every process
+through dogpile.cache.
 
-An entry is named by its key and the version of the data it is built from (for orders:
-`data_version.orders`), so it is never stale: a change makes a new version, and the old entry ages out.
-Two layers:
+The backend (`DIAGNOSE_FIGURE_CACHE_URL`): Redis, shared by every web worker, host and the jobs process; empty:
+dogpile's dbm file under var_dir, shared by the processes of one machine (the embedded default) through its
+read/write file lock; `memory://`: one process's own. One entry per figure and its parameters, overwritten when
+rebuilt, so nothing piles up to prune (Redis also expires an entry nobody rebuilt for a week).
 
-- each process (web worker, the jobs process) keeps a small least-recently-used set in memory; one thread
-  builds a missing entry while the others wanting the same key wait for it;
-- with `shared=` the entry is also kept in the database (`figurecache`, JSON through a pydantic
-  `TypeAdapter`), so what one process built every other process reads instead of building it again. The
-  jobs process builds the bureaus' default figures as soon as the data changes (`apps.processes.jobs.refresh_figures`),
-  so a page view finds them built.
-
-Writing the shared entry is best effort: it runs in its own short transaction, and a busy database only
-means the next process builds the figure itself.
-
-A page may rather show the figures of a moment ago than build them in its request (seconds at a city's
-scale): inside `stale_allowed(max_age)`, a figure whose data has just changed is served from the newest
-shared entry of the same key at another version (column `scope`) if that was built within `max_age`, and
-the window records when it was built so the page can say "统计截至 …". The jobs process builds the new one
-within seconds; without it, or past `max_age`, the page builds it as before.
+An entry holds the versions of the tables its build read (`data_version`: counters moved by database triggers,
+the tables noted from the statements the build sent), and is served only while those are still current: a new
+figure over any table needs no version function, and deletes and raw SQL count. While one process builds a
+figure, the others wanting it wait on dogpile's mutex for it (a distributed lock on Redis) instead of building
+it too. The jobs process builds the bureaus' default figures as soon as the data changes
+(`apps.processes.jobs.refresh_figures`), so a page view finds them built; inside `stale_allowed(max_age)` a page
+rather shows an entry built within `max_age` from before the change, and the window records when it was built
+so the page can say "统计截至 …".
 """
 
 from __future__ import annotations
 
+import dbm
 import hashlib
+import json
 import logging
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+import weakref
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from dogpile.cache import CacheRegion, make_region, register_backend
+from dogpile.cache.api import NO_VALUE, CachedValue
+from dogpile.cache.backends.redis import RedisBackend
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import delete, insert, select
+from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from diagnose.models import FigureCache
 from diagnose.models.base import utcnow
+from diagnose.services.supervision import data_version
+from diagnose.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-MAX_ENTRIES = 128
-_entries: OrderedDict[Hashable, Any] = OrderedDict()
-_lock = threading.Lock()
-_building: dict[Hashable, threading.Lock] = {}
+BUILD_LOCK_S = 600  # a build's Redis lock is released after this long even if its process died
+KEEP_S = 7 * 24 * 3600  # Redis forgets an entry nobody rebuilt for this long
+# A cache out of reach (Redis down, the file unreadable): the figures are built and served, just not shared.
+_UNREACHABLE = (OSError, RedisError, *dbm.error)
 
 
 @dataclass(frozen=True)
-class Shared(Generic[T]):
-    """How a figure is kept in the database: its name (for pruning and inspection) and its type."""
+class Figure(Generic[T]):
+    """A kind of cached figure: its name (in the cache's keys) and its type (stored as JSON, read back typed)."""
 
     name: str
     adapter: TypeAdapter[T]
@@ -78,8 +78,8 @@ _window: ContextVar[StaleWindow | None] = ContextVar("versioned_cache_window", d
 
 @contextmanager
 def stale_allowed(max_age: timedelta) -> Iterator[StaleWindow]:
-    """Within this block, a shared figure whose data changed since it was last built is served as it was, if
-    that was at most `max_age` ago, instead of being built now."""
+    """Within this block, a figure whose data changed since it was last built is served as it was, if that was
+    at most `max_age` ago, instead of being built now."""
     window = StaleWindow(max_age)
     token = _window.set(window)
     try:
@@ -88,127 +88,143 @@ def stale_allowed(max_age: timedelta) -> Iterator[StaleWindow]:
         _window.reset(token)
 
 
-def digest(key: Hashable) -> str:
-    """A key's stable name across processes: the SHA-256 of its repr (keys hold plain values only)."""
+class _Redis(RedisBackend):
+    """dogpile's Redis backend, storing with SET … EX: dogpile 1.5 calls SETEX, which redis-py 8 deprecates."""
+
+    def set_serialized(self, key: str, value: bytes) -> None:
+        self.writer_client.set(key, value, ex=self.redis_expiration_time)
+
+
+register_backend("diagnose.redis", __name__, "_Redis")  # type: ignore[no-untyped-call]
+
+
+@dataclass
+class _Store:
+    region: CacheRegion
+    local: threading.Lock = field(
+        default_factory=threading.Lock
+    )  # the memory backend has no mutex of its own
+
+
+_stores: weakref.WeakKeyDictionary[Engine, _Store] = weakref.WeakKeyDictionary()
+
+
+def use(engine: Engine, settings: Settings) -> None:
+    """Cache the figures of `engine`'s database where `settings` say (make_engine calls this)."""
+    _stores[engine] = _Store(region(settings))
+
+
+def region(settings: Settings) -> CacheRegion:
+    """The dogpile region `DIAGNOSE_FIGURE_CACHE_URL` names; values are the bytes `cached` encodes."""
+    url = settings.figure_cache_url
+    made = make_region(serializer=bytes, deserializer=bytes)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        arguments = {
+            "url": url,
+            "distributed_lock": True,
+            "thread_local_lock": False,
+            "lock_timeout": BUILD_LOCK_S,
+            "redis_expiration_time": KEEP_S,
+        }
+        return made.configure("diagnose.redis", arguments=arguments)
+    if url == "memory://":
+        return made.configure("dogpile.cache.memory")
+    if url:
+        raise ValueError(f"DIAGNOSE_FIGURE_CACHE_URL {url!r}: expected redis://…, memory:// or empty")
+    path = settings.ensure_var_dir() / "figure-cache"
+    return made.configure("dogpile.cache.dbm", arguments={"filename": str(path)})
+
+
+def cached(key: Hashable, build: Callable[[Session], T], *, session: Session, figure: Figure[T]) -> T:
+    """The figure for `key` (plain values only): the cached entry while the tables it was built from are
+    unchanged, else `build(session)` run now (in a session of its own on the caller's transaction, so every
+    table it reads is noted) and cached. Within `stale_allowed`, an entry built from older data stands in."""
+    engine = _engine(session)
+    store = _stores.get(engine)
+    if store is None:  # an engine made without settings (scripts, tests): this process's memory
+        store = _stores.setdefault(engine, _Store(_memory()))
+    name = f"figure:{figure.name}:{_digest((engine.url.render_as_string(hide_password=True), key))}"
+    versions = data_version.current(session=session)
+    if data_version.wrote(session=session):  # versions not committed: neither read nor store entries
+        return _build(build, session)[0]
+    entry = _entry(store, name, figure)
+    if entry is not None and (value := _parse(figure, entry, versions)) is not NO_VALUE:
+        return value
+    if entry is not None and (value := _stand_in(figure, entry)) is not NO_VALUE:
+        return value
+    try:
+        mutex = store.region.backend.get_mutex(name) or store.local
+        mutex.acquire(True)
+    except _UNREACHABLE as exc:
+        log.warning("figure %s built without the cache: %s", figure.name, exc)
+        return _build(build, session)[0]
+    try:
+        entry = _entry(store, name, figure)  # built meanwhile by whoever held the mutex?
+        if entry is not None and (value := _parse(figure, entry, versions)) is not NO_VALUE:
+            return value
+        built, tables = _build(build, session)
+        if data_version.UNKNOWN in tables or not tables <= versions.keys():
+            untracked = sorted(tables - versions.keys())
+            log.warning("figure %s not cached: it reads tables without a version %s", figure.name, untracked)
+            return built
+        header = json.dumps({t: versions[t] for t in sorted(tables)}).encode()
+        try:
+            store.region.set(name, header + b"\n" + figure.adapter.dump_json(built))
+        except _UNREACHABLE as exc:
+            log.warning("figure %s not cached: %s", figure.name, exc)
+        return built
+    finally:
+        try:
+            mutex.release()
+        except _UNREACHABLE as exc:  # a Redis lock past its timeout, or Redis gone: it expires by itself
+            log.warning("figure %s: build lock not released: %s", figure.name, exc)
+
+
+def _memory() -> CacheRegion:
+    return make_region(serializer=bytes, deserializer=bytes).configure("dogpile.cache.memory")
+
+
+def _build(build: Callable[[Session], T], session: Session) -> tuple[T, set[str]]:
+    with data_version.reading() as tables, Session(bind=session.connection()) as own:
+        value = build(own)
+    return value, tables
+
+
+def _entry(store: _Store, name: str, figure: Figure[Any]) -> CachedValue | None:
+    try:
+        return store.region.get_value_metadata(name, ignore_expiration=True)
+    except _UNREACHABLE as exc:
+        log.warning("figure %s not read from the cache: %s", figure.name, exc)
+        return None
+
+
+def _stand_in(figure: Figure[T], entry: CachedValue) -> T | Any:
+    """Within `stale_allowed`: the entry, whatever data it was built from, if built within the window's age."""
+    window, built_at = _window.get(), datetime.fromtimestamp(entry.metadata["ct"], UTC)
+    if window is None or built_at < utcnow() - window.max_age:
+        return NO_VALUE
+    value = _parse(figure, entry, None)
+    if value is not NO_VALUE:
+        window.served.append(built_at)
+    return value
+
+
+def _parse(figure: Figure[T], entry: CachedValue, versions: Mapping[str, int] | None) -> T | Any:
+    """The entry's figure if it was built from `versions` (any, with None), else NO_VALUE."""
+    header, _, body = entry.payload.partition(b"\n")
+    if versions is not None and any(versions.get(t) != v for t, v in json.loads(header).items()):
+        return NO_VALUE
+    try:
+        return figure.adapter.validate_json(body)
+    except ValidationError:
+        log.warning("figure %s: the cached entry no longer reads as its type; building it again", figure.name)
+        return NO_VALUE
+
+
+def _digest(key: Hashable) -> str:
     return hashlib.sha256(repr(key).encode()).hexdigest()
 
 
-def cached(
-    key: Hashable,
-    build: Callable[[], T],
-    *,
-    version: Hashable = None,
-    session: Session | None = None,
-    shared: Shared[T] | None = None,
-) -> T:
-    """The entry for `key` at `version` (the version of the data it is built from): from memory, else from
-    the shared store (with `session` and `shared`), else built by `build()` and stored in both. Within
-    `stale_allowed`, a missing entry is stood in for by the newest shared entry of `key` at another version."""
-    full = (key, version)
-    with _lock:
-        if full in _entries:
-            _entries.move_to_end(full)
-            return _entries[full]  # type: ignore[no-any-return]
-    engine = _engine(session) if shared is not None else None
-    value: T | None = None
-    loaded = False  # the shared store was asked for this entry (and had none)
-    window = _window.get()
-    if window is not None and engine is not None and shared is not None:
-        value, loaded = _load(engine, full, shared), True
-        if value is not None:
-            _remember(full, value)
-            return value
-        stand_in = _newest(engine, key, shared, window)
-        if stand_in is not None:
-            return stand_in
-    with _lock:
-        building = _building.setdefault(full, threading.Lock())
-    with building:
-        try:
-            with _lock:
-                if full in _entries:
-                    return _entries[full]  # type: ignore[no-any-return]
-            if engine is not None and shared is not None and not loaded:
-                value = _load(engine, full, shared)
-            if value is None:
-                value = build()
-                if engine is not None and shared is not None:
-                    _store(engine, full, key, shared, value)
-            _remember(full, value)
-        finally:
-            with _lock:
-                _building.pop(full, None)  # also when build() raised: the next caller tries again
-    return value
-
-
-def _remember(key: Hashable, value: object) -> None:
-    with _lock:
-        _entries[key] = value
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
-
-
-def _engine(session: Session | None) -> Engine | None:
-    if session is None:
-        return None
+def _engine(session: Session) -> Engine:
     bind = session.get_bind()
     return bind if isinstance(bind, Engine) else bind.engine
-
-
-def _parse(shared: Shared[T], raw: str) -> T | None:
-    try:
-        return shared.adapter.validate_json(raw)
-    except ValidationError:
-        log.warning("figure %s: the stored entry no longer reads as its type; building it again", shared.name)
-        return None
-
-
-def _load(engine: Engine, full: Hashable, shared: Shared[T]) -> T | None:
-    with engine.connect() as conn:
-        raw = conn.execute(select(FigureCache.value).where(FigureCache.key == digest(full))).scalar()  # type: ignore[arg-type]
-    return None if raw is None else _parse(shared, raw)
-
-
-def _newest(engine: Engine, key: Hashable, shared: Shared[T], window: StaleWindow) -> T | None:
-    """The newest shared entry of `key` at any version, built within the window's age (noted in the window)."""
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(FigureCache.value, FigureCache.created_at)  # type: ignore[call-overload]
-            .where(FigureCache.scope == digest(key), FigureCache.created_at >= utcnow() - window.max_age)
-            .order_by(FigureCache.created_at.desc())  # type: ignore[attr-defined]
-            .limit(1)
-        ).first()
-    value = None if row is None else _parse(shared, row.value)
-    if value is not None:
-        window.served.append(row.created_at)
-    return value
-
-
-def _store(engine: Engine, full: Hashable, key: Hashable, shared: Shared[T], value: T) -> None:
-    row = {
-        "key": digest(full),
-        "scope": digest(key),
-        "name": shared.name,
-        "value": shared.adapter.dump_json(value).decode(),
-        "created_at": utcnow(),
-    }
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(FigureCache).values(**row))
-    except IntegrityError:
-        pass  # another process stored the same figure first
-    except DBAPIError as exc:  # a busy database: the figure is still served, just not shared
-        log.info("figure %s not shared: %s", shared.name, exc.orig)
-
-
-def prune(*, engine: Engine, now: datetime, keep: timedelta = timedelta(days=1)) -> int:
-    """Delete shared entries older than `keep` (their data has changed since, or nobody asks for them)."""
-    with engine.begin() as conn:
-        result = conn.execute(delete(FigureCache).where(FigureCache.created_at < now - keep))  # type: ignore[arg-type]
-    return int(result.rowcount or 0)
-
-
-def clear() -> None:
-    """Drop every entry held in memory (tests)."""
-    with _lock:
-        _entries.clear()
