@@ -180,13 +180,15 @@ def list_orders(
         counted = counted.join(Enterprise)
     if query.strip():
         total = session.exec(counted.where(*where)).one()
-    else:  # a list without a search: counted once per version of the tables it reads, per statement and values
+    else:  # a list without a search: counted once per version of the tables it reads (in this process: there
+        # are as many counts as users' scopes and statuses, too many for the shared figure file)
         statement = counted.where(*where).compile()
         total = versioned_cache.cached(
             ("order_count", str(statement), repr(sorted(statement.params.items()))),
             lambda own: own.exec(counted.where(*where)).one(),
             session=session,
             figure=_COUNT,
+            shared=False,
         )
     page = min(max(page, 1), max(1, -(-int(total) // per_page)))  # past the end shows the last page
     order_by = SORTS.get(sort, SORTS["updated"])

@@ -133,10 +133,11 @@ def status_over_time(*, session: Session, regions: set[str], today: date, months
     """How many of the bureau's orders stood at each stage at the end of each of the last months (every order
     of the regions is read: computed once per version of the data it reads, and shared by every process)."""
     return versioned_cache.cached(
-        ("status_over_time", tuple(sorted(regions)), today, months),
+        ("status_over_time", tuple(sorted(regions)), months),
         lambda own: _status_over_time(own, regions, today, months),
         session=session,
         figure=_FIGURES,
+        inputs=today,  # tomorrow's replaces today's
     )
 
 

@@ -234,16 +234,8 @@ def performance(*, session: Session, bureau_id: int, start: date, end: date) -> 
     caps = supervision_records.fee_caps(session=session, region_code=bureau.region_code)
     batch_rows = supervision_records.batch_records(session=session, bureau_id=bureau_id)
     # A city's table reads every order of the period (seconds at tens of thousands): once per data version.
-    # What is read before the build (regions, caps, batches) is part of the key.
-    key = (
-        "league",
-        bureau_id,
-        start,
-        end,
-        tuple(sorted(regions)),
-        tuple(sorted(caps.items())),
-        tuple(batch_rows),
-    )
+    # What is read before the build (regions, caps, batches) must match too.
+    inputs = (tuple(sorted(regions)), tuple(sorted(caps.items())), tuple(batch_rows))
 
     def build(own: Session) -> tuple[list[ProviderPerformance], list[BatchUse]]:
         orders = supervision_records.order_records(session=own, regions=regions, start=start, end=end)
@@ -253,7 +245,9 @@ def performance(*, session: Session, bureau_id: int, start: date, end: date) -> 
         own_orders = [o for o in orders if start <= (o.assigned_on or start) <= end]
         return league_table(orders, outcomes, caps, start, end), batch_use(own_orders, batch_rows)
 
-    rows, batches = versioned_cache.cached(key, build, session=session, figure=_LEAGUE)
+    rows, batches = versioned_cache.cached(
+        ("league", bureau_id, start, end), build, session=session, figure=_LEAGUE, inputs=inputs
+    )
     providers = {
         p.id: p
         for p in session.exec(

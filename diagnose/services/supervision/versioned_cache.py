@@ -4,7 +4,8 @@ through dogpile.cache.
 The backend (`DIAGNOSE_FIGURE_CACHE_URL`): Redis, shared by every web worker, host and the jobs process; empty:
 dogpile's dbm file under var_dir, shared by the processes of one machine (the embedded default) through its
 read/write file lock; `memory://`: one process's own. One entry per figure and its parameters, overwritten when
-rebuilt, so nothing piles up to prune (Redis also expires an entry nobody rebuilt for a week).
+rebuilt, so nothing piles up to prune (Redis also expires an entry nobody rebuilt for a week). Each process also
+keeps a copy of what it read in a dogpile memory region, checked the same way, so a page view reads no file.
 
 An entry holds the versions of the tables its build read (`data_version`: counters moved by database triggers,
 the tables noted from the statements the build sent), and is served only while those are still current: a new
@@ -23,6 +24,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
@@ -32,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from dogpile.cache import CacheRegion, make_region, register_backend
-from dogpile.cache.api import NO_VALUE, CachedValue
+from dogpile.cache.api import NO_VALUE
 from dogpile.cache.backends.redis import RedisBackend
 from pydantic import TypeAdapter, ValidationError
 from redis.exceptions import RedisError
@@ -48,6 +50,7 @@ T = TypeVar("T")
 
 BUILD_LOCK_S = 600  # a build's Redis lock is released after this long even if its process died
 KEEP_S = 7 * 24 * 3600  # Redis forgets an entry nobody rebuilt for this long
+INPUTS = "(inputs)"  # the entry's `inputs`, checked as if they were a table's version
 # A cache out of reach (Redis down, the file unreadable): the figures are built and served, just not shared.
 _UNREACHABLE = (OSError, RedisError, *dbm.error)
 
@@ -100,7 +103,10 @@ register_backend("diagnose.redis", __name__, "_Redis")  # type: ignore[no-untype
 
 @dataclass
 class _Store:
-    region: CacheRegion
+    shared: CacheRegion  # where the settings say
+    near: CacheRegion = field(
+        default_factory=lambda: _memory()
+    )  # this process's copies: no file or network read
     local: threading.Lock = field(
         default_factory=threading.Lock
     )  # the memory backend has no mutex of its own
@@ -135,31 +141,47 @@ def region(settings: Settings) -> CacheRegion:
     return made.configure("dogpile.cache.dbm", arguments={"filename": str(path)})
 
 
-def cached(key: Hashable, build: Callable[[Session], T], *, session: Session, figure: Figure[T]) -> T:
+def cached(
+    key: Hashable,
+    build: Callable[[Session], T],
+    *,
+    session: Session,
+    figure: Figure[T],
+    inputs: Hashable = None,
+    shared: bool = True,
+) -> T:
     """The figure for `key` (plain values only): the cached entry while the tables it was built from are
-    unchanged, else `build(session)` run now (in a session of its own on the caller's transaction, so every
-    table it reads is noted) and cached. Within `stale_allowed`, an entry built from older data stands in."""
+    unchanged and it was built for the same `inputs` (values it depends on that are not read in the build, such
+    as today's date; unlike `key` they name no entry of their own), else `build(session)` run now (in a session
+    of its own on the caller's transaction, so every table it reads is noted) and cached, in this process only
+    unless `shared`. Within `stale_allowed`, an entry built from older data stands in."""
     engine = _engine(session)
     store = _stores.get(engine)
     if store is None:  # an engine made without settings (scripts, tests): this process's memory
         store = _stores.setdefault(engine, _Store(_memory()))
     name = f"figure:{figure.name}:{_digest((engine.url.render_as_string(hide_password=True), key))}"
-    versions = data_version.current(session=session)
+    versions = {**data_version.current(session=session), INPUTS: _digest(inputs)}
     if data_version.wrote(session=session):  # versions not committed: neither read nor store entries
         return _build(build, session)[0]
-    entry = _entry(store, name, figure)
-    if entry is not None and (value := _parse(figure, entry, versions)) is not NO_VALUE:
-        return value
-    if entry is not None and (value := _stand_in(figure, entry)) is not NO_VALUE:
+    regions = (store.near, store.shared) if shared else (store.near,)
+    entries: list[bytes] = []
+    for region in regions:  # this process's copy first: the shared one is read only when that is not current
+        entry = _entry(region, name, figure)
+        if entry is not None and (value := _parse(figure, entry, versions)) is not NO_VALUE:
+            if region is not store.near:
+                store.near.set(name, entry)
+            return value
+        entries += [entry] if entry is not None else []
+    if entries and (value := _stand_in(figure, entries[-1])) is not NO_VALUE:
         return value
     try:
-        mutex = store.region.backend.get_mutex(name) or store.local
+        mutex = store.shared.backend.get_mutex(name) or store.local
         mutex.acquire(True)
     except _UNREACHABLE as exc:
         log.warning("figure %s built without the cache: %s", figure.name, exc)
         return _build(build, session)[0]
     try:
-        entry = _entry(store, name, figure)  # built meanwhile by whoever held the mutex?
+        entry = _entry(regions[-1], name, figure)  # built meanwhile by whoever held the mutex?
         if entry is not None and (value := _parse(figure, entry, versions)) is not NO_VALUE:
             return value
         built, tables = _build(build, session)
@@ -167,11 +189,13 @@ def cached(key: Hashable, build: Callable[[Session], T], *, session: Session, fi
             untracked = sorted(tables - versions.keys())
             log.warning("figure %s not cached: it reads tables without a version %s", figure.name, untracked)
             return built
-        header = json.dumps({t: versions[t] for t in sorted(tables)}).encode()
-        try:
-            store.region.set(name, header + b"\n" + figure.adapter.dump_json(built))
-        except _UNREACHABLE as exc:
-            log.warning("figure %s not cached: %s", figure.name, exc)
+        header = {"at": time.time(), "from": {t: versions[t] for t in sorted({*tables, INPUTS})}}
+        entry = json.dumps(header).encode() + b"\n" + figure.adapter.dump_json(built)
+        for region in regions:
+            try:
+                region.set(name, entry)
+            except _UNREACHABLE as exc:
+                log.warning("figure %s not shared: %s", figure.name, exc)
         return built
     finally:
         try:
@@ -190,17 +214,18 @@ def _build(build: Callable[[Session], T], session: Session) -> tuple[T, set[str]
     return value, tables
 
 
-def _entry(store: _Store, name: str, figure: Figure[Any]) -> CachedValue | None:
+def _entry(region: CacheRegion, name: str, figure: Figure[Any]) -> bytes | None:
     try:
-        return store.region.get_value_metadata(name, ignore_expiration=True)
+        raw = region.get(name, ignore_expiration=True)
     except _UNREACHABLE as exc:
         log.warning("figure %s not read from the cache: %s", figure.name, exc)
         return None
+    return None if raw is NO_VALUE else raw
 
 
-def _stand_in(figure: Figure[T], entry: CachedValue) -> T | Any:
+def _stand_in(figure: Figure[T], entry: bytes) -> T | Any:
     """Within `stale_allowed`: the entry, whatever data it was built from, if built within the window's age."""
-    window, built_at = _window.get(), datetime.fromtimestamp(entry.metadata["ct"], UTC)
+    window, built_at = _window.get(), datetime.fromtimestamp(json.loads(entry.partition(b"\n")[0])["at"], UTC)
     if window is None or built_at < utcnow() - window.max_age:
         return NO_VALUE
     value = _parse(figure, entry, None)
@@ -209,10 +234,10 @@ def _stand_in(figure: Figure[T], entry: CachedValue) -> T | Any:
     return value
 
 
-def _parse(figure: Figure[T], entry: CachedValue, versions: Mapping[str, int] | None) -> T | Any:
+def _parse(figure: Figure[T], entry: bytes, versions: Mapping[str, object] | None) -> T | Any:
     """The entry's figure if it was built from `versions` (any, with None), else NO_VALUE."""
-    header, _, body = entry.payload.partition(b"\n")
-    if versions is not None and any(versions.get(t) != v for t, v in json.loads(header).items()):
+    header, _, body = entry.partition(b"\n")
+    if versions is not None and any(versions.get(t) != v for t, v in json.loads(header)["from"].items()):
         return NO_VALUE
     try:
         return figure.adapter.validate_json(body)
