@@ -10,6 +10,15 @@ USCC_LENGTH = 18
 _VALUE = {char: index for index, char in enumerate(ALPHABET)}
 
 
+class UsccError(ValueError):
+    """Why a code is no USCC: `reason` is a refusal code (diagnose.schemas.reasons words it), `params` fill it."""
+
+    def __init__(self, message: str, reason: str, **params: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
+
+
 def uscc_check_char(first17: str) -> str:
     """Check character (position 18) for the first 17 characters, per GB 32100-2015 Annex B."""
     if len(first17) != USCC_LENGTH - 1:
@@ -28,18 +37,26 @@ def validate_uscc(code: str) -> str:
         raise ValueError(f"USCC must be text, got {type(code).__name__}")
     normalised = code.strip().upper()
     if len(normalised) != USCC_LENGTH:
-        raise ValueError(f"USCC must be 18 characters, got {len(normalised)}")
+        raise UsccError(f"USCC must be 18 characters, got {len(normalised)}", "uscc_length")
     bad = sorted({char for char in normalised if char not in _VALUE})
     if bad:
-        raise ValueError(
-            f"USCC contains characters outside GB 32100's set (no I, O, Z, S, V): {''.join(bad)!r}"
+        raise UsccError(
+            f"USCC contains characters outside GB 32100's set (no I, O, Z, S, V): {''.join(bad)!r}",
+            "uscc_characters",
         )
     # §4.1: positions 3-8 are the administrative division code of GB/T 2260, always six digits.
     if not normalised[2:8].isdigit():
-        raise ValueError(f"USCC positions 3-8 must be the 6-digit division code, got {normalised[2:8]!r}")
+        raise UsccError(
+            f"USCC positions 3-8 must be the 6-digit division code, got {normalised[2:8]!r}", "uscc_division"
+        )
     expected = uscc_check_char(normalised[:17])
     if normalised[17] != expected:
-        raise ValueError(f"USCC check character is {normalised[17]!r}, expected {expected!r}")
+        raise UsccError(
+            f"USCC check character is {normalised[17]!r}, expected {expected!r}",
+            "uscc_check",
+            typed=normalised[17],
+            expected=expected,
+        )
     return normalised
 
 

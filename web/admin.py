@@ -106,7 +106,7 @@ def _chosen_organisation(form: UserCreate) -> int | None:
         return None
     kind, ident = form.organisation
     if get_session().get(ORG_MODELS[kind], ident) is None:
-        raise ValidationError("organisation_id", "not a valid choice")
+        raise ValidationError("organisation_id", "not_a_choice")
     return ident
 
 
@@ -223,7 +223,7 @@ def organisations(kind: str) -> str | Response:
             else:
                 bureau = parse_form(BureauCreate)
                 if db.get(Region, bureau.region_code) is None:
-                    raise ValidationError("region_code", "unknown region")
+                    raise ValidationError("region_code", "unknown_region")
                 orgs.create_bureau(session=db, actor=g.user, **bureau.model_dump())
         except ValidationError as exc:
             db.rollback()
@@ -250,7 +250,7 @@ def regions() -> str | Response:
         try:
             region = parse_form(RegionUpsert)
             if region.parent_code and db.get(Region, region.parent_code) is None:
-                raise ValidationError("parent_code", "unknown region")
+                raise ValidationError("parent_code", "unknown_region")
         except ValidationError as exc:
             flash(not_saved(exc), "error")
             return render_template(

@@ -48,9 +48,13 @@ class FormError(FieldError):
     """A form the schema refused: `errors` as the API reports them, `shown` the same for a person."""
 
     def __init__(self, errors: list[FieldMessage]) -> None:
-        head = errors[0] if errors else FieldMessage(field="", message="invalid input")
-        super().__init__(head.field, head.message, errors=errors or [head])
-        self.shown = [FieldMessage(field=e.field, message=describe(e.field, e.message)) for e in self.errors]
+        head = errors[0] if errors else FieldMessage(field="", message="is not valid")
+        super().__init__(head.field, head.reason, errors=errors or [head], **head.params)
+        self.message = head.message
+        self.shown = [
+            FieldMessage(field=e.field, message=describe(e), reason=e.reason, params=e.params)
+            for e in self.errors
+        ]
 
     def by_field(self) -> dict[str, str]:
         """The first message for each field (its top-level name), for the inputs of the page."""

@@ -1,22 +1,25 @@
-"""What a refused input says to a person: the field named in words, the reason translated, limits in yuan.
+"""What a refused input says to a person: the field named in words, the reason worded from its code.
 
-Services and the workflow raise `FieldError(field, message)` (diagnose.schemas.errors) with English,
-machine-oriented text (the API returns it as is). Pages show these instead: Chinese by default, English under
-?lang=en, never a field's code name or a file name.
+Services, the workflow and the schemas refuse with `FieldError(field, reason, **params)` (diagnose.schemas:
+a code of diagnose.schemas.reasons and its params); the API answers its English. Pages word the same code
+from the Babel catalogue: Chinese by default, English under ?lang=en, limits in yuan, never a field's code
+name or a file name.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, g, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from diagnose.schemas.accounts import PHONE_FORMAT
 from diagnose.schemas.devices import DEVICE_ID_BODY
-from diagnose.services.accounts.orgs import ValidationError
+from diagnose.schemas.errors import FieldError, FieldMessage
+from diagnose.schemas.reasons import REASONS, template
 from web.labels import STATUS_LABELS, label_of, yuan
 
 FIELD_LABELS = {
@@ -99,351 +102,36 @@ FIELD_LABELS = {
 ROLE_KINDS = {"bureau": _l("Bureau"), "provider": _l("Service provider"), "enterprise": _l("Enterprise")}
 
 
-# Exact English reasons from the services and the workflow, and their translations.
 _status = label_of(STATUS_LABELS)  # an order status in words (已验收), for a reason that names it
 
 
-REASONS = {
-    "required": _l("is required"),
-    "not an amount": _l("is not an amount (for example 150000 or 150,000.50)"),
-    "at most two decimals": _l("may have at most two decimals"),
-    "must be positive": _l("must be more than ¥0.00"),
-    "unknown batch": _l("choose one of your batches"),
-    "unknown enterprise": _l("choose an enterprise of your regions"),
-    "must be factory or workshop": _l("choose factory or workshop"),
-    "the batch budget would be exceeded": _l("exceeds what remains of the batch budget"),
-    "must be at least 8 characters": _l("must be at least 8 characters"),
-    "unknown requirement": _l("is not a requirement of this questionnaire"),
-    "choose a file": _l("choose a file"),
-    "attachments can only be added while the questionnaire is open": _l(
-        "can only be attached while the questionnaire is open"
-    ),
-    "is wrong": _l("is wrong"),
-    "must differ from the current one": _l("must differ from the current one"),
-    "you cannot deactivate your own account": _l("you cannot deactivate your own account"),
-    "must be 0 or 1": _l("is not a valid choice"),
-    "must be 'discrete' or 'process'": _l("choose discrete or process manufacturing"),
-    "unknown region": _l("choose a region from the list"),
-    "choose a provider": _l("choose a provider"),
-    "the provider is not in this bureau's pool": _l("choose a provider of your pool"),
-    "give the visit date": _l("give the visit date"),
-    "name the project lead before scheduling the visit": _l(
-        "name the project lead in the order's diagnosis team before scheduling the visit"
-    ),
-    "choose the project lead from the provider's active users": _l(
-        "choose the project lead from your organisation's active users"
-    ),
-    "choose the team from the provider's active users": _l(
-        "choose the team from your organisation's active users"
-    ),
-    "only an administrator or the user may change this": _l(
-        "only an administrator or the user may change this"
-    ),
-    PHONE_FORMAT: _l(
-        "is not a phone number (a mobile such as 138 1234 5678, or a landline with its area code such as "
-        "0512-5301 2345)"
-    ),
-    "give the reason for returning": _l("give the reason"),
-    "give the reason": _l("give the reason"),
-    "run the scoring before submitting": _l("run the scoring before submitting"),
-    "the enterprise has not confirmed the visit yet": _l("the enterprise has not confirmed the visit yet"),
-    "the visit is already confirmed": _l("the visit is already confirmed"),
-    "no report has been issued yet": _l("no report has been issued yet"),
-    "the report is already accepted": _l("the report is already accepted"),
-    "the report is already disputed": _l("the report is already disputed"),
-    "give the reason for the dispute": _l("give the reason for the dispute"),
-    "the rating is 1 to 5": _l("choose 1 to 5 stars"),
-    "must be one of 1, 0.8, 0.5, 0, n/a": _l("choose one of the listed ratings"),
-    "only a bureau buys diagnoses": _l("only a bureau can do this"),
-    "only a bureau creates orders": _l("only a bureau can do this"),
-    "not a valid date": _l("is not a valid date"),
-    "not a valid choice": _l("is not a valid choice"),
-    "choose an enterprise": _l("choose an enterprise"),
-    "must be a date (YYYY-MM-DD)": _l("is not a valid date"),
-    "must not be in the future": _l("may not be in the future"),
-    "the two new passwords differ": _l("differs from the new password"),
-    "nothing to store; check the file again": _l("nothing to store: check the file again"),
-    "choose a .csv or .xlsx file": _l("choose a .csv or .xlsx file"),
-    "not a time HH:MM": _l("is not a time HH:MM"),
-    "give the report number and hash as printed, or upload the file": _l(
-        "Give the report number and hash as printed, or upload the file."
-    ),
-    "give the reason for the decision": _l("give the reason"),
-    "choose at least one device": _l("choose at least one device"),
-    "choose pending devices of this plant": _l("choose devices of this plant that wait for confirmation"),
-    "only an administrator or a bureau may load policies": _l(
-        "only an administrator or a bureau can do this"
-    ),
-    "the user's bureau is missing": _l("your account belongs to no bureau"),
-    "no such policy version": _l("this policy version does not exist"),
-    "must be read or write": _l("choose read or write"),
-    "an asset number of 1-64 characters is required": _l("give an asset number of 1 to 64 characters"),
-    "a name of 1-128 characters is required": _l("give a name of 1 to 128 characters"),
-    "the file is empty": _l("the file is empty"),
-    "the file is too large": _l("the file is too large"),
-    "must be UTF-8 text": _l("must be UTF-8 text"),
-    "upload a .csv or .xlsx file": _l("choose a .csv or .xlsx file"),
-    "the CSV file is neither UTF-8 nor GB18030 text": _l("the CSV file is neither UTF-8 nor GB18030 text"),
-    "say where it is published (1-255 characters), e.g. a notice or document number": _l(
-        "say where it is published (1 to 255 characters), for example a notice or document number"
-    ),
-    "choose to change the rating or keep it": _l("choose to change the rating or keep it"),
-    "this requirement has no contradiction in the newest scoring": _l(
-        "this requirement has no contradiction in the newest scoring"
-    ),
-    "write why the self-rating is kept despite the measured data": _l(
-        "write why the self-rating is kept despite the measured data"
-    ),
-    "choose the new rating": _l("choose the new rating"),
-    "choose one option": _l("choose one option"),
-    "choose the grade": _l("choose the grade"),
-    "write why the measured proposal is overridden": _l("write why the measured proposal is overridden"),
-    "this order does not rate the SME digital level": _l("this order does not rate the SME digital level"),
-    "choose 智能制造能力成熟度 or both instruments": _l("choose CMMM alone or both instruments"),
-    "rate the SME digital level before submitting": _l("rate the SME digital level before submitting"),
-    "the new rating is the self-rating: keep it with a reason instead": _l(
-        "the new rating is the self-rating: keep it with a reason instead"
-    ),
-    "tailoring is recorded before scoring; this order is already scored": _l(
-        "tailoring is recorded before the scoring; this diagnosis is already scored"
-    ),
-    "no such index version": _l("this version of the index does not exist"),
-    "choose cmmm, sme or both": _l("choose one of the listed options"),
-}
-PATTERNS = (
-    (
-        re.compile(r"^unknown item or scenario '?([^']*)'?$"),
-        lambda m: _("%(key)s is not an item or scenario of the index", key=m[1]),
-    ),
-    (
-        re.compile(r"^unanswered: (.+)$"),
-        lambda m: _("still unanswered: %(items)s", items=m[1]),
-    ),
-    (
-        re.compile(r"^the instruments cannot change while the order is (\S+)$"),
-        lambda m: _("the instruments cannot change in this status"),
-    ),
-    (
-        re.compile(
-            r"^decide the (\d+) self-rating\(s\) the measured data contradict before submitting: (.+)$"
-        ),
-        lambda m: _(
-            "decide the %(n)s self-rating(s) the measured data contradict before submitting (%(ids)s): see the "
-            "report page",
-            n=m[1],
-            ids=m[2],
-        ),
-    ),
-    (re.compile(r"^(\S+) may not load the SME index$"), lambda m: _("only a bureau can do this")),
-    (
-        re.compile(r"^(\S+) may not change the pilot list$"),
-        lambda m: _("you may not change the pilot list"),
-    ),
-    (
-        re.compile(r"^(\S+) may not decide on order (\S+)$"),
-        lambda m: _("you may not do this with order %(number)s", number=m[2]),
-    ),
-    (
-        re.compile(r"^contradictions cannot be decided while the order is (\w+)$"),
-        lambda m: _("not possible in the order's status"),
-    ),
-    (re.compile(r"^at most (\d+) characters$"), lambda m: _("may have at most %(n)s characters", n=m[1])),
-    (re.compile(r"^(\S+) is taken$"), lambda m: _("%(name)s is already taken", name=m[1])),
-    (re.compile(r"^unknown region (\S+)$"), lambda m: _("choose a region from the list")),
-    (re.compile(r"^a (\w+) user needs an organisation$"), lambda m: _("choose the user's organisation")),
-    (re.compile(r"^allowed: (.+)$"), lambda m: _("allowed file types: %(types)s", types=m[1])),
-    (re.compile(r"^cannot (\w+) an order that is (\w+)$"), lambda m: _("not possible in the order's status")),
-    (
-        re.compile(r"^the team cannot be changed while the order is (\w+)$"),
-        lambda m: _(
-            "the diagnosis team cannot be changed in the order's status (%(status)s)", status=_status(m[1])
-        ),
-    ),
-    (re.compile(r"^must be one of (.+)$"), lambda m: _("choose one of the listed options")),
-    (
-        re.compile(r"^must be a (bureau|provider|enterprise) for this role$"),
-        lambda m: _("must be of the kind the role needs (%(kind)s)", kind=ROLE_KINDS[m[1]]),
-    ),
-    (re.compile(r"^cannot score an order that is (\w+)$"), lambda m: _("not possible in the order's status")),
-    (
-        re.compile(r"^the questionnaire cannot be edited while the order is (\w+)$"),
-        lambda m: _(
-            "the questionnaire cannot be edited in the order's status (%(status)s)", status=_status(m[1])
-        ),
-    ),
-    (re.compile(r"^unknown action (\S+)$"), lambda m: _("this action does not exist")),
-    (
-        re.compile(r"^(\S+) may not (\w+) order (\S+)$"),
-        lambda m: _("you may not do this with order %(number)s", number=m[3]),
-    ),
-    (
-        re.compile(r"^the index does not pass its checks: (.+)$", re.S),
-        lambda m: _("the index does not pass its checks: %(why)s", why=m[1]),
-    ),
-    (
-        re.compile(r"^version (.+) is already known: give the corrected index a new version$"),
-        lambda m: _(
-            "version %(version)s is already known (shipped or loaded): give the corrected index a new version",
-            version=m[1],
-        ),
-    ),
-    (
-        re.compile(r"^the version has at most (\d+) characters$"),
-        lambda m: _("the index's version may have at most %(n)s characters", n=m[1]),
-    ),
-    (
-        re.compile(r"^version (\S+) is (\w+), not a draft$"),
-        lambda m: _("version %(version)s is already published", version=m[1]),
-    ),
-    (
-        re.compile(r"^version (\d+) of (\S+) is (\w+), not a draft$"),
-        lambda m: _("version %(version)s of %(policy)s is no longer a draft", version=m[1], policy=m[2]),
-    ),
-    (
-        re.compile(r"^(\S+) (.+) is not stored$"),
-        lambda m: _("%(policy)s %(label)s is not stored", policy=m[1], label=m[2]),
-    ),
-    (
-        re.compile(r"^(\S+) is not a shipped policy$"),
-        lambda m: _("%(policy)s is not a policy the platform ships", policy=m[1]),
-    ),
-    (re.compile(r"^must be 1 to (\d+) days$"), lambda m: _("must be 1 to %(n)s days", n=m[1])),
-    (
-        re.compile(r"^asset number (.+) is already in the ledger$"),
-        lambda m: _("asset number %(code)s is already in the ledger", code=m[1]),
-    ),
-    (
-        re.compile(r"^asset number (.+) is a duplicate$"),
-        lambda m: _("asset number %(code)s appears twice", code=m[1]),
-    ),
-    (re.compile(r"^at most (\S+) rows per import$"), lambda m: _("at most %(n)s rows per import", n=m[1])),
-    (
-        re.compile(r"^the file is larger than (\S+) MiB$"),
-        lambda m: _("the file is larger than %(n)s MB, the most an import takes", n=m[1]),
-    ),
-    (
-        re.compile(r"^the workbook unpacks to more than (\S+) MiB$"),
-        lambda m: _("the workbook unpacks to more than %(n)s MB, the most an import takes", n=m[1]),
-    ),
-    (
-        re.compile(r"^row (\S+): more than (\S+) columns$"),
-        lambda m: _("row %(row)s has more than %(n)s columns", row=m[1], n=m[2]),
-    ),
-    (
-        re.compile(r"^row (\S+): a cell longer than (\S+) characters$"),
-        lambda m: _("row %(row)s has a cell longer than %(n)s characters", row=m[1], n=m[2]),
-    ),
-    (
-        re.compile(r"^line (\S+): longer than (\S+) characters"),
-        lambda m: _("line %(row)s is longer than %(n)s characters", row=m[1], n=m[2]),
-    ),
-    (
-        re.compile(r"^more than (\S+) rows, blank ones included$"),
-        lambda m: _("the file has more than %(n)s rows, blank ones included", n=m[1]),
-    ),
-    (
-        re.compile(r"^row (\S+): not readable as CSV"),
-        lambda m: _("row %(row)s cannot be read as CSV", row=m[1]),
-    ),
-    (
-        re.compile(r"^a shared text longer than (\S+) characters$"),
-        lambda m: _("the workbook has a text longer than %(n)s characters", n=m[1]),
-    ),
-    (
-        re.compile(r"^more than (\S+) shared texts$"),
-        lambda m: _("the workbook has more than %(n)s texts", n=m[1]),
-    ),
-    (re.compile(r"^not valid JSON \(nested too deep\)$"), lambda m: _("is not valid JSON (nested too deep)")),
-    (re.compile(r"^new ledger line$"), lambda m: _("a new ledger line")),
-    (
-        re.compile(r"^no holiday notice of (\S+) is available$"),
-        lambda m: _("no national holiday notice of %(year)s is available", year=m[1]),
-    ),
-    (
-        re.compile(r"^names two ledger lines \((.+)\)$"),
-        lambda m: _("names two different ledger lines (%(lines)s): check the row", lines=m[1]),
-    ),
-    (
-        re.compile(r"^the same equipment as '(.+)' \((.+?)\)(?:; its asset number becomes '(.+)')?$"),
-        lambda m: (
-            _(
-                "the same equipment as %(line)s in the ledger (same %(by)s): that line is updated, none is added",
-                line=m[1],
-                by="、".join(_identifier(part) for part in m[2].split(", ")),
-            )
-            + (_("; its asset number becomes %(code)s", code=m[3]) if m[3] else "")
-        ),
-    ),
-    (
-        re.compile(r"^the same equipment as row (\d+)$"),
-        lambda m: _("the same equipment as row %(row)s", row=m[1]),
-    ),
-    (
-        re.compile(r"^already in the ledger as '?(.+?)'?$"),
-        lambda m: _("this equipment is already in the ledger as %(code)s", code=m[1]),
-    ),
-    (
-        re.compile(r"^a serial number has at most (\d+) characters$"),
-        lambda m: _("a serial number has at most %(n)s characters", n=m[1]),
-    ),
-    (
-        re.compile(r"^no registered device (.+) in this plant$"),
-        lambda m: _("no registered device %(device)s in this plant", device=m[1]),
-    ),
-    (re.compile(r"^not a readable XLSX workbook"), lambda m: _("the file is not a readable XLSX workbook")),
-    (
-        re.compile(r"^not valid JSON \((.+) at line (\d+)\)$"),
-        lambda m: _("is not valid JSON (line %(line)s)", line=m[2]),
-    ),
-    (
-        re.compile(r"^device (\S+) is already registered$"),
-        lambda m: _("device %(device)s is already registered", device=m[1]),
-    ),
-    (
-        re.compile(r"^device (\S+) appears twice$"),
-        lambda m: _("device %(device)s appears twice", device=m[1]),
-    ),
-    (
-        re.compile(r"^a provider with code (\S+) is already registered$"),
-        lambda m: _("a provider with code %(code)s is already registered", code=m[1]),
-    ),
-    (
-        re.compile(r"^an enterprise with code (\S+) is already registered$"),
-        lambda m: _("an enterprise with code %(code)s is already registered", code=m[1]),
-    ),
-    (
-        re.compile(r"^USCC check character is '(.)', expected '(.)'$"),
-        lambda m: _(
-            "the check character (18th) should be %(expected)s, not %(typed)s", expected=m[2], typed=m[1]
-        ),
-    ),
-    (
-        re.compile(r"^USCC contains characters outside GB 32100's set"),
-        lambda m: _("may only have digits and capital letters other than I, O, Z, S, V (GB 32100)"),
-    ),
-    (
-        re.compile(r"^USCC positions 3-8 must be the 6-digit division code"),
-        lambda m: _("characters 3 to 8 must be the 6-digit region code"),
-    ),
-    (re.compile(r"^USCC must be 18 characters"), lambda m: _("must be 18 characters")),
-    (
-        re.compile(r"^not a GB/T 4754-2017 industry code"),
-        lambda m: _("is not a GB/T 4754-2017 industry code (for example C, C34 or 3484)"),
-    ),
-    (
-        re.compile(r"^division (\d+) is not in GB/T 4754-2017$"),
-        lambda m: _("division %(division)s is not in GB/T 4754-2017", division=m[1]),
-    ),
-    (
-        re.compile(r"^division (\d+) belongs to section (\w), not (\w)$"),
-        lambda m: _(
-            "division %(division)s belongs to section %(section)s, not %(typed)s",
-            division=m[1],
-            section=m[2],
-            typed=m[3],
-        ),
-    ),
-)
+def _shown(name: str, value: Any) -> str:
+    """A reason's param as the reader reads it: an amount in yuan, a status or a role kind in words."""
+    if name.endswith("_fen") and isinstance(value, int):
+        return yuan(value)
+    if name == "status":
+        return str(_status(str(value)))
+    if name == "kind" and value in ROLE_KINDS:
+        return str(ROLE_KINDS[value])
+    if name == "by" and isinstance(value, list | tuple):
+        return "、".join(_identifier(str(v)) for v in value)
+    if isinstance(value, list | tuple):
+        return ("、" if _is_chinese() else ", ").join(str(v) for v in value)
+    return str(value)
+
+
+def word(reason: str, params: Mapping[str, Any] | None = None) -> str:
+    """A refusal's reason code (diagnose.schemas.reasons) in the reader's language, its params filled."""
+    return str(_(template(reason))) % {name: _shown(name, value) for name, value in (params or {}).items()}
+
+
+def reason_text(refusal: Any) -> str:
+    """What a refusal carrying `reason` and `params` (a FieldError, a ledger row's outcome) says; text that
+    is no refusal (a reason a person typed) as it is."""
+    reason = getattr(refusal, "reason", None)
+    if isinstance(reason, str) and reason in REASONS:
+        return word(reason, getattr(refusal, "params", None))
+    return str(getattr(refusal, "message", refusal))
 
 
 SEED_FILE = re.compile(r"\s*\b[\w-]+\.(?:txt|md|json|pdf)\b\s*")
@@ -702,74 +390,6 @@ def _identifier(name: str) -> str:
     }.get(name, name)
 
 
-def reason_text(message: str) -> str:
-    """A service's English reason, in the user's language, with limits in yuan."""
-    limit = re.match(r"^must be above 0 and at most ([\d.]+) yuan$", message)
-    if limit:
-        return _("must be more than ¥0.00 and at most %(limit)s", limit=yuan(_fen(limit[1])))
-    remaining = re.match(r"^the batch budget would be exceeded: ([\d.-]+) yuan remain$", message)
-    if remaining:
-        return _(
-            "exceeds what remains of the batch budget (%(remaining)s)", remaining=yuan(_fen(remaining[1]))
-        )
-    if message in REASONS:
-        return str(REASONS[message])
-    for pattern, render in PATTERNS:
-        match = pattern.match(message)
-        if match:
-            return str(render(match))
-    return message
-
-
-def _fen(yuan_text: str) -> int:
-    whole, _sep, part = yuan_text.partition(".")
-    return int(whole) * 100 + int((part + "00")[:2]) if whole.lstrip("-").isdigit() else 0
-
-
-PYDANTIC = (
-    (re.compile(r"^Field required"), lambda m: _("is required")),
-    (re.compile(r"^String should have at least 1 character"), lambda m: _("is required")),
-    (
-        re.compile(r"^String should have at least (\d+) characters"),
-        lambda m: _("must have at least %(n)s characters", n=m[1]),
-    ),
-    (
-        re.compile(r"^String should have at most (\d+)"),
-        lambda m: _("may have at most %(n)s characters", n=m[1]),
-    ),
-    (re.compile(r"^String should match pattern"), lambda m: _("is not in the expected format")),
-    (re.compile(r"^List should have at least 1 item"), lambda m: _("choose at least one")),
-    (re.compile(r"^List should have at most (\d+) items"), lambda m: _("at most %(n)s at once", n=m[1])),
-    (re.compile(r"^Input should be a valid (integer|number|decimal)"), lambda m: _("is not a number")),
-    (
-        re.compile(r"^(Input should be a finite number|Decimal input should be)"),
-        lambda m: _("is not a number"),
-    ),
-    (
-        re.compile(r"^(Input should be a valid date|Datetimes provided to dates)"),
-        lambda m: _("is not a valid date"),
-    ),
-    (
-        re.compile(r"^Input should be greater than or equal to (\S+)$"),
-        lambda m: _("must be at least %(n)s", n=m[1]),
-    ),
-    (re.compile(r"^Input should be greater than (\S+)$"), lambda m: _("must be more than %(n)s", n=m[1])),
-    (
-        re.compile(r"^Input should be less than or equal to (\S+)$"),
-        lambda m: _("may be at most %(n)s", n=m[1]),
-    ),
-    (re.compile(r"^Input should be less than (\S+)$"), lambda m: _("must be less than %(n)s", n=m[1])),
-    (re.compile(r"^Input should be (greater|less) than"), lambda m: _("is out of range")),
-    (re.compile(r"^Input should be "), lambda m: _("is not a valid choice")),
-    (re.compile(r"^Invalid JSON"), lambda m: _("could not be read")),
-    (
-        re.compile(r"^(?:Value error, )?at most ([\d,]+)\.(\d\d) 元$"),
-        lambda m: _("may be at most %(limit)s", limit=f"¥{m[1]}.{m[2]}"),
-    ),
-    (re.compile(r"^(?:Value error, )?must not be negative"), lambda m: _("may not be negative")),
-    (re.compile(r"^(?:Value error, )?at most two decimals"), lambda m: _("may have at most two decimals")),
-    (re.compile(r"^unknown field"), lambda m: _("is not a field of this form")),
-)
 # Patterns of the schemas, said in words: the whole sentence names the field.
 FORMAT_HINTS = {
     f"^{DEVICE_ID_BODY}$": _l(
@@ -782,45 +402,20 @@ PATTERN_REASONS = {
 }
 
 
-def _pydantic_reason(reason: str) -> str | None:
-    """A pydantic reason (or one of the schemas' own validators), translated; None if not one."""
-    for pattern, render in PYDANTIC:
-        match = pattern.match(reason)
-        if match:
-            return str(render(match))
-    return None
-
-
-def _schema_reason(message: str) -> str | None:
-    """A pydantic reason from diagnose.schemas ('采购批次：Input should be …'), translated; None if not one."""
-    title, sep, reason = message.partition("：")
-    if not sep:
-        return None
-    found = _pydantic_reason(reason)
-    return None if found is None else _("%(field)s: %(reason)s", field=title, reason=found)
-
-
 def _is_chinese() -> bool:
     return str(get_locale() or "zh").startswith("zh")
 
 
-def describe(field: str, message: str) -> str:
+def describe(error: FieldMessage) -> str:
     """One field of a refused schema, for a person: '年度：须不小于 2000'.
 
-    `field` and `message` are as the API reports them (diagnose.schemas.field_errors: the message prefixed by
-    the field's Chinese title). Chinese pages name the field by that title; others by its label here.
-    """
-    title, sep, reason = message.partition("：")
-    if not sep:
-        title, reason = "", message
-    pattern = re.match(r"^String should match pattern '(.*)'$", reason)
-    if pattern and pattern[1] in FORMAT_HINTS:
-        return str(FORMAT_HINTS[pattern[1]])
-    if pattern and pattern[1] in PATTERN_REASONS:
-        text = str(PATTERN_REASONS[pattern[1]])
-    else:
-        text = _pydantic_reason(reason) or reason_text(reason)
-    top = field.partition(".")[0]
+    Chinese pages name the field by its schema's title; others by its label here."""
+    pattern = str(error.params.get("pattern", "")) if error.reason == "pattern" else ""
+    if pattern in FORMAT_HINTS:
+        return str(FORMAT_HINTS[pattern])
+    text = str(PATTERN_REASONS[pattern]) if pattern in PATTERN_REASONS else word(error.reason, error.params)
+    title = error._title
+    top = error.field.partition(".")[0]
     if _is_chinese():
         label = title or (field_label(top) if top else "")
     else:
@@ -828,45 +423,27 @@ def describe(field: str, message: str) -> str:
     return _("%(field)s: %(reason)s", field=label, reason=text) if label else text
 
 
-def explain(field: str, message: str) -> str:
-    """'费用：须大于 ¥0.00，且不超过 ¥200,000.00' — the field in words and the translated reason."""
-    schema = _schema_reason(message)
-    if schema is not None:
-        return schema
-    if not field:
-        return reason_text(message)
-    return _("%(field)s: %(reason)s", field=field_label(field), reason=reason_text(message))
-
-
 def reason_of(exc: Exception) -> str:
     """What a refused input says: every field at fault for a form (web.forms.FormError), else the field and
-    reason of a service's ValidationError, or a ValueError reading 'field: reason'."""
+    reason of a service's FieldError."""
     from web.forms import FormError
 
     if isinstance(exc, FormError):
         return ("；" if _is_chinese() else "; ").join(e.message for e in exc.shown)
-    if isinstance(exc, ValidationError):
-        return explain(exc.field, exc.message)
-    field, _sep, message = str(exc).partition(": ")
-    if not message:
-        field, message = "", field
-    return explain(field if field in FIELD_LABELS else "", message)
+    if isinstance(exc, FieldError):
+        return describe(exc.errors[0])
+    return str(exc)
 
 
 def not_saved(exc: Exception) -> str:
-    """The flash for a refused form (a FormError, a ValidationError, or a ValueError reading 'field: reason').
+    """The flash for a refused form (a FormError, or a service's FieldError).
 
     A service's refusal naming one field is also shown by that field's input (`field_error`), as a schema's
     is: an amount in fen is typed in yuan (`fee_fen` → the input `fee_yuan`)."""
     from web.forms import FormError
 
     reason = reason_of(exc)
-    if (
-        isinstance(exc, ValidationError)
-        and not isinstance(exc, FormError)
-        and exc.field
-        and has_request_context()
-    ):
+    if isinstance(exc, FieldError) and not isinstance(exc, FormError) and exc.field and has_request_context():
         field = exc.field.partition(".")[0]
         name = field.removesuffix("_fen") + "_yuan" if field.endswith("_fen") else field
         errors = g.setdefault("form_errors", {})

@@ -16,6 +16,7 @@ from scoring.china_time import china_today
 from scoring.subsidy import load_catalogue
 from web.auth import role_required
 from web.db import get_session
+from web.messages import reason_text
 
 bp = Blueprint("policies", __name__, url_prefix="/policies")
 
@@ -48,7 +49,7 @@ def index() -> str:
 def _upload(name: str) -> bytes:
     upload = request.files.get(name)
     if upload is None or not upload.filename:
-        raise ValidationError(name, "choose a file")
+        raise ValidationError(name, "choose_file")
     limits = ImportLimits.of(current_app.extensions["diagnose_settings"])
     data = upload.read(limits.max_bytes + 1)  # never more than the cap is read
     import_files.check_size(data, limits, name)
@@ -59,7 +60,7 @@ def _text(name: str) -> str:
     try:
         return _upload(name).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError(name, "must be UTF-8 text") from None
+        raise ValidationError(name, "utf8") from None
 
 
 @bp.post("/import")
@@ -74,7 +75,7 @@ def import_version() -> Response:
         )
     except ValidationError as exc:
         db.rollback()
-        flash(_("Refused: %(reason)s", reason=exc.message), "error")
+        flash(_("Refused: %(reason)s", reason=reason_text(exc)), "error")
         return redirect(url_for("policies.index"))
     db.commit()
     flash(_("Draft stored. Review the changes before publishing."), "ok")
@@ -106,7 +107,7 @@ def publish(version_id: int) -> Response:
         row = policy_store.publish(session=db, actor=g.user, version_id=version_id)
     except ValidationError as exc:
         db.rollback()
-        flash(_("Refused: %(reason)s", reason=exc.message), "error")
+        flash(_("Refused: %(reason)s", reason=reason_text(exc)), "error")
         return redirect(url_for("policies.show", version_id=version_id))
     db.commit()
     flash(_("Published %(policy)s version %(version)s.", policy=row.policy_id, version=row.version), "ok")

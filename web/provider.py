@@ -40,7 +40,7 @@ from web.auth import role_required
 from web.db import get_session
 from web.forms import FormError, parse_form, refuse, typed
 from web.labels import RATING_LABELS, label_of
-from web.messages import not_saved
+from web.messages import not_saved, reason_text
 from web.scope import get_order, get_plant_order, guard_plant, list_args
 
 bp = Blueprint("provider", __name__, url_prefix="/provider/orders/<int:order_id>")
@@ -298,7 +298,7 @@ def save_tailoring(order_id: int) -> Response:
         flash(not_saved(exc), "error")
     except ValidationError as exc:
         db.rollback()
-        flash(_("Not saved: %(reason)s", reason=exc.message), "error")
+        flash(_("Not saved: %(reason)s", reason=reason_text(exc)), "error")
     else:
         db.commit()
         flash(_("Tailoring saved."), "ok")

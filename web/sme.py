@@ -85,11 +85,11 @@ def save_answer(order_id: int) -> Response:
             value = form.value
         elif item is not None:
             if len(form.value) != 1:
-                raise FieldError("value", "choose one option")
+                raise FieldError("value", "choose_option")
             value = form.value[0]
         else:
             if len(form.value) != 1 or not form.value[0].isdigit():
-                raise FieldError("value", "choose the grade")
+                raise FieldError("value", "choose_grade")
             value = int(form.value[0])
         sme.save_answer(
             session=get_session(), actor=g.user, order=order, key=key, value=value, reason=form.reason,

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from diagnose.models import Role
 from diagnose.schemas.common import MAX_ID, In, Secret
+from diagnose.schemas.errors import FieldError
 
 # Role (diagnose/models/orgs.py) as a Literal, so the API schema lists the values inline as before; a test
 # holds the two equal.
@@ -24,7 +25,7 @@ ORGANISATION_KINDS = (Role.bureau, Role.provider, Role.enterprise)
 def _organisation(value: str) -> str:
     kind, sep, ident = value.partition(":")
     if not sep or kind not in ORGANISATION_KINDS or not ident.isdigit() or not 1 <= int(ident) <= MAX_ID:
-        raise ValueError("not a valid choice")
+        raise FieldError("", "not_a_choice")
     return value
 
 
@@ -50,7 +51,7 @@ def check_phone(value: str) -> str:
     if len(phone) > 32 or not (
         _MOBILE.fullmatch(compact) or _SERVICE.fullmatch(compact) or _LANDLINE.fullmatch(phone)
     ):
-        raise ValueError(PHONE_FORMAT)
+        raise FieldError("", "phone")
     return phone
 
 
@@ -61,7 +62,7 @@ def check_email(value: str) -> str:
     """The address trimmed, or ValueError; '' (none) is allowed."""
     email = value.strip()
     if email and (len(email) > 254 or not _EMAIL.fullmatch(email)):
-        raise ValueError("not an e-mail address (such as name@example.cn)")
+        raise FieldError("", "email")
     return email
 
 
@@ -93,7 +94,7 @@ class PasswordChange(In):
     @classmethod
     def _same(cls, value: str, info: ValidationInfo) -> str:
         if "new_password" in info.data and value != info.data["new_password"]:
-            raise ValueError("the two new passwords differ")
+            raise FieldError("", "passwords_differ")
         return value
 
 
@@ -121,9 +122,9 @@ class UserCreate(In):
         if role is None or role == Role.admin:
             return None  # a wrong role is reported on its own; an administrator has no organisation
         if value is None:
-            raise ValueError(f"a {role} user needs an organisation")
+            raise FieldError("", "organisation_required", role=str(role))
         if value.partition(":")[0] != role:
-            raise ValueError(f"must be a {role} for this role")
+            raise FieldError("", "organisation_kind", kind=str(role))
         return value
 
     @property

@@ -17,6 +17,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from diagnose.schemas.errors import FieldError
+
 MAX_ID = 2**31 - 1  # ids are INTEGER columns on PostgreSQL: a larger id in a body could never be stored
 MAX_URL_ID = 10**18 - 1  # the URL converter's bound (web.BoundedIntConverter: 18 digits, below 2⁶³)
 
@@ -78,9 +80,9 @@ def fen_field(max_fen: int, *, title: str, description: str = "", **kwargs: Any)
 
     def check(value: int) -> int:
         if value < 0:
-            raise ValueError("must not be negative")
+            raise FieldError("", "not_negative")
         if value > max_fen:
-            raise ValueError(f"at most {yuan_text(max_fen)}")
+            raise FieldError("", "amount_at_most", max_fen=max_fen)
         return value
 
     text = f"整数分（1 元 = 100 分），0 至 {yuan_text(max_fen)}"
@@ -107,11 +109,11 @@ def yuan_field(max_fen: int, *, title: str, description: str = "", **kwargs: Any
 
     def check(value: Decimal) -> Decimal:
         if value != value.quantize(Decimal("0.01")):
-            raise ValueError("at most two decimals")
+            raise FieldError("", "two_decimals")
         if value < 0:
-            raise ValueError("must not be negative")
+            raise FieldError("", "not_negative")
         if to_fen(value) > max_fen:
-            raise ValueError(f"at most {yuan_text(max_fen)}")
+            raise FieldError("", "amount_at_most", max_fen=max_fen)
         return value
 
     return Annotated[

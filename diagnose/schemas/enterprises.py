@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from diagnose.schemas.common import In, Out, fen_field
+from diagnose.schemas.errors import FieldError
 from scoring.planning import industry_section
 from scoring.uscc import validate_uscc
 
@@ -23,14 +24,14 @@ def check_industry_code(code: str) -> str:
     if not digits:
         if letter and industry_section(letter) == letter:
             return text
-        raise ValueError("not a GB/T 4754-2017 industry code (e.g. C, C34 or 3484)")
+        raise FieldError("", "industry_code")
     if not digits.isdigit() or len(digits) not in (2, 3, 4):
-        raise ValueError("not a GB/T 4754-2017 industry code (e.g. C, C34 or 3484)")
+        raise FieldError("", "industry_code")
     section = industry_section(digits)
     if not section:
-        raise ValueError(f"division {digits[:2]} is not in GB/T 4754-2017")
+        raise FieldError("", "industry_division", division=digits[:2])
     if letter and letter != section:
-        raise ValueError(f"division {digits[:2]} belongs to section {section}, not {letter}")
+        raise FieldError("", "industry_section", division=digits[:2], section=section, typed=letter)
     return text
 
 

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, Json, ValidationInfo, field_validato
 
 from diagnose.schemas.common import In, Upload
 from diagnose.schemas.devices import ExternalId
+from diagnose.schemas.errors import FieldError
 
 MAX_LEDGER_ROWS = 5000  # as many as one import file may have (DIAGNOSE_IMPORT_MAX_ROWS may only lower it)
 
@@ -17,7 +18,7 @@ def _clock(text: str) -> str:
     try:
         time.fromisoformat(text)
     except ValueError:
-        raise ValueError("not a time HH:MM") from None
+        raise FieldError("", "not_a_time") from None
     return text
 
 
@@ -54,14 +55,14 @@ class LedgerImport(In):
     @classmethod
     def _rows_when_confirmed(cls, value: Any, info: ValidationInfo) -> Any:
         if info.data.get("confirm") and not value:
-            raise ValueError("nothing to store; check the file again")
+            raise FieldError("", "nothing_to_store")
         return value
 
     @field_validator("file")
     @classmethod
     def _file_unless_confirmed(cls, value: Upload | None, info: ValidationInfo) -> Upload | None:
         if not info.data.get("confirm") and "confirm" in info.data and value is None:
-            raise ValueError("choose a .csv or .xlsx file")
+            raise FieldError("", "csv_or_xlsx")
         return value
 
 

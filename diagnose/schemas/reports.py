@@ -8,6 +8,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from diagnose.schemas.common import In, Out, Upload
+from diagnose.schemas.errors import FieldError
 
 
 class ReportVersionOut(Out):
@@ -68,7 +69,7 @@ class VerifyForm(In):
     @model_validator(mode="after")
     def _something_to_check(self) -> Self:
         if self.file is None and not (self.reference and self.digest):
-            raise ValueError("give the report number and hash as printed, or upload the file")
+            raise FieldError("", "report_or_file")
         return self
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, model_validator
 
 from diagnose.schemas.common import Id, In, OptionalDate, Out, no_null_default
+from diagnose.schemas.errors import FieldError
 
 
 class FlagQuery(In):
@@ -72,7 +73,7 @@ class PeriodQuery(In):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.start and self.end and self.end < self.start:
-            raise ValueError("'to' must not be before 'from'")
+            raise FieldError("", "to_before_from")
         return self
 
 

@@ -8,6 +8,7 @@ from typing import Literal, Self
 from pydantic import AwareDatetime, Field, model_validator
 
 from diagnose.schemas.common import In, OptionalMoment, Out, query_field
+from diagnose.schemas.errors import FieldError
 
 MAX_WINDOW = {"minute": timedelta(days=2), "hour": timedelta(days=92)}
 
@@ -23,7 +24,7 @@ class Window(In):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.start and self.end and self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise FieldError("", "end_before_start")
         return self
 
 

@@ -253,8 +253,8 @@ def test_ledger_rows_naming_registered_equipment_are_matched_never_counted_twice
             (6, "add", ""),
         ]
         reasons = {o.row: o.message for o in report.outcomes}
-        assert "platform device" in reasons[2] and "'A-100'" in reasons[2]
-        assert reasons[4] == "the same equipment as row 2" and "two ledger lines" in reasons[5]
+        assert "platform device" in reasons[2] and "becomes A-100" in reasons[2]
+        assert reasons[4] == "the same equipment as row 2" and "two different ledger lines" in reasons[5]
         # Refused rows store nothing; without them the file updates two lines and adds one.
         stored = plant_records.import_equipment(
             session=session, actor="t", enterprise_id=plant, rows=[rows[0], rows[1], rows[4]], dry_run=False

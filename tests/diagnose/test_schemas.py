@@ -47,10 +47,11 @@ def test_one_error_type_with_titles_and_yuan() -> None:
     with pytest.raises(FieldError) as too_much:
         validate(BatchCreate, {"name": "2026 第一批", "year": 2026, "budget_fen": 3_000_000_000})
     assert too_much.value.field == "budget_fen"
-    assert too_much.value.message == "批次预算：at most 20,000,000.00 元"
+    assert too_much.value.message == "批次预算：may be at most ¥20,000,000.00"
+    assert (too_much.value.reason, too_much.value.params) == ("amount_at_most", {"max_fen": 2_000_000_000})
     with pytest.raises(FieldError) as unknown:
         validate(BatchCreate, {"name": "x", "year": 2026, "budget_fen": 1, "colour": "red"})
-    assert (unknown.value.field, unknown.value.message) == ("colour", "unknown field")
+    assert (unknown.value.field, unknown.value.reason) == ("colour", "unknown_field")
 
 
 def test_forms_take_yuan_and_state_their_limits_in_yuan() -> None:
@@ -59,8 +60,8 @@ def test_forms_take_yuan_and_state_their_limits_in_yuan() -> None:
     form = validate(BatchForm, {"name": "第一批", "year": "2026", "budget_yuan": "150,000.50"})
     assert form.create().budget_fen == 15_000_050
     for typed, message in (
-        ("1.234", "at most two decimals"),
-        ("30000000", "at most 20,000,000.00 元"),
+        ("1.234", "may have at most two decimals"),
+        ("30000000", "may be at most ¥20,000,000.00"),
         ("abc", ""),
     ):
         with pytest.raises(FieldError) as refused:

@@ -96,7 +96,7 @@ def test_tailoring_before_scoring_is_in_the_result_and_then_fixed(scene) -> None
     assert {c["clause_id"] for c in roadmap["subsidy_ceilings"]} <= set(subsidy["ceiling_clauses"])
     with pytest.raises(ValidationError) as caught:
         _tailor(session, users, order, "logistics", "fully_outsourced")
-    assert "before scoring" in caught.value.message
+    assert caught.value.reason == "already_scored" and "before the scoring" in caught.value.message
 
 
 def test_heavy_tailoring_reaches_the_bureau_records(scene) -> None:  # type: ignore[no-untyped-def]

@@ -67,9 +67,9 @@ def test_other_errors_are_branded_pages(app: Flask, world) -> None:  # type: ign
 
 def test_messages_name_the_field_and_state_limits_in_yuan(app: Flask) -> None:
     with app.test_request_context():
-        over = ValidationError("fee_fen", "must be above 0 and at most 200000 yuan")
+        over = ValidationError("fee_fen", "fee_cap", max_fen=20_000_000)
         assert not_saved(over) == "未保存：诊断服务费：须大于 ¥0.00 且不超过 ¥200,000.00"
-        assert not_saved(ValueError("on_date: must not be in the future")) == "未保存：日期：不能晚于今天"
+        assert not_saved(ValidationError("on_date", "not_in_future")) == "未保存：日期：不能晚于今天"
         assert ".txt" not in citation(
             "003_74b73599fef7a29c.txt (太政发〔2021〕3号) 第（六）条：不高于 20 万元"
         )

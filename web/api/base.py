@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from diagnose.models import Role
-from diagnose.schemas.errors import ErrorOut, FieldError, FieldMessage, field_errors
+from diagnose.schemas.errors import ErrorOut, FieldError, FieldMessage, field_errors, from_messages
 from diagnose.services.accounts import tokens
 from web.db import get_session
 from web.extensions import csrf
@@ -68,14 +68,23 @@ def tag(name: str, description: str) -> list[Tag]:
 
 
 def error_response(
-    code: int, message: str, field: str | None = None, errors: list[FieldMessage] | None = None
+    code: int,
+    message: str,
+    field: str | None = None,
+    errors: list[FieldMessage] | None = None,
+    refused: FieldError | None = None,
 ) -> Response:
-    """The JSON body of an error answer."""
+    """The JSON body of an error answer: a refusal's reason code and params are its first error's."""
+    head = errors[0] if errors else (refused.errors[0] if refused is not None else None)
+    if not errors and field is not None:
+        errors = [FieldMessage(field=field, message=message, reason=head.reason if head else "invalid")]
     body = ErrorOut(
         error=HTTP_STATUS_CODES.get(code, "Error"),
         message=message,
         field=field,
-        errors=errors or ([FieldMessage(field=field, message=message)] if field is not None else []),
+        reason=head.reason if head else None,
+        params=head.params if head else {},
+        errors=errors or [],
     )
     response = jsonify(body.model_dump(mode="json"))
     response.status_code = code
@@ -121,22 +130,22 @@ def _check_body() -> Response | None:
     except RecursionError:
         return error_response(400, "the body is not valid JSON: nested too deep", "")
     if not isinstance(parsed, dict):
-        return error_response(422, "the body must be a JSON object", "")
+        refused = FieldError("", "not_an_object")
+        return error_response(422, refused.message, "", refused.errors)
     return None
 
 
 def validation_error(exc: PydanticValidationError) -> Response:
     """flask-openapi3's validation_error_callback: one ErrorOut with every field at fault."""
-    errors = field_errors(exc)
-    head = errors[0] if errors else FieldMessage(field="", message="invalid input")
-    return error_response(422, head.message, head.field, errors)
+    refused = from_messages(field_errors(exc))
+    return error_response(422, refused.message, refused.field, refused.errors)
 
 
 @bp.errorhandler(FieldError)
 def _field_error(exc: FieldError) -> Response:
     get_session().rollback()
     if exc.code == "forbidden":
-        return error_response(403, exc.message)
+        return error_response(403, exc.message, refused=exc)
     return error_response(422, exc.message, exc.field, exc.errors)
 
 

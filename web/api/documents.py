@@ -89,9 +89,7 @@ def issue_report(path: OrderPath, body: ReportIssueIn) -> Response:
                 session=db, order=order, actor=g.user, lang=body.lang, public_url=request.host_url
             )
         except reports.NotReportable as exc:
-            raise FieldError(
-                "order_id", "only a submitted or accepted, scored diagnosis can be reported"
-            ) from exc
+            raise FieldError("order_id", "not_reportable") from exc
     return ok(ReportJobOut.model_validate(job), 202)
 
 
@@ -174,9 +172,9 @@ def verify_report(raw: PdfBody) -> Response:
     """Is this file an issued report? The body is the PDF itself (Content-Type: application/pdf)."""
     data = request.get_data(cache=False)
     if not data:
-        raise FieldError("body", "send the PDF file as the request body")
+        raise FieldError("body", "pdf_body")
     if len(data) > MAX_PDF_BYTES:
-        raise FieldError("body", "at most 20 MB")
+        raise FieldError("body", "pdf_too_large", mib=MAX_PDF_BYTES // (1024 * 1024))
     found = reports.verify_pdf(session=get_session(), pdf=data)
     return ok(VerificationOut.model_validate(found))
 
@@ -280,5 +278,5 @@ def size_subsidy(body: SubsidyPlanIn) -> Response:
     try:
         plan = parse_plan(body.plan())
     except PlanError as exc:
-        raise FieldError(exc.field, exc.message) from exc
+        raise FieldError(exc.field, "detail", detail=exc.message) from exc
     return ok(SubsidyOut.model_validate(evaluate(plan, load_catalogue()).to_dict()))

@@ -137,15 +137,15 @@ def _window(start: datetime | None, end: datetime | None, longest: timedelta, de
         # Far from any plant's data, and at the calendar's ends a default span (or a time-zone shift) would
         # overflow: the year as written, compared without converting.
         if when is not None and not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
-            raise FieldError(name, "not a valid date")
+            raise FieldError(name, "not_a_date")
     if end is None:
         end = max(datetime.now(UTC).replace(second=0, microsecond=0), start + default) if start else None
         end = end or datetime.now(UTC).replace(second=0, microsecond=0)
     start = start or end - default
     if end <= start:
-        raise FieldError("end", "must be after start")
+        raise FieldError("end", "end_before_start")
     if end - start > longest:
-        raise FieldError("start", f"the window may span at most {longest.days} days")
+        raise FieldError("start", "window_days", days=longest.days)
     return Window(start.astimezone(UTC), end.astimezone(UTC))
 
 

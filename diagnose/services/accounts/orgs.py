@@ -89,17 +89,17 @@ def create_enterprise(
     try:
         code = validate_uscc(uscc)
     except ValueError as exc:
-        raise ValidationError("uscc", str(exc)) from exc
+        raise ValidationError.of("uscc", exc) from exc
     if session.exec(select(Enterprise).where(Enterprise.uscc == code)).first():
-        raise ValidationError("uscc", f"an enterprise with code {code} is already registered")
+        raise ValidationError("uscc", "enterprise_registered", uscc=code)
     if session.get(Region, region_code) is None:
-        raise ValidationError("region_code", f"unknown region {region_code}")
+        raise ValidationError("region_code", "unknown_region", region=region_code)
     if industry_type not in ("discrete", "process"):
-        raise ValidationError("industry_type", "must be 'discrete' or 'process'")
+        raise ValidationError("industry_type", "industry_type")
     try:
         industry_code = check_industry_code(industry_code)
     except ValueError as exc:
-        raise ValidationError("industry_code", str(exc)) from exc
+        raise ValidationError.of("industry_code", exc) from exc
     enterprise = Enterprise(
         uscc=code,
         name=name.strip(),
@@ -135,11 +135,11 @@ def create_provider(
     try:
         code = validate_uscc(uscc)
     except ValueError as exc:
-        raise ValidationError("uscc", str(exc)) from exc
+        raise ValidationError.of("uscc", exc) from exc
     if session.exec(select(Provider).where(Provider.uscc == code)).first():
-        raise ValidationError("uscc", f"a provider with code {code} is already registered")
+        raise ValidationError("uscc", "provider_registered", uscc=code)
     if session.get(Region, region_code) is None:
-        raise ValidationError("region_code", f"unknown region {region_code}")
+        raise ValidationError("region_code", "unknown_region", region=region_code)
     if not name.strip():
         raise ValidationError("name", "required")
     provider = Provider(uscc=code, name=name.strip(), region_code=region_code, contact=contact or None)
@@ -197,11 +197,11 @@ def _person(full_name: str, title: str, phone: str, *, name_required: bool) -> t
         raise ValidationError("full_name", "required")
     for field, value in (("full_name", full_name), ("title", title)):
         if len(value) > 64:
-            raise ValidationError(field, "at most 64 characters")
+            raise ValidationError(field, "max_chars", max_length=64)
     try:
         phone = check_phone(phone)
     except ValueError as exc:
-        raise ValidationError("phone", str(exc)) from exc
+        raise ValidationError.of("phone", exc) from exc
     return full_name, title, phone
 
 
@@ -223,7 +223,7 @@ def create_user(
     until it is recorded (`update_person`)."""
     _check_password("password", password, username)
     if session.exec(select(User).where(User.username == username)).first():
-        raise ValidationError("username", f"{username} is taken")
+        raise ValidationError("username", "username_taken", name=username)
     full_name, title, phone = _person(full_name, title, phone, name_required=False)
     user = User(
         username=username,
@@ -234,7 +234,7 @@ def create_user(
         role=role.value,
     )
     if role is not Role.admin and organisation_id is None:
-        raise ValidationError("organisation_id", f"a {role.value} user needs an organisation")
+        raise ValidationError("organisation_id", "organisation_required", role=role.value)
     if role is Role.bureau:
         user.bureau_id = organisation_id
     elif role is Role.provider:
@@ -269,7 +269,7 @@ def update_person(
     The audit row names the fields changed, with the new name and title; a phone number is personal data,
     so only that it changed is recorded."""
     if actor.role != Role.admin and actor.id != user.id:
-        raise ValidationError("", "only an administrator or the user may change this", code="forbidden")
+        raise ValidationError("", "admin_or_self_only", code="forbidden")
     full_name, title, phone = _person(full_name, title, phone, name_required=True)
     email = user.email if email is None else email.strip()  # None: the form did not show the field
     changed = {
@@ -310,9 +310,9 @@ def set_user_active(
     if user is None:
         raise LookupError(f"no user {user_id}")
     if not active and user.id == actor.id:
-        raise ValidationError("active", "you cannot deactivate your own account")
+        raise ValidationError("active", "deactivate_self")
     if not active and reason is not None and not reason.strip():
-        raise ValidationError("reason", "give the reason")
+        raise ValidationError("reason", "reason_required")
     if user.active == active:
         return user
     user.active = active
@@ -356,9 +356,9 @@ def reset_password(*, session: Session, actor: User, user_id: int, password: str
 def change_own_password(*, session: Session, user: User, current: str, new: str) -> User:
     """A user replaces their own password, proving the current one; every session and the API token end."""
     if not check_password_hash(user.password_hash, current):
-        raise ValidationError("current_password", "is wrong")
+        raise ValidationError("current_password", "password_wrong")
     if new == current:
-        raise ValidationError("new_password", "新密码不能与当前密码相同")
+        raise ValidationError("new_password", "password_same")
     _check_password("new_password", new, user.username)
     user.password_hash = generate_password_hash(new)
     session.add(user)
@@ -379,7 +379,7 @@ def _check_password(field: str, password: str, username: str) -> None:
     try:
         accounts.check_password(password, username=username)
     except accounts.PasswordRejected as exc:
-        raise ValidationError(field, str(exc)) from exc
+        raise ValidationError.of(field, exc) from exc
 
 
 def authenticate(*, session: Session, username: str, password: str) -> User | None:

@@ -38,9 +38,9 @@ def issue_token(
 ) -> str:
     """Replace the user's API token with a new one and return it (the only time it is visible)."""
     if scope not in SCOPES:
-        raise FieldError("scope", "must be read or write")
+        raise FieldError("scope", "token_scope")
     if not 1 <= ttl_days <= MAX_TTL_DAYS:
-        raise FieldError("ttl_days", f"must be 1 to {MAX_TTL_DAYS} days")
+        raise FieldError("ttl_days", "token_days", max_days=MAX_TTL_DAYS)
     token = PREFIX + secrets.token_urlsafe(32)
     user.api_token_hash = _digest(token)
     user.api_token_scope = scope

@@ -84,16 +84,14 @@ def save_answer(
 ) -> Answer:
     """Store one requirement's rating and notes (idempotent: the last write wins) while the order is editable."""
     if order.status not in EDITABLE:
-        raise ValidationError(
-            "status", f"the questionnaire cannot be edited while the order is {order.status}"
-        )
+        raise ValidationError("status", "questionnaire_status", status=order.status)
     if model().requirement(requirement_id) is None:
-        raise ValidationError("requirement_id", "unknown requirement")
+        raise ValidationError("requirement_id", "unknown_requirement")
     if rating not in (None, "", *RATING_CHOICES):
-        raise ValidationError("rating", "must be one of 1, 0.8, 0.5, 0, n/a")
+        raise ValidationError("rating", "rating_choice")
     for name, text in (("evidence_note", evidence_note), ("tailor_reason", tailor_reason)):
         if text is not None and len(text) > MAX_NOTE_CHARS:
-            raise ValidationError(name, f"at most {MAX_NOTE_CHARS} characters")
+            raise ValidationError(name, "max_chars", max_length=MAX_NOTE_CHARS)
     assessment = get_or_create(session=session, order=order)
     answer = answers_of(session=session, assessment=assessment).get(requirement_id) or Answer(
         assessment_id=assessment.id,  # type: ignore[arg-type]
@@ -132,11 +130,11 @@ def add_attachment(
 ) -> Attachment:
     """Store an evidence file under upload_dir/<order id>/ with a random name, and record it."""
     if order.status not in EDITABLE:
-        raise ValidationError("status", "attachments can only be added while the questionnaire is open")
+        raise ValidationError("status", "attach_while_open")
     if model().requirement(requirement_id) is None:
-        raise ValidationError("requirement_id", "unknown requirement")
+        raise ValidationError("requirement_id", "unknown_requirement")
     if Path(filename).suffix.lower() not in ALLOWED_UPLOADS or not data:
-        raise ValidationError("file", "allowed: " + ", ".join(sorted(ALLOWED_UPLOADS)))
+        raise ValidationError("file", "file_types", types=sorted(ALLOWED_UPLOADS))
     folder = upload_dir / str(order.id)
     folder.mkdir(parents=True, exist_ok=True)
     stored = uuid.uuid4().hex
@@ -370,7 +368,7 @@ def run_scoring(
     """Score the questionnaire with measured evidence, plan the roadmap and size its subsidy; store a Result
     with the evidence snapshot it used (the week before `now`, the moment of scoring)."""
     if order.status not in EDITABLE:
-        raise ValidationError("status", f"cannot score an order that is {order.status}")
+        raise ValidationError("status", "order_status", action="score", status=order.status)
     the_model = model()
     scored_at = now or utcnow()
     assessment = get_or_create(session=session, order=order)

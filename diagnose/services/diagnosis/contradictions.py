@@ -197,28 +197,30 @@ def decide(
     `changed`: the answer's rating becomes `new_rating` and the diagnosis is scored again. `kept`: the
     self-rating stands, for `reason` (required). Only a user of the order's provider, while it is editable."""
     if actor.role != Role.provider or actor.provider_id is None or actor.provider_id != order.provider_id:
-        raise FieldError("", f"{actor.username} may not decide on order {order.number}", code="forbidden")
+        raise FieldError(
+            "", "not_on_order", code="forbidden", actor=actor.username, action="decide", number=order.number
+        )
     if order.status not in EDITABLE:
-        raise FieldError("status", f"contradictions cannot be decided while the order is {order.status}")
+        raise FieldError("status", "order_status", action="decide", status=order.status)
     if decision not in DECISIONS:
-        raise FieldError("decision", "choose to change the rating or keep it")
+        raise FieldError("decision", "change_or_keep")
     result = assessments.latest_result(session=session, order=order)
     item = next(
         (i for i in items(session=session, order=order, result=result) if i.requirement_id == requirement_id),
         None,
     )
     if result is None or item is None:
-        raise FieldError("requirement_id", "this requirement has no contradiction in the newest scoring")
+        raise FieldError("requirement_id", "no_contradiction")
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON_CHARS:
-        raise FieldError("reason", f"at most {MAX_REASON_CHARS} characters")
+        raise FieldError("reason", "max_chars", max_length=MAX_REASON_CHARS)
     if decision == "kept" and len(reason) < MIN_REASON_CHARS:
-        raise FieldError("reason", "write why the self-rating is kept despite the measured data")
+        raise FieldError("reason", "keep_reason")
     if decision == "changed":
         if new_rating not in RATINGS:
-            raise FieldError("new_rating", "choose the new rating")
+            raise FieldError("new_rating", "new_rating_required")
         if new_rating == item.claimed:
-            raise FieldError("new_rating", "the new rating is the self-rating: keep it with a reason instead")
+            raise FieldError("new_rating", "new_rating_is_self")
     row = ContradictionDecision(
         order_id=order.id,  # type: ignore[arg-type]
         result_id=result.id,  # type: ignore[arg-type]

@@ -70,15 +70,17 @@ def set_staff(
     Only a user of the order's provider may, while the order is open to it (STAFF_EDITABLE); everyone named
     must be an active user of that provider. The lead is not also listed as a member."""
     if actor.role != Role.provider or actor.provider_id is None or actor.provider_id != order.provider_id:
-        raise FieldError("", f"{actor.username} may not staff order {order.number}", code="forbidden")
+        raise FieldError(
+            "", "not_on_order", code="forbidden", actor=actor.username, action="staff", number=order.number
+        )
     if order.status not in STAFF_EDITABLE:
-        raise FieldError("status", f"the team cannot be changed while the order is {order.status}")
+        raise FieldError("status", "team_status", status=order.status)
     allowed = {u.id: u for u in candidates(session=session, order=order)}
     if lead_id not in allowed:
-        raise FieldError("lead_id", "choose the project lead from the provider's active users")
+        raise FieldError("lead_id", "lead_not_active")
     members = list(dict.fromkeys(i for i in member_ids if i != lead_id))
     if any(i not in allowed for i in members):
-        raise FieldError("member_ids", "choose the team from the provider's active users")
+        raise FieldError("member_ids", "team_not_active")
     before = staff_of(session=session, order=order)
     session.execute(delete(OrderStaffMember).where(col(OrderStaffMember.order_id) == order.id))
     session.flush()

@@ -215,11 +215,11 @@ def list_orders(
 def create_batch(*, session: Session, actor: User, name: str, year: int, budget_fen: int) -> ProcurementBatch:
     """A bureau's procurement batch with its budget in fen."""
     if actor.role != Role.bureau or actor.bureau_id is None:
-        raise ValidationError("actor", "only a bureau buys diagnoses")
+        raise ValidationError("actor", "bureau_only")
     if not name.strip():
         raise ValidationError("name", "required")
     if budget_fen <= 0:
-        raise ValidationError("budget_fen", "must be positive")
+        raise ValidationError("budget_fen", "positive")
     batch = ProcurementBatch(bureau_id=actor.bureau_id, name=name.strip(), year=year, budget_fen=budget_fen)
     session.add(batch)
     session.flush()
@@ -303,23 +303,21 @@ def create_order(
 ) -> DiagnosisOrder:
     """A new order in a bureau's batch for an enterprise of its regions, within the fee cap and the budget."""
     if actor.role != Role.bureau or actor.bureau_id is None:
-        raise ValidationError("actor", "only a bureau creates orders")
+        raise ValidationError("actor", "bureau_only")
     batch = session.get(ProcurementBatch, batch_id)
     if batch is None or batch.bureau_id != actor.bureau_id:
-        raise ValidationError("batch_id", "unknown batch")
+        raise ValidationError("batch_id", "unknown_batch")
     enterprise = session.get(Enterprise, enterprise_id)
     if enterprise is None or enterprise.region_code not in bureau_regions(session=session, user=actor):
-        raise ValidationError("enterprise_id", "unknown enterprise")
+        raise ValidationError("enterprise_id", "unknown_enterprise")
     if kind not in KINDS:
-        raise ValidationError("kind", "must be factory or workshop")
+        raise ValidationError("kind", "factory_or_workshop")
     cap = fee_cap(session=session, region_code=enterprise.region_code, kind=kind)
     if not 0 < fee_fen <= cap.max_fen:
-        raise ValidationError("fee_fen", f"must be above 0 and at most {_yuan_text(cap.max_fen)} yuan")
+        raise ValidationError("fee_fen", "fee_cap", max_fen=cap.max_fen)
     budget = batch_budget(session=session, batch=batch)
     if fee_fen > budget.remaining_fen:
-        raise ValidationError(
-            "fee_fen", f"the batch budget would be exceeded: {_yuan_text(budget.remaining_fen)} yuan remain"
-        )
+        raise ValidationError("fee_fen", "budget_exceeded", remaining_fen=budget.remaining_fen)
     order = DiagnosisOrder(
         number=_next_number(session, actor.bureau_id, batch.year),
         bureau_id=actor.bureau_id,

@@ -37,10 +37,10 @@ def bureau_region(*, session: Session, actor: User) -> str | None:
     if actor.role == Role.admin:
         return None
     if actor.role != Role.bureau or actor.bureau_id is None:
-        raise ValidationError("role", "only an administrator or a bureau may load policies")
+        raise ValidationError("role", "admin_or_bureau_only")
     bureau = session.get(Bureau, actor.bureau_id)
     if bureau is None:
-        raise ValidationError("role", "the user's bureau is missing")
+        raise ValidationError("role", "no_bureau")
     return bureau.region_code
 
 
@@ -83,7 +83,7 @@ def catalogue_of(*, session: Session, policy_versions: Mapping[str, str]) -> Cat
     for policy_id, label in policy_versions.items():
         if label == "shipped":
             if policy_id not in shipped:
-                raise ValidationError("policy_versions", f"{policy_id} is not a shipped policy")
+                raise ValidationError("policy_versions", "policy_not_shipped", policy=policy_id)
             docs.append(shipped[policy_id])
             continue
         row = session.exec(
@@ -92,7 +92,7 @@ def catalogue_of(*, session: Session, policy_versions: Mapping[str, str]) -> Cat
             )
         ).first()
         if row is None:
-            raise ValidationError("policy_versions", f"{policy_id} {label} is not stored")
+            raise ValidationError("policy_versions", "policy_not_stored", policy=policy_id, label=label)
         docs.extend(_documents([row]))
     return build_catalogue(docs, *reference_documents())
 
@@ -171,7 +171,7 @@ def import_draft(
         importing.check_jurisdiction(document, merged, region)
         start, end = importing.window(document)
     except CatalogueError as exc:
-        raise ValidationError("policy", str(exc)) from None
+        raise ValidationError.of("policy", exc) from None
     policy_id = str(document["policy"])
     old = next((d for d in in_force if str(d["policy"]) == policy_id), None)
     last = session.exec(
@@ -221,7 +221,7 @@ def get_version(*, session: Session, version_id: int, actor: User) -> PolicyVers
     row = session.get(PolicyVersion, version_id)
     region = bureau_region(session=session, actor=actor)
     if row is None or (region is not None and not load_catalogue().is_under(row.region_code, region)):
-        raise ValidationError("id", "no such policy version")
+        raise ValidationError("id", "no_policy_version")
     return row
 
 
@@ -230,14 +230,14 @@ def publish(*, session: Session, actor: User, version_id: int) -> PolicyVersion:
     row = get_version(session=session, version_id=version_id, actor=actor)
     if row.status != "draft":
         raise ValidationError(
-            "status", f"version {row.version} of {row.policy_id} is {row.status}, not a draft"
+            "status", "policy_not_draft", version=row.version, policy=row.policy_id, status=row.status
         )
     try:  # the catalogue may have moved since the import: validate again against what is in force now
         importing.validate(
             row.document, row.source_text, _in_force_documents(session), *reference_documents()
         )
     except CatalogueError as exc:
-        raise ValidationError("policy", str(exc)) from None
+        raise ValidationError.of("policy", exc) from None
     now = utcnow()
     for old in published(session=session):
         if old.policy_id == row.policy_id:

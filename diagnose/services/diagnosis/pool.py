@@ -70,15 +70,15 @@ def change_pool(
 ) -> PoolEntry:
     """Add a provider to the bureau's pool for a year, or suspend or remove it, with the reason (not committed)."""
     if actor.role != Role.bureau or actor.bureau_id is None:
-        raise ValidationError("actor", "only a bureau buys diagnoses")
+        raise ValidationError("actor", "bureau_only")
     if change not in CHANGES:
-        raise ValidationError("change", "not a valid choice")
+        raise ValidationError("change", "not_a_choice")
     if not 2000 <= year <= 2100:
-        raise ValidationError("year", "not a valid choice")
+        raise ValidationError("year", "not_a_choice")
     if session.get(Provider, provider_id) is None:
-        raise ValidationError("provider_id", "choose a provider")
+        raise ValidationError("provider_id", "choose_provider")
     if not reason.strip():
-        raise ValidationError("reason", "give the reason")
+        raise ValidationError("reason", "reason_required")
     entry = session.exec(
         select(PoolEntry).where(
             PoolEntry.bureau_id == actor.bureau_id,

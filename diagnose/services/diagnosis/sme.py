@@ -34,16 +34,18 @@ R = TypeVar("R", Result, SmeResult)
 
 def _check_provider(actor: User, order: DiagnosisOrder) -> None:
     if actor.role != Role.provider or actor.provider_id is None or actor.provider_id != order.provider_id:
-        raise FieldError("", f"{actor.username} may not change order {order.number}", code="forbidden")
+        raise FieldError(
+            "", "not_on_order", code="forbidden", actor=actor.username, action="change", number=order.number
+        )
 
 
 def set_instruments(*, session: Session, actor: User, order: DiagnosisOrder, instruments: str) -> None:
     """The provider chooses what the visit rates (the caller commits); fixed once the order is submitted."""
     _check_provider(actor, order)
     if order.status not in EDITABLE and order.status not in ("assigned",):
-        raise FieldError("instruments", f"the instruments cannot change while the order is {order.status}")
+        raise FieldError("instruments", "instruments_status", status=order.status)
     if instruments not in INSTRUMENTS:
-        raise FieldError("instruments", "choose cmmm, sme or both")
+        raise FieldError("instruments", "choose_listed", expected=["cmmm", "sme", "both"])
     if instruments == order.instruments:
         return
     before, order.instruments, order.updated_at = order.instruments, instruments, utcnow()
@@ -109,7 +111,7 @@ def _section(key: str, index: sme.SmeIndex | None = None) -> str:
         return "items"
     if index.scenario(key) is not None:
         return "scenarios"
-    raise FieldError("key", f"unknown item or scenario {key!r}")
+    raise FieldError("key", "unknown_item", key=key)
 
 
 def _decision(value: Any, proposal: Proposal | None) -> str:
@@ -135,21 +137,21 @@ def save_answer(
     the pure scoring; overriding a measured proposal needs a written reason. Nothing is stored on error."""
     _check_provider(actor, order)
     if order.status not in EDITABLE:
-        raise FieldError("status", f"the questionnaire cannot be edited while the order is {order.status}")
+        raise FieldError("status", "questionnaire_status", status=order.status)
     if not order.rates_sme:
-        raise FieldError("instruments", "this order does not rate the SME digital level")
+        raise FieldError("instruments", "not_sme")
     index = sme_index.in_force(session)
     section = _section(key, index)
     try:
         sme.score_answers({section: {key: value}}, index=index, allow_missing=True)
     except sme.AnswerError as exc:
-        raise FieldError("value", str(exc)) from exc
+        raise FieldError.of("value", exc) from exc
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON_CHARS:
-        raise FieldError("reason", f"at most {MAX_REASON_CHARS} characters")
+        raise FieldError("reason", "max_chars", max_length=MAX_REASON_CHARS)
     decision = _decision(value, proposal)
     if decision == "overridden" and len(reason) < MIN_REASON_CHARS:
-        raise FieldError("reason", "write why the measured proposal is overridden")
+        raise FieldError("reason", "override_reason")
     row = session.exec(
         select(SmeAnswer).where(SmeAnswer.order_id == order.id, SmeAnswer.key == key)
     ).first() or SmeAnswer(
@@ -192,17 +194,17 @@ def score(
     alone keeps the measured week with it (`snapshot_id`)."""
     _check_provider(actor, order)
     if order.status not in EDITABLE:
-        raise FieldError("status", f"cannot rate an order that is {order.status}")
+        raise FieldError("status", "order_status", action="rate", status=order.status)
     rows = answers_of(session=session, order=order)
     index = sme_index.in_force(session)
     try:
         answers = as_answers(rows.values(), index)
         result = sme.score_answers(answers, index=index, allow_missing=True)
     except sme.AnswerError as exc:  # a stored answer the index no longer takes (a corrected index)
-        raise FieldError(exc.key, str(exc)) from exc
+        raise FieldError.of(exc.key, exc) from exc
     if result.missing:
         names = "、".join(name_zh(k, index) for k in result.missing)
-        raise FieldError(result.missing[0], "unanswered: " + names)
+        raise FieldError(result.missing[0], "unanswered", items=names)
     detail = result.to_dict() | {
         "answers": answers,
         "decisions": [
@@ -381,12 +383,12 @@ def set_pilot(
         or actor.bureau_id is None
         or enterprise.region_code not in orders.bureau_regions(session=session, user=actor)
     ):
-        raise FieldError("", f"{actor.username} may not change the pilot list", code="forbidden")
+        raise FieldError("", "pilot_list_forbidden", code="forbidden", actor=actor.username)
     reason = reason.strip()
     if not reason:
-        raise FieldError("reason", "give the reason")
+        raise FieldError("reason", "reason_required")
     if len(reason) > MAX_REASON_CHARS:
-        raise FieldError("reason", f"at most {MAX_REASON_CHARS} characters")
+        raise FieldError("reason", "max_chars", max_length=MAX_REASON_CHARS)
     mark = pilot_mark(session=session, enterprise=enterprise)
     if (mark is not None) == pilot:
         return mark

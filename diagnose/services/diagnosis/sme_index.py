@@ -44,7 +44,7 @@ class Preview:
 
 def _check_bureau(actor: User) -> None:
     if actor.role != Role.bureau or actor.bureau_id is None:
-        raise FieldError("", f"{actor.username} may not load the SME index", code="forbidden")
+        raise FieldError("", "bureau_only", code="forbidden", actor=actor.username)
 
 
 def _parsed(row: SmeIndexVersion) -> SmeIndex:
@@ -102,7 +102,7 @@ def get_version(*, session: Session, version_id: int) -> SmeIndexVersion:
     """A stored version; FieldError (not found) otherwise."""
     row = session.get(SmeIndexVersion, version_id)
     if row is None:
-        raise FieldError("id", "no such index version")
+        raise FieldError("id", "no_index_version")
     return row
 
 
@@ -138,24 +138,22 @@ def upload(
     _check_bureau(actor)
     note = (note or "").strip()
     if len(note) > MAX_NOTE_CHARS:
-        raise FieldError("note", f"at most {MAX_NOTE_CHARS} characters")
+        raise FieldError("note", "max_chars", max_length=MAX_NOTE_CHARS)
     import_files.check_size(raw_bytes, ImportLimits(max_bytes=max_bytes), "file")
     if not raw_bytes.strip():
-        raise FieldError("file", "the file is empty")
+        raise FieldError("file", "file_empty")
     document = import_files.load_json(raw_bytes, "file")
     current = in_force(session)
     try:
         index, _changes = check_import(document, current)
     except ValueError as exc:
-        raise FieldError("file", f"the index does not pass its checks: {_refusal(exc)}") from None
+        raise FieldError("file", "index_checks", detail=_refusal(exc)) from None
     if len(index.version) > MAX_VERSION_CHARS:
-        raise FieldError("file", f"the version has at most {MAX_VERSION_CHARS} characters")
+        raise FieldError("file", "index_version_long", max_length=MAX_VERSION_CHARS)
     known = {load_index().version, current.version}
     taken = session.exec(select(SmeIndexVersion).where(SmeIndexVersion.version == index.version)).first()
     if index.version in known or taken is not None:
-        raise FieldError(
-            "file", f"version {index.version} is already known: give the corrected index a new version"
-        )
+        raise FieldError("file", "index_version_known", version=index.version)
     row = SmeIndexVersion(
         version=index.version,
         status="draft",
@@ -180,7 +178,7 @@ def publish(*, session: Session, actor: User, version_id: int) -> SmeIndexVersio
     _check_bureau(actor)
     row = get_version(session=session, version_id=version_id)
     if row.status != "draft":
-        raise FieldError("status", f"version {row.version} is {row.status}, not a draft")
+        raise FieldError("status", "index_published", version=row.version, status=row.status)
     before = in_force(session)
     _parsed(row)  # validated at upload; parse again so a row that no longer validates is never put in force
     row.status, row.published_by, row.published_at = "published", actor.id, utcnow()

@@ -52,16 +52,12 @@ def set_tailoring(
 ) -> SubdomainTailoring | None:
     """Tailor a sub-domain out (reason from the fixed list) or back in (reason ""), before scoring only."""
     if order.status not in EDITABLE:
-        raise ValidationError(
-            "status", f"the questionnaire cannot be edited while the order is {order.status}"
-        )
+        raise ValidationError("status", "questionnaire_status", status=order.status)
     scored = session.exec(select(Result).where(Result.order_id == order.id)).first()
     if scored is not None:
-        raise ValidationError(
-            "tailoring", "tailoring is recorded before scoring; this order is already scored"
-        )
+        raise ValidationError("tailoring", "already_scored")
     if len(note) > MAX_NOTE_CHARS:
-        raise ValidationError("note", f"at most {MAX_NOTE_CHARS} characters")
+        raise ValidationError("note", "max_chars", max_length=MAX_NOTE_CHARS)
     found = next(
         (r for r in of_assessment(session=session, assessment=assessment) if r.subdomain == subdomain), None
     )
@@ -73,7 +69,7 @@ def set_tailoring(
         return None
     refused = check_tailoring(subdomain, reason, maturity.load_model())
     if refused:
-        raise ValidationError("tailoring", refused)
+        raise ValidationError("tailoring", "detail", detail=refused)
     row = found or SubdomainTailoring(assessment_id=assessment.id, subdomain=subdomain, reason=reason)  # type: ignore[arg-type]
     row.reason, row.note, row.recorded_by, row.recorded_at = reason, note, actor.id, utcnow()
     session.add(row)

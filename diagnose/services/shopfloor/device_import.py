@@ -28,9 +28,9 @@ def check_new(
     for index, external_id in enumerate(wanted):
         field = f"{prefix}{index}.external_id" if prefix else "external_id"
         if external_id in taken:
-            raise FieldError(field, f"device {external_id} is already registered")
+            raise FieldError(field, "device_registered", device=external_id)
         if external_id in seen:
-            raise FieldError(field, f"device {external_id} appears twice")
+            raise FieldError(field, "device_twice", device=external_id)
         seen.add(external_id)
 
 

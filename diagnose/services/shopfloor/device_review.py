@@ -35,16 +35,16 @@ def review_devices(
     Devices of another enterprise or not pending are refused as a whole (nothing changes; not committed).
     """
     if decision not in DECISIONS:
-        raise ValidationError("decision", "not a valid choice")
+        raise ValidationError("decision", "not_a_choice")
     if not device_ids:
-        raise ValidationError("device_id", "choose at least one device")
+        raise ValidationError("device_id", "choose_device")
     if decision == "reject" and not reason.strip():
-        raise ValidationError("reason", "give the reason")
+        raise ValidationError("reason", "reason_required")
     rows = list(session.exec(select(Device).where(col(Device.id).in_(device_ids))))
     if len(rows) != len(set(device_ids)) or any(
         d.enterprise_id != enterprise_id or d.registry_status != "pending" for d in rows
     ):
-        raise ValidationError("device_id", "choose pending devices of this plant")
+        raise ValidationError("device_id", "pending_devices")
     for device in rows:
         if decision == "confirm":
             devices.confirm_device(session=session, actor=actor, device=device)

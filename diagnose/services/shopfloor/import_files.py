@@ -77,7 +77,7 @@ class ImportLimits:
 def check_size(data: bytes, limits: ImportLimits, field: str = "file") -> None:
     """Refuse a file above the import cap before anything reads it."""
     if len(data) > limits.max_bytes:
-        raise ValidationError(field, f"the file is larger than {_mib(limits.max_bytes)} MiB")
+        raise ValidationError(field, "file_larger_than", mib=_mib(limits.max_bytes))
 
 
 def read_file(path: Path, limits: ImportLimits, field: str = "file") -> bytes:
@@ -94,11 +94,11 @@ def load_json(data: bytes | str, field: str = "file") -> Any:
     try:
         return json.loads(data)
     except json.JSONDecodeError as exc:
-        raise ValidationError(field, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise ValidationError(field, "json_line", line=exc.lineno, detail=exc.msg) from None
     except UnicodeDecodeError:
-        raise ValidationError(field, "must be UTF-8 text") from None
+        raise ValidationError(field, "utf8") from None
     except RecursionError:
-        raise ValidationError(field, "not valid JSON (nested too deep)") from None
+        raise ValidationError(field, "json_deep") from None
 
 
 def table_rows(filename: str, data: bytes, limits: ImportLimits) -> Iterator[list[Any]]:
@@ -110,7 +110,7 @@ def table_rows(filename: str, data: bytes, limits: ImportLimits) -> Iterator[lis
         return _xlsx_rows(data, limits)
     if name.endswith(".csv"):
         return _csv_rows(data, limits)
-    raise ValidationError("file", "upload a .csv or .xlsx file")
+    raise ValidationError("file", "csv_or_xlsx")
 
 
 def _mib(size: int) -> str:
@@ -119,12 +119,10 @@ def _mib(size: int) -> str:
 
 def _check_cells(row: list[Any], number: int, limits: ImportLimits) -> list[Any]:
     if len(row) > limits.max_columns:
-        raise ValidationError("file", f"row {number}: more than {limits.max_columns} columns")
+        raise ValidationError("file", "columns_max", row=number, n=limits.max_columns)
     for value in row:
         if isinstance(value, str) and len(value) > limits.max_cell_chars:
-            raise ValidationError(
-                "file", f"row {number}: a cell longer than {limits.max_cell_chars} characters"
-            )
+            raise ValidationError("file", "cell_long", row=number, n=limits.max_cell_chars)
     return row
 
 
@@ -133,7 +131,7 @@ def _csv_rows(data: bytes, limits: ImportLimits) -> Iterator[list[Any]]:
         if _decodes(data, encoding):
             break
     else:
-        raise ValidationError("file", "the CSV file is neither UTF-8 nor GB18030 text")
+        raise ValidationError("file", "csv_encoding")
     text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
     reader = csv.reader(_bounded_lines(text, limits))
     return _counted(reader, limits)
@@ -160,9 +158,7 @@ def _bounded_lines(text: IO[str], limits: ImportLimits) -> Iterator[str]:
             return
         number += 1
         if len(line) > limits.max_line_chars:
-            raise ValidationError(
-                "file", f"line {number}: longer than {limits.max_line_chars} characters (a row too wide)"
-            )
+            raise ValidationError("file", "line_long", row=number, n=limits.max_line_chars)
         yield line
 
 
@@ -172,12 +168,10 @@ def _counted(rows: Iterator[list[Any]], limits: ImportLimits) -> Iterator[list[A
         for row in rows:
             number += 1
             if number > limits.max_physical_rows:
-                raise ValidationError(
-                    "file", f"more than {limits.max_physical_rows} rows, blank ones included"
-                )
+                raise ValidationError("file", "rows_with_blank_max", n=limits.max_physical_rows)
             yield _check_cells(["" if v is None else v for v in row], number, limits)
     except csv.Error as exc:
-        raise ValidationError("file", f"row {number + 1}: not readable as CSV ({exc})") from None
+        raise ValidationError("file", "csv_row", row=number + 1, detail=str(exc)) from None
 
 
 def _xlsx_rows(data: bytes, limits: ImportLimits) -> Iterator[list[Any]]:
@@ -185,9 +179,7 @@ def _xlsx_rows(data: bytes, limits: ImportLimits) -> Iterator[list[Any]]:
         archive = zipfile.ZipFile(io.BytesIO(data))
         unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > limits.max_unpacked_bytes:
-            raise ValidationError(
-                "file", f"the workbook unpacks to more than {_mib(limits.max_unpacked_bytes)} MiB"
-            )
+            raise ValidationError("file", "workbook_larger_than", mib=_mib(limits.max_unpacked_bytes))
         for info in archive.infolist():
             if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                 _scan_sheet(archive, info.filename, limits)
@@ -202,7 +194,7 @@ def _xlsx_rows(data: bytes, limits: ImportLimits) -> Iterator[list[Any]]:
     except ValidationError:
         raise
     except Exception as exc:  # a damaged or foreign file: openpyxl and zipfile raise many kinds
-        raise ValidationError("file", f"not a readable XLSX workbook: {type(exc).__name__}") from None
+        raise ValidationError("file", "xlsx_unreadable", detail=type(exc).__name__) from None
     return _closing(_counted(_guarded(rows), limits), book)
 
 
@@ -213,7 +205,7 @@ def _guarded(rows: Iterator[tuple[Any, ...]]) -> Iterator[list[Any]]:
     except ValidationError:
         raise
     except Exception as exc:
-        raise ValidationError("file", f"not a readable XLSX workbook: {type(exc).__name__}") from None
+        raise ValidationError("file", "xlsx_unreadable", detail=type(exc).__name__) from None
 
 
 def _closing(rows: Iterator[list[Any]], book: Any) -> Iterator[list[Any]]:
@@ -238,25 +230,21 @@ def _scan_sheet(archive: zipfile.ZipFile, part: str, limits: ImportLimits) -> No
                     elif element.tag == SHEET_ROW:
                         rows, cells = rows + 1, 0
                         if rows > limits.max_physical_rows:
-                            raise ValidationError(
-                                "file", f"more than {limits.max_physical_rows} rows, blank ones included"
-                            )
+                            raise ValidationError("file", "rows_with_blank_max", n=limits.max_physical_rows)
                     continue
                 if element.tag in SHEET_TEXT and len(element.text or "") > limits.max_cell_chars:
-                    raise ValidationError(
-                        "file", f"row {rows}: a cell longer than {limits.max_cell_chars} characters"
-                    )
+                    raise ValidationError("file", "cell_long", row=rows, n=limits.max_cell_chars)
                 if element.tag == SHEET_CELL:
                     cells += 1
                     if cells > limits.max_columns:
-                        raise ValidationError("file", f"row {rows}: more than {limits.max_columns} columns")
+                        raise ValidationError("file", "columns_max", row=rows, n=limits.max_columns)
                 elif element.tag == SHEET_ROW:
                     element.clear()
                     if parent is not None:
                         with contextlib.suppress(ValueError):  # a row out of place: still counted
                             parent.remove(element)  # the only child kept: memory stays one row deep
         except ParseError as exc:
-            raise ValidationError("file", f"not a readable XLSX workbook: {type(exc).__name__}") from None
+            raise ValidationError("file", "xlsx_unreadable", detail=type(exc).__name__) from None
 
 
 def _scan_shared_strings(archive: zipfile.ZipFile, part: str, limits: ImportLimits) -> None:
@@ -273,15 +261,13 @@ def _scan_shared_strings(archive: zipfile.ZipFile, part: str, limits: ImportLimi
                 if event == "start":
                     continue
                 if element.tag in SHEET_TEXT and len(element.text or "") > limits.max_cell_chars:
-                    raise ValidationError(
-                        "file", f"a shared text longer than {limits.max_cell_chars} characters"
-                    )
+                    raise ValidationError("file", "shared_text_long", n=limits.max_cell_chars)
                 if element.tag == SHARED_ITEM:
                     count += 1
                     if count > most:
-                        raise ValidationError("file", f"more than {most} shared texts")
+                        raise ValidationError("file", "shared_texts_max", n=most)
                     element.clear()
                     with contextlib.suppress(ValueError):  # not a child of the root: still counted
                         root.remove(element)  # the only child kept: memory stays one text deep
         except ParseError as exc:
-            raise ValidationError("file", f"not a readable XLSX workbook: {type(exc).__name__}") from None
+            raise ValidationError("file", "xlsx_unreadable", detail=type(exc).__name__) from None

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from diagnose.models import CalendarRule, Device, Equipment, User
+from diagnose.schemas.reasons import english
 from diagnose.services.accounts.orgs import ValidationError
 from diagnose.services.audit import audit_log
 from diagnose.services.shopfloor import import_files
@@ -55,6 +56,10 @@ class RowError:
     row: int
     field: str
     message: str
+    reason: str = (
+        "invalid"  # the refusal's code (diagnose.schemas.reasons) and its params: the pages word them
+    )
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,8 @@ class RowOutcome:
     code: str
     message: str
     line_code: str = ""  # update: the ledger line it matched
+    reason: str = "invalid"  # `message`'s code (diagnose.schemas.reasons) and its params: the pages word them
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -94,7 +101,7 @@ def _flag(value: object, name: str, default: bool) -> bool:
         return True
     if text in FALSE:
         return False
-    raise ValidationError(name, f"{value!r} is not yes/no (是/否, 1/0, true/false)")
+    raise ValidationError(name, "yes_no", value=str(value))
 
 
 def _stated_flag(value: object, name: str) -> bool | None:
@@ -108,22 +115,22 @@ def _clean(session: Session, enterprise_id: int, raw: dict[str, Any]) -> dict[st
     """One ledger line checked and normalised; raises ValidationError naming the field."""
     code = str(raw.get("code") or "").strip()
     if not code or len(code) > 64:
-        raise ValidationError("code", "an asset number of 1-64 characters is required")
+        raise ValidationError("code", "asset_number")
     name = str(raw.get("name") or "").strip()
     if not name or len(name) > 128:
-        raise ValidationError("name", "a name of 1-128 characters is required")
+        raise ValidationError("name", "equipment_name")
     kind = str(raw.get("kind") or "").strip()[:64]
     external = str(raw.get("device_id") or "").strip()
     serial = str(raw.get("serial") or "").strip()
     if len(serial) > 64:
-        raise ValidationError("serial", "a serial number has at most 64 characters")
+        raise ValidationError("serial", "serial_long", n=64)
     device_id = None
     if external:
         device = session.exec(
             select(Device).where(Device.enterprise_id == enterprise_id, Device.external_id == external)
         ).first()
         if device is None:
-            raise ValidationError("device_id", f"no registered device {external!r} in this plant")
+            raise ValidationError("device_id", "no_plant_device", device=external)
         device_id = device.id
     return {
         "code": code,
@@ -146,11 +153,11 @@ def add_equipment(
     if session.exec(
         select(Equipment.id).where(Equipment.enterprise_id == enterprise_id, Equipment.code == values["code"])
     ).first():
-        raise ValidationError("code", f"asset number {values['code']!r} is already in the ledger")
+        raise ValidationError("code", "asset_in_ledger", asset=values["code"])
     same = _matches(equipment_of(session=session, enterprise_id=enterprise_id), values)
     if same:
         field_name, line = same[0]
-        raise ValidationError(field_name, f"already in the ledger as {line.code!r}")
+        raise ValidationError(field_name, "equipment_in_ledger", asset=line.code)
     values.pop("device_external_id")
     equipment = Equipment(enterprise_id=enterprise_id, **values)
     session.add(equipment)
@@ -176,18 +183,16 @@ def read_rows(filename: str, data: bytes, limits: ImportLimits | None = None) ->
     table = import_files.table_rows(filename, data, limits)
     first = next(table, None)
     if first is None:
-        raise ValidationError("file", "the file is empty")
+        raise ValidationError("file", "file_empty")
     header = [HEADERS.get(str(h).strip().lower()) for h in first]
     if "code" not in header or "name" not in header:
-        raise ValidationError(
-            "file", "the first row must name the columns, at least code/设备编号 and name/设备名称"
-        )
+        raise ValidationError("file", "header_row")
     rows = []
     for row in table:
         if not any(str(v).strip() for v in row):
             continue
         if len(rows) == limits.max_rows:
-            raise ValidationError("file", f"at most {limits.max_rows} rows per import")
+            raise ValidationError("file", "rows_max", n=limits.max_rows)
         rows.append({f: row[i] for i, f in enumerate(header) if f and i < len(row)})
     return rows
 
@@ -208,22 +213,27 @@ def _matches(lines: list[Equipment], values: dict[str, Any]) -> list[tuple[str, 
 _BY = {"code": "asset number", "serial": "serial number", "device_id": "platform device"}
 
 
+def _row(number: int, action: str, code: str, reason: str, line_code: str = "", **params: Any) -> RowOutcome:
+    """A row's outcome, its message the reason's English."""
+    return RowOutcome(number, action, code, english(reason, params), line_code, reason, params)
+
+
 def _outcome(number: int, values: dict[str, Any], lines: list[Equipment]) -> RowOutcome:
     """Add, update (one line named, by any of its identifiers) or refuse (two lines named) one checked row."""
     found = _matches(lines, values)
     code = values["code"]
     named = {line.id for _, line in found}
     if not found:
-        return RowOutcome(number, "add", code, "new ledger line")
+        return _row(number, "add", code, "new_line")
     if len(named) > 1:
-        which = ", ".join(sorted({repr(line.code) for _, line in found}))
-        return RowOutcome(number, "refuse", code, f"names two ledger lines ({which})")
+        return _row(number, "refuse", code, "two_lines", lines=sorted({line.code for _, line in found}))
     line = found[0][1]
-    how = ", ".join(sorted({_BY[k] for k, _ in found}))
-    renamed = f"; its asset number becomes {code!r}" if line.code != code else ""
-    return RowOutcome(
-        number, "update", code, f"the same equipment as {line.code!r} ({how}){renamed}", line.code
-    )
+    how = sorted({_BY[k] for k, _ in found})
+    if line.code != code:
+        return _row(
+            number, "update", code, "same_equipment_renamed", line.code, line=line.code, by=how, asset=code
+        )
+    return _row(number, "update", code, "same_equipment", line.code, line=line.code, by=how)
 
 
 def import_equipment(
@@ -243,8 +253,11 @@ def import_equipment(
         try:
             values = _clean(session, enterprise_id, raw)
         except ValidationError as exc:
-            report.errors.append(RowError(number, exc.field, exc.message))
-            report.outcomes.append(RowOutcome(number, "refuse", str(raw.get("code") or ""), exc.message))
+            report.errors.append(RowError(number, exc.field, exc.message, exc.reason, exc.params))
+            refused = RowOutcome(
+                number, "refuse", str(raw.get("code") or ""), exc.message, "", exc.reason, exc.params
+            )
+            report.outcomes.append(refused)
             continue
         keys = [f"code:{values['code']}"]
         keys += [f"serial:{values['serial']}"] if values.get("serial") else []
@@ -254,9 +267,9 @@ def import_equipment(
             keys.append(f"line:{outcome.line_code}")
         earlier = next((taken[k] for k in keys if k in taken), None)
         if earlier is not None and outcome.action != "refuse":
-            outcome = RowOutcome(number, "refuse", values["code"], f"the same equipment as row {earlier}")
+            outcome = _row(number, "refuse", values["code"], "same_as_row", row=earlier)
         if outcome.action == "refuse":
-            report.errors.append(RowError(number, "code", outcome.message))
+            report.errors.append(RowError(number, "code", outcome.message, outcome.reason, outcome.params))
         else:
             taken.update(dict.fromkeys(keys, number))
             report.rows.append({**values, "match": outcome.line_code or None})
@@ -310,7 +323,7 @@ def load_holiday_notice(
     try:
         notice = holiday_notice(year)
     except KeyError:
-        raise ValidationError("year", f"no holiday notice of {year} is available") from None
+        raise ValidationError("year", "no_holiday_notice", year=year) from None
     rows = calendar_of(session=session, enterprise_id=enterprise_id)
     weekly = [CalendarRuleSpec(r.kind, r.weekday, r.day, r.start, r.end, r.label) for r in rows]
     # A date the plant already planned (a day off, or its own shifts) keeps the plant's plan.
@@ -349,7 +362,7 @@ class CalendarOverlap(ValidationError):
         field = "day" if existing.kind == "holiday" else "start"
         what = f"{existing.kind} on {existing.day or f'weekday {existing.weekday}'}"
         times = f" {existing.start}-{existing.end}" if existing.start else ""
-        super().__init__(field, f"overlaps the existing {what}{times}")
+        super().__init__(field, "calendar_overlap", rule=f"{what}{times}")
         self.existing = existing
 
 
@@ -376,7 +389,9 @@ def add_calendar_rule(
         validate(spec)
     except ValueError as exc:
         field_name, _, message = str(exc).partition(": ")
-        raise ValidationError(field_name if message else "kind", message or str(exc)) from None
+        raise ValidationError(
+            field_name if message else "kind", "detail", detail=message or str(exc)
+        ) from None
     rows = calendar_of(session=session, enterprise_id=enterprise_id)
     specs = {CalendarRuleSpec(r.kind, r.weekday, r.day, r.start, r.end, r.label): r for r in rows}
     clash = overlapping(spec, specs)

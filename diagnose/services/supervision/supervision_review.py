@@ -201,9 +201,9 @@ def get_flag(
 def review_flag(*, session: Session, flag: AnomalyFlag, actor: User, decision: str, note: str) -> AnomalyFlag:
     """Record a reviewer's decision on a flag, audit-logged with the previous decision (not committed)."""
     if decision not in {d.value for d in FlagDecision}:
-        raise FieldError("decision", f"must be one of {', '.join(d.value for d in FlagDecision)}")
+        raise FieldError("decision", "choose_listed", expected=[d.value for d in FlagDecision])
     if not note.strip():
-        raise FieldError("note", "give the reason for the decision")
+        raise FieldError("note", "reason_required")
     before = flag.decision
     flag.decision, flag.decision_note = decision, note.strip()[:2000]
     flag.decided_by, flag.decided_at = actor.id, utcnow()
@@ -497,26 +497,24 @@ def record_outcome(
     FieldError (a ValueError) naming the field for bad input.
     """
     if enterprise_id <= 0:
-        raise FieldError("enterprise_id", "choose an enterprise")
+        raise FieldError("enterprise_id", "choose_enterprise")
     enterprise = session.get(Enterprise, enterprise_id)
     regions = supervision_records.bureau_scope(session=session, bureau_id=bureau_id)
     if enterprise is None or enterprise.region_code not in regions:
         raise LookupError(f"no enterprise {enterprise_id} in this bureau's regions")
     if kind not in OUTCOME_KINDS:
-        raise FieldError("kind", f"must be one of {', '.join(OUTCOME_KINDS)}")
+        raise FieldError("kind", "choose_listed", expected=list(OUTCOME_KINDS))
     try:
         when = date.fromisoformat(on_date.strip())
     except ValueError as exc:
-        raise FieldError("on_date", "must be a date (YYYY-MM-DD)") from exc
+        raise FieldError("on_date", "not_a_date") from exc
     if when > (today or china_today(utcnow())):
-        raise FieldError("on_date", "must not be in the future")
+        raise FieldError("on_date", "not_in_future")
     source = source.strip()
     if not source or len(source) > 255:
-        raise FieldError(
-            "source", "say where it is published (1-255 characters), e.g. a notice or document number"
-        )
+        raise FieldError("source", "publication_required")
     if len(detail) > 2000:
-        raise FieldError("detail", "at most 2000 characters")
+        raise FieldError("detail", "max_chars", max_length=2000)
     outcome = EnterpriseOutcome(
         enterprise_id=enterprise_id, kind=kind, on_date=when, source=source, detail=detail.strip() or None
     )
