@@ -6,6 +6,7 @@ The engine's `Line.explanation` stays English (the CLI's JSON is unchanged).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from diagnose.wording.catalogue import _
@@ -41,6 +42,9 @@ FIELDS_ZH = {
     "investments.loan_cny": "贷款金额",
     "investments.innovation_product_purchase_cny": "创新产品采购额",
     "investments.rd_cny": "研发投入",
+    "investments.equity_refinancing_cny": "股权再融资额",
+    "investments.bond_financing_cny": "债券融资额",
+    "investments.refinancing_local_share": "募集资金投回本地比例",
     "investments.base_stations_5g": "5G 基站数",
     "investments.base_stations_5g_over_plan": "超计划 5G 基站数",
     "provider.local_contract_cny": "本地服务合同额",
@@ -55,6 +59,7 @@ _MONEY_FREE = {
     "investments.energy_saved_tce",
     "investments.base_stations_5g",
     "investments.base_stations_5g_over_plan",
+    "investments.refinancing_local_share",
     "provider.local_enterprises",
 }
 _SCOPES_ZH = {
@@ -66,6 +71,8 @@ _SCOPES_ZH = {
 _UNITS_ZH = {
     "tce": "吨标煤",
     "base stations": "个基站",
+    "base stations within the plan": "个计划内基站",
+    "base stations beyond the plan": "个超计划基站",
     "steps of 5,000,000 yuan of sales growth": "档（每 500 万元增量）",
 }
 _LEVELS_ZH = {"province": "省级", "prefecture_city": "市级", "county_city": "县级市", "district": "区级"}
@@ -133,14 +140,15 @@ def level_zh(clause: Clause) -> str:
 
 
 def _num(path: str, value: Decimal) -> str:
-    if all(p in _MONEY_FREE for p in path.split("+")):
+    if all(p in _MONEY_FREE for p in re.split(r"[+-]", path)):
         text = f"{value.normalize():,f}"
         return text.rstrip("0").rstrip(".") if "." in text else text
     return cny_zh(value)
 
 
 def _field_name(path: str) -> str:
-    return "＋".join(FIELDS_ZH.get(p, p) for p in path.split("+"))
+    """A plan path in words; 'a+b' and 'a-b' (sums and differences of fields) as 甲＋乙, 甲－乙."""
+    return "".join({"+": "＋", "-": "－"}.get(p, FIELDS_ZH.get(p, p)) for p in re.split(r"([+-])", path))
 
 
 def _target(catalogue: Catalogue, target_id: str) -> str:
@@ -246,7 +254,7 @@ def condition_zh(cond: Condition, plan: Plan, catalogue: Catalogue, product: Pro
 
 
 def _terms_zh(part: Arithmetic) -> str:
-    text = " ＋ ".join(f"{FIELDS_ZH.get(t.path, t.path)} {_num(t.path, t.value)}" for t in part.terms)
+    text = " ＋ ".join(f"{_field_name(t.path)} {_num(t.path, t.value)}" for t in part.terms)
     return f"（{text}）" if len(part.terms) > 1 else text
 
 

@@ -5,6 +5,7 @@ every kind of condition and amount (`cases/subsidy_wording_zh.json`, written by 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +101,13 @@ def test_the_pinned_plans_reach_every_status() -> None:
         line.status for raw in PLANS for line in evaluate(parse_plan(raw, catalogue), catalogue).lines
     }
     assert statuses == {"paid", "not_eligible", "out_of_force", "not_computable", "superseded", "excluded"}
+
+
+def test_no_plan_path_or_english_unit_in_the_pinned_chinese() -> None:
+    texts = [
+        text
+        for case in json.loads(GOLDEN.read_text(encoding="utf-8"))
+        for pair in case["lines"].values()
+        for text in pair
+    ]
+    assert [t for t in texts if re.search(r"[a-z]+\.[a-z_0-9]+|[A-Za-z]{2,} [A-Za-z]{2,}", t)] == []
