@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from diagnose.wording.catalogue import N_, _
 from reports.data import GapRow, NodeRow, Roadmap, Segment, StepRow, SubsidyLine, Summary, Text
 
 STATE_ORDER = ("RUN", "IDLE", "DOWN", "PLANNED_STOP", "OFF", "UNKNOWN")
@@ -56,6 +57,12 @@ def nodes(kind: str, rows: Sequence[Mapping[str, Any]], parents: Mapping[str, st
     )
 
 
+def _said(msgid: str, zh: dict[str, Any] | None = None, **params: Any) -> Text:
+    """A sentence template of the catalogue in both languages: the English msgid and its Chinese, each filled in
+    (`zh` overrides the parameters that differ, such as names)."""
+    return Text(_(msgid, **(params | (zh or {}))), msgid % params if params else msgid)
+
+
 def _focus_level(level: int) -> int:
     return min(level + 1, 5)
 
@@ -79,37 +86,63 @@ def findings(
     scored.sort(key=lambda pair: (pair[0], pair[1].id))
     if scored:
         (low, weak), (high, strong) = scored[0], scored[-1]
-        first = Text(
-            f"对照{focus}级要求，最强的能力域是「{strong.name_zh}」（{pct(high)}），"
-            f"最薄弱的是「{weak.name_zh}」（{pct(low)}），应优先补强。",
-            f"Against the level {focus} requirements the strongest domain is {strong.name_en} "
-            f"({pct(high)}) and the weakest is {weak.name_en} ({pct(low)}), which comes first.",
+        first = _said(
+            N_(
+                "Against the level %(focus)s requirements the strongest domain is %(strong)s (%(high)s) and the "
+                "weakest is %(weak)s (%(low)s), which comes first."
+            ),
+            {"strong": strong.name_zh, "weak": weak.name_zh},
+            focus=focus,
+            strong=strong.name_en,
+            high=pct(high),
+            weak=weak.name_en,
+            low=pct(low),
         )
     else:
-        first = Text("没有可评分的能力域。", "No domain could be scored.")
-    mismatch_zh = (
-        f"{contradictions} 项自评与实测数据矛盾：诊断人员已逐项核对，见 3.3 自评与实测核对。"
-        if contradictions
-        else "自评与实测一致。"
+        first = _said(N_("No domain could be scored."))
+    if contradictions:
+        mismatch = _said(
+            N_("%(n)s self-assessed ratings contradicted the data: the assessors decided each (see 3.3)."),
+            n=contradictions,
+        )
+    else:
+        mismatch = _said(N_("Self-assessment agrees with the data."))
+    second = measured or _said(
+        N_(
+            "Device networking rate %(rate)s, data-capture coverage %(coverage)s, plant OEE %(oee)s; %(mismatch)s"
+        ),
+        {"mismatch": mismatch.zh},
+        rate=pct(networking_rate),
+        coverage=pct(coverage),
+        oee=pct(oee),
+        mismatch=mismatch.en,
     )
-    mismatch_en = (
-        f"{contradictions} self-assessed ratings contradicted the data: the assessors decided each (see 3.3)."
-        if contradictions
-        else "Self-assessment agrees with the data."
-    )
-    second = measured or Text(
-        f"设备联网率 {pct(networking_rate)}，数据采集覆盖率 {pct(coverage)}，工厂 OEE {pct(oee)}；{mismatch_zh}",
-        f"Device networking rate {pct(networking_rate)}, data-capture coverage {pct(coverage)}, "
-        f"plant OEE {pct(oee)}; {mismatch_en}",
-    )
-    third = Text(
-        f"实施 {len(roadmap.steps)} 项改进可{'达到' if roadmap.reached else '接近'} {roadmap.final_level} 级，"
-        f"估算投入 {yuan(roadmap.cost_fen)}，可获补贴 {yuan(roadmap.subsidy_fen)}，"
-        f"净投入 {yuan(roadmap.net_cost_fen)}。",
-        f"{len(roadmap.steps)} improvements {'reach' if roadmap.reached else 'approach'} level "
-        f"{roadmap.final_level} for an estimated {yuan(roadmap.cost_fen)}, earning "
-        f"{yuan(roadmap.subsidy_fen)} in subsidy: {yuan(roadmap.net_cost_fen)} net.",
-    )
+    money = {
+        "cost": yuan(roadmap.cost_fen),
+        "subsidy": yuan(roadmap.subsidy_fen),
+        "net": yuan(roadmap.net_cost_fen),
+    }
+    steps, level = len(roadmap.steps), roadmap.final_level
+    if roadmap.reached:
+        third = _said(
+            N_(
+                "%(steps)s improvements reach level %(level)s for an estimated %(cost)s, earning %(subsidy)s in "
+                "subsidy: %(net)s net."
+            ),
+            steps=steps,
+            level=level,
+            **money,
+        )
+    else:
+        third = _said(
+            N_(
+                "%(steps)s improvements approach level %(level)s for an estimated %(cost)s, earning %(subsidy)s in "
+                "subsidy: %(net)s net."
+            ),
+            steps=steps,
+            level=level,
+            **money,
+        )
     return (first, second, third)
 
 
@@ -229,23 +262,32 @@ def reconciled_texts(rows: Iterable[Mapping[str, Any]]) -> tuple[Text, ...]:
     for r in ordered:
         rid = r["requirement_id"]
         if r.get("tailored"):
-            texts.append(Text(f"{rid}：已裁剪，不计分。", f"{rid}: tailored out, not scored."))
+            texts.append(_said(N_("%(rid)s: tailored out, not scored."), rid=rid))
             continue
-        zh = [
-            f"自评「{rating_words(r.get('claimed'), 'zh')}」",
-            f"实测支持「{rating_words(r.get('proposed'), 'zh')}」",
-        ]
-        en = [
-            f"claimed {rating_words(r.get('claimed'), 'en')}",
-            f"data support {rating_words(r.get('proposed'), 'en')}",
-        ]
-        zh.append(f"计分采用「{rating_words(r.get('final'), 'zh')}」")
-        en.append(f"scored as {rating_words(r.get('final'), 'en')}")
-        tail_zh = "（相差一档以上，核对结论见上表）" if r.get("contradiction") else ""
-        tail_en = " (more than one step apart: see the decision above)" if r.get("contradiction") else ""
-        texts.append(
-            Text(f"{rid}：" + "，".join(zh) + tail_zh + "。", f"{rid}: " + ", ".join(en) + tail_en + ".")
-        )
+        names = ("claimed", "proposed", "final")
+        zh = {name: rating_words(r.get(name), "zh") for name in names}
+        en = {name: rating_words(r.get(name), "en") for name in names}
+        if r.get("contradiction"):
+            texts.append(
+                _said(
+                    N_(
+                        "%(rid)s: claimed %(claimed)s, data support %(proposed)s, scored as %(final)s (more than one "
+                        "step apart: see the decision above)."
+                    ),
+                    zh,
+                    rid=rid,
+                    **en,
+                )
+            )
+        else:
+            texts.append(
+                _said(
+                    N_("%(rid)s: claimed %(claimed)s, data support %(proposed)s, scored as %(final)s."),
+                    zh,
+                    rid=rid,
+                    **en,
+                )
+            )
     return tuple(texts)
 
 

@@ -24,3 +24,8 @@ def _(msgid: str, **params: object) -> str:
     """A sentence template in Chinese, its %(name)s placeholders filled (msgids are extracted by scripts/i18n.py)."""
     text = chinese().gettext(msgid)
     return text % params if params else text
+
+
+def N_(msgid: str) -> str:  # the gettext_noop marker, extracted by scripts/i18n.py (-k N_)
+    """Mark a msgid for the catalogue where another function translates it (reports' `_said`)."""
+    return msgid
