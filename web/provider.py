@@ -40,7 +40,7 @@ from web.auth import role_required
 from web.db import get_session
 from web.forms import FormError, parse_form, refuse, typed
 from web.labels import RATING_LABELS, label_of
-from web.messages import not_saved, reason_text
+from web.messages import not_saved, reason_of, reason_text
 from web.scope import get_order, get_plant_order, guard_plant, list_args
 
 bp = Blueprint("provider", __name__, url_prefix="/provider/orders/<int:order_id>")
@@ -357,7 +357,7 @@ def save_answer(order_id: int) -> tuple[Response, int] | Response:
         answer = assessments.save_answer(session=db, actor=g.user, order=order, **form.model_dump())
     except FieldError as exc:
         db.rollback()
-        return jsonify(error=exc.message, field=exc.field), 422
+        return jsonify(error=reason_of(exc), field=exc.field), 422  # shown by the page: in its language
     db.commit()
     return jsonify(requirement_id=answer.requirement_id, saved_at=answer.updated_at.isoformat())
 
@@ -404,7 +404,7 @@ def run_scoring(order_id: int) -> tuple[Response, int] | Response:
         )
     except ValidationError as exc:
         db.rollback()
-        return jsonify(error=exc.message), 422
+        return jsonify(error=reason_of(exc)), 422  # shown by the page after 评分失败
     db.commit()
     return jsonify(
         level=result.level, score=result.score, url=url_for("orders.show_result", order_id=order_id)

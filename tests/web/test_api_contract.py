@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,10 +10,11 @@ from flask import Flask
 from openapi_spec_validator import validate
 from sqlmodel import Session, select
 
-from diagnose.models import Answer, Assessment, User
+from diagnose.models import Answer, Assessment, DiagnosisOrder, OrderStatus, User
 from diagnose.models.base import utcnow
 from diagnose.services.accounts import tokens
 from tests.web.conftest import client_as
+from tests.web.world import db_of
 
 
 @pytest.fixture
@@ -101,6 +103,26 @@ def test_ui_autosave_refuses_a_non_string_note(app: Flask, world) -> None:  # ty
     response = client.post(url, json=body)
     assert response.status_code == 422
     assert response.get_json()["field"] == "evidence_note"
+    error = response.get_json()[
+        "error"
+    ]  # the page shows it as it is: in the page's language, the field named
+    assert "证据说明" in error and not re.search(r"[A-Za-z]{3}", error), error
+
+
+def test_ui_scoring_refusal_reads_in_chinese(app: Flask, world) -> None:  # type: ignore[no-untyped-def]
+    """The questionnaire page prints the scoring's refusal after 评分失败: it must read in Chinese."""
+    client = client_as(app, world, "provider")
+    scored = client.post(f"/provider/orders/{world.order_id}/score")
+    assert scored.status_code == 200, scored.get_json()  # the world's order scores
+    with db_of(app) as db:
+        order = db.get(DiagnosisOrder, world.order_id)
+        order.status = OrderStatus.submitted  # handed in: the questionnaire is closed
+        db.add(order)
+        db.commit()
+    response = client.post(f"/provider/orders/{world.order_id}/score")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert re.search(r"[\u4e00-\u9fff]", error) and not re.search(r"[A-Za-z]{3}", error), error
 
 
 @pytest.mark.parametrize("path", ["/api/v1/orders/{big}", "/api/v1/orders/{big}/answers", "/orders/{big}"])
