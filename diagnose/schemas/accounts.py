@@ -36,12 +36,6 @@ _SERVICE = re.compile(r"[48]00\d{7}")
 _LANDLINE = re.compile(
     r"[(（]?0\d{2,3}[)）]?[\s-]?\d{3,4}[\s-]?\d{4}(?:\s*(?:-|转|ext\.?|x)\s*\d{1,6})?", re.IGNORECASE
 )
-PHONE_FORMAT = (
-    "not a phone number (a mobile such as 138 1234 5678, or a landline with its area code "
-    "such as 0512-5301 2345)"
-)
-
-
 def check_phone(value: str) -> str:
     """The phone number as typed (spaces tidied), or ValueError; '' (none) is allowed."""
     phone = " ".join(value.split())
