@@ -36,6 +36,8 @@ _SERVICE = re.compile(r"[48]00\d{7}")
 _LANDLINE = re.compile(
     r"[(（]?0\d{2,3}[)）]?[\s-]?\d{3,4}[\s-]?\d{4}(?:\s*(?:-|转|ext\.?|x)\s*\d{1,6})?", re.IGNORECASE
 )
+
+
 def check_phone(value: str) -> str:
     """The phone number as typed (spaces tidied), or ValueError; '' (none) is allowed."""
     phone = " ".join(value.split())
